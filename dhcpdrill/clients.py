@@ -1,0 +1,87 @@
+"""The client fleet: the scapy agent (``agent.py``) running in its own container on the lab network.
+
+Clients run inside the lab rather than on the host so that a user who can reach Docker needs no
+raw-socket privileges, and so that their frames exist only on the drill's internal network.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from docker.models.networks import Network
+from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
+
+from .lab import Lab
+from .timeline import Event
+
+AGENT_SOURCE = Path(__file__).with_name("agent.py")
+AGENT_IN_CONTAINER = "/opt/dhcpdrill/agent.py"
+ROLE = "clients"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the simulated clients do; timers are compressed RFC 2131 behaviour (see agent.py)."""
+
+    steady_clients: int = 5
+    probe_clients: int = 4
+    retransmit: tuple[float, ...] = (1.0, 2.0, 4.0)
+    probe_hold: float = 2.0
+    probe_gap: float = 1.0
+    steady_timeout: float = 20.0
+
+
+class ClientFleet:
+    def __init__(self, lab: Lab, network: Network, address: str, workload: Workload,
+                 retrying_clients_needed: int, lifetime: float) -> None:
+        self.lab, self.network, self.address = lab, network, address
+        plan = asdict(workload)
+        # A Kea standby takes over only once more than max-unacked-clients clients retry unanswered.
+        plan["probe_clients"] = max(workload.probe_clients, retrying_clients_needed + 1)
+        plan.update(max_seconds=lifetime, mac_seed=int(lab.run_id[:4], 16))
+        self.plan = plan
+
+    def start(self) -> None:
+        self.lab.container(ROLE, self.network, self.address,
+                           ["python3", "-u", AGENT_IN_CONTAINER, json.dumps(self.plan)],
+                           files={AGENT_IN_CONTAINER: AGENT_SOURCE.read_bytes()})
+
+    @property
+    def container(self):
+        return self.lab.containers[ROLE]
+
+    def events(self) -> list[Event]:
+        out = []
+        for line in self.container.logs(stdout=True, stderr=False).decode(errors="replace").splitlines():
+            try:
+                raw = json.loads(line)
+            except ValueError:
+                continue
+            t, kind = raw.pop("t"), raw.pop("kind")
+            out.append(Event(float(t), ROLE, kind, raw))
+        return out
+
+    def wait_steady(self, timeout: float) -> Event | None:
+        """The agent's ``steady`` or ``steady-failed`` event, or None if it said neither in time."""
+
+        def verdict() -> Event | None:
+            self.container.reload()
+            found = [e for e in self.events() if e.kind in ("steady", "steady-failed")]
+            if found or self.container.status != "running":
+                return found[0] if found else Event(0, ROLE, "steady-failed", {"unbound": ["agent exited"]})
+            return None
+
+        try:
+            return retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.2),
+                         retry=retry_if_result(lambda r: r is None))(verdict)()
+        except RetryError:
+            return None
+
+    def stop(self) -> None:
+        """Ask the agent to finish (it writes its last events), then save its output."""
+        self.container.reload()
+        if self.container.status == "running":
+            self.container.kill(signal="SIGTERM")
+            self.container.wait(timeout=15)
+        self.lab.save_artifact("clients.stderr", self.container.logs(stdout=False, stderr=True).decode(errors="replace"))

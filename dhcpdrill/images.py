@@ -1,0 +1,129 @@
+"""The lab image, built without a registry and cached by a hash of its recipe.
+
+Default: ``mmdebstrap`` makes a Debian root filesystem from this host's own apt sources (or a
+mirror the user names) and ``docker import`` turns it into an image. Users who can pull
+``debian:<suite>`` may build the bundled Dockerfile instead. Either way the tag is
+``dhcpdrill/lab:<suite>-<hash>``, so a changed recipe builds a new image and an unchanged one is
+never rebuilt.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import docker
+from docker.errors import BuildError, ImageNotFound
+
+from .problems import LabError
+
+RECIPE = Path(__file__).parent / "image"
+REPOSITORY = "dhcpdrill/lab"
+BUILDERS = ("auto", "mmdebstrap", "dockerfile")
+
+
+def packages() -> list[str]:
+    lines = (RECIPE / "packages.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def image_tag(suite: str) -> str:
+    h = hashlib.sha256(suite.encode())
+    for name in ("packages.txt", "Dockerfile"):
+        h.update((RECIPE / name).read_bytes())
+    return f"{REPOSITORY}:{suite}-{h.hexdigest()[:12]}"
+
+
+def _os_codename(os_release: str) -> str:
+    m = re.search(r"^VERSION_CODENAME=\"?([a-z]+)", os_release, re.M)
+    return m.group(1) if m else ""
+
+
+def _entries(text: str, deb822: bool) -> list[tuple[str, list[str]]]:
+    """(URI, suites) of each binary ``deb`` source in a sources.list or deb822 .sources file."""
+    found = []
+    if deb822:
+        for stanza in re.split(r"\n\s*\n", text):
+            fields = dict(re.findall(r"^([A-Za-z-]+):\s*(.*)$", stanza, re.M))
+            if "deb" in fields.get("Types", "").split() and fields.get("Enabled", "yes") != "no":
+                for uri in fields.get("URIs", "").split():
+                    found.append((uri, fields.get("Suites", "").split()))
+    else:
+        for line in text.splitlines():
+            words = re.sub(r"\[[^]]*\]", "", line.split("#")[0]).split()
+            if len(words) >= 3 and words[0] == "deb":
+                found.append((words[1], [words[2]]))
+    return found
+
+
+def apt_sources(suite: str, mirror: str | None = None, etc: Path = Path("/etc")) -> list[str]:
+    """``deb`` lines for ``suite``: the given mirror, or the host's own Debian sources retargeted.
+
+    Only sources whose suites are the host's Debian release (and its -updates, -security, ...)
+    are used, with that codename swapped for ``suite``: third-party repositories are skipped.
+    """
+    if mirror:
+        return [f"deb {mirror} {suite} main", f"deb {mirror} {suite}-updates main"]
+    release = etc / "os-release"
+    codename = _os_codename(release.read_text()) if release.exists() else ""
+    files = [(etc / "apt/sources.list", False), *[(p, False) for p in sorted((etc / "apt/sources.list.d").glob("*.list"))],
+             *[(p, True) for p in sorted((etc / "apt/sources.list.d").glob("*.sources"))]]
+    lines: list[str] = []
+    for path, deb822 in files:
+        if not path.is_file():
+            continue
+        for uri, suites in _entries(path.read_text(), deb822):
+            for s in suites:
+                if codename and (s == codename or s.startswith(codename + "-") or s.startswith(codename + "/")):
+                    line = f"deb {uri} {suite}{s[len(codename):]} main"
+                    if line not in lines:
+                        lines.append(line)
+    if not lines:
+        raise LabError("found no Debian apt sources on this host to build the lab image from: "
+                       "pass --apt-mirror URL (a Debian mirror) or set DHCPDRILL_APT_MIRROR")
+    return lines
+
+
+def ensure_image(client: docker.DockerClient, suite: str, builder: str = "auto", mirror: str | None = None) -> str:
+    """Return the lab image's tag, building it first if this recipe was never built here."""
+    tag = image_tag(suite)
+    try:
+        client.images.get(tag)
+        return tag
+    except ImageNotFound:
+        pass
+    if builder == "auto":
+        builder = "mmdebstrap" if shutil.which("mmdebstrap") else "dockerfile"
+    if builder == "dockerfile":
+        return _build_dockerfile(client, suite, tag)
+    return _build_mmdebstrap(client, suite, tag, mirror)
+
+
+def _build_mmdebstrap(client: docker.DockerClient, suite: str, tag: str, mirror: str | None) -> str:
+    if not shutil.which("mmdebstrap"):
+        raise LabError("mmdebstrap is not installed: `apt-get install mmdebstrap` (Debian/Ubuntu), "
+                       "or build from the Dockerfile with --image-builder=dockerfile if you can pull debian:*")
+    with tempfile.TemporaryDirectory(prefix="dhcpdrill-image-") as tmp:
+        rootfs = Path(tmp) / "rootfs.tar"
+        cmd = ["mmdebstrap", "--variant=apt", "--include=" + ",".join(packages()),
+               "--aptopt=Acquire::Retries \"3\"", suite, str(rootfs), *apt_sources(suite, mirror)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise LabError(f"mmdebstrap failed ({done.returncode}) building {tag}:\n{done.stderr[-3000:]}")
+        repository, _, version = tag.partition(":")
+        client.api.import_image_from_file(str(rootfs), repository=repository, tag=version)
+    client.images.get(tag)
+    return tag
+
+
+def _build_dockerfile(client: docker.DockerClient, suite: str, tag: str) -> str:
+    try:
+        client.images.build(path=str(RECIPE), tag=tag, rm=True, pull=False,
+                            buildargs={"SUITE": suite, "PACKAGES": " ".join(packages())})
+    except (BuildError, docker.errors.APIError) as exc:
+        raise LabError(f"building {tag} from {RECIPE / 'Dockerfile'} failed ({exc}); without a registry "
+                       "use the default mmdebstrap builder (`apt-get install mmdebstrap`)") from None
+    return tag

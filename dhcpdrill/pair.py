@@ -1,0 +1,141 @@
+"""A pair is a folder: the primary's and the secondary's own config files plus ``pair.toml``.
+
+The manifest names the server kind, the mode, which file plays which role, and per drill the
+thresholds the verdicts judge against. Loading checks everything that can be checked without
+Docker and reports every problem at once (``PairError``).
+"""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .problems import PairError, Problem
+from .verdicts import Thresholds
+
+MANIFEST = "pair.toml"
+SERVERS = ("kea",)
+SUITES = ("bookworm", "trixie")
+SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "pair": {"name": str, "server": str, "suite": str, "mode": str},
+    "files": {"primary": str, "secondary": str},
+}
+THRESHOLD_KEYS: dict[str, type | tuple[type, ...]] = {
+    "max_takeover_s": (int, float), "max_duplicates": int, "min_continuity": (int, float),
+}
+
+
+@dataclass(frozen=True)
+class Pair:
+    folder: Path
+    name: str
+    server: str
+    suite: str
+    mode: str
+    files: dict[str, Path]
+    drills: dict[str, Thresholds] = field(default_factory=dict)
+
+    def thresholds(self, drill: str) -> Thresholds:
+        if drill not in self.drills:
+            raise PairError([Problem(str(self.folder / MANIFEST), f"drills.{drill}", "missing",
+                                     f"add a [drills.{drill}] table with max_takeover_s, "
+                                     "max_duplicates and min_continuity")])
+        return self.drills[drill]
+
+    @property
+    def config_hash(self) -> str:
+        """SHA-256 over the manifest and both config files, so a report names exactly what ran."""
+        h = hashlib.sha256()
+        for path in [self.folder / MANIFEST, *self.files.values()]:
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return h.hexdigest()
+
+
+def _check_table(where: str, table: Any, schema: dict, section: str, problems: list[Problem]) -> None:
+    if not isinstance(table, dict):
+        problems.append(Problem(where, section, "missing or not a table", f"add a [{section}] table"))
+        return
+    for key in table.keys() - schema.keys():
+        problems.append(Problem(where, f"{section}.{key}", "unknown key",
+                                f"remove it; known keys: {', '.join(schema)}"))
+    for key, kind in schema.items():
+        if key not in table:
+            problems.append(Problem(where, f"{section}.{key}", "missing", f"add {key} = ..."))
+        elif not isinstance(table[key], kind) or isinstance(table[key], bool):
+            problems.append(Problem(where, f"{section}.{key}", f"has the wrong type ({type(table[key]).__name__})",
+                                    f"give a {kind.__name__ if isinstance(kind, type) else 'number'}"))
+
+
+def _thresholds(where: str, drills: Any, problems: list[Problem]) -> dict[str, Thresholds]:
+    if drills is None:
+        return {}
+    if not isinstance(drills, dict):
+        problems.append(Problem(where, "drills", "not a table", "use [drills.<drill-name>] tables"))
+        return {}
+    out = {}
+    for drill, table in drills.items():
+        before = len(problems)
+        schema = dict(THRESHOLD_KEYS)
+        if isinstance(table, dict):  # only max_takeover_s is required; the rest default to strict
+            schema = {k: v for k, v in schema.items() if k in table or k == "max_takeover_s"}
+            for key in table.keys() - THRESHOLD_KEYS.keys():
+                problems.append(Problem(where, f"drills.{drill}.{key}", "unknown key",
+                                        f"remove it; known keys: {', '.join(THRESHOLD_KEYS)}"))
+        _check_table(where, table, schema, f"drills.{drill}", problems)
+        if len(problems) > before:
+            continue
+        limits = Thresholds(**{k: table[k] for k in THRESHOLD_KEYS if k in table})
+        if limits.max_takeover_s <= 0:
+            problems.append(Problem(where, f"drills.{drill}.max_takeover_s", "must be positive",
+                                    "give the seconds a takeover may take, e.g. 15"))
+        if not 0 <= limits.min_continuity <= 1:
+            problems.append(Problem(where, f"drills.{drill}.min_continuity", "must be between 0 and 1",
+                                    "give a fraction, e.g. 1.0 for every client"))
+        if limits.max_duplicates < 0:
+            problems.append(Problem(where, f"drills.{drill}.max_duplicates", "must not be negative",
+                                    "give 0 unless a known hazard allows more"))
+        out[drill] = limits
+    return out
+
+
+def load_pair(folder: Path | str) -> Pair:
+    """Read and check a pair folder; raise ``PairError`` listing every problem found."""
+    folder = Path(folder)
+    where = str(folder / MANIFEST)
+    try:
+        raw = tomllib.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise PairError([Problem(where, "-", "no manifest in the pair folder",
+                                 f"create {MANIFEST} (see fixtures/kea-hot-standby/{MANIFEST})")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PairError([Problem(where, "-", f"cannot be read ({exc})", "make it a readable UTF-8 file")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PairError([Problem(where, "-", f"is not valid TOML ({exc})", "fix the syntax at that line")]) from None
+    problems: list[Problem] = []
+    for key in raw.keys() - {*SCHEMA, "drills"}:
+        problems.append(Problem(where, key, "unknown table", "remove it; known: pair, files, drills"))
+    for section, schema in SCHEMA.items():
+        _check_table(where, raw.get(section), schema, section, problems)
+    drills = _thresholds(where, raw.get("drills"), problems)
+    if problems:
+        raise PairError(problems)
+    meta, files = raw["pair"], raw["files"]
+    if meta["server"] not in SERVERS:
+        problems.append(Problem(where, "pair.server", f"unknown server kind {meta['server']!r}",
+                                f"use one of: {', '.join(SERVERS)}"))
+    if meta["suite"] not in SUITES:
+        problems.append(Problem(where, "pair.suite", f"unknown Debian suite {meta['suite']!r}",
+                                f"use one of: {', '.join(SUITES)}"))
+    paths = {role: folder / name for role, name in files.items()}
+    for role, path in paths.items():
+        if not path.is_file():
+            problems.append(Problem(where, f"files.{role}", f"{path} does not exist",
+                                    "name the config file, relative to the pair folder"))
+    if problems:
+        raise PairError(problems)
+    pair = Pair(folder, meta["name"], meta["server"], meta["suite"], meta["mode"], paths, drills)
+    from .servers import adapter_for  # the adapter checks the configs themselves
+    adapter_for(pair).lab_plan(pair)
+    return pair

@@ -1,0 +1,324 @@
+"""ISC Kea (kea-dhcp4 with the High Availability hook): config checks, readiness, evidence."""
+from __future__ import annotations
+
+import csv
+import io
+import ipaddress
+import json
+import re
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
+
+from ..problems import LabError, PairError, Problem
+from . import LAB_RANGE, LabPlan
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
+
+    from ..lab import Lab
+    from ..pair import Pair
+    from ..timeline import Timeline
+
+CONFIG_PATH = "/etc/kea/kea-dhcp4.conf"
+DEFAULT_LEASE_FILE = "/var/lib/kea/kea-leases4.csv"
+NORMAL_STATE = {"hot-standby": "hot-standby", "load-balancing": "load-balancing"}
+SECOND_ROLE = {"hot-standby": "standby", "load-balancing": "secondary"}
+SERVING = {"hot-standby": ("primary",), "load-balancing": ("primary", "secondary")}
+HA_DEFAULTS = {"heartbeat-delay": 10000, "max-response-delay": 60000, "max-ack-delay": 10000,
+               "max-unacked-clients": 10}
+STATE_LINE = re.compile(r"HA_STATE_TRANSITION .*?from (\S+) to (\S+) state, partner state is (\S+)")
+CONTROL = """
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode())
+out = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    out += chunk
+print(out.decode())
+"""
+
+
+def strip_comments(text: str) -> str:
+    """Remove the comments Kea accepts in its JSON (``//``, ``#``, ``/* */``), leaving strings alone."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif ch == "#" or text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _get(tree: Any, *keys: str | int) -> Any:
+    for key in keys:
+        try:
+            tree = tree[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return tree
+
+
+class KeaAdapter:
+    """Knows Kea's config shape, its HA state machine and its memfile lease database."""
+
+    def load(self, path, problems: list[Problem]) -> dict | None:
+        try:
+            raw = json.loads(strip_comments(path.read_text()))
+        except OSError as exc:
+            problems.append(Problem(str(path), "-", f"cannot be read ({exc.strerror})", "make the file readable"))
+            return None
+        except UnicodeDecodeError:
+            problems.append(Problem(str(path), "-", "is not UTF-8 text", "give the Kea JSON config file"))
+            return None
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(str(path), f"line {exc.lineno} column {exc.colno}",
+                                    f"is not valid JSON ({exc.msg})", "fix the syntax there"))
+            return None
+        if not isinstance(_get(raw, "Dhcp4"), dict):
+            problems.append(Problem(str(path), "Dhcp4", "missing", "give a kea-dhcp4 config with a Dhcp4 map"))
+            return None
+        return raw["Dhcp4"]
+
+    def _ha(self, path, cfg: dict, problems: list[Problem]) -> dict | None:
+        hooks = cfg.get("hooks-libraries") or []
+        libs = [str(h.get("library", "")) for h in hooks if isinstance(h, dict)]
+        if not any(lib.endswith("libdhcp_lease_cmds.so") for lib in libs):
+            problems.append(Problem(str(path), "Dhcp4.hooks-libraries", "the lease_cmds hook is missing",
+                                    "load libdhcp_lease_cmds.so: HA needs it to send lease updates"))
+        ha = [h for h in hooks if isinstance(h, dict) and str(h.get("library", "")).endswith("libdhcp_ha.so")]
+        if not ha:
+            problems.append(Problem(str(path), "Dhcp4.hooks-libraries", "the High Availability hook is missing",
+                                    "load libdhcp_ha.so with a high-availability configuration"))
+            return None
+        rel = _get(ha[0], "parameters", "high-availability", 0)
+        if not isinstance(rel, dict):
+            problems.append(Problem(str(path), "libdhcp_ha.so parameters.high-availability", "missing or empty",
+                                    "give one relationship: this-server-name, mode, peers"))
+            return None
+        return rel
+
+    def lab_plan(self, pair: "Pair") -> LabPlan:
+        problems: list[Problem] = []
+        files = {role: pair.files[role] for role in ("primary", "secondary")}
+        cfgs = {role: self.load(path, problems) for role, path in files.items()}
+        if problems:
+            raise PairError(problems)
+        has = {role: self._ha(files[role], cfgs[role], problems) for role in files}
+        if problems:
+            raise PairError(problems)
+        manifest = str(pair.folder / "pair.toml")
+        if pair.mode not in NORMAL_STATE:
+            raise PairError([Problem(manifest, "pair.mode", f"mode {pair.mode!r} is not drilled",
+                                     f"use one of: {', '.join(NORMAL_STATE)}")])
+        second = SECOND_ROLE[pair.mode]
+        peers_by_role: dict[str, dict] = {}
+        for role, path in files.items():
+            ha, where = has[role], "high-availability[0]"
+            if ha.get("mode") != pair.mode:
+                problems.append(Problem(str(path), f"{where}.mode", f"is {ha.get('mode')!r}, the manifest says {pair.mode!r}",
+                                        "make the manifest's pair.mode and both configs agree"))
+            peers = {p.get("name"): p for p in ha.get("peers") or [] if isinstance(p, dict)}
+            me = peers.get(ha.get("this-server-name"))
+            want = "primary" if role == "primary" else second
+            if me is None:
+                problems.append(Problem(str(path), f"{where}.this-server-name",
+                                        f"{ha.get('this-server-name')!r} is not one of the peers {sorted(map(str, peers))}",
+                                        "name this server's own entry in peers"))
+            elif me.get("role") != want:
+                problems.append(Problem(str(path), f"{where}.peers[{me.get('name')}].role",
+                                        f"is {me.get('role')!r}, but this file plays {want} in the manifest",
+                                        f"set role to {want!r} or swap files.primary/files.secondary"))
+            for p in peers.values():
+                peers_by_role.setdefault(p.get("role"), p)
+            for key in ("heartbeat-delay", "max-response-delay"):
+                if not isinstance(ha.get(key, 0), int) or isinstance(ha.get(key), bool):
+                    problems.append(Problem(str(path), f"{where}.{key}", "is not a whole number of milliseconds",
+                                            "give milliseconds, e.g. 1000"))
+            timers = {k: ha.get(k, v) for k, v in HA_DEFAULTS.items()}
+            if not problems and timers["max-response-delay"] <= timers["heartbeat-delay"]:
+                problems.append(Problem(str(path), f"{where}.max-response-delay",
+                                        f"{timers['max-response-delay']} ms is not above heartbeat-delay {timers['heartbeat-delay']} ms",
+                                        "make max-response-delay a few heartbeats long"))
+            mt = ha.get("multi-threading") or {}
+            if not (mt.get("enable-multi-threading") and mt.get("http-dedicated-listener")):
+                problems.append(Problem(str(path), f"{where}.multi-threading",
+                                        "peers talk through kea-ctrl-agent, which the lab does not run",
+                                        "enable HA+MT: enable-multi-threading and http-dedicated-listener true"))
+            elif not _get(cfg := cfgs[role], "multi-threading", "enable-multi-threading"):
+                problems.append(Problem(str(path), "Dhcp4.multi-threading.enable-multi-threading",
+                                        "is off, so HA+MT silently falls back to kea-ctrl-agent",
+                                        "set Dhcp4.multi-threading.enable-multi-threading to true"))
+            if _get(cfgs[role], "control-socket", "socket-type") != "unix":
+                problems.append(Problem(str(path), "Dhcp4.control-socket", "no unix control socket",
+                                        "add a control-socket of socket-type unix; the drill asks it for HA state"))
+            if (_get(cfgs[role], "interfaces-config", "interfaces") or []) != ["eth0"]:
+                problems.append(Problem(str(path), "Dhcp4.interfaces-config.interfaces",
+                                        f"is {_get(cfgs[role], 'interfaces-config', 'interfaces')}, the lab has one interface eth0",
+                                        'set it to ["eth0"] (interface mapping is not supported yet)'))
+            db = cfgs[role].get("lease-database") or {}
+            if db.get("type") != "memfile" or db.get("persist") is False:
+                problems.append(Problem(str(path), "Dhcp4.lease-database", "is not a persistent memfile",
+                                        "use type memfile with persist true; the drill reads its lease file"))
+        if problems:
+            raise PairError(problems)
+        if has["primary"].get("peers") != has["secondary"].get("peers"):
+            problems.append(Problem(str(files["secondary"]), "high-availability[0].peers",
+                                    f"differs from the peers in {files['primary'].name}",
+                                    "copy the same peers list to both servers"))
+        for key in ("heartbeat-delay", "max-response-delay", "max-ack-delay", "max-unacked-clients"):
+            if has["primary"].get(key) != has["secondary"].get(key):
+                problems.append(Problem(str(files["secondary"]), f"high-availability[0].{key}",
+                                        f"is {has['secondary'].get(key)}, {files['primary'].name} has {has['primary'].get(key)}",
+                                        "give both servers the same HA timers"))
+        subnets = [_get(cfgs[r], "subnet4") or [] for r in files]
+        if subnets[0] != subnets[1]:
+            problems.append(Problem(str(files["secondary"]), "Dhcp4.subnet4",
+                                    f"differs from {files['primary'].name} (subnets, pools or options)",
+                                    "give both servers the same subnets and pools"))
+        if len(subnets[0]) != 1 or "subnet" not in subnets[0][0]:
+            problems.append(Problem(str(files["primary"]), "Dhcp4.subnet4", "the lab drills exactly one subnet",
+                                    "keep one subnet4 entry"))
+        if problems:
+            raise PairError(problems)
+        try:
+            subnet = ipaddress.ip_network(subnets[0][0]["subnet"])
+        except ValueError as exc:
+            raise PairError([Problem(str(files["primary"]), "Dhcp4.subnet4[0].subnet", str(exc), "give a.b.c.d/len")]) from None
+        if not subnet.subnet_of(LAB_RANGE):
+            problems.append(Problem(str(files["primary"]), "Dhcp4.subnet4[0].subnet",
+                                    f"{subnet} is outside the lab range {LAB_RANGE}",
+                                    f"readdress the pair into {LAB_RANGE} (RFC 2544 test range): the lab never uses real ranges"))
+        addresses = {}
+        for role, want in (("primary", "primary"), ("secondary", second)):
+            peer = peers_by_role.get(want)
+            host = urlparse(str(peer.get("url", ""))).hostname if peer else None
+            try:
+                ip = ipaddress.ip_address(host or "")
+            except ValueError:
+                problems.append(Problem(str(files["primary"]), f"high-availability[0].peers[{want}].url",
+                                        f"{peer and peer.get('url')!r} has no IPv4 address", "use http://a.b.c.d:port/"))
+                continue
+            if ip not in subnet:
+                problems.append(Problem(str(files["primary"]), f"high-availability[0].peers[{want}].url",
+                                        f"{ip} is not in the drilled subnet {subnet}",
+                                        "the lab puts each server at its peer URL's address on the client subnet"))
+            addresses[role] = str(ip)
+        if problems:
+            raise PairError(problems)
+        files_in = {role: {CONFIG_PATH: files[role].read_bytes()} for role in files}
+        return LabPlan(subnet=subnet, addresses=addresses, interface="eth0", serving=SERVING[pair.mode],
+                       retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
+                       files_in_container=files_in)
+
+    def pools(self, pair: "Pair") -> list[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]]:
+        cfg = self.load(pair.files["primary"], [])
+        out = []
+        for pool in _get(cfg, "subnet4", 0, "pools") or []:
+            text = str(pool.get("pool", ""))
+            if "-" in text:
+                lo, hi = (ipaddress.ip_address(x.strip()) for x in text.split("-"))
+            else:
+                net = ipaddress.ip_network(text.strip())
+                lo, hi = net[0], net[-1]
+            out.append((lo, hi))
+        return out
+
+    def _paths(self, pair: "Pair", role: str) -> tuple[str, str]:
+        cfg = self.load(pair.files[role], [])
+        return (str(_get(cfg, "control-socket", "socket-name")),
+                str(_get(cfg, "lease-database", "name") or DEFAULT_LEASE_FILE))
+
+    def command(self, pair: "Pair", role: str) -> list[str]:
+        sock, leases = self._paths(pair, role)
+        dirs = " ".join(sorted({str(PurePosixPath(sock).parent), str(PurePosixPath(leases).parent), "/run/kea"}))
+        return ["sh", "-c", f"mkdir -p {dirs} && exec kea-dhcp4 -c {CONFIG_PATH}"]
+
+    environment = {"KEA_PIDFILE_DIR": "/run/kea", "KEA_LOCKFILE_DIR": "/run/kea"}
+
+    def control(self, container: "Container", socket_name: str, command: str) -> dict:
+        code, out = container.exec_run(["python3", "-c", CONTROL, socket_name, json.dumps({"command": command})])
+        if code != 0:
+            raise LabError(f"{container.name}: {command} failed: {out.decode(errors='replace').strip()}")
+        return json.loads(out)
+
+    def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
+        try:
+            answer = self.control(lab.containers[role], self._paths(pair, role)[0], "ha-heartbeat")
+        except (LabError, ValueError):
+            return "unreachable"
+        return str(_get(answer, "arguments", "state") or f"error: {answer.get('text')}")
+
+    def wait_ready(self, lab: "Lab", pair: "Pair", timeout: float) -> dict[str, str]:
+        """Wait until both servers report the mode's normal HA state; raise LabError otherwise."""
+        normal = NORMAL_STATE[pair.mode]
+
+        def states() -> dict[str, str]:
+            return {role: self.ha_state(lab, pair, role) for role in ("primary", "secondary")}
+
+        poll = retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5),
+                     retry=retry_if_result(lambda s: set(s.values()) != {normal}))(states)
+        try:
+            return poll()
+        except RetryError as exc:
+            last = exc.last_attempt.result()
+            raise LabError(f"the pair did not reach {normal} within {timeout:.0f} s: "
+                           + ", ".join(f"{r} is {s}" for r, s in last.items())) from None
+
+    def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
+        """State changes from the servers' logs and bindings from both lease files."""
+        for role, container in lab.containers_by_role(("primary", "secondary")).items():
+            for t, line in lab.log_lines(container):
+                m = STATE_LINE.search(line)
+                if m:
+                    timeline.add(t, role, "ha-state", **{"from": m[1].lower(), "to": m[2].lower(), "partner": m[3].lower()})
+                elif "HA_" in line and ("WARN" in line or "ERROR" in line):
+                    timeline.add(t, role, "ha-warning", line=line.strip())
+            lease_file = self._paths(pair, role)[1]
+            text = lab.read_file(container, lease_file)
+            lab.save_artifact(f"leases-{role}.csv", text)
+            for rec in parse_memfile(text):
+                timeline.add(rec["start"], role, "lease-record", **rec)
+
+
+def parse_memfile(text: str) -> list[dict]:
+    """Bindings from a Kea DHCPv4 memfile (an append-only log of lease changes, oldest first).
+
+    A row is a lease valid from ``expire - valid_lifetime`` to ``expire``; a later row for the same
+    address replaces it, and a row with lifetime 0 or a non-default state ends it.
+    """
+    current: dict[str, dict] = {}
+    done: list[dict] = []
+    for row in csv.DictReader(io.StringIO(text)):
+        try:
+            ip, mac = row["address"], row["hwaddr"]
+            life, expire, state = int(row["valid_lifetime"]), int(row["expire"]), int(row.get("state") or 0)
+        except (KeyError, TypeError, ValueError):
+            continue
+        start = expire - life
+        prev = current.pop(ip, None)
+        if prev:
+            prev["end"] = max(prev["start"], min(prev["end"], start))
+            done.append(prev)
+        if life > 0 and state == 0:
+            current[ip] = {"ip": ip, "mac": mac, "start": start, "end": expire}
+    return done + list(current.values())

@@ -1,0 +1,66 @@
+"""One timeline per drill: faults, client packets and server state changes, in time order.
+
+Events are recorded during the drill and judged afterwards (see ``verdicts``); nothing on the
+timeline is interpreted while the drill runs. Times are Unix epoch seconds from the host's clock,
+which the containers share (a faked server clock only affects that server's daemon, never the
+event times the harness records).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+
+@dataclass(frozen=True, order=True)
+class Event:
+    t: float
+    source: str
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+
+class Timeline:
+    """An append-only list of events that always reads back sorted by time."""
+
+    def __init__(self, events: Iterable[Event] = ()) -> None:
+        self._events: list[Event] = list(events)
+
+    def add(self, t: float, source: str, kind: str, **data: Any) -> Event:
+        event = Event(t, source, kind, data)
+        self._events.append(event)
+        return event
+
+    def extend(self, events: Iterable[Event]) -> None:
+        self._events.extend(events)
+
+    @property
+    def events(self) -> list[Event]:
+        return sorted(self._events, key=lambda e: e.t)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def of(self, *kinds: str, source: str | None = None) -> list[Event]:
+        return [e for e in self.events if e.kind in kinds and (source is None or e.source == source)]
+
+    def first(self, kind: str) -> Event | None:
+        found = self.of(kind)
+        return found[0] if found else None
+
+    def save(self, path: Path) -> None:
+        with path.open("w") as out:
+            for e in self.events:
+                out.write(json.dumps(asdict(e), sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "Timeline":
+        with path.open() as src:
+            return cls(Event(**json.loads(line)) for line in src if line.strip())

@@ -1,0 +1,258 @@
+"""Verdicts: pure functions of a drill's timeline.
+
+Each returns a ``Verdict`` that passes, fails, or is ``unknown`` when the timeline lacks the
+evidence to decide (for example the fault never took effect): an unknown verdict never counts as
+a pass. The events they read:
+
+- ``harness/lab``: ``roles`` maps each server's client-facing address (its DHCP server id) to
+  its role; ``serving`` lists the roles that answer clients while the pair is healthy.
+- ``harness/fault-applied`` (``target`` role; ``takes_down`` when the target stops serving), then ``fault-verified`` or ``fault-not-effective``.
+- ``harness/observe-end``: the end of the observation window.
+- ``clients/recv`` (``msg``, ``server_id``, ``expected``), ``clients/bound`` (``client``, ``mac``,
+  ``ip``, ``lease_time``, ``server_id``), ``clients/lease-lost``, ``clients/steady``.
+- ``<role>/lease-record``: one binding in that server's lease database (``ip``, ``mac``,
+  ``start``, ``end``).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from .timeline import Event, Timeline
+
+PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    status: str
+    reason: str
+    figure: float | None = None
+    unit: str = ""
+    threshold: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == PASS
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What a pair promises for one drill; read from the pair's manifest, never from code."""
+
+    max_takeover_s: float
+    max_duplicates: int = 0
+    min_continuity: float = 1.0
+
+
+@dataclass(frozen=True)
+class Binding:
+    """An address held by one client (``holder`` is its MAC) from ``start`` until ``end``."""
+
+    ip: str
+    holder: str
+    start: float
+    end: float
+    seen_by: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    ip: str
+    first: Binding
+    second: Binding
+
+    def describe(self) -> str:
+        a, b = self.first, self.second
+        return (f"{self.ip}: {a.holder} ({a.seen_by}) and {b.holder} ({b.seen_by}) "
+                f"overlap for {min(a.end, b.end) - max(a.start, b.start):.1f} s")
+
+
+def _fault(tl: Timeline) -> Event | None:
+    return tl.first("fault-applied")
+
+
+def _roles(tl: Timeline) -> dict[str, str]:
+    lab = tl.first("lab")
+    return dict(lab.get("roles", {})) if lab else {}
+
+
+def _acks(tl: Timeline) -> list[Event]:
+    return [e for e in tl.of("recv", source="clients") if e.get("msg") == "ACK" and e.get("expected")]
+
+
+def steady_state(tl: Timeline) -> Verdict:
+    """Before the fault every steady client held a lease, served only by the roles meant to serve."""
+    name = "steady-state"
+    lab, steady, fault = tl.first("lab"), tl.first("steady"), _fault(tl)
+    if lab is None:
+        return Verdict(name, UNKNOWN, "the timeline has no lab description")
+    if steady is None:
+        failed = tl.first("steady-failed")
+        unbound = ", ".join(failed.get("unbound", [])) if failed else "all"
+        return Verdict(name, FAIL, f"steady clients never all held a lease (unbound: {unbound})")
+    roles, serving = _roles(tl), set(lab.get("serving", []))
+    cutoff = fault.t if fault else float("inf")
+    wrong = sorted({roles.get(e.get("server_id"), str(e.get("server_id")))
+                    for e in _acks(tl) if e.t < cutoff} - serving)
+    if wrong:
+        return Verdict(name, FAIL, f"before the fault, ACKs came from {', '.join(wrong)}, "
+                                   f"which should not serve a healthy pair (serving: {', '.join(sorted(serving))})")
+    return Verdict(name, PASS, f"{len(steady.get('leases', {}))} clients leased from {', '.join(sorted(serving))}")
+
+
+def fault_effective(tl: Timeline) -> Verdict:
+    """The fault bit: evidence taken after applying it shows the intended effect."""
+    name = "fault-effective"
+    fault = _fault(tl)
+    if fault is None:
+        return Verdict(name, UNKNOWN, "no fault was applied")
+    proof = tl.first("fault-verified")
+    if proof is not None:
+        return Verdict(name, PASS, f"{fault.get('fault')}: {proof.get('evidence')}")
+    missed = tl.first("fault-not-effective")
+    why = missed.get("evidence") if missed else "no evidence was recorded"
+    return Verdict(name, FAIL, f"fault not effective: {fault.get('fault')}: {why}")
+
+
+def takeover(tl: Timeline, limit: Thresholds) -> Verdict:
+    """Seconds from the fault to the first ACK served by a server other than the fault's target."""
+    name, unit, threshold = "takeover", "s", f"<= {limit.max_takeover_s:g} s"
+    fault = _fault(tl)
+    if fault is None or tl.first("fault-verified") is None:
+        return Verdict(name, UNKNOWN, "no effective fault, so no takeover to measure", unit=unit,
+                       threshold=threshold)
+    roles, target = _roles(tl), fault.get("target")
+    after = [e for e in _acks(tl) if e.t >= fault.t and roles.get(e.get("server_id")) not in (None, target)]
+    if not after:
+        end = tl.first("observe-end")
+        window = f" in the {end.t - fault.t:.0f} s observed" if end else ""
+        return Verdict(name, FAIL, f"no client got an ACK from the surviving server{window}: no takeover",
+                       unit=unit, threshold=threshold)
+    first = after[0]
+    seconds = round(first.t - fault.t, 3)
+    who = roles[first.get("server_id")]
+    status = PASS if seconds <= limit.max_takeover_s else FAIL
+    return Verdict(name, status, f"{who} ACKed {first.get('client')} {seconds:.2f} s after the fault",
+                   figure=seconds, unit=unit, threshold=threshold)
+
+
+def client_bindings(tl: Timeline) -> list[Binding]:
+    """Bindings as the clients saw them: from each ACK until expiry, release, NAK or a new address."""
+    open_: dict[str, Binding] = {}
+    done: list[Binding] = []
+    for e in tl.of("bound", "lease-lost", source="clients"):
+        mac, cur = e.get("mac"), open_.get(e.get("mac"))
+        if e.kind == "lease-lost" or (cur and cur.ip != e.get("ip")):
+            if cur:
+                done.append(Binding(cur.ip, mac, cur.start, min(cur.end, e.t), "clients"))
+                del open_[mac]
+        if e.kind == "bound":
+            end = e.t + float(e.get("lease_time") or 0)
+            start = open_[mac].start if mac in open_ else e.t
+            open_[mac] = Binding(e.get("ip"), mac, start, end, "clients")
+    return done + list(open_.values())
+
+
+def server_bindings(tl: Timeline) -> list[Binding]:
+    return [Binding(e.get("ip"), e.get("mac"), float(e.get("start")), float(e.get("end")), e.source)
+            for e in tl.of("lease-record")]
+
+
+def conflicts(bindings: Iterable[Binding]) -> list[Conflict]:
+    """Pairs of bindings of one address to two different holders whose lifetimes overlap."""
+    by_ip: dict[str, list[Binding]] = defaultdict(list)
+    for b in bindings:
+        if b.end > b.start:
+            by_ip[b.ip].append(b)
+    found = []
+    for ip, held in sorted(by_ip.items()):
+        held.sort(key=lambda b: b.start)
+        for i, a in enumerate(held):
+            for b in held[i + 1:]:
+                if b.start >= a.end:
+                    break
+                if b.holder != a.holder:
+                    found.append(Conflict(ip, a, b))
+    return found
+
+
+def _clip_to_lifetime(records: list[Binding], tl: Timeline) -> list[Binding]:
+    """A server that was taken down asserts nothing afterwards: its file keeps what it last knew
+    (a release it never saw, say), which must not be mistaken for a binding that outlived it."""
+    down = {e.get("target"): e.t for e in tl.of("fault-applied") if e.get("takes_down")}
+    clipped = []
+    for b in records:
+        end = min(b.end, down[b.seen_by]) if b.seen_by in down else b.end
+        clipped.append(Binding(b.ip, b.holder, b.start, end, b.seen_by))
+    return clipped
+
+
+def duplicates(tl: Timeline, limit: Thresholds) -> Verdict:
+    """Addresses bound to two clients at once, from the clients' view and both lease databases."""
+    name, threshold = "duplicates", f"<= {limit.max_duplicates}"
+    records = _clip_to_lifetime(server_bindings(tl), tl)
+    if not records:
+        return Verdict(name, UNKNOWN, "no server lease database was read", threshold=threshold)
+    found = conflicts(client_bindings(tl) + records)
+    ips = sorted({c.ip for c in found})
+    status = PASS if len(ips) <= limit.max_duplicates else FAIL
+    servers = sorted({b.seen_by for b in records})
+    detail = "; ".join(c.describe() for c in found[:5]) or "none"
+    return Verdict(name, status, f"{len(ips)} address(es) bound to two clients (clients and "
+                                 f"{', '.join(servers)} checked): {detail}",
+                   figure=len(ips), threshold=threshold)
+
+
+def continuity(tl: Timeline, limit: Thresholds) -> Verdict:
+    """Every client that held a lease at the fault holds the same address afterwards."""
+    name, unit, threshold = "continuity", "%", f">= {limit.min_continuity * 100:g} %"
+    fault = _fault(tl)
+    if fault is None:
+        return Verdict(name, UNKNOWN, "no fault was applied", unit=unit, threshold=threshold)
+    steady = tl.first("steady")
+    names = set(steady.get("leases", {})) if steady else set()
+    held = {b.holder: b for b in client_bindings(tl) if b.start <= fault.t < b.end}
+    before = {e.get("client"): held[e.get("mac")].ip for e in tl.of("bound", source="clients")
+              if e.get("client") in names and e.get("mac") in held}
+    if not before:
+        return Verdict(name, UNKNOWN, "no client held a lease at the fault", unit=unit, threshold=threshold)
+    after: dict[str, str] = {}
+    for e in tl.of("bound", source="clients"):
+        if e.t > fault.t and e.get("client") in before:
+            after.setdefault(e.get("client"), e.get("ip"))
+    kept = sorted(c for c, ip in before.items() if after.get(c) == ip)
+    lost = [f"{c} {before[c]} -> {after.get(c, 'no lease confirmed')}" for c in sorted(before) if c not in kept]
+    ratio = len(kept) / len(before)
+    status = PASS if ratio >= limit.min_continuity else FAIL
+    reason = f"{len(kept)} of {len(before)} clients kept their address"
+    return Verdict(name, status, reason + (": " + "; ".join(lost) if lost else ""),
+                   figure=round(ratio * 100, 1), unit=unit, threshold=threshold)
+
+
+def reply_checksums(tl: Timeline) -> Verdict:
+    """Server replies carry valid UDP checksums; a real client silently drops those that do not."""
+    name = "reply-checksums"
+    replies = [e for e in tl.of("recv", source="clients")]
+    if not replies:
+        return Verdict(name, UNKNOWN, "no server reply was captured")
+    bad = [e for e in replies if e.get("udp_checksum_ok") is False]
+    status = PASS if not bad else FAIL
+    return Verdict(name, status, f"{len(bad)} of {len(replies)} replies had a bad UDP checksum",
+                   figure=len(bad))
+
+
+JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
+    "steady-state": lambda tl, _: steady_state(tl),
+    "fault-effective": lambda tl, _: fault_effective(tl),
+    "takeover": takeover,
+    "duplicates": duplicates,
+    "continuity": continuity,
+    "reply-checksums": lambda tl, _: reply_checksums(tl),
+}
+
+
+def judge(tl: Timeline, limits: Thresholds, names: Iterable[str]) -> list[Verdict]:
+    return [JUDGES[n](tl, limits) for n in names]
