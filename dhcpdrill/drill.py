@@ -12,11 +12,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import docker
+from docker.errors import DockerException
 
 from .clients import ClientFleet, Workload
 from .faults import Fault, inject
 from .lab import Lab
 from .pair import Pair
+from .problems import LabError
 from .servers import adapter_for
 from .timeline import Timeline
 from .verdicts import Verdict, judge
@@ -101,6 +103,8 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
                 fleet.stop()
                 tl.extend(fleet.events())
                 adapter.collect(lab, pair, tl)
+    except (LabError, DockerException) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
     finally:
         result.duration = time.time() - started
         result.run_dir.mkdir(parents=True, exist_ok=True)

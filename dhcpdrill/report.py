@@ -1,0 +1,87 @@
+"""Reports: JUnit XML for CI and auditors (one test case per verdict, figures as properties) and a
+plain-text summary for the engineer at the terminal."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+from junit_xml import TestCase, TestSuite, to_xml_report_string
+
+from .drill import DrillResult
+from .verdicts import PASS
+
+JUNIT_NAME = "junit-drills.xml"
+MARK = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN"}
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
+
+
+def summary(result: DrillResult) -> str:
+    """A few lines an engineer reads at the end of a run: what ran, each verdict, where the evidence is."""
+    head = (f"{result.pair.name} / {result.scenario.name}: "
+            f"{'PASS' if result.ok else 'FAIL'} ({result.duration:.0f} s, {_iso(result.started)})")
+    lines = [head, f"  pair {result.pair.folder} sha256 {result.pair.config_hash[:16]}, image {result.image}"]
+    if result.error:
+        lines.append(f"  ERROR  {result.error}")
+    for v in result.verdicts:
+        figure = f" = {v.figure:g}{(' ' + v.unit) if v.unit else ''}" if v.figure is not None else ""
+        limit = f" (limit {v.threshold})" if v.threshold else ""
+        lines.append(f"  {MARK[v.status]:<7} {v.name}{figure}{limit}: {v.reason}")
+    lines.append(f"  evidence: {result.run_dir}")
+    return "\n".join(lines)
+
+
+def _suite(result: DrillResult) -> TestSuite:
+    classname = f"drills.{result.pair.name}.{result.scenario.name}"
+    cases = []
+    for v in result.verdicts:
+        case = TestCase(v.name, classname=classname, elapsed_sec=0, timestamp=_iso(result.started))
+        if v.status != PASS:
+            case.add_failure_info(message=f"{v.status}: {v.reason}")
+        else:
+            case.stdout = v.reason
+        cases.append(case)
+    if result.error:
+        case = TestCase("drill", classname=classname, elapsed_sec=result.duration)
+        case.add_error_info(message=result.error)
+        cases.append(case)
+    props = {"pair": result.pair.name, "pair_folder": str(result.pair.folder),
+             "pair_config_sha256": result.pair.config_hash, "scenario": result.scenario.name,
+             "fault": result.scenario.fault.name, "fault_target": result.scenario.fault.target,
+             "image": result.image, "evidence": str(result.run_dir), "duration_s": f"{result.duration:.1f}"}
+    return TestSuite(f"{result.pair.name} / {result.scenario.name}", cases, timestamp=_iso(result.started),
+                     properties=props)
+
+
+def junit_xml(results: Iterable[DrillResult]) -> str:
+    """JUnit XML; junit-xml has no per-test-case properties, so they are added to its output."""
+    results = list(results)
+    root = ET.fromstring(to_xml_report_string([_suite(r) for r in results], prettyprint=False))
+    for suite_el, result in zip(root.findall("testsuite"), results):
+        for case_el in suite_el.findall("testcase"):
+            v = next((v for v in result.verdicts if v.name == case_el.get("name")), None)
+            if v is None:
+                continue
+            props = ET.Element("properties")
+            for key, value in (("status", v.status), ("figure", v.figure), ("unit", v.unit), ("threshold", v.threshold)):
+                if value not in (None, ""):
+                    ET.SubElement(props, "property", name=key, value=str(value))
+            case_el.insert(0, props)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write(results: list[DrillResult], reports: Path) -> Path:
+    """Each run's folder gets its summary and JUnit file; ``reports/junit-drills.xml`` holds them all."""
+    reports.mkdir(parents=True, exist_ok=True)
+    for r in results:
+        r.run_dir.mkdir(parents=True, exist_ok=True)
+        (r.run_dir / "summary.txt").write_text(summary(r) + "\n")
+        (r.run_dir / JUNIT_NAME).write_text(junit_xml([r]))
+    path = reports / JUNIT_NAME
+    path.write_text(junit_xml(results))
+    return path

@@ -1,0 +1,17 @@
+"""Drill: the primary server dies without warning.
+
+Runbook
+1. Start the pair and wait until both servers report their normal HA state.
+2. Lease steady clients through the pair; probes keep asking for new leases throughout.
+3. SIGKILL the primary's container (its daemon and network stack vanish, as in a power loss)
+   and prove it is down.
+4. Keep clients renewing (unicast), rebinding (broadcast) and probing for 30 s.
+5. Judge the timeline against the pair's [drills.kill-primary] thresholds:
+   takeover time, addresses bound to two clients, clients keeping their address.
+"""
+from scenarios.kill_primary import KILL_PRIMARY
+
+
+def test_kill_primary(drill):
+    result = drill.run(KILL_PRIMARY)
+    result.assert_verdicts()
