@@ -145,7 +145,7 @@ def client_bindings(tl: Timeline) -> list[Binding]:
     done: list[Binding] = []
     for e in tl.of("bound", "lease-lost", source="clients"):
         mac, cur = e.get("mac"), open_.get(e.get("mac"))
-        if e.kind == "lease-lost" or (cur and cur.ip != e.get("ip")):
+        if e.kind == "lease-lost" or (cur and (cur.ip != e.get("ip") or cur.end < e.t)):
             if cur:
                 done.append(Binding(cur.ip, mac, cur.start, min(cur.end, e.t), "clients"))
                 del open_[mac]

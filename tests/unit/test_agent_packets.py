@@ -1,0 +1,49 @@
+"""The client agent's packets, built without sending: RFC 2131 fields the servers depend on."""
+from scapy.all import BOOTP, DHCP, IP, UDP, Ether
+
+from dhcpdrill.agent import Agent, Client, checksum_ok
+
+
+def agent() -> Agent:
+    a = Agent.__new__(Agent)  # no sockets: only the packet builders are exercised
+    a.plan = {}
+    return a
+
+
+def test_secs_rises_with_the_time_since_the_exchange_began(monkeypatch):
+    c = Client("steady-00", "02:d4:10:00:00:00", probe=False, state="SELECTING", xid=7, exchange_start=100.0)
+    monkeypatch.setattr("dhcpdrill.agent.time.time", lambda: 109.6)
+    frame = agent()._frame(c, "DISCOVER", unicast=False)
+    assert frame[BOOTP].secs == 9 and frame[Ether].dst == "ff:ff:ff:ff:ff:ff"
+    assert frame[IP].src == "0.0.0.0" and frame[UDP].dport == 67
+
+
+def test_renew_is_unicast_to_the_granting_server_with_ciaddr():
+    c = Client("steady-00", "02:d4:10:00:00:00", probe=False, state="RENEWING", xid=7, ip="198.18.0.100",
+               server_id="198.18.0.11", server_mac="02:42:c6:12:00:0b", exchange_start=0)
+    frame = agent()._frame(c, "REQUEST", unicast=True)
+    assert (frame[Ether].dst, frame[IP].dst, frame[BOOTP].ciaddr) == ("02:42:c6:12:00:0b", "198.18.0.11", "198.18.0.100")
+    opts = dict(o for o in frame[DHCP].options if isinstance(o, tuple))
+    assert "requested_addr" not in opts and "server_id" not in opts  # RFC 2131 4.3.2: RENEWING
+
+
+def test_rebind_is_broadcast_from_the_leased_address():
+    c = Client("steady-00", "02:d4:10:00:00:00", probe=False, state="REBINDING", xid=7, ip="198.18.0.100",
+               server_id="198.18.0.11", exchange_start=0)
+    frame = agent()._frame(c, "REQUEST", unicast=False)
+    assert (frame[IP].src, frame[IP].dst, frame[BOOTP].ciaddr) == ("198.18.0.100", "255.255.255.255", "198.18.0.100")
+
+
+def test_selecting_request_names_the_offer_and_server():
+    c = Client("probe-00", "02:d4:20:00:00:00", probe=True, state="REQUESTING", xid=7,
+               offer_ip="198.18.0.120", offer_server="198.18.0.12", exchange_start=0)
+    opts = dict(o for o in agent()._frame(c, "REQUEST", unicast=False)[DHCP].options if isinstance(o, tuple))
+    assert opts["requested_addr"] == "198.18.0.120" and opts["server_id"] == "198.18.0.12"
+
+
+def test_udp_checksums_are_verified():
+    pkt = Ether(bytes(Ether() / IP(src="198.18.0.11", dst="198.18.0.100") / UDP(sport=67, dport=68) / (b"x" * 20)))
+    assert checksum_ok(pkt)
+    raw = bytearray(bytes(pkt))
+    raw[40] ^= 0xFF  # corrupt the UDP checksum
+    assert not checksum_ok(Ether(bytes(raw)))

@@ -1,0 +1,45 @@
+from dhcpdrill.lab import docker_time
+from dhcpdrill.servers.kea import STATE_LINE, parse_memfile, strip_comments
+
+HEADER = "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context\n"
+
+
+def test_memfile_rows_become_bindings_and_later_rows_replace_earlier_ones():
+    text = HEADER + "".join([
+        "198.18.0.100,02:00:00:00:00:01,,60,1060,1,0,0,,0,\n",   # granted at 1000
+        "198.18.0.100,02:00:00:00:00:01,,60,1080,1,0,0,,0,\n",   # renewed at 1020
+        "198.18.0.101,02:00:00:00:00:02,,60,1070,1,0,0,,0,\n",
+        "198.18.0.101,02:00:00:00:00:02,,0,1010,1,0,0,,0,\n",    # released (lifetime 0)
+        "198.18.0.101,02:00:00:00:00:03,,60,1100,1,0,0,,0,\n",   # re-leased to another client at 1040
+    ])
+    got = sorted((r["ip"], r["mac"], r["start"], r["end"]) for r in parse_memfile(text))
+    assert got == [
+        ("198.18.0.100", "02:00:00:00:00:01", 1000, 1020),
+        ("198.18.0.100", "02:00:00:00:00:01", 1020, 1080),
+        ("198.18.0.101", "02:00:00:00:00:02", 1010, 1010),
+        ("198.18.0.101", "02:00:00:00:00:03", 1040, 1100),
+    ]
+
+
+def test_memfile_reclaimed_state_ends_a_binding_and_junk_rows_are_skipped():
+    text = HEADER + "198.18.0.100,02:00:00:00:00:01,,60,1060,1,0,0,,0,\nnot,a,row\n" \
+                    "198.18.0.100,02:00:00:00:00:01,,60,1060,1,0,0,,2,\n"
+    assert [(r["start"], r["end"]) for r in parse_memfile(text)] == [(1000, 1000)]
+    assert parse_memfile("") == []
+
+
+def test_kea_comments_are_stripped_but_urls_and_strings_survive():
+    text = '{ // comment\n "url": "http://198.18.0.11:8001/", # hash\n /* block\n */ "x": "a#b//c" }'
+    assert strip_comments(text).split() == ['{', '"url":', '"http://198.18.0.11:8001/",', '"x":', '"a#b//c"', '}']
+    assert strip_comments('"esc\\"aped // not a comment"') == '"esc\\"aped // not a comment"'
+
+
+def test_state_transitions_are_read_from_kea_log_lines():
+    line = ("INFO  [kea-dhcp4.ha-hooks/1.1] HA_STATE_TRANSITION server transitions from HOT-STANDBY "
+            "to PARTNER-DOWN state, partner state is UNDEFINED")
+    assert STATE_LINE.search(line).groups() == ("HOT-STANDBY", "PARTNER-DOWN", "UNDEFINED")
+
+
+def test_docker_log_timestamps_keep_sub_second_precision():
+    assert docker_time("2026-11-28T02:04:00.581739488Z") - docker_time("2026-11-28T02:04:00Z") == \
+        __import__("pytest").approx(0.581739488, abs=1e-6)

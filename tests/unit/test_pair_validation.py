@@ -1,0 +1,190 @@
+"""Bad pairs are refused before anything starts, each with file, field, what is wrong and the fix."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dhcpdrill.pair import load_pair
+from dhcpdrill.problems import PairError
+from dhcpdrill.servers.kea import strip_comments
+
+BUNDLED = Path(__file__).resolve().parents[2] / "fixtures" / "kea-hot-standby"
+
+
+@pytest.fixture(autouse=True)
+def no_docker(monkeypatch):
+    """Validation must never reach Docker: make any attempt fail loudly."""
+    import docker
+
+    def refuse(*a, **k):
+        raise AssertionError("validation tried to reach Docker")
+    monkeypatch.setattr(docker, "from_env", refuse)
+    monkeypatch.setattr(docker, "DockerClient", refuse)
+
+
+def copy_pair(tmp_path: Path) -> Path:
+    dst = tmp_path / "pair"
+    shutil.copytree(BUNDLED, dst)
+    return dst
+
+
+def edit_json(name: str, change):
+    def apply(folder: Path) -> None:
+        path = folder / name
+        cfg = json.loads(strip_comments(path.read_text()))
+        change(cfg["Dhcp4"])
+        path.write_text(json.dumps(cfg, indent=1))
+    return apply
+
+
+def both(change):
+    def apply(folder: Path) -> None:
+        edit_json("primary.json", change)(folder)
+        edit_json("standby.json", change)(folder)
+    return apply
+
+
+def ha(cfg):
+    return next(h for h in cfg["hooks-libraries"] if h["library"].endswith("libdhcp_ha.so"))["parameters"]["high-availability"][0]
+
+
+def edit_text(name: str, old: str, new: str):
+    def apply(folder: Path) -> None:
+        path = folder / name
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {name}"
+        path.write_text(text.replace(old, new, 1))
+    return apply
+
+
+def set_peer(role: str, key: str, value):
+    def change(cfg):
+        next(p for p in ha(cfg)["peers"] if p["role"] == role)[key] = value
+    return change
+
+
+BROKEN = {
+    "secondary pool differs": (edit_json("standby.json", lambda c: c["subnet4"][0]["pools"][0].update(pool="198.18.0.150 - 198.18.0.199")),
+                               "standby.json: Dhcp4.subnet4: differs from primary.json"),
+    "peer url typo": (edit_json("standby.json", set_peer("standby", "url", "http://198.18.0.13:8001/")),
+                      "standby.json: high-availability[0].peers: differs from the peers in primary.json"),
+    "ha hook missing": (edit_json("standby.json", lambda c: c.update(
+        {"hooks-libraries": [h for h in c["hooks-libraries"] if "ha.so" not in h["library"]]})),
+        "standby.json: Dhcp4.hooks-libraries: the High Availability hook is missing"),
+    "lease_cmds hook missing": (edit_json("primary.json", lambda c: c.update(
+        {"hooks-libraries": [h for h in c["hooks-libraries"] if "lease_cmds" not in h["library"]]})),
+        "primary.json: Dhcp4.hooks-libraries: the lease_cmds hook is missing"),
+    "wrong role name": (both(set_peer("standby", "role", "secondary")),
+                        "standby.json: high-availability[0].peers[standby].role: is 'secondary'"),
+    "files swapped": (edit_text("pair.toml", 'primary = "primary.json"\nsecondary = "standby.json"',
+                                'primary = "standby.json"\nsecondary = "primary.json"'),
+                      "standby.json: high-availability[0].peers[standby].role: is 'standby', but this file plays primary"),
+    "this-server-name unknown": (edit_json("primary.json", lambda c: ha(c).update({"this-server-name": "server1"})),
+                                 "primary.json: high-availability[0].this-server-name: 'server1' is not one of the peers"),
+    "max-response-delay below heartbeat": (both(lambda c: ha(c).update({"max-response-delay": 500})),
+                                           "max-response-delay: 500 ms is not above heartbeat-delay 1000 ms"),
+    "timers differ between peers": (edit_json("standby.json", lambda c: ha(c).update({"max-unacked-clients": 5})),
+                                    "standby.json: high-availability[0].max-unacked-clients: is 5, primary.json has 2"),
+    "mode mismatch": (edit_text("pair.toml", 'mode = "hot-standby"', 'mode = "load-balancing"'),
+                      "primary.json: high-availability[0].mode: is 'hot-standby', the manifest says 'load-balancing'"),
+    "ha without multi-threading": (both(lambda c: ha(c).pop("multi-threading")),
+                                   "multi-threading: peers talk through kea-ctrl-agent"),
+    "core multi-threading off": (edit_json("primary.json", lambda c: c["multi-threading"].update({"enable-multi-threading": False})),
+                                 "primary.json: Dhcp4.multi-threading.enable-multi-threading: is off"),
+    "subnet outside the lab range": (both(lambda c: c["subnet4"][0].update(subnet="10.1.2.0/24")),
+                                     "Dhcp4.subnet4[0].subnet: 10.1.2.0/24 is outside the lab range 198.18.0.0/15"),
+    "peer address outside subnet": (both(set_peer("standby", "url", "http://198.19.5.5:8001/")),
+                                    "peers[standby].url: 198.19.5.5 is not in the drilled subnet 198.18.0.0/24"),
+    "malformed json": (edit_text("standby.json", '"valid-lifetime": 60,', '"valid-lifetime": 60,,'),
+                       "standby.json: line 9 column 26: is not valid JSON"),
+    "not a dhcp4 config": (lambda f: (f / "primary.json").write_text('{"Dhcp6": {}}'),
+                           "primary.json: Dhcp4: missing"),
+    "unknown manifest key": (edit_text("pair.toml", 'mode = "hot-standby"', 'mode = "hot-standby"\ncolour = "blue"'),
+                             "pair.toml: pair.colour: unknown key"),
+    "manifest wrong type": (edit_text("pair.toml", "max_takeover_s = 15", 'max_takeover_s = "fast"'),
+                            "pair.toml: drills.kill-primary.max_takeover_s: has the wrong type (str)"),
+    "manifest missing role": (edit_text("pair.toml", 'secondary = "standby.json"\n', ""),
+                              "pair.toml: files.secondary: missing"),
+    "config file missing": (lambda f: (f / "standby.json").unlink(),
+                            "pair.toml: files.secondary:"),
+    "manifest not toml": (edit_text("pair.toml", "[files]", "[files"),
+                          "pair.toml: -: is not valid TOML"),
+    "continuity above one": (edit_text("pair.toml", "min_continuity = 1.0", "min_continuity = 100"),
+                             "pair.toml: drills.kill-primary.min_continuity: must be between 0 and 1"),
+    "unknown server kind": (edit_text("pair.toml", 'server = "kea"', 'server = "dnsmasq"'),
+                            "pair.toml: pair.server: unknown server kind 'dnsmasq'"),
+    "interface not eth0": (both(lambda c: c["interfaces-config"].update(interfaces=["ens192"])),
+                           "Dhcp4.interfaces-config.interfaces: is ['ens192']"),
+    "no control socket": (both(lambda c: c.pop("control-socket")),
+                          "Dhcp4.control-socket: no unix control socket"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_pair_is_refused_with_its_specific_message(tmp_path, case):
+    folder = copy_pair(tmp_path)
+    mutate, expected = BROKEN[case]
+    mutate(folder)
+    with pytest.raises(PairError) as err:
+        load_pair(folder)
+    text = str(err.value)
+    assert expected in text, text
+    for problem in err.value.problems:  # every line: file: field: what — how to fix
+        assert problem.file and problem.field and problem.what and problem.fix
+
+
+def test_unreadable_config_is_refused(tmp_path, monkeypatch):
+    folder = copy_pair(tmp_path)
+    real = Path.read_text
+
+    def deny(self, *a, **k):
+        if self.name == "standby.json":
+            raise PermissionError(13, "Permission denied")
+        return real(self, *a, **k)
+    monkeypatch.setattr(Path, "read_text", deny)  # root ignores file modes, so simulate the denial
+    with pytest.raises(PairError, match=r"standby.json: -: cannot be read \(Permission denied\)"):
+        load_pair(folder)
+
+
+def test_config_that_is_not_text_is_refused(tmp_path):
+    folder = copy_pair(tmp_path)
+    (folder / "standby.json").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(PairError, match=r"standby.json: -: is not UTF-8 text"):
+        load_pair(folder)
+
+
+def test_all_problems_are_reported_at_once(tmp_path):
+    folder = copy_pair(tmp_path)
+    edit_text("pair.toml", 'mode = "hot-standby"', 'mode = "hot-standby"\ncolour = "blue"')(folder)
+    edit_text("pair.toml", "max_takeover_s = 15", "max_takeover_s = -1")(folder)
+    with pytest.raises(PairError) as err:
+        load_pair(folder)
+    assert len(err.value.problems) == 2
+
+
+def test_bundled_pair_is_valid_and_its_addressing_is_read_from_the_configs():
+    from dhcpdrill.servers import adapter_for
+    pair = load_pair(BUNDLED)
+    plan = adapter_for(pair).lab_plan(pair)
+    assert str(plan.subnet) == "198.18.0.0/24"
+    assert plan.addresses == {"primary": "198.18.0.11", "secondary": "198.18.0.12"}
+    assert plan.retrying_clients_needed == 3
+    assert re.fullmatch(r"[0-9a-f]{64}", pair.config_hash)
+
+
+def test_readdressed_copy_with_renamed_files_is_accepted(tmp_path):
+    folder = copy_pair(tmp_path)
+    (folder / "primary.json").rename(folder / "dhcp-a.json")
+    (folder / "standby.json").rename(folder / "dhcp-b.json")
+    edit_text("pair.toml", 'primary = "primary.json"\nsecondary = "standby.json"',
+              'primary = "dhcp-a.json"\nsecondary = "dhcp-b.json"')(folder)
+    for name in ("dhcp-a.json", "dhcp-b.json"):
+        path = folder / name
+        path.write_text(path.read_text().replace("198.18.0.", "198.19.7."))
+    pair = load_pair(folder)
+    from dhcpdrill.servers import adapter_for
+    assert adapter_for(pair).lab_plan(pair).addresses == {"primary": "198.19.7.11", "secondary": "198.19.7.12"}

@@ -1,0 +1,147 @@
+from dhcpdrill.verdicts import (FAIL, PASS, UNKNOWN, Binding, Thresholds, client_bindings, conflicts,
+                                continuity, duplicates, fault_effective, judge, reply_checksums,
+                                steady_state, takeover)
+
+from .timelines import FAULT_T, PRIMARY, SECONDARY, base, bound, healthy, mac, record
+
+LIMITS = Thresholds(max_takeover_s=10, max_duplicates=0, min_continuity=1.0)
+
+
+def test_healthy_run_passes_every_verdict():
+    names = ("steady-state", "fault-effective", "takeover", "duplicates", "continuity", "reply-checksums")
+    verdicts = judge(healthy(), LIMITS, names)
+    assert [v.status for v in verdicts] == [PASS] * len(names), verdicts
+
+
+def test_takeover_is_fault_to_first_ack_from_the_survivor():
+    v = takeover(healthy(), LIMITS)
+    assert v.status == PASS and v.figure == 4.0 and v.threshold == "<= 10 s"
+
+
+def test_takeover_over_threshold_fails_with_the_figure():
+    v = takeover(healthy(), Thresholds(max_takeover_s=3.5))
+    assert v.status == FAIL and v.figure == 4.0
+
+
+def test_acks_from_the_killed_server_do_not_count_as_takeover():
+    tl = base()
+    bound(tl, FAULT_T + 1, 0, "198.18.0.100", PRIMARY)  # a reply still in flight from the primary
+    v = takeover(tl, LIMITS)
+    assert v.status == FAIL and "no takeover" in v.reason and "30 s" in v.reason
+
+
+def test_no_takeover_without_an_effective_fault_is_unknown_not_pass():
+    assert takeover(base(fault=False), LIMITS).status == UNKNOWN
+    assert takeover(base(verified=False), LIMITS).status == UNKNOWN
+
+
+def test_fault_not_effective_fails_and_says_so():
+    v = fault_effective(base(verified=False))
+    assert v.status == FAIL and "fault not effective" in v.reason and "still running" in v.reason
+
+
+def test_steady_state_fails_when_the_secondary_answers_a_healthy_pair():
+    tl = healthy()
+    bound(tl, 50.0, 7, "198.18.0.150", SECONDARY, client="probe-00")
+    v = steady_state(tl)
+    assert v.status == FAIL and "secondary" in v.reason
+
+
+def test_steady_state_fails_when_clients_never_leased():
+    tl = base(fault=False)
+    tl._events = [e for e in tl._events if e.kind != "steady"]
+    tl.add(40.0, "clients", "steady-failed", unbound=["steady-02"])
+    v = steady_state(tl)
+    assert v.status == FAIL and "steady-02" in v.reason
+
+
+def test_split_brain_seen_by_clients_is_a_duplicate():
+    tl = healthy()
+    bound(tl, FAULT_T + 5, 9, "198.18.0.100", SECONDARY, client="probe-09")  # steady-00 still holds .100
+    v = duplicates(tl, LIMITS)
+    assert v.status == FAIL and v.figure == 1 and "198.18.0.100" in v.reason
+
+
+def test_conflicting_lease_databases_are_a_duplicate_even_if_no_client_noticed():
+    tl = healthy()
+    record(tl, "secondary", "198.18.0.120", mac(20), FAULT_T + 5, FAULT_T + 65)
+    record(tl, "primary", "198.18.0.120", mac(21), FAULT_T - 5, FAULT_T - 1)  # ended before: fine
+    assert duplicates(tl, LIMITS).status == PASS
+    record(tl, "primary", "198.18.0.121", mac(22), FAULT_T - 10, FAULT_T + 50)
+    record(tl, "secondary", "198.18.0.121", mac(23), FAULT_T - 5, FAULT_T + 55)
+    v = duplicates(tl, LIMITS)
+    assert v.status == FAIL and "198.18.0.121" in v.reason
+
+
+def test_a_killed_servers_stale_file_is_not_a_duplicate_after_its_death():
+    tl = healthy()
+    # The primary never saw a release sent after it died; the secondary re-leased the address later.
+    record(tl, "primary", "198.18.0.130", mac(30), FAULT_T - 2, FAULT_T + 58)
+    record(tl, "secondary", "198.18.0.130", mac(31), FAULT_T + 20, FAULT_T + 80)
+    assert duplicates(tl, LIMITS).status == PASS
+
+
+def test_duplicates_allowed_up_to_the_pairs_threshold():
+    tl = healthy()
+    bound(tl, FAULT_T + 5, 9, "198.18.0.100", SECONDARY, client="probe-09")
+    assert duplicates(tl, Thresholds(max_takeover_s=10, max_duplicates=1)).status == PASS
+
+
+def test_duplicates_without_any_lease_database_is_unknown():
+    tl = base()
+    assert duplicates(tl, LIMITS).status == UNKNOWN
+
+
+def test_client_bindings_end_at_release_and_at_address_change():
+    tl = base(fault=False)
+    tl.add(20.0, "clients", "lease-lost", client="steady-00", mac=mac(0), ip="198.18.0.100", why="released")
+    bound(tl, 30.0, 1, "198.18.0.140", PRIMARY)  # steady-01 moves from .101 to .140
+    got = {(b.ip, b.holder): (b.start, b.end) for b in client_bindings(tl)}
+    assert got[("198.18.0.100", mac(0))] == (10.0, 20.0)
+    assert got[("198.18.0.101", mac(1))] == (11.0, 30.0)
+    assert got[("198.18.0.140", mac(1))] == (30.0, 90.0)
+
+
+def test_a_lease_that_expired_before_the_client_came_back_is_two_bindings():
+    tl = base(fault=False)
+    bound(tl, 200.0, 2, "198.18.0.102", PRIMARY)  # steady-02's first lease ran out at 132
+    got = sorted((b.start, b.end) for b in client_bindings(tl) if b.holder == mac(2))
+    assert got == [(12.0, 132.0), (200.0, 260.0)]
+
+
+def test_continuity_needs_a_lease_held_at_the_fault():
+    tl = base()
+    tl._events = [e for e in tl._events if e.kind != "bound"]
+    bound(tl, 10.0, 0, "198.18.0.100", PRIMARY, lease=60.0)  # expired at 70, fault at 100
+    bound(tl, FAULT_T + 5, 0, "198.18.0.100", SECONDARY)
+    assert continuity(tl, LIMITS).status == UNKNOWN
+
+
+def test_conflicts_need_overlap_and_two_holders():
+    a = Binding("x", "m1", 0, 10, "clients")
+    assert conflicts([a, Binding("x", "m1", 5, 15, "primary")]) == []
+    assert conflicts([a, Binding("x", "m2", 10, 20, "primary")]) == []
+    assert len(conflicts([a, Binding("x", "m2", 9.5, 20, "primary")])) == 1
+
+
+def test_continuity_counts_clients_that_kept_their_address():
+    assert continuity(healthy(), LIMITS).figure == 100.0
+    tl = base()
+    bound(tl, FAULT_T + 5, 0, "198.18.0.100", SECONDARY)
+    bound(tl, FAULT_T + 6, 1, "198.18.0.199", SECONDARY)  # moved
+    v = continuity(tl, LIMITS)                             # steady-02: never confirmed
+    assert v.status == FAIL and round(v.figure) == 33
+    assert "steady-01 198.18.0.101 -> 198.18.0.199" in v.reason
+    assert "steady-02 198.18.0.102 -> no lease confirmed" in v.reason
+    assert continuity(tl, Thresholds(max_takeover_s=10, min_continuity=0.3)).status == PASS
+
+
+def test_continuity_without_fault_is_unknown():
+    assert continuity(base(fault=False), LIMITS).status == UNKNOWN
+
+
+def test_bad_reply_checksums_fail():
+    tl = healthy()
+    tl.add(FAULT_T + 9, "clients", "recv", client="steady-00", msg="ACK", udp_checksum_ok=False)
+    v = reply_checksums(tl)
+    assert v.status == FAIL and v.figure == 1
