@@ -37,7 +37,7 @@ FIREWALL = r"""
 for ipt in iptables-nft iptables-legacy; do
   $ipt -w -n -L DOCKER-USER >/dev/null 2>&1 || continue
   case "$1" in
-    list) $ipt -w -S DOCKER-USER | grep -e '--comment "\?dhcpdrill:' ; exit 0 ;;
+    list) $ipt -w -S DOCKER-USER 2>/dev/null | grep -e '--comment "\?dhcpdrill:' ; exit 0 ;;
     *) shift; exec $ipt -w "$@" ;;
   esac
 done

@@ -1,0 +1,97 @@
+"""The harness against real containers: a broken pair fails for the right reason, a fault that does
+not bite is reported as such, and nothing is left behind when a drill blows up."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from dhcpdrill.drill import run_drill
+from dhcpdrill.faults import KillServer
+from dhcpdrill.lab import OWNER_LABEL, RUN_LABEL, _firewall, sweep
+from dhcpdrill.pair import load_pair
+from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN
+from scenarios.kill_primary import KILL_PRIMARY
+
+pytestmark = pytest.mark.drill
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+HEALTHY = FIXTURES / "kea-hot-standby"
+
+
+def leftovers(client, image) -> list[str]:
+    names = [c.name for c in client.containers.list(all=True, filters={"label": RUN_LABEL})]
+    names += [n.name for n in client.networks.list(filters={"label": RUN_LABEL})]
+    names += _firewall(client, image, "list").splitlines()
+    return names
+
+
+def drill(session, pair, scenario, reports: Path):
+    """Run outside the session's report: these pairs are broken on purpose, not audit evidence."""
+    return run_drill(session.client(), pair, scenario, session.image(pair.suite), reports)
+
+
+def test_standby_without_auto_failover_fails_the_takeover_verdict(drill_session, tmp_path):
+    pair = load_pair(FIXTURES / "broken" / "kea-standby-no-auto-failover")
+    result = drill(drill_session, pair, KILL_PRIMARY, tmp_path)
+    assert result.verdict("steady-state").status == PASS
+    assert result.verdict("fault-effective").status == PASS
+    takeover = result.verdict("takeover")
+    assert takeover.status == FAIL and "no takeover" in takeover.reason, takeover
+    with pytest.raises(AssertionError, match="takeover: fail"):
+        result.assert_verdicts()
+
+
+@dataclasses.dataclass(frozen=True)
+class KillThatMisses(KillServer):
+    """A kill whose mechanism was replaced by a no-op: the drill must notice."""
+
+    def apply(self, lab) -> None:
+        pass
+
+
+def test_a_fault_that_did_not_bite_is_reported_not_passed(drill_session, tmp_path):
+    scenario = dataclasses.replace(KILL_PRIMARY, fault=KillThatMisses(), dwell_s=1, observe_s=5)
+    result = drill(drill_session, load_pair(HEALTHY), scenario, tmp_path)
+    effective = result.verdict("fault-effective")
+    assert effective.status == FAIL and "fault not effective" in effective.reason
+    assert "still running" in effective.reason
+    assert result.verdict("takeover").status == UNKNOWN
+    assert not result.ok
+
+
+@dataclasses.dataclass(frozen=True)
+class KillThatCrashes(KillServer):
+    def apply(self, lab) -> None:
+        raise RuntimeError("harness bug in the middle of a drill")
+
+
+def test_nothing_is_left_behind_when_a_drill_crashes(drill_session, tmp_path):
+    pair = load_pair(HEALTHY)
+    image = drill_session.image(pair.suite)
+    client = drill_session.client()
+    scenario = dataclasses.replace(KILL_PRIMARY, fault=KillThatCrashes(), dwell_s=0, observe_s=0)
+    with pytest.raises(RuntimeError, match="harness bug"):
+        run_drill(client, pair, scenario, image, tmp_path)
+    assert leftovers(client, image) == []
+    assert (next(tmp_path.iterdir()) / "timeline.jsonl").is_file()  # the evidence up to the crash is kept
+
+
+def test_sweep_removes_what_a_dead_run_left_and_spares_live_ones(drill_session):
+    pair = load_pair(HEALTHY)
+    image = drill_session.image(pair.suite)
+    client = drill_session.client()
+    dead = {RUN_LABEL: "deadbeef0001", OWNER_LABEL: f"{__import__('socket').gethostname()}:999999999"}
+    live = {RUN_LABEL: "alive0000001", OWNER_LABEL: "some-other-host:1"}
+    made = [client.containers.create(image, ["true"], labels=labels) for labels in (dead, live)]
+    try:
+        removed = sweep(client, image)
+        remaining = {c.id for c in client.containers.list(all=True, filters={"label": RUN_LABEL})}
+        assert made[0].id not in remaining and made[1].id in remaining
+        assert made[0].name in removed
+    finally:
+        for c in made:
+            try:
+                c.remove(force=True)
+            except Exception:
+                pass
