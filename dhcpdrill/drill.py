@@ -52,6 +52,7 @@ class DrillResult:
     verdicts: list[Verdict] = field(default_factory=list)
     duration: float = 0.0
     error: str | None = None
+    rewrites: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -76,6 +77,7 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
     adapter = adapter_for(pair)
     plan = adapter.lab_plan(pair)
     gateway, client_ip = plan.spare_addresses(adapter.pools(pair))
+    result.rewrites = plan.rewrites
     tl = result.timeline
     try:
         with Lab(client, image, result.run_dir) as lab:
@@ -85,7 +87,7 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
                               plan.files_in_container[role], adapter.environment)
             tl.add(time.time(), "harness", "lab", run_id=lab.run_id, image=image, subnet=str(plan.subnet),
                    roles={ip: role for role, ip in plan.addresses.items()}, serving=list(plan.serving),
-                   pair=pair.name, pair_sha256=pair.config_hash)
+                   pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites))
             states = adapter.wait_ready(lab, pair, READY_TIMEOUT_S)
             tl.add(time.time(), "harness", "pair-ready", states=states)
             w = scenario.workload

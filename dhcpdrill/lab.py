@@ -125,20 +125,11 @@ class Lab:
                 networking_config={network.name: self.client.api.create_endpoint_config(ipv4_address=ip)})
             self.containers[role] = c
             if files:
-                self.put_files(c, files)
+                put_files(c, files)
             c.start()
             return c
         except APIError as exc:
             raise LabError(f"could not start the {role} container: {exc.explanation}") from None
-
-    def put_files(self, container: Container, files: dict[str, bytes]) -> None:
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            for path, data in files.items():
-                info = tarfile.TarInfo(path.lstrip("/"))
-                info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
-                tar.addfile(info, io.BytesIO(data))
-        container.put_archive("/", buf.getvalue())
 
     # -- evidence ------------------------------------------------------------------------------
     def containers_by_role(self, roles: Iterable[str]) -> dict[str, Container]:
@@ -181,6 +172,17 @@ class Lab:
         self.networks.clear()
         if errors:
             raise LabError("teardown left something behind: " + "; ".join(errors))
+
+
+def put_files(container: Container, files: dict[str, bytes]) -> None:
+    """Copy files (absolute path -> content) into a container, started or not."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for path, data in files.items():
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    container.put_archive("/", buf.getvalue())
 
 
 def drop_rules(client: docker.DockerClient, image: str, rules: list[list[str]]) -> list[str]:

@@ -7,6 +7,7 @@ Docker and reports every problem at once (``PairError``).
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,3 +140,18 @@ def load_pair(folder: Path | str) -> Pair:
     from .servers import adapter_for  # the adapter checks the configs themselves
     adapter_for(pair).lab_plan(pair)
     return pair
+
+
+def pair_folders(paths: list[str], default_root: Path) -> list[Path]:
+    """Expand the requested paths: a pair folder as is, a folder of pair folders into its children."""
+    if not paths:
+        env = os.environ.get("DHCPDRILL_PAIRS", "")
+        paths = [p for p in env.split(os.pathsep) if p] or [str(default_root)]
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if (path / MANIFEST).is_file() or not path.is_dir():
+            found.append(path)
+        else:  # a folder of pairs; one with none is reported by load_pair as missing its manifest
+            found.extend(sorted(p.parent for p in path.glob(f"*/{MANIFEST}")) or [path])
+    return found

@@ -17,8 +17,9 @@ import pytest
 from .drill import DrillResult, Scenario, run_drill
 from .images import BUILDERS, ensure_image
 from .lab import docker_client, sweep
-from .pair import MANIFEST, Pair, load_pair
+from .pair import Pair, load_pair, pair_folders
 from .problems import LabError, PairError
+from .servers import adapter_for
 from . import report
 
 KEY = pytest.StashKey["DrillSession"]()
@@ -38,27 +39,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Debian mirror for mmdebstrap (default: this host's own apt sources)")
 
 
-def pair_folders(paths: list[str], default_root: Path) -> list[Path]:
-    """Expand the requested paths: a pair folder as is, a folder of pair folders into its children."""
-    if not paths:
-        env = os.environ.get("DHCPDRILL_PAIRS", "")
-        paths = [p for p in env.split(os.pathsep) if p] or [str(default_root)]
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if (path / MANIFEST).is_file() or not path.is_dir():
-            found.append(path)
-        else:
-            found.extend(sorted(p.parent for p in path.glob(f"*/{MANIFEST}")))
-    return found
-
-
 class DrillSession:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.results: list[DrillResult] = []
         self._pairs: list[Pair] | None = None
         self._images: dict[str, str] = {}
+        self._checked: dict[Path, list[str]] = {}
         self._client = None
         self.junit_path: Path | None = None
         opt = config.getoption("--reports-dir")
@@ -97,6 +84,14 @@ class DrillSession:
         return self._images[suite]
 
 
+    def server_check(self, pair: Pair) -> list[str]:
+        """The servers' own config checkers, once per pair, before its first drill starts a lab."""
+        if pair.folder not in self._checked:
+            problems = adapter_for(pair).check_in_image(self.client(), self.image(pair.suite), pair)
+            self._checked[pair.folder] = [str(p) for p in problems]
+        return self._checked[pair.folder]
+
+
 class DrillRunner:
     """What a drill test gets: ``drill.run(SCENARIO)`` returns the judged result."""
 
@@ -107,8 +102,11 @@ class DrillRunner:
         try:
             image = self.session.image(self.pair.suite)
             client = self.session.client()
+            problems = self.session.server_check(self.pair)
         except LabError as exc:
             pytest.fail(f"lab unavailable: {exc}", pytrace=False)
+        if problems:
+            pytest.fail("the servers' own checkers refused the pair:\n  " + "\n  ".join(problems), pytrace=False)
         result = run_drill(client, self.pair, scenario, image, self.session.reports)
         self.session.results.append(result)
         self.node.user_properties.append(("pair_config_sha256", self.pair.config_hash))

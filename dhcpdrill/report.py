@@ -25,6 +25,7 @@ def summary(result: DrillResult) -> str:
     head = (f"{result.pair.name} / {result.scenario.name}: "
             f"{'PASS' if result.ok else 'FAIL'} ({result.duration:.0f} s, {_iso(result.started)})")
     lines = [head, f"  pair {result.pair.folder} sha256 {result.pair.config_hash[:16]}, image {result.image}"]
+    lines += [f"  rewritten for the lab: {r}" for r in result.rewrites]
     if result.error:
         lines.append(f"  ERROR  {result.error}")
     for v in result.verdicts:
@@ -52,7 +53,8 @@ def _suite(result: DrillResult) -> TestSuite:
     props = {"pair": result.pair.name, "pair_folder": str(result.pair.folder),
              "pair_config_sha256": result.pair.config_hash, "scenario": result.scenario.name,
              "fault": result.scenario.fault.name, "fault_target": result.scenario.fault.target,
-             "image": result.image, "evidence": str(result.run_dir), "duration_s": f"{result.duration:.1f}"}
+             "image": result.image, "evidence": str(result.run_dir), "duration_s": f"{result.duration:.1f}",
+             "rewrites": "; ".join(result.rewrites) or "none"}
     return TestSuite(f"{result.pair.name} / {result.scenario.name}", cases, timestamp=_iso(result.started),
                      properties=props)
 

@@ -20,7 +20,10 @@ LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
 
 @dataclass(frozen=True)
 class LabPlan:
-    """How a pair sits in the lab: its subnet, each role's address, and what healthy looks like."""
+    """How a pair sits in the lab: its subnet, each role's address, and what healthy looks like.
+
+    ``rewrites`` lists every change made to the configs to fit them into the lab (an interface
+    name, say); reports show it so the engineer sees exactly what was drilled."""
 
     subnet: ipaddress.IPv4Network
     addresses: dict[str, str]
@@ -28,6 +31,7 @@ class LabPlan:
     serving: tuple[str, ...]
     retrying_clients_needed: int = 1
     files_in_container: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    rewrites: tuple[str, ...] = ()
 
     def spare_addresses(self, pools: list[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]]) -> list[str]:
         """Host addresses of the subnet outside every pool and not a server's, highest first."""

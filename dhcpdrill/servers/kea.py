@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..timeline import Timeline
 
 CONFIG_PATH = "/etc/kea/kea-dhcp4.conf"
+LAB_INTERFACE = "eth0"
 DEFAULT_LEASE_FILE = "/var/lib/kea/kea-leases4.csv"
 NORMAL_STATE = {"hot-standby": "hot-standby", "load-balancing": "load-balancing"}
 SECOND_ROLE = {"hot-standby": "standby", "load-balancing": "secondary"}
@@ -171,10 +172,11 @@ class KeaAdapter:
             if _get(cfgs[role], "control-socket", "socket-type") != "unix":
                 problems.append(Problem(str(path), "Dhcp4.control-socket", "no unix control socket",
                                         "add a control-socket of socket-type unix; the drill asks it for HA state"))
-            if (_get(cfgs[role], "interfaces-config", "interfaces") or []) != ["eth0"]:
+            ifaces = _get(cfgs[role], "interfaces-config", "interfaces")
+            if not isinstance(ifaces, list) or len(ifaces) != 1 or not isinstance(ifaces[0], str) or ifaces[0] == "*":
                 problems.append(Problem(str(path), "Dhcp4.interfaces-config.interfaces",
-                                        f"is {_get(cfgs[role], 'interfaces-config', 'interfaces')}, the lab has one interface eth0",
-                                        'set it to ["eth0"] (interface mapping is not supported yet)'))
+                                        f"is {ifaces!r}; the lab reproduces exactly one named interface",
+                                        "list the one interface that serves the drilled subnet"))
             db = cfgs[role].get("lease-database") or {}
             if db.get("type") != "memfile" or db.get("persist") is False:
                 problems.append(Problem(str(path), "Dhcp4.lease-database", "is not a persistent memfile",
@@ -225,10 +227,20 @@ class KeaAdapter:
             addresses[role] = str(ip)
         if problems:
             raise PairError(problems)
-        files_in = {role: {CONFIG_PATH: files[role].read_bytes()} for role in files}
-        return LabPlan(subnet=subnet, addresses=addresses, interface="eth0", serving=SERVING[pair.mode],
+        files_in, rewrites = {}, []
+        for role, path in files.items():
+            name, _, addr = cfgs[role]["interfaces-config"]["interfaces"][0].partition("/")
+            if name == LAB_INTERFACE:
+                files_in[role] = {CONFIG_PATH: path.read_bytes()}
+                continue
+            mapped = LAB_INTERFACE + (f"/{addr}" if addr else "")
+            cfgs[role]["interfaces-config"]["interfaces"] = [mapped]
+            files_in[role] = {CONFIG_PATH: json.dumps({"Dhcp4": cfgs[role]}, indent=2).encode()}
+            rewrites.append(f"{path.name}: Dhcp4.interfaces-config.interfaces: {name!r} -> {LAB_INTERFACE!r} "
+                            "(the lab's interface; comments dropped from the lab copy)")
+        return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
-                       files_in_container=files_in)
+                       files_in_container=files_in, rewrites=tuple(rewrites))
 
     def pools(self, pair: "Pair") -> list[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]]:
         cfg = self.load(pair.files["primary"], [])
@@ -254,6 +266,34 @@ class KeaAdapter:
         return ["sh", "-c", f"mkdir -p {dirs} && exec kea-dhcp4 -c {CONFIG_PATH}"]
 
     environment = {"KEA_PIDFILE_DIR": "/run/kea", "KEA_LOCKFILE_DIR": "/run/kea"}
+
+    def check_in_image(self, client, image: str, pair: "Pair") -> list[Problem]:
+        """Kea's own checker (``kea-dhcp4 -t``) on each lab copy, in the lab image with no network.
+
+        Kea checks that the configured interface exists, so a stand-in ``eth0`` (one end of a veth pair) carrying the server's
+        address stands in for the lab's; nothing is sent anywhere."""
+        from ..lab import OWNER_LABEL, RUN_LABEL, owner, put_files
+        plan = self.lab_plan(pair)
+        problems = []
+        for role, files in plan.files_in_container.items():
+            prep = self.command(pair, role)[2].replace(f"exec kea-dhcp4 -c {CONFIG_PATH}", f"kea-dhcp4 -t {CONFIG_PATH}")
+            script = (f"ip link add {LAB_INTERFACE} type veth peer name peer0 && ip link set {LAB_INTERFACE} up && "
+                      f"ip addr add {plan.addresses[role]}/{plan.subnet.prefixlen} dev {LAB_INTERFACE} && {prep}")
+            c = client.containers.create(image, ["sh", "-c", script], network_mode="none", cap_add=["NET_ADMIN"],
+                                         environment=self.environment,
+                                         labels={RUN_LABEL: "check", OWNER_LABEL: owner()})
+            try:
+                put_files(c, files)
+                c.start()
+                code = c.wait(timeout=60).get("StatusCode")
+                out = c.logs().decode(errors="replace")
+            finally:
+                c.remove(force=True)
+            if code != 0:
+                errors = [l for l in out.splitlines() if "ERROR" in l or "FATAL" in l or "error" in l] or out.splitlines()[-3:]
+                problems.append(Problem(str(pair.files[role]), "kea-dhcp4 -t", " | ".join(errors)[-600:],
+                                        "fix what Kea reports; the lab runs Kea from Debian " + pair.suite))
+        return problems
 
     def control(self, container: "Container", socket_name: str, command: str) -> dict:
         code, out = container.exec_run(["python3", "-c", CONTROL, socket_name, json.dumps({"command": command})])

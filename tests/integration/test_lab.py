@@ -11,6 +11,7 @@ from dhcpdrill.drill import run_drill
 from dhcpdrill.faults import KillServer
 from dhcpdrill.lab import OWNER_LABEL, RUN_LABEL, _firewall, sweep
 from dhcpdrill.pair import load_pair
+from dhcpdrill.servers import adapter_for
 from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN
 from scenarios.kill_primary import KILL_PRIMARY
 
@@ -95,3 +96,19 @@ def test_sweep_removes_what_a_dead_run_left_and_spares_live_ones(drill_session):
                 c.remove(force=True)
             except Exception:
                 pass
+
+
+def test_the_servers_own_checker_runs_in_the_image_and_names_keas_complaint(drill_session, tmp_path):
+    import shutil
+    folder = tmp_path / "pair"
+    shutil.copytree(HEALTHY, folder)
+    for name in ("primary.json", "standby.json"):  # consistent on both sides, so only Kea objects
+        path = folder / name
+        path.write_text(path.read_text().replace('"renew-timer": 10,', '"renew-timer": 30,'))
+    pair = load_pair(folder)
+    client, image = drill_session.client(), drill_session.image(pair.suite)
+    problems = [str(p) for p in adapter_for(pair).check_in_image(client, image, pair)]
+    assert len(problems) == 2 and all("kea-dhcp4 -t" in p and "renew-timer (30) is greater than the value of rebind-timer (20)" in p
+                                      for p in problems), problems
+    assert adapter_for(load_pair(HEALTHY)).check_in_image(client, image, load_pair(HEALTHY)) == []
+    assert leftovers(client, image) == []

@@ -117,8 +117,10 @@ BROKEN = {
                              "pair.toml: drills.kill-primary.min_continuity: must be between 0 and 1"),
     "unknown server kind": (edit_text("pair.toml", 'server = "kea"', 'server = "dnsmasq"'),
                             "pair.toml: pair.server: unknown server kind 'dnsmasq'"),
-    "interface not eth0": (both(lambda c: c["interfaces-config"].update(interfaces=["ens192"])),
-                           "Dhcp4.interfaces-config.interfaces: is ['ens192']"),
+    "two interfaces": (both(lambda c: c["interfaces-config"].update(interfaces=["ens192", "ens224"])),
+                       "Dhcp4.interfaces-config.interfaces: is ['ens192', 'ens224']; the lab reproduces exactly one"),
+    "all interfaces": (both(lambda c: c["interfaces-config"].update(interfaces=["*"])),
+                       "Dhcp4.interfaces-config.interfaces: is ['*']"),
     "no control socket": (both(lambda c: c.pop("control-socket")),
                           "Dhcp4.control-socket: no unix control socket"),
 }
@@ -188,3 +190,18 @@ def test_readdressed_copy_with_renamed_files_is_accepted(tmp_path):
     pair = load_pair(folder)
     from dhcpdrill.servers import adapter_for
     assert adapter_for(pair).lab_plan(pair).addresses == {"primary": "198.19.7.11", "secondary": "198.19.7.12"}
+
+
+def test_a_production_interface_name_is_mapped_and_the_rewrite_listed(tmp_path):
+    from dhcpdrill.servers import adapter_for
+    folder = copy_pair(tmp_path)
+    both(lambda c: c["interfaces-config"].update(interfaces=["ens192/198.18.0.11"]))(folder)
+    pair = load_pair(folder)
+    plan = adapter_for(pair).lab_plan(pair)
+    assert plan.rewrites == (
+        "primary.json: Dhcp4.interfaces-config.interfaces: 'ens192' -> 'eth0' (the lab's interface; comments dropped from the lab copy)",
+        "standby.json: Dhcp4.interfaces-config.interfaces: 'ens192' -> 'eth0' (the lab's interface; comments dropped from the lab copy)",
+    )
+    lab_copy = json.loads(plan.files_in_container["primary"]["/etc/kea/kea-dhcp4.conf"])
+    assert lab_copy["Dhcp4"]["interfaces-config"]["interfaces"] == ["eth0/198.18.0.11"]
+    assert adapter_for(load_pair(BUNDLED)).lab_plan(load_pair(BUNDLED)).rewrites == ()
