@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import warnings
 from pathlib import Path
 
 import pytest
@@ -69,17 +70,14 @@ class DrillSession:
     def client(self):
         if self._client is None:
             self._client = docker_client()
-            left = sweep(self._client, None)
-            if left:
-                self.config.issue_config_time_warning(pytest.PytestWarning(
-                    f"removed what an earlier interrupted run left: {', '.join(left)}"), stacklevel=2)
+            _report_sweep(sweep(self._client, None))
         return self._client
 
     def image(self, suite: str) -> str:
         if suite not in self._images:
             tag = ensure_image(self.client(), suite, self.config.getoption("--image-builder"),
                                self.config.getoption("--apt-mirror"))
-            sweep(self.client(), tag)  # now that the image exists, stale firewall rules too
+            _report_sweep(sweep(self.client(), tag))  # now that the image exists, stale firewall rules too
             self._images[suite] = tag
         return self._images[suite]
 
@@ -90,6 +88,11 @@ class DrillSession:
             problems = adapter_for(pair).check_in_image(self.client(), self.image(pair.suite), pair)
             self._checked[pair.folder] = [str(p) for p in problems]
         return self._checked[pair.folder]
+
+
+def _report_sweep(removed: list[str]) -> None:
+    if removed:
+        warnings.warn(pytest.PytestWarning(f"removed what an earlier interrupted run left: {', '.join(removed)}"))
 
 
 class DrillRunner:
