@@ -76,7 +76,7 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
     limits = pair.thresholds(scenario.name)
     adapter = adapter_for(pair)
     plan = adapter.lab_plan(pair)
-    gateway, client_ip = plan.spare_addresses(adapter.pools(pair))
+    gateway, client_ip = plan.spare_addresses()
     result.rewrites = plan.rewrites
     tl = result.timeline
     try:

@@ -32,13 +32,15 @@ class LabPlan:
     retrying_clients_needed: int = 1
     files_in_container: dict[str, dict[str, bytes]] = field(default_factory=dict)
     rewrites: tuple[str, ...] = ()
+    pools: tuple[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address], ...] = ()
 
-    def spare_addresses(self, pools: list[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]]) -> list[str]:
-        """Host addresses of the subnet outside every pool and not a server's, highest first."""
+    def spare_addresses(self) -> list[str]:
+        """Two host addresses of the subnet outside every pool and not a server's, highest first
+        (the lab's gateway and the clients' container)."""
         used = set(self.addresses.values())
         free = []
         for host in reversed(list(self.subnet.hosts())):
-            if str(host) not in used and not any(lo <= host <= hi for lo, hi in pools):
+            if str(host) not in used and not any(lo <= host <= hi for lo, hi in self.pools):
                 free.append(str(host))
             if len(free) == 2:
                 break

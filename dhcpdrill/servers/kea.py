@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import ipaddress
 import json
 import re
@@ -45,6 +44,43 @@ while True:
     out += chunk
 print(out.decode())
 """
+
+
+SHAPE: dict = {
+    "hooks-libraries": [{"library": str, "parameters": {"high-availability": [dict]}}],
+    "interfaces-config": {"interfaces": [str]},
+    "control-socket": {"socket-type": str, "socket-name": str},
+    "multi-threading": {"enable-multi-threading": bool},
+    "lease-database": {"type": str, "persist": bool, "name": str},
+    "subnet4": [{"subnet": str, "pools": [{"pool": str}]}],
+}
+HA_SHAPE: dict = {
+    "this-server-name": str, "mode": str, "heartbeat-delay": int, "max-response-delay": int,
+    "max-ack-delay": int, "max-unacked-clients": int,
+    "multi-threading": {"enable-multi-threading": bool, "http-dedicated-listener": bool},
+    "peers": [{"name": str, "url": str, "role": str, "auto-failover": bool}],
+}
+KIND = {str: "a string", int: "a whole number", bool: "true or false", dict: "a map", list: "a list"}
+
+
+def check_shape(file: str, value: Any, shape: Any, field: str, problems: list[Problem]) -> None:
+    """Check the types of the fields the drill reads (others are Kea's business, for ``kea-dhcp4 -t``)."""
+    if isinstance(shape, type):
+        if not isinstance(value, shape) or (shape is int and isinstance(value, bool)):
+            problems.append(Problem(file, field, f"is {json.dumps(value)[:40]}, not {KIND[shape]}",
+                                    f"give {KIND[shape]} as Kea expects"))
+    elif isinstance(shape, list):
+        if not isinstance(value, list):
+            problems.append(Problem(file, field, f"is {json.dumps(value)[:40]}, not a list", "give a list"))
+        else:
+            for i, item in enumerate(value):
+                check_shape(file, item, shape[0], f"{field}[{i}]", problems)
+    elif not isinstance(value, dict):
+        problems.append(Problem(file, field, f"is {json.dumps(value)[:40]}, not a map", "give a map"))
+    else:
+        for key, sub in shape.items():
+            if key in value:
+                check_shape(file, value[key], sub, f"{field}.{key}", problems)
 
 
 def strip_comments(text: str) -> str:
@@ -98,7 +134,14 @@ class KeaAdapter:
         if not isinstance(_get(raw, "Dhcp4"), dict):
             problems.append(Problem(str(path), "Dhcp4", "missing", "give a kea-dhcp4 config with a Dhcp4 map"))
             return None
-        return raw["Dhcp4"]
+        before = len(problems)
+        check_shape(str(path), raw["Dhcp4"], SHAPE, "Dhcp4", problems)
+        if len(problems) > before:
+            return None
+        for hook in raw["Dhcp4"].get("hooks-libraries") or []:
+            for j, rel in enumerate(_get(hook, "parameters", "high-availability") or []):
+                check_shape(str(path), rel, HA_SHAPE, f"high-availability[{j}]", problems)
+        return raw["Dhcp4"] if len(problems) == before else None
 
     def _ha(self, path, cfg: dict, problems: list[Problem]) -> dict | None:
         hooks = cfg.get("hooks-libraries") or []
@@ -112,7 +155,7 @@ class KeaAdapter:
                                     "load libdhcp_ha.so with a high-availability configuration"))
             return None
         rel = _get(ha[0], "parameters", "high-availability", 0)
-        if not isinstance(rel, dict):
+        if not isinstance(rel, dict) or not rel.get("peers"):
             problems.append(Problem(str(path), "libdhcp_ha.so parameters.high-availability", "missing or empty",
                                     "give one relationship: this-server-name, mode, peers"))
             return None
@@ -165,7 +208,7 @@ class KeaAdapter:
                 problems.append(Problem(str(path), f"{where}.multi-threading",
                                         "peers talk through kea-ctrl-agent, which the lab does not run",
                                         "enable HA+MT: enable-multi-threading and http-dedicated-listener true"))
-            elif not _get(cfg := cfgs[role], "multi-threading", "enable-multi-threading"):
+            elif not _get(cfgs[role], "multi-threading", "enable-multi-threading"):
                 problems.append(Problem(str(path), "Dhcp4.multi-threading.enable-multi-threading",
                                         "is off, so HA+MT silently falls back to kea-ctrl-agent",
                                         "set Dhcp4.multi-threading.enable-multi-threading to true"))
@@ -204,8 +247,27 @@ class KeaAdapter:
             raise PairError(problems)
         try:
             subnet = ipaddress.ip_network(subnets[0][0]["subnet"])
+            if subnet.version != 4:
+                raise ValueError("not an IPv4 subnet")
         except ValueError as exc:
             raise PairError([Problem(str(files["primary"]), "Dhcp4.subnet4[0].subnet", str(exc), "give a.b.c.d/len")]) from None
+        pools = []
+        for i, pool in enumerate(subnets[0][0].get("pools") or []):
+            text = str(pool.get("pool", ""))
+            try:
+                if "-" in text:
+                    lo, hi = (ipaddress.ip_address(x.strip()) for x in text.split("-", 1))
+                else:
+                    net = ipaddress.ip_network(text.strip())
+                    lo, hi = net[0], net[-1]
+            except ValueError:
+                problems.append(Problem(str(files["primary"]), f"Dhcp4.subnet4[0].pools[{i}].pool",
+                                        f"{text!r} is not a range", 'give "first - last" or a prefix'))
+                continue
+            if lo not in subnet or hi not in subnet or lo > hi:
+                problems.append(Problem(str(files["primary"]), f"Dhcp4.subnet4[0].pools[{i}].pool",
+                                        f"{text!r} is not inside {subnet}", "keep the pool inside its subnet"))
+            pools.append((lo, hi))
         if not subnet.subnet_of(LAB_RANGE):
             problems.append(Problem(str(files["primary"]), "Dhcp4.subnet4[0].subnet",
                                     f"{subnet} is outside the lab range {LAB_RANGE}",
@@ -240,20 +302,7 @@ class KeaAdapter:
                             "(the lab's interface; comments dropped from the lab copy)")
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
-                       files_in_container=files_in, rewrites=tuple(rewrites))
-
-    def pools(self, pair: "Pair") -> list[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]]:
-        cfg = self.load(pair.files["primary"], [])
-        out = []
-        for pool in _get(cfg, "subnet4", 0, "pools") or []:
-            text = str(pool.get("pool", ""))
-            if "-" in text:
-                lo, hi = (ipaddress.ip_address(x.strip()) for x in text.split("-"))
-            else:
-                net = ipaddress.ip_network(text.strip())
-                lo, hi = net[0], net[-1]
-            out.append((lo, hi))
-        return out
+                       files_in_container=files_in, rewrites=tuple(rewrites), pools=tuple(pools))
 
     def _paths(self, pair: "Pair", role: str) -> tuple[str, str]:
         cfg = self.load(pair.files[role], [])
@@ -348,7 +397,7 @@ def parse_memfile(text: str) -> list[dict]:
     """
     current: dict[str, dict] = {}
     done: list[dict] = []
-    for row in csv.DictReader(io.StringIO(text)):
+    for row in csv.DictReader(line.replace("\0", "") for line in text.splitlines()):
         try:
             ip, mac = row["address"], row["hwaddr"]
             life, expire, state = int(row["valid_lifetime"]), int(row["expire"]), int(row.get("state") or 0)
