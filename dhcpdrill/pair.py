@@ -120,25 +120,31 @@ def load_pair(folder: Path | str) -> Pair:
     for section, schema in SCHEMA.items():
         _check_table(where, raw.get(section), schema, section, problems)
     drills = _thresholds(where, raw.get("drills"), problems)
-    if problems:
-        raise PairError(problems)
-    meta, files = raw["pair"], raw["files"]
-    if meta["server"] not in SERVERS:
+    meta = raw.get("pair") if isinstance(raw.get("pair"), dict) else {}
+    files = raw.get("files") if isinstance(raw.get("files"), dict) else {}
+    if isinstance(meta.get("server"), str) and meta["server"] not in SERVERS:
         problems.append(Problem(where, "pair.server", f"unknown server kind {meta['server']!r}",
                                 f"use one of: {', '.join(SERVERS)}"))
-    if meta["suite"] not in SUITES:
+    if isinstance(meta.get("suite"), str) and meta["suite"] not in SUITES:
         problems.append(Problem(where, "pair.suite", f"unknown Debian suite {meta['suite']!r}",
                                 f"use one of: {', '.join(SUITES)}"))
-    paths = {role: folder / name for role, name in files.items()}
+    paths = {role: folder / name for role, name in files.items() if role in ("primary", "secondary") and isinstance(name, str)}
     for role, path in paths.items():
         if not path.is_file():
             problems.append(Problem(where, f"files.{role}", f"{path} does not exist",
                                     "name the config file, relative to the pair folder"))
+    usable = len(paths) == 2 and all(p.is_file() for p in paths.values()) and meta.get("server") in SERVERS \
+        and all(isinstance(meta.get(k), str) for k in SCHEMA["pair"])
+    pair = Pair(folder, meta.get("name", ""), meta.get("server", ""), meta.get("suite", ""),
+                meta.get("mode", ""), paths, drills)
+    if usable:  # the configs are checked even when the manifest has problems: report all at once
+        from .servers import adapter_for
+        try:
+            adapter_for(pair).lab_plan(pair)
+        except PairError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise PairError(problems)
-    pair = Pair(folder, meta["name"], meta["server"], meta["suite"], meta["mode"], paths, drills)
-    from .servers import adapter_for  # the adapter checks the configs themselves
-    adapter_for(pair).lab_plan(pair)
     return pair
 
 

@@ -112,3 +112,23 @@ def test_the_servers_own_checker_runs_in_the_image_and_names_keas_complaint(dril
                                       for p in problems), problems
     assert adapter_for(load_pair(HEALTHY)).check_in_image(client, image, load_pair(HEALTHY)) == []
     assert leftovers(client, image) == []
+
+
+def test_a_renamed_readdressed_copy_of_the_bundled_pair_drills_green(drill_session, tmp_path):
+    """A user's pair: other file names, another lab subnet, a production interface name."""
+    import shutil
+    folder = tmp_path / "site-b"
+    shutil.copytree(HEALTHY, folder)
+    for old, new in (("primary.json", "dhcp-b1.json"), ("standby.json", "dhcp-b2.json")):
+        text = (folder / old).read_text().replace("198.18.0.", "198.19.7.").replace('"eth0"', '"ens192"')
+        (folder / new).write_text(text)
+        (folder / old).unlink()
+    manifest = (folder / "pair.toml").read_text()
+    (folder / "pair.toml").write_text(manifest.replace('"primary.json"', '"dhcp-b1.json"')
+                                      .replace('"standby.json"', '"dhcp-b2.json"').replace('"kea-hot-standby"', '"site-b"'))
+    pair = load_pair(folder)
+    assert drill_session.server_check(pair) == []
+    result = drill(drill_session, pair, KILL_PRIMARY, tmp_path / "reports")
+    assert result.rewrites and all("'ens192' -> 'eth0'" in r for r in result.rewrites)
+    assert result.timeline.first("lab").get("subnet") == "198.19.7.0/24"
+    result.assert_verdicts()

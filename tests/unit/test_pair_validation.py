@@ -205,3 +205,12 @@ def test_a_production_interface_name_is_mapped_and_the_rewrite_listed(tmp_path):
     lab_copy = json.loads(plan.files_in_container["primary"]["/etc/kea/kea-dhcp4.conf"])
     assert lab_copy["Dhcp4"]["interfaces-config"]["interfaces"] == ["eth0/198.18.0.11"]
     assert adapter_for(load_pair(BUNDLED)).lab_plan(load_pair(BUNDLED)).rewrites == ()
+
+
+def test_manifest_and_config_problems_are_reported_together(tmp_path):
+    folder = copy_pair(tmp_path)
+    edit_text("pair.toml", 'mode = "hot-standby"', 'mode = "hot-standby"\ncolour = "blue"')(folder)
+    edit_json("standby.json", lambda c: c["subnet4"][0]["pools"][0].update(pool="198.18.0.150 - 198.18.0.199"))(folder)
+    with pytest.raises(PairError) as err:
+        load_pair(folder)
+    assert [p.field for p in err.value.problems] == ["pair.colour", "Dhcp4.subnet4"]
