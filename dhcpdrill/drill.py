@@ -15,7 +15,7 @@ import docker
 from docker.errors import DockerException
 
 from .clients import ClientFleet, Workload
-from .faults import Fault, inject
+from .faults import Fault, FaultContext, inject
 from .lab import Lab
 from .pair import Pair
 from .problems import LabError
@@ -36,8 +36,9 @@ class Scenario:
     fault: Fault
     observe_s: float
     dwell_s: float = 5.0
-    verdicts: tuple[str, ...] = ("steady-state", "fault-effective", "takeover", "duplicates",
-                                 "continuity", "reply-checksums")
+    after_heal_s: float = 0.0
+    verdicts: tuple[str, ...] = ("steady-state", "fault-effective", "takeover", "state-transitions",
+                                 "duplicates", "continuity", "reply-checksums")
     workload: Workload = field(default_factory=Workload)
 
 
@@ -92,15 +93,17 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
             tl.add(time.time(), "harness", "pair-ready", states=states)
             w = scenario.workload
             fleet = ClientFleet(lab, net, client_ip, w, plan.retrying_clients_needed,
-                                lifetime=w.steady_timeout + scenario.dwell_s + scenario.observe_s + 120)
+                                lifetime=w.steady_timeout + scenario.dwell_s + scenario.observe_s
+                                + scenario.after_heal_s + 120)
             fleet.start()
             try:
                 steady = fleet.wait_steady(w.steady_timeout + 10)
                 if steady is not None and steady.kind == "steady":
                     time.sleep(scenario.dwell_s)
-                    with inject(scenario.fault, lab, tl):
+                    with inject(scenario.fault, FaultContext(lab, pair, adapter, plan), tl):
                         time.sleep(scenario.observe_s)
-                        tl.add(time.time(), "harness", "observe-end")
+                    time.sleep(scenario.after_heal_s)
+                    tl.add(time.time(), "harness", "observe-end")
             finally:
                 fleet.stop()
                 tl.extend(fleet.events())

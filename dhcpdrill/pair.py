@@ -25,7 +25,9 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 THRESHOLD_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_takeover_s": (int, float), "max_duplicates": int, "min_continuity": (int, float),
+    "expect_states": dict, "known_hazard": str,
 }
+ROLES = ("primary", "secondary")
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,16 @@ def _thresholds(where: str, drills: Any, problems: list[Problem]) -> dict[str, T
         _check_table(where, table, schema, f"drills.{drill}", problems)
         if len(problems) > before:
             continue
-        limits = Thresholds(**{k: table[k] for k in THRESHOLD_KEYS if k in table})
+        states = {}
+        for role, wanted in (table.get("expect_states") or {}).items():
+            if role not in ROLES or not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
+                problems.append(Problem(where, f"drills.{drill}.expect_states.{role}",
+                                        "must map primary/secondary to a list of state names",
+                                        'e.g. expect_states = { secondary = ["partner-down"] }'))
+            else:
+                states[role] = tuple(w.lower() for w in wanted)
+        limits = Thresholds(**{k: table[k] for k in THRESHOLD_KEYS if k in table and k != "expect_states"},
+                            expect_states=states)
         if limits.max_takeover_s <= 0:
             problems.append(Problem(where, f"drills.{drill}.max_takeover_s", "must be positive",
                                     "give the seconds a takeover may take, e.g. 15"))
@@ -128,7 +139,7 @@ def load_pair(folder: Path | str) -> Pair:
     if isinstance(meta.get("suite"), str) and meta["suite"] not in SUITES:
         problems.append(Problem(where, "pair.suite", f"unknown Debian suite {meta['suite']!r}",
                                 f"use one of: {', '.join(SUITES)}"))
-    paths = {role: folder / name for role, name in files.items() if role in ("primary", "secondary") and isinstance(name, str)}
+    paths = {role: folder / name for role, name in files.items() if role in ROLES and isinstance(name, str)}
     for role, path in paths.items():
         if not path.is_file():
             problems.append(Problem(where, f"files.{role}", f"{path} does not exist",

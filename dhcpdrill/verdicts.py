@@ -16,7 +16,7 @@ a pass. The events they read:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from .timeline import Event, Timeline
@@ -40,11 +40,17 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """What a pair promises for one drill; read from the pair's manifest, never from code."""
+    """What a pair promises for one drill; read from the pair's manifest, never from code.
+
+    ``expect_states`` lists, per role, HA states that role must pass through after the fault, in
+    order; ``known_hazard`` names an outcome the pair is known to get wrong (the drill is then an
+    expected failure, strictly: a pass is reported too)."""
 
     max_takeover_s: float
     max_duplicates: int = 0
     min_continuity: float = 1.0
+    expect_states: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    known_hazard: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,18 +124,26 @@ def fault_effective(tl: Timeline) -> Verdict:
 
 
 def takeover(tl: Timeline, limit: Thresholds) -> Verdict:
-    """Seconds from the fault to the first ACK served by a server other than the fault's target."""
+    """Seconds from the fault to the first ACK a surviving server gives a client that the fault's
+    target served before it (in hot-standby that is every client; in load-balancing, the
+    target's share)."""
     name, unit, threshold = "takeover", "s", f"<= {limit.max_takeover_s:g} s"
     fault = _fault(tl)
     if fault is None or tl.first("fault-verified") is None:
         return Verdict(name, UNKNOWN, "no effective fault, so no takeover to measure", unit=unit,
                        threshold=threshold)
     roles, target = _roles(tl), fault.get("target")
-    after = [e for e in _acks(tl) if e.t >= fault.t and roles.get(e.get("server_id")) not in (None, target)]
+    acks = _acks(tl)
+    orphans = {e.get("mac") for e in acks if e.t < fault.t and roles.get(e.get("server_id")) == target}
+    if not orphans:
+        return Verdict(name, UNKNOWN, f"no client was served by {target} before the fault", unit=unit,
+                       threshold=threshold)
+    after = [e for e in acks if e.t >= fault.t and e.get("mac") in orphans
+             and roles.get(e.get("server_id")) not in (None, target)]
     if not after:
         end = tl.first("observe-end")
         window = f" in the {end.t - fault.t:.0f} s observed" if end else ""
-        return Verdict(name, FAIL, f"no client got an ACK from the surviving server{window}: no takeover",
+        return Verdict(name, FAIL, f"no client of {target} got an ACK from a surviving server{window}: no takeover",
                        unit=unit, threshold=threshold)
     first = after[0]
     seconds = round(first.t - fault.t, 3)
@@ -244,6 +258,28 @@ def reply_checksums(tl: Timeline) -> Verdict:
                    figure=len(bad))
 
 
+def state_transitions(tl: Timeline, limit: Thresholds) -> Verdict:
+    """Each role passed, after the fault, through the HA states its pair says it must (in order)."""
+    name = "state-transitions"
+    fault = _fault(tl)
+    if fault is None:
+        return Verdict(name, UNKNOWN, "no fault was applied")
+    if not limit.expect_states:
+        return Verdict(name, UNKNOWN, "the pair states no expected transitions for this drill")
+    seen, missing = [], []
+    roles = sorted(set(limit.expect_states) | {e.source for e in tl.of("ha-state")})
+    for role in roles:
+        wanted = limit.expect_states.get(role, ())
+        path = [e.get("to") for e in tl.of("ha-state", source=role) if e.t >= fault.t]
+        it = iter(path)
+        if not all(any(s == w for s in it) for w in wanted):
+            missing.append(f"{role} expected {' -> '.join(wanted)}")
+        seen.append(f"{role}: {' -> '.join(path) or 'no change'}")
+    status = FAIL if missing else PASS
+    return Verdict(name, status, ("; ".join(missing) + " but saw " if missing else "") + "; ".join(seen),
+                   threshold="; ".join(f"{r}: {' -> '.join(w)}" for r, w in sorted(limit.expect_states.items())))
+
+
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "steady-state": lambda tl, _: steady_state(tl),
     "fault-effective": lambda tl, _: fault_effective(tl),
@@ -251,6 +287,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "duplicates": duplicates,
     "continuity": continuity,
     "reply-checksums": lambda tl, _: reply_checksums(tl),
+    "state-transitions": state_transitions,
 }
 
 

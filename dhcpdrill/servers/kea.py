@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from docker.errors import DockerException
 from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
 
 from ..problems import LabError, PairError, Problem
@@ -353,7 +354,7 @@ class KeaAdapter:
     def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
         try:
             answer = self.control(lab.containers[role], self._paths(pair, role)[0], "ha-heartbeat")
-        except (LabError, ValueError):
+        except (LabError, ValueError, DockerException):
             return "unreachable"
         return str(_get(answer, "arguments", "state") or f"error: {answer.get('text')}")
 

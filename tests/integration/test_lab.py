@@ -47,7 +47,7 @@ def test_standby_without_auto_failover_fails_the_takeover_verdict(drill_session,
 class KillThatMisses(KillServer):
     """A kill whose mechanism was replaced by a no-op: the drill must notice."""
 
-    def apply(self, lab) -> None:
+    def apply(self, ctx) -> None:
         pass
 
 
@@ -63,7 +63,7 @@ def test_a_fault_that_did_not_bite_is_reported_not_passed(drill_session, tmp_pat
 
 @dataclasses.dataclass(frozen=True)
 class KillThatCrashes(KillServer):
-    def apply(self, lab) -> None:
+    def apply(self, ctx) -> None:
         raise RuntimeError("harness bug in the middle of a drill")
 
 

@@ -16,7 +16,7 @@ NAMES = KILL_PRIMARY.verdicts
 
 def result(tl: Timeline, tmp_path: Path) -> DrillResult:
     r = DrillResult(load_pair(BUNDLED), KILL_PRIMARY, "dhcpdrill/lab:test", tmp_path / "run", 1795831441.0, tl)
-    r.verdicts = judge(tl, Thresholds(max_takeover_s=10), NAMES)
+    r.verdicts = judge(tl, Thresholds(max_takeover_s=10, expect_states={"secondary": ("partner-down",)}), NAMES)
     r.duration = 42.0
     return r
 

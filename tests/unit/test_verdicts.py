@@ -1,14 +1,16 @@
 from dhcpdrill.verdicts import (FAIL, PASS, UNKNOWN, Binding, Thresholds, client_bindings, conflicts,
                                 continuity, duplicates, fault_effective, judge, reply_checksums,
-                                steady_state, takeover)
+                                state_transitions, steady_state, takeover)
 
 from .timelines import FAULT_T, PRIMARY, SECONDARY, base, bound, healthy, mac, record
 
-LIMITS = Thresholds(max_takeover_s=10, max_duplicates=0, min_continuity=1.0)
+LIMITS = Thresholds(max_takeover_s=10, max_duplicates=0, min_continuity=1.0,
+                    expect_states={"secondary": ("partner-down",)})
 
 
 def test_healthy_run_passes_every_verdict():
-    names = ("steady-state", "fault-effective", "takeover", "duplicates", "continuity", "reply-checksums")
+    names = ("steady-state", "fault-effective", "takeover", "state-transitions", "duplicates", "continuity",
+             "reply-checksums")
     verdicts = judge(healthy(), LIMITS, names)
     assert [v.status for v in verdicts] == [PASS] * len(names), verdicts
 
@@ -28,6 +30,16 @@ def test_acks_from_the_killed_server_do_not_count_as_takeover():
     bound(tl, FAULT_T + 1, 0, "198.18.0.100", PRIMARY)  # a reply still in flight from the primary
     v = takeover(tl, LIMITS)
     assert v.status == FAIL and "no takeover" in v.reason and "30 s" in v.reason
+    assert "no client of primary got an ACK from a surviving server" in v.reason
+
+
+def test_load_balancing_takeover_counts_only_clients_of_the_dead_server():
+    tl = healthy()
+    tl._events = [e for e in tl._events if not (e.kind in ("recv", "bound") and e.t > FAULT_T)]
+    bound(tl, 50.0, 9, "198.18.0.160", SECONDARY, client="probe-09")   # the secondary's own client
+    bound(tl, FAULT_T + 1, 9, "198.18.0.160", SECONDARY, client="probe-09")  # not a takeover
+    bound(tl, FAULT_T + 7, 0, "198.18.0.100", SECONDARY)                     # the primary's client: takeover
+    assert takeover(tl, LIMITS).figure == 7.0
 
 
 def test_no_takeover_without_an_effective_fault_is_unknown_not_pass():
@@ -145,3 +157,23 @@ def test_bad_reply_checksums_fail():
     tl.add(FAULT_T + 9, "clients", "recv", client="steady-00", msg="ACK", udp_checksum_ok=False)
     v = reply_checksums(tl)
     assert v.status == FAIL and v.figure == 1
+
+
+def _states(tl, role, *path, t0=FAULT_T + 1):
+    for i, to in enumerate(path):
+        tl.add(t0 + i, role, "ha-state", **{"from": "x", "to": to, "partner": "y"})
+
+
+def test_state_transitions_must_appear_in_order_after_the_fault():
+    limits = Thresholds(max_takeover_s=10, expect_states={"secondary": ("partner-down", "hot-standby")})
+    tl = healthy()
+    _states(tl, "secondary", "hot-standby", t0=FAULT_T - 20)  # before the fault: does not count
+    _states(tl, "secondary", "partner-down", "waiting", "hot-standby")
+    _states(tl, "primary", "waiting")
+    v = state_transitions(tl, limits)
+    assert v.status == PASS and "primary: waiting" in v.reason
+    tl2 = healthy()
+    _states(tl2, "secondary", "hot-standby", "partner-down")  # wrong order
+    v2 = state_transitions(tl2, limits)
+    assert v2.status == FAIL and "secondary expected partner-down -> hot-standby" in v2.reason
+    assert state_transitions(healthy(), Thresholds(max_takeover_s=10)).status == UNKNOWN

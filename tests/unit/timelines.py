@@ -42,6 +42,7 @@ def record(tl: Timeline, role: str, ip: str, holder: str, start: float, end: flo
 def healthy() -> Timeline:
     """Takeover 4 s after the fault, every client rebinds to the same address, DBs agree."""
     tl = base()
+    tl.add(FAULT_T + 3.9, "secondary", "ha-state", **{"from": "hot-standby", "to": "partner-down", "partner": "undefined"})
     for i in range(3):
         bound(tl, FAULT_T + 4 + i, i, f"198.18.0.{100 + i}", SECONDARY, client=f"steady-{i:02d}")
         for role in ("primary", "secondary"):
