@@ -86,7 +86,8 @@ def _thresholds(where: str, drills: Any, problems: list[Problem]) -> dict[str, T
             for key in table.keys() - THRESHOLD_KEYS.keys():
                 problems.append(Problem(where, f"drills.{drill}.{key}", "unknown key",
                                         f"remove it; known keys: {', '.join(THRESHOLD_KEYS)}"))
-        _check_table(where, table, schema, f"drills.{drill}", problems)
+        known = {k: v for k, v in table.items() if k in THRESHOLD_KEYS} if isinstance(table, dict) else table
+        _check_table(where, known, schema, f"drills.{drill}", problems)
         if len(problems) > before:
             continue
         states = {}
