@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
+from .lab import BRIDGE_TABLE
 from .timeline import Timeline
 
 if TYPE_CHECKING:
@@ -122,6 +123,132 @@ class FreezeServer(Fault):
     def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
         paused = _state(ctx, self.target).get("Paused")
         return not paused, f"{self.target} is {'still paused' if paused else 'running again'}"
+
+
+@dataclass(frozen=True)
+class MaintenanceHandoff(Fault):
+    """The planned way to take a server down for patching (Kea ``ha-maintenance-start``): the
+    partner is told first and takes over, then the target's daemon is stopped cleanly (SIGTERM)
+    while its host stays up, as an operator stopping the service would."""
+
+    target: str = "primary"
+    name: str = "maintenance-handoff"
+    takes_down: bool = True
+    handed_to_states: tuple[str, ...] = ("partner-in-maintenance", "partner-down")
+
+    def apply(self, ctx: FaultContext) -> None:
+        answer = ctx.adapter.ask(ctx.lab, ctx.pair, _partner(self.target), "ha-maintenance-start")
+        if answer.get("result") != 0:
+            raise RuntimeError(f"ha-maintenance-start was refused: {answer.get('text')}")
+        object.__setattr__(self, "_stopped", ctx.adapter.stop_daemon(ctx.lab, self.target))
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        stopped, how = getattr(self, "_stopped", (False, "the daemon was not stopped"))
+        partner = ctx.adapter.ha_state(ctx.lab, ctx.pair, _partner(self.target))
+        return stopped and partner in self.handed_to_states, f"{how}; {_partner(self.target)} is {partner}"
+
+
+PROBE = """
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), float(sys.argv[3])).close()
+except OSError as exc:
+    print(type(exc).__name__, exc)
+    sys.exit(1)
+print("connected")
+"""
+
+
+def _partner(role: str) -> str:
+    return "secondary" if role == "primary" else "primary"
+
+
+def reach(ctx: FaultContext, src: str, dst: str, timeout: float = 2.0) -> tuple[bool, str]:
+    """Can ``src`` open a TCP connection to ``dst``'s peer-link port? (connected, what happened)"""
+    addr, port = ctx.plan.addresses[dst], ctx.plan.peer_ports[dst]
+    code, out = ctx.container(src).exec_run(["python3", "-c", PROBE, addr, str(port), str(timeout)])
+    return code == 0, f"{src} -> {dst} {addr}:{port}: {out.decode(errors='replace').strip()}"
+
+
+@dataclass(frozen=True)
+class PartitionPeers(Fault):
+    """The servers cannot reach each other, silently (dropped, never reset), while clients still
+    reach both. ``one_way`` drops only what the target sends to its partner. The peer link is
+    ordinary TCP, so a rule in each server's own namespace cuts it."""
+
+    target: str = "primary"
+    one_way: bool = False
+    name: str = "peer-partition"
+
+    def _rules(self, ctx: FaultContext) -> list[tuple[str, list[str]]]:
+        other = _partner(self.target)
+        rules = [(self.target, ["OUTPUT", "-d", ctx.plan.addresses[other], "-j", "DROP"])]
+        if not self.one_way:
+            rules.append((other, ["OUTPUT", "-d", ctx.plan.addresses[self.target], "-j", "DROP"]))
+        return rules
+
+    def _iptables(self, ctx: FaultContext, role: str, op: str, rule: list[str]) -> None:
+        code, out = ctx.container(role).exec_run(["iptables", "-w", op, *rule])
+        if code != 0 and op == "-I":
+            raise RuntimeError(f"iptables {op} in {role} failed: {out.decode(errors='replace')}")
+
+    def apply(self, ctx: FaultContext) -> None:
+        for role, rule in self._rules(ctx):
+            self._iptables(ctx, role, "-I", rule)
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        checks = [reach(ctx, self.target, _partner(self.target))]
+        if not self.one_way:
+            checks.append(reach(ctx, _partner(self.target), self.target))
+        silent = all(not ok and "timed out" in what for ok, what in checks)
+        return silent, "; ".join(what for _, what in checks)
+
+    def heal(self, ctx: FaultContext) -> None:
+        for role, rule in self._rules(ctx):
+            state = _state(ctx, role)
+            if state.get("Running") and not state.get("Paused"):
+                self._iptables(ctx, role, "-D", rule)
+
+    def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
+        checks = [reach(ctx, self.target, _partner(self.target)), reach(ctx, _partner(self.target), self.target)]
+        return all(ok for ok, _ in checks), "; ".join(what for _, what in checks)
+
+
+@dataclass(frozen=True)
+class PartitionClients(Fault):
+    """The target exchanges no DHCP with any client, yet still reaches its partner. Servers read
+    clients through raw sockets that a firewall in their own namespace does not stop, so the cut
+    is made on the lab bridge: UDP 67/68 to and from the target's port is dropped there."""
+
+    target: str = "primary"
+    name: str = "client-partition"
+    evidence_wait_s: float = 8.0
+
+    def apply(self, ctx: FaultContext) -> None:
+        ctx.lab.cut_dhcp(self.target)
+
+    def _table(self, ctx: FaultContext) -> str:
+        return f"{BRIDGE_TABLE}{ctx.lab.run_id}"
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        """Wait (bounded) for the filter to drop client traffic: clients retry every few seconds."""
+        deadline = time.time() + self.evidence_wait_s
+        dropped = 0
+        while time.time() < deadline:
+            dropped = ctx.lab.cut_counters(self._table(ctx))
+            if dropped:
+                break
+            time.sleep(0.5)
+        linked, what = reach(ctx, _partner(self.target), self.target)
+        ok = dropped > 0 and linked
+        return ok, f"bridge filter dropped {dropped} DHCP frame(s) of {self.target}; peer link: {what}"
+
+    def heal(self, ctx: FaultContext) -> None:
+        ctx.lab.heal_cut(self._table(ctx))
+
+    def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
+        left = self._table(ctx) in ctx.lab.bridge_tables()
+        return not left, f"bridge filter {'still present' if left else 'removed'}"
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import os
+import re
 import socket
 import tarfile
 import time
@@ -33,6 +34,7 @@ from .problems import LabError
 
 RUN_LABEL, OWNER_LABEL = "dhcpdrill.run", "dhcpdrill.owner"
 RULE_TAG = "dhcpdrill:"
+BRIDGE_TABLE = "dhcpdrill_"
 FIREWALL = r"""
 for ipt in iptables-nft iptables-legacy; do
   $ipt -w -n -L DOCKER-USER >/dev/null 2>&1 || continue
@@ -65,15 +67,21 @@ def docker_time(stamp: str) -> float:
     return datetime.fromisoformat(head + "+00:00").timestamp() + float("0." + (frac or "0"))
 
 
-def _firewall(client: docker.DockerClient, image: str, *args: str) -> str:
+def host_shell(client: docker.DockerClient, image: str, script: str, *args: str, what: str = "") -> str:
+    """Run a shell script in the host's network namespace, from a short-lived helper container
+    (so a user who can reach Docker needs no root); return its output."""
     try:
-        out = client.containers.run(image, ["sh", "-c", FIREWALL, "fw", *args], network_mode="host",
+        out = client.containers.run(image, ["sh", "-c", script, "helper", *args], network_mode="host",
                                     cap_add=["NET_ADMIN", "NET_RAW"], remove=True, stderr=True,
-                                    labels={OWNER_LABEL: owner(), RUN_LABEL: "firewall"})
+                                    labels={OWNER_LABEL: owner(), RUN_LABEL: "helper"})
     except docker.errors.ContainerError as exc:
-        raise LabError(f"could not change the DOCKER-USER chain ({' '.join(args)}): "
+        raise LabError(f"could not {what or 'run the host helper'} ({' '.join(args)}): "
                        f"{exc.stderr.decode(errors='replace').strip() if exc.stderr else exc}") from None
     return out.decode(errors="replace")
+
+
+def _firewall(client: docker.DockerClient, image: str, *args: str) -> str:
+    return host_shell(client, image, FIREWALL, *args, what="change the DOCKER-USER chain")
 
 
 class Lab:
@@ -88,6 +96,7 @@ class Lab:
         self.networks: list[Network] = []
         self.containers: dict[str, Container] = {}
         self._rules: list[list[str]] = []
+        self._tables: list[str] = []
 
     def __enter__(self) -> "Lab":
         return self
@@ -131,6 +140,45 @@ class Lab:
         except APIError as exc:
             raise LabError(f"could not start the {role} container: {exc.explanation}") from None
 
+    # -- bridge-level cuts -------------------------------------------------------------------
+    def host_port(self, role: str) -> str:
+        """The host-side interface of a container's eth0 on the lab bridge."""
+        code, out = self.containers[role].exec_run(["cat", "/sys/class/net/eth0/iflink"])
+        index = out.decode().strip()
+        if code != 0 or not index.isdigit():
+            raise LabError(f"cannot find the {role} container's link on the bridge: {out.decode(errors='replace')}")
+        for line in host_shell(self.client, self.image, "ip -o link show", what="list host links").splitlines():
+            number, _, rest = line.partition(":")
+            if number.strip() == index:
+                return rest.split("@")[0].split(":")[0].strip()
+        raise LabError(f"no host interface with index {index} for the {role} container")
+
+    def cut_dhcp(self, role: str) -> str:
+        """Drop DHCP (UDP 67/68) to and from one container at the bridge: senders succeed,
+        the frames never arrive, whatever socket type either side uses. Returns the table name."""
+        port, table = self.host_port(role), f"{BRIDGE_TABLE}{self.run_id}"
+        script = (f"nft add table bridge {table} && "
+                  f"nft add chain bridge {table} cut '{{ type filter hook forward priority -200; }}' && "
+                  f"nft add rule bridge {table} cut iifname {port} udp sport 67-68 counter drop && "
+                  f"nft add rule bridge {table} cut oifname {port} udp dport 67-68 counter drop")
+        host_shell(self.client, self.image, script, what="add the bridge filter")
+        self._tables.append(table)
+        return table
+
+    def cut_counters(self, table: str) -> int:
+        """Frames the cut has dropped so far."""
+        out = host_shell(self.client, self.image, f"nft list table bridge {table}", what="read the bridge filter")
+        return sum(int(n) for n in re.findall(r"counter packets (\d+)", out))
+
+    def bridge_tables(self) -> list[str]:
+        out = host_shell(self.client, self.image, "nft list tables bridge", what="list bridge tables")
+        return re.findall(rf"table bridge ({BRIDGE_TABLE}\w+)", out)
+
+    def heal_cut(self, table: str) -> None:
+        drop_tables(self.client, self.image, [table])
+        if table in self._tables:
+            self._tables.remove(table)
+
     # -- evidence ------------------------------------------------------------------------------
     def containers_by_role(self, roles: Iterable[str]) -> dict[str, Container]:
         return {r: self.containers[r] for r in roles if r in self.containers}
@@ -166,8 +214,10 @@ class Lab:
     # -- teardown ------------------------------------------------------------------------------
     def close(self) -> None:
         """Remove every container, rule and network of this run; safe to call more than once."""
-        errors = remove_run(self.client, self.run_id) + drop_rules(self.client, self.image, self._rules)
+        errors = drop_tables(self.client, self.image, self._tables)
+        errors += remove_run(self.client, self.run_id) + drop_rules(self.client, self.image, self._rules)
         self._rules.clear()
+        self._tables.clear()
         self.containers.clear()
         self.networks.clear()
         if errors:
@@ -183,6 +233,17 @@ def put_files(container: Container, files: dict[str, bytes]) -> None:
             info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
             tar.addfile(info, io.BytesIO(data))
     container.put_archive("/", buf.getvalue())
+
+
+def drop_tables(client: docker.DockerClient, image: str, tables: list[str]) -> list[str]:
+    errors = []
+    for table in tables:
+        try:
+            host_shell(client, image, f"nft list table bridge {table} >/dev/null 2>&1 || exit 0; "
+                                      f"nft delete table bridge {table}", what="remove the bridge filter")
+        except LabError as exc:
+            errors.append(str(exc))
+    return errors
 
 
 def drop_rules(client: docker.DockerClient, image: str, rules: list[list[str]]) -> list[str]:
@@ -255,4 +316,7 @@ def sweep(client: docker.DockerClient, image: str | None) -> list[str]:
             stale.append(["-D", *parts[1:]])
             removed.append(f"DOCKER-USER rule {tag}")
     drop_rules(client, image, stale)
-    return removed
+    tables = re.findall(rf"table bridge ({BRIDGE_TABLE}\w+)", host_shell(client, image, "nft list tables bridge"))
+    stale_tables = [t for t in tables if t[len(BRIDGE_TABLE):] not in live]
+    drop_tables(client, image, stale_tables)
+    return removed + [f"bridge table {t}" for t in stale_tables]

@@ -25,7 +25,7 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 THRESHOLD_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_takeover_s": (int, float), "max_duplicates": int, "min_continuity": (int, float),
-    "expect_states": dict, "known_hazard": str,
+    "expect_states": dict, "known_hazard": str, "max_outage_s": (int, float),
 }
 ROLES = ("primary", "secondary")
 

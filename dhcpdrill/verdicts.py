@@ -51,6 +51,7 @@ class Thresholds:
     min_continuity: float = 1.0
     expect_states: dict[str, tuple[str, ...]] = field(default_factory=dict)
     known_hazard: str | None = None
+    max_outage_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -220,30 +221,61 @@ def duplicates(tl: Timeline, limit: Thresholds) -> Verdict:
                    figure=len(ips), threshold=threshold)
 
 
-def continuity(tl: Timeline, limit: Thresholds) -> Verdict:
-    """Every client that held a lease at the fault holds the same address afterwards."""
-    name, unit, threshold = "continuity", "%", f">= {limit.min_continuity * 100:g} %"
-    fault = _fault(tl)
-    if fault is None:
-        return Verdict(name, UNKNOWN, "no fault was applied", unit=unit, threshold=threshold)
+def _continuity(tl: Timeline, limit: Thresholds, anchor: Event | None, name: str, what: str) -> Verdict:
+    unit, threshold = "%", f">= {limit.min_continuity * 100:g} %"
+    if anchor is None:
+        return Verdict(name, UNKNOWN, f"no {what} happened", unit=unit, threshold=threshold)
     steady = tl.first("steady")
     names = set(steady.get("leases", {})) if steady else set()
-    held = {b.holder: b for b in client_bindings(tl) if b.start <= fault.t < b.end}
-    before = {e.get("client"): held[e.get("mac")].ip for e in tl.of("bound", source="clients")
-              if e.get("client") in names and e.get("mac") in held}
+    held = {b.holder: b for b in client_bindings(tl) if b.start <= anchor.t < b.end}
+    macs = {e.get("client"): e.get("mac") for e in tl.of("bound", source="clients")}
+    before = {c: held[m].ip for c, m in macs.items() if c in names and m in held}
     if not before:
-        return Verdict(name, UNKNOWN, "no client held a lease at the fault", unit=unit, threshold=threshold)
+        return Verdict(name, UNKNOWN, f"no client held a lease at the {what}", unit=unit, threshold=threshold)
     after: dict[str, str] = {}
     for e in tl.of("bound", source="clients"):
-        if e.t > fault.t and e.get("client") in before:
+        if e.t > anchor.t and e.get("client") in before:
             after.setdefault(e.get("client"), e.get("ip"))
     kept = sorted(c for c, ip in before.items() if after.get(c) == ip)
     lost = [f"{c} {before[c]} -> {after.get(c, 'no lease confirmed')}" for c in sorted(before) if c not in kept]
     ratio = len(kept) / len(before)
     status = PASS if ratio >= limit.min_continuity else FAIL
-    reason = f"{len(kept)} of {len(before)} clients kept their address"
+    reason = f"{len(kept)} of {len(before)} clients kept their address after the {what}"
     return Verdict(name, status, reason + (": " + "; ".join(lost) if lost else ""),
                    figure=round(ratio * 100, 1), unit=unit, threshold=threshold)
+
+
+def continuity(tl: Timeline, limit: Thresholds) -> Verdict:
+    """Every client that held a lease at the fault holds the same address afterwards."""
+    return _continuity(tl, limit, _fault(tl), "continuity", "fault")
+
+
+def continuity_after_heal(tl: Timeline, limit: Thresholds) -> Verdict:
+    """Every client that held a lease when the fault was healed (failback) keeps that address."""
+    return _continuity(tl, limit, tl.first("fault-healed"), "continuity-after-heal", "heal")
+
+
+def failback_sync(tl: Timeline) -> Verdict:
+    """Every lease a surviving server granted during the outage, still valid at the heal, is
+    known to the server that came back (same address, same client, lasting as long)."""
+    name, unit = "failback-sync", "%"
+    fault, healed = _fault(tl), tl.first("fault-healed")
+    if fault is None or healed is None:
+        return Verdict(name, UNKNOWN, "no fault was healed", unit=unit, threshold="100 %")
+    target = fault.get("target")
+    records = server_bindings(tl)
+    granted = [b for b in records if b.seen_by != target and fault.t <= b.start <= healed.t
+               and b.end > healed.t]
+    if not granted:
+        return Verdict(name, UNKNOWN, "no lease was granted during the outage", unit=unit, threshold="100 %")
+    known = [g for g in granted if any(b.seen_by == target and b.ip == g.ip and b.holder == g.holder
+                                       and b.end >= g.end - 1 for b in records)]
+    missing = [f"{g.ip} ({g.holder})" for g in granted if g not in known]
+    ratio = round(100 * len(known) / len(granted), 1)
+    status = PASS if not missing else FAIL
+    return Verdict(name, status, f"{target} knows {len(known)} of {len(granted)} leases granted while it was down"
+                   + (f"; missing: {', '.join(missing[:8])}" if missing else ""), figure=ratio, unit=unit,
+                   threshold="100 %")
 
 
 def reply_checksums(tl: Timeline) -> Verdict:
@@ -280,6 +312,62 @@ def state_transitions(tl: Timeline, limit: Thresholds) -> Verdict:
                    threshold="; ".join(f"{r}: {' -> '.join(w)}" for r, w in sorted(limit.expect_states.items())))
 
 
+def _state_intervals(tl: Timeline, role: str) -> list[tuple[float, float, str]]:
+    """(start, end, state) for one role, from pair-ready until the end of the observation."""
+    ready, end = tl.first("pair-ready"), tl.first("observe-end")
+    if ready is None:
+        return []
+    t, state = ready.t, str(ready.get("states", {}).get(role, "unknown"))
+    stop = end.t if end else max((e.t for e in tl), default=t)
+    spans = []
+    for e in tl.of("ha-state", source=role):
+        if e.t < t:
+            continue
+        spans.append((t, e.t, state))
+        t, state = e.t, e.get("to")
+    spans.append((t, stop, state))
+    return spans
+
+
+def split_brain(tl: Timeline) -> Verdict:
+    """Seconds during which both servers were at once in a state where each serves every client
+    alone (Kea and ISC: partner-down): each then allocates from the whole pool on its own."""
+    name, unit = "split-brain", "s"
+    lab = tl.first("lab")
+    solo = set(lab.get("solo_states", [])) if lab else set()
+    if not solo or tl.first("pair-ready") is None:
+        return Verdict(name, UNKNOWN, "no server states were recorded", unit=unit, threshold="0 s")
+    a = [(s, e) for s, e, st in _state_intervals(tl, "primary") if st in solo]
+    b = [(s, e) for s, e, st in _state_intervals(tl, "secondary") if st in solo]
+    both = sum(max(0.0, min(e1, e2) - max(s1, s2)) for s1, e1 in a for s2, e2 in b)
+    both = round(both, 2)
+    if both == 0:
+        return Verdict(name, PASS, f"the servers were never both in {'/'.join(sorted(solo))}", figure=0.0,
+                       unit=unit, threshold="0 s")
+    return Verdict(name, FAIL, f"both servers were in {'/'.join(sorted(solo))} for {both:g} s: each served "
+                               "every client from the whole pool without the other", figure=both, unit=unit,
+                   threshold="0 s")
+
+
+def client_outage(tl: Timeline, limit: Thresholds) -> Verdict:
+    """The longest stretch after the fault during which no client got any ACK."""
+    name, unit = "client-outage", "s"
+    threshold = f"<= {limit.max_outage_s:g} s" if limit.max_outage_s is not None else ""
+    fault, end = _fault(tl), tl.first("observe-end")
+    if fault is None or end is None:
+        return Verdict(name, UNKNOWN, "no fault was applied", unit=unit, threshold=threshold)
+    if limit.max_outage_s is None:
+        return Verdict(name, UNKNOWN, "the pair states no max_outage_s for this drill", unit=unit)
+    times = [fault.t] + [e.t for e in _acks(tl) if fault.t <= e.t <= end.t] + [end.t]
+    gaps = [(b - a, a) for a, b in zip(times, times[1:])]
+    longest, start = max(gaps)
+    longest = round(longest, 2)
+    status = PASS if longest <= limit.max_outage_s else FAIL
+    return Verdict(name, status, f"longest stretch without any ACK: {longest:g} s from "
+                                 f"{start - fault.t:+.1f} s after the fault", figure=longest, unit=unit,
+                   threshold=threshold)
+
+
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "steady-state": lambda tl, _: steady_state(tl),
     "fault-effective": lambda tl, _: fault_effective(tl),
@@ -288,6 +376,10 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "continuity": continuity,
     "reply-checksums": lambda tl, _: reply_checksums(tl),
     "state-transitions": state_transitions,
+    "split-brain": lambda tl, _: split_brain(tl),
+    "continuity-after-heal": continuity_after_heal,
+    "failback-sync": lambda tl, _: failback_sync(tl),
+    "client-outage": client_outage,
 }
 
 

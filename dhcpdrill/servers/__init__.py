@@ -33,6 +33,8 @@ class LabPlan:
     files_in_container: dict[str, dict[str, bytes]] = field(default_factory=dict)
     rewrites: tuple[str, ...] = ()
     pools: tuple[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address], ...] = ()
+    peer_ports: dict[str, int] = field(default_factory=dict)  # TCP port each role's peer link listens on
+    solo_states: tuple[str, ...] = ()  # states in which a server serves every client alone
 
     def spare_addresses(self) -> list[str]:
         """Two host addresses of the subnet outside every pool and not a server's, highest first

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 CONFIG_PATH = "/etc/kea/kea-dhcp4.conf"
 LAB_INTERFACE = "eth0"
+DAEMON_PID = "/run/dhcpdrill-daemon.pid"
 DEFAULT_LEASE_FILE = "/var/lib/kea/kea-leases4.csv"
 NORMAL_STATE = {"hot-standby": "hot-standby", "load-balancing": "load-balancing"}
 SECOND_ROLE = {"hot-standby": "standby", "load-balancing": "secondary"}
@@ -273,12 +274,13 @@ class KeaAdapter:
             problems.append(Problem(str(files["primary"]), "Dhcp4.subnet4[0].subnet",
                                     f"{subnet} is outside the lab range {LAB_RANGE}",
                                     f"readdress the pair into {LAB_RANGE} (RFC 2544 test range): the lab never uses real ranges"))
-        addresses = {}
+        addresses, peer_ports = {}, {}
         for role, want in (("primary", "primary"), ("secondary", second)):
             peer = peers_by_role.get(want)
-            host = urlparse(str(peer.get("url", ""))).hostname if peer else None
+            url = urlparse(str(peer.get("url", ""))) if peer else None
             try:
-                ip = ipaddress.ip_address(host or "")
+                ip = ipaddress.ip_address(url.hostname or "" if url else "")
+                peer_ports[role] = url.port or 80
             except ValueError:
                 problems.append(Problem(str(files["primary"]), f"high-availability[0].peers[{want}].url",
                                         f"{peer and peer.get('url')!r} has no IPv4 address", "use http://a.b.c.d:port/"))
@@ -303,7 +305,8 @@ class KeaAdapter:
                             "(the lab's interface; comments dropped from the lab copy)")
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
-                       files_in_container=files_in, rewrites=tuple(rewrites), pools=tuple(pools))
+                       files_in_container=files_in, rewrites=tuple(rewrites), pools=tuple(pools),
+                       peer_ports=peer_ports, solo_states=("partner-down",))
 
     def _paths(self, pair: "Pair", role: str) -> tuple[str, str]:
         cfg = self.load(pair.files[role], [])
@@ -313,7 +316,20 @@ class KeaAdapter:
     def command(self, pair: "Pair", role: str) -> list[str]:
         sock, leases = self._paths(pair, role)
         dirs = " ".join(sorted({str(PurePosixPath(sock).parent), str(PurePosixPath(leases).parent), "/run/kea"}))
-        return ["sh", "-c", f"mkdir -p {dirs} && exec kea-dhcp4 -c {CONFIG_PATH}"]
+        # The daemon is not pid 1: stopping it (maintenance) leaves the container, its "host", up
+        # with its address, as stopping a service does; killing the container loses the host.
+        # A pid file left by a killed server is removed, as systemd's RuntimeDirectory would be.
+        run = (f"kea-dhcp4 -c {CONFIG_PATH} & echo $! > {DAEMON_PID}; wait $!; "
+               'echo "kea-dhcp4 exited with status $?"; exec sleep infinity')
+        return ["sh", "-c", f"mkdir -p {dirs} && rm -f /run/kea/*.pid && {{ {run}; }}"]
+
+    def stop_daemon(self, lab: "Lab", role: str, signal: str = "TERM") -> tuple[bool, str]:
+        """Stop the server daemon, leaving its host up; (stopped, evidence)."""
+        script = (f"pid=$(cat {DAEMON_PID}) && kill -{signal} $pid && for i in $(seq 50); do "
+                  "kill -0 $pid 2>/dev/null || { echo stopped pid $pid; exit 0; }; sleep 0.2; done; "
+                  "echo still running; exit 1")
+        code, out = lab.containers[role].exec_run(["sh", "-c", script])
+        return code == 0, f"{role} kea-dhcp4 " + out.decode(errors="replace").strip()
 
     environment = {"KEA_PIDFILE_DIR": "/run/kea", "KEA_LOCKFILE_DIR": "/run/kea"}
 
@@ -326,7 +342,8 @@ class KeaAdapter:
         plan = self.lab_plan(pair)
         problems = []
         for role, files in plan.files_in_container.items():
-            prep = self.command(pair, role)[2].replace(f"exec kea-dhcp4 -c {CONFIG_PATH}", f"kea-dhcp4 -t {CONFIG_PATH}")
+            prep = self.command(pair, role)[2].split(" && {")[0] + f" && kea-dhcp4 -t {CONFIG_PATH}"
+            assert "kea-dhcp4 -t" in prep
             script = (f"ip link add {LAB_INTERFACE} type veth peer name peer0 && ip link set {LAB_INTERFACE} up && "
                       f"ip addr add {plan.addresses[role]}/{plan.subnet.prefixlen} dev {LAB_INTERFACE} && {prep}")
             c = client.containers.create(image, ["sh", "-c", script], network_mode="none", cap_add=["NET_ADMIN"],
@@ -351,9 +368,13 @@ class KeaAdapter:
             raise LabError(f"{container.name}: {command} failed: {out.decode(errors='replace').strip()}")
         return json.loads(out)
 
+    def ask(self, lab: "Lab", pair: "Pair", role: str, command: str) -> dict:
+        """Send one control command to a server and return its answer."""
+        return self.control(lab.containers[role], self._paths(pair, role)[0], command)
+
     def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
         try:
-            answer = self.control(lab.containers[role], self._paths(pair, role)[0], "ha-heartbeat")
+            answer = self.ask(lab, pair, role, "ha-heartbeat")
         except (LabError, ValueError, DockerException):
             return "unreachable"
         return str(_get(answer, "arguments", "state") or f"error: {answer.get('text')}")
