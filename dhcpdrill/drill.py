@@ -15,7 +15,7 @@ import docker
 from docker.errors import DockerException
 
 from .clients import ClientFleet, Workload
-from .faults import Fault, FaultContext, inject
+from .faults import CLOCK_FILE, Fault, FaultContext, inject, needs_clock_control
 from .lab import Lab
 from .pair import Pair
 from .problems import LabError
@@ -83,9 +83,12 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
     try:
         with Lab(client, image, result.run_dir) as lab:
             net = lab.network(plan.subnet, gateway)
+            env, files = dict(adapter.environment), dict(plan.files_in_container)
+            if needs_clock_control(scenario.fault):  # daemons read their clock offset from a file
+                env.update(adapter.clock_environment)
+                files = {role: {**f, CLOCK_FILE: b"+0\n"} for role, f in files.items()}
             for role in ROLES:
-                lab.container(role, net, plan.addresses[role], adapter.command(pair, role),
-                              plan.files_in_container[role], adapter.environment)
+                lab.container(role, net, plan.addresses[role], adapter.command(pair, role), files[role], env)
             tl.add(time.time(), "harness", "lab", run_id=lab.run_id, image=image, subnet=str(plan.subnet),
                    roles={ip: role for role, ip in plan.addresses.items()}, serving=list(plan.serving),
                    solo_states=list(plan.solo_states),

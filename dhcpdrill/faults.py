@@ -251,8 +251,85 @@ class PartitionClients(Fault):
         return not left, f"bridge filter {'still present' if left else 'removed'}"
 
 
+CLOCK_FILE = "/run/dhcpdrill-faketime"
+
+
+@dataclass(frozen=True)
+class SkewClock(Fault):
+    """Move the target server's clock by ``seconds`` (libfaketime, read afresh on every clock
+    call, so the offset changes while the daemon runs) and put it back on heal. Only the
+    daemon's clock moves: the timeline keeps the host's time."""
+
+    seconds: int = 65
+    target: str = "primary"
+    name: str = "clock-skew"
+    tolerance_s: float = 3.0
+
+    needs_clock_control = True
+
+    def _set(self, ctx: FaultContext, seconds: int) -> None:
+        code, out = ctx.container(self.target).exec_run(["sh", "-c", f"echo {seconds:+d} > {CLOCK_FILE}"])
+        if code != 0:
+            raise RuntimeError(f"could not set {self.target}'s clock: {out.decode(errors='replace')}")
+
+    def _offset(self, ctx: FaultContext) -> float | None:
+        return ctx.adapter.clock_offset(ctx.lab, ctx.pair, self.target)
+
+    def apply(self, ctx: FaultContext) -> None:
+        self._set(ctx, self.seconds)
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        offset = self._offset(ctx)
+        if offset is None:
+            return False, f"{self.target} did not report its clock"
+        return abs(offset - self.seconds) <= self.tolerance_s, f"{self.target}'s daemon clock reads {offset:+.0f} s"
+
+    def heal(self, ctx: FaultContext) -> None:
+        if _state(ctx, self.target).get("Running"):
+            self._set(ctx, 0)
+
+    def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
+        offset = self._offset(ctx)
+        ok = offset is not None and abs(offset) <= self.tolerance_s
+        return ok, f"{self.target}'s daemon clock reads {'unknown' if offset is None else f'{offset:+.0f} s'}"
+
+
+@dataclass(frozen=True)
+class Sequence(Fault):
+    """Faults one after another: each but the last is held ``hold_s`` and healed, then the next
+    follows ``pause_s`` later. Verdicts about the failover measure from the last one."""
+
+    steps: tuple[Fault, ...] = ()
+    hold_s: float = 15.0
+    pause_s: float = 5.0
+    name: str = "sequence"
+
+    @property
+    def target(self) -> str:  # type: ignore[override]
+        return self.steps[-1].target
+
+    def apply(self, ctx: FaultContext) -> None:
+        raise NotImplementedError("a Sequence is applied step by step by inject()")
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        raise NotImplementedError
+
+
+def needs_clock_control(fault: Fault) -> bool:
+    steps = fault.steps if isinstance(fault, Sequence) else (fault,)
+    return any(getattr(step, "needs_clock_control", False) for step in steps)
+
+
 @contextmanager
 def inject(fault: Fault, ctx: FaultContext, timeline: Timeline) -> Iterator[None]:
+    if isinstance(fault, Sequence):
+        for step in fault.steps[:-1]:
+            with inject(step, ctx, timeline):
+                time.sleep(fault.hold_s)
+            time.sleep(fault.pause_s)
+        with inject(fault.steps[-1], ctx, timeline):
+            yield
+        return
     timeline.add(time.time(), "harness", "fault-applied", fault=fault.name, target=fault.target,
                  takes_down=fault.takes_down)
     try:

@@ -26,6 +26,7 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 THRESHOLD_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_takeover_s": (int, float), "max_duplicates": int, "min_continuity": (int, float),
     "expect_states": dict, "known_hazard": str, "max_outage_s": (int, float),
+    "expect_warnings": list,
 }
 ROLES = ("primary", "secondary")
 
@@ -98,8 +99,14 @@ def _thresholds(where: str, drills: Any, problems: list[Problem]) -> dict[str, T
                                         'e.g. expect_states = { secondary = ["partner-down"] }'))
             else:
                 states[role] = tuple(w.lower() for w in wanted)
-        limits = Thresholds(**{k: table[k] for k in THRESHOLD_KEYS if k in table and k != "expect_states"},
-                            expect_states=states)
+        warnings = table.get("expect_warnings", [])
+        if not all(isinstance(w, str) for w in warnings):
+            problems.append(Problem(where, f"drills.{drill}.expect_warnings", "must be a list of strings",
+                                    'e.g. expect_warnings = ["HA_HIGH_CLOCK_SKEW"]'))
+            continue
+        limits = Thresholds(**{k: table[k] for k in THRESHOLD_KEYS if k in table
+                               and k not in ("expect_states", "expect_warnings")},
+                            expect_states=states, expect_warnings=tuple(warnings))
         if limits.max_takeover_s <= 0:
             problems.append(Problem(where, f"drills.{drill}.max_takeover_s", "must be positive",
                                     "give the seconds a takeover may take, e.g. 15"))

@@ -163,3 +163,4 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for r in ds.results:
         terminalreporter.write_line(report.summary(r))
     terminalreporter.write_line(f"JUnit evidence for CI and audits: {ds.junit_path}")
+    terminalreporter.write_line(f"Human report with timeline pictures: {ds.reports / report.HTML_NAME}")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
+from html import escape
 from pathlib import Path
 from typing import Iterable
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from .drill import DrillResult
+from .picture import svg
 from .verdicts import PASS
 
 JUNIT_NAME = "junit-drills.xml"
+HTML_NAME = "drills.html"
 MARK = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN"}
 
 
@@ -20,10 +23,21 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
 
 
+def hazard(result: DrillResult) -> str | None:
+    limits = result.pair.drills.get(result.scenario.name)
+    return limits.known_hazard if limits else None
+
+
+def outcome(result: DrillResult) -> str:
+    if result.ok:
+        return "PASS" if not hazard(result) else "PASS (a known hazard did not show: check the pair's expectations)"
+    return "FAIL" if not hazard(result) else f"FAIL, AS EXPECTED: known hazard: {hazard(result)}"
+
+
 def summary(result: DrillResult) -> str:
     """A few lines an engineer reads at the end of a run: what ran, each verdict, where the evidence is."""
     head = (f"{result.pair.name} / {result.scenario.name}: "
-            f"{'PASS' if result.ok else 'FAIL'} ({result.duration:.0f} s, {_iso(result.started)})")
+            f"{outcome(result)} ({result.duration:.0f} s, {_iso(result.started)})")
     lines = [head, f"  pair {result.pair.folder} sha256 {result.pair.config_hash[:16]}, image {result.image}"]
     lines += [f"  rewritten for the lab: {r}" for r in result.rewrites]
     if result.error:
@@ -42,7 +56,8 @@ def _suite(result: DrillResult) -> TestSuite:
     for v in result.verdicts:
         case = TestCase(v.name, classname=classname, elapsed_sec=0, timestamp=_iso(result.started))
         if v.status != PASS:
-            case.add_failure_info(message=f"{v.status}: {v.reason}")
+            known = f" (known hazard of this pair: {hazard(result)})" if hazard(result) else ""
+            case.add_failure_info(message=f"{v.status}: {v.reason}{known}")
         else:
             case.stdout = v.reason
         cases.append(case)
@@ -54,7 +69,7 @@ def _suite(result: DrillResult) -> TestSuite:
              "pair_config_sha256": result.pair.config_hash, "scenario": result.scenario.name,
              "fault": result.scenario.fault.name, "fault_target": result.scenario.fault.target,
              "image": result.image, "evidence": str(result.run_dir), "duration_s": f"{result.duration:.1f}",
-             "rewrites": "; ".join(result.rewrites) or "none"}
+             "rewrites": "; ".join(result.rewrites) or "none", "known_hazard": hazard(result) or "none"}
     return TestSuite(f"{result.pair.name} / {result.scenario.name}", cases, timestamp=_iso(result.started),
                      properties=props)
 
@@ -77,6 +92,31 @@ def junit_xml(results: Iterable[DrillResult]) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def html(results: list[DrillResult]) -> str:
+    """The human report: per drill its outcome, a verdict table and the timeline picture."""
+    parts = ["<!doctype html><meta charset='utf-8'><title>DHCP failover drills</title>",
+             "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left;"
+             "vertical-align:top}.pass{color:#238b45}.fail,.unknown{color:#cb181d}</style>",
+             "<h1>DHCP failover drills</h1>"]
+    for r in results:
+        parts.append(f"<h2>{escape(r.pair.name)} / {escape(r.scenario.name)}: {escape(outcome(r))}</h2>")
+        parts.append(f"<p>{escape(r.scenario.title)}. Started {_iso(r.started)}, {r.duration:.0f} s. Pair "
+                     f"<code>{escape(str(r.pair.folder))}</code>, config sha256 <code>{r.pair.config_hash}</code>, "
+                     f"image <code>{escape(r.image)}</code>. Evidence: <code>{escape(str(r.run_dir))}</code></p>")
+        if r.rewrites:
+            parts.append("<p>Rewritten for the lab: " + "; ".join(escape(w) for w in r.rewrites) + "</p>")
+        if r.error:
+            parts.append(f"<p class='fail'>Error: {escape(r.error)}</p>")
+        parts.append("<table><tr><th>verdict</th><th>status</th><th>figure</th><th>limit</th><th>why</th></tr>")
+        for v in r.verdicts:
+            figure = "" if v.figure is None else f"{v.figure:g} {v.unit}"
+            parts.append(f"<tr><td>{v.name}</td><td class='{v.status}'>{v.status}</td><td>{escape(figure)}</td>"
+                         f"<td>{escape(v.threshold)}</td><td>{escape(v.reason)}</td></tr>")
+        parts.append("</table>")
+        parts.append(svg(r.timeline))
+    return "\n".join(parts) + "\n"
+
+
 def write(results: list[DrillResult], reports: Path) -> Path:
     """Each run's folder gets its summary and JUnit file; ``reports/junit-drills.xml`` holds them all."""
     reports.mkdir(parents=True, exist_ok=True)
@@ -84,6 +124,8 @@ def write(results: list[DrillResult], reports: Path) -> Path:
         r.run_dir.mkdir(parents=True, exist_ok=True)
         (r.run_dir / "summary.txt").write_text(summary(r) + "\n")
         (r.run_dir / JUNIT_NAME).write_text(junit_xml([r]))
+        (r.run_dir / "report.html").write_text(html([r]))
+    (reports / HTML_NAME).write_text(html(results))
     path = reports / JUNIT_NAME
     path.write_text(junit_xml(results))
     return path

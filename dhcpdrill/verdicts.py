@@ -52,6 +52,7 @@ class Thresholds:
     expect_states: dict[str, tuple[str, ...]] = field(default_factory=dict)
     known_hazard: str | None = None
     max_outage_s: float | None = None
+    expect_warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ class Conflict:
 
 
 def _fault(tl: Timeline) -> Event | None:
-    return tl.first("fault-applied")
+    """The decisive fault: the last one applied (a drill may apply several in sequence)."""
+    faults = tl.of("fault-applied")
+    return faults[-1] if faults else None
 
 
 def _roles(tl: Timeline) -> dict[str, str]:
@@ -93,7 +96,7 @@ def _acks(tl: Timeline) -> list[Event]:
 def steady_state(tl: Timeline) -> Verdict:
     """Before the fault every steady client held a lease, served only by the roles meant to serve."""
     name = "steady-state"
-    lab, steady, fault = tl.first("lab"), tl.first("steady"), _fault(tl)
+    lab, steady, fault = tl.first("lab"), tl.first("steady"), tl.first("fault-applied")
     if lab is None:
         return Verdict(name, UNKNOWN, "the timeline has no lab description")
     if steady is None:
@@ -111,17 +114,16 @@ def steady_state(tl: Timeline) -> Verdict:
 
 
 def fault_effective(tl: Timeline) -> Verdict:
-    """The fault bit: evidence taken after applying it shows the intended effect."""
+    """Every fault bit: evidence taken after applying it shows the intended effect."""
     name = "fault-effective"
-    fault = _fault(tl)
-    if fault is None:
+    applied = tl.of("fault-applied")
+    if not applied:
         return Verdict(name, UNKNOWN, "no fault was applied")
-    proof = tl.first("fault-verified")
-    if proof is not None:
-        return Verdict(name, PASS, f"{fault.get('fault')}: {proof.get('evidence')}")
-    missed = tl.first("fault-not-effective")
-    why = missed.get("evidence") if missed else "no evidence was recorded"
-    return Verdict(name, FAIL, f"fault not effective: {fault.get('fault')}: {why}")
+    proofs, misses = tl.of("fault-verified"), tl.of("fault-not-effective")
+    if misses or len(proofs) < len(applied):
+        why = "; ".join(f"{e.get('fault')}: {e.get('evidence')}" for e in misses) or "no evidence was recorded"
+        return Verdict(name, FAIL, f"fault not effective: {why}")
+    return Verdict(name, PASS, "; ".join(f"{e.get('fault')}: {e.get('evidence')}" for e in proofs))
 
 
 def takeover(tl: Timeline, limit: Thresholds) -> Verdict:
@@ -368,6 +370,20 @@ def client_outage(tl: Timeline, limit: Thresholds) -> Verdict:
                    threshold=threshold)
 
 
+def expected_warnings(tl: Timeline, limit: Thresholds) -> Verdict:
+    """The servers logged each warning the pair says this fault must raise (e.g. a clock-skew
+    warning): the pair's own protection noticed."""
+    name = "expected-warnings"
+    fault = tl.first("fault-applied")
+    if fault is None or not limit.expect_warnings:
+        return Verdict(name, UNKNOWN, "no fault applied" if fault is None else "the pair states no expected warnings")
+    lines = [(e.source, e.get("line", "")) for e in tl.of("ha-warning") if e.t >= fault.t]
+    found = {w: sorted({src for src, line in lines if w in line}) for w in limit.expect_warnings}
+    missing = [w for w, where in found.items() if not where]
+    detail = "; ".join(f"{w} from {', '.join(where) or 'nobody'}" for w, where in found.items())
+    return Verdict(name, FAIL if missing else PASS, detail, threshold=", ".join(limit.expect_warnings))
+
+
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "steady-state": lambda tl, _: steady_state(tl),
     "fault-effective": lambda tl, _: fault_effective(tl),
@@ -379,6 +395,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "split-brain": lambda tl, _: split_brain(tl),
     "continuity-after-heal": continuity_after_heal,
     "failback-sync": lambda tl, _: failback_sync(tl),
+    "expected-warnings": expected_warnings,
     "client-outage": client_outage,
 }
 

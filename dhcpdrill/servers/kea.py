@@ -5,6 +5,8 @@ import csv
 import ipaddress
 import json
 import re
+import time
+from email.utils import parsedate_to_datetime
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -371,6 +373,19 @@ class KeaAdapter:
     def ask(self, lab: "Lab", pair: "Pair", role: str, command: str) -> dict:
         """Send one control command to a server and return its answer."""
         return self.control(lab.containers[role], self._paths(pair, role)[0], command)
+
+    def clock_offset(self, lab: "Lab", pair: "Pair", role: str) -> float | None:
+        """The daemon's clock minus the host's, from its ha-heartbeat date-time (1 s resolution)."""
+        try:
+            before = time.time()
+            stamp = _get(self.ask(lab, pair, role, "ha-heartbeat"), "arguments", "date-time")
+            return parsedate_to_datetime(stamp).timestamp() - (before + time.time()) / 2
+        except (LabError, ValueError, TypeError, DockerException):
+            return None
+
+    clock_environment = {"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+                         "FAKETIME_TIMESTAMP_FILE": "/run/dhcpdrill-faketime", "FAKETIME_NO_CACHE": "1",
+                         "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
 
     def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
         try:

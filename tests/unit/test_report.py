@@ -55,3 +55,19 @@ def test_timeline_round_trips_through_its_file(tmp_path):
     tl.save(tmp_path / "t.jsonl")
     again = Timeline.load(tmp_path / "t.jsonl")
     assert [(e.t, e.kind, e.data) for e in again] == [(e.t, e.kind, e.data) for e in tl]
+
+
+def test_html_report_has_the_verdict_table_and_the_timeline_picture(tmp_path):
+    page = report.html([result(healthy(), tmp_path)])
+    assert "kea-hot-standby / kill-primary: PASS" in page
+    assert "<td>takeover</td><td class='pass'>pass</td><td>4 s</td>" in page
+    assert "<svg" in page and "partner-down" in page and "ACKs from secondary" in page
+
+
+def test_known_hazard_is_named_in_summary_and_junit(tmp_path):
+    import dataclasses
+    r = result(base(verified=False), tmp_path)
+    limits = dataclasses.replace(r.pair.drills["kill-primary"], known_hazard="split brain")
+    r.pair.drills["kill-primary"] = limits
+    assert "FAIL, AS EXPECTED: known hazard: split brain" in report.summary(r)
+    assert "(known hazard of this pair: split brain)" in report.junit_xml([r])

@@ -1,6 +1,7 @@
 from dhcpdrill.verdicts import (FAIL, PASS, UNKNOWN, Binding, Thresholds, client_bindings, conflicts,
                                 continuity, duplicates, fault_effective, judge, reply_checksums,
-                                state_transitions, steady_state, takeover)
+                                state_transitions, steady_state, takeover, split_brain, client_outage,
+                                failback_sync, continuity_after_heal, expected_warnings)
 
 from .timelines import FAULT_T, PRIMARY, SECONDARY, base, bound, healthy, mac, record
 
@@ -177,3 +178,71 @@ def test_state_transitions_must_appear_in_order_after_the_fault():
     v2 = state_transitions(tl2, limits)
     assert v2.status == FAIL and "secondary expected partner-down -> hot-standby" in v2.reason
     assert state_transitions(healthy(), Thresholds(max_takeover_s=10)).status == UNKNOWN
+
+
+def _ready(tl, states):
+    tl.add(5.0, "harness", "pair-ready", states=states)
+
+
+def test_split_brain_is_the_time_both_servers_served_alone():
+    tl = healthy()
+    tl._events[0] = type(tl._events[0])(1.0, "harness", "lab", {**tl._events[0].data, "solo_states": ["partner-down"]})
+    _ready(tl, {"primary": "hot-standby", "secondary": "hot-standby"})
+    tl.add(FAULT_T + 10, "primary", "ha-state", **{"from": "hot-standby", "to": "partner-down"})
+    tl.add(FAULT_T + 25, "primary", "ha-state", **{"from": "partner-down", "to": "waiting"})
+    v = split_brain(tl)  # secondary partner-down from +3.9 until the end (+30): overlap +10..+25
+    assert v.status == FAIL and v.figure == 15.0
+    tl2 = healthy()
+    tl2._events[0] = tl._events[0]
+    _ready(tl2, {"primary": "hot-standby", "secondary": "hot-standby"})
+    assert split_brain(tl2).status == PASS and split_brain(tl2).figure == 0.0
+    assert split_brain(healthy()).status == UNKNOWN
+
+
+def test_client_outage_is_the_longest_gap_without_any_ack():
+    limits = Thresholds(max_takeover_s=10, max_outage_s=5)
+    v = client_outage(healthy(), limits)  # fault at 0, ACKs at +4, +5, +6, window ends at +30
+    assert v.status == FAIL and v.figure == 24.0
+    assert client_outage(healthy(), Thresholds(max_takeover_s=10, max_outage_s=30)).status == PASS
+    assert client_outage(healthy(), LIMITS).status == UNKNOWN  # no limit stated
+
+
+def test_failback_sync_needs_every_outage_lease_on_the_returning_server():
+    tl = healthy()
+    tl.add(FAULT_T + 20, "harness", "fault-healed", fault="kill", target="primary", evidence="running")
+    record(tl, "secondary", "198.18.0.150", mac(50), FAULT_T + 8, FAULT_T + 68)
+    record(tl, "secondary", "198.18.0.151", mac(51), FAULT_T + 9, FAULT_T + 69)
+    record(tl, "primary", "198.18.0.150", mac(50), FAULT_T + 8, FAULT_T + 68)  # synced
+    v = failback_sync(tl)
+    assert v.status == FAIL and v.figure == 50.0 and "198.18.0.151" in v.reason
+    record(tl, "primary", "198.18.0.151", mac(51), FAULT_T + 9, FAULT_T + 69)
+    assert failback_sync(tl).status == PASS
+
+
+def test_continuity_after_heal_is_anchored_at_the_heal():
+    tl = healthy()
+    tl.add(FAULT_T + 10, "harness", "fault-healed", fault="kill", target="primary", evidence="running")
+    assert continuity_after_heal(tl, LIMITS).status == FAIL  # nobody renewed after the heal
+    for i in range(3):
+        bound(tl, FAULT_T + 20 + i, i, f"198.18.0.{100 + i}", PRIMARY)
+    assert continuity_after_heal(tl, LIMITS).status == PASS
+
+
+def test_expected_warnings_must_come_from_the_servers_after_the_fault():
+    limits = Thresholds(max_takeover_s=10, expect_warnings=("HA_HIGH_CLOCK_SKEW",))
+    tl = healthy()
+    tl.add(FAULT_T - 5, "secondary", "ha-warning", line="WARN HA_HIGH_CLOCK_SKEW before the fault")
+    assert expected_warnings(tl, limits).status == FAIL
+    tl.add(FAULT_T + 2, "secondary", "ha-warning", line="WARN [kea] HA_HIGH_CLOCK_SKEW 35 s")
+    v = expected_warnings(tl, limits)
+    assert v.status == PASS and "from secondary" in v.reason
+
+
+def test_in_a_sequence_of_faults_every_one_must_bite_and_the_last_one_is_decisive():
+    tl = healthy()  # the kill at FAULT_T, ACK from the secondary at +4
+    tl.add(FAULT_T - 30, "harness", "fault-applied", fault="clock-skew", target="primary")
+    tl.add(FAULT_T - 29, "harness", "fault-verified", fault="clock-skew", target="primary", evidence="+65 s")
+    assert fault_effective(tl).status == PASS
+    assert takeover(tl, LIMITS).figure == 4.0  # measured from the kill, not from the skew
+    tl.add(FAULT_T - 28, "harness", "fault-not-effective", fault="clock-skew", target="primary", evidence="+0 s")
+    assert fault_effective(tl).status == FAIL

@@ -1,0 +1,39 @@
+"""Clock skew between the peers (libfaketime moves one daemon's clock while it runs).
+
+Small skew (35 s): the pair must keep serving and say so in its logs. Large skew (65 s): the
+pair's own protection must fire (Kea: both servers go to terminated) without any address going to
+two clients; the report says plainly that the pair now needs an operator. The compound drill
+shows what that means: once terminated, a lost primary is never taken over.
+"""
+from dhcpdrill.drill import Scenario
+from dhcpdrill.faults import KillServer, Sequence, SkewClock
+
+SKEW_VERDICTS = ("steady-state", "fault-effective", "expected-warnings", "state-transitions",
+                 "client-outage", "duplicates", "continuity", "reply-checksums")
+
+SMALL_SKEW = Scenario(
+    name="clock-skew-35s",
+    title="Primary's clock 35 s ahead for 30 s",
+    fault=SkewClock(seconds=35),
+    observe_s=30.0,
+    after_heal_s=5.0,
+    verdicts=SKEW_VERDICTS,
+)
+
+LARGE_SKEW = Scenario(
+    name="clock-skew-65s",
+    title="Primary's clock 65 s ahead for 30 s",
+    fault=SkewClock(seconds=65),
+    observe_s=30.0,
+    after_heal_s=10.0,
+    verdicts=SKEW_VERDICTS,
+)
+
+SKEW_THEN_KILL = Scenario(
+    name="clock-skew-then-kill",
+    title="Primary's clock 65 s ahead for 15 s, corrected, then the primary is killed",
+    fault=Sequence(steps=(SkewClock(seconds=65), KillServer()), hold_s=15.0, pause_s=5.0),
+    observe_s=30.0,
+    verdicts=("steady-state", "fault-effective", "takeover", "state-transitions", "client-outage",
+              "duplicates", "reply-checksums"),
+)
