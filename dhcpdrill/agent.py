@@ -81,6 +81,23 @@ class Agent:
         self.steady_said = False
         self.sock = conf.L2socket(iface=self.iface)
 
+    def servers_short_of_probes(self) -> list[str]:
+        """Servers that answer fewer probes than a takeover needs. In load-balancing each server
+        answers its own share of MACs, so probes are added until every server has enough."""
+        need = int(self.plan.get("min_probes_per_server", 1))
+        counts: dict[str, int] = {}
+        for c in self.clients:
+            if c.probe and c.server_id:
+                counts[c.server_id] = counts.get(c.server_id, 0) + 1
+        return [s for s, n in counts.items() if n < need]
+
+    def add_probe(self, now: float) -> None:
+        i = sum(1 for c in self.clients if c.probe)
+        c = Client(f"probe-{i:02d}", self._mac(0x20, i), probe=True)
+        self.clients.append(c)
+        self.by_mac[c.mac] = c
+        self.start_exchange(c, "SELECTING", now)
+
     def _mac(self, kind: int, i: int) -> str:
         run = int(self.plan.get("mac_seed", 0)) & 0xFFFF
         return "02:d4:%02x:%02x:%02x:%02x" % (kind, run >> 8, run & 0xFF, i)
@@ -239,9 +256,14 @@ class Agent:
                 self.tick(c, now)
             if not self.steady_said:
                 steady = [c for c in self.clients if not c.probe]
-                if all(c.state == "BOUND" for c in steady):
+                short = self.servers_short_of_probes()
+                if all(c.state == "BOUND" for c in steady) and not short:
                     self.steady_said = True
-                    emit("steady", leases={c.name: c.ip for c in steady})
+                    emit("steady", leases={c.name: c.ip for c in steady},
+                         probes={c.name: c.server_id for c in self.clients if c.probe})
+                elif short and len(self.clients) < int(self.plan.get("max_clients", 40)) \
+                        and all(c.server_id for c in self.clients if c.probe):
+                    self.add_probe(now)
                 elif now > steady_deadline:
                     self.steady_said = True
                     emit("steady-failed", unbound=[c.name for c in steady if c.state != "BOUND"])

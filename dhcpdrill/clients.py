@@ -39,6 +39,7 @@ class ClientFleet:
         plan = asdict(workload)
         # A Kea standby takes over only once more than max-unacked-clients clients retry unanswered.
         plan["probe_clients"] = max(workload.probe_clients, retrying_clients_needed + 1)
+        plan["min_probes_per_server"] = retrying_clients_needed + 1
         plan.update(max_seconds=lifetime, mac_seed=int(lab.run_id[:4], 16))
         self.plan = plan
 

@@ -293,7 +293,8 @@ def reply_checksums(tl: Timeline) -> Verdict:
 
 
 def state_transitions(tl: Timeline, limit: Thresholds) -> Verdict:
-    """Each role passed, after the fault, through the HA states its pair says it must (in order)."""
+    """Each role passed, after the fault, through the HA states its pair says it must (in order);
+    an empty list means the role must not change state at all."""
     name = "state-transitions"
     fault = _fault(tl)
     if fault is None:
@@ -306,12 +307,14 @@ def state_transitions(tl: Timeline, limit: Thresholds) -> Verdict:
         wanted = limit.expect_states.get(role, ())
         path = [e.get("to") for e in tl.of("ha-state", source=role) if e.t >= fault.t]
         it = iter(path)
-        if not all(any(s == w for s in it) for w in wanted):
+        if role in limit.expect_states and not wanted and path:
+            missing.append(f"{role} expected no change")
+        elif not all(any(s == w for s in it) for w in wanted):
             missing.append(f"{role} expected {' -> '.join(wanted)}")
         seen.append(f"{role}: {' -> '.join(path) or 'no change'}")
     status = FAIL if missing else PASS
     return Verdict(name, status, ("; ".join(missing) + " but saw " if missing else "") + "; ".join(seen),
-                   threshold="; ".join(f"{r}: {' -> '.join(w)}" for r, w in sorted(limit.expect_states.items())))
+                   threshold="; ".join(f"{r}: {' -> '.join(w) or 'no change'}" for r, w in sorted(limit.expect_states.items())))
 
 
 def _state_intervals(tl: Timeline, role: str) -> list[tuple[float, float, str]]:

@@ -246,3 +246,12 @@ def test_in_a_sequence_of_faults_every_one_must_bite_and_the_last_one_is_decisiv
     assert takeover(tl, LIMITS).figure == 4.0  # measured from the kill, not from the skew
     tl.add(FAULT_T - 28, "harness", "fault-not-effective", fault="clock-skew", target="primary", evidence="+0 s")
     assert fault_effective(tl).status == FAIL
+
+
+def test_an_empty_expected_state_list_means_no_change_allowed():
+    limits = Thresholds(max_takeover_s=10, expect_states={"primary": (), "secondary": ()})
+    tl = base()
+    assert state_transitions(tl, limits).status == PASS
+    _states(tl, "secondary", "terminated")
+    v = state_transitions(tl, limits)
+    assert v.status == FAIL and "secondary expected no change" in v.reason
