@@ -17,7 +17,7 @@ from .problems import PairError, Problem
 from .verdicts import Thresholds
 
 MANIFEST = "pair.toml"
-SERVERS = ("kea",)
+SERVERS = ("kea", "isc-dhcp")
 SUITES = ("bookworm", "trixie")
 SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "pair": {"name": str, "server": str, "suite": str, "mode": str},

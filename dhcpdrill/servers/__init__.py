@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from ..timeline import Timeline
 
 LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
+# veth devices leave UDP checksums to an offload that never happens, so replies a daemon sends
+# through its kernel socket (dhcpd's unicast ACKs) would carry bad checksums, which a real NIC
+# would have filled in. The lab computes them in software, as production hardware does.
+LAB_PREP = "(ethtool -K eth0 tx off >/dev/null 2>&1 || true)"
 
 
 @dataclass(frozen=True)
@@ -57,5 +61,6 @@ class ServerAdapter(Protocol):
 
 
 def adapter_for(pair: "Pair") -> ServerAdapter:
+    from .isc import IscAdapter
     from .kea import KeaAdapter
-    return {"kea": KeaAdapter()}[pair.server]
+    return {"kea": KeaAdapter, "isc-dhcp": IscAdapter}[pair.server]()

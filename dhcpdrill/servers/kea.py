@@ -15,7 +15,7 @@ from docker.errors import DockerException
 from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_RANGE, LabPlan
+from . import LAB_PREP, LAB_RANGE, LabPlan
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -323,7 +323,7 @@ class KeaAdapter:
         # A pid file left by a killed server is removed, as systemd's RuntimeDirectory would be.
         run = (f"kea-dhcp4 -c {CONFIG_PATH} & echo $! > {DAEMON_PID}; wait $!; "
                'echo "kea-dhcp4 exited with status $?"; exec sleep infinity')
-        return ["sh", "-c", f"mkdir -p {dirs} && rm -f /run/kea/*.pid && {{ {run}; }}"]
+        return ["sh", "-c", f"{LAB_PREP} && mkdir -p {dirs} && rm -f /run/kea/*.pid && {{ {run}; }}"]
 
     def stop_daemon(self, lab: "Lab", role: str, signal: str = "TERM") -> tuple[bool, str]:
         """Stop the server daemon, leaving its host up; (stopped, evidence)."""

@@ -1,0 +1,363 @@
+"""ISC DHCP 4.4 (dhcpd with its failover protocol): config checks, readiness, evidence.
+
+The config is parsed into statements (``words ;`` or ``words { ... }``) rather than matched with
+regular expressions, so comments, quoting and layout do not matter. The failover state is read
+from dhcpd itself over OMAPI (omshell) and its state changes from its log; bindings come from
+``dhcpd.leases``, an append-only log in which the last stanza for an address wins.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from calendar import timegm
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from docker.errors import DockerException
+from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
+
+from ..problems import LabError, PairError, Problem
+from . import LAB_PREP, LAB_RANGE, LabPlan
+
+if TYPE_CHECKING:
+    from ..lab import Lab
+    from ..pair import Pair
+    from ..timeline import Timeline
+
+CONFIG_PATH = "/etc/dhcp/dhcpd.conf"
+LEASES_PATH = "/var/lib/dhcp/dhcpd.leases"
+DAEMON_PID = "/run/dhcpdrill-daemon.pid"
+LAB_INTERFACE = "eth0"
+# dhcpd's enum failover_state (server/failover.h)
+STATES = {1: "startup", 2: "normal", 3: "communications-interrupted", 4: "partner-down",
+          5: "potential-conflict", 6: "recover", 7: "paused", 8: "shutdown", 9: "recover-done",
+          10: "resolution-interrupted", 11: "conflict-done", 254: "recover-wait"}
+STATE_LINE = re.compile(r"failover peer (\S+): I move from (\S+) to (\S+)")
+TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{};]|[^\s{};"#]+|#[^\n]*')
+
+
+@dataclass
+class Statement:
+    words: list[str]
+    line: int
+    block: list["Statement"] | None = None
+
+    def find(self, *head: str) -> list["Statement"]:
+        return [s for s in self.block or [] if s.words[:len(head)] == list(head)]
+
+    def value(self, *head: str) -> str | None:
+        found = self.find(*head)
+        return found[0].words[len(head)] if found and len(found[0].words) > len(head) else None
+
+
+def parse(text: str, file: str, problems: list[Problem]) -> Statement | None:
+    """dhcpd.conf as a tree of statements; syntax problems are reported with their line."""
+    root = Statement(["<file>"], 0, [])
+    stack, words, line_of = [root], [], 1
+    pos = 0
+    for m in TOKEN.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        if text[pos:m.start()].strip():
+            problems.append(Problem(file, f"line {line}", f"unexpected {text[pos:m.start()].strip()[:20]!r}",
+                                    "check the quoting there"))
+            return None
+        pos = m.end()
+        tok = m.group()
+        if tok.startswith("#"):
+            continue
+        if not words:
+            line_of = line
+        if tok == ";":
+            if words:
+                stack[-1].block.append(Statement(words, line_of))
+            words = []
+        elif tok == "{":
+            block = Statement(words or ["<anonymous>"], line_of, [])
+            stack[-1].block.append(block)
+            stack.append(block)
+            words = []
+        elif tok == "}":
+            if words or len(stack) == 1:
+                what = f"'{' '.join(words)}' lacks its ';'" if words else "unbalanced '}'"
+                problems.append(Problem(file, f"line {line}", what, "end each statement with ';' and balance braces"))
+                return None
+            stack.pop()
+        else:
+            words.append(tok[1:-1] if tok.startswith('"') else tok)
+    if len(stack) > 1 or words:
+        problems.append(Problem(file, f"line {stack[-1].line}", f"'{' '.join(stack[-1].words)}' is never closed"
+                                if len(stack) > 1 else f"'{' '.join(words)}' lacks its ';'",
+                                "balance the braces and end statements with ';'"))
+        return None
+    return root
+
+
+@dataclass
+class Half:
+    """What the drill needs from one server's config."""
+
+    file: str
+    peer: Statement | None = None
+    subnets: list[tuple[str, str, list[tuple[str, str, str | None]]]] = field(default_factory=list)
+    omapi_port: str | None = None
+    key: tuple[str, str] | None = None
+
+
+def _half(path, problems: list[Problem]) -> Half | None:
+    file = str(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        problems.append(Problem(file, "-", f"cannot be read ({exc.strerror})", "make the file readable"))
+        return None
+    except UnicodeDecodeError:
+        problems.append(Problem(file, "-", "is not UTF-8 text", "give the dhcpd.conf file"))
+        return None
+    root = parse(text, file, problems)
+    if root is None:
+        return None
+    half = Half(file)
+    peers = [s for s in root.block if s.words[:2] == ["failover", "peer"] and s.block is not None]
+    if not peers:
+        problems.append(Problem(file, "failover peer", "missing", 'declare failover peer "name" { ... } for the pair'))
+    else:
+        half.peer = peers[0]
+    for s in root.block:
+        if s.words[:1] == ["subnet"] and s.block is not None and len(s.words) >= 4:
+            pools = []
+            for p in s.find("pool"):
+                if p.block is None:
+                    continue
+                ref = p.value("failover", "peer")
+                for r in p.find("range"):
+                    if len(r.words) >= 3:
+                        pools.append((r.words[1], r.words[2], ref))
+            for r in s.find("range"):
+                if len(r.words) >= 3:
+                    pools.append((r.words[1], r.words[2], None))
+            half.subnets.append((s.words[1], s.words[3], pools))
+    ports = [s for s in root.block if s.words[:1] == ["omapi-port"] and len(s.words) > 1]
+    half.omapi_port = ports[0].words[1] if ports else None
+    keyname = next((s.words[1] for s in root.block if s.words[:1] == ["omapi-key"] and len(s.words) > 1), None)
+    for s in root.block:
+        if s.words[:2] == ["key", keyname] and s.block is not None and s.value("secret"):
+            half.key = (keyname, s.value("secret"))
+    return half
+
+
+class IscAdapter:
+    """Knows dhcpd.conf, the failover state machine (read over OMAPI) and dhcpd.leases."""
+
+    environment: dict[str, str] = {}
+    clock_environment = {"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                         "FAKETIME_TIMESTAMP_FILE": "/run/dhcpdrill-faketime", "FAKETIME_NO_CACHE": "1",
+                         "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+    def lab_plan(self, pair: "Pair") -> LabPlan:
+        problems: list[Problem] = []
+        halves = {role: _half(pair.files[role], problems) for role in ("primary", "secondary")}
+        if problems:
+            raise PairError(problems)
+        manifest = str(pair.folder / "pair.toml")
+        if pair.mode != "failover":
+            problems.append(Problem(manifest, "pair.mode", f"is {pair.mode!r}; ISC DHCP pairs drill 'failover'",
+                                    'set mode = "failover"'))
+        peers = {}
+        for role, h in halves.items():
+            if h.peer is None:
+                continue
+            p = h.peer
+            where = f'failover peer "{p.words[2] if len(p.words) > 2 else ""}"'
+            roles = [w for w in ("primary", "secondary") if p.find(w)]
+            if roles != [role]:
+                problems.append(Problem(h.file, f"{where} (line {p.line})", f"declares {roles or 'no role'}, "
+                                        f"but this file plays {role} in the manifest",
+                                        f"say '{role};' in the peer block, or swap files.primary/files.secondary"))
+            values = {k: p.value(*k.split()) for k in ("address", "port", "peer address", "peer port", "mclt",
+                                                       "split", "hba", "max-response-delay", "max-unacked-updates")}
+            if role == "primary" and not values["mclt"]:
+                problems.append(Problem(h.file, f"{where}.mclt", "missing on the primary", "give mclt (seconds), e.g. 30"))
+            if role == "primary" and not (values["split"] or values["hba"]):
+                problems.append(Problem(h.file, f"{where}.split", "missing on the primary", "give split 128 (or hba)"))
+            if role == "secondary" and (values["mclt"] or values["split"] or values["hba"]):
+                problems.append(Problem(h.file, f"{where}", "mclt/split/hba set on the secondary",
+                                        "remove them: dhcpd refuses them on the secondary"))
+            for key in ("address", "peer address"):
+                if not values[key]:
+                    problems.append(Problem(h.file, f"{where}.{key}", "missing", f"give {key} a.b.c.d"))
+            for key in ("max-response-delay", "max-unacked-updates"):
+                if not values[key]:
+                    problems.append(Problem(h.file, f"{where}.{key}", "missing", f"give {key} (dhcpd requires it)"))
+            peers[role] = (p.words[2] if len(p.words) > 2 else "", values)
+        if problems:
+            raise PairError(problems)
+        (pname, prim), (sname, sec) = peers["primary"], peers["secondary"]
+        sfile = halves["secondary"].file
+        if pname != sname:
+            problems.append(Problem(sfile, "failover peer", f'is named "{sname}", the primary\'s is "{pname}"',
+                                    "give both the same peer name"))
+        if prim["address"] != sec["peer address"] or prim["peer address"] != sec["address"]:
+            problems.append(Problem(sfile, f'failover peer "{sname}".address/peer address',
+                                    f"do not mirror the primary's ({prim['address']} / {prim['peer address']})",
+                                    "the secondary's address is the primary's peer address and vice versa"))
+        if (prim["port"] or "647") != (sec["peer port"] or "647") or (prim["peer port"] or "647") != (sec["port"] or "647"):
+            problems.append(Problem(sfile, f'failover peer "{sname}".port/peer port',
+                                    "do not mirror the primary's", "each side's port is the other's peer port"))
+        subs = {r: h.subnets for r, h in halves.items()}
+        if subs["primary"] != subs["secondary"]:
+            problems.append(Problem(sfile, "subnet", f"differs from {pair.files['primary'].name} (subnets or pool ranges)",
+                                    "give both servers the same subnets and ranges"))
+        if len(subs["primary"]) != 1:
+            problems.append(Problem(halves["primary"].file, "subnet", "the lab drills exactly one subnet",
+                                    "keep one subnet declaration"))
+        for role, h in halves.items():
+            for lo, hi, ref in (h.subnets[0][2] if h.subnets else []):
+                if ref != peers[role][0]:
+                    problems.append(Problem(h.file, f"subnet pool range {lo} {hi}",
+                                            "is not in a pool that names the failover peer",
+                                            f'put it in pool {{ failover peer "{peers[role][0]}"; range ...; }}'))
+            if not h.omapi_port or not h.key:
+                problems.append(Problem(h.file, "omapi-port/omapi-key", "missing",
+                                        "give omapi-port and an omapi-key (hmac-md5): the drill reads the failover "
+                                        "state over OMAPI, and OMAPI without a key is open to anyone"))
+        if problems:
+            raise PairError(problems)
+        net, mask, pools_raw = subs["primary"][0]
+        try:
+            subnet = ipaddress.ip_network(f"{net}/{mask}")
+            pools = tuple((ipaddress.ip_address(lo), ipaddress.ip_address(hi)) for lo, hi, _ in pools_raw)
+            addresses = {"primary": str(ipaddress.ip_address(prim["address"])),
+                         "secondary": str(ipaddress.ip_address(sec["address"]))}
+        except ValueError as exc:
+            raise PairError([Problem(halves["primary"].file, "subnet/range/address", str(exc),
+                                     "give dotted-quad addresses and a netmask")]) from None
+        if not subnet.subnet_of(LAB_RANGE):
+            problems.append(Problem(halves["primary"].file, "subnet", f"{subnet} is outside the lab range {LAB_RANGE}",
+                                    f"readdress the pair into {LAB_RANGE} (RFC 2544 test range)"))
+        for role, ip in addresses.items():
+            if ipaddress.ip_address(ip) not in subnet:
+                problems.append(Problem(halves[role].file, "failover peer address", f"{ip} is not in {subnet}",
+                                        "the lab puts each server at its failover address on the client subnet"))
+        if problems:
+            raise PairError(problems)
+        files = {role: {CONFIG_PATH: pair.files[role].read_bytes()} for role in halves}
+        return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE,
+                       serving=("primary", "secondary"), retrying_clients_needed=1,
+                       files_in_container=files, pools=pools,
+                       peer_ports={"primary": int(prim["port"] or 647), "secondary": int(sec["port"] or 647)},
+                       solo_states=("partner-down",))
+
+    def command(self, pair: "Pair", role: str) -> list[str]:
+        run = (f"dhcpd -f -d -4 -cf {CONFIG_PATH} -lf {LEASES_PATH} -pf /run/dhcpd.pid {LAB_INTERFACE} "
+               f"& echo $! > {DAEMON_PID}; wait $!; "
+               'echo "dhcpd exited with status $?"; exec sleep infinity')
+        return ["sh", "-c", f"{LAB_PREP} && mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid && {{ {run}; }}"]
+
+    def check_in_image(self, client, image: str, pair: "Pair") -> list[Problem]:
+        """dhcpd's own checker (``dhcpd -t``) on each config, in the lab image with no network."""
+        from ..lab import OWNER_LABEL, RUN_LABEL, owner, put_files
+        plan = self.lab_plan(pair)
+        problems = []
+        for role, files in plan.files_in_container.items():
+            c = client.containers.create(image, ["dhcpd", "-t", "-4", "-cf", CONFIG_PATH], network_mode="none",
+                                         labels={RUN_LABEL: "check", OWNER_LABEL: owner()})
+            try:
+                put_files(c, files)
+                c.start()
+                code = c.wait(timeout=60).get("StatusCode")
+                out = c.logs().decode(errors="replace")
+            finally:
+                c.remove(force=True)
+            if code != 0:
+                lines = [l for l in out.splitlines() if l.strip() and not l.startswith(("Internet Systems", "Copyright",
+                         "All rights", "For info", "Config file", "Database file", "PID file"))]
+                problems.append(Problem(str(pair.files[role]), "dhcpd -t", " | ".join(lines)[-600:],
+                                        "fix what dhcpd reports; the lab runs ISC DHCP from Debian " + pair.suite))
+        return problems
+
+    def _omapi(self, lab: "Lab", pair: "Pair", role: str) -> dict[str, str]:
+        half = _half(pair.files[role], [])
+        name = half.peer.words[2]
+        script = (f"server 127.0.0.1\nport {half.omapi_port}\nkey {half.key[0]} {half.key[1]}\nconnect\n"
+                  f"new failover-state\nset name = \"{name}\"\nopen\n")
+        code, out = lab.containers[role].exec_run(["sh", "-c", f"printf '%s' '{script}' | timeout 3 omshell"])
+        text = out.decode(errors="replace")
+        if code != 0 or "local-state" not in text:
+            raise LabError(f"{role}: OMAPI gave no failover state: {text.strip()[-200:]}")
+        return dict(re.findall(r"^(\S+) = (\S+)$", text, re.M))
+
+    def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
+        try:
+            state = self._omapi(lab, pair, role)["local-state"]
+        except (LabError, KeyError, DockerException, AttributeError, TypeError):
+            return "unreachable"
+        return STATES.get(int(state.replace(":", ""), 16), f"state {state}")
+
+    def stop_daemon(self, lab: "Lab", role: str, signal: str = "TERM") -> tuple[bool, str]:
+        script = (f"pid=$(cat {DAEMON_PID}) && kill -{signal} $pid && for i in $(seq 50); do "
+                  "kill -0 $pid 2>/dev/null || { echo stopped pid $pid; exit 0; }; sleep 0.2; done; "
+                  "echo still running; exit 1")
+        code, out = lab.containers[role].exec_run(["sh", "-c", script])
+        return code == 0, f"{role} dhcpd " + out.decode(errors="replace").strip()
+
+    def wait_ready(self, lab: "Lab", pair: "Pair", timeout: float) -> dict[str, str]:
+        """Wait until both servers report the failover state normal over OMAPI."""
+
+        def states() -> dict[str, str]:
+            return {role: self.ha_state(lab, pair, role) for role in ("primary", "secondary")}
+
+        poll = retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5),
+                     retry=retry_if_result(lambda s: set(s.values()) != {"normal"}))(states)
+        try:
+            return poll()
+        except RetryError as exc:
+            last = exc.last_attempt.result()
+            raise LabError(f"the pair did not reach normal within {timeout:.0f} s: "
+                           + ", ".join(f"{r} is {s}" for r, s in last.items())) from None
+
+    def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
+        for role, container in lab.containers_by_role(("primary", "secondary")).items():
+            for t, line in lab.log_lines(container):
+                m = STATE_LINE.search(line)
+                if m:
+                    timeline.add(t, role, "ha-state", **{"from": m[2], "to": m[3], "partner": ""})
+                elif "failover" in line.lower() and ("peer" in line.lower()) and "I move" not in line:
+                    timeline.add(t, role, "ha-warning", line=line.strip())
+            text = lab.read_file(container, LEASES_PATH)
+            lab.save_artifact(f"leases-{role}.leases", text)
+            for rec in parse_leases(text):
+                timeline.add(rec["start"], role, "lease-record", **rec)
+
+
+LEASE = re.compile(r"^lease\s+(\S+)\s*\{(.*?)^\}", re.M | re.S)
+WHEN = r"\d\s+(\d{4})/(\d\d)/(\d\d)\s+(\d\d):(\d\d):(\d\d)"
+
+
+def _when(body: str, key: str) -> float | None:
+    m = re.search(rf"^\s*{key}\s+{WHEN};", body, re.M)
+    return float(timegm(tuple(int(x) for x in m.groups()) + (0, 0, 0))) if m else None
+
+
+def parse_leases(text: str) -> list[dict]:
+    """Bindings from dhcpd.leases: an ``active`` stanza binds its address from ``starts`` to
+    ``ends``; any later stanza for that address (released, free, expired, ...) ends it."""
+    current: dict[str, dict] = {}
+    done: list[dict] = []
+    for ip, body in LEASE.findall(text):
+        state = re.search(r"^\s*binding state (\S+);", body, re.M)
+        mac = re.search(r"^\s*hardware ethernet (\S+);", body, re.M)
+        starts, ends = _when(body, "starts"), _when(body, "ends")
+        prev = current.pop(ip, None)
+        if state and state.group(1) == "active" and mac and starts is not None and ends is not None:
+            if prev and prev["mac"] == mac.group(1) and prev["start"] <= starts <= prev["end"]:
+                starts = prev["start"]  # a renewal continues the binding
+            elif prev:
+                prev["end"] = max(prev["start"], min(prev["end"], starts))
+                done.append(prev)
+            current[ip] = {"ip": ip, "mac": mac.group(1), "start": starts, "end": ends}
+        elif prev:
+            stop = ends if ends is not None else starts
+            prev["end"] = max(prev["start"], min(prev["end"], stop if stop is not None else prev["end"]))
+            done.append(prev)
+    return done + list(current.values())
+
