@@ -53,6 +53,7 @@ class Thresholds:
     known_hazard: str | None = None
     max_outage_s: float | None = None
     expect_warnings: tuple[str, ...] = ()
+    max_heal_to_normal_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -387,6 +388,31 @@ def expected_warnings(tl: Timeline, limit: Thresholds) -> Verdict:
     return Verdict(name, FAIL if missing else PASS, detail, threshold=", ".join(limit.expect_warnings))
 
 
+def heal_to_normal(tl: Timeline, limit: Thresholds) -> Verdict:
+    """Seconds from the heal until both servers were back in the pair's normal state."""
+    name, unit = "heal-to-normal", "s"
+    threshold = f"<= {limit.max_heal_to_normal_s:g} s" if limit.max_heal_to_normal_s is not None else ""
+    lab, healed = tl.first("lab"), tl.of("fault-healed")
+    normal = lab.get("normal_state") if lab else None
+    if not healed or not normal:
+        return Verdict(name, UNKNOWN, "no heal, or no normal state known", unit=unit, threshold=threshold)
+    if limit.max_heal_to_normal_s is None:
+        return Verdict(name, UNKNOWN, "the pair states no max_heal_to_normal_s for this drill", unit=unit)
+    heal = healed[-1].t
+    back = []
+    for role in sorted(set(_roles(tl).values())):
+        spans = _state_intervals(tl, role)
+        last_start, _, last_state = spans[-1] if spans else (heal, heal, "unknown")
+        if last_state != normal:
+            return Verdict(name, FAIL, f"{role} was still {last_state} when the drill ended", unit=unit,
+                           threshold=threshold)
+        back.append(max(last_start, heal))
+    seconds = round(max(back) - heal, 2)
+    status = PASS if seconds <= limit.max_heal_to_normal_s else FAIL
+    return Verdict(name, status, f"both servers {normal} {seconds:g} s after the heal", figure=seconds, unit=unit,
+                   threshold=threshold)
+
+
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "steady-state": lambda tl, _: steady_state(tl),
     "fault-effective": lambda tl, _: fault_effective(tl),
@@ -399,6 +425,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "continuity-after-heal": continuity_after_heal,
     "failback-sync": lambda tl, _: failback_sync(tl),
     "expected-warnings": expected_warnings,
+    "heal-to-normal": heal_to_normal,
     "client-outage": client_outage,
 }
 

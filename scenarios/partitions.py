@@ -16,7 +16,7 @@ PEER_PARTITION = Scenario(
     observe_s=30.0,
     after_heal_s=25.0,
     verdicts=("steady-state", "fault-effective", "split-brain", "client-outage", "state-transitions",
-              "duplicates", "continuity", "reply-checksums"),
+              "heal-to-normal", "duplicates", "continuity", "reply-checksums"),
 )
 
 CLIENT_PARTITION = Scenario(

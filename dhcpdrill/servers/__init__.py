@@ -39,6 +39,7 @@ class LabPlan:
     pools: tuple[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address], ...] = ()
     peer_ports: dict[str, int] = field(default_factory=dict)  # TCP port each role's peer link listens on
     solo_states: tuple[str, ...] = ()  # states in which a server serves every client alone
+    normal_state: str = ""  # the state both servers are in when the pair is healthy
 
     def spare_addresses(self) -> list[str]:
         """Two host addresses of the subnet outside every pool and not a server's, highest first

@@ -245,7 +245,7 @@ class IscAdapter:
                        serving=("primary", "secondary"), retrying_clients_needed=1,
                        files_in_container=files, pools=pools,
                        peer_ports={"primary": int(prim["port"] or 647), "secondary": int(sec["port"] or 647)},
-                       solo_states=("partner-down",))
+                       solo_states=("partner-down",), normal_state="normal")
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         run = (f"dhcpd -f -d -4 -cf {CONFIG_PATH} -lf {LEASES_PATH} -pf /run/dhcpd.pid {LAB_INTERFACE} "

@@ -308,7 +308,8 @@ class KeaAdapter:
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
                        files_in_container=files_in, rewrites=tuple(rewrites), pools=tuple(pools),
-                       peer_ports=peer_ports, solo_states=("partner-down",))
+                       peer_ports=peer_ports, solo_states=("partner-down",),
+                       normal_state=NORMAL_STATE[pair.mode])
 
     def _paths(self, pair: "Pair", role: str) -> tuple[str, str]:
         cfg = self.load(pair.files[role], [])
