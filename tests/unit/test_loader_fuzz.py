@@ -115,3 +115,19 @@ def test_any_config_text_gives_a_clear_error(tmp_path_factory, text):
 def test_comment_stripping_and_memfile_parsing_never_crash(text):
     strip_comments(text)
     parse_memfile("address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context\n" + text)
+
+
+ISC = BUNDLED.parent / "isc-failover"
+ISC_LINES = (ISC / "primary.conf").read_text().splitlines()
+
+
+@SETTINGS
+@given(cut=st.lists(st.integers(0, len(ISC_LINES) - 1), max_size=4), junk=st.text(max_size=30),
+       where=st.integers(0, len(ISC_LINES)))
+def test_any_mangled_dhcpd_conf_gives_a_clear_error_or_passes(tmp_path_factory, cut, junk, where):
+    folder = tmp_path_factory.mktemp("isc")
+    shutil.copytree(ISC, folder, dirs_exist_ok=True)
+    lines = [l for i, l in enumerate(ISC_LINES) if i not in cut]
+    lines.insert(min(where, len(lines)), junk)
+    (folder / "primary.conf").write_text("\n".join(lines))
+    check(folder)

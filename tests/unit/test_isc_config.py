@@ -1,0 +1,113 @@
+"""ISC dhcpd configs: parsing, pair checks and dhcpd.leases bindings (no Docker)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dhcpdrill.pair import load_pair
+from dhcpdrill.problems import PairError
+from dhcpdrill.servers import adapter_for
+from dhcpdrill.servers.isc import parse, parse_leases
+
+BUNDLED = Path(__file__).resolve().parents[2] / "fixtures" / "isc-failover"
+
+
+def copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "isc"
+    shutil.copytree(BUNDLED, dst)
+    return dst
+
+
+def edit(folder: Path, name: str, old: str, new: str) -> None:
+    path = folder / name
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_bundled_isc_pair_is_read_from_its_configs():
+    pair = load_pair(BUNDLED)
+    plan = adapter_for(pair).lab_plan(pair)
+    assert str(plan.subnet) == "198.18.2.0/24"
+    assert plan.addresses == {"primary": "198.18.2.11", "secondary": "198.18.2.12"}
+    assert plan.peer_ports == {"primary": 647, "secondary": 647} and plan.serving == ("primary", "secondary")
+
+
+def test_parser_handles_comments_quotes_and_nesting():
+    problems = []
+    root = parse('# c\nkey "k" { secret "a;b{}#"; }\nsubnet 1 netmask 2 { pool { range a b; } }\n', "f", problems)
+    assert problems == []
+    assert root.block[0].value("secret") == "a;b{}#"
+    assert root.block[1].find("pool")[0].find("range")[0].words == ["range", "a", "b"]
+
+
+BROKEN = {
+    "secondary range differs": ("secondary.conf", "range 198.18.2.100 198.18.2.199;", "range 198.18.2.150 198.18.2.199;",
+                                "secondary.conf: subnet: differs from primary.conf"),
+    "pool without the failover peer": ("primary.conf", '    failover peer "drill";\n    range', "    range",
+                                       'primary.conf: subnet pool range 198.18.2.100 198.18.2.199: is not in a pool that names the failover peer'),
+    "split on the secondary": ("secondary.conf", "  load balance max seconds 3;", "  load balance max seconds 3;\n  split 128;",
+                               "mclt/split/hba set on the secondary"),
+    "mclt missing on the primary": ("primary.conf", "  mclt 30;\n", "", "mclt: missing on the primary"),
+    "addresses do not mirror": ("secondary.conf", "  peer address 198.18.2.11;", "  peer address 198.18.2.13;",
+                                "address/peer address: do not mirror the primary's"),
+    "peer names differ": ("secondary.conf", 'failover peer "drill" {', 'failover peer "drill2" {',
+                          'failover peer: is named "drill2", the primary\'s is "drill"'),
+    "role swapped": ("secondary.conf", "  secondary;", "  primary;",
+                     "declares ['primary'], but this file plays secondary"),
+    "no omapi key": ("primary.conf", "omapi-key omapi_key;\n", "", "omapi-port/omapi-key: missing"),
+    "missing semicolon": ("primary.conf", "  load balance max seconds 3;", "  load balance max seconds 3", "lacks its ';'"),
+    "unclosed brace": ("secondary.conf", "    range 198.18.2.100 198.18.2.199;\n  }\n}", "    range 198.18.2.100 198.18.2.199;\n  }",
+                       "is never closed"),
+    "no failover peer": ("secondary.conf", 'failover peer "drill" {', 'peer-less "drill" {',
+                         "secondary.conf: failover peer: missing"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_isc_pair_is_refused_with_its_specific_message(tmp_path, case):
+    name, old, new, expected = BROKEN[case]
+    folder = copy(tmp_path)
+    edit(folder, name, old, new)
+    with pytest.raises(PairError) as err:
+        load_pair(folder)
+    assert expected in str(err.value), str(err.value)
+
+
+LEASES = """
+lease 198.18.2.100 {
+  starts 6 2026/11/28 02:00:00;
+  ends 6 2026/11/28 02:01:00;
+  binding state active;
+  hardware ethernet 02:d4:10:00:00:01;
+}
+lease 198.18.2.100 {
+  starts 6 2026/11/28 02:00:30;
+  ends 6 2026/11/28 02:01:30;
+  binding state active;
+  hardware ethernet 02:d4:10:00:00:01;
+}
+lease 198.18.2.101 {
+  starts 6 2026/11/28 02:00:00;
+  ends 6 2026/11/28 02:01:00;
+  binding state active;
+  hardware ethernet 02:d4:10:00:00:02;
+}
+lease 198.18.2.101 {
+  starts 6 2026/11/28 02:00:00;
+  ends 6 2026/11/28 02:00:10;
+  binding state free;
+  hardware ethernet 02:d4:10:00:00:02;
+}
+failover peer "drill" state {
+  my state normal at 6 2026/11/28 02:00:00;
+}
+"""
+
+
+def test_dhcpd_leases_renewals_extend_and_releases_end_bindings():
+    t0 = 1795831200.0  # 2026-11-28 02:00:00 UTC
+    got = sorted((r["ip"], r["mac"], r["start"] - t0, r["end"] - t0) for r in parse_leases(LEASES))
+    assert got == [("198.18.2.100", "02:d4:10:00:00:01", 0, 90), ("198.18.2.101", "02:d4:10:00:00:02", 0, 10)]
