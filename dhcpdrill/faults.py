@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from .lab import BRIDGE_TABLE
+from .problems import LabError
 from .timeline import Timeline
 
 if TYPE_CHECKING:
@@ -235,7 +236,10 @@ class PartitionClients(Fault):
         deadline = time.time() + self.evidence_wait_s
         dropped = 0
         while time.time() < deadline:
-            dropped = ctx.lab.cut_counters(self._table(ctx))
+            try:
+                dropped = ctx.lab.cut_counters(self._table(ctx))
+            except LabError:
+                return False, f"no bridge filter for {self.target} is in place"
             if dropped:
                 break
             time.sleep(0.5)

@@ -54,6 +54,72 @@ class LabPlan:
         return free
 
 
+DAEMON_PID = "/run/dhcpdrill-daemon.pid"
+ROLES = ("primary", "secondary")
+
+
+def daemon_command(prep: str, daemon: str) -> list[str]:
+    """The server container's command. The daemon is not pid 1: stopping it (maintenance)
+    leaves the container, its "host", up with its address, as stopping a service does, while
+    killing the container loses the host."""
+    run = (f"{daemon} & echo $! > {DAEMON_PID}; wait $!; "
+           'echo "server daemon exited with status $?"; exec sleep infinity')
+    return ["sh", "-c", f"{LAB_PREP} && {prep} && {{ {run}; }}"]
+
+
+class DaemonAdapter:
+    """What every adapter shares: stopping the daemon, waiting for the pair's normal state,
+    and running a server's own config checker in a network-less container."""
+
+    environment: dict[str, str] = {}
+
+    def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
+        raise NotImplementedError
+
+    def normal_state(self, pair: "Pair") -> str:
+        raise NotImplementedError
+
+    def stop_daemon(self, lab: "Lab", role: str, signal: str = "TERM") -> tuple[bool, str]:
+        """Stop the server daemon, leaving its host up; (stopped, evidence)."""
+        script = (f"pid=$(cat {DAEMON_PID}) && kill -{signal} $pid && for i in $(seq 50); do "
+                  "kill -0 $pid 2>/dev/null || { echo stopped pid $pid; exit 0; }; sleep 0.2; done; "
+                  "echo still running; exit 1")
+        code, out = lab.containers[role].exec_run(["sh", "-c", script])
+        return code == 0, f"{role} daemon " + out.decode(errors="replace").strip()
+
+    def wait_ready(self, lab: "Lab", pair: "Pair", timeout: float) -> dict[str, str]:
+        """Wait until both servers report the pair's normal state; raise LabError otherwise."""
+        from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
+
+        from ..problems import LabError
+        normal = self.normal_state(pair)
+
+        def states() -> dict[str, str]:
+            return {role: self.ha_state(lab, pair, role) for role in ROLES}
+
+        poll = retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5),
+                     retry=retry_if_result(lambda s: set(s.values()) != {normal}))(states)
+        try:
+            return poll()
+        except RetryError as exc:
+            last = exc.last_attempt.result()
+            raise LabError(f"the pair did not reach {normal} within {timeout:.0f} s: "
+                           + ", ".join(f"{r} is {s}" for r, s in last.items())) from None
+
+    def run_checker(self, client, image: str, files: dict[str, bytes], script: str) -> tuple[int, str]:
+        """Run a config checker with ``files`` in place, in a container with no network."""
+        from ..lab import OWNER_LABEL, RUN_LABEL, owner, put_files
+        c = client.containers.create(image, ["sh", "-c", script], network_mode="none", cap_add=["NET_ADMIN"],
+                                     environment=self.environment, labels={RUN_LABEL: "check", OWNER_LABEL: owner()})
+        try:
+            put_files(c, files)
+            c.start()
+            code = c.wait(timeout=60).get("StatusCode")
+            return code, c.logs().decode(errors="replace")
+        finally:
+            c.remove(force=True)
+
+
 class ServerAdapter(Protocol):
     def lab_plan(self, pair: "Pair") -> LabPlan: ...
     def command(self) -> list[str]: ...

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from docker.errors import DockerException
-from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_PREP, LAB_RANGE, LabPlan
+from . import LAB_RANGE, DaemonAdapter, LabPlan, daemon_command
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 
 CONFIG_PATH = "/etc/dhcp/dhcpd.conf"
 LEASES_PATH = "/var/lib/dhcp/dhcpd.leases"
-DAEMON_PID = "/run/dhcpdrill-daemon.pid"
 LAB_INTERFACE = "eth0"
 # dhcpd's enum failover_state (server/failover.h)
 STATES = {1: "startup", 2: "normal", 3: "communications-interrupted", 4: "partner-down",
@@ -145,10 +143,9 @@ def _half(path, problems: list[Problem]) -> Half | None:
     return half
 
 
-class IscAdapter:
+class IscAdapter(DaemonAdapter):
     """Knows dhcpd.conf, the failover state machine (read over OMAPI) and dhcpd.leases."""
 
-    environment: dict[str, str] = {}
     clock_environment = {"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
                          "FAKETIME_TIMESTAMP_FILE": "/run/dhcpdrill-faketime", "FAKETIME_NO_CACHE": "1",
                          "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
@@ -248,29 +245,18 @@ class IscAdapter:
                        solo_states=("partner-down",), normal_state="normal")
 
     def command(self, pair: "Pair", role: str) -> list[str]:
-        run = (f"dhcpd -f -d -4 -cf {CONFIG_PATH} -lf {LEASES_PATH} -pf /run/dhcpd.pid {LAB_INTERFACE} "
-               f"& echo $! > {DAEMON_PID}; wait $!; "
-               'echo "dhcpd exited with status $?"; exec sleep infinity')
-        return ["sh", "-c", f"{LAB_PREP} && mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid && {{ {run}; }}"]
+        return daemon_command(f"mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid",
+                              f"dhcpd -f -d -4 -cf {CONFIG_PATH} -lf {LEASES_PATH} -pf /run/dhcpd.pid {LAB_INTERFACE}")
 
     def check_in_image(self, client, image: str, pair: "Pair") -> list[Problem]:
         """dhcpd's own checker (``dhcpd -t``) on each config, in the lab image with no network."""
-        from ..lab import OWNER_LABEL, RUN_LABEL, owner, put_files
-        plan = self.lab_plan(pair)
         problems = []
-        for role, files in plan.files_in_container.items():
-            c = client.containers.create(image, ["dhcpd", "-t", "-4", "-cf", CONFIG_PATH], network_mode="none",
-                                         labels={RUN_LABEL: "check", OWNER_LABEL: owner()})
-            try:
-                put_files(c, files)
-                c.start()
-                code = c.wait(timeout=60).get("StatusCode")
-                out = c.logs().decode(errors="replace")
-            finally:
-                c.remove(force=True)
+        for role, files in self.lab_plan(pair).files_in_container.items():
+            code, out = self.run_checker(client, image, files, f"dhcpd -t -4 -cf {CONFIG_PATH}")
             if code != 0:
-                lines = [l for l in out.splitlines() if l.strip() and not l.startswith(("Internet Systems", "Copyright",
-                         "All rights", "For info", "Config file", "Database file", "PID file"))]
+                noise = ("Internet Systems", "Copyright", "All rights", "For info", "Config file", "Database file",
+                         "PID file")
+                lines = [l for l in out.splitlines() if l.strip() and not l.startswith(noise)]
                 problems.append(Problem(str(pair.files[role]), "dhcpd -t", " | ".join(lines)[-600:],
                                         "fix what dhcpd reports; the lab runs ISC DHCP from Debian " + pair.suite))
         return problems
@@ -293,27 +279,8 @@ class IscAdapter:
             return "unreachable"
         return STATES.get(int(state.replace(":", ""), 16), f"state {state}")
 
-    def stop_daemon(self, lab: "Lab", role: str, signal: str = "TERM") -> tuple[bool, str]:
-        script = (f"pid=$(cat {DAEMON_PID}) && kill -{signal} $pid && for i in $(seq 50); do "
-                  "kill -0 $pid 2>/dev/null || { echo stopped pid $pid; exit 0; }; sleep 0.2; done; "
-                  "echo still running; exit 1")
-        code, out = lab.containers[role].exec_run(["sh", "-c", script])
-        return code == 0, f"{role} dhcpd " + out.decode(errors="replace").strip()
-
-    def wait_ready(self, lab: "Lab", pair: "Pair", timeout: float) -> dict[str, str]:
-        """Wait until both servers report the failover state normal over OMAPI."""
-
-        def states() -> dict[str, str]:
-            return {role: self.ha_state(lab, pair, role) for role in ("primary", "secondary")}
-
-        poll = retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5),
-                     retry=retry_if_result(lambda s: set(s.values()) != {"normal"}))(states)
-        try:
-            return poll()
-        except RetryError as exc:
-            last = exc.last_attempt.result()
-            raise LabError(f"the pair did not reach normal within {timeout:.0f} s: "
-                           + ", ".join(f"{r} is {s}" for r, s in last.items())) from None
+    def normal_state(self, pair: "Pair") -> str:
+        return "normal"
 
     def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
         for role, container in lab.containers_by_role(("primary", "secondary")).items():

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from docker.errors import DockerException
-from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_PREP, LAB_RANGE, LabPlan
+from . import LAB_RANGE, DaemonAdapter, LabPlan, daemon_command
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 
 CONFIG_PATH = "/etc/kea/kea-dhcp4.conf"
 LAB_INTERFACE = "eth0"
-DAEMON_PID = "/run/dhcpdrill-daemon.pid"
 DEFAULT_LEASE_FILE = "/var/lib/kea/kea-leases4.csv"
 NORMAL_STATE = {"hot-standby": "hot-standby", "load-balancing": "load-balancing"}
 SECOND_ROLE = {"hot-standby": "standby", "load-balancing": "secondary"}
@@ -119,7 +117,7 @@ def _get(tree: Any, *keys: str | int) -> Any:
     return tree
 
 
-class KeaAdapter:
+class KeaAdapter(DaemonAdapter):
     """Knows Kea's config shape, its HA state machine and its memfile lease database."""
 
     def load(self, path, problems: list[Problem]) -> dict | None:
@@ -319,46 +317,25 @@ class KeaAdapter:
     def command(self, pair: "Pair", role: str) -> list[str]:
         sock, leases = self._paths(pair, role)
         dirs = " ".join(sorted({str(PurePosixPath(sock).parent), str(PurePosixPath(leases).parent), "/run/kea"}))
-        # The daemon is not pid 1: stopping it (maintenance) leaves the container, its "host", up
-        # with its address, as stopping a service does; killing the container loses the host.
         # A pid file left by a killed server is removed, as systemd's RuntimeDirectory would be.
-        run = (f"kea-dhcp4 -c {CONFIG_PATH} & echo $! > {DAEMON_PID}; wait $!; "
-               'echo "kea-dhcp4 exited with status $?"; exec sleep infinity')
-        return ["sh", "-c", f"{LAB_PREP} && mkdir -p {dirs} && rm -f /run/kea/*.pid && {{ {run}; }}"]
-
-    def stop_daemon(self, lab: "Lab", role: str, signal: str = "TERM") -> tuple[bool, str]:
-        """Stop the server daemon, leaving its host up; (stopped, evidence)."""
-        script = (f"pid=$(cat {DAEMON_PID}) && kill -{signal} $pid && for i in $(seq 50); do "
-                  "kill -0 $pid 2>/dev/null || { echo stopped pid $pid; exit 0; }; sleep 0.2; done; "
-                  "echo still running; exit 1")
-        code, out = lab.containers[role].exec_run(["sh", "-c", script])
-        return code == 0, f"{role} kea-dhcp4 " + out.decode(errors="replace").strip()
+        return daemon_command(f"mkdir -p {dirs} && rm -f /run/kea/*.pid", f"kea-dhcp4 -c {CONFIG_PATH}")
 
     environment = {"KEA_PIDFILE_DIR": "/run/kea", "KEA_LOCKFILE_DIR": "/run/kea"}
 
     def check_in_image(self, client, image: str, pair: "Pair") -> list[Problem]:
         """Kea's own checker (``kea-dhcp4 -t``) on each lab copy, in the lab image with no network.
 
-        Kea checks that the configured interface exists, so a stand-in ``eth0`` (one end of a veth pair) carrying the server's
-        address stands in for the lab's; nothing is sent anywhere."""
-        from ..lab import OWNER_LABEL, RUN_LABEL, owner, put_files
+        Kea checks that the configured interface exists, so one end of a veth pair named ``eth0``
+        and carrying the server's address stands in for the lab's; nothing is sent anywhere."""
         plan = self.lab_plan(pair)
         problems = []
         for role, files in plan.files_in_container.items():
-            prep = self.command(pair, role)[2].split(" && {")[0] + f" && kea-dhcp4 -t {CONFIG_PATH}"
-            assert "kea-dhcp4 -t" in prep
+            sock, leases = self._paths(pair, role)
+            dirs = " ".join(sorted({str(PurePosixPath(sock).parent), str(PurePosixPath(leases).parent), "/run/kea"}))
             script = (f"ip link add {LAB_INTERFACE} type veth peer name peer0 && ip link set {LAB_INTERFACE} up && "
-                      f"ip addr add {plan.addresses[role]}/{plan.subnet.prefixlen} dev {LAB_INTERFACE} && {prep}")
-            c = client.containers.create(image, ["sh", "-c", script], network_mode="none", cap_add=["NET_ADMIN"],
-                                         environment=self.environment,
-                                         labels={RUN_LABEL: "check", OWNER_LABEL: owner()})
-            try:
-                put_files(c, files)
-                c.start()
-                code = c.wait(timeout=60).get("StatusCode")
-                out = c.logs().decode(errors="replace")
-            finally:
-                c.remove(force=True)
+                      f"ip addr add {plan.addresses[role]}/{plan.subnet.prefixlen} dev {LAB_INTERFACE} && "
+                      f"mkdir -p {dirs} && kea-dhcp4 -t {CONFIG_PATH}")
+            code, out = self.run_checker(client, image, files, script)
             if code != 0:
                 errors = [l for l in out.splitlines() if "ERROR" in l or "FATAL" in l or "error" in l] or out.splitlines()[-3:]
                 problems.append(Problem(str(pair.files[role]), "kea-dhcp4 -t", " | ".join(errors)[-600:],
@@ -395,21 +372,8 @@ class KeaAdapter:
             return "unreachable"
         return str(_get(answer, "arguments", "state") or f"error: {answer.get('text')}")
 
-    def wait_ready(self, lab: "Lab", pair: "Pair", timeout: float) -> dict[str, str]:
-        """Wait until both servers report the mode's normal HA state; raise LabError otherwise."""
-        normal = NORMAL_STATE[pair.mode]
-
-        def states() -> dict[str, str]:
-            return {role: self.ha_state(lab, pair, role) for role in ("primary", "secondary")}
-
-        poll = retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5),
-                     retry=retry_if_result(lambda s: set(s.values()) != {normal}))(states)
-        try:
-            return poll()
-        except RetryError as exc:
-            last = exc.last_attempt.result()
-            raise LabError(f"the pair did not reach {normal} within {timeout:.0f} s: "
-                           + ", ".join(f"{r} is {s}" for r, s in last.items())) from None
+    def normal_state(self, pair: "Pair") -> str:
+        return NORMAL_STATE[pair.mode]
 
     def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
         """State changes from the servers' logs and bindings from both lease files."""
