@@ -88,10 +88,11 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
                 env.update(adapter.clock_environment)
                 files = {role: {**f, CLOCK_FILE: b"+0\n"} for role, f in files.items()}
             for role in ROLES:
-                lab.container(role, net, plan.addresses[role], adapter.command(pair, role), files[role], env)
+                lab.container(role, net, plan.addresses[role], adapter.command(pair, role), files[role], env,
+                              pair.sysctls)
             tl.add(time.time(), "harness", "lab", run_id=lab.run_id, image=image, subnet=str(plan.subnet),
                    roles={ip: role for role, ip in plan.addresses.items()}, serving=list(plan.serving),
-                   solo_states=list(plan.solo_states), normal_state=plan.normal_state,
+                   solo_states=list(plan.solo_states), normal_state=plan.normal_state, sysctls=pair.sysctls,
                    pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites))
             states = adapter.wait_ready(lab, pair, READY_TIMEOUT_S)
             tl.add(time.time(), "harness", "pair-ready", states=states)

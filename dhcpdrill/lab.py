@@ -124,13 +124,14 @@ class Lab:
         return net
 
     def container(self, role: str, network: Network, ip: str, command: list[str],
-                  files: dict[str, bytes] | None = None, environment: dict[str, str] | None = None) -> Container:
+                  files: dict[str, bytes] | None = None, environment: dict[str, str] | None = None,
+                  sysctls: dict[str, str] | None = None) -> Container:
         """Create, fill with ``files`` and start one container with a fixed address."""
         try:
             c = self.client.containers.create(
                 self.image, command, name=f"dhcpdrill-{self.run_id}-{role}", hostname=role,
                 labels={**self.labels, "dhcpdrill.role": role}, environment=environment or {},
-                cap_add=["NET_ADMIN", "NET_RAW"], detach=True, network=network.name,
+                cap_add=["NET_ADMIN", "NET_RAW"], detach=True, network=network.name, sysctls=sysctls or None,
                 networking_config={network.name: self.client.api.create_endpoint_config(ipv4_address=ip)})
             self.containers[role] = c
             if files:

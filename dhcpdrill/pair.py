@@ -40,6 +40,7 @@ class Pair:
     mode: str
     files: dict[str, Path]
     drills: dict[str, Thresholds] = field(default_factory=dict)
+    sysctls: dict[str, str] = field(default_factory=dict)  # applied to both server containers
 
     def thresholds(self, drill: str) -> Thresholds:
         if drill not in self.drills:
@@ -120,6 +121,23 @@ def _thresholds(where: str, drills: Any, problems: list[Problem]) -> dict[str, T
     return out
 
 
+def _sysctls(where: str, lab: object, problems: list[Problem]) -> dict[str, str]:
+    """``[lab] sysctls``: kernel settings the pair's owners use in production on the servers'
+    hosts (e.g. net.ipv4.tcp_syn_retries), limited to the network namespace's own."""
+    if not isinstance(lab, dict) or lab.keys() - {"sysctls"}:
+        problems.append(Problem(where, "lab", "only a sysctls table is known there",
+                                'e.g. [lab] sysctls = { "net.ipv4.tcp_syn_retries" = 2 }'))
+        return {}
+    out = {}
+    for key, value in (lab.get("sysctls") or {}).items():
+        if not key.startswith("net.") or isinstance(value, (bool, dict, list)):
+            problems.append(Problem(where, f"lab.sysctls.{key}", "is not a per-namespace net.* setting with a value",
+                                    "give net.* keys with a number or string value"))
+        else:
+            out[key] = str(value)
+    return out
+
+
 def load_pair(folder: Path | str) -> Pair:
     """Read and check a pair folder; raise ``PairError`` listing every problem found."""
     folder = Path(folder)
@@ -134,8 +152,9 @@ def load_pair(folder: Path | str) -> Pair:
     except tomllib.TOMLDecodeError as exc:
         raise PairError([Problem(where, "-", f"is not valid TOML ({exc})", "fix the syntax at that line")]) from None
     problems: list[Problem] = []
-    for key in raw.keys() - {*SCHEMA, "drills"}:
-        problems.append(Problem(where, key, "unknown table", "remove it; known: pair, files, drills"))
+    for key in raw.keys() - {*SCHEMA, "drills", "lab"}:
+        problems.append(Problem(where, key, "unknown table", "remove it; known: pair, files, lab, drills"))
+    sysctls = _sysctls(where, raw.get("lab", {}), problems)
     for section, schema in SCHEMA.items():
         _check_table(where, raw.get(section), schema, section, problems)
     drills = _thresholds(where, raw.get("drills"), problems)
@@ -155,7 +174,7 @@ def load_pair(folder: Path | str) -> Pair:
     usable = len(paths) == 2 and all(p.is_file() for p in paths.values()) and meta.get("server") in SERVERS \
         and all(isinstance(meta.get(k), str) for k in SCHEMA["pair"])
     pair = Pair(folder, meta.get("name", ""), meta.get("server", ""), meta.get("suite", ""),
-                meta.get("mode", ""), paths, drills)
+                meta.get("mode", ""), paths, drills, sysctls)
     if usable:  # the configs are checked even when the manifest has problems: report all at once
         from .servers import adapter_for
         try:

@@ -121,6 +121,8 @@ BROKEN = {
                        "Dhcp4.interfaces-config.interfaces: is ['ens192', 'ens224']; the lab reproduces exactly one"),
     "all interfaces": (both(lambda c: c["interfaces-config"].update(interfaces=["*"])),
                        "Dhcp4.interfaces-config.interfaces: is ['*']"),
+    "sysctl outside the network namespace": (edit_text("pair.toml", "[files]", '[lab]\nsysctls = { "kernel.panic" = 1 }\n\n[files]'),
+                                             "pair.toml: lab.sysctls.kernel.panic: is not a per-namespace net.* setting"),
     "no control socket": (both(lambda c: c.pop("control-socket")),
                           "Dhcp4.control-socket: no unix control socket"),
 }
@@ -214,3 +216,9 @@ def test_manifest_and_config_problems_are_reported_together(tmp_path):
     with pytest.raises(PairError) as err:
         load_pair(folder)
     assert [p.field for p in err.value.problems] == ["pair.colour", "Dhcp4.subnet4"]
+
+
+def test_lab_sysctls_are_read_for_the_server_containers(tmp_path):
+    folder = copy_pair(tmp_path)
+    edit_text("pair.toml", "[files]", '[lab]\nsysctls = { "net.ipv4.tcp_syn_retries" = 2 }\n\n[files]')(folder)
+    assert load_pair(folder).sysctls == {"net.ipv4.tcp_syn_retries": "2"}
