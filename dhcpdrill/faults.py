@@ -141,12 +141,14 @@ class MaintenanceHandoff(Fault):
         answer = ctx.adapter.ask(ctx.lab, ctx.pair, _partner(self.target), "ha-maintenance-start")
         if answer.get("result") != 0:
             raise RuntimeError(f"ha-maintenance-start was refused: {answer.get('text')}")
-        object.__setattr__(self, "_stopped", ctx.adapter.stop_daemon(ctx.lab, self.target))
+        ctx.adapter.stop_daemon(ctx.lab, self.target)
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
-        stopped, how = getattr(self, "_stopped", (False, "the daemon was not stopped"))
+        running = ctx.adapter.daemon_running(ctx.lab, self.target)
         partner = ctx.adapter.ha_state(ctx.lab, ctx.pair, _partner(self.target))
-        return stopped and partner in self.handed_to_states, f"{how}; {_partner(self.target)} is {partner}"
+        ok = not running and partner in self.handed_to_states
+        return ok, (f"{self.target}'s daemon {'still runs' if running else 'has stopped'} (its host is up); "
+                    f"{_partner(self.target)} is {partner}")
 
 
 PROBE = """

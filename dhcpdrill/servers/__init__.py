@@ -87,6 +87,10 @@ class DaemonAdapter:
         code, out = lab.containers[role].exec_run(["sh", "-c", script])
         return code == 0, f"{role} daemon " + out.decode(errors="replace").strip()
 
+    def daemon_running(self, lab: "Lab", role: str) -> bool:
+        code, _ = lab.containers[role].exec_run(["sh", "-c", f"kill -0 $(cat {DAEMON_PID})"])
+        return code == 0
+
     def wait_ready(self, lab: "Lab", pair: "Pair", timeout: float) -> dict[str, str]:
         """Wait until both servers report the pair's normal state; raise LabError otherwise."""
         from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
