@@ -40,6 +40,7 @@ class Client:
     name: str
     mac: str
     probe: bool
+    fresh: bool = False
     state: str = "INIT"
     xid: int = 0
     exchange_start: float = 0.0
@@ -98,6 +99,14 @@ class Agent:
         self.by_mac[c.mac] = c
         self.start_exchange(c, "SELECTING", now)
 
+    def add_fresh(self, now: float) -> None:
+        """A client never seen before: what a server allocates for it shows its new-lease policy."""
+        i = sum(1 for c in self.clients if c.fresh)
+        c = Client(f"fresh-{i:03d}", self._mac(0x30 + i // 256, i % 256), probe=True, fresh=True)
+        self.clients.append(c)
+        self.by_mac[c.mac] = c
+        self.start_exchange(c, "SELECTING", now)
+
     def _mac(self, kind: int, i: int) -> str:
         run = int(self.plan.get("mac_seed", 0)) & 0xFFFF
         return "02:d4:%02x:%02x:%02x:%02x" % (kind, run >> 8, run & 0xFF, i)
@@ -143,7 +152,12 @@ class Agent:
         c.next_tx = now
 
     def tick(self, c: Client, now: float) -> None:
+        if c.state == "DONE":
+            return
         if c.state == "IDLE":
+            if c.fresh:
+                c.state = "DONE"  # a fresh client leases once and leaves
+                return
             if now >= c.idle_until:
                 self.start_exchange(c, "SELECTING", now)
             return
@@ -166,8 +180,9 @@ class Agent:
         if c.state == "BOUND" or now < c.next_tx:
             return
         if c.state == "REQUESTING" and c.tries >= 4:
+            began = c.exchange_start
             self.start_exchange(c, "SELECTING", now)
-            c.exchange_start = c.exchange_start  # secs keeps counting from the first DISCOVER
+            c.exchange_start = began  # secs keeps counting from the first DISCOVER
         msg = "DISCOVER" if c.state == "SELECTING" else "REQUEST"
         self.send(c, msg, unicast=c.state == "RENEWING")
         self._schedule_retry(c, now)
@@ -243,6 +258,7 @@ class Agent:
         emit("agent-start", iface=self.iface, mac=self.own_mac,
              clients={c.name: c.mac for c in self.clients})
         now = time.time()
+        next_fresh = now
         for c in self.clients:
             self.start_exchange(c, "SELECTING", now)
         while not self.stop and time.time() < deadline:
@@ -254,6 +270,10 @@ class Agent:
             now = time.time()
             for c in self.clients:
                 self.tick(c, now)
+            fresh_every = self.plan.get("fresh_every_s")
+            if fresh_every and self.steady_said and now >= next_fresh:
+                self.add_fresh(now)
+                next_fresh = now + float(fresh_every)
             if not self.steady_said:
                 steady = [c for c in self.clients if not c.probe]
                 short = self.servers_short_of_probes()

@@ -30,6 +30,7 @@ class Workload:
     probe_hold: float = 2.0
     probe_gap: float = 1.0
     steady_timeout: float = 20.0
+    fresh_every_s: float | None = None  # a never-seen client every so often, once steady
 
 
 class ClientFleet:

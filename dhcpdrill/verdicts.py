@@ -54,6 +54,7 @@ class Thresholds:
     max_outage_s: float | None = None
     expect_warnings: tuple[str, ...] = ()
     max_heal_to_normal_s: float | None = None
+    max_new_lease_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -413,6 +414,25 @@ def heal_to_normal(tl: Timeline, limit: Thresholds) -> Verdict:
                    threshold=threshold)
 
 
+def new_lease_cap(tl: Timeline, limit: Thresholds) -> Verdict:
+    """The longest lease the survivors granted a brand-new client after the fault (ISC failover:
+    at most MCLT while the partner cannot be told)."""
+    name, unit = "new-lease-cap", "s"
+    threshold = f"<= {limit.max_new_lease_s:g} s" if limit.max_new_lease_s is not None else ""
+    fault = _fault(tl)
+    if fault is None or limit.max_new_lease_s is None:
+        return Verdict(name, UNKNOWN, "no fault, or the pair states no max_new_lease_s", unit=unit, threshold=threshold)
+    roles, target = _roles(tl), fault.get("target")
+    new = [e for e in _acks(tl) if e.t >= fault.t and str(e.get("client", "")).startswith("fresh-")
+           and roles.get(e.get("server_id")) not in (None, target)]
+    if not new:
+        return Verdict(name, UNKNOWN, "no new client was served after the fault", unit=unit, threshold=threshold)
+    longest = max(float(e.get("lease_time") or 0) for e in new)
+    status = PASS if longest <= limit.max_new_lease_s else FAIL
+    return Verdict(name, status, f"{len(new)} new clients served after the fault; longest lease {longest:g} s",
+                   figure=longest, unit=unit, threshold=threshold)
+
+
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "steady-state": lambda tl, _: steady_state(tl),
     "fault-effective": lambda tl, _: fault_effective(tl),
@@ -426,6 +446,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "failback-sync": lambda tl, _: failback_sync(tl),
     "expected-warnings": expected_warnings,
     "heal-to-normal": heal_to_normal,
+    "new-lease-cap": new_lease_cap,
     "client-outage": client_outage,
 }
 

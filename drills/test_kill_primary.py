@@ -9,9 +9,15 @@ Runbook
 5. Judge the timeline against the pair's [drills.kill-primary] thresholds:
    takeover time, addresses bound to two clients, clients keeping their address.
 """
-from scenarios.kill_primary import KILL_PRIMARY
+from scenarios.kill_primary import KILL_PRIMARY, KILL_PRIMARY_NEW_CLIENTS
 
 
 def test_kill_primary(drill):
     result = drill.run(KILL_PRIMARY)
     result.assert_verdicts()
+
+
+def test_kill_primary_with_new_clients(drill):
+    """As above, with a never-seen client arriving every 2 s: what the survivor grants a new
+    client while it cannot reach its partner (ISC failover: at most MCLT)."""
+    drill.run(KILL_PRIMARY_NEW_CLIENTS).assert_verdicts()

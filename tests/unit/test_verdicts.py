@@ -1,7 +1,7 @@
 from dhcpdrill.verdicts import (FAIL, PASS, UNKNOWN, Binding, Thresholds, client_bindings, conflicts,
                                 continuity, duplicates, fault_effective, judge, reply_checksums,
                                 state_transitions, steady_state, takeover, split_brain, client_outage,
-                                failback_sync, continuity_after_heal, expected_warnings)
+                                failback_sync, continuity_after_heal, expected_warnings, new_lease_cap)
 
 from .timelines import FAULT_T, PRIMARY, SECONDARY, base, bound, healthy, mac, record
 
@@ -255,3 +255,14 @@ def test_an_empty_expected_state_list_means_no_change_allowed():
     _states(tl, "secondary", "terminated")
     v = state_transitions(tl, limits)
     assert v.status == FAIL and "secondary expected no change" in v.reason
+
+
+def test_new_lease_cap_reads_leases_granted_to_brand_new_clients_after_the_fault():
+    limits = Thresholds(max_takeover_s=10, max_new_lease_s=30)
+    tl = healthy()
+    assert new_lease_cap(tl, limits).status == UNKNOWN  # no new client after the fault
+    bound(tl, FAULT_T + 8, 60, "198.18.0.160", SECONDARY, lease=30.0, client="fresh-000")
+    assert new_lease_cap(tl, limits).status == PASS
+    bound(tl, FAULT_T + 10, 61, "198.18.0.161", SECONDARY, lease=60.0, client="fresh-001")
+    v = new_lease_cap(tl, limits)
+    assert v.status == FAIL and v.figure == 60.0

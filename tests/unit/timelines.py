@@ -31,7 +31,7 @@ def base(fault: bool = True, verified: bool = True) -> Timeline:
 def bound(tl: Timeline, t: float, i: int, ip: str, server: str, lease: float = 60.0, client: str | None = None) -> None:
     name = client or f"steady-{i:02d}"
     tl.add(t, "clients", "recv", client=name, mac=mac(i), msg="ACK", expected=True, yiaddr=ip,
-           server_id=server, udp_checksum_ok=True)
+           server_id=server, udp_checksum_ok=True, lease_time=lease)
     tl.add(t, "clients", "bound", client=name, mac=mac(i), ip=ip, server_id=server, lease_time=lease)
 
 
