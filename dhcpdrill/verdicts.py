@@ -180,8 +180,15 @@ def server_bindings(tl: Timeline) -> list[Binding]:
             for e in tl.of("lease-record")]
 
 
+SERVER_RESOLUTION_S = 1.0  # lease files record whole seconds (Kea's cltt/expire, dhcpd's starts/ends)
+
+
 def conflicts(bindings: Iterable[Binding]) -> list[Conflict]:
-    """Pairs of bindings of one address to two different holders whose lifetimes overlap."""
+    """Pairs of bindings of one address to two different holders whose lifetimes overlap.
+
+    Client-side times are capture times (sub-second); lease-file times are whole seconds, so an
+    overlap involving a lease file counts only beyond that resolution (a release at 10.3 s and a
+    new grant recorded as 10 s are not two holders at once)."""
     by_ip: dict[str, list[Binding]] = defaultdict(list)
     for b in bindings:
         if b.end > b.start:
@@ -193,7 +200,8 @@ def conflicts(bindings: Iterable[Binding]) -> list[Conflict]:
             for b in held[i + 1:]:
                 if b.start >= a.end:
                     break
-                if b.holder != a.holder:
+                tolerance = 0.0 if a.seen_by == b.seen_by == "clients" else SERVER_RESOLUTION_S
+                if b.holder != a.holder and min(a.end, b.end) - max(a.start, b.start) > tolerance:
                     found.append(Conflict(ip, a, b))
     return found
 

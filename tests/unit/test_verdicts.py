@@ -130,11 +130,18 @@ def test_continuity_needs_a_lease_held_at_the_fault():
     assert continuity(tl, LIMITS).status == UNKNOWN
 
 
+def test_lease_file_overlaps_within_their_one_second_resolution_are_not_conflicts():
+    released = Binding("x", "m1", 0, 10.3, "clients")
+    assert conflicts([released, Binding("x", "m2", 10, 70, "primary")]) == []
+    assert len(conflicts([released, Binding("x", "m2", 9, 70, "primary")])) == 1
+    assert len(conflicts([released, Binding("x", "m2", 10.2, 70, "clients")])) == 1
+
+
 def test_conflicts_need_overlap_and_two_holders():
     a = Binding("x", "m1", 0, 10, "clients")
     assert conflicts([a, Binding("x", "m1", 5, 15, "primary")]) == []
     assert conflicts([a, Binding("x", "m2", 10, 20, "primary")]) == []
-    assert len(conflicts([a, Binding("x", "m2", 9.5, 20, "primary")])) == 1
+    assert len(conflicts([a, Binding("x", "m2", 9.5, 20, "clients")])) == 1
 
 
 def test_continuity_counts_clients_that_kept_their_address():
