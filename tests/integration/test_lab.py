@@ -10,7 +10,7 @@ import pytest
 from dhcpdrill.drill import run_drill
 from dhcpdrill.faults import (FreezeServer, KillServer, MaintenanceHandoff, PartitionClients, PartitionPeers,
                               SkewClock)
-from dhcpdrill.lab import OWNER_LABEL, RUN_LABEL, _firewall, sweep
+from dhcpdrill.lab import OWNER_LABEL, RUN_LABEL, _firewall, owner, sweep
 from dhcpdrill.pair import load_pair
 from dhcpdrill.servers import adapter_for
 from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN
@@ -21,11 +21,12 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 HEALTHY = FIXTURES / "kea-hot-standby"
 
 
-def leftovers(client, image) -> list[str]:
-    names = [c.name for c in client.containers.list(all=True, filters={"label": RUN_LABEL})]
-    names += [n.name for n in client.networks.list(filters={"label": RUN_LABEL})]
-    names += _firewall(client, image, "list").splitlines()
-    return names
+def leftovers(client, image) -> set[str]:
+    """What this test process has on the engine and the host firewall (other runs may share them)."""
+    mine = {"label": f"{OWNER_LABEL}={owner()}"}
+    names = {c.name for c in client.containers.list(all=True, filters=mine)}
+    names |= {n.name for n in client.networks.list(filters=mine)}
+    return names | set(_firewall(client, image, "list").splitlines())
 
 
 def drill(session, pair, scenario, reports: Path):
@@ -81,9 +82,10 @@ def test_nothing_is_left_behind_when_a_drill_crashes(drill_session, tmp_path):
     image = drill_session.image(pair.suite)
     client = drill_session.client()
     scenario = dataclasses.replace(KILL_PRIMARY, fault=KillThatCrashes(), dwell_s=0, observe_s=0)
+    before = leftovers(client, image)
     with pytest.raises(RuntimeError, match="harness bug"):
         run_drill(client, pair, scenario, image, tmp_path)
-    assert leftovers(client, image) == []
+    assert leftovers(client, image) - before == set()
     assert (next(tmp_path.iterdir()) / "timeline.jsonl").is_file()  # the evidence up to the crash is kept
 
 
@@ -116,11 +118,12 @@ def test_the_servers_own_checker_runs_in_the_image_and_names_keas_complaint(dril
         path.write_text(path.read_text().replace('"renew-timer": 10,', '"renew-timer": 30,'))
     pair = load_pair(folder)
     client, image = drill_session.client(), drill_session.image(pair.suite)
+    before = leftovers(client, image)
     problems = [str(p) for p in adapter_for(pair).check_in_image(client, image, pair)]
     assert len(problems) == 2 and all("kea-dhcp4 -t" in p and "renew-timer (30) is greater than the value of rebind-timer (20)" in p
                                       for p in problems), problems
     assert adapter_for(load_pair(HEALTHY)).check_in_image(client, image, load_pair(HEALTHY)) == []
-    assert leftovers(client, image) == []
+    assert leftovers(client, image) - before == set()
 
 
 def test_a_renamed_readdressed_copy_of_the_bundled_pair_drills_green(drill_session, tmp_path):
