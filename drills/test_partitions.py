@@ -9,6 +9,9 @@ Peer link cut — runbook
    how long clients went unanswered, state transitions through the heal, addresses bound to two
    clients, clients keeping their address.
 
+One-way peer link cut: the same, dropping only what the primary sends to its partner (the
+secondary's requests still arrive; the primary's answers do not).
+
 Client link cut — runbook
 1. As above, then drop every DHCP frame to and from the primary on the lab bridge while its
    peer link stays up. Prove frames are being dropped and the peer link still connects.
@@ -16,11 +19,16 @@ Client link cut — runbook
 3. Judge against [drills.client-partition]: takeover by the secondary, client outage, state
    transitions, duplicates, continuity.
 """
-from scenarios.partitions import CLIENT_PARTITION, PEER_PARTITION
+from scenarios.partitions import CLIENT_PARTITION, ONE_WAY_PEER_PARTITION, PEER_PARTITION
 
 
 def test_peer_partition(drill):
     drill.run(PEER_PARTITION).assert_verdicts()
+
+
+def test_one_way_peer_partition(drill):
+    """As the peer link cut, but only what the primary sends to its partner is dropped."""
+    drill.run(ONE_WAY_PEER_PARTITION).assert_verdicts()
 
 
 def test_client_partition(drill):

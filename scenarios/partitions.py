@@ -29,3 +29,13 @@ CLIENT_PARTITION = Scenario(
     verdicts=("steady-state", "fault-effective", "takeover", "client-outage", "state-transitions",
               "duplicates", "continuity", "reply-checksums"),
 )
+
+ONE_WAY_PEER_PARTITION = Scenario(
+    name="one-way-peer-partition",
+    title="Everything the primary sends its partner silently dropped for 30 s, then healed",
+    fault=PartitionPeers(target="primary", one_way=True, name="one-way-peer-partition"),
+    dwell_s=5.0,
+    observe_s=30.0,
+    after_heal_s=25.0,
+    verdicts=PEER_PARTITION.verdicts,
+)
