@@ -40,7 +40,10 @@ class FaultContext:
 class Fault(ABC):
     name: str
     target: str
-    takes_down: bool = False  # the target stops serving for good (its lease file stops counting)
+    # The target asserts nothing while the fault holds (killed, frozen, stopped): what its lease
+    # file says for that time is stale belief, not a binding. ``restores``: healing brings it back.
+    takes_down: bool = False
+    restores: bool = True
 
     @abstractmethod
     def apply(self, ctx: FaultContext) -> None: ...
@@ -70,6 +73,7 @@ class KillServer(Fault):
     target: str = "primary"
     name: str = "kill"
     takes_down: bool = True
+    restores: bool = False
 
     def apply(self, ctx: FaultContext) -> None:
         ctx.container(self.target).kill(signal="SIGKILL")
@@ -87,7 +91,7 @@ class RestartServer(KillServer):
     repairing it. Its lease file survives, as a server's disk would."""
 
     name: str = "kill-then-restart"
-    takes_down: bool = False
+    restores: bool = True
 
     def heal(self, ctx: FaultContext) -> None:
         if not _state(ctx, self.target).get("Running"):
@@ -105,6 +109,7 @@ class FreezeServer(Fault):
 
     target: str = "primary"
     name: str = "freeze"
+    takes_down: bool = True
 
     def apply(self, ctx: FaultContext) -> None:
         ctx.container(self.target).pause()
@@ -135,6 +140,7 @@ class MaintenanceHandoff(Fault):
     target: str = "primary"
     name: str = "maintenance-handoff"
     takes_down: bool = True
+    restores: bool = False
     handed_to_states: tuple[str, ...] = ("partner-in-maintenance", "partner-down")
 
     def apply(self, ctx: FaultContext) -> None:
@@ -349,4 +355,4 @@ def inject(fault: Fault, ctx: FaultContext, timeline: Timeline) -> Iterator[None
         fault.heal(ctx)
         ok, evidence = fault.verify_healed(ctx)
         timeline.add(time.time(), "harness", "fault-healed" if ok else "heal-failed",
-                     fault=fault.name, target=fault.target, evidence=evidence)
+                     fault=fault.name, target=fault.target, evidence=evidence, restored=fault.restores)

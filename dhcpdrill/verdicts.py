@@ -206,14 +206,30 @@ def conflicts(bindings: Iterable[Binding]) -> list[Conflict]:
     return found
 
 
+def _down_intervals(tl: Timeline) -> dict[str, list[tuple[float, float]]]:
+    """Per role, the times it asserted nothing: from a fault that took it down until the heal
+    that brought it back (for ever if the heal does not restore it, as after a kill)."""
+    down: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    heals = tl.of("fault-healed", "heal-failed")
+    for e in tl.of("fault-applied"):
+        if not e.get("takes_down"):
+            continue
+        heal = next((h for h in heals if h.t >= e.t and h.get("fault") == e.get("fault")), None)
+        back = heal.t if heal is not None and heal.kind == "fault-healed" and heal.get("restored") else float("inf")
+        down[e.get("target")].append((e.t, back))
+    return down
+
+
 def _clip_to_lifetime(records: list[Binding], tl: Timeline) -> list[Binding]:
-    """A server that was taken down asserts nothing afterwards: its file keeps what it last knew
-    (a release it never saw, say), which must not be mistaken for a binding that outlived it."""
-    down = {e.get("target"): e.t for e in tl.of("fault-applied") if e.get("takes_down")}
+    """A server that was down asserts nothing meanwhile: its file keeps what it last knew (a
+    release it never saw, say), which must not be mistaken for a binding it still held."""
+    down = _down_intervals(tl)
     clipped = []
     for b in records:
-        end = min(b.end, down[b.seen_by]) if b.seen_by in down else b.end
-        clipped.append(Binding(b.ip, b.holder, b.start, end, b.seen_by))
+        parts = [(b.start, b.end)]
+        for a, h in down.get(b.seen_by, []):
+            parts = [p for s, e in parts for p in ((s, min(e, a)), (max(s, h), e)) if p[1] > p[0]]
+        clipped += [Binding(b.ip, b.holder, s, e, b.seen_by) for s, e in parts]
     return clipped
 
 

@@ -273,3 +273,16 @@ def test_new_lease_cap_reads_leases_granted_to_brand_new_clients_after_the_fault
     bound(tl, FAULT_T + 10, 61, "198.18.0.161", SECONDARY, lease=60.0, client="fresh-001")
     v = new_lease_cap(tl, limits)
     assert v.status == FAIL and v.figure == 60.0
+
+
+def test_a_frozen_servers_stale_file_does_not_count_while_it_was_frozen_but_does_after():
+    tl = healthy()
+    tl._events = [e for e in tl._events if e.kind != "fault-applied"]
+    tl.add(FAULT_T, "harness", "fault-applied", fault="freeze", target="primary", takes_down=True)
+    tl.add(FAULT_T + 20, "harness", "fault-healed", fault="freeze", target="primary", evidence="thawed", restored=True)
+    # released just after the freeze (the primary never saw it); the secondary re-leased it at +10
+    record(tl, "primary", "198.18.0.130", mac(30), FAULT_T - 2, FAULT_T + 58)
+    bound(tl, FAULT_T + 10, 31, "198.18.0.130", SECONDARY, lease=5.0, client="probe-31")
+    assert duplicates(tl, LIMITS).status == PASS
+    bound(tl, FAULT_T + 25, 32, "198.18.0.130", SECONDARY, lease=5.0, client="probe-32")  # after the thaw
+    assert duplicates(tl, LIMITS).status == FAIL
