@@ -84,9 +84,10 @@ class Agent:
 
     def servers_short_of_probes(self) -> list[str]:
         """Servers that answer fewer probes than a takeover needs. In load-balancing each server
-        answers its own share of MACs, so probes are added until every server has enough."""
+        answers its own share of MACs, so probes are added until every server that serves a
+        healthy pair (``serving_servers``, even one no probe has reached yet) has enough."""
         need = int(self.plan.get("min_probes_per_server", 1))
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = {s: 0 for s in self.plan.get("serving_servers", [])}
         for c in self.clients:
             if c.probe and c.server_id:
                 counts[c.server_id] = counts.get(c.server_id, 0) + 1

@@ -35,12 +35,13 @@ class Workload:
 
 class ClientFleet:
     def __init__(self, lab: Lab, network: Network, address: str, workload: Workload,
-                 retrying_clients_needed: int, lifetime: float) -> None:
+                 retrying_clients_needed: int, lifetime: float, serving_servers: list[str]) -> None:
         self.lab, self.network, self.address = lab, network, address
         plan = asdict(workload)
         # A Kea standby takes over only once more than max-unacked-clients clients retry unanswered.
         plan["probe_clients"] = max(workload.probe_clients, retrying_clients_needed + 1)
         plan["min_probes_per_server"] = retrying_clients_needed + 1
+        plan["serving_servers"] = serving_servers
         plan.update(max_seconds=lifetime, mac_seed=int(lab.run_id[:4], 16))
         self.plan = plan
 

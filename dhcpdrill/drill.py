@@ -99,7 +99,8 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
             w = scenario.workload
             fleet = ClientFleet(lab, net, client_ip, w, plan.retrying_clients_needed,
                                 lifetime=w.steady_timeout + scenario.dwell_s + scenario.observe_s
-                                + scenario.after_heal_s + 120)
+                                + scenario.after_heal_s + 120,
+                                serving_servers=[plan.addresses[r] for r in plan.serving])
             fleet.start()
             try:
                 steady = fleet.wait_steady(w.steady_timeout + 10)
