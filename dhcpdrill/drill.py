@@ -17,14 +17,13 @@ from docker.errors import DockerException
 from .clients import ClientFleet, Workload
 from .faults import CLOCK_FILE, Fault, FaultContext, inject, needs_clock_control
 from .lab import Lab
-from .pair import Pair
+from .pair import ROLES, Pair
 from .problems import LabError
 from .servers import adapter_for
 from .timeline import Timeline
 from .verdicts import Verdict, judge
 
 READY_TIMEOUT_S = 60.0
-ROLES = ("primary", "secondary")
 
 
 @dataclass(frozen=True)

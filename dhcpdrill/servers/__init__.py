@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..lab import Lab
     from ..pair import Pair
     from ..timeline import Timeline
+
+from ..pair import ROLES
 
 LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
 # veth devices leave UDP checksums to an offload that never happens, so replies a daemon sends
@@ -55,7 +57,6 @@ class LabPlan:
 
 
 DAEMON_PID = "/run/dhcpdrill-daemon.pid"
-ROLES = ("primary", "secondary")
 
 
 def daemon_command(prep: str, daemon: str) -> list[str]:
@@ -67,11 +68,35 @@ def daemon_command(prep: str, daemon: str) -> list[str]:
     return ["sh", "-c", f"{LAB_PREP} && {prep} && {{ {run}; }}"]
 
 
-class DaemonAdapter:
-    """What every adapter shares: stopping the daemon, waiting for the pair's normal state,
-    and running a server's own config checker in a network-less container."""
+class ServerAdapter:
+    """One DHCP server implementation. Subclasses read and check a pair's configs
+    (``lab_plan``), say how to run and check a server (``command``, ``check_in_image``), report
+    its HA state (``ha_state``, ``normal_state``) and turn what it leaves behind into timeline
+    events (``collect``). Shared here: stopping the daemon, waiting for the pair's normal state,
+    and running a config checker in a network-less container."""
 
     environment: dict[str, str] = {}
+    clock_environment: dict[str, str] = {}
+
+    def lab_plan(self, pair: "Pair") -> LabPlan:
+        raise NotImplementedError
+
+    def command(self, pair: "Pair", role: str) -> list[str]:
+        raise NotImplementedError
+
+    def check_in_image(self, client, image: str, pair: "Pair") -> list:
+        raise NotImplementedError
+
+    def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
+        raise NotImplementedError
+
+    def ask(self, lab: "Lab", pair: "Pair", role: str, command: str) -> dict:
+        """Send an operator command to a server (e.g. Kea's ha-maintenance-start)."""
+        raise NotImplementedError(f"{type(self).__name__} takes no control commands")
+
+    def clock_offset(self, lab: "Lab", pair: "Pair", role: str) -> float | None:
+        """The daemon's clock minus the host's, as the daemon itself reports it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot report its daemon's clock")
 
     def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
         raise NotImplementedError
@@ -122,13 +147,6 @@ class DaemonAdapter:
             return code, c.logs().decode(errors="replace")
         finally:
             c.remove(force=True)
-
-
-class ServerAdapter(Protocol):
-    def lab_plan(self, pair: "Pair") -> LabPlan: ...
-    def command(self) -> list[str]: ...
-    def wait_ready(self, lab: "Lab", pair: "Pair", timeout: float) -> dict[str, str]: ...
-    def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None: ...
 
 
 def adapter_for(pair: "Pair") -> ServerAdapter:

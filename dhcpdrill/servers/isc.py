@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_RANGE, DaemonAdapter, LabPlan, daemon_command
+from . import LAB_RANGE, ROLES, LabPlan, ServerAdapter, daemon_command
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -143,7 +143,7 @@ def _half(path, problems: list[Problem]) -> Half | None:
     return half
 
 
-class IscAdapter(DaemonAdapter):
+class IscAdapter(ServerAdapter):
     """Knows dhcpd.conf, the failover state machine (read over OMAPI) and dhcpd.leases."""
 
     clock_environment = {"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
@@ -152,7 +152,7 @@ class IscAdapter(DaemonAdapter):
 
     def lab_plan(self, pair: "Pair") -> LabPlan:
         problems: list[Problem] = []
-        halves = {role: _half(pair.files[role], problems) for role in ("primary", "secondary")}
+        halves = {role: _half(pair.files[role], problems) for role in ROLES}
         if problems:
             raise PairError(problems)
         manifest = str(pair.folder / "pair.toml")
@@ -283,7 +283,7 @@ class IscAdapter(DaemonAdapter):
         return "normal"
 
     def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
-        for role, container in lab.containers_by_role(("primary", "secondary")).items():
+        for role, container in lab.containers_by_role(ROLES).items():
             for t, line in lab.log_lines(container):
                 m = STATE_LINE.search(line)
                 if m:

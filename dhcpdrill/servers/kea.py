@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_RANGE, DaemonAdapter, LabPlan, daemon_command
+from . import LAB_RANGE, ROLES, LabPlan, ServerAdapter, daemon_command
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -117,7 +117,7 @@ def _get(tree: Any, *keys: str | int) -> Any:
     return tree
 
 
-class KeaAdapter(DaemonAdapter):
+class KeaAdapter(ServerAdapter):
     """Knows Kea's config shape, its HA state machine and its memfile lease database."""
 
     def load(self, path, problems: list[Problem]) -> dict | None:
@@ -165,7 +165,7 @@ class KeaAdapter(DaemonAdapter):
 
     def lab_plan(self, pair: "Pair") -> LabPlan:
         problems: list[Problem] = []
-        files = {role: pair.files[role] for role in ("primary", "secondary")}
+        files = {role: pair.files[role] for role in ROLES}
         cfgs = {role: self.load(path, problems) for role, path in files.items()}
         if problems:
             raise PairError(problems)
@@ -377,7 +377,7 @@ class KeaAdapter(DaemonAdapter):
 
     def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
         """State changes from the servers' logs and bindings from both lease files."""
-        for role, container in lab.containers_by_role(("primary", "secondary")).items():
+        for role, container in lab.containers_by_role(ROLES).items():
             for t, line in lab.log_lines(container):
                 m = STATE_LINE.search(line)
                 if m:
