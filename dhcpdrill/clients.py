@@ -20,6 +20,19 @@ AGENT_IN_CONTAINER = "/opt/dhcpdrill/agent.py"
 ROLE = "clients"
 
 
+def agent_events(lab: Lab) -> list[Event]:
+    """What the client agent has recorded so far (it writes one JSON event per line)."""
+    out = []
+    for line in lab.containers[ROLE].logs(stdout=True, stderr=False).decode(errors="replace").splitlines():
+        try:
+            raw = json.loads(line)
+        except ValueError:
+            continue
+        t, kind = raw.pop("t"), raw.pop("kind")
+        out.append(Event(float(t), ROLE, kind, raw))
+    return out
+
+
 @dataclass(frozen=True)
 class Workload:
     """What the simulated clients do; timers are compressed RFC 2131 behaviour (see agent.py)."""
@@ -55,15 +68,7 @@ class ClientFleet:
         return self.lab.containers[ROLE]
 
     def events(self) -> list[Event]:
-        out = []
-        for line in self.container.logs(stdout=True, stderr=False).decode(errors="replace").splitlines():
-            try:
-                raw = json.loads(line)
-            except ValueError:
-                continue
-            t, kind = raw.pop("t"), raw.pop("kind")
-            out.append(Event(float(t), ROLE, kind, raw))
-        return out
+        return agent_events(self.lab)
 
     def wait_steady(self, timeout: float) -> Event | None:
         """The agent's ``steady`` or ``steady-failed`` event, or None if it said neither in time."""

@@ -91,7 +91,8 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
                               pair.sysctls)
             tl.add(time.time(), "harness", "lab", run_id=lab.run_id, image=image, subnet=str(plan.subnet),
                    roles={ip: role for role, ip in plan.addresses.items()}, serving=list(plan.serving),
-                   solo_states=list(plan.solo_states), normal_state=plan.normal_state, sysctls=pair.sysctls,
+                   solo_states=list(plan.solo_states), normal_state=plan.normal_state,
+                   interrupted_states=list(plan.interrupted_states), sysctls=pair.sysctls,
                    pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites))
             states = adapter.wait_ready(lab, pair, READY_TIMEOUT_S)
             tl.add(time.time(), "harness", "pair-ready", states=states)
@@ -105,7 +106,7 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
                 steady = fleet.wait_steady(w.steady_timeout + 10)
                 if steady is not None and steady.kind == "steady":
                     time.sleep(scenario.dwell_s)
-                    with inject(scenario.fault, FaultContext(lab, pair, adapter, plan), tl):
+                    with inject(scenario.fault, FaultContext(lab, pair, adapter, plan, tl), tl):
                         time.sleep(scenario.observe_s)
                     time.sleep(scenario.after_heal_s)
                     tl.add(time.time(), "harness", "observe-end")

@@ -32,9 +32,15 @@ class FaultContext:
     pair: "Pair"
     adapter: "ServerAdapter"
     plan: "LabPlan"
+    timeline: Timeline | None = None
 
     def container(self, role: str):
         return self.lab.containers[role]
+
+    def record(self, source: str, kind: str, **data) -> None:
+        """Put evidence a fault gathered on the timeline (e.g. who owned which addresses)."""
+        if self.timeline is not None:
+            self.timeline.add(time.time(), source, kind, **data)
 
 
 class Fault(ABC):
@@ -155,6 +161,33 @@ class MaintenanceHandoff(Fault):
         ok = not running and partner in self.handed_to_states
         return ok, (f"{self.target}'s daemon {'still runs' if running else 'has stopped'} (its host is up); "
                     f"{_partner(self.target)} is {partner}")
+
+
+@dataclass(frozen=True)
+class DeclarePartnerDown(Fault):
+    """The operator tells the target's partner that the target is down (ISC failover: OMAPI
+    local-state := partner-down), as a runbook says to once the target is known dead. The
+    partner's pool ownership at that moment is recorded: the partner may allocate the target's
+    free addresses only MCLT later."""
+
+    target: str = "primary"
+    name: str = "declare-partner-down"
+    restores: bool = False
+
+    def apply(self, ctx: FaultContext) -> None:
+        survivor = _partner(self.target)
+        try:
+            ctx.record(survivor, "pool-owners", **ctx.adapter.pool_owners(ctx.lab, ctx.pair, survivor))
+        except NotImplementedError:
+            pass
+        answer = ctx.adapter.ask(ctx.lab, ctx.pair, survivor, "partner-down")
+        if answer.get("result") != 0:
+            raise RuntimeError(f"partner-down was refused by {survivor}: {answer.get('text')}")
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        survivor = _partner(self.target)
+        state = ctx.adapter.ha_state(ctx.lab, ctx.pair, survivor)
+        return state == "partner-down", f"{survivor} reports {state} over its control channel"
 
 
 PROBE = """

@@ -27,7 +27,7 @@ THRESHOLD_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_takeover_s": (int, float), "max_duplicates": int, "min_continuity": (int, float),
     "expect_states": dict, "known_hazard": str, "max_outage_s": (int, float),
     "expect_warnings": list, "max_heal_to_normal_s": (int, float),
-    "max_new_lease_s": (int, float),
+    "max_new_lease_s": (int, float), "mclt_s": (int, float),
 }
 ROLES = ("primary", "secondary")
 

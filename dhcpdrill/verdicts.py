@@ -55,6 +55,7 @@ class Thresholds:
     expect_warnings: tuple[str, ...] = ()
     max_heal_to_normal_s: float | None = None
     max_new_lease_s: float | None = None
+    mclt_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -423,15 +424,21 @@ def heal_to_normal(tl: Timeline, limit: Thresholds) -> Verdict:
         return Verdict(name, UNKNOWN, "no heal, or no normal state known", unit=unit, threshold=threshold)
     if limit.max_heal_to_normal_s is None:
         return Verdict(name, UNKNOWN, "the pair states no max_heal_to_normal_s for this drill", unit=unit)
-    heal = healed[-1].t
-    back = []
+    heal, fault = healed[-1].t, _fault(tl)
+    back, early = [], []
     for role in sorted(set(_roles(tl).values())):
         spans = _state_intervals(tl, role)
         last_start, _, last_state = spans[-1] if spans else (heal, heal, "unknown")
         if last_state != normal:
             return Verdict(name, FAIL, f"{role} was still {last_state} when the drill ended", unit=unit,
                            threshold=threshold)
+        if fault is not None and fault.t < last_start < heal:  # left normal, came back while faulted
+            early.append((last_start, role))
         back.append(max(last_start, heal))
+    if early and len(early) == len(back):
+        return Verdict(name, FAIL, f"the pair was back in {normal} {heal - max(t for t, _ in early):.1f} s before the "
+                                   "heal: the fault stopped keeping it apart while it still held",
+                       figure=round(max(t for t, _ in early) - heal, 2), unit=unit, threshold=threshold)
     seconds = round(max(back) - heal, 2)
     status = PASS if seconds <= limit.max_heal_to_normal_s else FAIL
     return Verdict(name, status, f"both servers {normal} {seconds:g} s after the heal", figure=seconds, unit=unit,
@@ -457,6 +464,90 @@ def new_lease_cap(tl: Timeline, limit: Thresholds) -> Verdict:
                    figure=longest, unit=unit, threshold=threshold)
 
 
+def mclt_cap(tl: Timeline, limit: Thresholds) -> Verdict:
+    """While a server cannot tell its partner what it grants (ISC failover:
+    communications-interrupted), no lease it ACKs may end more than MCLT past the expiry its
+    partner has acknowledged for that address (``tsfp`` in the server's own lease record of the
+    grant; for an address the partner knows nothing of, MCLT past now)."""
+    name, unit = "mclt-cap", "s"
+    lab = tl.first("lab")
+    interrupted = set(lab.get("interrupted_states", [])) if lab else set()
+    if limit.mclt_s is None or not interrupted:
+        return Verdict(name, UNKNOWN, "the pair states no mclt_s, or its servers have no interrupted state",
+                       unit=unit)
+    threshold = f"<= partner-acknowledged expiry + {limit.mclt_s:g} s"
+    roles, acks, grants = _roles(tl), _acks(tl), tl.of("lease-grant")
+    checked, worst, over, unmatched = 0, None, [], []
+    for role in sorted(set(roles.values())):
+        for start, stop, state in _state_intervals(tl, role):
+            if state not in interrupted:
+                continue
+            for e in acks:
+                if not (start <= e.t < stop and roles.get(e.get("server_id")) == role) or e.get("lease_time") is None:
+                    continue
+                # The record in force at the ACK: dhcpd rewrites none when a renewal leaves the end
+                # where it was (capped), so the latest one up to the ACK (2 s: whole-second clock).
+                records = [g for g in grants if g.source == role and g.get("ip") == e.get("yiaddr")
+                           and g.get("mac") == e.get("mac") and g.t <= e.t + 2.0]
+                if not records:
+                    unmatched.append(f"{e.get('client')} {e.get('yiaddr')} at {e.t - start:+.1f} s")
+                    continue
+                record = max(records, key=lambda g: g.t)
+                checked += 1
+                known = max(float(record.get("tsfp") or 0.0), e.t)
+                beyond = e.t + float(e.get("lease_time")) - known
+                worst = beyond if worst is None else max(worst, beyond)
+                if beyond > limit.mclt_s + 1.0:  # 1 s: capture time vs the server's whole-second clock
+                    over.append(f"{role} gave {e.get('client')} {e.get('yiaddr')} {e.get('lease_time')} s, "
+                                f"{beyond:.0f} s past what its partner acknowledged")
+    if unmatched:
+        return Verdict(name, UNKNOWN, f"{len(unmatched)} ACKs have no record in the server's lease file: "
+                                      + "; ".join(unmatched[:4]), unit=unit, threshold=threshold)
+    if not checked:
+        return Verdict(name, UNKNOWN, f"no ACK was given in {'/'.join(sorted(interrupted))}", unit=unit,
+                       threshold=threshold)
+    figure = round(worst, 1)
+    if over:
+        return Verdict(name, FAIL, f"{len(over)} of {checked} ACKs broke the MCLT cap: " + "; ".join(over[:4]),
+                       figure=figure, unit=unit, threshold=threshold)
+    return Verdict(name, PASS, f"{checked} ACKs given in {'/'.join(sorted(interrupted))}; the furthest ended "
+                               f"{figure:g} s past what the partner had acknowledged", figure=figure, unit=unit,
+                   threshold=threshold)
+
+
+def partner_pool_after_mclt(tl: Timeline, limit: Thresholds) -> Verdict:
+    """After partner-down, the survivor hands out addresses its partner owned only once MCLT has
+    passed (ISC failover), and then does use them: the whole pool is its own again."""
+    name, unit = "partner-pool-after-mclt", "s"
+    if limit.mclt_s is None:
+        return Verdict(name, UNKNOWN, "the pair states no mclt_s for this drill", unit=unit)
+    threshold = f">= {limit.mclt_s:g} s after partner-down"
+    owners = tl.of("pool-owners")
+    if not owners:
+        return Verdict(name, UNKNOWN, "no record of who owned which free addresses", unit=unit, threshold=threshold)
+    survivor, partner_pool = owners[-1].source, set(owners[-1].get("partner", []))
+    down = [e for e in tl.of("ha-state", source=survivor) if e.get("to") == "partner-down" and e.t >= owners[-1].t - 1]
+    if not down:
+        return Verdict(name, FAIL, f"{survivor} never logged its move to partner-down", unit=unit, threshold=threshold)
+    since = down[0].t
+    roles = _roles(tl)
+    own_grants = [e for e in _acks(tl) if e.t >= since and roles.get(e.get("server_id")) == survivor]
+    taken = [e for e in own_grants if e.get("yiaddr") in partner_pool]
+    early = [e for e in taken if e.t - since < limit.mclt_s - 1.0]  # 1 s: log vs capture clocks
+    if early:
+        e = early[0]
+        return Verdict(name, FAIL, f"{survivor} granted {e.get('yiaddr')} (its partner's) to {e.get('client')} "
+                                   f"{e.t - since:.1f} s after partner-down, before MCLT", figure=round(e.t - since, 2),
+                       unit=unit, threshold=threshold)
+    if not taken:
+        return Verdict(name, UNKNOWN, f"{survivor} never needed its partner's {len(partner_pool)} free addresses "
+                                      f"({len(own_grants)} grants after partner-down): the drill did not drain "
+                                      "its own pool", unit=unit, threshold=threshold)
+    first = round(taken[0].t - since, 2)
+    return Verdict(name, PASS, f"{survivor} first granted a partner-owned address {first:g} s after partner-down "
+                               f"({len(taken)} such grants, none earlier)", figure=first, unit=unit, threshold=threshold)
+
+
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "steady-state": lambda tl, _: steady_state(tl),
     "fault-effective": lambda tl, _: fault_effective(tl),
@@ -471,6 +562,8 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "expected-warnings": expected_warnings,
     "heal-to-normal": heal_to_normal,
     "new-lease-cap": new_lease_cap,
+    "partner-pool-after-mclt": partner_pool_after_mclt,
+    "mclt-cap": mclt_cap,
     "client-outage": client_outage,
 }
 

@@ -3,7 +3,10 @@
 Small skew (35 s): the pair must keep serving and say so in its logs. Large skew (65 s): the
 pair's own protection must fire (Kea: both servers go to terminated) without any address going to
 two clients; the report says plainly that the pair now needs an operator. The compound drill
-shows what that means: once terminated, a lost primary is never taken over.
+shows what that means: once terminated, a lost primary is never taken over. Skew then fixed:
+for pairs whose protection is meant to lift once the clocks agree (dhcpd refuses the peer
+connection only while the offset exceeds 60 s), the pair must stay out of its normal state for
+as long as the skew lasts and return to it once the clock is corrected.
 """
 from dhcpdrill.drill import Scenario
 from dhcpdrill.faults import KillServer, Sequence, SkewClock
@@ -27,6 +30,15 @@ LARGE_SKEW = Scenario(
     observe_s=30.0,
     after_heal_s=10.0,
     verdicts=SKEW_VERDICTS,
+)
+
+SKEW_FIXED = Scenario(
+    name="clock-skew-65s-then-fixed",
+    title="Primary's clock 65 s ahead for 30 s, then corrected: out of sync while skewed, normal once fixed",
+    fault=SkewClock(seconds=65),
+    observe_s=30.0,
+    after_heal_s=15.0,
+    verdicts=SKEW_VERDICTS + ("heal-to-normal",),
 )
 
 SKEW_THEN_KILL = Scenario(

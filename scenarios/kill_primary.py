@@ -24,6 +24,6 @@ KILL_PRIMARY_NEW_CLIENTS = Scenario(
     dwell_s=5.0,
     observe_s=30.0,
     workload=Workload(fresh_every_s=2.0),
-    verdicts=("steady-state", "fault-effective", "takeover", "new-lease-cap", "duplicates", "continuity",
-              "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "takeover", "new-lease-cap", "mclt-cap", "duplicates",
+              "continuity", "reply-checksums"),
 )

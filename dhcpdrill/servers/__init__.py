@@ -42,6 +42,7 @@ class LabPlan:
     peer_ports: dict[str, int] = field(default_factory=dict)  # TCP port each role's peer link listens on
     solo_states: tuple[str, ...] = ()  # states in which a server serves every client alone
     normal_state: str = ""  # the state both servers are in when the pair is healthy
+    interrupted_states: tuple[str, ...] = ()  # serving, but unable to tell the partner (MCLT applies)
 
     def spare_addresses(self) -> list[str]:
         """Two host addresses of the subnet outside every pool and not a server's, highest first
@@ -97,6 +98,11 @@ class ServerAdapter:
     def clock_offset(self, lab: "Lab", pair: "Pair", role: str) -> float | None:
         """The daemon's clock minus the host's, as the daemon itself reports it."""
         raise NotImplementedError(f"{type(self).__name__} cannot report its daemon's clock")
+
+    def pool_owners(self, lab: "Lab", pair: "Pair", role: str) -> dict[str, list[str]]:
+        """Free addresses ``role`` may allocate now (``own``) and those its partner owns
+        (``partner``), for servers that split the free pool between the peers."""
+        raise NotImplementedError(f"{type(self).__name__} does not split its free pool between peers")
 
     def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
         raise NotImplementedError

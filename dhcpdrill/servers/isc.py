@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import time
 from calendar import timegm
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -242,7 +243,8 @@ class IscAdapter(ServerAdapter):
                        serving=("primary", "secondary"), retrying_clients_needed=1,
                        files_in_container=files, pools=pools,
                        peer_ports={"primary": int(prim["port"] or 647), "secondary": int(sec["port"] or 647)},
-                       solo_states=("partner-down",), normal_state="normal")
+                       solo_states=("partner-down",), normal_state="normal",
+                       interrupted_states=("communications-interrupted",))
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         return daemon_command(f"mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid",
@@ -261,11 +263,12 @@ class IscAdapter(ServerAdapter):
                                         "fix what dhcpd reports; the lab runs ISC DHCP from Debian " + pair.suite))
         return problems
 
-    def _omapi(self, lab: "Lab", pair: "Pair", role: str) -> dict[str, str]:
+    def _omapi(self, lab: "Lab", pair: "Pair", role: str, change: str = "") -> dict[str, str]:
+        """The failover-state object of ``role``'s dhcpd, after applying ``change`` (omshell lines)."""
         half = _half(pair.files[role], [])
         name = half.peer.words[2]
         script = (f"server 127.0.0.1\nport {half.omapi_port}\nkey {half.key[0]} {half.key[1]}\nconnect\n"
-                  f"new failover-state\nset name = \"{name}\"\nopen\n")
+                  f"new failover-state\nset name = \"{name}\"\nopen\n{change}")
         code, out = lab.containers[role].exec_run(["sh", "-c", f"printf '%s' '{script}' | timeout 3 omshell"])
         text = out.decode(errors="replace")
         if code != 0 or "local-state" not in text:
@@ -282,18 +285,58 @@ class IscAdapter(ServerAdapter):
     def normal_state(self, pair: "Pair") -> str:
         return "normal"
 
+    def ask(self, lab: "Lab", pair: "Pair", role: str, command: str) -> dict:
+        """``partner-down``: what an operator does over OMAPI once sure the partner is dead
+        (failover-state local-state := partner-down)."""
+        if command != "partner-down":
+            raise NotImplementedError(f"ISC DHCP adapter knows only the partner-down command, not {command!r}")
+        code = next(k for k, v in STATES.items() if v == "partner-down")
+        try:
+            answer = self._omapi(lab, pair, role, f"set local-state = {code}\nupdate\n")
+        except (LabError, DockerException) as exc:
+            return {"result": 1, "text": str(exc)}
+        return {"result": 0, "text": f"local-state is now {answer.get('local-state')}"}
+
+    def clock_offset(self, lab: "Lab", pair: "Pair", role: str, wait_s: float = 12.0) -> float | None:
+        """The daemon's clock minus the host's, from its own lease records: the next ACK it sends
+        a client (timed by the client's capture) against the ``cltt`` it wrote for that grant
+        (1 s resolution). None if it granted nothing in ``wait_s``."""
+        from ..clients import agent_events
+        since, address = time.time(), self.lab_plan(pair).addresses[role]
+        while time.time() < since + wait_s:
+            time.sleep(0.5)
+            try:
+                acks = [e for e in agent_events(lab) if e.kind == "recv" and e.get("msg") == "ACK"
+                        and e.get("expected") and e.get("server_id") == address and e.t >= since]
+            except (KeyError, DockerException):
+                return None
+            if not acks:
+                continue
+            ack = acks[-1]
+            grants = [g for g in parse_grants(lab.read_file(lab.containers[role], LEASES_PATH))
+                      if g["ip"] == ack.get("yiaddr") and g["mac"] == ack.get("mac")
+                      and abs(g["ends"] - g["cltt"] - float(ack.get("lease_time") or 0)) <= 1]
+            if grants:
+                return grants[-1]["cltt"] - ack.t
+        return None
+
+    def pool_owners(self, lab: "Lab", pair: "Pair", role: str) -> dict[str, list[str]]:
+        return pool_owners(lab.read_file(lab.containers[role], LEASES_PATH), role)
+
     def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
         for role, container in lab.containers_by_role(ROLES).items():
             for t, line in lab.log_lines(container):
                 m = STATE_LINE.search(line)
                 if m:
                     timeline.add(t, role, "ha-state", **{"from": m[2], "to": m[3], "partner": ""})
-                elif "failover" in line.lower() and ("peer" in line.lower()) and "I move" not in line:
+                elif "failover" in line.lower() and "I move" not in line:
                     timeline.add(t, role, "ha-warning", line=line.strip())
             text = lab.read_file(container, LEASES_PATH)
             lab.save_artifact(f"leases-{role}.leases", text)
             for rec in parse_leases(text):
                 timeline.add(rec["start"], role, "lease-record", **rec)
+            for grant in parse_grants(text):
+                timeline.add(grant["cltt"], role, "lease-grant", **grant)
 
 
 LEASE = re.compile(r"^lease\s+(\S+)\s*\{(.*?)^\}", re.M | re.S)
@@ -328,3 +371,35 @@ def parse_leases(text: str) -> list[dict]:
             done.append(prev)
     return done + list(current.values())
 
+
+
+def parse_grants(text: str) -> list[dict]:
+    """Each distinct active stanza: when the server last dealt with the client (``cltt``), the
+    end it granted, and ``tsfp``, the expiry its failover partner has acknowledged for that
+    address (what the partner can be assumed to know)."""
+    seen, out = set(), []
+    for ip, body in LEASE.findall(text):
+        state = re.search(r"^\s*binding state (\S+);", body, re.M)
+        mac = re.search(r"^\s*hardware ethernet (\S+);", body, re.M)
+        cltt, ends, tsfp = _when(body, "cltt"), _when(body, "ends"), _when(body, "tsfp")
+        if not (state and state.group(1) == "active" and mac and cltt is not None and ends is not None):
+            continue
+        key = (ip, mac.group(1), cltt, ends, tsfp)
+        if key not in seen:
+            seen.add(key)
+            out.append({"ip": ip, "mac": mac.group(1), "cltt": cltt, "ends": ends, "tsfp": tsfp})
+    return out
+
+
+def pool_owners(text: str, role: str) -> dict[str, list[str]]:
+    """Which free addresses ``role`` may allocate (``own``) and which its partner may
+    (``partner``), from the last stanza per address in its dhcpd.leases: ``free`` addresses
+    belong to the primary, ``backup`` ones to the secondary."""
+    last: dict[str, str] = {}
+    for ip, body in LEASE.findall(text):
+        state = re.search(r"^\s*binding state (\S+);", body, re.M)
+        if state:
+            last[ip] = state.group(1)
+    mine, theirs = ("free", "backup") if role == "primary" else ("backup", "free")
+    return {"own": sorted(ip for ip, s in last.items() if s == mine),
+            "partner": sorted(ip for ip, s in last.items() if s == theirs)}

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dhcpdrill.drill import run_drill
-from dhcpdrill.faults import (FreezeServer, KillServer, MaintenanceHandoff, PartitionClients, PartitionPeers,
-                              SkewClock)
+from dhcpdrill.faults import (DeclarePartnerDown, FreezeServer, KillServer, MaintenanceHandoff, PartitionClients,
+                              PartitionPeers, SkewClock)
 from dhcpdrill.lab import OWNER_LABEL, RUN_LABEL, _firewall, owner, sweep
 from dhcpdrill.pair import load_pair
 from dhcpdrill.servers import adapter_for
@@ -19,6 +19,7 @@ from scenarios.kill_primary import KILL_PRIMARY
 pytestmark = pytest.mark.drill
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 HEALTHY = FIXTURES / "kea-hot-standby"
+ISC = FIXTURES / "isc-failover"
 
 
 def leftovers(client, image) -> set[str]:
@@ -61,10 +62,20 @@ NO_OPS = {
 }
 
 
-@pytest.mark.parametrize("fault", sorted(NO_OPS))
-def test_a_fault_that_did_not_bite_is_reported_not_passed(drill_session, tmp_path, fault):
-    scenario = dataclasses.replace(KILL_PRIMARY, fault=NO_OPS[fault], dwell_s=1, observe_s=3)
-    result = drill(drill_session, load_pair(HEALTHY), scenario, tmp_path)
+# Faults whose proof reads ISC dhcpd's own evidence (its OMAPI state, the cltt it writes).
+ISC_NO_OPS = {
+    "declare-partner-down": no_op(DeclarePartnerDown)(),
+    "clock-skew": no_op(SkewClock)(seconds=65),
+}
+
+
+@pytest.mark.parametrize("pair_folder, fault", [(HEALTHY, f) for f in sorted(NO_OPS)]
+                         + [(ISC, f) for f in sorted(ISC_NO_OPS)],
+                         ids=[f"kea-{f}" for f in sorted(NO_OPS)] + [f"isc-{f}" for f in sorted(ISC_NO_OPS)])
+def test_a_fault_that_did_not_bite_is_reported_not_passed(drill_session, tmp_path, pair_folder, fault):
+    no_ops = NO_OPS if pair_folder == HEALTHY else ISC_NO_OPS
+    scenario = dataclasses.replace(KILL_PRIMARY, fault=no_ops[fault], dwell_s=1, observe_s=3)
+    result = drill(drill_session, load_pair(pair_folder), scenario, tmp_path)
     effective = result.verdict("fault-effective")
     assert effective.status == FAIL and "fault not effective" in effective.reason, effective
     assert result.verdict("takeover").status == UNKNOWN

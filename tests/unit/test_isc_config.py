@@ -9,7 +9,7 @@ import pytest
 from dhcpdrill.pair import load_pair
 from dhcpdrill.problems import PairError
 from dhcpdrill.servers import adapter_for
-from dhcpdrill.servers.isc import parse, parse_leases
+from dhcpdrill.servers.isc import parse, parse_leases, parse_grants, pool_owners
 
 BUNDLED = Path(__file__).resolve().parents[2] / "fixtures" / "isc-failover"
 
@@ -111,3 +111,48 @@ def test_dhcpd_leases_renewals_extend_and_releases_end_bindings():
     t0 = 1795831200.0  # 2026-11-28 02:00:00 UTC
     got = sorted((r["ip"], r["mac"], r["start"] - t0, r["end"] - t0) for r in parse_leases(LEASES))
     assert got == [("198.18.2.100", "02:d4:10:00:00:01", 0, 90), ("198.18.2.101", "02:d4:10:00:00:02", 0, 10)]
+
+
+GRANTS = """
+lease 198.18.2.150 {
+  starts 6 2026/11/28 02:00:00;
+  tsfp 6 2026/11/28 02:00:00;
+  binding state backup;
+}
+lease 198.18.2.151 {
+  binding state free;
+}
+lease 198.18.2.150 {
+  starts 6 2026/11/28 02:00:05;
+  ends 6 2026/11/28 02:00:35;
+  tstp 6 2026/11/28 02:01:20;
+  tsfp 6 2026/11/28 02:00:00;
+  cltt 6 2026/11/28 02:00:05;
+  binding state active;
+  hardware ethernet 02:d4:10:00:00:05;
+}
+lease 198.18.2.150 {
+  starts 6 2026/11/28 02:00:05;
+  ends 6 2026/11/28 02:00:35;
+  tstp 6 2026/11/28 02:01:20;
+  tsfp 6 2026/11/28 02:01:20;
+  atsfp 6 2026/11/28 02:01:20;
+  cltt 6 2026/11/28 02:00:05;
+  binding state active;
+  hardware ethernet 02:d4:10:00:00:05;
+}
+lease 198.18.2.152 {
+  binding state backup;
+}
+"""
+
+
+def test_lease_grants_keep_each_distinct_record_with_the_partners_acknowledged_expiry():
+    t0 = 1795831200.0
+    got = [(g["ip"], g["cltt"] - t0, g["ends"] - t0, g["tsfp"] - t0) for g in parse_grants(GRANTS)]
+    assert got == [("198.18.2.150", 5, 35, 0), ("198.18.2.150", 5, 35, 80)]
+
+
+def test_free_addresses_belong_to_the_primary_and_backup_ones_to_the_secondary():
+    assert pool_owners(GRANTS, "secondary") == {"own": ["198.18.2.152"], "partner": ["198.18.2.151"]}
+    assert pool_owners(GRANTS, "primary") == {"own": ["198.18.2.151"], "partner": ["198.18.2.152"]}

@@ -1,7 +1,9 @@
+from dhcpdrill.timeline import Timeline
 from dhcpdrill.verdicts import (FAIL, PASS, UNKNOWN, Binding, Thresholds, client_bindings, conflicts,
                                 continuity, duplicates, fault_effective, judge, reply_checksums,
                                 state_transitions, steady_state, takeover, split_brain, client_outage,
-                                failback_sync, continuity_after_heal, expected_warnings, new_lease_cap)
+                                failback_sync, continuity_after_heal, expected_warnings, new_lease_cap,
+                                heal_to_normal, mclt_cap, partner_pool_after_mclt)
 
 from .timelines import FAULT_T, PRIMARY, SECONDARY, base, bound, healthy, mac, record
 
@@ -286,3 +288,90 @@ def test_a_frozen_servers_stale_file_does_not_count_while_it_was_frozen_but_does
     assert duplicates(tl, LIMITS).status == PASS
     bound(tl, FAULT_T + 25, 32, "198.18.0.130", SECONDARY, lease=5.0, client="probe-32")  # after the thaw
     assert duplicates(tl, LIMITS).status == FAIL
+
+
+def _isc(tl):
+    """Mark a timeline as an ISC pair's: normal when ready, MCLT applies in
+    communications-interrupted."""
+    lab = tl.first("lab")
+    lab.data.update(normal_state="normal", interrupted_states=["communications-interrupted"])
+    tl.add(5.0, "harness", "pair-ready", states={"primary": "normal", "secondary": "normal"})
+    return tl
+
+
+def test_mclt_cap_holds_acks_in_communications_interrupted_to_the_partners_expiry_plus_mclt():
+    limits = Thresholds(max_takeover_s=10, mclt_s=30)
+    tl = _isc(base())
+    _states(tl, "secondary", "communications-interrupted")  # at FAULT_T + 1
+    # a renewal 40 s past the last lease end is fine when the partner acknowledged 20 s more
+    bound(tl, FAULT_T + 5, 0, "198.18.0.100", SECONDARY, lease=60.0)
+    tl.add(FAULT_T + 5, "secondary", "lease-grant", ip="198.18.0.100", mac=mac(0), cltt=FAULT_T + 5,
+           ends=FAULT_T + 65, tsfp=FAULT_T + 40)
+    v = mclt_cap(tl, limits)
+    assert v.status == PASS and v.figure == 25.0
+    # a new client: nothing acknowledged, so at most MCLT from now
+    bound(tl, FAULT_T + 8, 40, "198.18.0.140", SECONDARY, lease=45.0, client="fresh-000")
+    tl.add(FAULT_T + 8, "secondary", "lease-grant", ip="198.18.0.140", mac=mac(40), cltt=FAULT_T + 8,
+           ends=FAULT_T + 53, tsfp=None)
+    v = mclt_cap(tl, limits)
+    assert v.status == FAIL and v.figure == 45.0 and "fresh-000" in v.reason
+
+
+def test_mclt_cap_uses_the_record_in_force_and_wants_one_for_every_ack():
+    limits = Thresholds(max_takeover_s=10, mclt_s=30)
+    tl = _isc(base())
+    _states(tl, "secondary", "communications-interrupted")
+    tl.add(FAULT_T + 2, "secondary", "lease-grant", ip="198.18.0.100", mac=mac(0), cltt=FAULT_T + 2,
+           ends=FAULT_T + 62, tsfp=FAULT_T + 40)
+    bound(tl, FAULT_T + 12, 0, "198.18.0.100", SECONDARY, lease=50.0)  # capped renewal: no new record
+    assert mclt_cap(tl, limits).status == PASS
+    bound(tl, FAULT_T + 14, 1, "198.18.0.101", SECONDARY, lease=30.0)
+    v = mclt_cap(tl, limits)
+    assert v.status == UNKNOWN and "no record" in v.reason
+    assert mclt_cap(_isc(base()), limits).status == UNKNOWN  # never interrupted: nothing to judge
+
+
+def _partner_down(tl, at):
+    tl.add(at - 0.5, "secondary", "pool-owners", own=["198.18.0.150"], partner=["198.18.0.180", "198.18.0.181"])
+    tl.add(at, "secondary", "ha-state", **{"from": "communications-interrupted", "to": "partner-down", "partner": ""})
+
+
+def test_partner_pool_is_used_only_mclt_after_partner_down_and_then_used():
+    limits = Thresholds(max_takeover_s=10, mclt_s=30)
+    tl = base()
+    _partner_down(tl, FAULT_T + 10)
+    bound(tl, FAULT_T + 12, 50, "198.18.0.150", SECONDARY, lease=30.0, client="fresh-000")  # its own
+    v = partner_pool_after_mclt(tl, limits)
+    assert v.status == UNKNOWN and "did not drain" in v.reason
+    bound(tl, FAULT_T + 41, 51, "198.18.0.180", SECONDARY, lease=30.0, client="fresh-001")
+    v = partner_pool_after_mclt(tl, limits)
+    assert v.status == PASS and v.figure == 31.0
+    bound(tl, FAULT_T + 25, 52, "198.18.0.181", SECONDARY, lease=30.0, client="fresh-002")
+    v = partner_pool_after_mclt(tl, limits)
+    assert v.status == FAIL and "before MCLT" in v.reason and v.figure == 15.0
+
+
+def test_partner_pool_verdict_wants_the_move_to_partner_down():
+    tl = base()
+    tl.add(FAULT_T + 9, "secondary", "pool-owners", own=[], partner=["198.18.0.180"])
+    v = partner_pool_after_mclt(tl, Thresholds(max_takeover_s=10, mclt_s=30))
+    assert v.status == FAIL and "never logged" in v.reason
+
+
+def test_heal_to_normal_fails_when_the_pair_was_normal_again_while_the_fault_held():
+    limits = Thresholds(max_takeover_s=10, max_heal_to_normal_s=15)
+    tl = _isc(base())
+    tl._events = [e for e in tl._events if e.kind != "observe-end"]
+    for role in ("primary", "secondary"):
+        tl.add(FAULT_T + 1, role, "ha-state", **{"from": "normal", "to": "communications-interrupted", "partner": ""})
+    tl.add(FAULT_T + 30, "harness", "fault-healed", fault="clock-skew", target="primary", restored=True)
+    late = Timeline(list(tl._events))
+    for role in ("primary", "secondary"):
+        late.add(FAULT_T + 32, role, "ha-state", **{"from": "communications-interrupted", "to": "normal", "partner": ""})
+        tl.add(FAULT_T + 12, role, "ha-state", **{"from": "communications-interrupted", "to": "normal", "partner": ""})
+    late.add(FAULT_T + 40, "harness", "observe-end")
+    tl.add(FAULT_T + 40, "harness", "observe-end")
+    v = heal_to_normal(late, limits)
+    assert v.status == PASS and v.figure == 2.0
+    v = heal_to_normal(tl, limits)
+    assert v.status == FAIL and "before the heal" in v.reason
