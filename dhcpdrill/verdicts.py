@@ -468,7 +468,8 @@ def mclt_cap(tl: Timeline, limit: Thresholds) -> Verdict:
     """While a server cannot tell its partner what it grants (ISC failover:
     communications-interrupted), no lease it ACKs may end more than MCLT past the expiry its
     partner has acknowledged for that address (``tsfp`` in the server's own lease record of the
-    grant; for an address the partner knows nothing of, MCLT past now)."""
+    grant; for an address the partner knows nothing of, MCLT past now; for the partner's own
+    grant re-confirmed unchanged, past its end)."""
     name, unit = "mclt-cap", "s"
     lab = tl.first("lab")
     interrupted = set(lab.get("interrupted_states", [])) if lab else set()
@@ -485,16 +486,21 @@ def mclt_cap(tl: Timeline, limit: Thresholds) -> Verdict:
             for e in acks:
                 if not (start <= e.t < stop and roles.get(e.get("server_id")) == role) or e.get("lease_time") is None:
                     continue
-                # The record in force at the ACK: dhcpd rewrites none when a renewal leaves the end
-                # where it was (capped), so the latest one up to the ACK (2 s: whole-second clock).
-                records = [g for g in grants if g.source == role and g.get("ip") == e.get("yiaddr")
-                           and g.get("mac") == e.get("mac") and g.t <= e.t + 2.0]
+                # The record in force at the ACK: dhcpd writes none when an ACK leaves the end where
+                # it was, so the latest one up to the ACK (2 s: whole-second clock). With no record
+                # of its own, the server re-confirmed its partner's grant, whose end both know.
+                records = [g for g in grants if g.get("ip") == e.get("yiaddr") and g.get("mac") == e.get("mac")
+                           and g.t <= e.t + 2.0]
+                own = [g for g in records if g.source == role]
                 if not records:
                     unmatched.append(f"{e.get('client')} {e.get('yiaddr')} at {e.t - start:+.1f} s")
                     continue
-                record = max(records, key=lambda g: g.t)
                 checked += 1
-                known = max(float(record.get("tsfp") or 0.0), e.t)
+                if own:
+                    known = max(float(max(own, key=lambda g: g.t).get("tsfp") or 0.0), e.t)
+                else:
+                    theirs = max(records, key=lambda g: g.t)
+                    known = max(float(theirs.get("tsfp") or 0.0), float(theirs.get("ends")), e.t)
                 beyond = e.t + float(e.get("lease_time")) - known
                 worst = beyond if worst is None else max(worst, beyond)
                 if beyond > limit.mclt_s + 1.0:  # 1 s: capture time vs the server's whole-second clock

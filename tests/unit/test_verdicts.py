@@ -325,7 +325,12 @@ def test_mclt_cap_uses_the_record_in_force_and_wants_one_for_every_ack():
            ends=FAULT_T + 62, tsfp=FAULT_T + 40)
     bound(tl, FAULT_T + 12, 0, "198.18.0.100", SECONDARY, lease=50.0)  # capped renewal: no new record
     assert mclt_cap(tl, limits).status == PASS
-    bound(tl, FAULT_T + 14, 1, "198.18.0.101", SECONDARY, lease=30.0)
+    # the partner's own grant, re-confirmed unchanged: its end is known to both
+    tl.add(FAULT_T - 3, "primary", "lease-grant", ip="198.18.0.101", mac=mac(1), cltt=FAULT_T - 3,
+           ends=FAULT_T + 57, tsfp=FAULT_T + 40)
+    bound(tl, FAULT_T + 14, 1, "198.18.0.101", SECONDARY, lease=43.0)
+    assert mclt_cap(tl, limits).status == PASS
+    bound(tl, FAULT_T + 15, 2, "198.18.0.102", SECONDARY, lease=30.0)
     v = mclt_cap(tl, limits)
     assert v.status == UNKNOWN and "no record" in v.reason
     assert mclt_cap(_isc(base()), limits).status == UNKNOWN  # never interrupted: nothing to judge
