@@ -71,3 +71,21 @@ def test_known_hazard_is_named_in_summary_and_junit(tmp_path):
     r.pair.drills["kill-primary"] = limits
     assert "FAIL, AS EXPECTED: known hazard: split brain" in report.summary(r)
     assert "(known hazard of this pair: split brain)" in report.junit_xml([r])
+
+
+def test_figures_across_runs_give_outcomes_and_the_spread_of_each_verdict(tmp_path, capsys):
+    from dhcpdrill import figures
+    runs = []
+    for i, tl in enumerate((healthy(), healthy(), base(verified=False))):
+        folder = tmp_path / f"run{i}"
+        report.write([result(tl, folder)], folder)
+        runs.append(folder)
+    data = figures.collect(runs)
+    takeover = data[("kea-hot-standby", "kill-primary", "takeover")]
+    assert [s for s, _, _ in takeover] == ["pass", "pass", "unknown"]
+    row = next(l for l in figures.table(data) if " takeover " in l)
+    assert row.split()[3:5] == ["3", "2"] and row.endswith("4 / 4 / 4 s")
+    assert figures.main([str(r) for r in runs]) == 0
+    assert "4 / 4 / 4 s" in capsys.readouterr().out
+    assert figures.main([str(tmp_path / "nowhere")]) == 2
+    assert "no junit-drills.xml in" in capsys.readouterr().err
