@@ -424,7 +424,10 @@ def heal_to_normal(tl: Timeline, limit: Thresholds) -> Verdict:
         return Verdict(name, UNKNOWN, "no heal, or no normal state known", unit=unit, threshold=threshold)
     if limit.max_heal_to_normal_s is None:
         return Verdict(name, UNKNOWN, "the pair states no max_heal_to_normal_s for this drill", unit=unit)
-    heal, fault = healed[-1].t, _fault(tl)
+    # From the moment the heal began: proving it took (a probe, the daemon's next timestamp) can
+    # take seconds, and a quick pair is back in normal before that proof is in.
+    started = [e for e in tl.of("heal-started") if e.t <= healed[-1].t]
+    heal, fault = (started[-1] if started else healed[-1]).t, _fault(tl)
     back, early = [], []
     for role in sorted(set(_roles(tl).values())):
         spans = _state_intervals(tl, role)

@@ -369,7 +369,8 @@ def test_heal_to_normal_fails_when_the_pair_was_normal_again_while_the_fault_hel
     tl._events = [e for e in tl._events if e.kind != "observe-end"]
     for role in ("primary", "secondary"):
         tl.add(FAULT_T + 1, role, "ha-state", **{"from": "normal", "to": "communications-interrupted", "partner": ""})
-    tl.add(FAULT_T + 30, "harness", "fault-healed", fault="clock-skew", target="primary", restored=True)
+    tl.add(FAULT_T + 30, "harness", "heal-started", fault="clock-skew", target="primary")
+    tl.add(FAULT_T + 36, "harness", "fault-healed", fault="clock-skew", target="primary", restored=True)
     late = Timeline(list(tl._events))
     for role in ("primary", "secondary"):
         late.add(FAULT_T + 32, role, "ha-state", **{"from": "communications-interrupted", "to": "normal", "partner": ""})
@@ -377,6 +378,6 @@ def test_heal_to_normal_fails_when_the_pair_was_normal_again_while_the_fault_hel
     late.add(FAULT_T + 40, "harness", "observe-end")
     tl.add(FAULT_T + 40, "harness", "observe-end")
     v = heal_to_normal(late, limits)
-    assert v.status == PASS and v.figure == 2.0
+    assert v.status == PASS and v.figure == 2.0  # from the start of the heal, not its proof at +36
     v = heal_to_normal(tl, limits)
     assert v.status == FAIL and "before the heal" in v.reason
