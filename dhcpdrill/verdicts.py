@@ -428,20 +428,23 @@ def heal_to_normal(tl: Timeline, limit: Thresholds) -> Verdict:
     # take seconds, and a quick pair is back in normal before that proof is in.
     started = [e for e in tl.of("heal-started") if e.t <= healed[-1].t]
     heal, fault = (started[-1] if started else healed[-1]).t, _fault(tl)
-    back, early = [], []
+    back, early = [], {}
     for role in sorted(set(_roles(tl).values())):
         spans = _state_intervals(tl, role)
         last_start, _, last_state = spans[-1] if spans else (heal, heal, "unknown")
         if last_state != normal:
             return Verdict(name, FAIL, f"{role} was still {last_state} when the drill ended", unit=unit,
                            threshold=threshold)
-        if fault is not None and fault.t < last_start < heal:  # left normal, came back while faulted
-            early.append((last_start, role))
+        left = next((s for s, _, st in spans if fault is not None and s >= fault.t and st != normal), None)
+        again = [s for s, _, st in spans if left is not None and left < s < heal and st == normal]
+        if again:  # left normal after the fault and was back in it while the fault still held
+            early[role] = again[0]
         back.append(max(last_start, heal))
     if early and len(early) == len(back):
-        return Verdict(name, FAIL, f"the pair was back in {normal} {heal - max(t for t, _ in early):.1f} s before the "
-                                   "heal: the fault stopped keeping it apart while it still held",
-                       figure=round(max(t for t, _ in early) - heal, 2), unit=unit, threshold=threshold)
+        when = max(early.values())
+        return Verdict(name, FAIL, f"the pair was in {normal} again {heal - when:.1f} s before the heal: the fault "
+                                   "stopped keeping it apart while it still held",
+                       figure=round(when - heal, 2), unit=unit, threshold=threshold)
     seconds = round(max(back) - heal, 2)
     status = PASS if seconds <= limit.max_heal_to_normal_s else FAIL
     return Verdict(name, status, f"both servers {normal} {seconds:g} s after the heal", figure=seconds, unit=unit,

@@ -381,3 +381,8 @@ def test_heal_to_normal_fails_when_the_pair_was_normal_again_while_the_fault_hel
     assert v.status == PASS and v.figure == 2.0  # from the start of the heal, not its proof at +36
     v = heal_to_normal(tl, limits)
     assert v.status == FAIL and "before the heal" in v.reason
+    for role in ("primary", "secondary"):  # out again, and back only after the heal: still a lapse
+        tl.add(FAULT_T + 14, role, "ha-state", **{"from": "normal", "to": "communications-interrupted", "partner": ""})
+        tl.add(FAULT_T + 31, role, "ha-state", **{"from": "communications-interrupted", "to": "normal", "partner": ""})
+    v = heal_to_normal(tl, limits)
+    assert v.status == FAIL and v.figure == -18.0
