@@ -178,7 +178,7 @@ class DeclarePartnerDown(Fault):
         survivor = _partner(self.target)
         try:
             ctx.record(survivor, "pool-owners", **ctx.adapter.pool_owners(ctx.lab, ctx.pair, survivor))
-        except NotImplementedError:
+        except NotImplementedError:  # one shared pool: partner-pool-after-mclt then says it has no record
             pass
         answer = ctx.adapter.ask(ctx.lab, ctx.pair, survivor, "partner-down")
         if answer.get("result") != 0:
