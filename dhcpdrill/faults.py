@@ -303,12 +303,15 @@ CLOCK_FILE = "/run/dhcpdrill-faketime"
 class SkewClock(Fault):
     """Move the target server's clock by ``seconds`` (libfaketime, read afresh on every clock
     call, so the offset changes while the daemon runs) and put it back on heal. Only the
-    daemon's clock moves: the timeline keeps the host's time."""
+    daemon's clock moves: the timeline keeps the host's time. ``reboot``: the server then
+    crashes and boots with the wrong clock (its disk and clock offset kept), so it meets its
+    partner afresh: checks made only when peers connect (dhcpd's) are sure to run."""
 
     seconds: int = 65
     target: str = "primary"
     name: str = "clock-skew"
     tolerance_s: float = 3.0
+    reboot: bool = False
 
     needs_clock_control = True
 
@@ -318,10 +321,14 @@ class SkewClock(Fault):
             raise RuntimeError(f"could not set {self.target}'s clock: {out.decode(errors='replace')}")
 
     def _offset(self, ctx: FaultContext) -> float | None:
-        return ctx.adapter.clock_offset(ctx.lab, ctx.pair, self.target)
+        # a rebooted dhcpd sits in its startup state (~15 s here) before it answers anyone
+        return ctx.adapter.clock_offset(ctx.lab, ctx.pair, self.target, wait_s=30.0 if self.reboot else 12.0)
 
     def apply(self, ctx: FaultContext) -> None:
         self._set(ctx, self.seconds)
+        if self.reboot:
+            ctx.container(self.target).kill(signal="SIGKILL")
+            ctx.container(self.target).start()
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         offset = self._offset(ctx)

@@ -95,8 +95,9 @@ class ServerAdapter:
         """Send an operator command to a server (e.g. Kea's ha-maintenance-start)."""
         raise NotImplementedError(f"{type(self).__name__} takes no control commands")
 
-    def clock_offset(self, lab: "Lab", pair: "Pair", role: str) -> float | None:
-        """The daemon's clock minus the host's, as the daemon itself reports it."""
+    def clock_offset(self, lab: "Lab", pair: "Pair", role: str, wait_s: float = 12.0) -> float | None:
+        """The daemon's clock minus the host's, as the daemon itself reports it (waiting up to
+        ``wait_s`` for the evidence, e.g. a server that is still starting)."""
         raise NotImplementedError(f"{type(self).__name__} cannot report its daemon's clock")
 
     def pool_owners(self, lab: "Lab", pair: "Pair", role: str) -> dict[str, list[str]]:

@@ -352,14 +352,18 @@ class KeaAdapter(ServerAdapter):
         """Send one control command to a server and return its answer."""
         return self.control(lab.containers[role], self._paths(pair, role)[0], command)
 
-    def clock_offset(self, lab: "Lab", pair: "Pair", role: str) -> float | None:
+    def clock_offset(self, lab: "Lab", pair: "Pair", role: str, wait_s: float = 12.0) -> float | None:
         """The daemon's clock minus the host's, from its ha-heartbeat date-time (1 s resolution)."""
-        try:
-            before = time.time()
-            stamp = _get(self.ask(lab, pair, role, "ha-heartbeat"), "arguments", "date-time")
-            return parsedate_to_datetime(stamp).timestamp() - (before + time.time()) / 2
-        except (LabError, ValueError, TypeError, DockerException):
-            return None
+        deadline = time.time() + wait_s
+        while True:
+            try:
+                before = time.time()
+                stamp = _get(self.ask(lab, pair, role, "ha-heartbeat"), "arguments", "date-time")
+                return parsedate_to_datetime(stamp).timestamp() - (before + time.time()) / 2
+            except (LabError, ValueError, TypeError, DockerException):
+                if time.time() >= deadline:
+                    return None
+                time.sleep(0.5)
 
     clock_environment = {"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
                          "FAKETIME_TIMESTAMP_FILE": "/run/dhcpdrill-faketime", "FAKETIME_NO_CACHE": "1",
