@@ -348,23 +348,29 @@ def _when(body: str, key: str) -> float | None:
     return float(timegm(tuple(int(x) for x in m.groups()) + (0, 0, 0))) if m else None
 
 
+def _stanzas(text: str):
+    """(ip, binding state, MAC, body) of each lease stanza, in file order (state/MAC may be None)."""
+    for ip, body in LEASE.findall(text):
+        state = re.search(r"^\s*binding state (\S+);", body, re.M)
+        mac = re.search(r"^\s*hardware ethernet (\S+);", body, re.M)
+        yield ip, state.group(1) if state else None, mac.group(1) if mac else None, body
+
+
 def parse_leases(text: str) -> list[dict]:
     """Bindings from dhcpd.leases: an ``active`` stanza binds its address from ``starts`` to
     ``ends``; any later stanza for that address (released, free, expired, ...) ends it."""
     current: dict[str, dict] = {}
     done: list[dict] = []
-    for ip, body in LEASE.findall(text):
-        state = re.search(r"^\s*binding state (\S+);", body, re.M)
-        mac = re.search(r"^\s*hardware ethernet (\S+);", body, re.M)
+    for ip, state, mac, body in _stanzas(text):
         starts, ends = _when(body, "starts"), _when(body, "ends")
         prev = current.pop(ip, None)
-        if state and state.group(1) == "active" and mac and starts is not None and ends is not None:
-            if prev and prev["mac"] == mac.group(1) and prev["start"] <= starts <= prev["end"]:
+        if state == "active" and mac and starts is not None and ends is not None:
+            if prev and prev["mac"] == mac and prev["start"] <= starts <= prev["end"]:
                 starts = prev["start"]  # a renewal continues the binding
             elif prev:
                 prev["end"] = max(prev["start"], min(prev["end"], starts))
                 done.append(prev)
-            current[ip] = {"ip": ip, "mac": mac.group(1), "start": starts, "end": ends}
+            current[ip] = {"ip": ip, "mac": mac, "start": starts, "end": ends}
         elif prev:
             stop = ends if ends is not None else starts
             prev["end"] = max(prev["start"], min(prev["end"], stop if stop is not None else prev["end"]))
@@ -372,22 +378,19 @@ def parse_leases(text: str) -> list[dict]:
     return done + list(current.values())
 
 
-
 def parse_grants(text: str) -> list[dict]:
     """Each distinct active stanza: when the server last dealt with the client (``cltt``), the
     end it granted, and ``tsfp``, the expiry its failover partner has acknowledged for that
     address (what the partner can be assumed to know)."""
     seen, out = set(), []
-    for ip, body in LEASE.findall(text):
-        state = re.search(r"^\s*binding state (\S+);", body, re.M)
-        mac = re.search(r"^\s*hardware ethernet (\S+);", body, re.M)
+    for ip, state, mac, body in _stanzas(text):
         cltt, ends, tsfp = _when(body, "cltt"), _when(body, "ends"), _when(body, "tsfp")
-        if not (state and state.group(1) == "active" and mac and cltt is not None and ends is not None):
+        if not (state == "active" and mac and cltt is not None and ends is not None):
             continue
-        key = (ip, mac.group(1), cltt, ends, tsfp)
+        key = (ip, mac, cltt, ends, tsfp)
         if key not in seen:
             seen.add(key)
-            out.append({"ip": ip, "mac": mac.group(1), "cltt": cltt, "ends": ends, "tsfp": tsfp})
+            out.append({"ip": ip, "mac": mac, "cltt": cltt, "ends": ends, "tsfp": tsfp})
     return out
 
 
@@ -395,11 +398,7 @@ def pool_owners(text: str, role: str) -> dict[str, list[str]]:
     """Which free addresses ``role`` may allocate (``own``) and which its partner may
     (``partner``), from the last stanza per address in its dhcpd.leases: ``free`` addresses
     belong to the primary, ``backup`` ones to the secondary."""
-    last: dict[str, str] = {}
-    for ip, body in LEASE.findall(text):
-        state = re.search(r"^\s*binding state (\S+);", body, re.M)
-        if state:
-            last[ip] = state.group(1)
+    last = {ip: state for ip, state, _, _ in _stanzas(text) if state}
     mine, theirs = ("free", "backup") if role == "primary" else ("backup", "free")
     return {"own": sorted(ip for ip, s in last.items() if s == mine),
             "partner": sorted(ip for ip, s in last.items() if s == theirs)}
