@@ -77,10 +77,17 @@ class Agent:
             for i in range(int(plan.get("probe_clients", 4)))
         ]
         self.by_mac = {c.mac: c for c in self.clients}
+        for c in self.clients:
+            self.announce(c)
         self.inbox: queue.Queue = queue.Queue()
         self.stop = False
         self.steady_said = False
         self.sock = conf.L2socket(iface=self.iface)
+
+    @staticmethod
+    def announce(c: Client) -> None:
+        """Say what a client is for: verdicts select clients by this, never by their names."""
+        emit("client", client=c.name, mac=c.mac, role="fresh" if c.fresh else "probe" if c.probe else "steady")
 
     def servers_short_of_probes(self) -> list[str]:
         """Servers that answer fewer probes than a takeover needs. In load-balancing each server
@@ -98,6 +105,7 @@ class Agent:
         c = Client(f"probe-{i:02d}", self._mac(0x20, i), probe=True)
         self.clients.append(c)
         self.by_mac[c.mac] = c
+        self.announce(c)
         self.start_exchange(c, "SELECTING", now)
 
     def add_fresh(self, now: float) -> None:
@@ -106,6 +114,7 @@ class Agent:
         c = Client(f"fresh-{i:03d}", self._mac(0x30 + i // 256, i % 256), probe=True, fresh=True)
         self.clients.append(c)
         self.by_mac[c.mac] = c
+        self.announce(c)
         self.start_exchange(c, "SELECTING", now)
 
     def _mac(self, kind: int, i: int) -> str:
@@ -195,7 +204,9 @@ class Agent:
         c.next_tx = now
 
     def lose(self, c: Client, why: str, now: float) -> None:
-        emit("lease-lost", client=c.name, mac=c.mac, ip=c.ip, why=why)
+        """The client stops holding ``c.ip`` at ``now`` (the capture time of the packet that
+        ended it, so the end is ordered correctly against a new binding stamped the same way)."""
+        emit("lease-lost", t=now, client=c.name, mac=c.mac, ip=c.ip, why=why)
         c.ip = ""
 
     def handle(self, pkt) -> None:

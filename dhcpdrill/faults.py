@@ -20,7 +20,7 @@ from .timeline import Timeline
 
 if TYPE_CHECKING:
     from .lab import Lab
-    from .pair import Pair
+    from .manifest import Pair
     from .servers import LabPlan, ServerAdapter
 
 
@@ -98,14 +98,33 @@ class RestartServer(KillServer):
 
     name: str = "kill-then-restart"
     restores: bool = True
+    restart_wait_s: float = 30.0
 
     def heal(self, ctx: FaultContext) -> None:
         if not _state(ctx, self.target).get("Running"):
             ctx.container(self.target).start()
 
     def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
+        """The daemon answers its control channel again: a running container alone proves nothing."""
         state = _state(ctx, self.target)
-        return bool(state.get("Running")), f"{self.target} container {state.get('Status')} since {state.get('StartedAt')}"
+        if not state.get("Running"):
+            return False, f"{self.target} container {state.get('Status')}"
+        answered = _await_daemon(ctx, self.target, self.restart_wait_s)
+        return answered is not None, (f"{self.target} container up since {state.get('StartedAt')}; its daemon "
+                                      + (f"answers ({answered})" if answered else
+                                         f"did not answer within {self.restart_wait_s:g} s"))
+
+
+def _await_daemon(ctx: FaultContext, role: str, wait_s: float) -> str | None:
+    """The state the daemon reports once it answers its control channel, or None after ``wait_s``."""
+    from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
+
+    ask = retry(stop=stop_after_delay(wait_s), wait=wait_fixed(0.5),
+                retry=retry_if_result(lambda s: s == "unreachable"))(ctx.adapter.ha_state)
+    try:
+        return ask(ctx.lab, ctx.pair, role)
+    except RetryError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -325,6 +344,7 @@ class SkewClock(Fault):
         return ctx.adapter.clock_offset(ctx.lab, ctx.pair, self.target, wait_s=30.0 if self.reboot else 12.0)
 
     def apply(self, ctx: FaultContext) -> None:
+        ctx.record(self.target, "clock-set", offset=self.seconds)
         self._set(ctx, self.seconds)
         if self.reboot:
             ctx.container(self.target).kill(signal="SIGKILL")
@@ -334,14 +354,18 @@ class SkewClock(Fault):
         offset = self._offset(ctx)
         if offset is None:
             return False, f"{self.target} did not report its clock"
+        ctx.record(self.target, "clock-offset", offset=round(offset, 2))
         return abs(offset - self.seconds) <= self.tolerance_s, f"{self.target}'s daemon clock reads {offset:+.0f} s"
 
     def heal(self, ctx: FaultContext) -> None:
         if _state(ctx, self.target).get("Running"):
+            ctx.record(self.target, "clock-set", offset=0)
             self._set(ctx, 0)
 
     def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
         offset = self._offset(ctx)
+        if offset is not None:
+            ctx.record(self.target, "clock-offset", offset=round(offset, 2))
         ok = offset is not None and abs(offset) <= self.tolerance_s
         return ok, f"{self.target}'s daemon clock reads {'unknown' if offset is None else f'{offset:+.0f} s'}"
 

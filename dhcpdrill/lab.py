@@ -198,11 +198,15 @@ class Lab:
         return lines
 
     def read_file(self, container: Container, path: str) -> str:
-        """A file from a container, running or not (Docker reads it from the container's layer)."""
+        """A file from a container, running or not (Docker reads it from the container's layer).
+        A file that is not there, or cannot be read, raises ``LabError``: absent evidence is
+        never an empty file."""
         try:
             stream, _ = container.get_archive(path)
         except NotFound:
-            return ""
+            raise LabError(f"{path} does not exist in {container.name}") from None
+        except DockerException as exc:
+            raise LabError(f"{path} could not be read from {container.name}: {exc}") from None
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
             member = tar.next()
             data = tar.extractfile(member) if member else None

@@ -12,40 +12,50 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from .drill import DrillResult
 from .picture import svg
-from .verdicts import PASS
+from .outcome import EXPECTED, FAILED
+from .verdicts import FAIL, NOT_JUDGED, PASS, Verdict
 
 JUNIT_NAME = "junit-drills.xml"
 HTML_NAME = "drills.html"
-MARK = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN"}
+MARK = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN", "not-judged": "NOT JUDGED"}
 
 
 def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
 
 
-def hazard(result: DrillResult) -> str | None:
-    limits = result.pair.drills.get(result.scenario.name)
-    return limits.known_hazard if limits else None
+def mark(result: DrillResult, v: Verdict) -> str:
+    """How one verdict reads in the reports: its status, or XFAIL when it failed as the pair's
+    known hazard says (whatever the drill's outcome: the outcome says whether that was enough)."""
+    if v.status == FAIL and result.hazard and v.name in (*result.hazard.fails, *result.hazard.may_fail):
+        return "XFAIL"
+    return MARK[v.status]
 
 
-def outcome(result: DrillResult) -> str:
-    if result.ok:
-        return "PASS" if not hazard(result) else "PASS (a known hazard did not show: check the pair's expectations)"
-    return "FAIL" if not hazard(result) else f"FAIL, AS EXPECTED: known hazard: {hazard(result)}"
+def headline(result: DrillResult) -> str:
+    outcome = result.outcome
+    if outcome.status == EXPECTED:
+        return f"{outcome.label}: {outcome.reasons[0]} (failed: {', '.join(outcome.as_expected)})"
+    return outcome.label
 
 
 def summary(result: DrillResult) -> str:
-    """A few lines an engineer reads at the end of a run: what ran, each verdict, where the evidence is."""
+    """A few lines an engineer reads at the end of a run: what ran, why it ended as it did, each
+    verdict, where the evidence is."""
     head = (f"{result.pair.name} / {result.scenario.name}: "
-            f"{outcome(result)} ({result.duration:.0f} s, {_iso(result.started)})")
+            f"{headline(result)} ({result.duration:.0f} s, {_iso(result.started)})")
     lines = [head, f"  pair {result.pair.folder} sha256 {result.pair.config_hash[:16]}, image {result.image}"]
     lines += [f"  rewritten for the lab: {r}" for r in result.rewrites]
-    if result.error:
+    outcome = result.outcome
+    if outcome.status == FAILED and result.hazard:
+        lines.append(f"  known hazard ({result.hazard.why}) does not explain this run:")
+        lines += [f"    - {r}" for r in outcome.reasons]
+    elif result.error:
         lines.append(f"  ERROR  {result.error}")
     for v in result.verdicts:
         figure = f" = {v.figure:g}{(' ' + v.unit) if v.unit else ''}" if v.figure is not None else ""
         limit = f" (limit {v.threshold})" if v.threshold else ""
-        lines.append(f"  {MARK[v.status]:<7} {v.name}{figure}{limit}: {v.reason}")
+        lines.append(f"  {mark(result, v):<10} {v.name}{figure}{limit}: {v.reason}")
     lines.append(f"  evidence: {result.run_dir}")
     return "\n".join(lines)
 
@@ -55,21 +65,32 @@ def _suite(result: DrillResult) -> TestSuite:
     cases = []
     for v in result.verdicts:
         case = TestCase(v.name, classname=classname, elapsed_sec=0, timestamp=_iso(result.started))
-        if v.status != PASS:
-            known = f" (known hazard of this pair: {hazard(result)})" if hazard(result) else ""
-            case.add_failure_info(message=f"{v.status}: {v.reason}{known}")
+        how = mark(result, v)
+        if how == "XFAIL":
+            case.add_skipped_info(message=f"failed as expected, known hazard: {result.hazard.why}: {v.reason}")
+        elif v.status == NOT_JUDGED:
+            case.add_skipped_info(message=v.reason)
+        elif v.status != PASS:
+            case.add_failure_info(message=f"{v.status}: {v.reason}")
         else:
             case.stdout = v.reason
         cases.append(case)
+    outcome = result.outcome
+    case = TestCase("outcome", classname=classname, elapsed_sec=result.duration, timestamp=_iso(result.started))
     if result.error:
-        case = TestCase("drill", classname=classname, elapsed_sec=result.duration)
-        case.add_error_info(message=result.error)
-        cases.append(case)
+        case.add_error_info(message=result.error, output="\n".join(outcome.reasons))
+    elif outcome.status == FAILED:
+        case.add_failure_info(message="; ".join(outcome.reasons))
+    elif outcome.status == EXPECTED:
+        case.add_skipped_info(message=headline(result))
+    cases.append(case)
+    hazard = result.hazard
     props = {"pair": result.pair.name, "pair_folder": str(result.pair.folder),
              "pair_config_sha256": result.pair.config_hash, "scenario": result.scenario.name,
              "fault": result.scenario.fault.name, "fault_target": result.scenario.fault.target,
              "image": result.image, "evidence": str(result.run_dir), "duration_s": f"{result.duration:.1f}",
-             "rewrites": "; ".join(result.rewrites) or "none", "known_hazard": hazard(result) or "none"}
+             "rewrites": "; ".join(result.rewrites) or "none", "outcome": outcome.status,
+             "known_hazard": f"{hazard.why} (fails: {', '.join(hazard.fails)})" if hazard else "none"}
     return TestSuite(f"{result.pair.name} / {result.scenario.name}", cases, timestamp=_iso(result.started),
                      properties=props)
 
@@ -99,18 +120,18 @@ def html(results: list[DrillResult]) -> str:
              "vertical-align:top}.pass{color:#238b45}.fail,.unknown{color:#cb181d}</style>",
              "<h1>DHCP failover drills</h1>"]
     for r in results:
-        parts.append(f"<h2>{escape(r.pair.name)} / {escape(r.scenario.name)}: {escape(outcome(r))}</h2>")
+        parts.append(f"<h2>{escape(r.pair.name)} / {escape(r.scenario.name)}: {escape(headline(r))}</h2>")
         parts.append(f"<p>{escape(r.scenario.title)}. Started {_iso(r.started)}, {r.duration:.0f} s. Pair "
                      f"<code>{escape(str(r.pair.folder))}</code>, config sha256 <code>{r.pair.config_hash}</code>, "
                      f"image <code>{escape(r.image)}</code>. Evidence: <code>{escape(str(r.run_dir))}</code></p>")
         if r.rewrites:
             parts.append("<p>Rewritten for the lab: " + "; ".join(escape(w) for w in r.rewrites) + "</p>")
-        if r.error:
-            parts.append(f"<p class='fail'>Error: {escape(r.error)}</p>")
+        if r.outcome.status == FAILED:
+            parts.append("<ul class='fail'>" + "".join(f"<li>{escape(x)}</li>" for x in r.outcome.reasons) + "</ul>")
         parts.append("<table><tr><th>verdict</th><th>status</th><th>figure</th><th>limit</th><th>why</th></tr>")
         for v in r.verdicts:
             figure = "" if v.figure is None else f"{v.figure:g} {v.unit}"
-            parts.append(f"<tr><td>{v.name}</td><td class='{v.status}'>{v.status}</td><td>{escape(figure)}</td>"
+            parts.append(f"<tr><td>{v.name}</td><td class='{v.status}'>{mark(r, v).lower()}</td><td>{escape(figure)}</td>"
                          f"<td>{escape(v.threshold)}</td><td>{escape(v.reason)}</td></tr>")
         parts.append("</table>")
         parts.append(svg(r.timeline))

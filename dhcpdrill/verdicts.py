@@ -1,27 +1,45 @@
 """Verdicts: pure functions of a drill's timeline.
 
-Each returns a ``Verdict`` that passes, fails, or is ``unknown`` when the timeline lacks the
-evidence to decide (for example the fault never took effect): an unknown verdict never counts as
-a pass. The events they read:
+Each returns a ``Verdict`` that passes, fails, is ``unknown`` when the timeline lacks the
+evidence to decide (the fault never took effect, a lease file could not be read), or is
+``not-judged`` when the pair stated no expectation for it (shown with what was measured; it
+never decides the outcome). Unknown never counts as a pass.
+
+The anchor rule, one for every verdict: a drill's **anchor** is the moment its first fault that
+takes a server out of service (kill, freeze, stop) was applied; a drill none of whose faults does
+that (a partition, a clock skew) anchors on its first fault. Takeover, outages, continuity, state
+transitions and new leases are measured from the anchor; warnings and leaving the normal state
+count from the first fault of the drill; every window ends at ``observe-end``. So the compound
+skew-then-kill drill measures from the kill, and partner-down (kill, then the declaration)
+from the kill as well.
+
+The events they read:
 
 - ``harness/lab``: ``roles`` maps each server's client-facing address (its DHCP server id) to
   its role; ``serving`` lists the roles that answer clients while the pair is healthy.
-- ``harness/fault-applied`` (``target`` role; ``takes_down`` when the target stops serving), then ``fault-verified`` or ``fault-not-effective``.
+- ``harness/fault-applied`` (``target``; ``takes_down`` when the target stops serving), then
+  ``fault-verified`` or ``fault-not-effective``; ``heal-started``, ``fault-healed``/``heal-failed``.
 - ``harness/observe-end``: the end of the observation window.
-- ``clients/recv`` (``msg``, ``server_id``, ``expected``), ``clients/bound`` (``client``, ``mac``,
-  ``ip``, ``lease_time``, ``server_id``), ``clients/lease-lost``, ``clients/steady``.
-- ``<role>/lease-record``: one binding in that server's lease database (``ip``, ``mac``,
-  ``start``, ``end``).
+- ``clients/client`` (``client``, ``mac``, ``role``: steady, probe or fresh), ``clients/send``
+  (``msg``, ``state``), ``clients/recv`` (``msg``, ``server_id``, ``expected``), ``clients/bound``
+  (``ip``, ``lease_time``, ``server_id``), ``clients/lease-lost`` (``ip``, ``why``), ``clients/steady``.
+- ``<role>/lease-file`` (``read``, ``error``) and ``<role>/lease-record``: one binding in that
+  server's lease database (``ip``, ``mac``, ``start``, ``end``, optionally ``end_late`` when the file
+  bounds the end only from above), in that server's clock.
+- ``<role>/clock-set`` and ``<role>/clock-offset``: a server's clock moved, and the offset its
+  daemon then reported (lease-file times are shifted back by it).
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from .expectations import NEEDS, Thresholds
 from .timeline import Event, Timeline
 
-PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+PASS, FAIL, UNKNOWN, NOT_JUDGED = "pass", "fail", "unknown", "not-judged"
+INF = float("inf")
 
 
 @dataclass(frozen=True)
@@ -37,36 +55,36 @@ class Verdict:
     def ok(self) -> bool:
         return self.status == PASS
 
+    @property
+    def decides(self) -> bool:
+        """Whether this verdict counts towards the drill's outcome (a not-judged one does not)."""
+        return self.status != NOT_JUDGED
 
-@dataclass(frozen=True)
-class Thresholds:
-    """What a pair promises for one drill; read from the pair's manifest, never from code.
 
-    ``expect_states`` lists, per role, HA states that role must pass through after the fault, in
-    order; ``known_hazard`` names an outcome the pair is known to get wrong (the drill is then an
-    expected failure, strictly: a pass is reported too)."""
-
-    max_takeover_s: float
-    max_duplicates: int = 0
-    min_continuity: float = 1.0
-    expect_states: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    known_hazard: str | None = None
-    max_outage_s: float | None = None
-    expect_warnings: tuple[str, ...] = ()
-    max_heal_to_normal_s: float | None = None
-    max_new_lease_s: float | None = None
-    mclt_s: float | None = None
+def _not_stated(v: Verdict, key: str) -> Verdict:
+    """The measurement stands, but the pair asked nothing of it: shown, never deciding."""
+    return Verdict(v.name, NOT_JUDGED, f"not judged: the pair states no {key} for this drill; measured: {v.reason}",
+                   v.figure, v.unit, "")
 
 
 @dataclass(frozen=True)
 class Binding:
-    """An address held by one client (``holder`` is its MAC) from ``start`` until ``end``."""
+    """An address held by one client (``holder`` is its MAC) from ``start`` until ``end``.
+
+    ``slack`` is how far the endpoints may be off (a lease file's whole seconds); ``end_late`` is
+    the latest the end can be when the evidence bounds it only from above (a Kea deletion row)."""
 
     ip: str
     holder: str
     start: float
     end: float
     seen_by: str
+    slack: float = 0.0
+    end_late: float | None = None
+
+    @property
+    def latest_end(self) -> float:
+        return max(self.end, self.end_late if self.end_late is not None else self.end)
 
 
 @dataclass(frozen=True)
@@ -74,17 +92,24 @@ class Conflict:
     ip: str
     first: Binding
     second: Binding
+    definite: bool
 
     def describe(self) -> str:
         a, b = self.first, self.second
-        return (f"{self.ip}: {a.holder} ({a.seen_by}) and {b.holder} ({b.seen_by}) "
-                f"overlap for {min(a.end, b.end) - max(a.start, b.start):.1f} s")
+        lo, hi = max(a.start, b.start), min(a.latest_end, b.latest_end)
+        how = "overlap" if self.definite else "may overlap (within the lease files' resolution)"
+        return (f"{self.ip}: {a.holder} ({a.seen_by}) and {b.holder} ({b.seen_by}) {how} "
+                f"from {lo:.1f} to {hi:.1f}")
 
 
-def _fault(tl: Timeline) -> Event | None:
-    """The decisive fault: the last one applied (a drill may apply several in sequence)."""
-    faults = tl.of("fault-applied")
-    return faults[-1] if faults else None
+def anchor(tl: Timeline) -> Event | None:
+    """The fault every failover figure is measured from (see the module's anchor rule)."""
+    applied = tl.of("fault-applied")
+    return next((e for e in applied if e.get("takes_down")), applied[0] if applied else None)
+
+
+def _first_fault(tl: Timeline) -> Event | None:
+    return tl.first("fault-applied")
 
 
 def _roles(tl: Timeline) -> dict[str, str]:
@@ -94,6 +119,16 @@ def _roles(tl: Timeline) -> dict[str, str]:
 
 def _acks(tl: Timeline) -> list[Event]:
     return [e for e in tl.of("recv", source="clients") if e.get("msg") == "ACK" and e.get("expected")]
+
+
+def _client_roles(tl: Timeline) -> dict[str, str]:
+    """MAC -> what the client is for (steady, probe, fresh), as the agent declared it."""
+    return {e.get("mac"): e.get("role") for e in tl.of("client", source="clients")}
+
+
+def _window_end(tl: Timeline) -> float | None:
+    end = tl.first("observe-end")
+    return end.t if end else None
 
 
 def steady_state(tl: Timeline) -> Verdict:
@@ -130,11 +165,11 @@ def fault_effective(tl: Timeline) -> Verdict:
 
 
 def takeover(tl: Timeline, limit: Thresholds) -> Verdict:
-    """Seconds from the fault to the first ACK a surviving server gives a client that the fault's
-    target served before it (in hot-standby that is every client; in load-balancing, the
-    target's share)."""
+    """Seconds from the anchor to the first ACK a surviving server gives a client that the
+    fault's target served before it (in hot-standby that is every client; in load-balancing,
+    the target's share)."""
     name, unit, threshold = "takeover", "s", f"<= {limit.max_takeover_s:g} s"
-    fault = _fault(tl)
+    fault = anchor(tl)
     if fault is None or tl.first("fault-verified") is None:
         return Verdict(name, UNKNOWN, "no effective fault, so no takeover to measure", unit=unit,
                        threshold=threshold)
@@ -144,11 +179,11 @@ def takeover(tl: Timeline, limit: Thresholds) -> Verdict:
     if not orphans:
         return Verdict(name, UNKNOWN, f"no client was served by {target} before the fault", unit=unit,
                        threshold=threshold)
-    after = [e for e in acks if e.t >= fault.t and e.get("mac") in orphans
+    end = _window_end(tl)
+    after = [e for e in acks if fault.t <= e.t <= (end if end is not None else INF) and e.get("mac") in orphans
              and roles.get(e.get("server_id")) not in (None, target)]
     if not after:
-        end = tl.first("observe-end")
-        window = f" in the {end.t - fault.t:.0f} s observed" if end else ""
+        window = f" in the {end - fault.t:.0f} s observed" if end is not None else ""
         return Verdict(name, FAIL, f"no client of {target} got an ACK from a surviving server{window}: no takeover",
                        unit=unit, threshold=threshold)
     first = after[0]
@@ -160,50 +195,103 @@ def takeover(tl: Timeline, limit: Thresholds) -> Verdict:
 
 
 def client_bindings(tl: Timeline) -> list[Binding]:
-    """Bindings as the clients saw them: from each ACK until expiry, release, NAK or a new address."""
-    open_: dict[str, Binding] = {}
+    """Bindings as the clients saw them, one per (client, address): from the ACK that gave the
+    address until its expiry, or the ``lease-lost`` of that address (release, NAK, expiry, a
+    move), or an ACK of another address to the same client. Renewals extend a binding."""
+    open_: dict[tuple[str, str], Binding] = {}
     done: list[Binding] = []
+
+    def close(key: tuple[str, str], at: float) -> None:
+        b = open_.pop(key)
+        done.append(Binding(b.ip, b.holder, b.start, min(b.end, at), "clients"))
+
     for e in tl.of("bound", "lease-lost", source="clients"):
-        mac, cur = e.get("mac"), open_.get(e.get("mac"))
-        if e.kind == "lease-lost" or (cur and (cur.ip != e.get("ip") or cur.end < e.t)):
-            if cur:
-                done.append(Binding(cur.ip, mac, cur.start, min(cur.end, e.t), "clients"))
-                del open_[mac]
-        if e.kind == "bound":
-            end = e.t + float(e.get("lease_time") or 0)
-            start = open_[mac].start if mac in open_ else e.t
-            open_[mac] = Binding(e.get("ip"), mac, start, end, "clients")
+        mac, ip = e.get("mac"), e.get("ip")
+        if e.kind == "lease-lost":
+            if (mac, ip) in open_:
+                close((mac, ip), e.t)
+            continue
+        for key in [k for k in open_ if k[0] == mac and k[1] != ip]:
+            close(key, e.t)  # the client moved to another address
+        cur = open_.get((mac, ip))
+        if cur is not None and cur.end < e.t:
+            close((mac, ip), cur.end)  # it ran out before the client got it again
+            cur = None
+        open_[(mac, ip)] = Binding(ip, mac, cur.start if cur else e.t, e.t + float(e.get("lease_time") or 0),
+                                   "clients")
     return done + list(open_.values())
-
-
-def server_bindings(tl: Timeline) -> list[Binding]:
-    return [Binding(e.get("ip"), e.get("mac"), float(e.get("start")), float(e.get("end")), e.source)
-            for e in tl.of("lease-record")]
 
 
 SERVER_RESOLUTION_S = 1.0  # lease files record whole seconds (Kea's cltt/expire, dhcpd's starts/ends)
 
 
+def _clock_periods(tl: Timeline) -> dict[str, list[tuple[float, float | None]]]:
+    """Per role whose clock the drill moved: (host time it was set, offset its daemon then
+    reported; None if it never reported one), in order."""
+    periods: dict[str, list[tuple[float, float | None]]] = defaultdict(list)
+    events = tl.of("clock-set", "clock-offset")
+    for k, e in enumerate(events):
+        if e.kind != "clock-set":
+            continue
+        seen = next((x for x in events[k + 1:] if x.source == e.source), None)
+        offset = float(seen.get("offset")) if seen is not None and seen.kind == "clock-offset" else None
+        periods[e.source].append((e.t, offset))
+    return periods
+
+
+def _to_host_time(periods: list[tuple[float, float | None]], t: float) -> float | None:
+    """A time written by a server whose clock moved, on the host's clock (None: offset unknown)."""
+    offset: float | None = 0.0
+    for since, off in periods:
+        if off is None:
+            if t >= since:
+                offset = None
+        elif t >= since + off:
+            offset = off
+    return None if offset is None else t - offset
+
+
+def server_bindings(tl: Timeline) -> list[Binding]:
+    """Bindings from the lease files, on the host's clock (a skewed server's times shifted back
+    by its verified offset); raises ValueError when a skewed server's offset is unknown."""
+    periods = _clock_periods(tl)
+    out = []
+    for e in tl.of("lease-record"):
+        times = [float(e.get("start")), float(e.get("end"))] + ([float(e.get("end_late"))] if e.get("end_late") is not None else [])
+        if e.source in periods:
+            shifted = [_to_host_time(periods[e.source], t) for t in times]
+            if any(t is None for t in shifted):
+                raise ValueError(f"{e.source}'s clock was moved but its daemon never reported the offset")
+            times = shifted  # type: ignore[assignment]
+        out.append(Binding(e.get("ip"), e.get("mac"), times[0], times[1], e.source, SERVER_RESOLUTION_S,
+                           times[2] if len(times) > 2 else None))
+    return out
+
+
 def conflicts(bindings: Iterable[Binding]) -> list[Conflict]:
     """Pairs of bindings of one address to two different holders whose lifetimes overlap.
 
-    Client-side times are capture times (sub-second); lease-file times are whole seconds, so an
-    overlap involving a lease file counts only beyond that resolution (a release at 10.3 s and a
-    new grant recorded as 10 s are not two holders at once)."""
+    Client-side times are capture times (sub-second) and are compared exactly. A lease file's
+    endpoints are whole seconds: an overlap that remains with them moved inward by that slack is
+    definite; one that appears only with them moved outward (or with an end the file bounds only
+    from above) is possible, and reported as such."""
     by_ip: dict[str, list[Binding]] = defaultdict(list)
     for b in bindings:
-        if b.end > b.start:
+        if b.latest_end > b.start:
             by_ip[b.ip].append(b)
     found = []
     for ip, held in sorted(by_ip.items()):
         held.sort(key=lambda b: b.start)
         for i, a in enumerate(held):
             for b in held[i + 1:]:
-                if b.start >= a.end:
-                    break
-                tolerance = 0.0 if a.seen_by == b.seen_by == "clients" else SERVER_RESOLUTION_S
-                if b.holder != a.holder and min(a.end, b.end) - max(a.start, b.start) > tolerance:
-                    found.append(Conflict(ip, a, b))
+                if b.start - b.slack >= a.latest_end + a.slack:
+                    continue
+                if b.holder == a.holder:
+                    continue
+                inner = min(a.end - a.slack, b.end - b.slack) - max(a.start + a.slack, b.start + b.slack)
+                outer = min(a.latest_end + a.slack, b.latest_end + b.slack) - max(a.start - a.slack, b.start - b.slack)
+                if inner > 0 or outer > 0:
+                    found.append(Conflict(ip, a, b, definite=inner > 0))
     return found
 
 
@@ -216,7 +304,7 @@ def _down_intervals(tl: Timeline) -> dict[str, list[tuple[float, float]]]:
         if not e.get("takes_down"):
             continue
         heal = next((h for h in heals if h.t >= e.t and h.get("fault") == e.get("fault")), None)
-        back = heal.t if heal is not None and heal.kind == "fault-healed" and heal.get("restored") else float("inf")
+        back = heal.t if heal is not None and heal.kind == "fault-healed" and heal.get("restored") else INF
         down[e.get("target")].append((e.t, back))
     return down
 
@@ -227,68 +315,125 @@ def _clip_to_lifetime(records: list[Binding], tl: Timeline) -> list[Binding]:
     down = _down_intervals(tl)
     clipped = []
     for b in records:
-        parts = [(b.start, b.end)]
+        parts = [(b.start, b.latest_end)]
         for a, h in down.get(b.seen_by, []):
             parts = [p for s, e in parts for p in ((s, min(e, a)), (max(s, h), e)) if p[1] > p[0]]
-        clipped += [Binding(b.ip, b.holder, s, e, b.seen_by) for s, e in parts]
+        for s, e in parts:
+            end = min(b.end, e)
+            clipped.append(Binding(b.ip, b.holder, s, end, b.seen_by, b.slack, e if e > end else None))
     return clipped
+
+
+def _lease_file_gaps(tl: Timeline) -> list[str]:
+    """Why a server that ran contributes no lease-file evidence, one line per such server."""
+    files = {e.source: e for e in tl.of("lease-file")}
+    gaps = []
+    for role in sorted(set(_roles(tl).values())):
+        e = files.get(role)
+        if e is None:
+            gaps.append(f"{role}'s lease file was never collected")
+        elif not e.get("read"):
+            gaps.append(f"{role}'s lease file {e.get('path')} could not be read: {e.get('error')}")
+    return gaps
 
 
 def duplicates(tl: Timeline, limit: Thresholds) -> Verdict:
     """Addresses bound to two clients at once, from the clients' view and both lease databases."""
     name, threshold = "duplicates", f"<= {limit.max_duplicates}"
-    records = _clip_to_lifetime(server_bindings(tl), tl)
-    if not records:
-        return Verdict(name, UNKNOWN, "no server lease database was read", threshold=threshold)
+    gaps = _lease_file_gaps(tl)
+    if not _roles(tl) or gaps:
+        return Verdict(name, UNKNOWN, "; ".join(gaps) or "the timeline has no lab description", threshold=threshold)
+    try:
+        records = _clip_to_lifetime(server_bindings(tl), tl)
+    except ValueError as exc:
+        return Verdict(name, UNKNOWN, f"lease-file times cannot be placed on the timeline: {exc}", threshold=threshold)
     found = conflicts(client_bindings(tl) + records)
-    ips = sorted({c.ip for c in found})
+    definite = [c for c in found if c.definite]
+    possible = [c for c in found if not c.definite]
+    ips = sorted({c.ip for c in definite})
     status = PASS if len(ips) <= limit.max_duplicates else FAIL
-    servers = sorted({b.seen_by for b in records})
-    detail = "; ".join(c.describe() for c in found[:5]) or "none"
-    return Verdict(name, status, f"{len(ips)} address(es) bound to two clients (clients and "
-                                 f"{', '.join(servers)} checked): {detail}",
-                   figure=len(ips), threshold=threshold)
+    reason = (f"{len(ips)} address(es) bound to two clients (clients and {', '.join(sorted(set(_roles(tl).values())))} "
+              f"checked): {'; '.join(c.describe() for c in definite[:5]) or 'none'}")
+    if possible:
+        reason += f"; {len(possible)} possible overlap(s) within the lease files' 1 s resolution, not counted: " + \
+            "; ".join(c.describe() for c in possible[:3])
+    return Verdict(name, status, reason, figure=len(ips), threshold=threshold)
 
 
-def _continuity(tl: Timeline, limit: Thresholds, anchor: Event | None, name: str, what: str) -> Verdict:
+def _held_at(bindings: list[Binding], t: float) -> Binding | None:
+    return next((b for b in bindings if b.start <= t < b.end), None)
+
+
+def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str, what: str) -> Verdict:
+    """Every steady client that held an address at ``start`` still holds that same binding (never
+    lost in between) at the end of the window, confirmed by a server after ``start``. A client
+    whose lease was neither confirmed nor lost in the window is unknown: nothing shows whether a
+    server would honour it. Passes when even the unknown ones counted as lost meet the limit;
+    fails when even counted as kept they cannot."""
     unit, threshold = "%", f">= {limit.min_continuity * 100:g} %"
-    if anchor is None:
-        return Verdict(name, UNKNOWN, f"no {what} happened", unit=unit, threshold=threshold)
+    end = _window_end(tl)
+    if start is None or end is None:
+        return Verdict(name, UNKNOWN, f"no {what} happened, or the window never ended", unit=unit, threshold=threshold)
     steady = tl.first("steady")
     names = set(steady.get("leases", {})) if steady else set()
-    held = {b.holder: b for b in client_bindings(tl) if b.start <= anchor.t < b.end}
-    macs = {e.get("client"): e.get("mac") for e in tl.of("bound", source="clients")}
-    before = {c: held[m].ip for c, m in macs.items() if c in names and m in held}
-    if not before:
-        return Verdict(name, UNKNOWN, f"no client held a lease at the {what}", unit=unit, threshold=threshold)
-    after: dict[str, str] = {}
-    for e in tl.of("bound", source="clients"):
-        if e.t > anchor.t and e.get("client") in before:
-            after.setdefault(e.get("client"), e.get("ip"))
-    kept = sorted(c for c, ip in before.items() if after.get(c) == ip)
-    lost = [f"{c} {before[c]} -> {after.get(c, 'no lease confirmed')}" for c in sorted(before) if c not in kept]
-    ratio = len(kept) / len(before)
-    status = PASS if ratio >= limit.min_continuity else FAIL
-    reason = f"{len(kept)} of {len(before)} clients kept their address after the {what}"
-    return Verdict(name, status, reason + (": " + "; ".join(lost) if lost else ""),
-                   figure=round(ratio * 100, 1), unit=unit, threshold=threshold)
+    bound = [e for e in tl.of("bound", source="clients") if e.get("client") in names]
+    macs = {e.get("client"): e.get("mac") for e in bound}
+    mine = defaultdict(list)
+    for b in client_bindings(tl):
+        mine[b.holder].append(b)
+    kept, lost, unknown = [], [], []
+    for client in sorted(macs):
+        at = _held_at(mine[macs[client]], start.t)
+        if at is None:
+            continue
+        now = _held_at(mine[macs[client]], end)
+        confirmed = [e for e in bound if e.get("client") == client and start.t < e.t <= end and e.get("ip") == at.ip]
+        if now is not None and now.ip == at.ip and now.start == at.start:
+            if confirmed:
+                kept.append(client)
+            else:
+                unknown.append(f"{client} {at.ip}: no server confirmed it in the window")
+        else:
+            gone = [e for e in tl.of("lease-lost", source="clients") if e.get("mac") == macs[client]
+                    and e.get("ip") == at.ip and start.t <= e.t <= end]
+            if gone:
+                how = f"lost it ({gone[0].get('why')} at {gone[0].t - start.t:+.1f} s)"
+            elif now is not None and now.ip != at.ip:
+                how = "moved"
+            else:
+                how = "it ran out unrenewed"
+            lost.append(f"{client} {at.ip} -> {now.ip if now else 'no lease'} at the end ({how})")
+    total = len(kept) + len(lost) + len(unknown)
+    if not total:
+        return Verdict(name, UNKNOWN, f"no steady client held a lease at the {what}", unit=unit, threshold=threshold)
+    low, high = len(kept) / total, (len(kept) + len(unknown)) / total
+    status = PASS if low >= limit.min_continuity else FAIL if high < limit.min_continuity else UNKNOWN
+    reason = f"{len(kept)} of {total} clients kept their address from the {what} to the end of the window"
+    if lost:
+        reason += "; lost: " + "; ".join(lost)
+    if unknown:
+        reason += "; unknown: " + "; ".join(unknown)
+    return Verdict(name, status, reason, figure=round(low * 100, 1), unit=unit, threshold=threshold)
 
 
 def continuity(tl: Timeline, limit: Thresholds) -> Verdict:
-    """Every client that held a lease at the fault holds the same address afterwards."""
-    return _continuity(tl, limit, _fault(tl), "continuity", "fault")
+    """Every client that held a lease at the anchor holds the same address at the window's end."""
+    return _continuity(tl, limit, anchor(tl), "continuity", "fault")
 
 
 def continuity_after_heal(tl: Timeline, limit: Thresholds) -> Verdict:
     """Every client that held a lease when the fault was healed (failback) keeps that address."""
-    return _continuity(tl, limit, tl.first("fault-healed"), "continuity-after-heal", "heal")
+    fault = anchor(tl)
+    healed = next((e for e in tl.of("fault-healed") if fault is not None and e.t >= fault.t), None)
+    return _continuity(tl, limit, healed, "continuity-after-heal", "heal")
 
 
 def failback_sync(tl: Timeline) -> Verdict:
     """Every lease a surviving server granted during the outage, still valid at the heal, is
     known to the server that came back (same address, same client, lasting as long)."""
     name, unit = "failback-sync", "%"
-    fault, healed = _fault(tl), tl.first("fault-healed")
+    fault = anchor(tl)
+    healed = next((e for e in tl.of("fault-healed") if fault is not None and e.t >= fault.t), None)
     if fault is None or healed is None:
         return Verdict(name, UNKNOWN, "no fault was healed", unit=unit, threshold="100 %")
     target = fault.get("target")
@@ -319,17 +464,21 @@ def reply_checksums(tl: Timeline) -> Verdict:
                    figure=len(bad))
 
 
+def _finish(v: Verdict, limit: Thresholds) -> Verdict:
+    """A verdict whose manifest key the pair did not state is shown but not judged."""
+    key = NEEDS.get(v.name)
+    return v if key is None or limit.states(key) else _not_stated(v, key)
+
+
 def state_transitions(tl: Timeline, limit: Thresholds) -> Verdict:
-    """Each role passed, after the fault, through the HA states its pair says it must (in order);
+    """Each role passed, after the anchor, through the HA states its pair says it must (in order);
     an empty list means the role must not change state at all."""
     name = "state-transitions"
-    fault = _fault(tl)
+    fault = anchor(tl)
     if fault is None:
         return Verdict(name, UNKNOWN, "no fault was applied")
-    if not limit.expect_states:
-        return Verdict(name, UNKNOWN, "the pair states no expected transitions for this drill")
     seen, missing = [], []
-    roles = sorted(set(limit.expect_states) | {e.source for e in tl.of("ha-state")})
+    roles = sorted(set(limit.expect_states) | set(_roles(tl).values()) | {e.source for e in tl.of("ha-state")})
     for role in roles:
         wanted = limit.expect_states.get(role, ())
         path = [e.get("to") for e in tl.of("ha-state", source=role) if e.t >= fault.t]
@@ -340,8 +489,9 @@ def state_transitions(tl: Timeline, limit: Thresholds) -> Verdict:
             missing.append(f"{role} expected {' -> '.join(wanted)}")
         seen.append(f"{role}: {' -> '.join(path) or 'no change'}")
     status = FAIL if missing else PASS
-    return Verdict(name, status, ("; ".join(missing) + " but saw " if missing else "") + "; ".join(seen),
-                   threshold="; ".join(f"{r}: {' -> '.join(w) or 'no change'}" for r, w in sorted(limit.expect_states.items())))
+    return _finish(Verdict(name, status, ("; ".join(missing) + " but saw " if missing else "") + "; ".join(seen),
+                           threshold="; ".join(f"{r}: {' -> '.join(w) or 'no change'}"
+                                               for r, w in sorted(limit.expect_states.items()))), limit)
 
 
 def _state_intervals(tl: Timeline, role: str) -> list[tuple[float, float, str]]:
@@ -381,33 +531,83 @@ def split_brain(tl: Timeline) -> Verdict:
                    threshold="0 s")
 
 
+@dataclass(frozen=True)
+class Wait:
+    """A stretch during which one client needed an answer: from the first DISCOVER or REQUEST of
+    an exchange (a new lease, a renewal, a rebind, a retry after a NAK) until the ACK that ended
+    it (``until`` None: still waiting). ``using``: the server that gave its last lease."""
+
+    client: str
+    since: float
+    until: float | None
+    using: str | None
+    answered_by: str | None = None
+    exchange: str = ""  # what the client was doing: a new lease, a renewal, a rebind
+
+    def length(self, end: float) -> float:
+        return min(self.until if self.until is not None else end, end) - self.since
+
+
+EXCHANGES = {"RENEWING": "renewal", "REBINDING": "rebind"}
+
+
+def client_waits(tl: Timeline) -> list[Wait]:
+    roles = _roles(tl)
+    waiting: dict[str, tuple[str, float, str | None, str]] = {}
+    server: dict[str, str | None] = {}
+    out = []
+    for e in tl.of("send", "bound", source="clients"):
+        mac = e.get("mac")
+        if e.kind == "send" and e.get("msg") in ("DISCOVER", "REQUEST") and mac not in waiting:
+            waiting[mac] = (str(e.get("client")), e.t, server.get(mac), EXCHANGES.get(e.get("state"), "new lease"))
+        elif e.kind == "bound":
+            server[mac] = roles.get(e.get("server_id"), e.get("server_id"))
+            if mac in waiting:
+                client, since, using, what = waiting.pop(mac)
+                out.append(Wait(client, since, e.t, using, server[mac], what))
+    return out + [Wait(client, since, None, using, None, what) for client, since, using, what in waiting.values()]
+
+
 def client_outage(tl: Timeline, limit: Thresholds) -> Verdict:
-    """The longest stretch after the fault during which no client got any ACK."""
+    """The longest any client that needed service after the anchor waited for an answer
+    (exchanges still open when the window ends count up to its end). The longest stretch with
+    no ACK to anyone is reported beside it: it hides the clients of a dead server while the
+    survivor keeps serving its own."""
     name, unit = "client-outage", "s"
     threshold = f"<= {limit.max_outage_s:g} s" if limit.max_outage_s is not None else ""
-    fault, end = _fault(tl), tl.first("observe-end")
+    fault, end = anchor(tl), _window_end(tl)
     if fault is None or end is None:
-        return Verdict(name, UNKNOWN, "no fault was applied", unit=unit, threshold=threshold)
-    if limit.max_outage_s is None:
-        return Verdict(name, UNKNOWN, "the pair states no max_outage_s for this drill", unit=unit)
-    times = [fault.t] + [e.t for e in _acks(tl) if fault.t <= e.t <= end.t] + [end.t]
-    gaps = [(b - a, a) for a, b in zip(times, times[1:])]
-    longest, start = max(gaps)
-    longest = round(longest, 2)
-    status = PASS if longest <= limit.max_outage_s else FAIL
-    return Verdict(name, status, f"longest stretch without any ACK: {longest:g} s from "
-                                 f"{start - fault.t:+.1f} s after the fault", figure=longest, unit=unit,
-                   threshold=threshold)
+        return Verdict(name, UNKNOWN, "no fault was applied, or the window never ended", unit=unit, threshold=threshold)
+    waits = [w for w in client_waits(tl) if (w.until if w.until is not None else INF) >= fault.t and w.since < end]
+    if not waits:
+        return Verdict(name, UNKNOWN, "no client asked for service after the fault", unit=unit, threshold=threshold)
+    worst = max(waits, key=lambda w: w.length(end))
+    longest = round(worst.length(end), 2)
+    times = [fault.t] + [e.t for e in _acks(tl) if fault.t <= e.t <= end] + [end]
+    gap = round(max(b - a for a, b in zip(times, times[1:])), 2)
+    answer = f"answered by {worst.answered_by}" if worst.until is not None else "still unanswered when the window ended"
+    reason = (f"{worst.client} (last served by {worst.using or 'no server yet'}) waited {longest:g} s for a "
+              f"{worst.exchange} from "
+              f"{worst.since - fault.t:+.1f} s after the fault, {answer}; longest stretch without any ACK: {gap:g} s")
+    status = PASS
+    if limit.max_outage_s is not None:
+        over = sorted({w.client for w in waits if w.length(end) > limit.max_outage_s})
+        status = FAIL if over else PASS
+        if over:
+            reason += f"; {len(over)} client(s) waited longer than {limit.max_outage_s:g} s: {', '.join(over[:8])}"
+    return _finish(Verdict(name, status, reason, figure=longest, unit=unit, threshold=threshold), limit)
 
 
 def expected_warnings(tl: Timeline, limit: Thresholds) -> Verdict:
     """The servers logged each warning the pair says this fault must raise (e.g. a clock-skew
-    warning): the pair's own protection noticed."""
+    warning), at or after the drill's first fault: the pair's own protection noticed."""
     name = "expected-warnings"
-    fault = tl.first("fault-applied")
-    if fault is None or not limit.expect_warnings:
-        return Verdict(name, UNKNOWN, "no fault applied" if fault is None else "the pair states no expected warnings")
+    fault = _first_fault(tl)
+    if fault is None:
+        return Verdict(name, UNKNOWN, "no fault was applied")
     lines = [(e.source, e.get("line", "")) for e in tl.of("ha-warning") if e.t >= fault.t]
+    if not limit.expect_warnings:
+        return _finish(Verdict(name, PASS, f"{len(lines)} HA warning(s) logged after the fault"), limit)
     found = {w: sorted({src for src, line in lines if w in line}) for w in limit.expect_warnings}
     missing = [w for w, where in found.items() if not where]
     detail = "; ".join(f"{w} from {', '.join(where) or 'nobody'}" for w, where in found.items())
@@ -415,116 +615,117 @@ def expected_warnings(tl: Timeline, limit: Thresholds) -> Verdict:
 
 
 def heal_to_normal(tl: Timeline, limit: Thresholds) -> Verdict:
-    """Seconds from the heal until both servers were back in the pair's normal state."""
+    """Seconds from the heal until both servers were back in the pair's normal state. Unknown
+    when neither server left it after the fault (there was nothing to recover from); fails when
+    the pair was back in it while the fault still held (the fault stopped keeping it apart)."""
     name, unit = "heal-to-normal", "s"
     threshold = f"<= {limit.max_heal_to_normal_s:g} s" if limit.max_heal_to_normal_s is not None else ""
-    lab, healed = tl.first("lab"), tl.of("fault-healed")
+    lab, healed, fault = tl.first("lab"), tl.of("fault-healed"), _first_fault(tl)
     normal = lab.get("normal_state") if lab else None
-    if not healed or not normal:
+    if not healed or not normal or fault is None:
         return Verdict(name, UNKNOWN, "no heal, or no normal state known", unit=unit, threshold=threshold)
-    if limit.max_heal_to_normal_s is None:
-        return Verdict(name, UNKNOWN, "the pair states no max_heal_to_normal_s for this drill", unit=unit)
     # From the moment the heal began: proving it took (a probe, the daemon's next timestamp) can
     # take seconds, and a quick pair is back in normal before that proof is in.
     started = [e for e in tl.of("heal-started") if e.t <= healed[-1].t]
-    heal, fault = (started[-1] if started else healed[-1]).t, _fault(tl)
-    back, early = [], {}
+    heal = (started[-1] if started else healed[-1]).t
+    back, early, left_any = [], {}, False
     for role in sorted(set(_roles(tl).values())):
         spans = _state_intervals(tl, role)
         last_start, _, last_state = spans[-1] if spans else (heal, heal, "unknown")
         if last_state != normal:
-            return Verdict(name, FAIL, f"{role} was still {last_state} when the drill ended", unit=unit,
-                           threshold=threshold)
-        left = next((s for s, _, st in spans if fault is not None and s >= fault.t and st != normal), None)
+            return _finish(Verdict(name, FAIL, f"{role} was still {last_state} when the drill ended", unit=unit,
+                                   threshold=threshold), limit)
+        left = next((s for s, _, st in spans if s >= fault.t and st != normal), None)
+        left_any = left_any or left is not None
         again = [s for s, _, st in spans if left is not None and left < s < heal and st == normal]
         if again:  # left normal after the fault and was back in it while the fault still held
             early[role] = again[0]
         back.append(max(last_start, heal))
+    if not left_any:
+        return Verdict(name, UNKNOWN, f"neither server left {normal} after the fault: there was no recovery to "
+                                      "measure", unit=unit, threshold=threshold)
     if early and len(early) == len(back):
         when = max(early.values())
-        return Verdict(name, FAIL, f"the pair was in {normal} again {heal - when:.1f} s before the heal: the fault "
-                                   "stopped keeping it apart while it still held",
-                       figure=round(when - heal, 2), unit=unit, threshold=threshold)
+        return _finish(Verdict(name, FAIL, f"the pair was in {normal} again {heal - when:.1f} s before the heal: the "
+                                           "fault stopped keeping it apart while it still held",
+                               figure=round(when - heal, 2), unit=unit, threshold=threshold), limit)
     seconds = round(max(back) - heal, 2)
-    status = PASS if seconds <= limit.max_heal_to_normal_s else FAIL
-    return Verdict(name, status, f"both servers {normal} {seconds:g} s after the heal", figure=seconds, unit=unit,
-                   threshold=threshold)
+    status = PASS if limit.max_heal_to_normal_s is None or seconds <= limit.max_heal_to_normal_s else FAIL
+    return _finish(Verdict(name, status, f"both servers {normal} {seconds:g} s after the heal", figure=seconds,
+                           unit=unit, threshold=threshold), limit)
 
 
 def new_lease_cap(tl: Timeline, limit: Thresholds) -> Verdict:
-    """The longest lease the survivors granted a brand-new client after the fault (ISC failover:
-    at most MCLT while the partner cannot be told)."""
+    """The longest lease the survivors granted a brand-new client after the anchor (ISC
+    failover: at most MCLT while the partner cannot be told)."""
     name, unit = "new-lease-cap", "s"
     threshold = f"<= {limit.max_new_lease_s:g} s" if limit.max_new_lease_s is not None else ""
-    fault = _fault(tl)
-    if fault is None or limit.max_new_lease_s is None:
-        return Verdict(name, UNKNOWN, "no fault, or the pair states no max_new_lease_s", unit=unit, threshold=threshold)
-    roles, target = _roles(tl), fault.get("target")
-    new = [e for e in _acks(tl) if e.t >= fault.t and str(e.get("client", "")).startswith("fresh-")
+    fault = anchor(tl)
+    if fault is None:
+        return Verdict(name, UNKNOWN, "no fault was applied", unit=unit, threshold=threshold)
+    roles, target, kinds = _roles(tl), fault.get("target"), _client_roles(tl)
+    new = [e for e in _acks(tl) if e.t >= fault.t and kinds.get(e.get("mac")) == "fresh"
            and roles.get(e.get("server_id")) not in (None, target)]
     if not new:
         return Verdict(name, UNKNOWN, "no new client was served after the fault", unit=unit, threshold=threshold)
     longest = max(float(e.get("lease_time") or 0) for e in new)
-    status = PASS if longest <= limit.max_new_lease_s else FAIL
-    return Verdict(name, status, f"{len(new)} new clients served after the fault; longest lease {longest:g} s",
-                   figure=longest, unit=unit, threshold=threshold)
+    status = PASS if limit.max_new_lease_s is None or longest <= limit.max_new_lease_s else FAIL
+    return _finish(Verdict(name, status, f"{len(new)} new clients served after the fault; longest lease {longest:g} s",
+                           figure=longest, unit=unit, threshold=threshold), limit)
 
 
 def mclt_cap(tl: Timeline, limit: Thresholds) -> Verdict:
-    """While a server cannot tell its partner what it grants (ISC failover:
-    communications-interrupted), no lease it ACKs may end more than MCLT past the expiry its
+    """No lease a failover server ACKs, in any state, may end more than MCLT past the expiry its
     partner has acknowledged for that address (``tsfp`` in the server's own lease record of the
     grant; for an address the partner knows nothing of, MCLT past now; for the partner's own
-    grant re-confirmed unchanged, past its end)."""
+    grant re-confirmed unchanged, past its end): the rule that keeps two servers from ever
+    promising one address to two clients."""
     name, unit = "mclt-cap", "s"
-    lab = tl.first("lab")
-    interrupted = set(lab.get("interrupted_states", [])) if lab else set()
-    if limit.mclt_s is None or not interrupted:
-        return Verdict(name, UNKNOWN, "the pair states no mclt_s, or its servers have no interrupted state",
-                       unit=unit)
+    if limit.mclt_s is None:
+        return Verdict(name, NOT_JUDGED, "not judged: the pair states no mclt_s for this drill", unit=unit)
     threshold = f"<= partner-acknowledged expiry + {limit.mclt_s:g} s"
-    roles, acks, grants = _roles(tl), _acks(tl), tl.of("lease-grant")
+    roles, grants = _roles(tl), tl.of("lease-grant")
     checked, worst, over, unmatched = 0, None, [], []
-    for role in sorted(set(roles.values())):
-        for start, stop, state in _state_intervals(tl, role):
-            if state not in interrupted:
-                continue
-            for e in acks:
-                if not (start <= e.t < stop and roles.get(e.get("server_id")) == role) or e.get("lease_time") is None:
-                    continue
-                # The record in force at the ACK: dhcpd writes none when an ACK leaves the end where
-                # it was, so the latest one up to the ACK (2 s: whole-second clock). With no record
-                # of its own, the server re-confirmed its partner's grant, whose end both know.
-                records = [g for g in grants if g.get("ip") == e.get("yiaddr") and g.get("mac") == e.get("mac")
-                           and g.t <= e.t + 2.0]
-                own = [g for g in records if g.source == role]
-                if not records:
-                    unmatched.append(f"{e.get('client')} {e.get('yiaddr')} at {e.t - start:+.1f} s")
-                    continue
-                checked += 1
-                if own:
-                    known = max(float(max(own, key=lambda g: g.t).get("tsfp") or 0.0), e.t)
-                else:
-                    theirs = max(records, key=lambda g: g.t)
-                    known = max(float(theirs.get("tsfp") or 0.0), float(theirs.get("ends")), e.t)
-                beyond = e.t + float(e.get("lease_time")) - known
-                worst = beyond if worst is None else max(worst, beyond)
-                if beyond > limit.mclt_s + 1.0:  # 1 s: capture time vs the server's whole-second clock
-                    over.append(f"{role} gave {e.get('client')} {e.get('yiaddr')} {e.get('lease_time')} s, "
-                                f"{beyond:.0f} s past what its partner acknowledged")
+    by_state: dict[str, int] = defaultdict(int)
+    spans = {role: _state_intervals(tl, role) for role in set(roles.values())}
+    for e in _acks(tl):
+        role = roles.get(e.get("server_id"))
+        if role is None or e.get("lease_time") is None:
+            continue
+        # The record in force at the ACK: dhcpd writes none when an ACK leaves the end where it
+        # was, so the latest one up to the ACK (2 s: whole-second clock). With no record of its
+        # own, the server re-confirmed its partner's grant, whose end both know.
+        records = [g for g in grants if g.get("ip") == e.get("yiaddr") and g.get("mac") == e.get("mac")
+                   and g.t <= e.t + 2.0]
+        own = [g for g in records if g.source == role]
+        if not records:
+            unmatched.append(f"{e.get('client')} {e.get('yiaddr')} from {role}")
+            continue
+        checked += 1
+        state = next((st for a, b, st in spans[role] if a <= e.t < b), "before ready")
+        by_state[state] += 1
+        if own:
+            known = max(float(max(own, key=lambda g: g.t).get("tsfp") or 0.0), e.t)
+        else:
+            theirs = max(records, key=lambda g: g.t)
+            known = max(float(theirs.get("tsfp") or 0.0), float(theirs.get("ends")), e.t)
+        beyond = e.t + float(e.get("lease_time")) - known
+        worst = beyond if worst is None else max(worst, beyond)
+        if beyond > limit.mclt_s + 1.0:  # 1 s: capture time vs the server's whole-second clock
+            over.append(f"{role} ({state}) gave {e.get('client')} {e.get('yiaddr')} {e.get('lease_time')} s, "
+                        f"{beyond:.0f} s past what its partner acknowledged")
     if unmatched:
-        return Verdict(name, UNKNOWN, f"{len(unmatched)} ACKs have no record in the server's lease file: "
+        return Verdict(name, UNKNOWN, f"{len(unmatched)} ACKs have no record in any server's lease file: "
                                       + "; ".join(unmatched[:4]), unit=unit, threshold=threshold)
     if not checked:
-        return Verdict(name, UNKNOWN, f"no ACK was given in {'/'.join(sorted(interrupted))}", unit=unit,
-                       threshold=threshold)
+        return Verdict(name, UNKNOWN, "no server gave an ACK", unit=unit, threshold=threshold)
     figure = round(worst, 1)
+    states = ", ".join(f"{n} in {st}" for st, n in sorted(by_state.items()))
     if over:
         return Verdict(name, FAIL, f"{len(over)} of {checked} ACKs broke the MCLT cap: " + "; ".join(over[:4]),
                        figure=figure, unit=unit, threshold=threshold)
-    return Verdict(name, PASS, f"{checked} ACKs given in {'/'.join(sorted(interrupted))}; the furthest ended "
-                               f"{figure:g} s past what the partner had acknowledged", figure=figure, unit=unit,
-                   threshold=threshold)
+    return Verdict(name, PASS, f"{checked} ACKs checked ({states}); the furthest ended {figure:g} s past what the "
+                               "partner had acknowledged", figure=figure, unit=unit, threshold=threshold)
 
 
 def partner_pool_after_mclt(tl: Timeline, limit: Thresholds) -> Verdict:
@@ -532,7 +733,7 @@ def partner_pool_after_mclt(tl: Timeline, limit: Thresholds) -> Verdict:
     passed (ISC failover), and then does use them: the whole pool is its own again."""
     name, unit = "partner-pool-after-mclt", "s"
     if limit.mclt_s is None:
-        return Verdict(name, UNKNOWN, "the pair states no mclt_s for this drill", unit=unit)
+        return Verdict(name, NOT_JUDGED, "not judged: the pair states no mclt_s for this drill", unit=unit)
     threshold = f">= {limit.mclt_s:g} s after partner-down"
     owners = tl.of("pool-owners")
     if not owners:
@@ -578,6 +779,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "mclt-cap": mclt_cap,
     "client-outage": client_outage,
 }
+assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key it needs"
 
 
 def judge(tl: Timeline, limits: Thresholds, names: Iterable[str]) -> list[Verdict]:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..lab import Lab
-    from ..pair import Pair
+    from ..manifest import Pair
     from ..timeline import Timeline
 
-from ..pair import ROLES
+from ..expectations import ROLES
 
 LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
 # veth devices leave UDP checksums to an offload that never happens, so replies a daemon sends
@@ -43,6 +43,7 @@ class LabPlan:
     solo_states: tuple[str, ...] = ()  # states in which a server serves every client alone
     normal_state: str = ""  # the state both servers are in when the pair is healthy
     interrupted_states: tuple[str, ...] = ()  # serving, but unable to tell the partner (MCLT applies)
+    mclt_s: float | None = None  # the failover protocol's maximum client lead time, if it has one
 
     def spare_addresses(self) -> list[str]:
         """Two host addresses of the subnet outside every pool and not a server's, highest first
@@ -88,8 +89,53 @@ class ServerAdapter:
     def check_in_image(self, client, image: str, pair: "Pair") -> list:
         raise NotImplementedError
 
-    def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
+    lease_suffix = "txt"  # the saved copy of a server's lease file: leases-<role>.<suffix>
+
+    def lease_path(self, pair: "Pair", role: str) -> str:
+        """Where ``role``'s daemon keeps its lease database inside its container."""
         raise NotImplementedError
+
+    def log_event(self, line: str) -> tuple[str, dict] | None:
+        """A timeline event (kind, data) for one line of the daemon's log, or None."""
+        raise NotImplementedError
+
+    def lease_events(self, text: str) -> list[tuple[float, str, dict]]:
+        """Timeline events (time, kind, data) from the text of one lease file."""
+        raise NotImplementedError
+
+    def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
+        """State changes and warnings from both servers' logs, bindings from both lease files.
+        Each lease file's fate is recorded (``lease-file``: read or not, and why), so a verdict
+        can tell a server that granted nothing from one whose evidence is missing."""
+        import time
+
+        from ..problems import LabError
+        for role, container in lab.containers_by_role(ROLES).items():
+            for t, line in lab.log_lines(container):
+                found = self.log_event(line)
+                if found:
+                    timeline.add(t, role, found[0], **found[1])
+            path = self.lease_path(pair, role)
+            try:
+                text = lab.read_file(container, path)
+            except LabError as exc:
+                timeline.add(time.time(), role, "lease-file", path=path, read=False, error=str(exc))
+                continue
+            lab.save_artifact(f"leases-{role}.{self.lease_suffix}", text)
+            events = self.lease_events(text)
+            timeline.add(time.time(), role, "lease-file", path=path, read=True, bytes=len(text),
+                         records=sum(1 for _, kind, _ in events if kind == "lease-record"))
+            for t, kind, data in events:
+                timeline.add(t, role, kind, **data)
+
+    def last_error(self, lab: "Lab", role: str) -> str | None:
+        """The last error the daemon itself logged (what a user needs when a server never got ready)."""
+        container = lab.containers.get(role)
+        if container is None:
+            return None
+        lines = [line for _, line in lab.log_lines(container)
+                 if any(word in line for word in ("ERROR", "FATAL", "Error", "error:", "exited with status"))]
+        return lines[-1].strip() if lines else None
 
     def ask(self, lab: "Lab", pair: "Pair", role: str, command: str) -> dict:
         """Send an operator command to a server (e.g. Kea's ha-maintenance-start)."""

@@ -21,7 +21,7 @@ from . import LAB_RANGE, ROLES, LabPlan, ServerAdapter, daemon_command
 
 if TYPE_CHECKING:
     from ..lab import Lab
-    from ..pair import Pair
+    from ..manifest import Pair
     from ..timeline import Timeline
 
 CONFIG_PATH = "/etc/dhcp/dhcpd.conf"
@@ -224,11 +224,12 @@ class IscAdapter(ServerAdapter):
         try:
             subnet = ipaddress.ip_network(f"{net}/{mask}")
             pools = tuple((ipaddress.ip_address(lo), ipaddress.ip_address(hi)) for lo, hi, _ in pools_raw)
+            mclt = float(int(prim["mclt"]))
             addresses = {"primary": str(ipaddress.ip_address(prim["address"])),
                          "secondary": str(ipaddress.ip_address(sec["address"]))}
         except ValueError as exc:
             raise PairError([Problem(halves["primary"].file, "subnet/range/address", str(exc),
-                                     "give dotted-quad addresses and a netmask")]) from None
+                                     "give dotted-quad addresses, a netmask and mclt in whole seconds")]) from None
         if not subnet.subnet_of(LAB_RANGE):
             problems.append(Problem(halves["primary"].file, "subnet", f"{subnet} is outside the lab range {LAB_RANGE}",
                                     f"readdress the pair into {LAB_RANGE} (RFC 2544 test range)"))
@@ -244,7 +245,7 @@ class IscAdapter(ServerAdapter):
                        files_in_container=files, pools=pools,
                        peer_ports={"primary": int(prim["port"] or 647), "secondary": int(sec["port"] or 647)},
                        solo_states=("partner-down",), normal_state="normal",
-                       interrupted_states=("communications-interrupted",))
+                       interrupted_states=("communications-interrupted",), mclt_s=mclt)
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         return daemon_command(f"mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid",
@@ -313,7 +314,11 @@ class IscAdapter(ServerAdapter):
             if not acks:
                 continue
             ack = acks[-1]
-            grants = [g for g in parse_grants(lab.read_file(lab.containers[role], LEASES_PATH))
+            try:
+                text = lab.read_file(lab.containers[role], LEASES_PATH)
+            except LabError:
+                continue
+            grants = [g for g in parse_grants(text)
                       if g["ip"] == ack.get("yiaddr") and g["mac"] == ack.get("mac")
                       and abs(g["ends"] - g["cltt"] - float(ack.get("lease_time") or 0)) <= 1]
             if grants:
@@ -323,20 +328,22 @@ class IscAdapter(ServerAdapter):
     def pool_owners(self, lab: "Lab", pair: "Pair", role: str) -> dict[str, list[str]]:
         return pool_owners(lab.read_file(lab.containers[role], LEASES_PATH), role)
 
-    def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
-        for role, container in lab.containers_by_role(ROLES).items():
-            for t, line in lab.log_lines(container):
-                m = STATE_LINE.search(line)
-                if m:
-                    timeline.add(t, role, "ha-state", **{"from": m[2], "to": m[3], "partner": ""})
-                elif "failover" in line.lower() and "I move" not in line:
-                    timeline.add(t, role, "ha-warning", line=line.strip())
-            text = lab.read_file(container, LEASES_PATH)
-            lab.save_artifact(f"leases-{role}.leases", text)
-            for rec in parse_leases(text):
-                timeline.add(rec["start"], role, "lease-record", **rec)
-            for grant in parse_grants(text):
-                timeline.add(grant["cltt"], role, "lease-grant", **grant)
+    lease_suffix = "leases"
+
+    def lease_path(self, pair: "Pair", role: str) -> str:
+        return LEASES_PATH
+
+    def log_event(self, line: str) -> tuple[str, dict] | None:
+        m = STATE_LINE.search(line)
+        if m:
+            return "ha-state", {"from": m[2], "to": m[3], "partner": ""}
+        if "failover" in line.lower() and "I move" not in line:
+            return "ha-warning", {"line": line.strip()}
+        return None
+
+    def lease_events(self, text: str) -> list[tuple[float, str, dict]]:
+        return ([(rec["start"], "lease-record", rec) for rec in parse_leases(text)]
+                + [(g["cltt"], "lease-grant", g) for g in parse_grants(text)])
 
 
 LEASE = re.compile(r"^lease\s+(\S+)\s*\{(.*?)^\}", re.M | re.S)

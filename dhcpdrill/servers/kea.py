@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from docker.models.containers import Container
 
     from ..lab import Lab
-    from ..pair import Pair
+    from ..manifest import Pair
     from ..timeline import Timeline
 
 CONFIG_PATH = "/etc/kea/kea-dhcp4.conf"
@@ -379,41 +379,67 @@ class KeaAdapter(ServerAdapter):
     def normal_state(self, pair: "Pair") -> str:
         return NORMAL_STATE[pair.mode]
 
-    def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
-        """State changes from the servers' logs and bindings from both lease files."""
-        for role, container in lab.containers_by_role(ROLES).items():
-            for t, line in lab.log_lines(container):
-                m = STATE_LINE.search(line)
-                if m:
-                    timeline.add(t, role, "ha-state", **{"from": m[1].lower(), "to": m[2].lower(), "partner": m[3].lower()})
-                elif "HA_" in line and ("WARN" in line or "ERROR" in line):
-                    timeline.add(t, role, "ha-warning", line=line.strip())
-            lease_file = self._paths(pair, role)[1]
-            text = lab.read_file(container, lease_file)
-            lab.save_artifact(f"leases-{role}.csv", text)
-            for rec in parse_memfile(text):
-                timeline.add(rec["start"], role, "lease-record", **rec)
+    lease_suffix = "csv"
+
+    def lease_path(self, pair: "Pair", role: str) -> str:
+        return self._paths(pair, role)[1]
+
+    def log_event(self, line: str) -> tuple[str, dict] | None:
+        m = STATE_LINE.search(line)
+        if m:
+            return "ha-state", {"from": m[1].lower(), "to": m[2].lower(), "partner": m[3].lower()}
+        if "HA_" in line and ("WARN" in line or "ERROR" in line):
+            return "ha-warning", {"line": line.strip()}
+        return None
+
+    def lease_events(self, text: str) -> list[tuple[float, str, dict]]:
+        return [(rec["start"], "lease-record", rec) for rec in parse_memfile(text)]
 
 
 def parse_memfile(text: str) -> list[dict]:
-    """Bindings from a Kea DHCPv4 memfile (an append-only log of lease changes, oldest first).
+    """Bindings from a Kea DHCPv4 memfile: an append-only log of lease changes, oldest first.
 
-    A row is a lease valid from ``expire - valid_lifetime`` to ``expire``; a later row for the same
-    address replaces it, and a row with lifetime 0 or a non-default state ends it.
+    Kea appends a row for every change. A grant or renewal (``state`` 0, ``valid_lifetime`` > 0)
+    binds its address from ``expire - valid_lifetime`` (the cltt) to ``expire``; a later grant of
+    the address replaces it. An expired-reclaimed row (state 2) ends the binding at its expiry. A
+    deletion (``valid_lifetime`` 0, as a release writes it; its ``expire`` is the lease's cltt, so
+    the row carries no time of its own) or a decline (state 1) ends it when the row was written:
+    rows are appended in time order, so that was after the last grant row before it and before
+    the next grant row after it (``end`` and ``end_late``). No row ever erases a binding.
     """
-    current: dict[str, dict] = {}
-    done: list[dict] = []
+    rows = []
     for row in csv.DictReader(line.replace("\0", "") for line in text.splitlines()):
         try:
-            ip, mac = row["address"], row["hwaddr"]
-            life, expire, state = int(row["valid_lifetime"]), int(row["expire"]), int(row.get("state") or 0)
+            rows.append((row["address"], row["hwaddr"], int(row["valid_lifetime"]), int(row["expire"]),
+                         int(row.get("state") or 0)))
         except (KeyError, TypeError, ValueError):
             continue
-        start = expire - life
+    grant_at = [expire - life if life > 0 and state == 0 else None for _, _, life, expire, state in rows]
+    next_grant: list[float | None] = [None] * len(rows)
+    upcoming = None
+    for k in range(len(rows) - 1, -1, -1):
+        next_grant[k] = upcoming
+        if grant_at[k] is not None:
+            upcoming = grant_at[k] if upcoming is None else min(upcoming, grant_at[k])
+    current: dict[str, dict] = {}
+    done: list[dict] = []
+    written = float("-inf")  # the latest cltt of a grant row so far: no later row is older
+    for k, (ip, mac, life, expire, state) in enumerate(rows):
         prev = current.pop(ip, None)
-        if prev:
-            prev["end"] = max(prev["start"], min(prev["end"], start))
-            done.append(prev)
-        if life > 0 and state == 0:
+        start = grant_at[k]
+        if start is not None:
+            written = max(written, start)
+            if prev:
+                prev["end"] = max(prev["start"], min(prev["end"], start))
+                done.append(prev)
             current[ip] = {"ip": ip, "mac": mac, "start": start, "end": expire}
+        elif prev:
+            if state == 2:
+                prev["end"] = max(prev["start"], min(prev["end"], expire))
+            else:
+                late = min(prev["end"], next_grant[k]) if next_grant[k] is not None else prev["end"]
+                prev["end"] = max(prev["start"], min(prev["end"], written))
+                if late > prev["end"]:
+                    prev["end_late"] = late
+            done.append(prev)
     return done + list(current.values())

@@ -79,7 +79,7 @@ def test_a_fault_that_did_not_bite_is_reported_not_passed(drill_session, tmp_pat
     effective = result.verdict("fault-effective")
     assert effective.status == FAIL and "fault not effective" in effective.reason, effective
     assert result.verdict("takeover").status == UNKNOWN
-    assert not result.ok
+    assert result.outcome.status == "fail"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,10 +94,33 @@ def test_nothing_is_left_behind_when_a_drill_crashes(drill_session, tmp_path):
     client = drill_session.client()
     scenario = dataclasses.replace(KILL_PRIMARY, fault=KillThatCrashes(), dwell_s=0, observe_s=0)
     before = leftovers(client, image)
-    with pytest.raises(RuntimeError, match="harness bug"):
-        run_drill(client, pair, scenario, image, tmp_path)
+    result = run_drill(client, pair, scenario, image, tmp_path)
     assert leftovers(client, image) - before == set()
-    assert (next(tmp_path.iterdir()) / "timeline.jsonl").is_file()  # the evidence up to the crash is kept
+    assert "RuntimeError: harness bug in the middle of a drill" in result.error
+    assert result.outcome.status == "fail"  # judged and reported, not an escaped traceback
+    for kept in ("timeline.jsonl", "error.txt", "primary.log", "secondary.log", "leases-secondary.csv"):
+        assert (result.run_dir / kept).is_file(), kept  # the evidence up to the crash is kept
+
+
+def test_a_pair_that_never_gets_ready_leaves_its_logs_and_says_what_the_daemon_said(drill_session, tmp_path):
+    """Kea accepts the config (kea-dhcp4 -t passes) but cannot open its lease file at start."""
+    import shutil
+    folder = tmp_path / "pair"
+    shutil.copytree(HEALTHY, folder)
+    path = folder / "primary.json"
+    path.write_text(path.read_text().replace('"/var/lib/kea/kea-leases4.csv"', '"/proc/kea-leases4.csv"'))
+    pair = load_pair(folder)
+    assert drill_session.server_check(pair) == []
+    client, image = drill_session.client(), drill_session.image(pair.suite)
+    before = leftovers(client, image)
+    result = run_drill(client, pair, KILL_PRIMARY, image, tmp_path / "reports")
+    assert leftovers(client, image) - before == set()
+    assert "did not reach hot-standby" in result.error and "primary's daemon last logged:" in result.error
+    assert "/proc/kea-leases4.csv" in result.error, result.error
+    assert (result.run_dir / "primary.log").is_file() and (result.run_dir / "secondary.log").is_file()
+    lease_file = next(e for e in result.timeline.of("lease-file") if e.source == "primary")
+    assert lease_file.get("read") is False  # missing evidence is recorded as missing
+    assert result.verdict("duplicates").status == "unknown" and result.outcome.status == "fail"
 
 
 def test_sweep_removes_what_a_dead_run_left_and_spares_live_ones(drill_session):

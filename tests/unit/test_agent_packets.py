@@ -47,3 +47,22 @@ def test_udp_checksums_are_verified():
     raw = bytearray(bytes(pkt))
     raw[40] ^= 0xFF  # corrupt the UDP checksum
     assert not checksum_ok(Ether(bytes(raw)))
+
+
+def test_a_lost_lease_is_stamped_when_it_was_lost_and_names_its_address(capsys, monkeypatch):
+    """The capture time of the ACK that moved the client, not the moment the agent got round to
+    writing it (which once closed the *new* binding milliseconds after it opened)."""
+    import json
+    monkeypatch.setattr("dhcpdrill.agent.time.time", lambda: 999.0)
+    c = Client("steady-00", "02:d4:10:00:00:00", probe=False, ip="198.18.0.100")
+    agent().lose(c, "changed", 123.456)
+    event = json.loads(capsys.readouterr().out)
+    assert (event["t"], event["ip"], event["why"]) == (123.456, "198.18.0.100", "changed") and c.ip == ""
+
+
+def test_every_client_is_announced_with_what_it_is_for(capsys):
+    import json
+    Agent.announce(Client("fresh-000", "02:d4:30:00:00:00", probe=True, fresh=True))
+    Agent.announce(Client("steady-00", "02:d4:10:00:00:00", probe=False))
+    roles = [json.loads(line)["role"] for line in capsys.readouterr().out.splitlines()]
+    assert roles == ["fresh", "steady"]

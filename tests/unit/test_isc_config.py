@@ -63,6 +63,10 @@ BROKEN = {
                        "is never closed"),
     "no failover peer": ("secondary.conf", 'failover peer "drill" {', 'peer-less "drill" {',
                          "secondary.conf: failover peer: missing"),
+    "declared mclt is not the config's": ("pair.toml", "max_new_lease_s = 30\nmclt_s = 30", "max_new_lease_s = 30\nmclt_s = 60",
+                                          "drills.kill-primary-new-clients.mclt_s: is 60, but primary.conf says mclt 30 "
+                                          "— give mclt_s = 30"),
+    "mclt not a number": ("primary.conf", "  mclt 30;", "  mclt thirty;", "mclt in whole seconds"),
 }
 
 

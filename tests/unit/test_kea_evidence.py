@@ -8,24 +8,36 @@ def test_memfile_rows_become_bindings_and_later_rows_replace_earlier_ones():
     text = HEADER + "".join([
         "198.18.0.100,02:00:00:00:00:01,,60,1060,1,0,0,,0,\n",   # granted at 1000
         "198.18.0.100,02:00:00:00:00:01,,60,1080,1,0,0,,0,\n",   # renewed at 1020
-        "198.18.0.101,02:00:00:00:00:02,,60,1070,1,0,0,,0,\n",
-        "198.18.0.101,02:00:00:00:00:02,,0,1010,1,0,0,,0,\n",    # released (lifetime 0)
+        "198.18.0.101,02:00:00:00:00:02,,60,1070,1,0,0,,0,\n",   # granted at 1010
+        "198.18.0.101,02:00:00:00:00:02,,0,1010,1,0,0,,0,\n",    # released: written after 1020, expire = cltt
         "198.18.0.101,02:00:00:00:00:03,,60,1100,1,0,0,,0,\n",   # re-leased to another client at 1040
     ])
-    got = sorted((r["ip"], r["mac"], r["start"], r["end"]) for r in parse_memfile(text))
+    got = sorted((r["ip"], r["mac"], r["start"], r["end"], r.get("end_late")) for r in parse_memfile(text))
     assert got == [
-        ("198.18.0.100", "02:00:00:00:00:01", 1000, 1020),
-        ("198.18.0.100", "02:00:00:00:00:01", 1020, 1080),
-        ("198.18.0.101", "02:00:00:00:00:02", 1010, 1010),
-        ("198.18.0.101", "02:00:00:00:00:03", 1040, 1100),
+        ("198.18.0.100", "02:00:00:00:00:01", 1000, 1020, None),
+        ("198.18.0.100", "02:00:00:00:00:01", 1020, 1080, None),
+        ("198.18.0.101", "02:00:00:00:00:02", 1010, 1020, 1040),  # ended between the rows around it
+        ("198.18.0.101", "02:00:00:00:00:03", 1040, 1100, None),
     ]
 
 
-def test_memfile_reclaimed_state_ends_a_binding_and_junk_rows_are_skipped():
+def test_memfile_reclaimed_row_ends_a_binding_at_its_expiry_and_junk_rows_are_skipped():
     text = HEADER + "198.18.0.100,02:00:00:00:00:01,,60,1060,1,0,0,,0,\nnot,a,row\n" \
                     "198.18.0.100,02:00:00:00:00:01,,60,1060,1,0,0,,2,\n"
-    assert [(r["start"], r["end"]) for r in parse_memfile(text)] == [(1000, 1000)]
+    assert [(r["start"], r["end"]) for r in parse_memfile(text)] == [(1000, 1060)]
     assert parse_memfile("") == []
+
+
+def test_a_release_row_as_kea_writes_it_never_erases_the_binding():
+    """Rows as Kea 2.2 wrote them in a kill-primary drill here: four probes leased at 1591 and
+    released 2 s later; their deletion rows carry expire = cltt and lifetime 0."""
+    text = HEADER + "".join(
+        [f"198.18.0.{105 + i},02:d4:20:93:ae:0{i},,60,1796039651,1,0,0,,0,\n" for i in range(4)]
+        + [f"198.18.0.{105 + i},02:d4:20:93:ae:0{i},,0,1796039591,1,0,0,,0,\n" for i in range(4)]
+        + [f"198.18.0.{109 + i},02:d4:20:93:ae:0{i},,60,1796039654,1,0,0,,0,\n" for i in range(4)])
+    ended = [r for r in parse_memfile(text) if r["ip"] == "198.18.0.105"]
+    assert ended == [{"ip": "198.18.0.105", "mac": "02:d4:20:93:ae:00", "start": 1796039591,
+                      "end": 1796039591, "end_late": 1796039594}]
 
 
 def test_kea_comments_are_stripped_but_urls_and_strings_survive():

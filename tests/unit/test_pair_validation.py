@@ -125,6 +125,24 @@ BROKEN = {
                                              "pair.toml: lab.sysctls.kernel.panic: is not a per-namespace net.* setting"),
     "no control socket": (both(lambda c: c.pop("control-socket")),
                           "Dhcp4.control-socket: no unix control socket"),
+    "hazard as a plain string": (edit_text("pair.toml", 'known_hazard = { why = "Kea 2.2 HA: a primary that loses its clients but not its partner is never taken over (total outage)", fails = ["takeover", "client-outage", "state-transitions"] }',
+                                           'known_hazard = "it breaks"'),
+                                 "drills.client-partition.known_hazard: a plain string does not say which verdicts the "
+                                 'hazard breaks — write known_hazard = { why = "it breaks…", fails = ["split-brain", …] }'),
+    "hazard names no verdict": (edit_text("pair.toml", 'fails = ["split-brain"], may_fail', 'fails = ["split brain"], may_fail'),
+                                "drills.peer-partition.known_hazard: names 'split brain', which is no verdict"),
+    "hazard excuses a fault that did not bite": (edit_text("pair.toml", 'fails = ["split-brain"], may_fail',
+                                                           'fails = ["fault-effective"], may_fail'),
+                                                 "names fault-effective, which no hazard may excuse"),
+    "hazard without its reason": (edit_text("pair.toml", 'why = "Kea 2.2 HA: a silent peer-link cut makes both servers partner-down (split brain)", ', ""),
+                                  "drills.peer-partition.known_hazard.why: missing"),
+    "hazard names a verdict the pair does not judge": (
+        edit_text("pair.toml", 'fails = ["takeover", "client-outage"] }', 'fails = ["takeover", "heal-to-normal"] }'),
+        "drills.clock-skew-then-kill.known_hazard: names heal-to-normal, but the table states no max_heal_to_normal_s"),
+    "threshold not a finite number": (edit_text("pair.toml", "max_takeover_s = 15", "max_takeover_s = nan"),
+                                      "drills.kill-primary.max_takeover_s: is nan — give a finite number"),
+    "mclt on a kea pair": (edit_text("pair.toml", "max_takeover_s = 15", "max_takeover_s = 15\nmclt_s = 30"),
+                           "drills.kill-primary.mclt_s: is 30, but kea has no MCLT"),
 }
 
 

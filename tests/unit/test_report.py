@@ -1,3 +1,4 @@
+import dataclasses
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -5,9 +6,10 @@ from dhcpdrill import report
 from dhcpdrill.drill import DrillResult
 from dhcpdrill.pair import load_pair
 from dhcpdrill.timeline import Timeline
+from dhcpdrill.expectations import KnownHazard
 from dhcpdrill.verdicts import Thresholds, judge
 
-from .timelines import base, healthy
+from .timelines import FAULT_T, SECONDARY, base, bound, healthy
 from scenarios.kill_primary import KILL_PRIMARY
 
 BUNDLED = Path(__file__).resolve().parents[2] / "fixtures" / "kea-hot-standby"
@@ -25,7 +27,7 @@ def test_junit_has_one_case_per_verdict_with_figures_as_properties(tmp_path):
     good, bad = result(healthy(), tmp_path), result(base(verified=False), tmp_path)
     root = ET.fromstring(report.junit_xml([good, bad]))
     suites = root.findall("testsuite")
-    assert [len(s.findall("testcase")) for s in suites] == [len(NAMES), len(NAMES)]
+    assert [len(s.findall("testcase")) for s in suites] == [len(NAMES) + 1, len(NAMES) + 1]  # + the outcome
     takeover = suites[0].find("testcase[@name='takeover']")
     props = {p.get("name"): p.get("value") for p in takeover.find("properties")}
     assert props == {"status": "pass", "figure": "4.0", "unit": "s", "threshold": "<= 10 s"}
@@ -33,13 +35,15 @@ def test_junit_has_one_case_per_verdict_with_figures_as_properties(tmp_path):
     assert suite_props["pair_config_sha256"] == good.pair.config_hash
     assert suites[0].get("failures") == "0"
     failed = {c.get("name") for c in suites[1].findall("testcase") if c.find("failure") is not None}
-    assert {"fault-effective", "takeover"} <= failed  # unknown counts against the drill, never as a pass
+    assert {"fault-effective", "takeover", "outcome"} <= failed  # unknown counts against the drill
+    outcome = suites[0].find("testcase[@name='outcome']")
+    assert float(outcome.get("time")) == 42.0 and outcome.find("failure") is None
 
 
 def test_summary_names_the_pair_each_verdict_and_the_evidence(tmp_path):
     text = report.summary(result(healthy(), tmp_path))
     assert text.startswith("kea-hot-standby / kill-primary: PASS")
-    assert "PASS    takeover = 4 s (limit <= 10 s)" in text
+    assert "PASS       takeover = 4 s (limit <= 10 s)" in text
     assert f"evidence: {tmp_path / 'run'}" in text
 
 
@@ -64,13 +68,64 @@ def test_html_report_has_the_verdict_table_and_the_timeline_picture(tmp_path):
     assert "<svg" in page and "partner-down" in page and "ACKs from secondary" in page
 
 
-def test_known_hazard_is_named_in_summary_and_junit(tmp_path):
-    import dataclasses
-    r = result(base(verified=False), tmp_path)
-    limits = dataclasses.replace(r.pair.drills["kill-primary"], known_hazard="split brain")
-    r.pair.drills["kill-primary"] = limits
-    assert "FAIL, AS EXPECTED: known hazard: split brain" in report.summary(r)
-    assert "(known hazard of this pair: split brain)" in report.junit_xml([r])
+def _with_hazard(r: DrillResult, *fails: str, may_fail: tuple[str, ...] = ()) -> DrillResult:
+    hazard = KnownHazard("split brain", fails, may_fail)
+    r.pair.drills["kill-primary"] = dataclasses.replace(r.pair.drills["kill-primary"], known_hazard=hazard)
+    return r
+
+
+def test_a_hazard_never_excuses_a_fault_that_did_not_bite(tmp_path):
+    r = _with_hazard(result(base(verified=False), tmp_path), "takeover")
+    assert r.outcome.status == "fail"
+    text = report.summary(r)
+    assert text.startswith("kea-hot-standby / kill-primary: FAIL (")
+    assert "fault-effective: fail: fault not effective" in text and "no hazard excuses it" in text
+
+
+def test_a_hazard_that_failed_as_stated_is_an_expected_failure_everywhere(tmp_path):
+    tl = healthy()
+    bound(tl, FAULT_T + 5, 9, "198.18.0.100", SECONDARY, client="probe-09", role="probe")  # .100 twice
+    r = _with_hazard(result(tl, tmp_path), "duplicates")
+    assert r.outcome.status == "expected-failure" and r.outcome.as_expected == ("duplicates",)
+    text = report.summary(r)
+    assert "FAIL, AS EXPECTED: known hazard: split brain (failed: duplicates)" in text
+    assert "XFAIL      duplicates = 1" in text
+    suite = ET.fromstring(report.junit_xml([r])).find("testsuite")
+    assert suite.get("failures") == "0" and suite.get("skipped") == "2"  # the verdict and the outcome
+    dup = suite.find("testcase[@name='duplicates']")
+    assert "failed as expected" in dup.find("skipped").get("message")
+    assert {p.get("name"): p.get("value") for p in dup.find("properties")}["figure"] == "1"
+    assert "XFAIL" not in report.summary(result(healthy(), tmp_path))
+
+
+def test_an_unexpected_pass_or_another_failure_is_a_real_failure(tmp_path):
+    r = _with_hazard(result(healthy(), tmp_path), "duplicates")  # healthy: no duplicate at all
+    assert r.outcome.status == "fail" and "passed, unexpectedly" in r.outcome.reasons[0]
+    tl = healthy()
+    bound(tl, FAULT_T + 5, 9, "198.18.0.100", SECONDARY, client="probe-09", role="probe")
+    r = _with_hazard(result(tl, tmp_path), "takeover")  # the hazard names takeover, duplicates failed
+    assert r.outcome.status == "fail"
+    assert any("duplicates" in x and "not a verdict the known hazard names" in x for x in r.outcome.reasons)
+    assert _with_hazard(result(tl, tmp_path), "takeover", may_fail=("duplicates",)).outcome.status == "fail"
+    r = _with_hazard(result(tl, tmp_path), "duplicates", may_fail=("continuity",))
+    assert r.outcome.status == "expected-failure"  # a may-fail verdict that passed is fine
+
+
+def test_an_error_is_a_failure_whatever_the_hazard(tmp_path):
+    r = _with_hazard(result(healthy(), tmp_path), "takeover")
+    r.error = "LabError: could not create the lab network"
+    assert r.outcome.status == "fail" and r.outcome.reasons[0].startswith("error: LabError")
+    suite = ET.fromstring(report.junit_xml([r])).find("testsuite")
+    assert suite.find("testcase[@name='outcome']/error") is not None
+
+
+def test_a_verdict_the_pair_did_not_ask_for_is_shown_but_decides_nothing(tmp_path):
+    r = result(healthy(), tmp_path)
+    r.verdicts = judge(healthy(), Thresholds(max_takeover_s=10), NAMES)  # no expect_states
+    assert r.verdict("state-transitions").status == "not-judged" and r.outcome.status == "pass"
+    assert "NOT JUDGED state-transitions" in report.summary(r)
+    case = ET.fromstring(report.junit_xml([r])).find("testsuite/testcase[@name='state-transitions']")
+    assert case.find("skipped") is not None
 
 
 def test_figures_across_runs_give_outcomes_and_the_spread_of_each_verdict(tmp_path, capsys):

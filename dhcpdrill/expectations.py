@@ -1,0 +1,143 @@
+"""What a pair promises for one drill: the one schema of a ``[drills.<name>]`` table.
+
+``Thresholds`` is that schema: the manifest's keys are its fields and their TOML types follow
+from its type hints, so the loader and the verdicts cannot disagree about a key. Which verdict
+reads which key is stated once, in ``NEEDS``: a verdict whose key the pair did not state is
+"not judged" (shown, never deciding the outcome).
+"""
+from __future__ import annotations
+
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+
+ROLES = ("primary", "secondary")
+
+# The verdicts a drill can judge, each with the manifest key it needs (None: judged always).
+NEEDS: dict[str, str | None] = {
+    "steady-state": None,
+    "fault-effective": None,
+    "takeover": "max_takeover_s",
+    "duplicates": None,
+    "continuity": None,
+    "reply-checksums": None,
+    "state-transitions": "expect_states",
+    "split-brain": None,
+    "continuity-after-heal": None,
+    "failback-sync": None,
+    "expected-warnings": "expect_warnings",
+    "heal-to-normal": "max_heal_to_normal_s",
+    "new-lease-cap": "max_new_lease_s",
+    "partner-pool-after-mclt": "mclt_s",
+    "mclt-cap": "mclt_s",
+    "client-outage": "max_outage_s",
+}
+# A drill whose lab or fault did not work proves nothing, so no hazard may excuse these.
+PRECONDITIONS = ("steady-state", "fault-effective")
+
+
+@dataclass(frozen=True)
+class KnownHazard:
+    """An outcome the pair is known to get wrong in one drill: why, and which verdicts it breaks.
+
+    The drill is then an expected failure only when every verdict in ``fails`` fails and every
+    other judged verdict passes; any other result is a real failure. ``may_fail`` names verdicts
+    the hazard can break in some runs and not others (split brain hands an address to two
+    clients only when two clients happen to ask in the wrong order): they may pass or fail."""
+
+    why: str
+    fails: tuple[str, ...]
+    may_fail: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What a pair promises for one drill; read from the pair's manifest, never from code.
+
+    ``expect_states`` lists, per role, HA states that role must pass through after the fault, in
+    order (an empty list: no change at all)."""
+
+    max_takeover_s: float
+    max_duplicates: int = 0
+    min_continuity: float = 1.0
+    expect_states: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    known_hazard: KnownHazard | None = None
+    max_outage_s: float | None = None
+    expect_warnings: tuple[str, ...] = ()
+    max_heal_to_normal_s: float | None = None
+    max_new_lease_s: float | None = None
+    mclt_s: float | None = None
+
+    def states(self, key: str) -> bool:
+        """Did the pair state ``key`` (as opposed to leaving the default)?"""
+        value = getattr(self, key)
+        return value is not None and value != () and value != {}
+
+
+def _toml_type(hint: typing.Any) -> tuple[type, ...]:
+    if isinstance(hint, types.UnionType):  # X | None: the manifest gives X or leaves it out
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    base = typing.get_origin(hint) or hint
+    return {float: (int, float), int: (int,), dict: (dict,), tuple: (list,), KnownHazard: (dict,)}[base]
+
+
+KEY_TYPES: dict[str, tuple[type, ...]] = {name: _toml_type(hint)
+                                          for name, hint in typing.get_type_hints(Thresholds).items()}
+
+
+def problems_of(table: dict) -> list[tuple[str, str, str]]:
+    """(key, what is wrong, fix) for every problem in one ``[drills.<name>]`` table."""
+    out: list[tuple[str, str, str]] = []
+    for key in table.keys() - KEY_TYPES.keys():
+        out.append((key, "unknown key", f"remove it; known keys: {', '.join(KEY_TYPES)}"))
+    if "max_takeover_s" not in table:
+        out.append(("max_takeover_s", "missing", "add max_takeover_s = ... (seconds a takeover may take)"))
+    for key, kinds in KEY_TYPES.items():
+        value = table.get(key)
+        if key not in table:
+            continue
+        if key == "known_hazard" and isinstance(value, str):
+            out.append((key, "a plain string does not say which verdicts the hazard breaks",
+                        f'write known_hazard = {{ why = "{value[:40]}…", fails = ["split-brain", …] }}'))
+        elif not isinstance(value, kinds) or isinstance(value, bool):
+            want = "a number" if kinds == (int, float) else kinds[0].__name__
+            out.append((key, f"has the wrong type ({type(value).__name__})", f"give {want}"))
+        elif isinstance(value, float) and not math.isfinite(value):
+            out.append((key, f"is {value}", "give a finite number"))
+    return out
+
+
+def hazard_problems(hazard: dict, judged: set[str], verdict_names: typing.Iterable[str] = NEEDS
+                    ) -> list[tuple[str, str, str]]:
+    """Problems of a ``known_hazard = { why, fails }`` table; ``judged`` are the keys the pair states."""
+    out = []
+    for key in hazard.keys() - {"why", "fails", "may_fail"}:
+        out.append((f"known_hazard.{key}", "unknown key", "give only why, fails and may_fail"))
+    if not isinstance(hazard.get("why"), str) or not hazard.get("why"):
+        out.append(("known_hazard.why", "missing", 'say why the pair fails this drill: why = "..."'))
+    fails = hazard.get("fails")
+    names = list(verdict_names)
+    if not isinstance(fails, list) or not fails or not all(isinstance(f, str) for f in fails):
+        out.append(("known_hazard.fails", "must list the verdicts the hazard breaks",
+                    f'e.g. fails = ["split-brain"]; verdicts: {", ".join(names)}'))
+        return out
+    may = hazard.get("may_fail", [])
+    if not isinstance(may, list) or not all(isinstance(f, str) for f in may):
+        out.append(("known_hazard.may_fail", "must be a list of verdict names", 'e.g. may_fail = ["duplicates"]'))
+        may = []
+    for name in [*fails, *may]:
+        if name in PRECONDITIONS:
+            out.append(("known_hazard", f"names {name}, which no hazard may excuse",
+                        "a drill whose clients never leased or whose fault did not bite proves nothing"))
+        elif name not in NEEDS:
+            out.append(("known_hazard", f"names {name!r}, which is no verdict",
+                        f"use verdict names: {', '.join(names)}"))
+        elif NEEDS[name] and NEEDS[name] not in judged:
+            out.append(("known_hazard", f"names {name}, but the table states no {NEEDS[name]}",
+                        f"add {NEEDS[name]} so {name} is judged, or drop it from the hazard"))
+    overlap = sorted(set(fails) & set(may))
+    if overlap:
+        out.append(("known_hazard.may_fail", f"repeats {', '.join(overlap)} from fails",
+                    "a verdict either always fails (fails) or sometimes does (may_fail)"))
+    return out

@@ -1,0 +1,55 @@
+"""A drill's outcome from its verdicts: pass, fail, or a known hazard that failed as expected.
+
+A known hazard excuses exactly the verdicts it names, and only in a drill that otherwise worked:
+no error, clients leased and the fault bit, every named verdict failed (a named verdict that is
+unknown is not the stated failure), and every other judged verdict passed. Anything else is a
+real failure with its reasons; a named verdict that passed is reported as an unexpected pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from .expectations import PRECONDITIONS, KnownHazard
+from .verdicts import FAIL, PASS, Verdict
+
+PASSED, FAILED, EXPECTED = "pass", "fail", "expected-failure"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    reasons: tuple[str, ...] = ()
+    as_expected: tuple[str, ...] = ()  # the hazard's verdicts, when they failed as it says
+
+    @property
+    def label(self) -> str:
+        return {PASSED: "PASS", FAILED: "FAIL", EXPECTED: "FAIL, AS EXPECTED"}[self.status]
+
+
+def decide(verdicts: Iterable[Verdict], error: str | None, hazard: KnownHazard | None) -> Outcome:
+    verdicts = [v for v in verdicts if v.decides]
+    bad = [f"{v.name}: {v.status}: {v.reason}" for v in verdicts if not v.ok]
+    if error is not None:
+        return Outcome(FAILED, (f"error: {error}", *bad))
+    if hazard is None:
+        return Outcome(FAILED, tuple(bad)) if bad else Outcome(PASSED)
+    by_name = {v.name: v for v in verdicts}
+    reasons = [f"{v.name}: {v.status}: {v.reason} (no hazard excuses it)"
+               for v in verdicts if v.name in PRECONDITIONS and not v.ok]
+    for name in hazard.fails:
+        v = by_name.get(name)
+        if v is None:
+            reasons.append(f"{name}: the known hazard names it, but this drill did not judge it")
+        elif v.status == PASS:
+            reasons.append(f"{name}: passed, unexpectedly: the known hazard says it fails "
+                           f"({hazard.why}); check the pair's expectations")
+        elif v.status != FAIL:
+            reasons.append(f"{name}: {v.status}, not the failure the known hazard states: {v.reason}")
+    reasons += [f"{v.name}: {v.status}: {v.reason} (not a verdict the known hazard names)"
+                for v in verdicts if v.name not in hazard.fails and v.name not in PRECONDITIONS and not v.ok
+                and not (v.name in hazard.may_fail and v.status == FAIL)]
+    if reasons:
+        return Outcome(FAILED, tuple(reasons))
+    also = tuple(v.name for v in verdicts if v.name in hazard.may_fail and v.status == FAIL)
+    return Outcome(EXPECTED, (f"known hazard: {hazard.why}",), tuple(hazard.fails) + also)
