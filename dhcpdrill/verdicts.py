@@ -586,9 +586,13 @@ def client_outage(tl: Timeline, limit: Thresholds) -> Verdict:
     times = [fault.t] + [e.t for e in _acks(tl) if fault.t <= e.t <= end] + [end]
     gap = round(max(b - a for a, b in zip(times, times[1:])), 2)
     answer = f"answered by {worst.answered_by}" if worst.until is not None else "still unanswered when the window ended"
+    kinds: dict[str, float] = {}
+    for w in waits:
+        kinds[w.exchange] = max(kinds.get(w.exchange, 0.0), w.length(end))
     reason = (f"{worst.client} (last served by {worst.using or 'no server yet'}) waited {longest:g} s for a "
-              f"{worst.exchange} from "
-              f"{worst.since - fault.t:+.1f} s after the fault, {answer}; longest stretch without any ACK: {gap:g} s")
+              f"{worst.exchange} from {worst.since - fault.t:+.1f} s after the fault, {answer}; longest per "
+              f"exchange: {', '.join(f'{k} {v:.2f} s' for k, v in sorted(kinds.items()))}; "
+              f"longest stretch without any ACK: {gap:g} s")
     status = PASS
     if limit.max_outage_s is not None:
         over = sorted({w.client for w in waits if w.length(end) > limit.max_outage_s})

@@ -1,0 +1,174 @@
+"""Verdicts on real timelines recorded by drills on this kind of machine (Kea 2.2, dhcpd 4.4.3,
+scapy clients; trimmed with tests/evidence/trim.py), and on mutations of them: each mutation
+must flip the verdict it targets, and only for the reason it states."""
+from __future__ import annotations
+
+import gzip
+import importlib
+import json
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import scenarios
+from dhcpdrill.drill import DrillResult, Scenario
+from dhcpdrill.outcome import decide
+from dhcpdrill.pair import load_pair
+from dhcpdrill.timeline import Event, Timeline
+from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN, judge
+
+ROOT = Path(__file__).resolve().parents[2]
+EVIDENCE = ROOT / "tests" / "evidence"
+SCENARIOS = {v.name: v for m in pkgutil.iter_modules(scenarios.__path__)
+             for v in vars(importlib.import_module(f"scenarios.{m.name}")).values() if isinstance(v, Scenario)}
+PAIRS = {"kea": "kea-hot-standby", "kea-lb": "kea-load-balancing", "isc": "isc-failover"}
+
+
+def load(name: str) -> Timeline:
+    with gzip.open(EVIDENCE / f"{name}.jsonl.gz", "rt") as src:
+        return Timeline(Event(**json.loads(line)) for line in src if line.strip())
+
+
+def judged(tl: Timeline, drill: str) -> dict:
+    pair = load_pair(ROOT / "fixtures" / tl.first("lab").get("pair"))
+    scenario = SCENARIOS[drill]
+    result = DrillResult(pair, scenario, "recorded", Path("."), 0.0, tl, judge(tl, pair.drills[drill], scenario.verdicts))
+    return {"outcome": decide(result.verdicts, None, result.hazard), **{v.name: v for v in result.verdicts}}
+
+
+def without(tl: Timeline, drop) -> Timeline:
+    return Timeline(e for e in tl.events if not drop(e))
+
+
+def with_events(tl: Timeline, *events: Event) -> Timeline:
+    return Timeline([*tl.events, *events])
+
+
+def fault_t(tl: Timeline) -> float:
+    return tl.first("fault-applied").t
+
+
+# -- kill-primary, Kea hot-standby ------------------------------------------------------------------
+def test_recorded_kill_primary_passes_as_it_did_live():
+    v = judged(load("kea-hs-kill-primary"), "kill-primary")
+    assert v["outcome"].status == "pass"
+    assert 11.5 < v["takeover"].figure < 12.5 and v["duplicates"].figure == 0 and v["continuity"].figure == 100.0
+
+
+def test_dropping_the_survivors_acks_leaves_no_takeover():
+    tl = load("kea-hs-kill-primary")
+    standby = next(ip for ip, role in tl.first("lab").get("roles").items() if role == "secondary")
+    v = judged(without(tl, lambda e: e.source == "clients" and e.kind in ("recv", "bound")
+                       and e.get("server_id") == standby), "kill-primary")
+    assert v["takeover"].status == FAIL and "no takeover" in v["takeover"].reason
+    assert v["outcome"].status == "fail"
+
+
+def test_moving_a_binding_after_the_fault_breaks_continuity():
+    tl = load("kea-hs-kill-primary")
+    last = [e for e in tl.of("bound") if e.get("client") == "steady-00"][-1]
+    moved = Event(last.t, last.source, last.kind, {**last.data, "ip": "198.18.0.250"})
+    v = judged(with_events(without(tl, lambda e: e is last), moved), "kill-primary")
+    assert v["continuity"].status == FAIL and "steady-00" in v["continuity"].reason
+    assert v["duplicates"].status == PASS  # the move alone hands nothing out twice
+
+
+def test_a_second_client_on_a_held_address_is_a_duplicate():
+    tl = load("kea-hs-kill-primary")
+    held = [e for e in tl.of("bound") if e.get("client") == "steady-01"][-1]
+    intruder = Event(held.t + 1.0, "clients", "bound", {"client": "intruder", "mac": "02:d4:99:00:00:01",
+                                                        "ip": held.get("ip"), "lease_time": 60.0,
+                                                        "server_id": held.get("server_id")})
+    v = judged(with_events(tl, intruder), "kill-primary")
+    assert v["duplicates"].status == FAIL and held.get("ip") in v["duplicates"].reason
+
+
+def test_a_lease_file_that_was_not_read_makes_duplicates_unknown():
+    tl = load("kea-hs-kill-primary")
+    lost = without(tl, lambda e: e.source == "secondary" and e.kind in ("lease-file", "lease-record"))
+    v = judged(lost, "kill-primary")
+    assert v["duplicates"].status == UNKNOWN and "secondary's lease file was never collected" in v["duplicates"].reason
+    assert v["outcome"].status == "fail"
+
+
+# -- a dead server's clients hidden by the survivor's own (load-balancing client cut) -----------------
+def test_per_client_outage_sees_what_the_any_ack_gap_hides():
+    v = judged(load("kea-lb-client-partition"), "client-partition")
+    outage = v["client-outage"]
+    assert outage.status == FAIL and outage.figure > 30  # server1's probes waited the whole cut
+    gap = float(outage.reason.split("longest stretch without any ACK: ")[1].split(" s")[0])
+    assert gap < 5  # server2 kept ACKing its own share: the old figure said "fine"
+    assert v["outcome"].status == "expected-failure"
+    assert set(v["outcome"].as_expected) == {"takeover", "client-outage", "state-transitions"}
+
+
+# -- known hazards excuse only what they name ------------------------------------------------------
+def test_split_brain_is_the_hazard_and_a_fault_that_did_not_bite_is_not():
+    tl = load("kea-hs-peer-partition")
+    assert judged(tl, "peer-partition")["outcome"].status == "expected-failure"
+    missed = Event(fault_t(tl) + 1, "harness", "fault-not-effective", {"fault": "peer-partition", "target": "primary",
+                                                                       "evidence": "connected"})
+    broken = with_events(without(tl, lambda e: e.kind == "fault-verified"), missed)
+    outcome = judged(broken, "peer-partition")["outcome"]
+    assert outcome.status == "fail" and any("no hazard excuses it" in r for r in outcome.reasons)
+
+
+def test_a_healed_split_brain_is_an_unexpected_pass():
+    tl = load("kea-hs-peer-partition")
+    calm = without(tl, lambda e: e.kind == "ha-state" and e.source == "primary")
+    outcome = judged(calm, "peer-partition")["outcome"]
+    assert outcome.status == "fail" and any("split-brain: passed, unexpectedly" in r for r in outcome.reasons)
+
+
+# -- failback ----------------------------------------------------------------------------------------
+def test_recorded_failback_passes_and_a_returning_server_that_forgot_fails_sync():
+    tl = load("kea-hs-failback")
+    assert judged(tl, "failback")["outcome"].status == "pass"
+    healed = tl.first("fault-healed").t
+    forgot = without(tl, lambda e: e.kind == "lease-record" and e.source == "primary" and e.get("start") > fault_t(tl))
+    v = judged(forgot, "failback")
+    assert v["failback-sync"].status == FAIL and "missing" in v["failback-sync"].reason
+    assert healed > fault_t(tl)
+
+
+# -- ISC: MCLT -------------------------------------------------------------------------------------
+def test_recorded_partner_down_passes_and_an_early_grant_from_the_partners_pool_fails():
+    tl = load("isc-partner-down")
+    v = judged(tl, "partner-down")
+    assert v["outcome"].status == "pass" and 30 <= v["partner-pool-after-mclt"].figure < 33
+    down = next(e for e in tl.of("ha-state") if e.get("to") == "partner-down")
+    first = next(e for e in tl.of("recv") if e.get("msg") == "ACK" and e.t >= down.t
+                 and e.get("yiaddr") in tl.of("pool-owners")[-1].get("partner"))
+    early = Event(down.t + 5, first.source, first.kind, first.data)
+    v = judged(with_events(without(tl, lambda e: e is first), early), "partner-down")
+    assert v["partner-pool-after-mclt"].status == FAIL and "before MCLT" in v["partner-pool-after-mclt"].reason
+
+
+def test_a_lease_beyond_mclt_is_caught_in_any_state():
+    tl = load("isc-kill-primary-new-clients")
+    v = judged(tl, "kill-primary-new-clients")
+    assert v["mclt-cap"].status == PASS and v["mclt-cap"].figure <= 31
+    assert "in normal" in v["mclt-cap"].reason and "in communications-interrupted" in v["mclt-cap"].reason
+    ack = next(e for e in tl.of("recv") if e.get("msg") == "ACK" and e.t < fault_t(tl))  # before the fault: normal
+    greedy = Event(ack.t, ack.source, ack.kind, {**ack.data, "lease_time": 3600})
+    v = judged(with_events(without(tl, lambda e: e is ack), greedy), "kill-primary-new-clients")
+    assert v["mclt-cap"].status == FAIL and "(normal)" in v["mclt-cap"].reason
+
+
+# -- ISC: a skewed server's own clock --------------------------------------------------------------
+def test_recorded_skew_carries_the_daemons_offset_and_its_lease_times_are_shifted():
+    tl = load("isc-skew-at-boot")
+    offsets = [round(e.get("offset")) for e in tl.of("clock-offset")]
+    assert offsets[0] in (64, 65, 66) and abs(offsets[-1]) <= 1
+    v = judged(tl, "clock-skew-65s-at-boot")
+    assert v["duplicates"].status == PASS
+    unverified = without(tl, lambda e: e.kind == "clock-offset")
+    assert judged(unverified, "clock-skew-65s-at-boot")["duplicates"].status == UNKNOWN
+
+
+@pytest.mark.parametrize("name", sorted(p.name.split(".")[0] for p in EVIDENCE.glob("*.jsonl.gz")))
+def test_every_recorded_timeline_names_its_clients_and_lease_files(name):
+    tl = load(name)
+    assert {e.get("role") for e in tl.of("client")} >= {"steady", "probe"}
+    assert {e.source for e in tl.of("lease-file") if e.get("read")} == {"primary", "secondary"}
