@@ -182,10 +182,12 @@ def takeover(tl: Timeline, limit: Thresholds) -> Verdict:
     end = _window_end(tl)
     after = [e for e in acks if fault.t <= e.t <= (end if end is not None else INF) and e.get("mac") in orphans
              and roles.get(e.get("server_id")) not in (None, target)]
+    if not after and end is None:
+        return Verdict(name, UNKNOWN, "the observation never ended (the drill stopped early): no takeover seen "
+                                      "yet, which proves nothing", unit=unit, threshold=threshold)
     if not after:
-        window = f" in the {end - fault.t:.0f} s observed" if end is not None else ""
-        return Verdict(name, FAIL, f"no client of {target} got an ACK from a surviving server{window}: no takeover",
-                       unit=unit, threshold=threshold)
+        return Verdict(name, FAIL, f"no client of {target} got an ACK from a surviving server in the "
+                                   f"{end - fault.t:.0f} s observed: no takeover", unit=unit, threshold=threshold)
     first = after[0]
     seconds = round(first.t - fault.t, 3)
     who = roles[first.get("server_id")]

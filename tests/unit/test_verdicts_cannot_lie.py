@@ -172,3 +172,11 @@ def test_a_verdict_without_its_key_is_not_judged_but_keeps_its_measurement():
     v = new_lease_cap(tl, LIMITS)
     assert v.status == NOT_JUDGED and v.figure == 30.0 and not v.decides
     assert "not judged: the pair states no max_new_lease_s" in v.reason
+
+
+def test_a_drill_that_stopped_before_its_window_ended_has_seen_no_takeover_yet():
+    from dhcpdrill.verdicts import takeover
+    tl = Timeline([e for e in base()._events if e.kind != "observe-end"])
+    v = takeover(tl, LIMITS)
+    assert v.status == UNKNOWN and "never ended" in v.reason
+    assert takeover(base(), LIMITS).status == FAIL  # the whole window observed: no takeover is a finding
