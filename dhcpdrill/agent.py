@@ -144,9 +144,12 @@ class Agent:
         return l2 / UDP(sport=68, dport=67) / bootp / DHCP(options=opts)
 
     def send(self, c: Client, msg: str, unicast: bool = False) -> None:
+        """Send and record it, stamped before it leaves: a reply captured by the kernel a moment
+        later must never sort before the request it answers."""
         frame = self._frame(c, msg, unicast)
+        sent = time.time()
         self.sock.send(frame)
-        emit("send", client=c.name, mac=c.mac, msg=msg, xid=c.xid, secs=frame[BOOTP].secs,
+        emit("send", t=sent, client=c.name, mac=c.mac, msg=msg, xid=c.xid, secs=frame[BOOTP].secs,
              state=c.state, dst=frame[IP].dst, ciaddr=frame[BOOTP].ciaddr)
 
     def _schedule_retry(self, c: Client, now: float) -> None:

@@ -554,13 +554,21 @@ EXCHANGES = {"RENEWING": "renewal", "REBINDING": "rebind"}
 
 
 def client_waits(tl: Timeline) -> list[Wait]:
+    """Every wait of every client. A request whose exchange (xid) was already answered starts
+    no wait: an agent that stamped its sends after they left could record the REQUEST a moment
+    after the ACK that answered it."""
     roles = _roles(tl)
     waiting: dict[str, tuple[str, float, str | None, str]] = {}
     server: dict[str, str | None] = {}
+    answered: set[tuple[str, object]] = set()
     out = []
-    for e in tl.of("send", "bound", source="clients"):
+    for e in tl.of("send", "recv", "bound", source="clients"):
         mac = e.get("mac")
-        if e.kind == "send" and e.get("msg") in ("DISCOVER", "REQUEST") and mac not in waiting:
+        if e.kind == "recv":
+            if e.get("msg") == "ACK" and e.get("expected"):
+                answered.add((mac, e.get("xid")))
+        elif e.kind == "send" and e.get("msg") in ("DISCOVER", "REQUEST") and mac not in waiting \
+                and (mac, e.get("xid")) not in answered:
             waiting[mac] = (str(e.get("client")), e.t, server.get(mac), EXCHANGES.get(e.get("state"), "new lease"))
         elif e.kind == "bound":
             server[mac] = roles.get(e.get("server_id"), e.get("server_id"))

@@ -37,6 +37,21 @@ def test_a_renewal_waits_from_its_first_request_and_names_the_server_it_was_usin
     assert "steady-00 (last served by primary) waited 11 s for a renewal" in v.reason
 
 
+def test_a_request_recorded_just_after_its_own_ack_starts_no_wait():
+    """Seen in a load-balancing maintenance drill: the REQUEST was stamped after it left and sorted
+    after the ACK that answered it (same xid), which read as a 20 s wait for a new lease."""
+    tl = base()
+    for kind, t, data in (("send", FAULT_T - 5.39, {"msg": "DISCOVER", "state": "SELECTING"}),
+                          ("recv", FAULT_T - 5.37, {"msg": "ACK", "expected": True, "yiaddr": "198.18.0.150",
+                                                     "server_id": PRIMARY, "lease_time": 60.0}),
+                          ("bound", FAULT_T - 5.37, {"ip": "198.18.0.150", "server_id": PRIMARY, "lease_time": 60.0}),
+                          ("send", FAULT_T - 5.369, {"msg": "REQUEST", "state": "REQUESTING"})):
+        tl.add(t, "clients", kind, client="steady-07", mac=mac(7), xid=42, **data)
+    bound(tl, FAULT_T + 4, 0, "198.18.0.100", SECONDARY, asked=FAULT_T + 1)
+    v = client_outage(tl, Thresholds(max_takeover_s=15, max_outage_s=5))
+    assert v.status == PASS and v.figure == 3.0 and "steady-07" not in v.reason
+
+
 # -- bindings per (client, address) --------------------------------------------------------------
 def test_a_new_address_survives_the_agents_late_record_of_the_old_one():
     """The old agent stamped ``lease-lost (changed)`` after the ``bound`` of the new address; the

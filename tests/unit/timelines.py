@@ -32,10 +32,11 @@ def bound(tl: Timeline, t: float, i: int, ip: str, server: str, lease: float = 6
           asked: float | None = None, role: str = "steady") -> None:
     """Client ``i`` asks at ``asked`` (a moment before ``t`` if not given) and is ACKed at ``t``."""
     name = client or f"steady-{i:02d}"
+    xid = round(t * 1000) * 256 + i  # one exchange per call
     tl.add(t - 0.01 if asked is None else asked, "clients", "send", client=name, mac=mac(i), msg="REQUEST",
-           state="REBINDING")
+           state="REBINDING", xid=xid)
     tl.add(t, "clients", "recv", client=name, mac=mac(i), msg="ACK", expected=True, yiaddr=ip,
-           server_id=server, udp_checksum_ok=True, lease_time=lease)
+           server_id=server, udp_checksum_ok=True, lease_time=lease, xid=xid)
     tl.add(t, "clients", "bound", client=name, mac=mac(i), ip=ip, server_id=server, lease_time=lease)
     if not any(e.get("mac") == mac(i) for e in tl.of("client")):
         tl.add(0.5, "clients", "client", client=name, mac=mac(i), role=role)
