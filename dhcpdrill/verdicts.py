@@ -419,15 +419,22 @@ def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str,
 
 
 def continuity(tl: Timeline, limit: Thresholds) -> Verdict:
-    """Every client that held a lease at the anchor holds the same address at the window's end."""
+    """Every client that held a lease at the anchor holds the same address at the window's end
+    (unknown when the fault did not bite: then nothing happened for clients to survive)."""
+    if tl.first("fault-verified") is None:
+        return Verdict("continuity", UNKNOWN, "no effective fault, so no continuity across it to judge", unit="%",
+                       threshold=f">= {limit.min_continuity * 100:g} %")
     return _continuity(tl, limit, anchor(tl), "continuity", "fault")
 
 
 def continuity_after_heal(tl: Timeline, limit: Thresholds) -> Verdict:
     """Every client that held a lease when the fault was healed (failback) keeps that address."""
-    fault = anchor(tl)
-    healed = next((e for e in tl.of("fault-healed") if fault is not None and e.t >= fault.t), None)
-    return _continuity(tl, limit, healed, "continuity-after-heal", "heal")
+    return _continuity(tl, limit, _restored(tl, anchor(tl)), "continuity-after-heal", "heal")
+
+
+def _restored(tl: Timeline, fault: Event | None) -> Event | None:
+    """The heal that brought the anchor's target back (a killed server that stays dead has none)."""
+    return next((e for e in tl.of("fault-healed") if fault is not None and e.t >= fault.t and e.get("restored")), None)
 
 
 def failback_sync(tl: Timeline) -> Verdict:
@@ -435,7 +442,7 @@ def failback_sync(tl: Timeline) -> Verdict:
     known to the server that came back (same address, same client, lasting as long)."""
     name, unit = "failback-sync", "%"
     fault = anchor(tl)
-    healed = next((e for e in tl.of("fault-healed") if fault is not None and e.t >= fault.t), None)
+    healed = _restored(tl, fault)
     if fault is None or healed is None:
         return Verdict(name, UNKNOWN, "no fault was healed", unit=unit, threshold="100 %")
     target = fault.get("target")

@@ -222,7 +222,7 @@ def test_client_outage_is_the_longest_wait_of_any_client():
 
 def test_failback_sync_needs_every_outage_lease_on_the_returning_server():
     tl = healthy()
-    tl.add(FAULT_T + 20, "harness", "fault-healed", fault="kill", target="primary", evidence="running")
+    tl.add(FAULT_T + 20, "harness", "fault-healed", fault="kill", target="primary", evidence="running", restored=True)
     record(tl, "secondary", "198.18.0.150", mac(50), FAULT_T + 8, FAULT_T + 68)
     record(tl, "secondary", "198.18.0.151", mac(51), FAULT_T + 9, FAULT_T + 69)
     record(tl, "primary", "198.18.0.150", mac(50), FAULT_T + 8, FAULT_T + 68)  # synced
@@ -234,7 +234,7 @@ def test_failback_sync_needs_every_outage_lease_on_the_returning_server():
 
 def test_continuity_after_heal_is_anchored_at_the_heal():
     tl = healthy()
-    tl.add(FAULT_T + 10, "harness", "fault-healed", fault="kill", target="primary", evidence="running")
+    tl.add(FAULT_T + 10, "harness", "fault-healed", fault="kill", target="primary", evidence="running", restored=True)
     assert continuity_after_heal(tl, LIMITS).status == UNKNOWN  # nobody renewed after the heal
     for i in range(3):
         bound(tl, FAULT_T + 20 + i, i, f"198.18.0.{100 + i}", PRIMARY)

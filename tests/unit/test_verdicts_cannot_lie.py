@@ -195,3 +195,57 @@ def test_a_drill_that_stopped_before_its_window_ended_has_seen_no_takeover_yet()
     v = takeover(tl, LIMITS)
     assert v.status == UNKNOWN and "never ended" in v.reason
     assert takeover(base(), LIMITS).status == FAIL  # the whole window observed: no takeover is a finding
+
+
+def test_a_server_killed_for_good_has_no_failback_to_judge():
+    from dhcpdrill.verdicts import continuity_after_heal, failback_sync
+    tl = healthy()
+    tl.add(FAULT_T + 20, "harness", "fault-healed", fault="kill", target="primary", evidence="nothing to undo",
+           restored=False)
+    record(tl, "secondary", "198.18.0.150", mac(50), FAULT_T + 8, FAULT_T + 68)
+    assert failback_sync(tl).status == UNKNOWN  # not FAIL: the primary never came back to know anything
+    assert continuity_after_heal(tl, LIMITS).status == UNKNOWN
+
+
+# -- found by the mutation run: paths no other case reached -----------------------------------------
+def test_a_deletion_row_bounded_only_from_above_gives_a_possible_overlap_not_a_definite_one():
+    from dhcpdrill.verdicts import Binding, conflicts, server_bindings
+    tl = lease_files_read(base(fault=False))
+    tl.add(50.0, "primary", "lease-record", ip="198.18.0.170", mac=mac(70), start=50.0, end=50.0, end_late=110.0)
+    (b,) = [b for b in server_bindings(tl) if b.ip == "198.18.0.170"]
+    assert (b.end, b.latest_end, b.slack) == (50.0, 110.0, 1.0)
+    later = Binding("198.18.0.170", mac(71), 80.0, 140.0, "clients")
+    (c,) = conflicts([b, later])
+    assert not c.definite and "from 80.0 to 110.0" in c.describe()
+    assert conflicts([b, Binding("198.18.0.170", mac(71), 111.5, 140.0, "clients")]) == []
+
+
+def test_a_server_killed_after_a_clock_skew_still_asserts_nothing_once_dead():
+    """skew-then-kill: the first fault takes nobody down, the second does; records of the dead
+    primary after the kill must not count."""
+    tl = lease_files_read(base(fault=False))
+    tl.add(60.0, "harness", "fault-applied", fault="clock-skew", target="primary", takes_down=False)
+    tl.add(FAULT_T, "harness", "fault-applied", fault="kill", target="primary", takes_down=True)
+    record(tl, "primary", "198.18.0.130", mac(30), FAULT_T - 2, FAULT_T + 58)  # a release it never saw
+    record(tl, "secondary", "198.18.0.130", mac(31), FAULT_T + 20, FAULT_T + 80)
+    assert duplicates(tl, LIMITS).status == PASS
+
+
+def test_a_record_written_just_after_the_clock_moved_is_shifted_by_the_new_offset():
+    from dhcpdrill.verdicts import server_bindings
+    tl = lease_files_read(base(fault=False))
+    tl.add(50.0, "primary", "clock-set", offset=65)
+    tl.add(52.0, "primary", "clock-offset", offset=65.0)
+    record(tl, "primary", "198.18.0.131", mac(32), 116.0, 176.0)  # server time 116 = host 51: after the set
+    record(tl, "primary", "198.18.0.132", mac(33), 40.0, 100.0)   # before the set: host time as written
+    got = {b.ip: (b.start, b.end) for b in server_bindings(tl) if b.seen_by == "primary"}
+    assert got["198.18.0.131"] == (51.0, 111.0) and got["198.18.0.132"] == (40.0, 100.0)
+
+
+def test_no_takeover_to_measure_when_the_target_served_nobody_before():
+    from dhcpdrill.verdicts import takeover
+    tl = base()
+    tl.first("fault-applied").data["target"] = "secondary"  # hot-standby: the standby served nobody
+    v = takeover(tl, LIMITS)
+    assert v.status == UNKNOWN and v.reason == "no client was served by secondary before the fault"
+    assert (v.unit, v.threshold) == ("s", "<= 15 s")

@@ -1,0 +1,142 @@
+"""Every verdict, in full (status, reason, figure, unit, threshold), on a catalogue of timelines:
+hand-built edge cases, the recorded drills and mutations of them, each under the pair's own
+expectations, under strict ones and under none. The approved results are in
+``verdict_snapshots.json``, which a reviewer reads as the verdicts' specification by example; a
+change to any verdict's wording or logic shows up here as a diff to approve.
+
+    DHCPDRILL_APPROVE=1 pytest tests/unit/test_verdict_snapshots.py   # rewrite after review
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from dhcpdrill.expectations import Thresholds
+from dhcpdrill.timeline import Event, Timeline
+from dhcpdrill.verdicts import JUDGES
+
+from . import test_real_evidence as real
+from .timelines import FAULT_T, PRIMARY, SECONDARY, base, bound, healthy, lease_files_read, mac, record
+
+SNAPSHOTS = Path(__file__).with_name("verdict_snapshots.json")
+STRICT = Thresholds(max_takeover_s=5, max_duplicates=0, min_continuity=1.0,
+                    expect_states={"primary": (), "secondary": ("partner-down",)}, max_outage_s=3.0,
+                    expect_warnings=("HA_HIGH_CLOCK_SKEW",), max_heal_to_normal_s=2.0, max_new_lease_s=30,
+                    mclt_s=30)
+NOTHING = Thresholds(max_takeover_s=15)
+LENIENT = Thresholds(max_takeover_s=60, max_duplicates=3, min_continuity=0.5,
+                     expect_states={"secondary": ("partner-down", "hot-standby")}, max_outage_s=60,
+                     expect_warnings=("HA_", "time offset"), max_heal_to_normal_s=60, max_new_lease_s=120,
+                     mclt_s=60)
+
+
+def _isc(tl: Timeline) -> Timeline:
+    tl.first("lab").data.update(normal_state="normal", interrupted_states=["communications-interrupted"],
+                                solo_states=["partner-down"])
+    tl.add(5.0, "harness", "pair-ready", states={"primary": "normal", "secondary": "normal"})
+    return tl
+
+
+def _hand_built() -> dict[str, Timeline]:
+    cases = {"empty": Timeline(), "no-fault": base(fault=False), "not-verified": base(verified=False),
+             "base": base(), "healthy": healthy()}
+    tl = healthy()
+    bound(tl, FAULT_T + 5, 9, "198.18.0.100", SECONDARY, client="probe-09", role="probe")
+    tl.add(FAULT_T + 20, "clients", "lease-lost", client="steady-01", mac=mac(1), ip="198.18.0.101", why="nak")
+    bound(tl, FAULT_T + 22, 1, "198.18.0.150", SECONDARY)
+    tl.add(FAULT_T + 2, "secondary", "ha-warning", line="WARN HA_HIGH_CLOCK_SKEW 35 s")
+    cases["duplicate-and-move"] = tl
+    tl = _isc(lease_files_read(base()))
+    for role in ("primary", "secondary"):
+        tl.add(FAULT_T + 1, role, "ha-state", **{"from": "normal", "to": "communications-interrupted", "partner": ""})
+    tl.add(FAULT_T + 8, "secondary", "pool-owners", own=["198.18.0.150"], partner=["198.18.0.180"])
+    tl.add(FAULT_T + 9, "secondary", "ha-state", **{"from": "communications-interrupted", "to": "partner-down"})
+    for i in range(3):
+        tl.add(10.0 + i, "primary", "lease-grant", ip=f"198.18.0.{100 + i}", mac=mac(i), cltt=10.0 + i,
+               ends=130.0 + i, tsfp=115.0 + i)
+        record(tl, "primary", f"198.18.0.{100 + i}", mac(i), 10.0 + i, 130.0 + i)
+        bound(tl, FAULT_T + 4 + i, i, f"198.18.0.{100 + i}", SECONDARY, lease=40.0, asked=FAULT_T + 2)
+        tl.add(FAULT_T + 4 + i, "secondary", "lease-grant", ip=f"198.18.0.{100 + i}", mac=mac(i),
+               cltt=FAULT_T + 4 + i, ends=FAULT_T + 44 + i, tsfp=130.0 + i)
+    for k, (t, ip) in enumerate(((FAULT_T + 20, "198.18.0.150"), (FAULT_T + 25, "198.18.0.180"))):
+        bound(tl, t, 40 + k, ip, SECONDARY, lease=30.0, client=f"fresh-00{k}", role="fresh")
+        tl.add(t, "secondary", "lease-grant", ip=ip, mac=mac(40 + k), cltt=t, ends=t + 30, tsfp=None)
+    tl.add(FAULT_T + 20, "harness", "heal-started", fault="kill", target="primary")
+    tl.add(FAULT_T + 21, "harness", "fault-healed", fault="kill", target="primary", restored=True)
+    for role in ("primary", "secondary"):
+        tl.add(FAULT_T + 24, role, "ha-state", **{"from": "x", "to": "normal", "partner": ""})
+    cases["isc-interrupted-healed"] = tl
+    bad = Timeline(list(tl.events))
+    bound(bad, 50.0, 20, "198.18.0.120", SECONDARY, lease=30.0, client="probe-20", role="probe")  # serving early
+    bad.add(50.0, "secondary", "lease-grant", ip="198.18.0.120", mac=mac(20), cltt=50.0, ends=80.0, tsfp=None)
+    bound(bad, FAULT_T + 26, 42, "198.18.0.181", SECONDARY, lease=90.0, client="fresh-002", role="fresh")
+    bad.add(FAULT_T + 26, "secondary", "lease-grant", ip="198.18.0.181", mac=mac(42), cltt=FAULT_T + 26,
+            ends=FAULT_T + 116, tsfp=None)
+    bad.add(FAULT_T + 27, "clients", "recv", client="fresh-002", mac=mac(42), msg="ACK", expected=False,
+            udp_checksum_ok=False)
+    cases["isc-misbehaving"] = bad
+    unsteady = Timeline([e for e in base(fault=False).events if e.kind != "steady"])
+    unsteady.add(40.0, "clients", "steady-failed", unbound=["steady-02"])
+    cases["never-steady"] = unsteady
+    return cases
+
+
+def _recorded() -> dict[str, tuple[Timeline, str]]:
+    drills = {"kea-hs-kill-primary": "kill-primary", "kea-lb-client-partition": "client-partition",
+              "kea-hs-peer-partition": "peer-partition", "kea-hs-failback": "failback",
+              "isc-partner-down": "partner-down", "isc-skew-at-boot": "clock-skew-65s-at-boot",
+              "isc-kill-primary-new-clients": "kill-primary-new-clients",
+              "kea-hs-maintenance-handoff": "maintenance-handoff"}
+    out = {}
+    for name, drill in drills.items():
+        tl = real.load(name)
+        out[name] = (tl, drill)
+        standby = next(ip for ip, role in tl.first("lab").get("roles").items() if role == "secondary")
+        out[f"{name}/no-survivor-acks"] = (real.without(tl, lambda e: e.source == "clients" and e.kind in ("recv", "bound")
+                                                          and e.get("server_id") == standby), drill)
+        out[f"{name}/no-lease-files"] = (real.without(tl, lambda e: e.kind == "lease-file"), drill)
+        out[f"{name}/no-window-end"] = (real.without(tl, lambda e: e.kind == "observe-end"), drill)
+    return out
+
+
+def _cases() -> dict[str, tuple[Timeline, Thresholds]]:
+    cases = {}
+    for name, tl in _hand_built().items():
+        for label, limits in (("strict", STRICT), ("nothing", NOTHING), ("lenient", LENIENT)):
+            cases[f"{name}@{label}"] = (tl, limits)
+    for name, (tl, drill) in _recorded().items():
+        pair = real.load_pair(real.ROOT / "fixtures" / tl.first("lab").get("pair"))
+        cases[f"{name}@pair"] = (tl, pair.drills[drill])
+        cases[f"{name}@strict"] = (tl, STRICT)
+        cases[f"{name}@nothing"] = (tl, NOTHING)
+    return cases
+
+
+def judged_all() -> dict[str, dict[str, dict]]:
+    return {case: {name: dataclasses.asdict(judge(tl, limits)) for name, judge in JUDGES.items()}
+            for case, (tl, limits) in _cases().items()}
+
+
+def test_every_verdict_on_every_catalogued_timeline_is_as_approved():
+    got = judged_all()
+    if os.environ.get("DHCPDRILL_APPROVE"):
+        SNAPSHOTS.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+        pytest.skip("snapshots rewritten: review the diff before committing")
+    approved = json.loads(SNAPSHOTS.read_text())
+    assert sorted(got) == sorted(approved), "the catalogue of cases changed: approve anew"
+    diffs = [f"{case} / {name}:\n  approved {approved[case][name]}\n  now      {got[case][name]}"
+             for case in sorted(got) for name in sorted(got[case]) if got[case][name] != approved[case].get(name)]
+    assert not diffs, f"{len(diffs)} verdict(s) differ from the approved ones:\n" + "\n".join(diffs[:10])
+
+
+def test_the_catalogue_reaches_every_status_of_every_verdict_that_has_it():
+    seen: dict[str, set[str]] = {}
+    for verdicts in judged_all().values():
+        for name, v in verdicts.items():
+            seen.setdefault(name, set()).add(v["status"])
+    assert all({"pass", "unknown"} <= statuses for statuses in seen.values()), seen
+    assert sum("fail" in statuses for statuses in seen.values()) >= len(seen) - 1, seen
