@@ -16,6 +16,7 @@ import docker
 from docker.errors import DockerException
 
 from .clients import ClientFleet, Workload
+from .images import server_versions
 from .faults import CLOCK_FILE, Fault, FaultContext, inject, needs_clock_control
 from .lab import Lab
 from .expectations import ROLES
@@ -56,6 +57,7 @@ class DrillResult:
     duration: float = 0.0
     error: str | None = None
     rewrites: tuple[str, ...] = ()
+    versions: str = ""  # the servers' exact versions and the image ID
 
     @property
     def hazard(self):
@@ -89,9 +91,10 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
     result.rewrites = plan.rewrites
     tl = result.timeline
     try:
+        result.versions = server_versions(client, image)
         with Lab(client, image, result.run_dir) as lab:
             try:
-                _perform(lab, adapter, plan, pair, scenario, image, tl)
+                _perform(lab, adapter, plan, pair, scenario, image, tl, result.versions)
             except Exception as exc:  # noqa: BLE001 - any failure is reported as this drill's error
                 result.error = _describe(exc, result.run_dir) + _daemons_said(lab, adapter)
             finally:
@@ -110,7 +113,8 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
     return result
 
 
-def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str, tl: Timeline) -> None:
+def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str, tl: Timeline,
+             versions: str) -> None:
     """The drill's action: servers up and ready, clients steady, the fault, the observation."""
     gateway, client_ip = plan.spare_addresses()
     net = lab.network(plan.subnet, gateway)
@@ -126,7 +130,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            solo_states=list(plan.solo_states), normal_state=plan.normal_state,
            interrupted_states=list(plan.interrupted_states), sysctls=pair.sysctls,
            pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites),
-           scenario=scenario.name, verdicts=list(scenario.verdicts))
+           scenario=scenario.name, verdicts=list(scenario.verdicts), versions=versions)
     states = adapter.wait_ready(lab, pair, READY_TIMEOUT_S)
     tl.add(time.time(), "harness", "pair-ready", states=states)
     w = scenario.workload

@@ -8,6 +8,7 @@ never rebuilt.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import shutil
@@ -25,9 +26,23 @@ REPOSITORY = "dhcpdrill/lab"
 BUILDERS = ("auto", "mmdebstrap", "dockerfile")
 
 
-def packages() -> list[str]:
-    lines = (RECIPE / "packages.txt").read_text().splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+SUITES = ("bookworm", "trixie", "forky")
+# Suites whose Release file on a mirror may be past its Valid-Until date (a testing suite that a
+# mirror stopped refreshing): their metadata is still signed, only its freshness date is ignored.
+STALE_OK = ("forky",)
+
+
+def packages(suite: str = "bookworm") -> list[str]:
+    """The image's packages for ``suite``: ``name`` or ``name [suite suite]`` per line."""
+    out = []
+    for line in (RECIPE / "packages.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, _, only = line.partition("[")
+        if not only or suite in only.rstrip("]").split():
+            out.append(name.strip())
+    return out
 
 
 def image_tag(suite: str) -> str:
@@ -108,8 +123,10 @@ def _build_mmdebstrap(client: docker.DockerClient, suite: str, tag: str, mirror:
                        "or build from the Dockerfile with --image-builder=dockerfile if you can pull debian:*")
     with tempfile.TemporaryDirectory(prefix="dhcpdrill-image-") as tmp:
         rootfs = Path(tmp) / "rootfs.tar"
-        cmd = ["mmdebstrap", "--variant=apt", "--include=" + ",".join(packages()),
-               "--aptopt=Acquire::Retries \"3\"", suite, str(rootfs), *apt_sources(suite, mirror)]
+        cmd = ["mmdebstrap", "--variant=apt", "--include=" + ",".join(packages(suite)),
+               "--aptopt=Acquire::Retries \"3\"",
+               *(['--aptopt=Acquire::Check-Valid-Until "false"'] if suite in STALE_OK else []),
+               suite, str(rootfs), *apt_sources(suite, mirror)]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise LabError(f"mmdebstrap failed ({done.returncode}) building {tag}:\n{done.stderr[-3000:]}")
@@ -122,8 +139,31 @@ def _build_mmdebstrap(client: docker.DockerClient, suite: str, tag: str, mirror:
 def _build_dockerfile(client: docker.DockerClient, suite: str, tag: str) -> str:
     try:
         client.images.build(path=str(RECIPE), tag=tag, rm=True, pull=False,
-                            buildargs={"SUITE": suite, "PACKAGES": " ".join(packages())})
+                            buildargs={"SUITE": suite, "PACKAGES": " ".join(packages(suite))})
     except (BuildError, docker.errors.APIError) as exc:
         raise LabError(f"building {tag} from {RECIPE / 'Dockerfile'} failed ({exc}); without a registry "
                        "use the default mmdebstrap builder (`apt-get install mmdebstrap`)") from None
     return tag
+
+
+VERSIONS = """
+kea=$(kea-dhcp4 -V 2>/dev/null | head -n 1)
+dhcpd=$(dhcpd --version 2>&1 | head -n 1)
+echo "kea-dhcp4 ${kea:-not installed}"
+echo "dhcpd ${dhcpd:-not installed}"
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def server_versions(client: docker.DockerClient, tag: str) -> str:
+    """The exact server versions inside the image and its ID, as every report names them
+    (e.g. "kea-dhcp4 2.2.0; dhcpd isc-dhcpd-4.4.3-P1; image sha256:…")."""
+    from .lab import OWNER_LABEL, RUN_LABEL, owner
+    try:
+        out = client.containers.run(tag, ["sh", "-c", VERSIONS], network_mode="none", remove=True,
+                                    labels={OWNER_LABEL: owner(), RUN_LABEL: "check"})
+        image_id = client.images.get(tag).id
+    except docker.errors.DockerException as exc:
+        raise LabError(f"could not read the server versions in {tag}: {exc}") from None
+    lines = [line.strip() for line in out.decode(errors="replace").splitlines() if line.strip()]
+    return "; ".join(lines + [f"image {image_id[:19]}"])

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .images import SUITES, packages
 from .problems import PairError, Problem
 from .expectations import KEY_TYPES, ROLES, KnownHazard, Thresholds, hazard_problems, problems_of
 
 MANIFEST = "pair.toml"
 SERVERS = ("kea", "isc-dhcp")
-SUITES = ("bookworm", "trixie")
 SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "pair": {"name": str, "server": str, "suite": str, "mode": str},
     "files": {"primary": str, "secondary": str},
@@ -159,7 +159,11 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
                                 f"use one of: {', '.join(SERVERS)}"))
     if isinstance(meta.get("suite"), str) and meta["suite"] not in SUITES:
         problems.append(Problem(where, "pair.suite", f"unknown Debian suite {meta['suite']!r}",
-                                f"use one of: {', '.join(SUITES)}"))
+                                f"use one of: {', '.join(SUITES)} (Kea 2.2, 2.6, 3.0)"))
+    elif meta.get("server") == "isc-dhcp" and "isc-dhcp-server" not in packages(meta.get("suite", "")):
+        have = [s for s in SUITES if "isc-dhcp-server" in packages(s)]
+        problems.append(Problem(where, "pair.suite", f"Debian {meta['suite']} ships no ISC DHCP server "
+                                f"(ISC DHCP is end-of-life)", f"use suite {' or '.join(have)} for a dhcpd pair"))
     paths = {role: folder / name for role, name in files.items() if role in ROLES and isinstance(name, str)}
     for role, path in paths.items():
         if not path.is_file():

@@ -45,6 +45,8 @@ def summary(result: DrillResult) -> str:
     head = (f"{result.pair.name} / {result.scenario.name}: "
             f"{headline(result)} ({result.duration:.0f} s, {_iso(result.started)})")
     lines = [head, f"  pair {result.pair.folder} sha256 {result.pair.config_hash[:16]}, image {result.image}"]
+    if result.versions:
+        lines.append(f"  servers: {result.versions}")
     lines += [f"  rewritten for the lab: {r}" for r in result.rewrites]
     outcome = result.outcome
     if outcome.status == FAILED and result.hazard:
@@ -88,7 +90,8 @@ def _suite(result: DrillResult) -> TestSuite:
     props = {"pair": result.pair.name, "pair_folder": str(result.pair.folder),
              "pair_config_sha256": result.pair.config_hash, "scenario": result.scenario.name,
              "fault": result.scenario.fault.name, "fault_target": result.scenario.fault.target,
-             "image": result.image, "evidence": str(result.run_dir), "duration_s": f"{result.duration:.1f}",
+             "image": result.image, "server_versions": result.versions or "unknown",
+             "evidence": str(result.run_dir), "duration_s": f"{result.duration:.1f}",
              "rewrites": "; ".join(result.rewrites) or "none", "outcome": outcome.status,
              "known_hazard": f"{hazard.why} (fails: {', '.join(hazard.fails)})" if hazard else "none"}
     return TestSuite(f"{result.pair.name} / {result.scenario.name}", cases, timestamp=_iso(result.started),
@@ -123,7 +126,8 @@ def html(results: list[DrillResult]) -> str:
         parts.append(f"<h2>{escape(r.pair.name)} / {escape(r.scenario.name)}: {escape(headline(r))}</h2>")
         parts.append(f"<p>{escape(r.scenario.title)}. Started {_iso(r.started)}, {r.duration:.0f} s. Pair "
                      f"<code>{escape(str(r.pair.folder))}</code>, config sha256 <code>{r.pair.config_hash}</code>, "
-                     f"image <code>{escape(r.image)}</code>. Evidence: <code>{escape(str(r.run_dir))}</code></p>")
+                     f"image <code>{escape(r.image)}</code> ({escape(r.versions or 'versions unknown')}). "
+                     f"Evidence: <code>{escape(str(r.run_dir))}</code></p>")
         if r.rewrites:
             parts.append("<p>Rewritten for the lab: " + "; ".join(escape(w) for w in r.rewrites) + "</p>")
         if r.outcome.status == FAILED:

@@ -5,6 +5,7 @@ import csv
 import ipaddress
 import json
 import re
+import shlex
 import time
 from email.utils import parsedate_to_datetime
 from pathlib import PurePosixPath
@@ -314,11 +315,17 @@ class KeaAdapter(ServerAdapter):
         return (str(_get(cfg, "control-socket", "socket-name")),
                 str(_get(cfg, "lease-database", "name") or DEFAULT_LEASE_FILE))
 
-    def command(self, pair: "Pair", role: str) -> list[str]:
+    def _directories(self, pair: "Pair", role: str) -> str:
+        """Create the daemon's directories as Debian's packaging does: Kea 2.6.3 and later refuse
+        a control-socket directory that is not mode 0750 (``mkdir -p`` alone makes 0755)."""
         sock, leases = self._paths(pair, role)
-        dirs = " ".join(sorted({str(PurePosixPath(sock).parent), str(PurePosixPath(leases).parent), "/run/kea"}))
+        sock_dir = str(PurePosixPath(sock).parent)
+        dirs = " ".join(shlex.quote(d) for d in sorted({sock_dir, str(PurePosixPath(leases).parent), "/run/kea"}))
+        return f"mkdir -p {dirs} && chmod 0750 {shlex.quote(sock_dir)}"
+
+    def command(self, pair: "Pair", role: str) -> list[str]:
         # A pid file left by a killed server is removed, as systemd's RuntimeDirectory would be.
-        return daemon_command(f"mkdir -p {dirs} && rm -f /run/kea/*.pid", f"kea-dhcp4 -c {CONFIG_PATH}")
+        return daemon_command(f"{self._directories(pair, role)} && rm -f /run/kea/*.pid", f"kea-dhcp4 -c {CONFIG_PATH}")
 
     environment = {"KEA_PIDFILE_DIR": "/run/kea", "KEA_LOCKFILE_DIR": "/run/kea"}
 
@@ -330,11 +337,9 @@ class KeaAdapter(ServerAdapter):
         plan = self.lab_plan(pair)
         problems = []
         for role, files in plan.files_in_container.items():
-            sock, leases = self._paths(pair, role)
-            dirs = " ".join(sorted({str(PurePosixPath(sock).parent), str(PurePosixPath(leases).parent), "/run/kea"}))
             script = (f"ip link add {LAB_INTERFACE} type veth peer name peer0 && ip link set {LAB_INTERFACE} up && "
                       f"ip addr add {plan.addresses[role]}/{plan.subnet.prefixlen} dev {LAB_INTERFACE} && "
-                      f"mkdir -p {dirs} && kea-dhcp4 -t {CONFIG_PATH}")
+                      f"{self._directories(pair, role)} && kea-dhcp4 -t {CONFIG_PATH}")
             code, out = self.run_checker(client, image, files, script)
             if code != 0:
                 errors = [l for l in out.splitlines() if "ERROR" in l or "FATAL" in l or "error" in l] or out.splitlines()[-3:]

@@ -63,3 +63,9 @@ def test_image_tag_follows_the_recipe_and_suite():
     assert image_tag("bookworm") != image_tag("trixie")
     assert image_tag("bookworm").startswith("dhcpdrill/lab:bookworm-")
     assert "kea-dhcp4-server" in packages() and "python3-scapy" in packages()
+
+
+def test_forky_images_carry_no_isc_dhcp_and_other_suites_do():
+    assert "isc-dhcp-server" in packages("bookworm") and "isc-dhcp-server" in packages("trixie")
+    assert "isc-dhcp-server" not in packages("forky") and "kea-dhcp4-server" in packages("forky")
+    assert image_tag("forky") != image_tag("trixie")

@@ -67,6 +67,9 @@ BROKEN = {
                                           "drills.kill-primary-new-clients.mclt_s: is 60, but primary.conf says mclt 30 "
                                           "— give mclt_s = 30"),
     "mclt not a number": ("primary.conf", "  mclt 30;", "  mclt thirty;", "mclt in whole seconds"),
+    "a suite without dhcpd": ("pair.toml", 'suite = "bookworm"', 'suite = "forky"',
+                              "pair.suite: Debian forky ships no ISC DHCP server (ISC DHCP is end-of-life) — "
+                              "use suite bookworm or trixie for a dhcpd pair"),
 }
 
 
