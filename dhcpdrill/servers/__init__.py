@@ -59,6 +59,7 @@ class LabPlan:
 
 
 DAEMON_PID = "/run/dhcpdrill-daemon.pid"
+DAEMON_EXITED = "server daemon exited with status"  # the line the container prints when its daemon ends
 
 
 def daemon_command(prep: str, daemon: str) -> list[str]:
@@ -66,7 +67,7 @@ def daemon_command(prep: str, daemon: str) -> list[str]:
     leaves the container, its "host", up with its address, as stopping a service does, while
     killing the container loses the host."""
     run = (f"{daemon} & echo $! > {DAEMON_PID}; wait $!; "
-           'echo "server daemon exited with status $?"; exec sleep infinity')
+           f'echo "{DAEMON_EXITED} $?"; exec sleep infinity')
     return ["sh", "-c", f"{LAB_PREP} && {prep} && {{ {run}; }}"]
 
 
@@ -133,9 +134,14 @@ class ServerAdapter:
         container = lab.containers.get(role)
         if container is None:
             return None
-        lines = [line for _, line in lab.log_lines(container)
-                 if any(word in line for word in ("ERROR", "FATAL", "Error", "error:", "exited with status"))]
-        return lines[-1].strip() if lines else None
+        lines = [line.strip() for _, line in lab.log_lines(container)]
+        exits = [line for line in lines if line.startswith(DAEMON_EXITED)]
+        errors = [line for line in lines if not line.startswith(DAEMON_EXITED)
+                  and any(word in line for word in ("ERROR", "FATAL", "Error", "error:"))]
+        said = errors[-1] if errors else None
+        if exits:
+            said = f"{said} (then the {exits[-1][len('server '):]})" if said else exits[-1]
+        return said
 
     def ask(self, lab: "Lab", pair: "Pair", role: str, command: str) -> dict:
         """Send an operator command to a server (e.g. Kea's ha-maintenance-start)."""

@@ -55,3 +55,19 @@ def test_state_transitions_are_read_from_kea_log_lines():
 def test_docker_log_timestamps_keep_sub_second_precision():
     assert docker_time("2026-11-28T02:04:00.581739488Z") - docker_time("2026-11-28T02:04:00Z") == \
         __import__("pytest").approx(0.581739488, abs=1e-6)
+
+
+def test_the_daemons_own_last_error_is_named_before_the_containers_exit_line():
+    from dhcpdrill.servers import ServerAdapter
+
+    class Lab:
+        containers = {"primary": object()}
+
+        def log_lines(self, container):
+            return [(0.0, "INFO  DHCPSRV_MEMFILE_LEASE_FILE_LOAD loading leases"),
+                    (1.0, "ERROR [kea-dhcp4.dhcp4] DHCP4_INIT_FAIL failed to initialize Kea server: unable to open '/x'"),
+                    (2.0, "INFO  HA_DEINIT_OK unloading"), (3.0, "server daemon exited with status 1")]
+    assert ServerAdapter().last_error(Lab(), "primary") == (
+        "ERROR [kea-dhcp4.dhcp4] DHCP4_INIT_FAIL failed to initialize Kea server: unable to open '/x' "
+        "(then the daemon exited with status 1)")
+    assert ServerAdapter().last_error(Lab(), "secondary") is None
