@@ -254,19 +254,31 @@ def _to_host_time(periods: list[tuple[float, float | None]], t: float) -> float 
 
 
 def server_bindings(tl: Timeline) -> list[Binding]:
-    """Bindings from the lease files, on the host's clock (a skewed server's times shifted back
-    by its verified offset); raises ValueError when a skewed server's offset is unknown."""
+    """Bindings from the lease files, on the host's clock. A skewed server wrote a record's times
+    all with the clock it had when it granted the lease, so the whole record moves back by the
+    offset in force at its start (its expiry may lie past a later clock change; it still counts
+    in the old offset). Raises ValueError when a skewed server's offset is unknown."""
     periods = _clock_periods(tl)
+    released: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for e in tl.of("lease-lost", source="clients"):
+        if e.get("why") == "released":
+            released[(e.get("mac"), e.get("ip"))].append(e.t)
     out = []
     for e in tl.of("lease-record"):
-        times = [float(e.get("start")), float(e.get("end"))] + ([float(e.get("end_late"))] if e.get("end_late") is not None else [])
+        start, end, late = float(e.get("start")), float(e.get("end")), e.get("end_late")
         if e.source in periods:
-            shifted = [_to_host_time(periods[e.source], t) for t in times]
-            if any(t is None for t in shifted):
+            host = _to_host_time(periods[e.source], start)
+            if host is None:
                 raise ValueError(f"{e.source}'s clock was moved but its daemon never reported the offset")
-            times = shifted  # type: ignore[assignment]
-        out.append(Binding(e.get("ip"), e.get("mac"), times[0], times[1], e.source, SERVER_RESOLUTION_S,
-                           times[2] if len(times) > 2 else None))
+            shift = start - host
+            start, end, late = host, end - shift, None if late is None else float(late) - shift
+        if e.get("deleted") and late is not None:  # the file cannot date a deletion: the client's release does
+            pinned = [t for t in released[(e.get("mac"), e.get("ip"))]
+                      if start - SERVER_RESOLUTION_S <= t <= float(late) + SERVER_RESOLUTION_S]
+            if pinned:
+                end, late = max(start, min(pinned)), None
+        out.append(Binding(e.get("ip"), e.get("mac"), start, end, e.source, SERVER_RESOLUTION_S,
+                           None if late is None else float(late)))
     return out
 
 
@@ -357,7 +369,8 @@ def duplicates(tl: Timeline, limit: Thresholds) -> Verdict:
     reason = (f"{len(ips)} address(es) bound to two clients (clients and {', '.join(sorted(set(_roles(tl).values())))} "
               f"checked): {'; '.join(c.describe() for c in definite[:5]) or 'none'}")
     if possible:
-        reason += f"; {len(possible)} possible overlap(s) within the lease files' 1 s resolution, not counted: " + \
+        reason += f"; {len(possible)} possible overlap(s) the lease files cannot rule out (whole seconds, " \
+            "deletions without a time of their own), not counted: " + \
             "; ".join(c.describe() for c in possible[:3])
     return Verdict(name, status, reason, figure=len(ips), threshold=threshold)
 
@@ -438,17 +451,23 @@ def _restored(tl: Timeline, fault: Event | None) -> Event | None:
 
 
 def failback_sync(tl: Timeline) -> Verdict:
-    """Every lease a surviving server granted during the outage, still valid at the heal, is
-    known to the server that came back (same address, same client, lasting as long)."""
+    """Every lease a surviving server granted during the outage and still held when the server
+    that came back was in its normal state again (its sync done; the window's end if it never
+    got there) is known to that server (same address, same client, lasting as long). A lease
+    released between the heal and the end of the sync is no longer there to know."""
     name, unit = "failback-sync", "%"
     fault = anchor(tl)
     healed = _restored(tl, fault)
     if fault is None or healed is None:
         return Verdict(name, UNKNOWN, "no fault was healed", unit=unit, threshold="100 %")
     target = fault.get("target")
+    lab, end = tl.first("lab"), _window_end(tl)
+    normal = lab.get("normal_state") if lab else None
+    synced = next((e.t for e in tl.of("ha-state", source=target) if e.t >= healed.t and e.get("to") == normal),
+                  end if end is not None else healed.t)
     records = server_bindings(tl)
     granted = [b for b in records if b.seen_by != target and fault.t <= b.start <= healed.t
-               and b.end > healed.t]
+               and b.end > synced]
     if not granted:
         return Verdict(name, UNKNOWN, "no lease was granted during the outage", unit=unit, threshold="100 %")
     known = [g for g in granted if any(b.seen_by == target and b.ip == g.ip and b.holder == g.holder

@@ -408,32 +408,23 @@ def parse_memfile(text: str) -> list[dict]:
     binds its address from ``expire - valid_lifetime`` (the cltt) to ``expire``; a later grant of
     the address replaces it. An expired-reclaimed row (state 2) ends the binding at its expiry. A
     deletion (``valid_lifetime`` 0, as a release writes it; its ``expire`` is the lease's cltt, so
-    the row carries no time of its own) or a decline (state 1) ends it when the row was written:
-    rows are appended in time order, so that was after the last grant row before it and before
-    the next grant row after it (``end`` and ``end_late``). No row ever erases a binding.
+    the row carries no time of its own) or a decline (state 1) ends it at an unknown moment
+    between its start and its expiry: ``end`` is the start, ``end_late`` the expiry, and
+    ``deleted`` marks it, so a verdict can pin the moment from other evidence (the client's own
+    release). Rows cannot date it: a file also holds the partner's lease updates, stamped with the
+    partner's clock. No row ever erases a binding.
     """
-    rows = []
-    for row in csv.DictReader(line.replace("\0", "") for line in text.splitlines()):
-        try:
-            rows.append((row["address"], row["hwaddr"], int(row["valid_lifetime"]), int(row["expire"]),
-                         int(row.get("state") or 0)))
-        except (KeyError, TypeError, ValueError):
-            continue
-    grant_at = [expire - life if life > 0 and state == 0 else None for _, _, life, expire, state in rows]
-    next_grant: list[float | None] = [None] * len(rows)
-    upcoming = None
-    for k in range(len(rows) - 1, -1, -1):
-        next_grant[k] = upcoming
-        if grant_at[k] is not None:
-            upcoming = grant_at[k] if upcoming is None else min(upcoming, grant_at[k])
     current: dict[str, dict] = {}
     done: list[dict] = []
-    written = float("-inf")  # the latest cltt of a grant row so far: no later row is older
-    for k, (ip, mac, life, expire, state) in enumerate(rows):
+    for row in csv.DictReader(line.replace("\0", "") for line in text.splitlines()):
+        try:
+            ip, mac = row["address"], row["hwaddr"]
+            life, expire, state = int(row["valid_lifetime"]), int(row["expire"]), int(row.get("state") or 0)
+        except (KeyError, TypeError, ValueError):
+            continue
         prev = current.pop(ip, None)
-        start = grant_at[k]
-        if start is not None:
-            written = max(written, start)
+        if life > 0 and state == 0:
+            start = expire - life
             if prev:
                 prev["end"] = max(prev["start"], min(prev["end"], start))
                 done.append(prev)
@@ -441,10 +432,7 @@ def parse_memfile(text: str) -> list[dict]:
         elif prev:
             if state == 2:
                 prev["end"] = max(prev["start"], min(prev["end"], expire))
-            else:
-                late = min(prev["end"], next_grant[k]) if next_grant[k] is not None else prev["end"]
-                prev["end"] = max(prev["start"], min(prev["end"], written))
-                if late > prev["end"]:
-                    prev["end_late"] = late
+            elif prev["end"] > prev["start"]:
+                prev.update(end=prev["start"], end_late=prev["end"], deleted=True)
             done.append(prev)
     return done + list(current.values())

@@ -1,15 +1,31 @@
 """Trim a drill's timeline.jsonl into a test fixture: OFFERs and the clients' packets after the
-window's end are dropped (no verdict reads them), the rest is kept as recorded and gzipped.
+window's end are dropped (no verdict reads them), the servers' lease-file events are parsed
+afresh from the lease files saved beside the timeline (so they follow the current parsers), the
+rest is kept as recorded, and the result is gzipped.
 
     python tests/evidence/trim.py reports/<run>/timeline.jsonl tests/evidence/<name>.jsonl.gz
 """
 import gzip
 import json
 import sys
+from pathlib import Path
+
+
+def reparsed(run: Path, events: list[dict]) -> list[dict]:
+    from dhcpdrill.servers.isc import IscAdapter
+    from dhcpdrill.servers.kea import KeaAdapter
+    out = [e for e in events if e["kind"] not in ("lease-record", "lease-grant")]
+    for adapter in (KeaAdapter(), IscAdapter()):
+        for role in ("primary", "secondary"):
+            saved = run / f"leases-{role}.{adapter.lease_suffix}"
+            if saved.is_file():
+                out += [{"t": t, "source": role, "kind": kind, "data": data}
+                        for t, kind, data in adapter.lease_events(saved.read_text())]
+    return sorted(out, key=lambda e: e["t"])
 
 
 def main(src: str, dst: str) -> None:
-    events = [json.loads(line) for line in open(src) if line.strip()]
+    events = reparsed(Path(src).parent, [json.loads(line) for line in open(src) if line.strip()])
     end = next((e["t"] for e in events if e["kind"] == "observe-end"), float("inf"))
     kept = [e for e in events if not (e["source"] == "clients" and e["t"] > end + 1.0)
             and not (e["kind"] == "recv" and e["data"].get("msg") == "OFFER")]

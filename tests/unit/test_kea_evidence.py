@@ -9,14 +9,14 @@ def test_memfile_rows_become_bindings_and_later_rows_replace_earlier_ones():
         "198.18.0.100,02:00:00:00:00:01,,60,1060,1,0,0,,0,\n",   # granted at 1000
         "198.18.0.100,02:00:00:00:00:01,,60,1080,1,0,0,,0,\n",   # renewed at 1020
         "198.18.0.101,02:00:00:00:00:02,,60,1070,1,0,0,,0,\n",   # granted at 1010
-        "198.18.0.101,02:00:00:00:00:02,,0,1010,1,0,0,,0,\n",    # released: written after 1020, expire = cltt
+        "198.18.0.101,02:00:00:00:00:02,,0,1010,1,0,0,,0,\n",    # released: expire = cltt, no time of its own
         "198.18.0.101,02:00:00:00:00:03,,60,1100,1,0,0,,0,\n",   # re-leased to another client at 1040
     ])
     got = sorted((r["ip"], r["mac"], r["start"], r["end"], r.get("end_late")) for r in parse_memfile(text))
     assert got == [
         ("198.18.0.100", "02:00:00:00:00:01", 1000, 1020, None),
         ("198.18.0.100", "02:00:00:00:00:01", 1020, 1080, None),
-        ("198.18.0.101", "02:00:00:00:00:02", 1010, 1020, 1040),  # ended between the rows around it
+        ("198.18.0.101", "02:00:00:00:00:02", 1010, 1010, 1070),  # ended somewhere before its expiry
         ("198.18.0.101", "02:00:00:00:00:03", 1040, 1100, None),
     ]
 
@@ -37,7 +37,24 @@ def test_a_release_row_as_kea_writes_it_never_erases_the_binding():
         + [f"198.18.0.{109 + i},02:d4:20:93:ae:0{i},,60,1796039654,1,0,0,,0,\n" for i in range(4)])
     ended = [r for r in parse_memfile(text) if r["ip"] == "198.18.0.105"]
     assert ended == [{"ip": "198.18.0.105", "mac": "02:d4:20:93:ae:00", "start": 1796039591,
-                      "end": 1796039591, "end_late": 1796039594}]
+                      "end": 1796039591, "end_late": 1796039651, "deleted": True}]
+
+
+def test_a_deletion_is_dated_by_the_clients_release_not_by_rows_of_another_clock():
+    """Seen in a live load-balancing 35 s skew: the file's rows around a deletion included the
+    skewed partner's lease updates, stamped 35 s ahead; dating the deletion by them made a
+    released lease look held for 35 s more, and 37 addresses look doubly bound."""
+    from dhcpdrill.timeline import Timeline
+    from dhcpdrill.verdicts import server_bindings
+    tl = Timeline()
+    tl.add(100.0, "secondary", "lease-record", ip="198.18.1.153", mac="m8", start=100.0, end=100.0,
+           end_late=160.0, deleted=True)
+    tl.add(102.5, "clients", "lease-lost", client="probe-08", mac="m8", ip="198.18.1.153", why="released")
+    (b,) = server_bindings(tl)
+    assert (b.start, b.end, b.end_late) == (100.0, 102.5, None)
+    tl2 = Timeline([e for e in tl.events if e.kind != "lease-lost"])
+    (b,) = server_bindings(tl2)
+    assert (b.end, b.end_late) == (100.0, 160.0)  # no release seen: only "possible" until its expiry
 
 
 def test_kea_comments_are_stripped_but_urls_and_strings_survive():

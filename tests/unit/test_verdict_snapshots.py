@@ -78,6 +78,7 @@ def _hand_built() -> dict[str, Timeline]:
             ends=FAULT_T + 116, tsfp=None)
     bad.add(FAULT_T + 27, "clients", "recv", client="fresh-002", mac=mac(42), msg="ACK", expected=False,
             udp_checksum_ok=False)
+    record(bad, "secondary", "198.18.0.150", mac(40), FAULT_T + 20, FAULT_T + 50)  # the primary never learns it
     cases["isc-misbehaving"] = bad
     unsteady = Timeline([e for e in base(fault=False).events if e.kind != "steady"])
     unsteady.add(40.0, "clients", "steady-failed", unbound=["steady-02"])

@@ -249,3 +249,16 @@ def test_no_takeover_to_measure_when_the_target_served_nobody_before():
     v = takeover(tl, LIMITS)
     assert v.status == UNKNOWN and v.reason == "no client was served by secondary before the fault"
     assert (v.unit, v.threshold) == ("s", "<= 15 s")
+
+
+def test_a_record_granted_before_the_clock_moved_keeps_its_own_clock_for_its_expiry():
+    """Found by a live load-balancing 35 s skew: a lease granted before the skew, expiring after
+    it, had only its expiry shifted; the shortened record looked like 37 duplicates."""
+    from dhcpdrill.verdicts import server_bindings
+    tl = lease_files_read(base(fault=False))
+    tl.add(50.0, "primary", "clock-set", offset=35)
+    tl.add(52.0, "primary", "clock-offset", offset=35.0)
+    record(tl, "primary", "198.18.0.133", mac(34), 40.0, 100.0)   # granted at 40 (unskewed), ends at 100
+    record(tl, "primary", "198.18.0.134", mac(35), 95.0, 155.0)   # granted at host 60 with the clock +35
+    got = {b.ip: (b.start, b.end) for b in server_bindings(tl)}
+    assert got["198.18.0.133"] == (40.0, 100.0) and got["198.18.0.134"] == (60.0, 120.0)
