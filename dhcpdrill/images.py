@@ -147,8 +147,8 @@ def _build_dockerfile(client: docker.DockerClient, suite: str, tag: str) -> str:
 
 
 VERSIONS = """
-kea=$(kea-dhcp4 -V 2>/dev/null | head -n 1)
-dhcpd=$(dhcpd --version 2>&1 | head -n 1)
+kea=$(command -v kea-dhcp4 >/dev/null && kea-dhcp4 -V 2>/dev/null | head -n 1)
+dhcpd=$(command -v dhcpd >/dev/null && dhcpd --version 2>&1 | head -n 1)
 echo "kea-dhcp4 ${kea:-not installed}"
 echo "dhcpd ${dhcpd:-not installed}"
 """
