@@ -19,7 +19,7 @@ from .clients import ClientFleet, Workload
 from .images import server_versions
 from .faults import CLOCK_FILE, Fault, FaultContext, inject, needs_clock_control
 from .lab import Lab
-from .expectations import ROLES
+from .expectations import ROLES, KnownHazard
 from .manifest import Pair
 from .problems import LabError
 from .servers import adapter_for
@@ -60,7 +60,7 @@ class DrillResult:
     versions: str = ""  # the servers' exact versions and the image ID
 
     @property
-    def hazard(self):
+    def hazard(self) -> KnownHazard | None:
         limits = self.pair.drills.get(self.scenario.name)
         return limits.known_hazard if limits else None
 

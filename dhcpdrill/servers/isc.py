@@ -22,7 +22,6 @@ from . import LAB_RANGE, ROLES, LabPlan, ServerAdapter, daemon_command
 if TYPE_CHECKING:
     from ..lab import Lab
     from ..manifest import Pair
-    from ..timeline import Timeline
 
 CONFIG_PATH = "/etc/dhcp/dhcpd.conf"
 LEASES_PATH = "/var/lib/dhcp/dhcpd.leases"

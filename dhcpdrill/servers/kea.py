@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
     from ..lab import Lab
     from ..manifest import Pair
-    from ..timeline import Timeline
 
 CONFIG_PATH = "/etc/kea/kea-dhcp4.conf"
 LAB_INTERFACE = "eth0"

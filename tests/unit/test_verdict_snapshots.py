@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from dhcpdrill.expectations import Thresholds
-from dhcpdrill.timeline import Event, Timeline
+from dhcpdrill.timeline import Timeline
 from dhcpdrill.verdicts import JUDGES
 
 from . import test_real_evidence as real
-from .timelines import FAULT_T, PRIMARY, SECONDARY, base, bound, healthy, lease_files_read, mac, record
+from .timelines import FAULT_T, SECONDARY, base, bound, healthy, lease_files_read, mac, record
 
 SNAPSHOTS = Path(__file__).with_name("verdict_snapshots.json")
 STRICT = Thresholds(max_takeover_s=5, max_duplicates=0, min_continuity=1.0,
