@@ -135,7 +135,8 @@ def html(results: list[DrillResult]) -> str:
         parts.append("<table><tr><th>verdict</th><th>status</th><th>figure</th><th>limit</th><th>why</th></tr>")
         for v in r.verdicts:
             figure = "" if v.figure is None else f"{v.figure:g} {v.unit}"
-            parts.append(f"<tr><td>{v.name}</td><td class='{v.status}'>{mark(r, v).lower()}</td><td>{escape(figure)}</td>"
+            how = mark(r, v).lower().replace(" ", "-")
+            parts.append(f"<tr><td>{v.name}</td><td class='{how}'>{how}</td><td>{escape(figure)}</td>"
                          f"<td>{escape(v.threshold)}</td><td>{escape(v.reason)}</td></tr>")
         parts.append("</table>")
         parts.append(svg(r.timeline))
