@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import docker
 import pytest
 
 from dhcpdrill.drill import run_drill
@@ -178,3 +179,30 @@ def test_a_renamed_readdressed_copy_of_the_bundled_pair_drills_green(drill_sessi
     assert result.rewrites and all("'ens192' -> 'eth0'" in r for r in result.rewrites)
     assert result.timeline.first("lab").get("subnet") == "198.19.7.0/24"
     result.assert_verdicts()
+
+
+def test_a_known_hazard_never_excuses_a_lab_that_was_never_built(drill_session, tmp_path):
+    """The reproduction from the issue: a network already holds the pair's subnet, so the lab
+    cannot be created; a pair declaring a hazard for the drill once read 'FAIL, AS EXPECTED'."""
+    import shutil
+    folder = tmp_path / "pair"
+    shutil.copytree(HEALTHY, folder)
+    for name in ("primary.json", "standby.json"):
+        path = folder / name
+        path.write_text(path.read_text().replace("198.18.0.", "198.19.9."))
+    manifest = folder / "pair.toml"
+    manifest.write_text(manifest.read_text().replace(
+        "[drills.kill-primary]\n", '[drills.kill-primary]\nknown_hazard = { why = "split brain", fails = ["split-brain"] }\n'))
+    pair = load_pair(folder)
+    client, image = drill_session.client(), drill_session.image(pair.suite)
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="198.19.9.0/24")])
+    squatter = client.networks.create(f"squatter-{owner().replace(':', '-')}", internal=True, ipam=ipam,
+                                      labels={OWNER_LABEL: owner()})
+    try:
+        result = run_drill(client, pair, KILL_PRIMARY, image, tmp_path / "reports")
+    finally:
+        squatter.remove()
+    assert "could not create the lab network" in result.error
+    assert result.outcome.status == "fail" and result.outcome.reasons[0].startswith("error: LabError")
+    with pytest.raises(AssertionError, match="could not create the lab network"):
+        result.assert_verdicts()
