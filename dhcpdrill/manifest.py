@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+import re
+from pathlib import Path, PurePath
 from typing import Any
 
 from .images import SUITES, packages
@@ -16,6 +17,7 @@ from .expectations import KEY_TYPES, ROLES, KnownHazard, Thresholds, hazard_prob
 
 MANIFEST = "pair.toml"
 SERVERS = ("kea", "isc-dhcp")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "pair": {"name": str, "server": str, "suite": str, "mode": str},
     "files": {"primary": str, "secondary": str},
@@ -164,7 +166,16 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
         have = [s for s in SUITES if "isc-dhcp-server" in packages(s)]
         problems.append(Problem(where, "pair.suite", f"Debian {meta['suite']} ships no ISC DHCP server "
                                 f"(ISC DHCP is end-of-life)", f"use suite {' or '.join(have)} for a dhcpd pair"))
+    if isinstance(meta.get("name"), str) and not NAME.fullmatch(meta["name"]):
+        problems.append(Problem(where, "pair.name", f"{meta['name'][:40]!r} is not a plain name",
+                                "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit "
+                                "(it names the report folders)"))
     paths = {role: folder / name for role, name in files.items() if role in ROLES and isinstance(name, str)}
+    for role, name in files.items():
+        if isinstance(name, str) and (PurePath(name).is_absolute() or ".." in PurePath(name).parts):
+            problems.append(Problem(where, f"files.{role}", f"{name!r} points outside the pair folder",
+                                    "copy the config into the pair folder and name it relative to it"))
+            paths.pop(role, None)
     for role, path in paths.items():
         if not path.is_file():
             problems.append(Problem(where, f"files.{role}", f"{path} does not exist",

@@ -141,6 +141,10 @@ BROKEN = {
         "drills.clock-skew-then-kill.known_hazard: names heal-to-normal, but the table states no max_heal_to_normal_s"),
     "threshold not a finite number": (edit_text("pair.toml", "max_takeover_s = 15", "max_takeover_s = nan"),
                                       "drills.kill-primary.max_takeover_s: is nan — give a finite number"),
+    "pair name that climbs out of reports/": (edit_text("pair.toml", 'name = "kea-hot-standby"', 'name = "../../x"'),
+                                              "pair.toml: pair.name: '../../x' is not a plain name"),
+    "config outside the pair folder": (edit_text("pair.toml", 'primary = "primary.json"', 'primary = "../primary.json"'),
+                                       "pair.toml: files.primary: '../primary.json' points outside the pair folder"),
     "mclt on a kea pair": (edit_text("pair.toml", "max_takeover_s = 15", "max_takeover_s = 15\nmclt_s = 30"),
                            "drills.kill-primary.mclt_s: is 30, but kea has no MCLT"),
 }
