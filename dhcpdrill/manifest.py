@@ -4,6 +4,7 @@ Reading it checks everything the manifest alone can tell; ``pair.load_pair`` che
 configs it names too."""
 from __future__ import annotations
 
+import difflib
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
@@ -185,3 +186,14 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
     pair = Pair(folder, meta.get("name", ""), meta.get("server", ""), meta.get("suite", ""),
                 meta.get("mode", ""), paths, drills, sysctls)
     return pair, problems, usable
+
+
+def drill_name_problems(pair: Pair, known: set[str]) -> list[Problem]:
+    """A ``[drills.<name>]`` table for a drill that does not exist would be silently skipped:
+    name it, with the nearest real drill."""
+    out = []
+    for drill in sorted(pair.drills.keys() - known):
+        near = difflib.get_close_matches(drill.replace("_", "-"), sorted(known), n=1)
+        out.append(Problem(str(pair.folder / MANIFEST), f"drills.{drill}", "no drill has this name",
+                           f"did you mean [drills.{near[0]}]?" if near else f"drills are: {', '.join(sorted(known))}"))
+    return out

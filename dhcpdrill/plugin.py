@@ -19,6 +19,7 @@ from .drill import DrillResult, Scenario, run_drill
 from .images import BUILDERS, ensure_image
 from .lab import docker_client, sweep
 from .outcome import EXPECTED
+from .manifest import drill_name_problems
 from .pair import Pair, load_pair, pair_folders
 from .problems import LabError, PairError
 from .servers import adapter_for
@@ -61,6 +62,9 @@ class DrillSession:
                     pairs.append(load_pair(folder))
                 except PairError as exc:
                     problems.extend(str(p) for p in exc.problems)
+            known = known_drills()
+            if known:
+                problems += [str(p) for pair in pairs for p in drill_name_problems(pair, known)]
             if problems:
                 raise pytest.UsageError("pair check failed, nothing was started:\n  " + "\n  ".join(problems))
             if not pairs:
@@ -89,6 +93,23 @@ class DrillSession:
             problems = adapter_for(pair).check_in_image(self.client(), self.image(pair.suite), pair)
             self._checked[pair.folder] = [str(p) for p in problems]
         return self._checked[pair.folder]
+
+
+def known_drills() -> set[str]:
+    """Every drill name the project's scenarios define (``scenarios/`` beside the drills), and any
+    other Scenario already imported; empty when none can be found, so nothing is refused then."""
+    import importlib
+    import pkgutil
+    import sys
+    try:
+        import scenarios
+        for module in pkgutil.iter_modules(scenarios.__path__):
+            importlib.import_module(f"scenarios.{module.name}")
+    except ImportError:
+        pass
+    modules = [m for name, m in list(sys.modules.items())
+               if name.split(".")[0] in ("scenarios", "drills") or name.rsplit(".", 1)[-1].startswith("test_")]
+    return {value.name for module in modules for value in vars(module).values() if isinstance(value, Scenario)}
 
 
 def _report_sweep(removed: list[str]) -> None:

@@ -244,3 +244,15 @@ def test_lab_sysctls_are_read_for_the_server_containers(tmp_path):
     folder = copy_pair(tmp_path)
     edit_text("pair.toml", "[files]", '[lab]\nsysctls = { "net.ipv4.tcp_syn_retries" = 2 }\n\n[files]')(folder)
     assert load_pair(folder).sysctls == {"net.ipv4.tcp_syn_retries": "2"}
+
+
+def test_a_misspelt_drill_table_is_named_with_the_nearest_drill(tmp_path):
+    from dhcpdrill.manifest import drill_name_problems
+    from dhcpdrill.plugin import known_drills
+    folder = copy_pair(tmp_path)
+    edit_text("pair.toml", "[drills.kill-primary]", "[drills.kill_primary]")(folder)
+    known = known_drills()
+    assert {"kill-primary", "peer-partition", "partner-down", "failback"} <= known
+    (problem,) = drill_name_problems(load_pair(folder), known)
+    assert str(problem).endswith("pair.toml: drills.kill_primary: no drill has this name — did you mean [drills.kill-primary]?")
+    assert drill_name_problems(load_pair(BUNDLED), known) == []
