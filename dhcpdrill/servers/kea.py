@@ -52,6 +52,7 @@ SHAPE: dict = {
     "hooks-libraries": [{"library": str, "parameters": {"high-availability": [dict]}}],
     "interfaces-config": {"interfaces": [str]},
     "control-socket": {"socket-type": str, "socket-name": str},
+    "control-sockets": [{"socket-type": str, "socket-name": str}],  # Kea 2.7+ / 3.0
     "multi-threading": {"enable-multi-threading": bool},
     "lease-database": {"type": str, "persist": bool, "name": str},
     "subnet4": [{"subnet": str, "pools": [{"pool": str}]}],
@@ -115,6 +116,15 @@ def _get(tree: Any, *keys: str | int) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return tree
+
+
+def unix_socket(cfg: Any) -> str | None:
+    """The unix control socket's path: ``control-socket`` (Kea up to 2.6) or the first unix entry
+    of ``control-sockets`` (Kea 2.7 and 3.0, where HTTP sockets may sit beside it)."""
+    single = _get(cfg, "control-socket")
+    entries = ([single] if isinstance(single, dict) else []) + list(_get(cfg, "control-sockets") or [])
+    return next((str(e["socket-name"]) for e in entries
+                 if isinstance(e, dict) and e.get("socket-type") == "unix" and e.get("socket-name")), None)
 
 
 class KeaAdapter(ServerAdapter):
@@ -214,9 +224,10 @@ class KeaAdapter(ServerAdapter):
                 problems.append(Problem(str(path), "Dhcp4.multi-threading.enable-multi-threading",
                                         "is off, so HA+MT silently falls back to kea-ctrl-agent",
                                         "set Dhcp4.multi-threading.enable-multi-threading to true"))
-            if _get(cfgs[role], "control-socket", "socket-type") != "unix":
+            if unix_socket(cfgs[role]) is None:
                 problems.append(Problem(str(path), "Dhcp4.control-socket", "no unix control socket",
-                                        "add a control-socket of socket-type unix; the drill asks it for HA state"))
+                                        "add a control-socket (Kea 3.0: a control-sockets entry) of socket-type "
+                                        "unix with a socket-name; the drill asks it for HA state"))
             ifaces = _get(cfgs[role], "interfaces-config", "interfaces")
             if not isinstance(ifaces, list) or len(ifaces) != 1 or not isinstance(ifaces[0], str) or ifaces[0] == "*":
                 problems.append(Problem(str(path), "Dhcp4.interfaces-config.interfaces",
@@ -311,7 +322,7 @@ class KeaAdapter(ServerAdapter):
 
     def _paths(self, pair: "Pair", role: str) -> tuple[str, str]:
         cfg = self.load(pair.files[role], [])
-        return (str(_get(cfg, "control-socket", "socket-name")),
+        return (str(unix_socket(cfg)),
                 str(_get(cfg, "lease-database", "name") or DEFAULT_LEASE_FILE))
 
     def _directories(self, pair: "Pair", role: str) -> str:

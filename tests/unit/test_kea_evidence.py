@@ -88,3 +88,12 @@ def test_the_daemons_own_last_error_is_named_before_the_containers_exit_line():
         "ERROR [kea-dhcp4.dhcp4] DHCP4_INIT_FAIL failed to initialize Kea server: unable to open '/x' "
         "(then the daemon exited with status 1)")
     assert ServerAdapter().last_error(Lab(), "secondary") is None
+
+
+def test_the_unix_control_socket_is_found_in_either_kea_shape():
+    from dhcpdrill.servers.kea import unix_socket
+    assert unix_socket({"control-socket": {"socket-type": "unix", "socket-name": "/run/kea/a"}}) == "/run/kea/a"
+    assert unix_socket({"control-sockets": [{"socket-type": "http", "socket-port": 8000},
+                                            {"socket-type": "unix", "socket-name": "/run/kea/b"}]}) == "/run/kea/b"
+    assert unix_socket({"control-sockets": [{"socket-type": "http", "socket-port": 8000}]}) is None
+    assert unix_socket({}) is None
