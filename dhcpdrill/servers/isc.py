@@ -7,6 +7,8 @@ from dhcpd itself over OMAPI (omshell) and its state changes from its log; bindi
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import re
 import time
@@ -143,6 +145,28 @@ def _half(path, problems: list[Problem]) -> Half | None:
     return half
 
 
+LAB_OMAPI_PORT = "7911"
+
+
+def lab_key(config: bytes) -> tuple[str, str]:
+    """A lab-only OMAPI key, the same for every reading of one config (derived from it)."""
+    return "dhcpdrill-lab-omapi", base64.b64encode(hashlib.sha256(b"dhcpdrill-omapi\0" + config).digest()).decode()
+
+
+def lab_omapi(half: Half, config: bytes) -> str:
+    """What the lab copy of a dhcpd.conf needs appended so the drill can read the failover state:
+    a key, if OMAPI has none, and a port, if it has none (nothing if both are there)."""
+    if half.omapi_port and half.key:
+        return ""
+    name, secret = lab_key(config)
+    lines = ["", "# Added by dhcpdrill to the lab copy only: OMAPI for reading the failover state.",
+             f'key {name} {{ algorithm hmac-md5; secret "{secret}"; }}']
+    if not half.omapi_port:
+        lines.append(f"omapi-port {LAB_OMAPI_PORT};")
+    lines.append(f"omapi-key {name};")
+    return "\n".join(lines) + "\n"
+
+
 class IscAdapter(ServerAdapter):
     """Knows dhcpd.conf, the failover state machine (read over OMAPI) and dhcpd.leases."""
 
@@ -213,10 +237,6 @@ class IscAdapter(ServerAdapter):
                     problems.append(Problem(h.file, f"subnet pool range {lo} {hi}",
                                             "is not in a pool that names the failover peer",
                                             f'put it in pool {{ failover peer "{peers[role][0]}"; range ...; }}'))
-            if not h.omapi_port or not h.key:
-                problems.append(Problem(h.file, "omapi-port/omapi-key", "missing",
-                                        "give omapi-port and an omapi-key (hmac-md5): the drill reads the failover "
-                                        "state over OMAPI, and OMAPI without a key is open to anyone"))
         if problems:
             raise PairError(problems)
         net, mask, pools_raw = subs["primary"][0]
@@ -238,10 +258,19 @@ class IscAdapter(ServerAdapter):
                                         "the lab puts each server at its failover address on the client subnet"))
         if problems:
             raise PairError(problems)
-        files = {role: {CONFIG_PATH: pair.files[role].read_bytes()} for role in halves}
+        files, rewrites = {}, []
+        for role, h in halves.items():
+            text, added = pair.files[role].read_bytes(), lab_omapi(h, pair.files[role].read_bytes())
+            files[role] = {CONFIG_PATH: text + added.encode() if added else text}
+            if added:
+                rewrites.append(f"{pair.files[role].name}: " + (
+                    f"omapi-port {h.omapi_port} has no omapi-key, so it is open to anyone who can reach it: a "
+                    "lab-only key was added to the lab copy" if h.omapi_port else
+                    f"no OMAPI: a lab-only omapi-port {LAB_OMAPI_PORT} and key were added to the lab copy "
+                    "(the drill reads the failover state over OMAPI)"))
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE,
                        serving=("primary", "secondary"), retrying_clients_needed=1,
-                       files_in_container=files, pools=pools,
+                       files_in_container=files, pools=pools, rewrites=tuple(rewrites),
                        peer_ports={"primary": int(prim["port"] or 647), "secondary": int(sec["port"] or 647)},
                        solo_states=("partner-down",), normal_state="normal",
                        interrupted_states=("communications-interrupted",), mclt_s=mclt)
@@ -264,12 +293,14 @@ class IscAdapter(ServerAdapter):
         return problems
 
     def _omapi(self, lab: "Lab", pair: "Pair", role: str, change: str = "") -> dict[str, str]:
-        """The failover-state object of ``role``'s dhcpd, after applying ``change`` (omshell lines)."""
+        """The failover-state object of ``role``'s dhcpd, after applying ``change`` (omshell lines).
+        The script reaches omshell as an argument, never through a shell's quoting."""
         half = _half(pair.files[role], [])
         name = half.peer.words[2]
-        script = (f"server 127.0.0.1\nport {half.omapi_port}\nkey {half.key[0]} {half.key[1]}\nconnect\n"
+        port, (keyname, secret) = half.omapi_port or LAB_OMAPI_PORT, half.key or lab_key(pair.files[role].read_bytes())
+        script = (f"server 127.0.0.1\nport {port}\nkey {keyname} {secret}\nconnect\n"
                   f"new failover-state\nset name = \"{name}\"\nopen\n{change}")
-        code, out = lab.containers[role].exec_run(["sh", "-c", f"printf '%s' '{script}' | timeout 3 omshell"])
+        code, out = lab.containers[role].exec_run(["sh", "-c", 'printf "%s" "$1" | timeout 3 omshell', "omapi", script])
         text = out.decode(errors="replace")
         if code != 0 or "local-state" not in text:
             raise LabError(f"{role}: OMAPI gave no failover state: {text.strip()[-200:]}")

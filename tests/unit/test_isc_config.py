@@ -57,7 +57,6 @@ BROKEN = {
                           'failover peer: is named "drill2", the primary\'s is "drill"'),
     "role swapped": ("secondary.conf", "  secondary;", "  primary;",
                      "declares ['primary'], but this file plays secondary"),
-    "no omapi key": ("primary.conf", "omapi-key omapi_key;\n", "", "omapi-port/omapi-key: missing"),
     "missing semicolon": ("primary.conf", "  load balance max seconds 3;", "  load balance max seconds 3", "lacks its ';'"),
     "unclosed brace": ("secondary.conf", "    range 198.18.2.100 198.18.2.199;\n  }\n}", "    range 198.18.2.100 198.18.2.199;\n  }",
                        "is never closed"),
@@ -163,3 +162,24 @@ def test_lease_grants_keep_each_distinct_record_with_the_partners_acknowledged_e
 def test_free_addresses_belong_to_the_primary_and_backup_ones_to_the_secondary():
     assert pool_owners(GRANTS, "secondary") == {"own": ["198.18.2.152"], "partner": ["198.18.2.151"]}
     assert pool_owners(GRANTS, "primary") == {"own": ["198.18.2.151"], "partner": ["198.18.2.152"]}
+
+
+def test_a_pair_without_omapi_gets_a_lab_only_port_and_key_listed_as_rewrites(tmp_path):
+    """dhcpd's failover works without OMAPI; the lab needs it to read the state, the pair does not."""
+    folder = copy(tmp_path)
+    for name in ("primary.conf", "secondary.conf"):
+        edit(folder, name, "omapi-port 7911;\nomapi-key omapi_key;\n", "")
+    edit(folder, "secondary.conf", "# ISC DHCP", "omapi-port 7912;\n# ISC DHCP")
+    pair = load_pair(folder)
+    plan = adapter_for(pair).lab_plan(pair)
+    primary = plan.files_in_container["primary"]["/etc/dhcp/dhcpd.conf"].decode()
+    secondary = plan.files_in_container["secondary"]["/etc/dhcp/dhcpd.conf"].decode()
+    assert primary.startswith((folder / "primary.conf").read_text())  # the user's config, unchanged, then ours
+    assert "omapi-port 7911;" in primary.split("Added by dhcpdrill")[1] and "omapi-key dhcpdrill-lab-omapi;" in primary
+    assert "omapi-port" not in secondary.split("Added by dhcpdrill")[1]  # its own port stays, only a key is added
+    assert plan.rewrites == (
+        "primary.conf: no OMAPI: a lab-only omapi-port 7911 and key were added to the lab copy (the drill reads "
+        "the failover state over OMAPI)",
+        "secondary.conf: omapi-port 7912 has no omapi-key, so it is open to anyone who can reach it: a lab-only key "
+        "was added to the lab copy")
+    assert adapter_for(load_pair(BUNDLED)).lab_plan(load_pair(BUNDLED)).rewrites == ()
