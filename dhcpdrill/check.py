@@ -46,10 +46,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _server_checks(pair, mirror):
     from .images import ensure_image
-    from .lab import docker_client
+    from .lab import Engine, docker_client
     from .servers import adapter_for
     client = docker_client()
-    return adapter_for(pair).check_in_image(client, ensure_image(client, pair.suite, mirror=mirror), pair)
+    image = ensure_image(client, pair.suite, mirror=mirror)
+    engine = Engine(client, image)
+    engine.start()
+    try:
+        return adapter_for(pair).check_in_image(engine, image, pair)
+    finally:
+        engine.close()
 
 
 if __name__ == "__main__":

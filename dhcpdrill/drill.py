@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import docker
+import requests
 from docker.errors import DockerException
 
 from .clients import ClientFleet, Workload
 from .images import server_versions
 from .faults import CLOCK_FILE, Fault, FaultContext, inject, needs_clock_control
-from .lab import Lab
+from .lab import Engine, Lab
 from .expectations import ROLES, KnownHazard
 from .manifest import Pair
 from .problems import LabError
@@ -77,11 +77,11 @@ class DrillResult:
         assert outcome.status != FAILED, f"{self.pair.name} / {self.scenario.name}:\n  " + "\n  ".join(outcome.reasons)
 
 
-def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image: str,
-              reports: Path) -> DrillResult:
+def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, reports: Path) -> DrillResult:
     """Run one drill and judge it. However it ends (a server that never gets ready, a fault that
-    raises, an engine error) the servers' logs and lease files are collected, the error names
-    what each daemon last complained of, and the timeline is saved and judged."""
+    raises, an engine that stops answering) the servers' logs and lease files are collected as far
+    as the engine allows, the error names what each daemon last complained of, and the timeline is
+    saved and judged."""
     started = time.time()
     stamp = datetime.fromtimestamp(started, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     result = DrillResult(pair, scenario, image, reports / f"{stamp}-{pair.name}-{scenario.name}", started)
@@ -91,8 +91,8 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
     result.rewrites = plan.rewrites
     tl = result.timeline
     try:
-        result.versions = server_versions(client, image)
-        with Lab(client, image, result.run_dir) as lab:
+        result.versions = server_versions(engine, image)
+        with Lab(engine, image, result.run_dir) as lab:
             try:
                 _perform(lab, adapter, plan, pair, scenario, image, tl, result.versions)
             except Exception as exc:  # noqa: BLE001 - any failure is reported as this drill's error
@@ -103,7 +103,7 @@ def run_drill(client: docker.DockerClient, pair: Pair, scenario: Scenario, image
                 except Exception as exc:  # noqa: BLE001
                     result.error = (result.error + "; " if result.error else "") + \
                         "evidence not collected: " + _describe(exc, result.run_dir)
-    except (LabError, DockerException) as exc:  # the lab itself could not be built or removed
+    except Exception as exc:  # noqa: BLE001 - the lab could not be built or removed, or the engine went away
         result.error = (result.error + "; " if result.error else "") + _describe(exc, result.run_dir)
     finally:
         result.duration = time.time() - started
@@ -154,6 +154,8 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
 
 def _describe(exc: BaseException, run_dir: Path) -> str:
     """One line for the summary; anything but the lab's own errors also leaves its traceback."""
+    if isinstance(exc, requests.ConnectionError) or (isinstance(exc, DockerException) and "Connection" in str(exc)):
+        return f"the Docker engine stopped answering ({type(exc).__name__}: {str(exc)[:200]})"
     if isinstance(exc, (LabError, DockerException)):
         return f"{type(exc).__name__}: {exc}"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -166,7 +168,7 @@ def _daemons_said(lab: Lab, adapter) -> str:
     for role in ROLES:
         try:
             line = adapter.last_error(lab, role)
-        except (LabError, DockerException):
+        except (LabError, DockerException, requests.RequestException):
             line = None
         if line:
             said.append(f"{role}'s daemon last logged: {line}")

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from .lab import BRIDGE_TABLE
 from .problems import LabError
 from .timeline import Timeline
 
@@ -289,7 +288,7 @@ class PartitionClients(Fault):
         ctx.lab.cut_dhcp(self.target)
 
     def _table(self, ctx: FaultContext) -> str:
-        return f"{BRIDGE_TABLE}{ctx.lab.run_id}"
+        return ctx.lab.cut_table
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         """Wait (bounded) for the filter to drop client traffic: clients retry every few seconds."""

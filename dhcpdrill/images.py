@@ -155,15 +155,16 @@ echo "dhcpd ${dhcpd:-not installed}"
 
 
 @functools.lru_cache(maxsize=None)
-def server_versions(client: docker.DockerClient, tag: str) -> str:
+def server_versions(engine, tag: str) -> str:
     """The exact server versions inside the image and its ID, as every report names them
     (e.g. "kea-dhcp4 2.2.0; dhcpd isc-dhcpd-4.4.3-P1; image sha256:…")."""
-    from .lab import OWNER_LABEL, RUN_LABEL, owner
+    code, out, err = engine.run_helper(["sh", "-c", VERSIONS], image=tag, run="check", network_mode="none",
+                                       what=f"read the server versions in {tag}")
     try:
-        out = client.containers.run(tag, ["sh", "-c", VERSIONS], network_mode="none", remove=True,
-                                    labels={OWNER_LABEL: owner(), RUN_LABEL: "check"})
-        image_id = client.images.get(tag).id
+        image_id = engine.client.images.get(tag).id
     except docker.errors.DockerException as exc:
-        raise LabError(f"could not read the server versions in {tag}: {exc}") from None
-    lines = [line.strip() for line in out.decode(errors="replace").splitlines() if line.strip()]
+        raise LabError(f"could not read the image ID of {tag}: {exc}") from None
+    if code != 0:
+        raise LabError(f"could not read the server versions in {tag}: {err.strip()[-300:]}")
+    lines = [line.strip() for line in out.splitlines() if line.strip()]
     return "; ".join(lines + [f"image {image_id[:19]}"])

@@ -1,15 +1,19 @@
 """The lab: Docker networks and containers that a drill creates, owns and always removes.
 
-Everything created carries the labels ``dhcpdrill.run`` (this drill) and ``dhcpdrill.owner``
-(host and process), so teardown is a label query and ``sweep`` removes what a crashed or
-interrupted run left behind. Networks are Docker ``internal`` bridges (no NAT, no route out, no
-physical interface) addressed from 198.18.0.0/15.
+Everything created carries the labels of its session (``dhcpdrill.session``) and run
+(``dhcpdrill.run``): teardown is a label query, and the session's sentinel (``reaper.py``)
+removes whatever is left if the process dies. Networks are Docker ``internal`` bridges (no NAT,
+no route out, no physical interface) addressed from 198.18.0.0/15.
 
 Docker's isolation rules for internal networks drop DHCP's broadcasts (source 0.0.0.0,
 destination 255.255.255.255) when the host bridges IPv4 through iptables (br_netfilter). The lab
 therefore adds one rule to Docker's DOCKER-USER chain that accepts frames entering *and* leaving
 its own bridge (nothing else), and removes it at teardown. The rule is set from a short-lived
 helper container on the host's network, so a user who can reach Docker needs no root.
+
+The harness never pulls an image: helpers, checkers and servers run the locally built lab image
+(a pulled image of that predictable name would run with NET_ADMIN on the host's network).
+Every wait on the engine is bounded.
 """
 from __future__ import annotations
 
@@ -26,38 +30,32 @@ from pathlib import Path
 from typing import Iterable
 
 import docker
-from docker.errors import APIError, DockerException, NotFound
+import requests
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
 from docker.models.networks import Network
 
+from . import reaper
 from .problems import LabError
+from .reaper import (FIREWALL, OWNER_LABEL, ROLE_LABEL, RUN_LABEL, SENTINEL, SESSION_LABEL, rule_tag,
+                     table_name)
 
-RUN_LABEL, OWNER_LABEL = "dhcpdrill.run", "dhcpdrill.owner"
-RULE_TAG = "dhcpdrill:"
-BRIDGE_TABLE = "dhcpdrill_"
-FIREWALL = r"""
-for ipt in iptables-nft iptables-legacy; do
-  $ipt -w -n -L DOCKER-USER >/dev/null 2>&1 || continue
-  case "$1" in
-    list) $ipt -w -S DOCKER-USER 2>/dev/null | grep -e '--comment "\?dhcpdrill:' ; exit 0 ;;
-    *) shift; exec $ipt -w "$@" ;;
-  esac
-done
-echo "no DOCKER-USER chain in iptables-nft or iptables-legacy" >&2
-exit 3
-"""
+HELPER_TIMEOUT_S = 60.0  # a host helper or a config checker that runs longer is stopped
+SENTINEL_READY_S = 30.0
+SENTINEL_SCRIPT = "/opt/dhcpdrill/reaper.py"
 
 
 def owner() -> str:
+    """Who started a session (shown to people; liveness is the sentinel's, never this)."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def docker_client() -> docker.DockerClient:
     try:
-        client = docker.from_env()
+        client = docker.from_env(timeout=60)
         client.ping()
         return client
-    except DockerException as exc:
+    except (DockerException, requests.RequestException) as exc:
         raise LabError(f"cannot reach the Docker engine ({exc}); start it, or set DOCKER_HOST") from None
 
 
@@ -67,31 +65,148 @@ def docker_time(stamp: str) -> float:
     return datetime.fromisoformat(head + "+00:00").timestamp() + float("0." + (frac or "0"))
 
 
-def host_shell(client: docker.DockerClient, image: str, script: str, *args: str, what: str = "") -> str:
-    """Run a shell script in the host's network namespace, from a short-lived helper container
-    (so a user who can reach Docker needs no root); return its output."""
-    try:
-        out = client.containers.run(image, ["sh", "-c", script, "helper", *args], network_mode="host",
-                                    cap_add=["NET_ADMIN", "NET_RAW"], remove=True, stderr=True,
-                                    labels={OWNER_LABEL: owner(), RUN_LABEL: "helper"})
-    except docker.errors.ContainerError as exc:
-        raise LabError(f"could not {what or 'run the host helper'} ({' '.join(args)}): "
-                       f"{exc.stderr.decode(errors='replace').strip() if exc.stderr else exc}") from None
-    return out.decode(errors="replace")
+def engine_socket() -> str:
+    """The engine's own socket path on its host, which the sentinel mounts: ``$DHCPDRILL_ENGINE_SOCKET``,
+    else the path of a ``unix://`` DOCKER_HOST, else Docker's default."""
+    if os.environ.get("DHCPDRILL_ENGINE_SOCKET"):
+        return os.environ["DHCPDRILL_ENGINE_SOCKET"]
+    host = os.environ.get("DOCKER_HOST", "")
+    return host[len("unix://"):] if host.startswith("unix://") else "/var/run/docker.sock"
 
 
-def _firewall(client: docker.DockerClient, image: str, *args: str) -> str:
-    return host_shell(client, image, FIREWALL, *args, what="change the DOCKER-USER chain")
+def missing_image(image: str) -> str:
+    return (f"the lab image {image} is not on this Docker engine (removed during the run?); the harness "
+            "never pulls it from a registry: run the drills again, or `dhcpdrill-check PAIR`, to build it locally")
+
+
+class Engine:
+    """A Docker engine as one drill session uses it: the client, the session's labels, and the
+    session's sentinel, which removes everything of the session once this process lets go of it
+    (see ``reaper.py``). Use ``start()`` before anything else and ``close()`` at the end."""
+
+    def __init__(self, client: docker.DockerClient, image: str) -> None:
+        self.client = client
+        self.image = image  # the image the sentinel and the host helpers run
+        self.session = uuid.uuid4().hex[:8]
+        self.labels = {SESSION_LABEL: self.session, OWNER_LABEL: owner()}
+        self.sentinel: Container | None = None
+        self._attachment = None
+
+    def start(self) -> list[str]:
+        """Start the sentinel, then sweep sessions whose sentinel is gone; return what was removed."""
+        try:
+            c = self.client.containers.create(
+                self.image, ["python3", SENTINEL_SCRIPT, self.session], name=f"dhcpdrill-{self.session}-sentinel",
+                stdin_open=True, auto_remove=True, network_mode="host", cap_add=["NET_ADMIN", "NET_RAW"],
+                labels={**self.labels, RUN_LABEL: SENTINEL, ROLE_LABEL: SENTINEL},
+                volumes={engine_socket(): {"bind": "/var/run/docker.sock", "mode": "rw"}})
+        except ImageNotFound:
+            raise LabError(missing_image(self.image)) from None
+        except (DockerException, requests.RequestException) as exc:
+            raise LabError(f"could not create the session's sentinel: {exc}") from None
+        self.sentinel = c
+        put_files(c, {SENTINEL_SCRIPT: Path(reaper.__file__).read_bytes()})
+        self._attachment = c.attach_socket(params={"stdin": 1, "stream": 1})
+        c.start()
+        self._wait_watching()
+        removed, errors = reaper.sweep(self.client, self.shell)
+        if errors:
+            raise LabError("could not remove what dead sessions left: " + "; ".join(errors))
+        return [str(item) for item in removed]
+
+    def _wait_watching(self) -> None:
+        deadline, said = time.monotonic() + SENTINEL_READY_S, ""
+        while time.monotonic() < deadline:
+            try:
+                said = self.sentinel.logs().decode(errors="replace")
+            except NotFound:
+                break  # it exited, and auto-remove took it
+            if "watching session" in said:
+                return
+            time.sleep(0.2)
+        self.close()
+        raise LabError(f"the session's sentinel did not start watching within {SENTINEL_READY_S:.0f} s"
+                       f"{': ' + said.strip()[-400:] if said.strip() else ''}; it mounts the engine socket "
+                       f"{engine_socket()} (set DHCPDRILL_ENGINE_SOCKET to the engine host's socket path)")
+
+    def alive(self) -> bool:
+        """Whether the sentinel still runs (a sweep spares the session only while it does)."""
+        try:
+            self.sentinel.reload()
+            return self.sentinel.status == "running"
+        except (DockerException, requests.RequestException, AttributeError):
+            return False
+
+    def close(self, wait_s: float = 30.0) -> None:
+        """Let go of the sentinel: it removes whatever of the session is left, then itself."""
+        if self._attachment is not None:
+            raw = getattr(self._attachment, "_sock", self._attachment)  # the SDK hands out a SocketIO over it
+            for let_go in (lambda: raw.shutdown(socket.SHUT_RDWR), raw.close, self._attachment.close):
+                try:
+                    let_go()
+                except OSError:
+                    pass
+            self._attachment = None
+        if self.sentinel is not None:
+            try:
+                self.sentinel.wait(timeout=wait_s)
+            except (DockerException, requests.RequestException):
+                pass  # already gone (auto-removed), or still reaping: it finishes on its own
+            self.sentinel = None
+
+    def run_helper(self, command: list[str], *, what: str, image: str | None = None, run: str = "helper",
+                   files: dict[str, bytes] | None = None, timeout: float = HELPER_TIMEOUT_S,
+                   **options) -> tuple[int, str, str]:
+        """Run a short-lived container of the lab image to its end: (exit code, stdout, stderr).
+        Never pulls; stopped and removed after ``timeout`` seconds with a clear error."""
+        image = image or self.image
+        try:
+            c = self.client.containers.create(image, command, labels={**self.labels, RUN_LABEL: run}, **options)
+        except ImageNotFound:
+            raise LabError(missing_image(image)) from None
+        except (DockerException, requests.RequestException) as exc:
+            raise LabError(f"could not {what}: {exc}") from None
+        try:
+            if files:
+                put_files(c, files)
+            c.start()
+            try:
+                code = c.wait(timeout=timeout).get("StatusCode", -1)
+            except requests.RequestException:
+                raise LabError(f"could not {what}: the helper container did not finish within {timeout:.0f} s "
+                               "(is the Docker engine overloaded or stuck?)") from None
+            return code, c.logs(stdout=True, stderr=False).decode(errors="replace"), \
+                c.logs(stdout=False, stderr=True).decode(errors="replace")
+        except (DockerException, requests.RequestException) as exc:
+            raise LabError(f"could not {what}: {exc}") from None
+        finally:
+            try:
+                c.remove(force=True)
+            except (DockerException, requests.RequestException):
+                pass  # the sentinel removes it at the latest
+
+    def shell(self, script: str, *args: str, what: str = "") -> str:
+        """Run a shell script in the host's network namespace, from a short-lived helper container
+        (so a user who can reach Docker needs no root); return its output. ``args`` reach the
+        script as ``$1``…, never through its text."""
+        what = what or "run the host helper"
+        code, out, err = self.run_helper(["sh", "-c", script, "helper", *args], what=what, network_mode="host",
+                                         cap_add=["NET_ADMIN", "NET_RAW"])
+        if code != 0:
+            raise LabError(f"could not {what} ({' '.join(args)}): {err.strip() or out.strip() or f'exit {code}'}")
+        return out
 
 
 class Lab:
     """One drill's networks and containers. Use as a context manager: leaving it removes all."""
 
-    def __init__(self, client: docker.DockerClient, image: str, artifacts: Path) -> None:
-        self.client = client
+    def __init__(self, engine: Engine, image: str, artifacts: Path) -> None:
+        self.engine = engine
+        self.client = engine.client
         self.image = image
         self.run_id = uuid.uuid4().hex[:12]
-        self.labels = {RUN_LABEL: self.run_id, OWNER_LABEL: owner()}
+        self.labels = {**engine.labels, RUN_LABEL: self.run_id}
+        self.bridge = f"dd-{self.run_id[:10]}"
         self.artifacts = artifacts
         self.networks: list[Network] = []
         self.containers: dict[str, Container] = {}
@@ -99,6 +214,9 @@ class Lab:
         self._tables: list[str] = []
 
     def __enter__(self) -> "Lab":
+        if not self.engine.alive():
+            raise LabError("the session's sentinel is not running (removed by hand, or the engine restarted): "
+                           "a sweep would treat this run as dead; start the drills again")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -106,20 +224,19 @@ class Lab:
 
     # -- building ------------------------------------------------------------------------------
     def network(self, subnet: ipaddress.IPv4Network, gateway: str) -> Network:
-        bridge = f"dd-{self.run_id[:10]}"
         ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(subnet), gateway=gateway)])
         try:
             net = self.client.networks.create(
                 f"dhcpdrill-{self.run_id}", driver="bridge", internal=True, ipam=ipam, labels=self.labels,
-                options={"com.docker.network.bridge.name": bridge,
+                options={"com.docker.network.bridge.name": self.bridge,
                          "com.docker.network.bridge.enable_ip_masquerade": "false"})
         except APIError as exc:
             raise LabError(f"could not create the lab network {subnet}: {exc.explanation} "
                            "(another network may use that subnet: `docker network ls`)") from None
         self.networks.append(net)
-        rule = ["-I", "DOCKER-USER", "-i", bridge, "-o", bridge, "-m", "comment",
-                "--comment", f"{RULE_TAG}{self.run_id}", "-j", "ACCEPT"]
-        _firewall(self.client, self.image, "run", *rule)
+        rule = ["-I", "DOCKER-USER", "-i", self.bridge, "-o", self.bridge, "-m", "comment",
+                "--comment", rule_tag(self.engine.session, self.run_id), "-j", "ACCEPT"]
+        self.engine.shell(FIREWALL, "run", *rule, what="change the DOCKER-USER chain")
         self._rules.append(["-D", *rule[1:]])
         return net
 
@@ -130,7 +247,7 @@ class Lab:
         try:
             c = self.client.containers.create(
                 self.image, command, name=f"dhcpdrill-{self.run_id}-{role}", hostname=role,
-                labels={**self.labels, "dhcpdrill.role": role}, environment=environment or {},
+                labels={**self.labels, ROLE_LABEL: role}, environment=environment or {},
                 cap_add=["NET_ADMIN", "NET_RAW"], detach=True, network=network.name, sysctls=sysctls or None,
                 networking_config={network.name: self.client.api.create_endpoint_config(ipv4_address=ip)})
             self.containers[role] = c
@@ -138,45 +255,63 @@ class Lab:
                 put_files(c, files)
             c.start()
             return c
+        except ImageNotFound:
+            raise LabError(missing_image(self.image)) from None
         except APIError as exc:
             raise LabError(f"could not start the {role} container: {exc.explanation}") from None
 
     # -- bridge-level cuts -------------------------------------------------------------------
     def host_port(self, role: str) -> str:
-        """The host-side interface of a container's eth0 on the lab bridge."""
-        code, out = self.containers[role].exec_run(["cat", "/sys/class/net/eth0/iflink"])
-        index = out.decode().strip()
+        """The host-side interface of a container's eth0, which must be a port of this lab's own
+        bridge. The link index is read by a helper of the lab image in the container's network
+        namespace (not by a program inside the container, which the pair controls), and the port
+        is looked up among the bridge's ports on the host: whatever a daemon does in its
+        container, the privileged helper only ever touches this lab's bridge."""
+        container = self.containers[role]
+        code, out, err = self.engine.run_helper(["cat", "/sys/class/net/eth0/iflink"], image=self.image, run=self.run_id,
+                                                network_mode=f"container:{container.id}", what=f"read {role}'s link")
+        index = out.strip()
         if code != 0 or not index.isdigit():
-            raise LabError(f"cannot find the {role} container's link on the bridge: {out.decode(errors='replace')}")
-        for line in host_shell(self.client, self.image, "ip -o link show", what="list host links").splitlines():
+            raise LabError(f"cannot find the {role} container's link on the bridge: {(err or out).strip()[:200]}")
+        ports = self.engine.shell('ip -o link show master "$1"', self.bridge, what=f"list the ports of {self.bridge}")
+        for line in ports.splitlines():
             number, _, rest = line.partition(":")
             if number.strip() == index:
                 return rest.split("@")[0].split(":")[0].strip()
-        raise LabError(f"no host interface with index {index} for the {role} container")
+        raise LabError(f"the {role} container's link (host index {index}) is not a port of the lab bridge "
+                       f"{self.bridge}; nothing was filtered")
+
+    @property
+    def cut_table(self) -> str:
+        """The name of this lab's bridge table (one per lab: one client cut at a time)."""
+        return table_name(self.engine.session, self.run_id)
 
     def cut_dhcp(self, role: str) -> str:
         """Drop DHCP (UDP 67/68) to and from one container at the bridge: senders succeed,
         the frames never arrive, whatever socket type either side uses. Returns the table name."""
-        port, table = self.host_port(role), f"{BRIDGE_TABLE}{self.run_id}"
-        script = (f"nft add table bridge {table} && "
-                  f"nft add chain bridge {table} cut '{{ type filter hook forward priority -200; }}' && "
-                  f"nft add rule bridge {table} cut iifname {port} udp sport 67-68 counter drop && "
-                  f"nft add rule bridge {table} cut oifname {port} udp dport 67-68 counter drop")
-        host_shell(self.client, self.image, script, what="add the bridge filter")
+        port, table = self.host_port(role), self.cut_table
+        script = ('nft add table bridge "$1" && '
+                  'nft add chain bridge "$1" cut "{ type filter hook forward priority -200; }" && '
+                  'nft add rule bridge "$1" cut iifname "$2" udp sport 67-68 counter drop && '
+                  'nft add rule bridge "$1" cut oifname "$2" udp dport 67-68 counter drop')
         self._tables.append(table)
+        self.engine.shell(script, table, port, what="add the bridge filter")
         return table
 
     def cut_counters(self, table: str) -> int:
         """Frames the cut has dropped so far."""
-        out = host_shell(self.client, self.image, f"nft list table bridge {table}", what="read the bridge filter")
+        out = self.engine.shell('nft list table bridge "$1"', table, what="read the bridge filter")
         return sum(int(n) for n in re.findall(r"counter packets (\d+)", out))
 
     def bridge_tables(self) -> list[str]:
-        out = host_shell(self.client, self.image, "nft list tables bridge", what="list bridge tables")
-        return re.findall(rf"table bridge ({BRIDGE_TABLE}\w+)", out)
+        """This session's bridge tables on the host."""
+        return [i.name for i in reaper.firewall_leftovers(self.engine.shell)
+                if i.kind == "table" and i.session == self.engine.session]
 
     def heal_cut(self, table: str) -> None:
-        drop_tables(self.client, self.image, [table])
+        errors = reaper.remove([reaper.Leftover(self.engine.session, "table", table, table)], self.engine.shell)
+        if errors:
+            raise LabError("; ".join(errors))
         if table in self._tables:
             self._tables.remove(table)
 
@@ -219,8 +354,16 @@ class Lab:
     # -- teardown ------------------------------------------------------------------------------
     def close(self) -> None:
         """Remove every container, rule and network of this run; safe to call more than once."""
-        errors = drop_tables(self.client, self.image, self._tables)
-        errors += remove_run(self.client, self.run_id) + drop_rules(self.client, self.image, self._rules)
+        session, selector = self.engine.session, {"label": f"{RUN_LABEL}={self.run_id}"}
+        try:
+            items = [reaper.Leftover(session, "table", t, t) for t in self._tables]
+            items += [reaper.Leftover(session, "container", c.name, c)
+                      for c in self.client.containers.list(all=True, filters=selector, ignore_removed=True)]
+            items += [reaper.Leftover(session, "network", n.name, n) for n in self.client.networks.list(filters=selector)]
+            items += [reaper.Leftover(session, "rule", r[-3], r) for r in self._rules]
+            errors = reaper.remove(items, self.engine.shell)
+        except (DockerException, requests.RequestException) as exc:
+            errors = [f"the engine did not answer ({exc}); the session's sentinel removes the rest when it ends"]
         self._rules.clear()
         self._tables.clear()
         self.containers.clear()
@@ -238,90 +381,3 @@ def put_files(container: Container, files: dict[str, bytes]) -> None:
             info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
             tar.addfile(info, io.BytesIO(data))
     container.put_archive("/", buf.getvalue())
-
-
-def drop_tables(client: docker.DockerClient, image: str, tables: list[str]) -> list[str]:
-    errors = []
-    for table in tables:
-        try:
-            host_shell(client, image, f"nft list table bridge {table} >/dev/null 2>&1 || exit 0; "
-                                      f"nft delete table bridge {table}", what="remove the bridge filter")
-        except LabError as exc:
-            errors.append(str(exc))
-    return errors
-
-
-def drop_rules(client: docker.DockerClient, image: str, rules: list[list[str]]) -> list[str]:
-    errors = []
-    for rule in rules:
-        try:
-            _firewall(client, image, "run", *rule)
-        except LabError as exc:
-            errors.append(str(exc))
-    return errors
-
-
-def remove_run(client: docker.DockerClient, run_id: str) -> list[str]:
-    """Remove the containers (first) and networks labelled with ``run_id``."""
-    errors = []
-    selector = f"{RUN_LABEL}={run_id}"
-    for c in client.containers.list(all=True, filters={"label": selector}):
-        try:
-            c.remove(force=True, v=True)
-        except NotFound:
-            pass
-        except APIError as exc:
-            errors.append(f"container {c.name}: {exc.explanation}")
-    for net in client.networks.list(filters={"label": selector}):
-        try:
-            net.remove()
-        except NotFound:
-            pass
-        except APIError as exc:
-            errors.append(f"network {net.name}: {exc.explanation}")
-    return errors
-
-
-def _alive(owner_label: str) -> bool:
-    host, _, pid = owner_label.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another machine's run: not ours to judge
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def sweep(client: docker.DockerClient, image: str | None) -> list[str]:
-    """Remove what earlier runs on this host left behind (their process is gone); return names.
-
-    Runs of live processes (a drill running in another terminal) are left alone; so are runs
-    started on other hosts of a shared Docker engine.
-    """
-    removed, runs = [], set()
-    for obj in [*client.containers.list(all=True, filters={"label": OWNER_LABEL}),
-                *client.networks.list(filters={"label": OWNER_LABEL})]:
-        labels = obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}
-        if not _alive(labels.get(OWNER_LABEL, "")):
-            runs.add(labels.get(RUN_LABEL))
-            removed.append(obj.name)
-    for run in runs:
-        remove_run(client, run)
-    if image is None:
-        return removed
-    live = {n.attrs.get("Labels", {}).get(RUN_LABEL) for n in client.networks.list(filters={"label": RUN_LABEL})}
-    stale = []
-    for line in _firewall(client, image, "list").splitlines():
-        parts = line.replace('"', "").split()
-        tag = next((p for p in parts if p.startswith(RULE_TAG)), "")
-        if parts[:2] == ["-A", "DOCKER-USER"] and tag and tag[len(RULE_TAG):] not in live:
-            stale.append(["-D", *parts[1:]])
-            removed.append(f"DOCKER-USER rule {tag}")
-    drop_rules(client, image, stale)
-    tables = re.findall(rf"table bridge ({BRIDGE_TABLE}\w+)", host_shell(client, image, "nft list tables bridge"))
-    stale_tables = [t for t in tables if t[len(BRIDGE_TABLE):] not in live]
-    drop_tables(client, image, stale_tables)
-    return removed + [f"bridge table {t}" for t in stale_tables]

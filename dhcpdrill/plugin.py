@@ -17,7 +17,7 @@ import pytest
 
 from .drill import DrillResult, Scenario, run_drill
 from .images import BUILDERS, ensure_image
-from .lab import docker_client, sweep
+from .lab import Engine, docker_client
 from .outcome import EXPECTED
 from .manifest import drill_name_problems
 from .pair import Pair, load_pair, pair_folders
@@ -50,6 +50,7 @@ class DrillSession:
         self._images: dict[str, str] = {}
         self._checked: dict[Path, list[str]] = {}
         self._client = None
+        self._engine: Engine | None = None
         self.junit_path: Path | None = None
         opt = config.getoption("--reports-dir")
         self.reports = Path(opt) if opt else config.rootpath / "reports"
@@ -75,22 +76,33 @@ class DrillSession:
     def client(self):
         if self._client is None:
             self._client = docker_client()
-            _report_sweep(sweep(self._client, None))
         return self._client
 
     def image(self, suite: str) -> str:
+        """The lab image for ``suite``, built here the first time (never pulled)."""
         if suite not in self._images:
-            tag = ensure_image(self.client(), suite, self.config.getoption("--image-builder"),
-                               self.config.getoption("--apt-mirror"))
-            _report_sweep(sweep(self.client(), tag))  # now that the image exists, stale firewall rules too
-            self._images[suite] = tag
+            self._images[suite] = ensure_image(self.client(), suite, self.config.getoption("--image-builder"),
+                                               self.config.getoption("--apt-mirror"))
         return self._images[suite]
 
+    def engine(self, suite: str) -> Engine:
+        """The session's hold on the engine: its sentinel is started (from ``suite``'s image) before
+        anything else, then what dead sessions left is swept."""
+        if self._engine is None:
+            engine = Engine(self.client(), self.image(suite))
+            _report_sweep(engine.start())
+            self._engine = engine
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
 
     def server_check(self, pair: Pair) -> list[str]:
         """The servers' own config checkers, once per pair, before its first drill starts a lab."""
         if pair.folder not in self._checked:
-            problems = adapter_for(pair).check_in_image(self.client(), self.image(pair.suite), pair)
+            problems = adapter_for(pair).check_in_image(self.engine(pair.suite), self.image(pair.suite), pair)
             self._checked[pair.folder] = [str(p) for p in problems]
         return self._checked[pair.folder]
 
@@ -114,7 +126,8 @@ def known_drills() -> set[str]:
 
 def _report_sweep(removed: list[str]) -> None:
     if removed:
-        warnings.warn(pytest.PytestWarning(f"removed what an earlier interrupted run left: {', '.join(removed)}"))
+        warnings.warn(pytest.PytestWarning("removed what sessions that are no longer running left: "
+                                           + ", ".join(removed)))
 
 
 class DrillRunner:
@@ -131,13 +144,13 @@ class DrillRunner:
             pytest.skip(f"{self.pair.name} states no [drills.{scenario.name}] expectations in its pair.toml")
         try:
             image = self.session.image(self.pair.suite)
-            client = self.session.client()
+            engine = self.session.engine(self.pair.suite)
             problems = self.session.server_check(self.pair)
         except LabError as exc:
             pytest.fail(f"lab unavailable: {exc}", pytrace=False)
         if problems:
             pytest.fail("the servers' own checkers refused the pair:\n  " + "\n  ".join(problems), pytrace=False)
-        result = run_drill(client, self.pair, scenario, image, self.session.reports)
+        result = run_drill(engine, self.pair, scenario, image, self.session.reports)
         self.session.results.append(result)
         self.node.user_properties.append(("pair_config_sha256", self.pair.config_hash))
         for v in result.verdicts:
@@ -176,6 +189,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     ds = session.config.stash.get(KEY, None)
     if ds is not None and ds.results:
         ds.junit_path = report.write(ds.results, ds.reports)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    ds = config.stash.get(KEY, None)
+    if ds is not None:
+        ds.close()
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

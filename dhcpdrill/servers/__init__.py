@@ -87,7 +87,7 @@ class ServerAdapter:
     def command(self, pair: "Pair", role: str) -> list[str]:
         raise NotImplementedError
 
-    def check_in_image(self, client, image: str, pair: "Pair") -> list:
+    def check_in_image(self, engine, image: str, pair: "Pair") -> list:
         raise NotImplementedError
 
     lease_suffix = "txt"  # the saved copy of a server's lease file: leases-<role>.<suffix>
@@ -194,18 +194,13 @@ class ServerAdapter:
             raise LabError(f"the pair did not reach {normal} within {timeout:.0f} s: "
                            + ", ".join(f"{r} is {s}" for r, s in last.items())) from None
 
-    def run_checker(self, client, image: str, files: dict[str, bytes], script: str) -> tuple[int, str]:
-        """Run a config checker with ``files`` in place, in a container with no network."""
-        from ..lab import OWNER_LABEL, RUN_LABEL, owner, put_files
-        c = client.containers.create(image, ["sh", "-c", script], network_mode="none", cap_add=["NET_ADMIN"],
-                                     environment=self.environment, labels={RUN_LABEL: "check", OWNER_LABEL: owner()})
-        try:
-            put_files(c, files)
-            c.start()
-            code = c.wait(timeout=60).get("StatusCode")
-            return code, c.logs().decode(errors="replace")
-        finally:
-            c.remove(force=True)
+    def run_checker(self, engine, image: str, files: dict[str, bytes], script: str) -> tuple[int, str]:
+        """Run a config checker with ``files`` in place, in a container with no network
+        (bounded in time, labelled with the session so its sentinel removes it if we die)."""
+        code, out, err = engine.run_helper(["sh", "-c", script], image=image, run="check", files=files,
+                                           network_mode="none", cap_add=["NET_ADMIN"],
+                                           environment=self.environment, what="run the servers' config checker")
+        return code, out + err
 
 
 def adapter_for(pair: "Pair") -> ServerAdapter:

@@ -279,11 +279,11 @@ class IscAdapter(ServerAdapter):
         return daemon_command(f"mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid",
                               f"dhcpd -f -d -4 -cf {CONFIG_PATH} -lf {LEASES_PATH} -pf /run/dhcpd.pid {LAB_INTERFACE}")
 
-    def check_in_image(self, client, image: str, pair: "Pair") -> list[Problem]:
+    def check_in_image(self, engine, image: str, pair: "Pair") -> list[Problem]:
         """dhcpd's own checker (``dhcpd -t``) on each config, in the lab image with no network."""
         problems = []
         for role, files in self.lab_plan(pair).files_in_container.items():
-            code, out = self.run_checker(client, image, files, f"dhcpd -t -4 -cf {CONFIG_PATH}")
+            code, out = self.run_checker(engine, image, files, f"dhcpd -t -4 -cf {CONFIG_PATH}")
             if code != 0:
                 noise = ("Internet Systems", "Copyright", "All rights", "For info", "Config file", "Database file",
                          "PID file")

@@ -339,7 +339,7 @@ class KeaAdapter(ServerAdapter):
 
     environment = {"KEA_PIDFILE_DIR": "/run/kea", "KEA_LOCKFILE_DIR": "/run/kea"}
 
-    def check_in_image(self, client, image: str, pair: "Pair") -> list[Problem]:
+    def check_in_image(self, engine, image: str, pair: "Pair") -> list[Problem]:
         """Kea's own checker (``kea-dhcp4 -t``) on each lab copy, in the lab image with no network.
 
         Kea checks that the configured interface exists, so one end of a veth pair named ``eth0``
@@ -350,7 +350,7 @@ class KeaAdapter(ServerAdapter):
             script = (f"ip link add {LAB_INTERFACE} type veth peer name peer0 && ip link set {LAB_INTERFACE} up && "
                       f"ip addr add {plan.addresses[role]}/{plan.subnet.prefixlen} dev {LAB_INTERFACE} && "
                       f"{self._directories(pair, role)} && kea-dhcp4 -t {CONFIG_PATH}")
-            code, out = self.run_checker(client, image, files, script)
+            code, out = self.run_checker(engine, image, files, script)
             if code != 0:
                 errors = [l for l in out.splitlines() if "ERROR" in l or "FATAL" in l or "error" in l] or out.splitlines()[-3:]
                 problems.append(Problem(str(pair.files[role]), "kea-dhcp4 -t", " | ".join(errors)[-600:],

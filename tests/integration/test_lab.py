@@ -11,8 +11,11 @@ import pytest
 from dhcpdrill.drill import run_drill
 from dhcpdrill.faults import (DeclarePartnerDown, FreezeServer, KillServer, MaintenanceHandoff, PartitionClients,
                               PartitionPeers, SkewClock)
-from dhcpdrill.lab import OWNER_LABEL, RUN_LABEL, _firewall, owner, sweep
+from dhcpdrill import reaper
+from dhcpdrill.lab import Engine, Lab, owner
+from dhcpdrill.reaper import OWNER_LABEL, SESSION_LABEL
 from dhcpdrill.pair import load_pair
+from dhcpdrill.problems import LabError
 from dhcpdrill.servers import adapter_for
 from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN
 from scenarios.kill_primary import KILL_PRIMARY
@@ -23,17 +26,15 @@ HEALTHY = FIXTURES / "kea-hot-standby"
 ISC = FIXTURES / "isc-failover"
 
 
-def leftovers(client, image) -> set[str]:
-    """What this test process has on the engine and the host firewall (other runs may share them)."""
-    mine = {"label": f"{OWNER_LABEL}={owner()}"}
-    names = {c.name for c in client.containers.list(all=True, filters=mine)}
-    names |= {n.name for n in client.networks.list(filters=mine)}
-    return names | set(_firewall(client, image, "list").splitlines())
+def leftovers(engine: Engine) -> set[str]:
+    """What this session has on the engine and the host firewall, its sentinel aside."""
+    items = reaper.engine_leftovers(engine.client) + reaper.firewall_leftovers(engine.shell)
+    return {str(i) for i in items if i.session == engine.session and i.name != engine.sentinel.name}
 
 
 def drill(session, pair, scenario, reports: Path):
     """Run outside the session's report: these pairs are broken on purpose, not audit evidence."""
-    return run_drill(session.client(), pair, scenario, session.image(pair.suite), reports)
+    return run_drill(session.engine(pair.suite), pair, scenario, session.image(pair.suite), reports)
 
 
 def test_standby_without_auto_failover_fails_the_takeover_verdict(drill_session, tmp_path):
@@ -91,12 +92,11 @@ class KillThatCrashes(KillServer):
 
 def test_nothing_is_left_behind_when_a_drill_crashes(drill_session, tmp_path):
     pair = load_pair(HEALTHY)
-    image = drill_session.image(pair.suite)
-    client = drill_session.client()
+    image, engine = drill_session.image(pair.suite), drill_session.engine(pair.suite)
     scenario = dataclasses.replace(KILL_PRIMARY, fault=KillThatCrashes(), dwell_s=0, observe_s=0)
-    before = leftovers(client, image)
-    result = run_drill(client, pair, scenario, image, tmp_path)
-    assert leftovers(client, image) - before == set()
+    before = leftovers(engine)
+    result = run_drill(engine, pair, scenario, image, tmp_path)
+    assert leftovers(engine) - before == set()
     assert "RuntimeError: harness bug in the middle of a drill" in result.error
     assert result.outcome.status == "fail"  # judged and reported, not an escaped traceback
     for kept in ("timeline.jsonl", "error.txt", "primary.log", "secondary.log", "leases-secondary.csv"):
@@ -112,10 +112,10 @@ def test_a_pair_that_never_gets_ready_leaves_its_logs_and_says_what_the_daemon_s
     path.write_text(path.read_text().replace('"/var/lib/kea/kea-leases4.csv"', '"/proc/kea-leases4.csv"'))
     pair = load_pair(folder)
     assert drill_session.server_check(pair) == []
-    client, image = drill_session.client(), drill_session.image(pair.suite)
-    before = leftovers(client, image)
-    result = run_drill(client, pair, KILL_PRIMARY, image, tmp_path / "reports")
-    assert leftovers(client, image) - before == set()
+    engine, image = drill_session.engine(pair.suite), drill_session.image(pair.suite)
+    before = leftovers(engine)
+    result = run_drill(engine, pair, KILL_PRIMARY, image, tmp_path / "reports")
+    assert leftovers(engine) - before == set()
     assert "did not reach hot-standby" in result.error and "primary's daemon last logged:" in result.error
     assert "/proc/kea-leases4.csv" in result.error, result.error
     assert (result.run_dir / "primary.log").is_file() and (result.run_dir / "secondary.log").is_file()
@@ -124,24 +124,107 @@ def test_a_pair_that_never_gets_ready_leaves_its_logs_and_says_what_the_daemon_s
     assert result.verdict("duplicates").status == "unknown" and result.outcome.status == "fail"
 
 
-def test_sweep_removes_what_a_dead_run_left_and_spares_live_ones(drill_session):
+def test_sweep_removes_only_sessions_whose_sentinel_is_gone(drill_session):
+    """A dead session's container, network, rule and bridge table go; a live session's stay, its
+    helper included, whatever host or pid it claims."""
     pair = load_pair(HEALTHY)
-    image = drill_session.image(pair.suite)
-    client = drill_session.client()
-    dead = {RUN_LABEL: "deadbeef0001", OWNER_LABEL: f"{__import__('socket').gethostname()}:999999999"}
-    live = {RUN_LABEL: "alive0000001", OWNER_LABEL: "some-other-host:1"}
-    made = [client.containers.create(image, ["true"], labels=labels) for labels in (dead, live)]
+    engine = drill_session.engine(pair.suite)
+    client, image = engine.client, engine.image
+    other = Engine(client, image)
+    other.start()
+    dead = {SESSION_LABEL: "deadbeef", OWNER_LABEL: f"{owner()}"}
+    live = {**other.labels, OWNER_LABEL: f"{__import__('socket').gethostname()}:999999999"}
+    made = [client.containers.create(image, ["true"], labels={**labels, reaper.RUN_LABEL: "helper"})
+            for labels in (dead, live)]
+    net = client.networks.create("dhcpdrill-deadbeef-net", internal=True, labels=dead)
+    engine.shell(reaper.FIREWALL, "run", "-I", "DOCKER-USER", "-i", "dd-deadbeef", "-o", "dd-deadbeef", "-m", "comment",
+                 "--comment", reaper.rule_tag("deadbeef", "000000000001"), "-j", "ACCEPT")
+    engine.shell('nft add table bridge "$1"', reaper.table_name("deadbeef", "000000000001"))
     try:
-        removed = sweep(client, image)
-        remaining = {c.id for c in client.containers.list(all=True, filters={"label": RUN_LABEL})}
+        removed, errors = reaper.sweep(client, engine.shell)
+        assert errors == []
+        assert {str(i) for i in removed} >= {f"container {made[0].name}", "network dhcpdrill-deadbeef-net",
+                                             "rule DOCKER-USER dhcpdrill:deadbeef-000000000001",
+                                             "table dhcpdrill_deadbeef_000000000001"}
+        assert not any(i.session in (engine.session, other.session) for i in removed)
+        remaining = {c.id for c in client.containers.list(all=True, filters={"label": SESSION_LABEL}, ignore_removed=True)}
         assert made[0].id not in remaining and made[1].id in remaining
-        assert made[0].name in removed
+        other.close()  # its sentinel removes what the session still had
+        assert made[1].id not in {c.id for c in client.containers.list(all=True, filters={"label": SESSION_LABEL}, ignore_removed=True)}
     finally:
-        for c in made:
+        other.close()
+        for obj in [*made, net]:
             try:
-                c.remove(force=True)
+                obj.remove(**({"force": True} if obj in made else {}))
             except Exception:
                 pass
+
+
+KILLED_SESSION = """
+import ipaddress, sys, time
+from pathlib import Path
+from dhcpdrill.lab import Engine, Lab, docker_client
+engine = Engine(docker_client(), sys.argv[1])
+engine.start()
+lab = Lab(engine, engine.image, Path(sys.argv[2])).__enter__()
+net = lab.network(ipaddress.ip_network("198.19.254.0/24"), "198.19.254.254")
+lab.container("primary", net, "198.19.254.10", ["sleep", "infinity"])
+lab.container("secondary", net, "198.19.254.11", ["sleep", "infinity"])
+lab.cut_dhcp("primary")
+print(engine.session, flush=True)
+time.sleep(600)
+"""
+
+
+def test_kill_9_mid_drill_leaves_nothing_within_30_seconds(drill_session, tmp_path):
+    """The session's process is killed outright; its sentinel removes the containers, the network,
+    the DOCKER-USER rule and the bridge table with no later run needed."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    engine = drill_session.engine(load_pair(HEALTHY).suite)
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_SESSION, engine.image, str(tmp_path)],
+                            stdout=subprocess.PIPE, text=True)
+    session = proc.stdout.readline().strip()
+    assert session, "the killed session never got its lab up"
+
+    def of_session() -> set[str]:
+        items = reaper.engine_leftovers(engine.client) + reaper.firewall_leftovers(engine.shell)
+        return {str(i) for i in items if i.session == session}
+
+    assert {k.split()[0] for k in of_session()} == {"container", "network", "rule", "table"}
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while of_session() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert of_session() == set()
+
+
+def test_the_privileged_helper_never_touches_a_port_outside_the_labs_bridge(drill_session, tmp_path):
+    """A daemon with NET_ADMIN renames eth0 and puts a veth of its own in its place, whose link index can
+    name any host interface (the physical NIC's, say): the cut is refused, nothing is filtered."""
+    engine = drill_session.engine(load_pair(HEALTHY).suite)
+    with Lab(engine, engine.image, tmp_path) as lab:
+        net = lab.network(__import__("ipaddress").ip_network("198.19.253.0/24"), "198.19.253.254")
+        lab.container("primary", net, "198.19.253.10", ["sh", "-c", "ip link set eth0 down && ip link set eth0 name real0 "
+                                                        "&& ip link add eth0 type veth peer name p0 && sleep infinity"])
+        lab.container("secondary", net, "198.19.253.11", ["sleep", "infinity"])
+        assert lab.host_port("secondary").startswith("veth")
+        for _ in range(50):
+            if lab.containers["primary"].exec_run(["ip", "link", "show", "real0"]).exit_code == 0:
+                break
+            __import__("time").sleep(0.1)
+        with pytest.raises(LabError, match="is not a port of the lab bridge"):
+            lab.cut_dhcp("primary")
+        assert lab.bridge_tables() == []
+
+
+def test_the_harness_never_pulls_a_missing_image(drill_session):
+    engine = drill_session.engine(load_pair(HEALTHY).suite)
+    with pytest.raises(LabError, match="never pulls"):
+        engine.run_helper(["true"], image="dhcpdrill/lab:bookworm-000000000000", what="run a helper")
 
 
 def test_the_servers_own_checker_runs_in_the_image_and_names_keas_complaint(drill_session, tmp_path):
@@ -152,13 +235,13 @@ def test_the_servers_own_checker_runs_in_the_image_and_names_keas_complaint(dril
         path = folder / name
         path.write_text(path.read_text().replace('"renew-timer": 10,', '"renew-timer": 30,'))
     pair = load_pair(folder)
-    client, image = drill_session.client(), drill_session.image(pair.suite)
-    before = leftovers(client, image)
-    problems = [str(p) for p in adapter_for(pair).check_in_image(client, image, pair)]
+    engine, image = drill_session.engine(pair.suite), drill_session.image(pair.suite)
+    before = leftovers(engine)
+    problems = [str(p) for p in adapter_for(pair).check_in_image(engine, image, pair)]
     assert len(problems) == 2 and all("kea-dhcp4 -t" in p and "renew-timer (30) is greater than the value of rebind-timer (20)" in p
                                       for p in problems), problems
-    assert adapter_for(load_pair(HEALTHY)).check_in_image(client, image, load_pair(HEALTHY)) == []
-    assert leftovers(client, image) - before == set()
+    assert adapter_for(load_pair(HEALTHY)).check_in_image(engine, image, load_pair(HEALTHY)) == []
+    assert leftovers(engine) - before == set()
 
 
 def test_a_renamed_readdressed_copy_of_the_bundled_pair_drills_green(drill_session, tmp_path):
@@ -194,12 +277,13 @@ def test_a_known_hazard_never_excuses_a_lab_that_was_never_built(drill_session, 
     manifest.write_text(manifest.read_text().replace(
         "[drills.kill-primary]\n", '[drills.kill-primary]\nknown_hazard = { why = "split brain", fails = ["split-brain"] }\n'))
     pair = load_pair(folder)
-    client, image = drill_session.client(), drill_session.image(pair.suite)
+    engine, image = drill_session.engine(pair.suite), drill_session.image(pair.suite)
+    client = engine.client
     ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="198.19.9.0/24")])
     squatter = client.networks.create(f"squatter-{owner().replace(':', '-')}", internal=True, ipam=ipam,
                                       labels={OWNER_LABEL: owner()})
     try:
-        result = run_drill(client, pair, KILL_PRIMARY, image, tmp_path / "reports")
+        result = run_drill(engine, pair, KILL_PRIMARY, image, tmp_path / "reports")
     finally:
         squatter.remove()
     assert "could not create the lab network" in result.error
