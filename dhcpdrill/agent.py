@@ -111,15 +111,19 @@ class Agent:
     def add_fresh(self, now: float) -> None:
         """A client never seen before: what a server allocates for it shows its new-lease policy."""
         i = sum(1 for c in self.clients if c.fresh)
-        c = Client(f"fresh-{i:03d}", self._mac(0x30 + i // 256, i % 256), probe=True, fresh=True)
+        c = Client(f"fresh-{i:03d}", self._mac(0x30, i), probe=True, fresh=True)
         self.clients.append(c)
         self.by_mac[c.mac] = c
         self.announce(c)
         self.start_exchange(c, "SELECTING", now)
 
     def _mac(self, kind: int, i: int) -> str:
+        """A locally administered MAC: kind of client, this run's seed, and the client's number
+        (65,536 per kind, so no wrap into a malformed address past 255)."""
+        if not 0 <= i <= 0xFFFF:
+            raise ValueError(f"client number {i} does not fit a MAC")
         run = int(self.plan.get("mac_seed", 0)) & 0xFFFF
-        return "02:d4:%02x:%02x:%02x:%02x" % (kind, run >> 8, run & 0xFF, i)
+        return "02:%02x:%02x:%02x:%02x:%02x" % (kind, run >> 8, run & 0xFF, i >> 8, i & 0xFF)
 
     # -- sending -------------------------------------------------------------------------------
     def _frame(self, c: Client, msg: str, unicast: bool) -> Ether:

@@ -6,12 +6,14 @@ adapter, everything that can be checked without Docker, and reports every proble
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
+from .clients import Workload
 from .manifest import MANIFEST, Pair, read_manifest
 from .problems import PairError, Problem
-from .servers import adapter_for
+from .servers import LabPlan, adapter_for
 
 __all__ = ["Pair", "load_pair", "pair_folders"]
 
@@ -27,6 +29,7 @@ def load_pair(folder: Path | str) -> Pair:
             problems.extend(exc.problems)
         else:
             problems.extend(_mclt_problems(str(folder / MANIFEST), pair, plan.mclt_s))
+            problems.extend(_room_problems(pair, plan, adapter_for(pair).fields))
     if problems:
         raise PairError(problems)
     return pair
@@ -46,6 +49,38 @@ def _mclt_problems(where: str, pair: Pair, config_mclt: float | None) -> list[Pr
             out.append(Problem(where, f"drills.{drill}.mclt_s",
                                f"is {limits.mclt_s:g}, but {pair.files['primary'].name} says mclt {config_mclt:g}",
                                f"give mclt_s = {config_mclt:g}, the primary's mclt"))
+    return out
+
+
+def _room_problems(pair: Pair, plan: LabPlan, fields: dict[str, str]) -> list[Problem]:
+    """The lab must fit in the pair's own subnet: two servers on distinct host addresses, two
+    spare addresses (the lab's gateway and its client container), and pools that can hold every
+    client a drill starts. A pair that cannot fit is refused here, not by a traceback mid-drill."""
+    out, file = [], str(pair.files["primary"])
+    hosts = [ipaddress.ip_address(ip) for ip in plan.addresses.values()]
+    if len(set(hosts)) < len(hosts):
+        out.append(Problem(file, fields["address"], f"both servers are at {hosts[0]}",
+                           "give each server its own address"))
+    for role, ip in plan.addresses.items():
+        ip = ipaddress.ip_address(ip)
+        if plan.subnet.prefixlen < 31 and ip in (plan.subnet.network_address, plan.subnet.broadcast_address):
+            out.append(Problem(str(pair.files[role]), fields["address"],
+                               f"{ip} is the {'network' if ip == plan.subnet.network_address else 'broadcast'} "
+                               f"address of {plan.subnet}", "give the server a host address of the subnet"))
+    if len(plan.spare_addresses()) < 2:
+        out.append(Problem(file, fields["pools"],
+                           f"leave no two addresses of {plan.subnet} outside the pools and the servers' addresses; "
+                           "the lab needs them for its gateway and its client container",
+                           "end a pool two addresses earlier, or give the subnet a shorter prefix"))
+    capacity = sum(int(hi) - int(lo) + 1 for lo, hi in plan.pools)
+    w = Workload()
+    needed = w.steady_clients + max(w.probe_clients, len(plan.serving) * (plan.retrying_clients_needed + 1))
+    if capacity < needed:
+        out.append(Problem(file, fields["pools"],
+                           f"hold {capacity} address(es), but a drill starts at least {needed} clients "
+                           f"({w.steady_clients} steady and {needed - w.steady_clients} that retry unanswered, "
+                           f"enough for {len(plan.serving)} server(s) to see {plan.retrying_clients_needed + 1} each)",
+                           f"widen the pools to at least {needed} addresses"))
     return out
 
 

@@ -80,6 +80,7 @@ class ServerAdapter:
 
     environment: dict[str, str] = {}
     clock_environment: dict[str, str] = {}
+    fields = {"address": "server address", "pools": "pools"}  # where the config states them, for problems
 
     def lab_plan(self, pair: "Pair") -> LabPlan:
         raise NotImplementedError

@@ -148,6 +148,15 @@ def _half(path, problems: list[Problem]) -> Half | None:
 LAB_OMAPI_PORT = "7911"
 
 
+def _port(text: str | None, default: int = 647) -> int:
+    """A port as dhcpd reads it: a decimal number (dhcpd refuses ``0x287``), 1-65535."""
+    if text is None:
+        return default
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"port {text!r} is not a decimal port number (1-65535)")
+    return int(text)
+
+
 def lab_key(config: bytes) -> tuple[str, str]:
     """A lab-only OMAPI key, the same for every reading of one config (derived from it)."""
     return "dhcpdrill-lab-omapi", base64.b64encode(hashlib.sha256(b"dhcpdrill-omapi\0" + config).digest()).decode()
@@ -170,6 +179,7 @@ def lab_omapi(half: Half, config: bytes) -> str:
 class IscAdapter(ServerAdapter):
     """Knows dhcpd.conf, the failover state machine (read over OMAPI) and dhcpd.leases."""
 
+    fields = {"address": "failover peer address", "pools": "subnet pool range"}
     clock_environment = {"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
                          "FAKETIME_TIMESTAMP_FILE": "/run/dhcpdrill-faketime", "FAKETIME_NO_CACHE": "1",
                          "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
@@ -210,6 +220,17 @@ class IscAdapter(ServerAdapter):
                 if not values[key]:
                     problems.append(Problem(h.file, f"{where}.{key}", "missing", f"give {key} (dhcpd requires it)"))
             peers[role] = (p.words[2] if len(p.words) > 2 else "", values)
+        for role, h in halves.items():
+            for key in ("port", "peer port"):
+                try:
+                    _port(peers[role][1][key] if role in peers else None)
+                except ValueError as exc:
+                    problems.append(Problem(h.file, f'failover peer "{peers[role][0]}".{key}', str(exc),
+                                            "write the port in decimal, e.g. 647 (dhcpd reads no other form)"))
+            try:
+                _port(h.omapi_port, int(LAB_OMAPI_PORT))
+            except ValueError as exc:
+                problems.append(Problem(h.file, "omapi-port", str(exc), "write the port in decimal, e.g. 7911"))
         if problems:
             raise PairError(problems)
         (pname, prim), (sname, sec) = peers["primary"], peers["secondary"]
@@ -244,11 +265,12 @@ class IscAdapter(ServerAdapter):
             subnet = ipaddress.ip_network(f"{net}/{mask}")
             pools = tuple((ipaddress.ip_address(lo), ipaddress.ip_address(hi)) for lo, hi, _ in pools_raw)
             mclt = float(int(prim["mclt"]))
+            ports = {role: _port(v["port"]) for role, v in (("primary", prim), ("secondary", sec))}
             addresses = {"primary": str(ipaddress.ip_address(prim["address"])),
                          "secondary": str(ipaddress.ip_address(sec["address"]))}
         except ValueError as exc:
             raise PairError([Problem(halves["primary"].file, "subnet/range/address", str(exc),
-                                     "give dotted-quad addresses, a netmask and mclt in whole seconds")]) from None
+                                     "give dotted-quad addresses, a netmask, and mclt and ports as decimal numbers")]) from None
         if not subnet.subnet_of(LAB_RANGE):
             problems.append(Problem(halves["primary"].file, "subnet", f"{subnet} is outside the lab range {LAB_RANGE}",
                                     f"readdress the pair into {LAB_RANGE} (RFC 2544 test range)"))
@@ -271,7 +293,7 @@ class IscAdapter(ServerAdapter):
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE,
                        serving=("primary", "secondary"), retrying_clients_needed=1,
                        files_in_container=files, pools=pools, rewrites=tuple(rewrites),
-                       peer_ports={"primary": int(prim["port"] or 647), "secondary": int(sec["port"] or 647)},
+                       peer_ports=ports,
                        solo_states=("partner-down",), normal_state="normal",
                        interrupted_states=("communications-interrupted",), mclt_s=mclt)
 

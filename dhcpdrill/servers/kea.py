@@ -237,6 +237,11 @@ class KeaAdapter(ServerAdapter):
             if db.get("type") != "memfile" or db.get("persist") is False:
                 problems.append(Problem(str(path), "Dhcp4.lease-database", "is not a persistent memfile",
                                         "use type memfile with persist true; the drill reads its lease file"))
+            if any(ch.isspace() for ch in str(db.get("name", ""))):
+                problems.append(Problem(str(path), "Dhcp4.lease-database.name",
+                                        f"{db['name']!r} holds whitespace, which Kea cannot open (it splits its "
+                                        "database access string at spaces; kea-dhcp4 -t does not notice)",
+                                        "use a lease file path without spaces"))
         if problems:
             raise PairError(problems)
         if has["primary"].get("peers") != has["secondary"].get("peers"):
@@ -337,6 +342,7 @@ class KeaAdapter(ServerAdapter):
         # A pid file left by a killed server is removed, as systemd's RuntimeDirectory would be.
         return daemon_command(f"{self._directories(pair, role)} && rm -f /run/kea/*.pid", f"kea-dhcp4 -c {CONFIG_PATH}")
 
+    fields = {"address": "high-availability[0].peers[].url", "pools": "Dhcp4.subnet4[0].pools"}
     environment = {"KEA_PIDFILE_DIR": "/run/kea", "KEA_LOCKFILE_DIR": "/run/kea"}
 
     def check_in_image(self, engine, image: str, pair: "Pair") -> list[Problem]:

@@ -245,13 +245,21 @@ def test_the_servers_own_checker_runs_in_the_image_and_names_keas_complaint(dril
 
 
 def test_a_renamed_readdressed_copy_of_the_bundled_pair_drills_green(drill_session, tmp_path):
-    """A user's pair: other file names, another lab subnet, a production interface name."""
+    """A user's pair: other file names, another lab subnet, a production interface name, and
+    socket and lease paths with a space, a quote and shell syntax in them: unquoted, the space
+    would split the directory in two and ``$(...)`` would rename it, and the server would never
+    get ready."""
+    import json
     import shutil
+    from dhcpdrill.servers.kea import strip_comments
     folder = tmp_path / "site-b"
     shutil.copytree(HEALTHY, folder)
     for old, new in (("primary.json", "dhcp-b1.json"), ("standby.json", "dhcp-b2.json")):
         text = (folder / old).read_text().replace("198.18.0.", "198.19.7.").replace('"eth0"', '"ens192"')
-        (folder / new).write_text(text)
+        cfg = json.loads(strip_comments(text))
+        cfg["Dhcp4"]["control-socket"]["socket-name"] = "/run/kea/site b's $(echo x) dir/kea4.sock"
+        cfg["Dhcp4"]["lease-database"]["name"] = "/var/lib/kea/lease's`id`$(echo)/kea-leases4.csv"  # Kea itself takes no space here
+        (folder / new).write_text(json.dumps(cfg, indent=1))
         (folder / old).unlink()
     manifest = (folder / "pair.toml").read_text()
     (folder / "pair.toml").write_text(manifest.replace('"primary.json"', '"dhcp-b1.json"')

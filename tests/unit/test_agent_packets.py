@@ -66,3 +66,14 @@ def test_every_client_is_announced_with_what_it_is_for(capsys):
     Agent.announce(Client("steady-00", "02:d4:10:00:00:00", probe=False))
     roles = [json.loads(line)["role"] for line in capsys.readouterr().out.splitlines()]
     assert roles == ["fresh", "steady"]
+
+
+def test_client_macs_stay_well_formed_and_distinct_past_255_clients():
+    from types import SimpleNamespace
+    fake = SimpleNamespace(plan={"mac_seed": 0xABCD})
+    macs = [Agent._mac(fake, kind, i) for kind in (0x10, 0x20, 0x30) for i in (0, 1, 255, 256, 257, 4095, 65535)]
+    assert len(set(macs)) == len(macs)
+    for mac in macs:
+        parts = mac.split(":")
+        assert len(parts) == 6 and all(len(p) == 2 for p in parts), mac
+        assert int(parts[0], 16) & 0x02 and not int(parts[0], 16) & 0x01  # locally administered, unicast

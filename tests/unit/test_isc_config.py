@@ -21,10 +21,12 @@ def copy(tmp_path: Path) -> Path:
 
 
 def edit(folder: Path, name: str, old: str, new: str) -> None:
-    path = folder / name
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
+    """Replace ``old`` once in one file, or everywhere in both configs (``name`` "both")."""
+    for one in (("primary.conf", "secondary.conf") if name == "both" else (name,)):
+        path = folder / one
+        text = path.read_text()
+        assert old in text, old
+        path.write_text(text.replace(old, new) if name == "both" else text.replace(old, new, 1))
 
 
 def test_bundled_isc_pair_is_read_from_its_configs():
@@ -65,7 +67,22 @@ BROKEN = {
     "declared mclt is not the config's": ("pair.toml", "max_new_lease_s = 30\nmclt_s = 30", "max_new_lease_s = 30\nmclt_s = 60",
                                           "drills.kill-primary-new-clients.mclt_s: is 60, but primary.conf says mclt 30 "
                                           "— give mclt_s = 30"),
-    "mclt not a number": ("primary.conf", "  mclt 30;", "  mclt thirty;", "mclt in whole seconds"),
+    "mclt not a number": ("primary.conf", "  mclt 30;", "  mclt thirty;", "mclt and ports as decimal numbers"),
+    # Degenerate input that once passed the check and broke the run later (issue 16).
+    "peer port in hex": ("primary.conf", "  port 647;", "  port 0x287;",
+                         'primary.conf: failover peer "drill".port: port \'0x287\' is not a decimal port number (1-65535) '
+                         "— write the port in decimal, e.g. 647"),
+    "peer port out of range": ("secondary.conf", "  peer port 647;", "  peer port 70000;",
+                               "failover peer \"drill\".peer port: port '70000' is not a decimal port number"),
+    "omapi port in hex": ("primary.conf", "omapi-port 7911;", "omapi-port 0x1ee7;",
+                          "primary.conf: omapi-port: port '0x1ee7' is not a decimal port number"),
+    "range covers the whole subnet": ("both", "range 198.18.2.100 198.18.2.199;", "range 198.18.2.1 198.18.2.254;",
+                                      "primary.conf: subnet pool range: leave no two addresses of 198.18.2.0/24 outside "
+                                      "the pools and the servers' addresses"),
+    "range too small for the drill's clients": ("both", "range 198.18.2.100 198.18.2.199;", "range 198.18.2.100 198.18.2.104;",
+                                                "primary.conf: subnet pool range: hold 5 address(es), but a drill starts at least 9 clients"),
+    "server on the network address": ("both", "address 198.18.2.11;", "address 198.18.2.0;",
+                                      "failover peer address: 198.18.2.0 is the network address of 198.18.2.0/24"),
     "a suite without dhcpd": ("pair.toml", 'suite = "bookworm"', 'suite = "forky"',
                               "pair.suite: Debian forky ships no ISC DHCP server (ISC DHCP is end-of-life) — "
                               "use suite bookworm or trixie for a dhcpd pair"),

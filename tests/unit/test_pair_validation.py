@@ -145,6 +145,28 @@ BROKEN = {
                                               "pair.toml: pair.name: '../../x' is not a plain name"),
     "config outside the pair folder": (edit_text("pair.toml", 'primary = "primary.json"', 'primary = "../primary.json"'),
                                        "pair.toml: files.primary: '../primary.json' points outside the pair folder"),
+    # Degenerate input that once passed the check and broke the run later (issue 16).
+    "pool covers the whole subnet": (both(lambda c: c["subnet4"][0].update(pools=[{"pool": "198.18.0.0/24"}])),
+                                     "primary.json: Dhcp4.subnet4[0].pools: leave no two addresses of 198.18.0.0/24 "
+                                     "outside the pools and the servers' addresses"),
+    "pool too small for the drill's clients": (
+        both(lambda c: c["subnet4"][0].update(pools=[{"pool": "198.18.0.100 - 198.18.0.104"}])),
+        "primary.json: Dhcp4.subnet4[0].pools: hold 5 address(es), but a drill starts at least 9 clients"),
+    "max-unacked-clients beyond what the pool holds": (
+        both(lambda c: ha(c).update({"max-unacked-clients": 254})),
+        "Dhcp4.subnet4[0].pools: hold 100 address(es), but a drill starts at least 261 clients"),
+    "both servers on one address": (both(set_peer("standby", "url", "http://198.18.0.11:8001/")),
+                                    "primary.json: high-availability[0].peers[].url: both servers are at 198.18.0.11 — "
+                                    "give each server its own address"),
+    "server on the broadcast address": (both(set_peer("standby", "url", "http://198.18.0.255:8001/")),
+                                        "standby.json: high-availability[0].peers[].url: 198.18.0.255 is the broadcast "
+                                        "address of 198.18.0.0/24"),
+    "pair name too long": (edit_text("pair.toml", 'name = "kea-hot-standby"', f'name = "{"x" * 300}"'),
+                           "pair.toml: pair.name: "),
+    "config given as an absolute path": (edit_text("pair.toml", 'primary = "primary.json"', 'primary = "/etc/kea/kea-dhcp4.conf"'),
+                                         "pair.toml: files.primary: '/etc/kea/kea-dhcp4.conf' points outside the pair folder"),
+    "lease file path with a space": (both(lambda c: c["lease-database"].update(name="/var/lib/kea/my leases.csv")),
+                                     "Dhcp4.lease-database.name: '/var/lib/kea/my leases.csv' holds whitespace, which Kea cannot open"),
     "mclt on a kea pair": (edit_text("pair.toml", "max_takeover_s = 15", "max_takeover_s = 15\nmclt_s = 30"),
                            "drills.kill-primary.mclt_s: is 30, but kea has no MCLT"),
 }
