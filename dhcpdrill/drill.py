@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,8 +23,9 @@ from .lab import Engine, Lab
 from .expectations import ROLES, KnownHazard
 from .manifest import Pair
 from .problems import LabError
-from .servers import adapter_for
+from .servers import LabPlan, adapter_for
 from .timeline import Timeline
+from .timers import Prediction, Window, observation_window, predict_takeover
 from .outcome import FAILED, Outcome, decide
 from .verdicts import Verdict, judge
 
@@ -77,7 +79,26 @@ class DrillResult:
         assert outcome.status != FAILED, f"{self.pair.name} / {self.scenario.name}:\n  " + "\n  ".join(outcome.reasons)
 
 
-def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, reports: Path) -> DrillResult:
+WINDOW_MARGIN_S = 10.0  # after the slowest takeover allowed: time for waiting clients to be served
+Progress = Callable[[str], None]
+
+
+def drill_window(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) -> tuple[Prediction | None, Window]:
+    """The takeover the pair's own timers predict for this drill's fault, and how long the drill
+    watches after the fault: long enough for that takeover and for the pair's threshold."""
+    plan = plan or adapter_for(pair).lab_plan(pair)
+    judged = "takeover" in scenario.verdicts
+    w = scenario.workload
+    prediction = predict_takeover(pair.server, plan.ha_timers, scenario.fault.link,
+                                  max(w.retransmit) + w.probe_gap) if judged else None
+    limits = pair.drills.get(scenario.name)
+    window = observation_window(scenario.observe_s, prediction,
+                                limits.max_takeover_s if limits and judged else None, WINDOW_MARGIN_S)
+    return prediction, window
+
+
+def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, reports: Path,
+              progress: Progress | None = None) -> DrillResult:
     """Run one drill and judge it. However it ends (a server that never gets ready, a fault that
     raises, an engine that stops answering) the servers' logs and lease files are collected as far
     as the engine allows, the error names what each daemon last complained of, and the timeline is
@@ -90,11 +111,16 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
     plan = adapter.lab_plan(pair)
     result.rewrites = plan.rewrites
     tl = result.timeline
+    prediction, window = drill_window(pair, scenario, plan)
+    if prediction is not None:
+        tl.add(started, "harness", "prediction", of="takeover", low_s=prediction.low_s, high_s=prediction.high_s,
+               basis=prediction.basis)
     try:
         result.versions = server_versions(engine, image)
         with Lab(engine, image, result.run_dir) as lab:
             try:
-                _perform(lab, adapter, plan, pair, scenario, image, tl, result.versions)
+                _perform(lab, adapter, plan, pair, scenario, image, tl, result.versions, window,
+                         progress or (lambda line: None))
             except Exception as exc:  # noqa: BLE001 - any failure is reported as this drill's error
                 result.error = _describe(exc, result.run_dir) + _daemons_said(lab, adapter)
             finally:
@@ -114,7 +140,7 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
 
 
 def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str, tl: Timeline,
-             versions: str) -> None:
+             versions: str, window: Window, progress: Progress) -> None:
     """The drill's action: servers up and ready, clients steady, the fault, the observation."""
     gateway, client_ip = plan.spare_addresses()
     net = lab.network(plan.subnet, gateway)
@@ -130,12 +156,13 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            solo_states=list(plan.solo_states), normal_state=plan.normal_state,
            interrupted_states=list(plan.interrupted_states), sysctls=pair.sysctls,
            pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites),
-           scenario=scenario.name, verdicts=list(scenario.verdicts), versions=versions)
+           scenario=scenario.name, verdicts=list(scenario.verdicts), versions=versions,
+           observe_s=window.observe_s, window_reason=window.reason)
     states = adapter.wait_ready(lab, pair, READY_TIMEOUT_S)
     tl.add(time.time(), "harness", "pair-ready", states=states)
     w = scenario.workload
     fleet = ClientFleet(lab, net, client_ip, w, plan.retrying_clients_needed,
-                        lifetime=w.steady_timeout + scenario.dwell_s + scenario.observe_s
+                        lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s
                         + scenario.after_heal_s + 120,
                         serving_servers=[plan.addresses[r] for r in plan.serving])
     fleet.start()
@@ -144,12 +171,23 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
         if steady is not None and steady.kind == "steady":
             time.sleep(scenario.dwell_s)
             with inject(scenario.fault, FaultContext(lab, pair, adapter, plan, tl), tl):
-                time.sleep(scenario.observe_s)
+                _observe(window, f"{pair.name} / {scenario.name}", progress)
             time.sleep(scenario.after_heal_s)
             tl.add(time.time(), "harness", "observe-end")
     finally:
         fleet.stop()
         tl.extend(fleet.events())
+
+
+def _observe(window: Window, what: str, progress: Progress, every_s: float = 15.0) -> None:
+    """Sleep through the observation window, saying how far it is every ``every_s`` seconds."""
+    start = time.monotonic()
+    end = start + window.observe_s
+    progress(f"{what}: observing {window.observe_s:g} s ({window.reason})")
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(every_s, left))
+        if end - time.monotonic() > 0.5:
+            progress(f"{what}: observed {time.monotonic() - start:.0f} of {window.observe_s:g} s")
 
 
 def _describe(exc: BaseException, run_dir: Path) -> str:

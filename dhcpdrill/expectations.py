@@ -19,6 +19,7 @@ NEEDS: dict[str, str | None] = {
     "steady-state": None,
     "fault-effective": None,
     "takeover": "max_takeover_s",
+    "takeover-predicted": None,
     "duplicates": None,
     "continuity": None,
     "reply-checksums": None,

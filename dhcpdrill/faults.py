@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from .problems import LabError
+from .timers import HANGS, VANISHES
 from .timeline import Timeline
 
 if TYPE_CHECKING:
@@ -49,6 +50,9 @@ class Fault(ABC):
     # file says for that time is stale belief, not a binding. ``restores``: healing brings it back.
     takes_down: bool = False
     restores: bool = True
+    # How the partner's end of the peer link behaves while the fault holds (timers.VANISHES,
+    # HANGS, REFUSES), for the takeover the config predicts; None: no takeover is predicted.
+    link: str | None = None
 
     @abstractmethod
     def apply(self, ctx: FaultContext) -> None: ...
@@ -79,6 +83,7 @@ class KillServer(Fault):
     name: str = "kill"
     takes_down: bool = True
     restores: bool = False
+    link: str | None = VANISHES
 
     def apply(self, ctx: FaultContext) -> None:
         ctx.container(self.target).kill(signal="SIGKILL")
@@ -134,6 +139,7 @@ class FreezeServer(Fault):
     target: str = "primary"
     name: str = "freeze"
     takes_down: bool = True
+    link: str | None = HANGS  # its kernel still accepts the connection; nothing answers
 
     def apply(self, ctx: FaultContext) -> None:
         ctx.container(self.target).pause()
@@ -382,6 +388,11 @@ class Sequence(Fault):
     @property
     def target(self) -> str:  # type: ignore[override]
         return self.steps[-1].target
+
+    @property
+    def link(self) -> str | None:  # type: ignore[override]
+        """The peer link as the anchoring step leaves it (the first step that takes a server down)."""
+        return next((s.link for s in self.steps if s.takes_down), None)
 
     def apply(self, ctx: FaultContext) -> None:
         raise NotImplementedError("a Sequence is applied step by step by inject()")

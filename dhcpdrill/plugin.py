@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .drill import DrillResult, Scenario, run_drill
+from .drill import DrillResult, Scenario, drill_window, run_drill
 from .images import BUILDERS, ensure_image
 from .lab import Engine, docker_client
 from .outcome import EXPECTED
@@ -38,6 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--image-builder", choices=BUILDERS, default=os.environ.get("DHCPDRILL_IMAGE_BUILDER", "auto"),
                     help="how to build the lab image: mmdebstrap (offline, default when installed) "
                          "or dockerfile (needs debian:<suite> pullable)")
+    group.addoption("--max-window", type=float, default=float(os.environ.get("DHCPDRILL_MAX_WINDOW_S", 600)),
+                    metavar="S", help="longest a drill may watch after its fault; a pair whose timers or "
+                                      "thresholds need longer is refused before anything starts (default 600 s)")
     group.addoption("--apt-mirror", default=os.environ.get("DHCPDRILL_APT_MIRROR"), metavar="URL",
                     help="Debian mirror for mmdebstrap (default: this host's own apt sources)")
 
@@ -63,9 +66,11 @@ class DrillSession:
                     pairs.append(load_pair(folder))
                 except PairError as exc:
                     problems.extend(str(p) for p in exc.problems)
-            known = known_drills()
-            if known:
-                problems += [str(p) for pair in pairs for p in drill_name_problems(pair, known)]
+            scenarios = known_scenarios()
+            if scenarios:
+                problems += [str(p) for pair in pairs for p in drill_name_problems(pair, set(scenarios))]
+                problems += [p for pair in pairs for p in window_problems(pair, scenarios,
+                                                                          self.config.getoption("--max-window"))]
             if problems:
                 raise pytest.UsageError("pair check failed, nothing was started:\n  " + "\n  ".join(problems))
             if not pairs:
@@ -107,8 +112,24 @@ class DrillSession:
         return self._checked[pair.folder]
 
 
+def window_problems(pair: Pair, scenarios: dict[str, Scenario], max_window_s: float) -> list[str]:
+    """Drills of ``pair`` whose observation window (from its timers and thresholds) exceeds the limit."""
+    out = []
+    for name in sorted(pair.drills.keys() & scenarios.keys()):
+        prediction, window = drill_window(pair, scenarios[name])
+        if window.observe_s > max_window_s:
+            out.append(f"{pair.folder / 'pair.toml'}: drills.{name}: would watch {window.observe_s:g} s after its fault "
+                       f"({window.reason}), longer than --max-window {max_window_s:g} s — lower max_takeover_s, or "
+                       f"run with --max-window {window.observe_s:g} (or DHCPDRILL_MAX_WINDOW_S) if you mean it")
+    return out
+
+
 def known_drills() -> set[str]:
-    """Every drill name the project's scenarios define (``scenarios/`` beside the drills), and any
+    return set(known_scenarios())
+
+
+def known_scenarios() -> dict[str, Scenario]:
+    """Every drill the project's scenarios define (``scenarios/`` beside the drills), and any
     other Scenario already imported; empty when none can be found, so nothing is refused then."""
     import importlib
     import pkgutil
@@ -121,7 +142,7 @@ def known_drills() -> set[str]:
         pass
     modules = [m for name, m in list(sys.modules.items())
                if name.split(".")[0] in ("scenarios", "drills") or name.rsplit(".", 1)[-1].startswith("test_")]
-    return {value.name for module in modules for value in vars(module).values() if isinstance(value, Scenario)}
+    return {value.name: value for module in modules for value in vars(module).values() if isinstance(value, Scenario)}
 
 
 def _report_sweep(removed: list[str]) -> None:
@@ -150,7 +171,7 @@ class DrillRunner:
             pytest.fail(f"lab unavailable: {exc}", pytrace=False)
         if problems:
             pytest.fail("the servers' own checkers refused the pair:\n  " + "\n  ".join(problems), pytrace=False)
-        result = run_drill(engine, self.pair, scenario, image, self.session.reports)
+        result = run_drill(engine, self.pair, scenario, image, self.session.reports, progress=self._progress)
         self.session.results.append(result)
         self.node.user_properties.append(("pair_config_sha256", self.pair.config_hash))
         for v in result.verdicts:
@@ -159,6 +180,13 @@ class DrillRunner:
         if outcome.status == EXPECTED:
             pytest.xfail(f"{outcome.reasons[0]}; failed as expected: {', '.join(outcome.as_expected)}")
         return result
+
+
+    def _progress(self, line: str) -> None:
+        """A live line on the terminal (not captured) while a long drill watches."""
+        terminal = self.node.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            terminal.write_line(f"  {line}")
 
 
 def pytest_configure(config: pytest.Config) -> None:

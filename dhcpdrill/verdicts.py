@@ -20,6 +20,8 @@ The events they read:
 - ``harness/fault-applied`` (``target``; ``takes_down`` when the target stops serving), then
   ``fault-verified`` or ``fault-not-effective``; ``heal-started``, ``fault-healed``/``heal-failed``.
 - ``harness/observe-end``: the end of the observation window.
+- ``harness/prediction`` (``of``: takeover, ``low_s``, ``high_s``, ``basis``): what the pair's own
+  timers allow, computed before the drill (``timers.py``).
 - ``clients/client`` (``client``, ``mac``, ``role``: steady, probe or fresh), ``clients/send``
   (``msg``, ``state``), ``clients/recv`` (``msg``, ``server_id``, ``expected``), ``clients/bound``
   (``ip``, ``lease_time``, ``server_id``), ``clients/lease-lost`` (``ip``, ``why``), ``clients/steady``.
@@ -194,6 +196,28 @@ def takeover(tl: Timeline, limit: Thresholds) -> Verdict:
     status = PASS if seconds <= limit.max_takeover_s else FAIL
     return Verdict(name, status, f"{who} ACKed {first.get('client')} {seconds:.2f} s after the fault",
                    figure=seconds, unit=unit, threshold=threshold)
+
+
+def takeover_predicted(tl: Timeline, limit: Thresholds) -> Verdict:
+    """The measured takeover lies inside the interval the pair's own timers allow for this fault
+    (``harness/prediction``, see ``timers.py``). Outside it, the pair behaves unlike its config
+    says, or the model is wrong: either way the figure cannot be trusted to hold next time."""
+    name, unit = "takeover-predicted", "s"
+    predicted = next((e for e in tl.of("prediction") if e.get("of") == "takeover"), None)
+    if predicted is None:
+        return Verdict(name, UNKNOWN, "no takeover was predicted for this drill", unit=unit)
+    low, high, basis = predicted.get("low_s"), predicted.get("high_s"), predicted.get("basis")
+    threshold = f"{low:g}–{high:g} s"
+    measured = takeover(tl, limit)
+    if measured.figure is None:
+        return Verdict(name, UNKNOWN, f"no takeover measured ({measured.reason}); predicted {threshold} from {basis}",
+                       unit=unit, threshold=threshold)
+    inside = low <= measured.figure <= high
+    how = "inside" if inside else ("before" if measured.figure < low else "after")
+    reason = f"measured {measured.figure:g} s, {how} the {threshold} predicted from {basis}"
+    if not inside:
+        reason += ": the pair behaves unlike its config says, or the model is wrong (see timers.py)"
+    return Verdict(name, PASS if inside else FAIL, reason, figure=measured.figure, unit=unit, threshold=threshold)
 
 
 def client_bindings(tl: Timeline) -> list[Binding]:
@@ -805,6 +829,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "steady-state": lambda tl, _: steady_state(tl),
     "fault-effective": lambda tl, _: fault_effective(tl),
     "takeover": takeover,
+    "takeover-predicted": takeover_predicted,
     "duplicates": duplicates,
     "continuity": continuity,
     "reply-checksums": lambda tl, _: reply_checksums(tl),

@@ -15,7 +15,8 @@ FAILBACK = Scenario(
     dwell_s=5.0,
     observe_s=25.0,
     after_heal_s=40.0,
-    verdicts=("steady-state", "fault-effective", "takeover", "state-transitions", "heal-to-normal",
+    verdicts=("steady-state", "fault-effective", "takeover", "takeover-predicted", "state-transitions",
+              "heal-to-normal",
               "duplicates", "continuity", "failback-sync", "continuity-after-heal", "reply-checksums"),
 )
 

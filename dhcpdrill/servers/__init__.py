@@ -44,6 +44,7 @@ class LabPlan:
     normal_state: str = ""  # the state both servers are in when the pair is healthy
     interrupted_states: tuple[str, ...] = ()  # serving, but unable to tell the partner (MCLT applies)
     mclt_s: float | None = None  # the failover protocol's maximum client lead time, if it has one
+    ha_timers: dict[str, float] = field(default_factory=dict)  # failure-detection timers as configured
 
     def spare_addresses(self) -> list[str]:
         """Two host addresses of the subnet outside every pool and not a server's, highest first

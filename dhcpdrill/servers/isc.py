@@ -227,6 +227,13 @@ class IscAdapter(ServerAdapter):
                 except ValueError as exc:
                     problems.append(Problem(h.file, f'failover peer "{peers[role][0]}".{key}', str(exc),
                                             "write the port in decimal, e.g. 647 (dhcpd reads no other form)"))
+            if role in peers:
+                numbers = {**peers[role][1], "load balance max seconds": h.peer.value("load", "balance", "max", "seconds")}
+                for key in ("mclt", "max-response-delay", "max-unacked-updates", "load balance max seconds"):
+                    if numbers.get(key) is not None and not numbers[key].isdigit():
+                        problems.append(Problem(h.file, f'failover peer "{peers[role][0]}".{key}',
+                                                f"is {numbers[key]!r}, not a whole number",
+                                                f"give {key} as a decimal number (dhcpd reads no other form)"))
             try:
                 _port(h.omapi_port, int(LAB_OMAPI_PORT))
             except ValueError as exc:
@@ -266,11 +273,15 @@ class IscAdapter(ServerAdapter):
             pools = tuple((ipaddress.ip_address(lo), ipaddress.ip_address(hi)) for lo, hi, _ in pools_raw)
             mclt = float(int(prim["mclt"]))
             ports = {role: _port(v["port"]) for role, v in (("primary", prim), ("secondary", sec))}
+            lbms = halves["primary"].peer.value("load", "balance", "max", "seconds")
+            timers = {"max-response-delay": float(int(prim["max-response-delay"]))}
+            if lbms is not None:
+                timers["load balance max seconds"] = float(int(lbms))
             addresses = {"primary": str(ipaddress.ip_address(prim["address"])),
                          "secondary": str(ipaddress.ip_address(sec["address"]))}
         except ValueError as exc:
             raise PairError([Problem(halves["primary"].file, "subnet/range/address", str(exc),
-                                     "give dotted-quad addresses, a netmask, and mclt and ports as decimal numbers")]) from None
+                                     "give dotted-quad addresses and a netmask")]) from None
         if not subnet.subnet_of(LAB_RANGE):
             problems.append(Problem(halves["primary"].file, "subnet", f"{subnet} is outside the lab range {LAB_RANGE}",
                                     f"readdress the pair into {LAB_RANGE} (RFC 2544 test range)"))
@@ -295,7 +306,8 @@ class IscAdapter(ServerAdapter):
                        files_in_container=files, pools=pools, rewrites=tuple(rewrites),
                        peer_ports=ports,
                        solo_states=("partner-down",), normal_state="normal",
-                       interrupted_states=("communications-interrupted",), mclt_s=mclt)
+                       interrupted_states=("communications-interrupted",), mclt_s=mclt,
+                       ha_timers=timers)
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         return daemon_command(f"mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid",

@@ -16,6 +16,7 @@ from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
 from . import LAB_RANGE, ROLES, LabPlan, ServerAdapter, daemon_command
+from ..timers import KEA_DEFAULTS
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -323,7 +324,8 @@ class KeaAdapter(ServerAdapter):
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
                        files_in_container=files_in, rewrites=tuple(rewrites), pools=tuple(pools),
                        peer_ports=peer_ports, solo_states=("partner-down",),
-                       normal_state=NORMAL_STATE[pair.mode])
+                       normal_state=NORMAL_STATE[pair.mode],
+                       ha_timers={k: has["primary"][k] for k in KEA_DEFAULTS if has["primary"].get(k) is not None})
 
     def _paths(self, pair: "Pair", role: str) -> tuple[str, str]:
         cfg = self.load(pair.files[role], [])

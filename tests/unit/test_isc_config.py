@@ -67,7 +67,10 @@ BROKEN = {
     "declared mclt is not the config's": ("pair.toml", "max_new_lease_s = 30\nmclt_s = 30", "max_new_lease_s = 30\nmclt_s = 60",
                                           "drills.kill-primary-new-clients.mclt_s: is 60, but primary.conf says mclt 30 "
                                           "— give mclt_s = 30"),
-    "mclt not a number": ("primary.conf", "  mclt 30;", "  mclt thirty;", "mclt and ports as decimal numbers"),
+    "mclt not a number": ("primary.conf", "  mclt 30;", "  mclt thirty;",
+                          'primary.conf: failover peer "drill".mclt: is \'thirty\', not a whole number — give mclt as a decimal'),
+    "load balance max seconds not a number": ("secondary.conf", "load balance max seconds 3;", "load balance max seconds 3s;",
+                                              "secondary.conf: failover peer \"drill\".load balance max seconds: is '3s'"),
     # Degenerate input that once passed the check and broke the run later (issue 16).
     "peer port in hex": ("primary.conf", "  port 647;", "  port 0x287;",
                          'primary.conf: failover peer "drill".port: port \'0x287\' is not a decimal port number (1-65535) '

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import scenarios
-from dhcpdrill.drill import DrillResult, Scenario
+from dhcpdrill.drill import DrillResult, Scenario, drill_window
 from dhcpdrill.outcome import decide
 from dhcpdrill.pair import load_pair
 from dhcpdrill.timeline import Event, Timeline
@@ -33,8 +33,21 @@ def load(name: str) -> Timeline:
 def judged(tl: Timeline, drill: str) -> dict:
     pair = load_pair(ROOT / "fixtures" / tl.first("lab").get("pair"))
     scenario = SCENARIOS[drill]
+    tl = with_prediction(tl, pair, scenario)
     result = DrillResult(pair, scenario, "recorded", Path("."), 0.0, tl, judge(tl, pair.drills[drill], scenario.verdicts))
     return {"outcome": decide(result.verdicts, None, result.hazard), **{v.name: v for v in result.verdicts}}
+
+
+def with_prediction(tl: Timeline, pair, scenario) -> Timeline:
+    """What run_drill records today before the lab starts (these timelines predate predictions)."""
+    if tl.of("prediction"):
+        return tl
+    prediction, _ = drill_window(pair, scenario)
+    if prediction is None:
+        return tl
+    return Timeline([Event(tl.events[0].t, "harness", "prediction", {"of": "takeover", "low_s": prediction.low_s,
+                                                                      "high_s": prediction.high_s,
+                                                                      "basis": prediction.basis}), *tl.events])
 
 
 def without(tl: Timeline, drop) -> Timeline:

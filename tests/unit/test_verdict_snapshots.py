@@ -17,6 +17,7 @@ import pytest
 
 from dhcpdrill.expectations import Thresholds
 from dhcpdrill.timeline import Timeline
+from dhcpdrill.timers import VANISHES, kea_takeover
 from dhcpdrill.verdicts import JUDGES
 
 from . import test_real_evidence as real
@@ -95,12 +96,21 @@ def _recorded() -> dict[str, tuple[Timeline, str]]:
     out = {}
     for name, drill in drills.items():
         tl = real.load(name)
+        pair = real.load_pair(real.ROOT / "fixtures" / tl.first("lab").get("pair"))
+        tl = real.with_prediction(tl, pair, real.SCENARIOS[drill])
         out[name] = (tl, drill)
         standby = next(ip for ip, role in tl.first("lab").get("roles").items() if role == "secondary")
         out[f"{name}/no-survivor-acks"] = (real.without(tl, lambda e: e.source == "clients" and e.kind in ("recv", "bound")
                                                           and e.get("server_id") == standby), drill)
         out[f"{name}/no-lease-files"] = (real.without(tl, lambda e: e.kind == "lease-file"), drill)
         out[f"{name}/no-window-end"] = (real.without(tl, lambda e: e.kind == "observe-end"), drill)
+    # The recorded tight-timer takeover (~12 s) set against what a default-timer config predicts.
+    kill = real.load("kea-hs-kill-primary")
+    default = kea_takeover({}, VANISHES, 5.0)
+    out["kea-hs-kill-primary/default-timers-predicted"] = (Timeline([
+        real.Event(kill.events[0].t, "harness", "prediction", {"of": "takeover", "low_s": default.low_s,
+                                                                "high_s": default.high_s, "basis": default.basis}),
+        *kill.events]), "kill-primary")
     return out
 
 

@@ -13,6 +13,7 @@ def mac(i: int) -> str:
 
 def base(fault: bool = True, verified: bool = True) -> Timeline:
     tl = Timeline()
+    tl.add(0.9, "harness", "prediction", of="takeover", low_s=2.0, high_s=9.0, basis="the test's timers")
     tl.add(1.0, "harness", "lab", roles={PRIMARY: "primary", SECONDARY: "secondary"}, serving=["primary"])
     for i in range(3):
         bound(tl, 10.0 + i, i, f"198.18.0.{100 + i}", PRIMARY, lease=120.0)

@@ -1,0 +1,103 @@
+"""What a pair's own timers allow: the takeover interval its servers' rules predict for a fault,
+and the observation window a drill needs to see it.
+
+Pure functions of numbers read from the configs, so a drill can say before it starts how long it
+will watch and why, and a verdict can set the measured takeover beside the predicted one.
+
+Kea (HA hook; Kea ARM "hooks-ha", src/hooks/dhcp/high_availability): a server declares its
+partner down once it has had no successful contact for ``max-response-delay`` (R) *and* more than
+``max-unacked-clients`` (U) distinct clients retried with ``secs`` above ``max-ack-delay`` (A)
+(U = 0: at once). It re-evaluates when a heartbeat completes: heartbeats leave every
+``heartbeat-delay`` (H) after the previous one ended, and a request to a partner that vanished
+or hangs ends only at Kea's fixed 10 s HTTP timeout. With φ in [0, H) the time since the last
+good heartbeat: the decision falls at the first heartbeat completion later than R − φ, after at
+least the 10 s timeout; then the next retry of a waiting client gets its ACK.
+
+ISC dhcpd (failover, dhcpd.conf(5)): the secondary answers a client of its partner's half as soon
+as that client's ``secs`` exceeds ``load balance max seconds`` (default 3 s), in any state, and
+answers renewals and rebinds of any client it knows; so a takeover needs no failure detection,
+only the clients' own retry rhythm.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KEA_HTTP_TIMEOUT_S = 10.0  # fixed in every Kea up to 3.x for HA requests (src/lib/config/timeouts.h)
+KEA_DEFAULTS = {"heartbeat-delay": 10_000, "max-response-delay": 60_000, "max-ack-delay": 10_000,
+                "max-unacked-clients": 10}
+ISC_DEFAULT_LBMS = 3.0
+
+# How the partner's end of the peer link behaves after each fault.
+VANISHES, HANGS, REFUSES = "vanishes", "hangs", "refuses"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The takeover interval a config allows for one fault, and how it was reached."""
+
+    low_s: float
+    high_s: float
+    basis: str
+
+    def covers(self, seconds: float) -> bool:
+        return self.low_s <= seconds <= self.high_s
+
+    def describe(self) -> str:
+        return f"{self.low_s:g}–{self.high_s:g} s ({self.basis})"
+
+
+def kea_takeover(timers: dict[str, float], link: str, client_retry_s: float) -> Prediction:
+    """``timers``: the HA hook's values in milliseconds, as configured (defaults filled in)."""
+    t = {**KEA_DEFAULTS, **{k: v for k, v in timers.items() if v is not None}}
+    h, r, a = t["heartbeat-delay"] / 1000, t["max-response-delay"] / 1000, t["max-ack-delay"] / 1000
+    u = int(t["max-unacked-clients"])
+    fail = KEA_HTTP_TIMEOUT_S if link in (VANISHES, HANGS) else 0.0
+    low = max(r - h, fail, 0.0 if u == 0 else a)
+    high = max(r, fail) + h + fail + client_retry_s
+    basis = (f"Kea: max-response-delay {r:g} s, heartbeat-delay {h:g} s"
+             + (f", {fail:g} s HTTP timeout to a partner that {link}" if fail else "")
+             + (f", more than {u} clients with secs > {a:g} s" if u else ", max-unacked-clients 0")
+             + f", clients retry within {client_retry_s:g} s")
+    return Prediction(round(low, 3), round(high, 3), basis)
+
+
+def isc_takeover(lbms_s: float | None, client_retry_s: float) -> Prediction:
+    lbms = ISC_DEFAULT_LBMS if lbms_s is None else lbms_s
+    return Prediction(0.0, round(lbms + client_retry_s, 3),
+                      f"dhcpd: the secondary answers once a client's secs exceeds load balance max seconds "
+                      f"{lbms:g} s; clients retry within {client_retry_s:g} s")
+
+
+def predict_takeover(server: str, ha_timers: dict[str, float], link: str | None,
+                     client_retry_s: float) -> Prediction | None:
+    """The takeover interval for a fault that leaves the peer link as ``link``; None when the
+    fault takes no server down (nothing to predict) or the server kind has no model here."""
+    if link is None:
+        return None
+    if server == "kea":
+        return kea_takeover(ha_timers, link, client_retry_s)
+    if server == "isc-dhcp":
+        return isc_takeover(ha_timers.get("load balance max seconds"), client_retry_s)
+    return None
+
+
+@dataclass(frozen=True)
+class Window:
+    """How long a drill watches after its fault, and why."""
+
+    observe_s: float
+    reason: str
+
+
+def observation_window(base_s: float, prediction: Prediction | None, max_takeover_s: float | None,
+                       margin_s: float) -> Window:
+    """The scenario's own window, stretched to see the slowest takeover the config allows and
+    the pair's own threshold, each plus ``margin_s`` for the clients to be served afterwards."""
+    needs = [(base_s, "the scenario's window")]
+    if prediction is not None:
+        needs.append((prediction.high_s + margin_s, f"the slowest predicted takeover ({prediction.high_s:g} s) "
+                                                    f"+ {margin_s:g} s"))
+    if max_takeover_s is not None:
+        needs.append((max_takeover_s + margin_s, f"max_takeover_s ({max_takeover_s:g} s) + {margin_s:g} s"))
+    seconds, why = max(needs, key=lambda n: n[0])
+    return Window(round(seconds, 1), why)

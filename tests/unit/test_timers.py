@@ -1,0 +1,92 @@
+"""The takeover a config's own timers predict, and the window a drill watches: checked against
+takeovers measured with the real daemons (tests/evidence, ../shared/notes/failover-facts.md)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dhcpdrill.drill import drill_window
+from dhcpdrill.pair import load_pair
+from dhcpdrill.plugin import known_scenarios, window_problems
+from dhcpdrill.servers.kea import strip_comments
+from dhcpdrill.timers import HANGS, REFUSES, VANISHES, isc_takeover, kea_takeover, observation_window
+from scenarios.kill_primary import KILL_PRIMARY
+from scenarios.partitions import PEER_PARTITION
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+TIGHT = {"heartbeat-delay": 1000, "max-response-delay": 3000, "max-ack-delay": 1000, "max-unacked-clients": 2}
+
+# (timers, how the dead partner's link behaves, takeovers measured with the real daemon, seconds)
+MEASURED = [
+    ({}, REFUSES, [60.4, 61.9, 62.3]),                       # defaults, daemon killed in a namespace
+    (TIGHT, REFUSES, [3.2, 3.4, 3.8]),                        # tight timers, same lab
+    ({**TIGHT, "max-unacked-clients": 0}, REFUSES, [2.1, 2.2, 2.9]),
+    (TIGHT, VANISHES, [11.96, 11.99]),                        # bundled pair, container killed (evidence)
+]
+
+
+@pytest.mark.parametrize("timers, link, seen", MEASURED)
+def test_kea_prediction_covers_what_the_daemon_did(timers, link, seen):
+    p = kea_takeover(timers, link, client_retry_s=5.0)
+    assert all(p.covers(s) for s in seen), (p, seen)
+    assert p.high_s - p.low_s <= 40  # an interval that says something
+
+
+def test_kea_prediction_is_driven_by_each_timer():
+    base = kea_takeover({}, VANISHES, 5.0)
+    assert (base.low_s, base.high_s) == (50.0, 85.0)
+    assert kea_takeover({"max-response-delay": 120_000}, VANISHES, 5.0).low_s == 110.0
+    assert kea_takeover({"heartbeat-delay": 1000, "max-response-delay": 3000}, HANGS, 5.0).low_s == 10.0  # the HTTP timeout
+    assert kea_takeover({}, REFUSES, 5.0).high_s == 75.0
+    assert "more than 10 clients with secs > 10 s" in base.basis and "10 s HTTP timeout" in base.basis
+
+
+def test_isc_prediction_follows_load_balance_max_seconds():
+    assert (isc_takeover(None, 5.0).low_s, isc_takeover(None, 5.0).high_s) == (0.0, 8.0)
+    assert isc_takeover(10, 5.0).high_s == 15.0
+
+
+def test_the_window_stretches_for_the_prediction_and_the_threshold_and_says_why():
+    p = kea_takeover({}, VANISHES, 5.0)
+    w = observation_window(30, p, 15, margin_s=10)
+    assert w.observe_s == 95 and "slowest predicted takeover (85 s)" in w.reason
+    w = observation_window(30, None, 120, margin_s=10)
+    assert w.observe_s == 130 and "max_takeover_s (120 s)" in w.reason
+    assert observation_window(30, kea_takeover(TIGHT, VANISHES, 5.0), 15, 10).observe_s == 36
+
+
+def default_timer_pair(tmp_path: Path, max_takeover_s: int = 90) -> Path:
+    """The bundled hot-standby pair with the HA timers most production pairs run: Kea's defaults."""
+    folder = tmp_path / "kea-default-timers"
+    shutil.copytree(FIXTURES / "kea-hot-standby", folder)
+    for name in ("primary.json", "standby.json"):
+        path = folder / name
+        cfg = json.loads(strip_comments(path.read_text()))
+        ha = cfg["Dhcp4"]["hooks-libraries"][1]["parameters"]["high-availability"][0]
+        for key in ("heartbeat-delay", "max-response-delay", "max-ack-delay", "max-unacked-clients"):
+            ha.pop(key)
+        path.write_text(json.dumps(cfg, indent=1))
+    manifest = folder / "pair.toml"
+    manifest.write_text(manifest.read_text().replace('name = "kea-hot-standby"', 'name = "kea-default-timers"')
+                        .replace("max_takeover_s = 15", f"max_takeover_s = {max_takeover_s}", 1))
+    return folder
+
+
+def test_a_default_timer_pair_is_watched_long_enough_to_see_its_takeover(tmp_path):
+    pair = load_pair(default_timer_pair(tmp_path))
+    prediction, window = drill_window(pair, KILL_PRIMARY)
+    assert (prediction.low_s, prediction.high_s) == (50.0, 85.0)
+    assert window.observe_s == 100 and "max_takeover_s (90 s)" in window.reason
+    assert drill_window(pair, PEER_PARTITION) == (None, observation_window(30, None, None, 10))  # no takeover judged
+
+
+def test_a_window_beyond_the_limit_is_refused_before_anything_starts(tmp_path):
+    pair = load_pair(default_timer_pair(tmp_path, max_takeover_s=900))
+    problems = window_problems(pair, known_scenarios(), max_window_s=600)
+    assert problems and all("longer than --max-window 600 s" in p for p in problems)
+    assert any("drills.kill-primary: would watch 910 s after its fault (max_takeover_s (900 s) + 10 s)" in p
+               for p in problems), problems
+    assert window_problems(load_pair(FIXTURES / "kea-hot-standby"), known_scenarios(), 600) == []
