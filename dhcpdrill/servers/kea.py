@@ -57,6 +57,7 @@ SHAPE: dict = {
     "multi-threading": {"enable-multi-threading": bool},
     "lease-database": {"type": str, "persist": bool, "name": str},
     "subnet4": [{"subnet": str, "pools": [{"pool": str}]}],
+    "loggers": [{"name": str, "severity": str, "output_options": [{"output": str, "pattern": str}]}],
 }
 HA_SHAPE: dict = {
     "this-server-name": str, "mode": str, "heartbeat-delay": int, "max-response-delay": int,
@@ -126,6 +127,32 @@ def unix_socket(cfg: Any) -> str | None:
     entries = ([single] if isinstance(single, dict) else []) + list(_get(cfg, "control-sockets") or [])
     return next((str(e["socket-name"]) for e in entries
                  if isinstance(e, dict) and e.get("socket-type") == "unix" and e.get("socket-name")), None)
+
+
+QUIET = ("WARN", "ERROR", "FATAL", "NONE")
+
+
+def lab_loggers(cfg: dict) -> list[str]:
+    """Make the daemon's loggers show HA state changes on its output, where the drill reads them
+    (Docker keeps and timestamps it): a file or syslog output becomes stdout, and a severity that
+    hides INFO (HA_STATE_TRANSITION is INFO) becomes INFO. Changes ``cfg``; returns each change."""
+    changes = []
+    for i, logger in enumerate(cfg.get("loggers") or []):
+        if not isinstance(logger, dict) or not str(logger.get("name", "")).startswith("kea-dhcp4"):
+            continue
+        where = f"Dhcp4.loggers[{i}] ({logger.get('name')})"
+        outputs = [o for o in logger.get("output_options") or [] if isinstance(o, dict)]
+        elsewhere = [str(o.get("output")) for o in outputs if o.get("output") not in ("stdout", "stderr")]
+        if elsewhere:
+            kept = [o for o in outputs if o.get("output") in ("stdout", "stderr")]
+            pattern = next((o["pattern"] for o in outputs if "pattern" in o), None)
+            logger["output_options"] = kept or [{"output": "stdout", **({"pattern": pattern} if pattern else {})}]
+            changes.append(f"{where}.output_options: {', '.join(elsewhere)} -> stdout (the drill reads HA states "
+                           "from the daemon's output)")
+        if str(logger.get("severity", "INFO")).upper() in QUIET:
+            changes.append(f"{where}.severity: {logger['severity']} -> INFO (HA state changes are logged at INFO)")
+            logger["severity"] = "INFO"
+    return changes
 
 
 class KeaAdapter(ServerAdapter):
@@ -311,15 +338,18 @@ class KeaAdapter(ServerAdapter):
             raise PairError(problems)
         files_in, rewrites = {}, []
         for role, path in files.items():
+            changes = []
             name, _, addr = cfgs[role]["interfaces-config"]["interfaces"][0].partition("/")
-            if name == LAB_INTERFACE:
+            if name != LAB_INTERFACE:
+                cfgs[role]["interfaces-config"]["interfaces"] = [LAB_INTERFACE + (f"/{addr}" if addr else "")]
+                changes.append(f"Dhcp4.interfaces-config.interfaces: {name!r} -> {LAB_INTERFACE!r} (the lab's interface)")
+            changes += lab_loggers(cfgs[role])
+            if not changes:
                 files_in[role] = {CONFIG_PATH: path.read_bytes()}
                 continue
-            mapped = LAB_INTERFACE + (f"/{addr}" if addr else "")
-            cfgs[role]["interfaces-config"]["interfaces"] = [mapped]
             files_in[role] = {CONFIG_PATH: json.dumps({"Dhcp4": cfgs[role]}, indent=2).encode()}
-            rewrites.append(f"{path.name}: Dhcp4.interfaces-config.interfaces: {name!r} -> {LAB_INTERFACE!r} "
-                            "(the lab's interface; comments dropped from the lab copy)")
+            rewrites += [f"{path.name}: {c}" for c in changes]
+            rewrites.append(f"{path.name}: comments dropped from the lab copy")
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
                        files_in_container=files_in, rewrites=tuple(rewrites), pools=tuple(pools),

@@ -245,12 +245,39 @@ def test_a_production_interface_name_is_mapped_and_the_rewrite_listed(tmp_path):
     pair = load_pair(folder)
     plan = adapter_for(pair).lab_plan(pair)
     assert plan.rewrites == (
-        "primary.json: Dhcp4.interfaces-config.interfaces: 'ens192' -> 'eth0' (the lab's interface; comments dropped from the lab copy)",
-        "standby.json: Dhcp4.interfaces-config.interfaces: 'ens192' -> 'eth0' (the lab's interface; comments dropped from the lab copy)",
+        "primary.json: Dhcp4.interfaces-config.interfaces: 'ens192' -> 'eth0' (the lab's interface)",
+        "primary.json: comments dropped from the lab copy",
+        "standby.json: Dhcp4.interfaces-config.interfaces: 'ens192' -> 'eth0' (the lab's interface)",
+        "standby.json: comments dropped from the lab copy",
     )
     lab_copy = json.loads(plan.files_in_container["primary"]["/etc/kea/kea-dhcp4.conf"])
     assert lab_copy["Dhcp4"]["interfaces-config"]["interfaces"] == ["eth0/198.18.0.11"]
     assert adapter_for(load_pair(BUNDLED)).lab_plan(load_pair(BUNDLED)).rewrites == ()
+
+
+def test_loggers_that_hide_ha_states_are_pointed_at_stdout_in_the_lab_copy_only(tmp_path):
+    """A production pair logs to a file (or syslog) at WARN: the drill would see no HA state at
+    all and fail state-transitions for a reason that is not the pair's."""
+    from dhcpdrill.servers import adapter_for
+    folder = copy_pair(tmp_path)
+    both(lambda c: c.update(loggers=[
+        {"name": "kea-dhcp4", "severity": "WARN", "output_options": [
+            {"output": "/var/log/kea/kea-dhcp4.log", "maxsize": 10485760, "maxver": 8, "pattern": "%d %-5p %m\n"}]},
+        {"name": "kea-dhcp4.ha-hooks", "severity": "ERROR", "output_options": [{"output": "syslog:local7"}]},
+        {"name": "kea-dhcp4.leases", "severity": "INFO", "output_options": [{"output": "stdout"}]}]))(folder)
+    original = (folder / "primary.json").read_text()
+    pair = load_pair(folder)
+    plan = adapter_for(pair).lab_plan(pair)
+    assert "primary.json: Dhcp4.loggers[0] (kea-dhcp4).output_options: /var/log/kea/kea-dhcp4.log -> stdout " \
+           "(the drill reads HA states from the daemon's output)" in plan.rewrites
+    assert "primary.json: Dhcp4.loggers[1] (kea-dhcp4.ha-hooks).severity: ERROR -> INFO " \
+           "(HA state changes are logged at INFO)" in plan.rewrites
+    loggers = json.loads(plan.files_in_container["primary"]["/etc/kea/kea-dhcp4.conf"])["Dhcp4"]["loggers"]
+    assert loggers[0] == {"name": "kea-dhcp4", "severity": "INFO",
+                          "output_options": [{"output": "stdout", "pattern": "%d %-5p %m\n"}]}
+    assert loggers[1]["output_options"] == [{"output": "stdout"}] and loggers[2]["severity"] == "INFO"
+    assert not any("loggers[2]" in r for r in plan.rewrites)
+    assert (folder / "primary.json").read_text() == original  # the user's file is never touched
 
 
 def test_manifest_and_config_problems_are_reported_together(tmp_path):
