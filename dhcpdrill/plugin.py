@@ -184,8 +184,14 @@ class DrillRunner:
 
     def _progress(self, line: str) -> None:
         """A live line on the terminal (not captured) while a long drill watches."""
-        terminal = self.node.config.pluginmanager.get_plugin("terminalreporter")
-        if terminal is not None:
+        plugins = self.node.config.pluginmanager
+        terminal, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+        if terminal is None:
+            return
+        if capture is None:
+            terminal.write_line(f"  {line}")
+            return
+        with capture.global_and_fixture_disabled():
             terminal.write_line(f"  {line}")
 
 

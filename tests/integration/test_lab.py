@@ -298,3 +298,20 @@ def test_a_known_hazard_never_excuses_a_lab_that_was_never_built(drill_session, 
     assert result.outcome.status == "fail" and result.outcome.reasons[0].startswith("error: LabError")
     with pytest.raises(AssertionError, match="could not create the lab network"):
         result.assert_verdicts()
+
+
+def test_a_default_timer_pair_is_watched_until_its_takeover_and_fails_a_10_s_threshold_with_it(drill_session, tmp_path):
+    """Kea's default HA timers (the production pair's): a fixed 30 s window used to report 'no
+    takeover'. The window now follows the timers, the figure lands inside the prediction, and a
+    10 s threshold fails with that figure. The pair logs to a file: the lab copy's logger rewrite
+    lets state-transitions see partner-down."""
+    pair = load_pair(FIXTURES / "production" / "kea-default-timers")
+    strict = dataclasses.replace(pair.drills["kill-primary"], max_takeover_s=10)
+    pair = dataclasses.replace(pair, drills={**pair.drills, "kill-primary": strict})
+    result = drill(drill_session, pair, KILL_PRIMARY, tmp_path)
+    takeover, predicted = result.verdict("takeover"), result.verdict("takeover-predicted")
+    assert takeover.status == FAIL and 50 <= takeover.figure <= 85, takeover
+    assert predicted.status == PASS and predicted.threshold == "50–85 s", predicted
+    assert result.timeline.first("lab").get("observe_s") == 95
+    assert result.verdict("state-transitions").status == PASS
+    assert [r.startswith("takeover") for r in result.outcome.reasons].count(True) == 1
