@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import warnings
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .manifest import drill_name_problems
 from .pair import Pair, load_pair, pair_folders
 from .problems import LabError, PairError
 from .servers import adapter_for
-from . import report
+from . import evidence, report
 
 KEY = pytest.StashKey["DrillSession"]()
 
@@ -55,6 +56,7 @@ class DrillSession:
         self._client = None
         self._engine: Engine | None = None
         self.junit_path: Path | None = None
+        self.bundle: tuple[Path, str] | None = None
         opt = config.getoption("--reports-dir")
         self.reports = Path(opt) if opt else config.rootpath / "reports"
 
@@ -223,6 +225,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     ds = session.config.stash.get(KEY, None)
     if ds is not None and ds.results:
         ds.junit_path = report.write(ds.results, ds.reports)
+        for result in ds.results:
+            evidence.record_run(result)
+        ds.bundle = evidence.bundle(ds.results, ds.reports, evidence.engine_identity(ds.client()),
+                                    [Path(sys.argv[0]).name, *sys.argv[1:]])
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -240,3 +246,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line(report.summary(r))
     terminalreporter.write_line(f"JUnit evidence for CI and audits: {ds.junit_path}")
     terminalreporter.write_line(f"Human report with timeline pictures: {ds.reports / report.HTML_NAME}")
+    if ds.bundle is not None:
+        path, digest = ds.bundle
+        terminalreporter.write_line(f"Evidence archive: {path} (manifest sha256 {digest}); check it any time with: "
+                                    f"dhcpdrill-verify {path} --manifest-sha256 {digest}")
