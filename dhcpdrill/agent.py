@@ -82,6 +82,7 @@ class Agent:
         self.inbox: queue.Queue = queue.Queue()
         self.stop = False
         self.steady_said = False
+        self.wake = False
         self.sock = conf.L2socket(iface=self.iface)
 
     @staticmethod
@@ -259,6 +260,20 @@ class Agent:
                 self.lose(c, "nak", now)
             self.start_exchange(c, "SELECTING", time.time())
 
+    def wake_steady(self, now: float) -> None:
+        """Every bound steady client renews now, as one woken from sleep or told to by an operator
+        would when its lease is long: its T1 is now (a unicast renew to its server) and its T2
+        ``wake_rebind_after_s`` later (a broadcast rebind to any server); the lease keeps its length."""
+        self.wake = False
+        grace = float(self.plan.get("wake_rebind_after_s", 10))
+        woken = []
+        for c in self.clients:
+            if not c.probe and c.state == "BOUND":
+                c.t1 = now - c.bound_at
+                c.t2 = min(c.t1 + grace, c.lease - 1)
+                woken.append(c.name)
+        emit("woken", t=now, clients=woken, rebind_after_s=grace)
+
     def answer_arp(self, pkt) -> None:
         if pkt[ARP].op != 1:
             return
@@ -287,6 +302,8 @@ class Agent:
             except queue.Empty:
                 pass
             now = time.time()
+            if self.wake:
+                self.wake_steady(now)
             for c in self.clients:
                 self.tick(c, now)
             fresh_every = self.plan.get("fresh_every_s")
@@ -326,7 +343,11 @@ def main() -> int:
 
     def on_term(signum, frame):  # PID 1 in a container gets no default SIGTERM handling
         agent.stop = True
+
+    def on_wake(signum, frame):
+        agent.wake = True
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGUSR1, on_wake)
     signal.signal(signal.SIGINT, on_term)
     return agent.run()
 

@@ -54,6 +54,9 @@ class ClientFleet:
         # A Kea standby takes over only once more than max-unacked-clients clients retry unanswered.
         plan["probe_clients"] = max(workload.probe_clients, retrying_clients_needed + 1)
         plan["min_probes_per_server"] = retrying_clients_needed + 1
+        # Probes are added until every serving server answers enough of them; load-balancing hashes
+        # MACs, so allow three times the even split before giving up.
+        plan["max_clients"] = max(40, workload.steady_clients + 3 * len(serving_servers) * (retrying_clients_needed + 1))
         plan["serving_servers"] = serving_servers
         plan.update(max_seconds=lifetime, mac_seed=int(lab.run_id[:4], 16))
         self.plan = plan
@@ -85,6 +88,10 @@ class ClientFleet:
                          retry=retry_if_result(lambda r: r is None))(verdict)()
         except RetryError:
             return None
+
+    def wake(self) -> None:
+        """Make every bound steady client renew now (SIGUSR1 to the agent; it records ``woken``)."""
+        self.container.kill(signal="SIGUSR1")
 
     def stop(self) -> None:
         """Ask the agent to finish (it writes its last events), then save its output."""

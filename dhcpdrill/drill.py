@@ -25,7 +25,7 @@ from .manifest import Pair
 from .problems import LabError
 from .servers import LabPlan, adapter_for
 from .timeline import Timeline
-from .timers import Prediction, Window, observation_window, predict_takeover
+from .timers import Prediction, Window, observation_window, predict_takeover, wake_after
 from .outcome import FAILED, Outcome, decide
 from .verdicts import Verdict, judge
 
@@ -170,8 +170,16 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
         steady = fleet.wait_steady(w.steady_timeout + 10)
         if steady is not None and steady.kind == "steady":
             time.sleep(scenario.dwell_s)
+            wake = wake_after(plan.renew_s, window.observe_s) \
+                if {"continuity", "continuity-after-heal"} & set(scenario.verdicts) else None
+
+            def wake_clients() -> None:
+                tl.add(time.time(), "harness", "clients-woken", renew_s=plan.renew_s,
+                       why=f"their T1 ({plan.renew_s:g} s) falls after the {window.observe_s:g} s window")
+                fleet.wake()
             with inject(scenario.fault, FaultContext(lab, pair, adapter, plan, tl), tl):
-                _observe(window, f"{pair.name} / {scenario.name}", progress)
+                _observe(window, f"{pair.name} / {scenario.name}", progress,
+                         (wake, wake_clients) if wake is not None else None)
             time.sleep(scenario.after_heal_s)
             tl.add(time.time(), "harness", "observe-end")
     finally:
@@ -179,15 +187,24 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
         tl.extend(fleet.events())
 
 
-def _observe(window: Window, what: str, progress: Progress, every_s: float = 15.0) -> None:
-    """Sleep through the observation window, saying how far it is every ``every_s`` seconds."""
+def _observe(window: Window, what: str, progress: Progress,
+             action: tuple[float, Callable[[], None]] | None = None, every_s: float = 15.0) -> None:
+    """Sleep through the observation window, saying how far it is every ``every_s`` seconds and
+    doing ``action`` = (seconds in, callable) once on the way."""
     start = time.monotonic()
     end = start + window.observe_s
     progress(f"{what}: observing {window.observe_s:g} s ({window.reason})")
-    while (left := end - time.monotonic()) > 0:
-        time.sleep(min(every_s, left))
-        if end - time.monotonic() > 0.5:
+    marks = sorted([(start + every_s * k, None) for k in range(1, int(window.observe_s // every_s) + 1)]
+                   + ([(start + action[0], action[1])] if action else []), key=lambda m: m[0])
+    for at, do in marks:
+        if at >= end - 0.5:
+            break
+        time.sleep(max(0.0, at - time.monotonic()))
+        if do is not None:
+            do()
+        else:
             progress(f"{what}: observed {time.monotonic() - start:.0f} of {window.observe_s:g} s")
+    time.sleep(max(0.0, end - time.monotonic()))
 
 
 def _describe(exc: BaseException, run_dir: Path) -> str:

@@ -101,3 +101,15 @@ def observation_window(base_s: float, prediction: Prediction | None, max_takeove
         needs.append((max_takeover_s + margin_s, f"max_takeover_s ({max_takeover_s:g} s) + {margin_s:g} s"))
     seconds, why = max(needs, key=lambda n: n[0])
     return Window(round(seconds, 1), why)
+
+
+WAKE_AFTER_FAULT_S = 1.0
+
+
+def wake_after(renew_s: float | None, observe_s: float) -> float | None:
+    """When to make the steady clients renew on demand (seconds after the fault), or None when
+    their own T1 comes round inside the window anyway. With production lease times (hours) no
+    client would renew or rebind during a drill, and continuity could not be judged at all."""
+    if renew_s is None or renew_s < observe_s - 5:
+        return None
+    return WAKE_AFTER_FAULT_S

@@ -101,6 +101,7 @@ class Half:
     subnets: list[tuple[str, str, list[tuple[str, str, str | None]]]] = field(default_factory=list)
     omapi_port: str | None = None
     key: tuple[str, str] | None = None
+    root: "Statement | None" = None
 
 
 def _half(path, problems: list[Problem]) -> Half | None:
@@ -116,7 +117,7 @@ def _half(path, problems: list[Problem]) -> Half | None:
     root = parse(text, file, problems)
     if root is None:
         return None
-    half = Half(file)
+    half = Half(file, root=root)
     peers = [s for s in root.block if s.words[:2] == ["failover", "peer"] and s.block is not None]
     if not peers:
         problems.append(Problem(file, "failover peer", "missing", 'declare failover peer "name" { ... } for the pair'))
@@ -146,6 +147,22 @@ def _half(path, problems: list[Problem]) -> Half | None:
 
 
 LAB_OMAPI_PORT = "7911"
+ISC_DEFAULT_LEASE_S = 43200
+
+
+def isc_renew_s(root: "Statement") -> float | None:
+    """T1 as a client sees it: ``option dhcp-renewal-time`` (in the subnet, else global), else half
+    of ``default-lease-time`` (dhcpd's default 12 h)."""
+    scopes = [s for s in root.block if s.words[:1] == ["subnet"] and s.block is not None][:1] + [root]
+    for scope in scopes:
+        value = scope.value("option", "dhcp-renewal-time")
+        if value and value.isdigit():
+            return float(value)
+    for scope in scopes:
+        value = scope.value("default-lease-time")
+        if value and value.isdigit():
+            return float(value) * 0.5
+    return ISC_DEFAULT_LEASE_S * 0.5
 
 
 def _port(text: str | None, default: int = 647) -> int:
@@ -307,7 +324,7 @@ class IscAdapter(ServerAdapter):
                        peer_ports=ports,
                        solo_states=("partner-down",), normal_state="normal",
                        interrupted_states=("communications-interrupted",), mclt_s=mclt,
-                       ha_timers=timers)
+                       ha_timers=timers, renew_s=isc_renew_s(halves["primary"].root))
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         return daemon_command(f"mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid",

@@ -130,6 +130,20 @@ def unix_socket(cfg: Any) -> str | None:
 
 
 QUIET = ("WARN", "ERROR", "FATAL", "NONE")
+KEA_VALID_LIFETIME_S = 7200
+
+
+def kea_renew_s(cfg: dict, subnet: dict) -> float | None:
+    """T1 as a client sees it: renew-timer (subnet, else global), else half the valid lifetime
+    (Kea sends no T1 by default; clients then renew at half the lease, RFC 2131)."""
+    def pick(key):
+        for scope in (subnet, cfg):
+            value = scope.get(key) if isinstance(scope, dict) else None
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+        return None
+    renew = pick("renew-timer")
+    return renew if renew is not None else (pick("valid-lifetime") or KEA_VALID_LIFETIME_S) * 0.5
 
 
 def lab_loggers(cfg: dict) -> list[str]:
@@ -355,7 +369,8 @@ class KeaAdapter(ServerAdapter):
                        files_in_container=files_in, rewrites=tuple(rewrites), pools=tuple(pools),
                        peer_ports=peer_ports, solo_states=("partner-down",),
                        normal_state=NORMAL_STATE[pair.mode],
-                       ha_timers={k: has["primary"][k] for k in KEA_DEFAULTS if has["primary"].get(k) is not None})
+                       ha_timers={k: has["primary"][k] for k in KEA_DEFAULTS if has["primary"].get(k) is not None},
+                       renew_s=kea_renew_s(cfgs["primary"], subnets[0][0]))
 
     def _paths(self, pair: "Pair", role: str) -> tuple[str, str]:
         cfg = self.load(pair.files[role], [])

@@ -304,7 +304,8 @@ def test_a_default_timer_pair_is_watched_until_its_takeover_and_fails_a_10_s_thr
     """Kea's default HA timers (the production pair's): a fixed 30 s window used to report 'no
     takeover'. The window now follows the timers, the figure lands inside the prediction, and a
     10 s threshold fails with that figure. The pair logs to a file: the lab copy's logger rewrite
-    lets state-transitions see partner-down."""
+    lets state-transitions see partner-down. Its 12 h leases renew at T1 = 6 h, so the steady
+    clients are woken after the fault and continuity is judged on their real renew and rebind."""
     pair = load_pair(FIXTURES / "production" / "kea-default-timers")
     strict = dataclasses.replace(pair.drills["kill-primary"], max_takeover_s=10)
     pair = dataclasses.replace(pair, drills={**pair.drills, "kill-primary": strict})
@@ -314,4 +315,7 @@ def test_a_default_timer_pair_is_watched_until_its_takeover_and_fails_a_10_s_thr
     assert predicted.status == PASS and predicted.threshold == "50–85 s", predicted
     assert result.timeline.first("lab").get("observe_s") == 95
     assert result.verdict("state-transitions").status == PASS
+    assert result.timeline.first("clients-woken") is not None and result.timeline.first("woken") is not None
+    continuity = result.verdict("continuity")
+    assert continuity.status == PASS and continuity.figure == 100, continuity
     assert [r.startswith("takeover") for r in result.outcome.reasons].count(True) == 1

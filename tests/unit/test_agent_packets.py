@@ -77,3 +77,32 @@ def test_client_macs_stay_well_formed_and_distinct_past_255_clients():
         parts = mac.split(":")
         assert len(parts) == 6 and all(len(p) == 2 for p in parts), mac
         assert int(parts[0], 16) & 0x02 and not int(parts[0], 16) & 0x01  # locally administered, unicast
+
+
+def test_a_woken_client_with_a_long_lease_renews_by_unicast_now_and_rebinds_by_broadcast_after_the_grace(capsys):
+    """Production leases (hours): nothing would renew inside a drill; a woken client renews at once."""
+    a = agent()
+    a.plan, a.retransmit, a.wake = {"wake_rebind_after_s": 10}, [1.0, 2.0, 4.0], True
+    sent = []
+    a.send = lambda c, msg, unicast=False: sent.append((msg, unicast, c.state))
+    steady = Client("steady-00", "02:10:00:00:00:00", probe=False, state="BOUND", ip="198.18.0.100",
+                    server_id="198.18.0.11", lease=43200.0, t1=21600.0, t2=37800.0, bound_at=1000.0)
+    probe = Client("probe-00", "02:20:00:00:00:00", probe=True, state="BOUND", ip="198.18.0.120",
+                   lease=43200.0, t1=21600.0, t2=37800.0, bound_at=1000.0)
+    a.clients = [steady, probe]
+    a.wake_steady(1500.0)
+    a.tick(steady, 1500.0)
+    assert sent == [("REQUEST", True, "RENEWING")]  # T1 is now: unicast to its server
+    a.tick(steady, 1509.0)
+    assert steady.state == "RENEWING"
+    a.tick(steady, 1510.0)
+    assert steady.state == "REBINDING" and sent[-1] == ("REQUEST", False, "REBINDING")  # T2: broadcast
+    assert probe.t1 == 21600.0  # probes keep their own rhythm
+    woken = [line for line in capsys.readouterr().out.splitlines() if '"woken"' in line]
+    assert woken and '"steady-00"' in woken[0] and "probe-00" not in woken[0]
+
+
+def test_clients_are_woken_only_when_their_own_renewal_falls_outside_the_window():
+    from dhcpdrill.timers import wake_after
+    assert wake_after(10.0, 30.0) is None and wake_after(60.0, 100.0) is None
+    assert wake_after(3600.0, 100.0) == 1.0 and wake_after(None, 30.0) is None
