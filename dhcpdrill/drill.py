@@ -25,7 +25,7 @@ from .manifest import Pair
 from .problems import LabError
 from .servers import LabPlan, adapter_for
 from .timeline import Timeline
-from .timers import Prediction, Window, observation_window, predict_takeover, wake_after
+from .timers import Prediction, Window, observation_window, predict_takeover, ready_timeout, wake_after
 from .outcome import FAILED, Outcome, decide
 from .verdicts import Verdict, judge
 
@@ -158,7 +158,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites),
            scenario=scenario.name, verdicts=list(scenario.verdicts), versions=versions,
            observe_s=window.observe_s, window_reason=window.reason)
-    states = adapter.wait_ready(lab, pair, READY_TIMEOUT_S)
+    states = adapter.wait_ready(lab, pair, ready_timeout(pair.server, plan.ha_timers, READY_TIMEOUT_S))
     tl.add(time.time(), "harness", "pair-ready", states=states)
     w = scenario.workload
     fleet = ClientFleet(lab, net, client_ip, w, plan.retrying_clients_needed,

@@ -113,3 +113,13 @@ def wake_after(renew_s: float | None, observe_s: float) -> float | None:
     if renew_s is None or renew_s < observe_s - 5:
         return None
     return WAKE_AFTER_FAULT_S
+
+
+def ready_timeout(server: str, ha_timers: dict[str, float], floor_s: float = 60.0) -> float:
+    """How long a fresh pair may take to reach its normal state: a Kea server passes waiting,
+    syncing and ready one heartbeat at a time (a few heartbeat-delays), a dhcpd pair settles within
+    max-response-delay; never less than ``floor_s``."""
+    if server == "kea":
+        h = float(ha_timers.get("heartbeat-delay", KEA_DEFAULTS["heartbeat-delay"])) / 1000
+        return max(floor_s, 4 * h + KEA_HTTP_TIMEOUT_S)
+    return max(floor_s, 2 * float(ha_timers.get("max-response-delay", 0)))

@@ -90,3 +90,9 @@ def test_a_window_beyond_the_limit_is_refused_before_anything_starts(tmp_path):
     assert any("drills.kill-primary: would watch 910 s after its fault (max_takeover_s (900 s) + 10 s)" in p
                for p in problems), problems
     assert window_problems(load_pair(FIXTURES / "kea-hot-standby"), known_scenarios(), 600) == []
+
+
+def test_readiness_waits_follow_the_heartbeat():
+    from dhcpdrill.timers import ready_timeout
+    assert ready_timeout("kea", {}) == 60 and ready_timeout("kea", {"heartbeat-delay": 30_000}) == 130
+    assert ready_timeout("isc-dhcp", {"max-response-delay": 60}) == 120
