@@ -42,6 +42,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--max-window", type=float, default=float(os.environ.get("DHCPDRILL_MAX_WINDOW_S", 600)),
                     metavar="S", help="longest a drill may watch after its fault; a pair whose timers or "
                                       "thresholds need longer is refused before anything starts (default 600 s)")
+    group.addoption("--drill-catalogue", action="store_true",
+                    help="list every drill for each pair (name, -k expression, fault, window, verdicts, keys, "
+                         "expected duration) and exit without starting anything")
     group.addoption("--apt-mirror", default=os.environ.get("DHCPDRILL_APT_MIRROR"), metavar="URL",
                     help="Debian mirror for mmdebstrap (default: this host's own apt sources)")
 
@@ -202,6 +205,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[KEY] = DrillSession(config)
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # CI timeouts clean up like Ctrl-C
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    if not config.getoption("--drill-catalogue"):
+        return
+    from .catalogue import drills_in, lines
+    modules = {item.module for item in items if getattr(item, "module", None) is not None}
+    entries = sorted((e for m in modules for e in drills_in(m)), key=lambda e: (e.test, e.scenario.name))
+    pairs = config.stash[KEY].pairs()
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    for line in lines(pairs, entries):
+        terminal.write_line(line)
+    pytest.exit("drill catalogue printed; nothing was started", returncode=0)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -1,0 +1,91 @@
+"""The drill catalogue: what each drill does to a pair, what it judges, which of the pair's keys
+it reads, and how long it will take for this pair (its window follows the pair's own timers).
+
+    pytest drills/ --drill-catalogue [--pair PATH]
+
+Nothing is started: it reads the pairs and the drills only.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+from dataclasses import dataclass
+from types import ModuleType
+
+from .drill import Scenario, drill_window
+from .expectations import NEEDS
+from .faults import Sequence
+from .manifest import Pair
+
+SETUP_S = 30.0  # the pair becoming ready, clients leasing, evidence collected: measured 20-40 s here
+
+
+@dataclass(frozen=True)
+class Entry:
+    scenario: Scenario
+    test: str  # the pytest function that runs it (the -k expression selects it)
+
+
+def drills_in(module: ModuleType) -> list[Entry]:
+    """Each test function of a drill module with the scenario it passes to ``drill.run``."""
+    tree = ast.parse(inspect.getsource(module))
+    found = []
+    for fn in tree.body:
+        if not isinstance(fn, ast.FunctionDef) or not fn.name.startswith("test_"):
+            continue
+        for call in ast.walk(fn):
+            if isinstance(call, ast.Call) and getattr(call.func, "attr", None) == "run" and call.args \
+                    and isinstance(call.args[0], ast.Name):
+                scenario = getattr(module, call.args[0].id, None)
+                if isinstance(scenario, Scenario):
+                    found.append(Entry(scenario, fn.name))
+    return found
+
+
+def expected_s(pair: Pair, scenario: Scenario) -> float:
+    """Roughly how long the drill takes for this pair, from its window and the scenario's steps."""
+    _, window = drill_window(pair, scenario)
+    fault = scenario.fault
+    steps = (len(fault.steps) - 1) * (fault.hold_s + fault.pause_s) if isinstance(fault, Sequence) else 0.0
+    return SETUP_S + scenario.dwell_s + steps + window.observe_s + scenario.after_heal_s
+
+
+def selector(test: str, pair: str, tests: list[str], pairs: list[str]) -> str:
+    """A ``-k`` expression that selects one drill of one pair and nothing else (``-k`` matches
+    substrings: test_kill_primary would also pick test_kill_primary_with_new_clients)."""
+    words = [test, *[f"not {t}" for t in sorted(set(tests)) if t != test and test in t]]
+    words += [pair, *[f"not {p}" for p in sorted(set(pairs)) if p != pair and pair in p]]
+    return " and ".join(words)
+
+
+def lines(pairs: list[Pair], entries: list[Entry]) -> list[str]:
+    out = []
+    tests, names = [e.test for e in entries], [p.name for p in pairs]
+    for pair in pairs:
+        out.append(f"{pair.name} ({pair.server} {pair.mode}, {pair.folder})")
+        for e in entries:
+            s = e.scenario
+            limits = pair.drills.get(s.name)
+            fault = s.fault
+            what = " then ".join(f"{f.name} {f.target}" for f in fault.steps) if isinstance(fault, Sequence) \
+                else f"{fault.name} {fault.target}"
+            if limits is None:
+                out.append(f"  {s.name:<26} not drilled: pair.toml has no [drills.{s.name}] table")
+                continue
+            prediction, window = drill_window(pair, s)
+            out.append(f"  {s.name:<26} ~{expected_s(pair, s):.0f} s   -k '{selector(e.test, pair.name, tests, names)}'")
+            out.append(f"      {s.title}; fault: {what}; watches {window.observe_s:g} s ({window.reason})"
+                       + (f"; takeover predicted {prediction.describe()}" if prediction else ""))
+            judged, unjudged = [], []
+            for v in s.verdicts:
+                key = NEEDS[v]
+                (unjudged if key and not limits.states(key) else judged).append(v if not key else f"{v} ({key})")
+            out.append(f"      judges: {', '.join(judged)}")
+            if unjudged:
+                out.append(f"      shown, not judged (the pair states no key): {', '.join(unjudged)}")
+            if limits.known_hazard:
+                out.append(f"      known hazard: {limits.known_hazard.why} (fails: {', '.join(limits.known_hazard.fails)})")
+        named = {e.scenario.name for e in entries}
+        for name in sorted(set(pair.drills) - named):
+            out.append(f"  {name:<26} [drills.{name}] names no drill of this project")
+    return out
