@@ -1,15 +1,22 @@
 """Figures across repeated runs: per pair, drill and verdict, the outcomes and the spread
-(min / median / max) of the measured figure, read back from each run's ``junit-drills.xml``.
+(min / median / max) of the measured figure, read back from each run's ``junit-drills.xml``
+(a reports folder, the file itself, or an evidence archive).
 
     dhcpdrill-figures reports/run1 reports/run2 reports/run3
+    dhcpdrill-figures --baseline last-half-year.tar.gz reports/evidence-20270101T030000Z.tar.gz
 
 A drill run once says little about a pair (takeover time is quantised by heartbeats, outages by
-retransmission timers); this is how the bundled pairs' thresholds were chosen.
+retransmission timers); this is how the bundled pairs' thresholds were chosen. With
+``--baseline`` it compares drill over drill and exits 1 on a regression: a verdict or outcome
+that got worse (pass to fail, a hazard's expected failure to a real one), or a figure beyond
+the baseline's spread in the direction its limit forbids: timings by more than 20 % (at least
+1 s), counts and shares by any amount, e.g. takeover 12 s -> 20 s, a new duplicate.
 """
 from __future__ import annotations
 
 import argparse
 import statistics
+import tarfile
 import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -18,22 +25,74 @@ from pathlib import Path
 from .report import JUNIT_NAME
 
 
-def collect(paths: list[Path]) -> dict[tuple[str, str, str], list[tuple[str, float | None, str]]]:
-    """(pair, drill, verdict) -> [(status, figure, unit)], one entry per run that judged it."""
-    out: dict[tuple[str, str, str], list[tuple[str, float | None, str]]] = defaultdict(list)
+def junit_root(path: Path) -> ET.Element:
+    """The run's JUnit from a reports folder, the file itself, or an evidence archive."""
+    if path.is_dir():
+        path = path / JUNIT_NAME
+    if path.name.endswith(".tar.gz"):
+        with tarfile.open(path, "r:gz") as tar:
+            return ET.fromstring(tar.extractfile(JUNIT_NAME).read())
+    return ET.parse(path).getroot()
+
+
+def collect(paths: list[Path], with_limits: bool = False) -> dict:
+    """(pair, drill, verdict) -> [(status, figure, unit)], one entry per run that judged it; the
+    drill's outcome is the verdict ``outcome``. ``with_limits`` adds each verdict's threshold."""
+    out: dict = defaultdict(list)
     for path in paths:
-        file = path / JUNIT_NAME if path.is_dir() else path
-        root = ET.parse(file).getroot()
-        for suite in root.iter("testsuite"):
+        for suite in junit_root(path).iter("testsuite"):
             props = {p.get("name"): p.get("value") for p in suite.findall("properties/property")}
+            key = (props.get("pair", "?"), props.get("scenario", "?"))
+            if "outcome" in props:
+                out[(*key, "outcome")].append((props["outcome"], None, "", "") if with_limits else
+                                              (props["outcome"], None, ""))
             for case in suite.findall("testcase"):
                 cp = {p.get("name"): p.get("value") for p in case.findall("properties/property")}
                 if "status" not in cp:
                     continue
                 figure = float(cp["figure"]) if "figure" in cp else None
-                out[(props.get("pair", "?"), props.get("scenario", "?"), case.get("name"))].append(
-                    (cp["status"], figure, cp.get("unit", "")))
+                row = (cp["status"], figure, cp.get("unit", ""))
+                out[(*key, case.get("name"))].append((*row, cp.get("threshold", "")) if with_limits else row)
     return out
+
+
+def _with(value: float, unit: str) -> str:
+    return f"{value:g} {unit}" if unit else f"{value:g}"
+
+
+RANK = {"pass": 0, "expected-failure": 1, "not-judged": 1, "unknown": 2, "fail": 3}
+
+
+def regressions(baseline: dict, current: dict) -> list[str]:
+    """What got worse from the baseline runs to the current ones, one line each."""
+    found = []
+    for key in sorted(current):
+        pair, drill, verdict = key
+        now, before = current[key], baseline.get(key)
+        if not before:
+            if any(s in ("fail", "unknown") for s, *_ in now):
+                found.append(f"{pair} / {drill} / {verdict}: {now[-1][0]} (not in the baseline)")
+            continue
+        worst_before = max(RANK.get(s, 3) for s, *_ in before)
+        for status, figure, unit, limit in now:
+            if RANK.get(status, 3) > worst_before:
+                found.append(f"{pair} / {drill} / {verdict}: {status}, was "
+                             f"{'/'.join(sorted({s for s, *_ in before}))} in the baseline")
+                break
+            figures = [f for _, f, *_ in before if f is not None]
+            if figure is None or not figures:
+                continue
+            lo, hi = min(figures), max(figures)
+            slack = max(1.0, 0.2 * hi) if unit == "s" else 0.0  # timings jitter; counts and shares do not
+            worse = figure < lo - slack if limit.startswith(">=") else figure > hi + slack
+            if worse:
+                found.append(f"{pair} / {drill} / {verdict}: {_with(figure, unit)}, baseline "
+                             f"{lo:g}-{_with(hi, unit)}")
+                break
+    for key in sorted(set(baseline) - set(current)):
+        if key[2] == "outcome":
+            found.append(f"{key[0]} / {key[1]}: drilled in the baseline, not in this run")
+    return found
 
 
 def table(data: dict[tuple[str, str, str], list[tuple[str, float | None, str]]]) -> list[str]:
@@ -50,15 +109,27 @@ def table(data: dict[tuple[str, str, str], list[tuple[str, float | None, str]]])
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dhcpdrill-figures", description=__doc__.split("\n\n")[0])
-    parser.add_argument("reports", nargs="+", type=Path, help="reports folders (or junit-drills.xml files)")
+    parser.add_argument("reports", nargs="+", type=Path,
+                        help="reports folders, junit-drills.xml files or evidence archives")
+    parser.add_argument("--baseline", action="append", type=Path, default=[], metavar="RUN",
+                        help="an earlier run (repeatable) to compare against; exit 1 on a regression")
     args = parser.parse_args(argv)
-    missing = [p for p in args.reports if not (p / JUNIT_NAME if p.is_dir() else p).is_file()]
-    if missing:
-        print(f"dhcpdrill-figures: no {JUNIT_NAME} in: {', '.join(map(str, missing))} "
-              "(give the --reports-dir of finished drill runs)", file=sys.stderr)
+    try:
+        current = collect(args.reports, with_limits=True)
+        baseline = collect(args.baseline, with_limits=True)
+    except (OSError, KeyError, ET.ParseError, tarfile.TarError) as exc:
+        print(f"dhcpdrill-figures: cannot read a run's {JUNIT_NAME} ({exc}); give the --reports-dir of "
+              "finished drill runs, their junit-drills.xml, or their evidence archives", file=sys.stderr)
         return 2
-    print("\n".join(table(collect(args.reports))))
-    return 0
+    print("\n".join(table({k: [r[:3] for r in v] for k, v in current.items() if k[2] != "outcome"})))
+    if not args.baseline:
+        return 0
+    found = regressions(baseline, current)
+    print(f"\nagainst the baseline ({len(args.baseline)} run(s)): "
+          + ("no regression" if not found else f"{len(found)} regression(s)"))
+    for line in found:
+        print(f"  REGRESSION {line}")
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

@@ -143,4 +143,48 @@ def test_figures_across_runs_give_outcomes_and_the_spread_of_each_verdict(tmp_pa
     assert figures.main([str(r) for r in runs]) == 0
     assert "4 / 4 / 4 s" in capsys.readouterr().out
     assert figures.main([str(tmp_path / "nowhere")]) == 2
-    assert "no junit-drills.xml in" in capsys.readouterr().err
+    assert "cannot read a run's junit-drills.xml" in capsys.readouterr().err
+
+
+def slow_takeover() -> Timeline:
+    """As healthy(), but the standby answers only 20 s after the fault."""
+    from .timelines import lease_files_read
+    tl = lease_files_read(base())
+    tl.add(FAULT_T + 19.9, "secondary", "ha-state", **{"from": "hot-standby", "to": "partner-down", "partner": "undefined"})
+    for i in range(3):
+        bound(tl, FAULT_T + 20 + i, i, f"198.18.0.{100 + i}", SECONDARY, lease=120.0, asked=FAULT_T + 1)
+    return tl
+
+
+def test_drill_over_drill_flags_what_got_worse_and_exits_1(tmp_path, capsys):
+    import tarfile
+    from dhcpdrill import figures
+    runs = {}
+    for name, tl in (("base1", healthy()), ("base2", healthy()), ("same", healthy()), ("slow", slow_takeover())):
+        report.write([result(tl, tmp_path / name)], tmp_path / name)
+        runs[name] = tmp_path / name
+    archive = tmp_path / "evidence-base.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:  # a baseline kept as its evidence archive
+        tar.add(runs["base1"] / "junit-drills.xml", arcname="junit-drills.xml")
+    assert figures.main([str(runs["same"]), "--baseline", str(archive), "--baseline", str(runs["base2"])]) == 0
+    assert "no regression" in capsys.readouterr().out
+    assert figures.main([str(runs["slow"]), "--baseline", str(runs["base1"])]) == 1
+    out = capsys.readouterr().out
+    assert "REGRESSION kea-hot-standby / kill-primary / takeover: fail, was pass in the baseline" in out
+    assert "REGRESSION kea-hot-standby / kill-primary / outcome: fail, was pass in the baseline" in out
+
+
+def test_a_figure_beyond_the_baselines_spread_is_a_regression_in_the_direction_its_limit_forbids():
+    from dhcpdrill.figures import regressions
+    key = ("p", "kill-primary")
+    before = {(*key, "takeover"): [("pass", 12.0, "s", "<= 30 s"), ("pass", 12.4, "s", "<= 30 s")],
+              (*key, "continuity"): [("pass", 100.0, "%", ">= 80 %")],
+              (*key, "duplicates"): [("pass", 0.0, "", "<= 3")]}
+    same = {(*key, "takeover"): [("pass", 14.0, "s", "<= 30 s")], (*key, "continuity"): [("pass", 100.0, "%", ">= 80 %")],
+            (*key, "duplicates"): [("pass", 0.0, "", "<= 3")]}
+    assert regressions(before, same) == []  # timings within the spread + max(1 s, 20 %)
+    worse = {(*key, "takeover"): [("pass", 20.0, "s", "<= 30 s")], (*key, "continuity"): [("pass", 80.0, "%", ">= 80 %")],
+             (*key, "duplicates"): [("pass", 1.0, "", "<= 3")]}
+    assert regressions(before, worse) == ["p / kill-primary / continuity: 80 %, baseline 100-100 %",
+                                          "p / kill-primary / duplicates: 1, baseline 0-0",
+                                          "p / kill-primary / takeover: 20 s, baseline 12-12.4 s"]
