@@ -20,6 +20,8 @@ from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
 from . import LAB_RANGE, ROLES, LabPlan, ServerAdapter, daemon_command
+from .. import readdress
+from ..readdress import Readdressing
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -104,10 +106,11 @@ class Half:
     root: "Statement | None" = None
 
 
-def _half(path, problems: list[Problem]) -> Half | None:
+def _half(path, problems: list[Problem], text: str | None = None) -> Half | None:
+    """What one config says; ``text`` stands in for the file's content (a readdressed lab copy)."""
     file = str(path)
     try:
-        text = path.read_text()
+        text = path.read_text() if text is None else text
     except OSError as exc:
         problems.append(Problem(file, "-", f"cannot be read ({exc.strerror})", "make the file readable"))
         return None
@@ -206,6 +209,10 @@ class IscAdapter(ServerAdapter):
         halves = {role: _half(pair.files[role], problems) for role in ROLES}
         if problems:
             raise PairError(problems)
+        moved = self._readdress(pair, halves["primary"])
+        texts = {role: moved.text(pair.files[role].read_text()) for role in ROLES}
+        if moved.moves:
+            halves = {role: _half(pair.files[role], problems, texts[role]) for role in ROLES}
         manifest = str(pair.folder / "pair.toml")
         if pair.mode != "failover":
             problems.append(Problem(manifest, "pair.mode", f"is {pair.mode!r}; ISC DHCP pairs drill 'failover'",
@@ -308,9 +315,10 @@ class IscAdapter(ServerAdapter):
                                         "the lab puts each server at its failover address on the client subnet"))
         if problems:
             raise PairError(problems)
-        files, rewrites = {}, []
+        files = {}
+        rewrites = [f"{pair.files['primary'].name} and {pair.files['secondary'].name}: {m}" for m in moved.describe()]
         for role, h in halves.items():
-            text, added = pair.files[role].read_bytes(), lab_omapi(h, pair.files[role].read_bytes())
+            text, added = texts[role].encode(), lab_omapi(h, pair.files[role].read_bytes())
             files[role] = {CONFIG_PATH: text + added.encode() if added else text}
             if added:
                 rewrites.append(f"{pair.files[role].name}: " + (
@@ -325,6 +333,19 @@ class IscAdapter(ServerAdapter):
                        solo_states=("partner-down",), normal_state="normal",
                        interrupted_states=("communications-interrupted",), mclt_s=mclt,
                        ha_timers=timers, renew_s=isc_renew_s(halves["primary"].root))
+
+    def _readdress(self, pair: "Pair", half: Half) -> Readdressing:
+        """Move a subnet outside the lab range into it, in both lab copies (see ``readdress``)."""
+        try:
+            net, mask, _ = half.subnets[0]
+            subnet = ipaddress.ip_network(f"{net}/{mask}")
+        except (IndexError, ValueError):
+            return Readdressing()  # the subnet checks name the problem
+        try:
+            return readdress.plan([subnet], pair.name)
+        except ValueError as exc:
+            raise PairError([Problem(half.file, "subnet", str(exc),
+                                     f"drill a /16 or smaller subnet, or readdress a copy into {LAB_RANGE} by hand")]) from None
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         return daemon_command(f"mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid",

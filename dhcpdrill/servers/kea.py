@@ -16,6 +16,8 @@ from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
 from . import LAB_RANGE, ROLES, LabPlan, ServerAdapter, daemon_command
+from .. import readdress
+from ..readdress import Readdressing
 from ..timers import KEA_DEFAULTS
 
 if TYPE_CHECKING:
@@ -197,6 +199,23 @@ class KeaAdapter(ServerAdapter):
                 check_shape(str(path), rel, HA_SHAPE, f"high-availability[{j}]", problems)
         return raw["Dhcp4"] if len(problems) == before else None
 
+    def _readdress(self, pair: "Pair", cfgs: dict[str, dict]) -> Readdressing:
+        """Move a subnet outside the lab range into it, in both lab copies (see ``readdress``)."""
+        try:
+            subnet = ipaddress.ip_network(str(_get(cfgs["primary"], "subnet4", 0, "subnet")))
+        except ValueError:
+            return Readdressing()  # the subnet checks below name the problem
+        if subnet.version != 4:
+            return Readdressing()
+        try:
+            moved = readdress.plan([subnet], pair.name)
+        except ValueError as exc:
+            raise PairError([Problem(str(pair.files["primary"]), "Dhcp4.subnet4[0].subnet", str(exc),
+                                     f"drill a /16 or smaller subnet, or readdress a copy into {LAB_RANGE} by hand")]) from None
+        for role in cfgs:
+            cfgs[role] = moved.tree(cfgs[role])
+        return moved
+
     def _ha(self, path, cfg: dict, problems: list[Problem]) -> dict | None:
         hooks = cfg.get("hooks-libraries") or []
         libs = [str(h.get("library", "")) for h in hooks if isinstance(h, dict)]
@@ -221,6 +240,7 @@ class KeaAdapter(ServerAdapter):
         cfgs = {role: self.load(path, problems) for role, path in files.items()}
         if problems:
             raise PairError(problems)
+        moved = self._readdress(pair, cfgs)
         has = {role: self._ha(files[role], cfgs[role], problems) for role in files}
         if problems:
             raise PairError(problems)
@@ -358,12 +378,13 @@ class KeaAdapter(ServerAdapter):
                 cfgs[role]["interfaces-config"]["interfaces"] = [LAB_INTERFACE + (f"/{addr}" if addr else "")]
                 changes.append(f"Dhcp4.interfaces-config.interfaces: {name!r} -> {LAB_INTERFACE!r} (the lab's interface)")
             changes += lab_loggers(cfgs[role])
-            if not changes:
+            if not changes and not moved.moves:
                 files_in[role] = {CONFIG_PATH: path.read_bytes()}
                 continue
             files_in[role] = {CONFIG_PATH: json.dumps({"Dhcp4": cfgs[role]}, indent=2).encode()}
             rewrites += [f"{path.name}: {c}" for c in changes]
             rewrites.append(f"{path.name}: comments dropped from the lab copy")
+        rewrites = [*(f"{files['primary'].name} and {files['secondary'].name}: {m}" for m in moved.describe()), *rewrites]
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
                        files_in_container=files_in, rewrites=tuple(rewrites), pools=tuple(pools),

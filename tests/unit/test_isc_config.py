@@ -203,3 +203,20 @@ def test_a_pair_without_omapi_gets_a_lab_only_port_and_key_listed_as_rewrites(tm
         "secondary.conf: omapi-port 7912 has no omapi-key, so it is open to anyone who can reach it: a lab-only key "
         "was added to the lab copy")
     assert adapter_for(load_pair(BUNDLED)).lab_plan(load_pair(BUNDLED)).rewrites == ()
+
+
+def test_a_dhcpd_pair_on_production_addresses_is_moved_into_the_lab_range_in_the_lab_copy_only(tmp_path):
+    from dhcpdrill.servers import adapter_for
+    folder = copy(tmp_path)
+    for name in ("primary.conf", "secondary.conf"):
+        path = folder / name
+        path.write_text(path.read_text().replace("198.18.2.", "192.0.2."))
+    original = (folder / "primary.conf").read_bytes()
+    pair = load_pair(folder)
+    plan = adapter_for(pair).lab_plan(pair)
+    base = str(plan.subnet.network_address).rsplit(".", 1)[0]
+    assert str(plan.subnet).startswith("198.19.") and plan.addresses == {"primary": f"{base}.11", "secondary": f"{base}.12"}
+    assert plan.rewrites[0].startswith(f"primary.conf and secondary.conf: readdressed 192.0.2.0/24 -> {plan.subnet}")
+    lab = plan.files_in_container["primary"]["/etc/dhcp/dhcpd.conf"].decode()
+    assert f"subnet {base}.0 netmask 255.255.255.0" in lab and f"range {base}.100 {base}.199;" in lab
+    assert "192.0.2." not in lab and (folder / "primary.conf").read_bytes() == original

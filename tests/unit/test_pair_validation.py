@@ -95,8 +95,9 @@ BROKEN = {
                                    "multi-threading: peers talk through kea-ctrl-agent"),
     "core multi-threading off": (edit_json("primary.json", lambda c: c["multi-threading"].update({"enable-multi-threading": False})),
                                  "primary.json: Dhcp4.multi-threading.enable-multi-threading: is off"),
-    "subnet outside the lab range": (both(lambda c: c["subnet4"][0].update(subnet="10.1.2.0/24")),
-                                     "Dhcp4.subnet4[0].subnet: 10.1.2.0/24 is outside the lab range 198.18.0.0/15"),
+    "subnet too large to move into the lab range": (both(lambda c: c["subnet4"][0].update(subnet="10.0.0.0/8")),
+                                                    "Dhcp4.subnet4[0].subnet: 10.0.0.0/8 is larger than the lab's "
+                                                    "198.19.0.0/16 and cannot be moved into it"),
     "peer address outside subnet": (both(set_peer("standby", "url", "http://198.19.5.5:8001/")),
                                     "peers[standby].url: 198.19.5.5 is not in the drilled subnet 198.18.0.0/24"),
     "malformed json": (edit_text("standby.json", '"valid-lifetime": 60,', '"valid-lifetime": 60,,'),
@@ -278,6 +279,34 @@ def test_loggers_that_hide_ha_states_are_pointed_at_stdout_in_the_lab_copy_only(
     assert loggers[1]["output_options"] == [{"output": "stdout"}] and loggers[2]["severity"] == "INFO"
     assert not any("loggers[2]" in r for r in plan.rewrites)
     assert (folder / "primary.json").read_text() == original  # the user's file is never touched
+
+
+def test_a_pair_on_production_addresses_is_moved_into_the_lab_range_in_the_lab_copy_only(tmp_path):
+    """The pair as it runs in production (here the documentation range 192.0.2.0/24): subnet,
+    pool, peer URLs and routers move by one offset; an address outside the subnet stays."""
+    from dhcpdrill.servers import adapter_for
+    folder = copy_pair(tmp_path)
+    for name in ("primary.json", "standby.json"):
+        path = folder / name
+        path.write_text(path.read_text().replace("198.18.0.", "192.0.2.").replace(
+            '"option-data": [ { "name": "routers", "data": "192.0.2.1" } ]',
+            '"option-data": [ { "name": "routers", "data": "192.0.2.1" }, '
+            '{ "name": "domain-name-servers", "data": "203.0.113.53" } ]'))
+    original = (folder / "primary.json").read_bytes()
+    pair = load_pair(folder)
+    plan = adapter_for(pair).lab_plan(pair)
+    assert plan.subnet.subnet_of(__import__("ipaddress").ip_network("198.19.0.0/16")) and plan.subnet.prefixlen == 24
+    base = str(plan.subnet.network_address).rsplit(".", 1)[0]
+    assert plan.addresses == {"primary": f"{base}.11", "secondary": f"{base}.12"}
+    assert plan.rewrites[0] == (f"primary.json and standby.json: readdressed 192.0.2.0/24 -> {plan.subnet} (the lab "
+                                "never uses real ranges; subnets, pools, server and peer addresses, routers and every "
+                                "other address inside it moved by the same offset)")
+    lab = json.loads(plan.files_in_container["secondary"]["/etc/kea/kea-dhcp4.conf"])["Dhcp4"]
+    assert lab["subnet4"][0]["pools"][0]["pool"] == f"{base}.100 - {base}.199"
+    assert [o["data"] for o in lab["subnet4"][0]["option-data"]] == [f"{base}.1", "203.0.113.53"]
+    assert ha(lab)["peers"][1]["url"] == f"http://{base}.12:8001/"
+    assert (folder / "primary.json").read_bytes() == original
+    assert adapter_for(load_pair(folder)).lab_plan(load_pair(folder)).subnet == plan.subnet  # always the same
 
 
 def test_manifest_and_config_problems_are_reported_together(tmp_path):
