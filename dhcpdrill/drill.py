@@ -98,7 +98,7 @@ def drill_window(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) ->
 
 
 def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, reports: Path,
-              progress: Progress | None = None) -> DrillResult:
+              progress: Progress | None = None, image_for: Callable[[str], str] | None = None) -> DrillResult:
     """Run one drill and judge it. However it ends (a server that never gets ready, a fault that
     raises, an engine that stops answering) the servers' logs and lease files are collected as far
     as the engine allows, the error names what each daemon last complained of, and the timeline is
@@ -120,7 +120,7 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
         with Lab(engine, image, result.run_dir) as lab:
             try:
                 _perform(lab, adapter, plan, pair, scenario, image, tl, result.versions, window,
-                         progress or (lambda line: None))
+                         progress or (lambda line: None), image_for)
             except Exception as exc:  # noqa: BLE001 - any failure is reported as this drill's error
                 result.error = _describe(exc, result.run_dir) + _daemons_said(lab, adapter)
             finally:
@@ -140,7 +140,8 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
 
 
 def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str, tl: Timeline,
-             versions: str, window: Window, progress: Progress) -> None:
+             versions: str, window: Window, progress: Progress,
+             image_for: Callable[[str], str] | None = None) -> None:
     """The drill's action: servers up and ready, clients steady, the fault, the observation."""
     gateway, client_ip = plan.spare_addresses()
     net = lab.network(plan.subnet, gateway)
@@ -162,7 +163,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     tl.add(time.time(), "harness", "pair-ready", states=states)
     w = scenario.workload
     fleet = ClientFleet(lab, net, client_ip, w, plan.retrying_clients_needed,
-                        lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s
+                        lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s + scenario.fault.max_apply_s
                         + scenario.after_heal_s + 120,
                         serving_servers=[plan.addresses[r] for r in plan.serving])
     fleet.start()
@@ -177,7 +178,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                 tl.add(time.time(), "harness", "clients-woken", renew_s=plan.renew_s,
                        why=f"their T1 ({plan.renew_s:g} s) falls after the {window.observe_s:g} s window")
                 fleet.wake()
-            with inject(scenario.fault, FaultContext(lab, pair, adapter, plan, tl), tl):
+            with inject(scenario.fault, FaultContext(lab, pair, adapter, plan, tl, image_for), tl):
                 _observe(window, f"{pair.name} / {scenario.name}", progress,
                          (wake, wake_clients) if wake is not None else None)
             time.sleep(scenario.after_heal_s)

@@ -33,6 +33,7 @@ NEEDS: dict[str, str | None] = {
     "partner-pool-after-mclt": "mclt_s",
     "mclt-cap": "mclt_s",
     "client-outage": "max_outage_s",
+    "lease-conflicts": None,
 }
 # A drill whose lab or fault did not work proves nothing, so no hazard may excuse these.
 PRECONDITIONS = ("steady-state", "fault-effective")
@@ -69,6 +70,7 @@ class Thresholds:
     max_heal_to_normal_s: float | None = None
     max_new_lease_s: float | None = None
     mclt_s: float | None = None
+    to_suite: str | None = None  # a drill parameter, not a limit: the suite a rolling upgrade moves to
 
     def states(self, key: str) -> bool:
         """Did the pair state ``key`` (as opposed to leaving the default)?"""
@@ -80,7 +82,7 @@ def _toml_type(hint: typing.Any) -> tuple[type, ...]:
     if isinstance(hint, types.UnionType):  # X | None: the manifest gives X or leaves it out
         hint = next(a for a in typing.get_args(hint) if a is not type(None))
     base = typing.get_origin(hint) or hint
-    return {float: (int, float), int: (int,), dict: (dict,), tuple: (list,), KnownHazard: (dict,)}[base]
+    return {float: (int, float), int: (int,), str: (str,), dict: (dict,), tuple: (list,), KnownHazard: (dict,)}[base]
 
 
 KEY_TYPES: dict[str, tuple[type, ...]] = {name: _toml_type(hint)

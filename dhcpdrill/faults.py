@@ -12,8 +12,9 @@ import time
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
+from .expectations import ROLES
 from .problems import LabError
 from .timers import HANGS, VANISHES
 from .timeline import Timeline
@@ -33,6 +34,7 @@ class FaultContext:
     adapter: "ServerAdapter"
     plan: "LabPlan"
     timeline: Timeline | None = None
+    image_for: "Callable[[str], str] | None" = None  # the lab image of a Debian suite, built if need be
 
     def container(self, role: str):
         return self.lab.containers[role]
@@ -53,6 +55,7 @@ class Fault(ABC):
     # How the partner's end of the peer link behaves while the fault holds (timers.VANISHES,
     # HANGS, REFUSES), for the takeover the config predicts; None: no takeover is predicted.
     link: str | None = None
+    max_apply_s: float = 0.0  # how long applying it may take (a procedure, not a blow)
 
     @abstractmethod
     def apply(self, ctx: FaultContext) -> None: ...
@@ -185,6 +188,78 @@ class MaintenanceHandoff(Fault):
         ok = not running and partner in self.handed_to_states
         return ok, (f"{self.target}'s daemon {'still runs' if running else 'has stopped'} (its host is up); "
                     f"{_partner(self.target)} is {partner}")
+
+
+@dataclass(frozen=True)
+class RollingUpgrade(Fault):
+    """What a team does in a maintenance window, one server at a time (secondary first): the
+    partner is told with ``ha-maintenance-start`` and takes over, the server's daemon stops, its
+    host is reinstalled with the Debian suite ``to_suite`` (same config, same lease file), the new
+    daemon starts and, once it answers, ``ha-maintenance-cancel`` hands back and the pair returns
+    to its normal state. Clients lease the whole time. ``to_suite`` comes from the pair's
+    ``[drills.rolling-upgrade]`` table; without it the pair's own suite is reinstalled, which makes
+    the drill a maintenance-window rehearsal. Each step is recorded with its time (``upgrade-step``)."""
+
+    order: tuple[str, ...] = ("secondary", "primary")
+    step_wait_s: float = 90.0
+    target: str = "secondary"
+    name: str = "rolling-upgrade"
+    takes_down: bool = True
+    restores: bool = True
+
+    @property
+    def max_apply_s(self) -> float:  # type: ignore[override]
+        return len(self.order) * 2 * self.step_wait_s
+
+    def _image(self, ctx: FaultContext) -> tuple[str, str]:
+        limits = ctx.pair.drills.get(self.name)
+        suite = (limits.to_suite if limits else None) or ctx.pair.suite
+        return suite, (ctx.image_for(suite) if ctx.image_for else ctx.lab.image)
+
+    def apply(self, ctx: FaultContext) -> None:
+        from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
+        suite, image = self._image(ctx)
+        normal = ctx.adapter.normal_state(ctx.pair)
+        for role in self.order:
+            partner = _partner(role)
+            began = time.time()
+            answer = ctx.adapter.ask(ctx.lab, ctx.pair, partner, "ha-maintenance-start")
+            if answer.get("result") != 0:
+                raise RuntimeError(f"ha-maintenance-start on {partner} was refused: {answer.get('text')}")
+            ctx.record("harness", "upgrade-step", role=role, step="handed-over", partner=partner,
+                       partner_state=ctx.adapter.ha_state(ctx.lab, ctx.pair, partner))
+            stopped, evidence = ctx.adapter.stop_daemon(ctx.lab, role)
+            if not stopped:
+                raise RuntimeError(f"{role}'s daemon did not stop: {evidence}")
+            path = ctx.adapter.lease_path(ctx.pair, role)
+            leases = ctx.lab.read_file(ctx.container(role), path)
+            ctx.record("harness", "upgrade-step", role=role, step="stopped", lease_bytes=len(leases))
+            ctx.lab.replace(role, image, {path: leases.encode()})
+            ctx.record("harness", "upgrade-step", role=role, step="reinstalled", suite=suite, image=image)
+            answered = _await_daemon(ctx, role, self.step_wait_s)
+            if answered is None:
+                raise RuntimeError(f"{role}'s new daemon ({suite}) did not answer within {self.step_wait_s:g} s")
+            answer = ctx.adapter.ask(ctx.lab, ctx.pair, partner, "ha-maintenance-cancel")
+            ctx.record("harness", "upgrade-step", role=role, step="maintenance-cancelled", answered=answered,
+                       result=answer.get("result"), text=answer.get("text"))
+            both = retry(stop=stop_after_delay(self.step_wait_s), wait=wait_fixed(0.5),
+                         retry=retry_if_result(lambda s: set(s.values()) != {normal}))(
+                lambda: {r: ctx.adapter.ha_state(ctx.lab, ctx.pair, r) for r in (role, partner)})
+            try:
+                states = both()
+            except RetryError as exc:
+                raise RuntimeError(f"after upgrading {role} the pair did not return to {normal} within "
+                                   f"{self.step_wait_s:g} s: {exc.last_attempt.result()}") from None
+            ctx.record("harness", "upgrade-step", role=role, step="normal-again", states=states,
+                       took_s=round(time.time() - began, 2))
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        """Both servers now run the target suite's daemon and the pair is in its normal state."""
+        suite, image = self._image(ctx)
+        ran = {r: ctx.container(r).attrs.get("Config", {}).get("Image") or ctx.container(r).image.tags for r in ROLES}
+        states = {r: ctx.adapter.ha_state(ctx.lab, ctx.pair, r) for r in ROLES}
+        ok = all(v == image for v in ran.values()) and set(states.values()) == {ctx.adapter.normal_state(ctx.pair)}
+        return ok, f"both servers reinstalled from {image} ({suite}); states {states}"
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,8 @@ class Lab:
         self.containers: dict[str, Container] = {}
         self._rules: list[list[str]] = []
         self._tables: list[str] = []
+        self._specs: dict[str, dict] = {}
+        self.retired: list[tuple[str, Container]] = []  # (role, container) replaced during the drill
 
     def __enter__(self) -> "Lab":
         if not self.engine.alive():
@@ -244,9 +246,33 @@ class Lab:
                   files: dict[str, bytes] | None = None, environment: dict[str, str] | None = None,
                   sysctls: dict[str, str] | None = None) -> Container:
         """Create, fill with ``files`` and start one container with a fixed address."""
+        self._specs[role] = dict(network=network, ip=ip, command=command, files=files, environment=environment,
+                                 sysctls=sysctls)
+        return self._create(role, self.image, f"dhcpdrill-{self.run_id}-{role}", **self._specs[role])
+
+    def replace(self, role: str, image: str, extra_files: dict[str, bytes]) -> Container:
+        """Put a new container in ``role``'s place (same address, command, config and settings, the
+        given image, ``extra_files`` such as its predecessor's lease file), as an operator who
+        reinstalls a server host would. The old container is stopped and taken off the network
+        but kept, so its logs stay evidence."""
+        old = self.containers[role]
+        spec = self._specs[role]
+        try:
+            old.stop(timeout=10)
+            spec["network"].disconnect(old, force=True)
+        except (DockerException, requests.RequestException) as exc:
+            raise LabError(f"could not retire the {role} container: {exc}") from None
+        self.retired.append((role, old))
+        files = {**(spec["files"] or {}), **extra_files}
+        name = f"dhcpdrill-{self.run_id}-{role}-{len([r for r, _ in self.retired if r == role]) + 1}"
+        return self._create(role, image, name, **{**spec, "files": files})
+
+    def _create(self, role: str, image: str, name: str, network: Network, ip: str, command: list[str],
+                files: dict[str, bytes] | None, environment: dict[str, str] | None,
+                sysctls: dict[str, str] | None) -> Container:
         try:
             c = self.client.containers.create(
-                self.image, command, name=f"dhcpdrill-{self.run_id}-{role}", hostname=role,
+                image, command, name=name, hostname=role,
                 labels={**self.labels, ROLE_LABEL: role}, environment=environment or {},
                 cap_add=["NET_ADMIN", "NET_RAW"], detach=True, network=network.name, sysctls=sysctls or None,
                 networking_config={network.name: self.client.api.create_endpoint_config(ipv4_address=ip)})
@@ -256,7 +282,7 @@ class Lab:
             c.start()
             return c
         except ImageNotFound:
-            raise LabError(missing_image(self.image)) from None
+            raise LabError(missing_image(image)) from None
         except APIError as exc:
             raise LabError(f"could not start the {role} container: {exc.explanation}") from None
 
@@ -322,7 +348,11 @@ class Lab:
     def log_lines(self, container: Container) -> list[tuple[float, str]]:
         """The container's output, each line stamped by Docker on arrival (the host's clock)."""
         raw = container.logs(timestamps=True).decode(errors="replace")
-        self.save_artifact(f"{container.labels.get('dhcpdrill.role', container.name)}.log", raw)
+        role = container.labels.get(ROLE_LABEL, container.name)
+        generation = [c.id for r, c in self.retired if r == role] + [self.containers[role].id] \
+            if role in self.containers else [container.id]
+        suffix = f"-{generation.index(container.id) + 1}" if len(generation) > 1 and container.id in generation else ""
+        self.save_artifact(f"{role}{suffix}.log", raw)
         lines = []
         for line in raw.splitlines():
             stamp, _, text = line.partition(" ")

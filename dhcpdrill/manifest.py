@@ -67,7 +67,7 @@ def _check_table(where: str, table: Any, schema: dict, section: str, problems: l
                                     f"give a {kind.__name__ if isinstance(kind, type) else 'number'}"))
 
 
-def _thresholds(where: str, drills: Any, problems: list[Problem]) -> dict[str, Thresholds]:
+def _thresholds(where: str, drills: Any, problems: list[Problem], meta_server: str = "") -> dict[str, Thresholds]:
     if drills is None:
         return {}
     if not isinstance(drills, dict):
@@ -104,6 +104,13 @@ def _thresholds(where: str, drills: Any, problems: list[Problem]) -> dict[str, T
         limits = Thresholds(**plain, expect_states=states, expect_warnings=tuple(warnings),
                             known_hazard=KnownHazard(hazard["why"], tuple(hazard["fails"]),
                                                      tuple(hazard.get("may_fail", []))) if hazard else None)
+        if limits.to_suite is not None and limits.to_suite not in SUITES:
+            problems.append(Problem(where, f"drills.{drill}.to_suite", f"unknown Debian suite {limits.to_suite!r}",
+                                    f"use one of: {', '.join(SUITES)} (Kea 2.2, 2.6, 3.0)"))
+        elif limits.to_suite is not None and meta_server == "isc-dhcp":
+            problems.append(Problem(where, f"drills.{drill}.to_suite", "a rolling upgrade drills Kea pairs only "
+                                    "(it hands each server over with ha-maintenance-start/-cancel)",
+                                    "remove to_suite, or the table"))
         if limits.max_takeover_s <= 0:
             problems.append(Problem(where, f"drills.{drill}.max_takeover_s", "must be positive",
                                     "give the seconds a takeover may take, e.g. 15"))
@@ -154,7 +161,8 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
     sysctls = _sysctls(where, raw.get("lab", {}), problems)
     for section, schema in SCHEMA.items():
         _check_table(where, raw.get(section), schema, section, problems)
-    drills = _thresholds(where, raw.get("drills"), problems)
+    drills = _thresholds(where, raw.get("drills"), problems, str((raw.get("pair") or {}).get("server", ""))
+                         if isinstance(raw.get("pair"), dict) else "")
     meta = raw.get("pair") if isinstance(raw.get("pair"), dict) else {}
     files = raw.get("files") if isinstance(raw.get("files"), dict) else {}
     if isinstance(meta.get("server"), str) and meta["server"] not in SERVERS:

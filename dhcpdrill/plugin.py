@@ -171,12 +171,16 @@ class DrillRunner:
         try:
             image = self.session.image(self.pair.suite)
             engine = self.session.engine(self.pair.suite)
+            to_suite = self.pair.drills[scenario.name].to_suite
+            if to_suite:  # a rolling upgrade's target image is built before its lab starts
+                self.session.image(to_suite)
             problems = self.session.server_check(self.pair)
         except LabError as exc:
             pytest.fail(f"lab unavailable: {exc}", pytrace=False)
         if problems:
             pytest.fail("the servers' own checkers refused the pair:\n  " + "\n  ".join(problems), pytrace=False)
-        result = run_drill(engine, self.pair, scenario, image, self.session.reports, progress=self._progress)
+        result = run_drill(engine, self.pair, scenario, image, self.session.reports, progress=self._progress,
+                           image_for=self.session.image)
         self.session.results.append(result)
         self.node.user_properties.append(("pair_config_sha256", self.pair.config_hash))
         for v in result.verdicts:

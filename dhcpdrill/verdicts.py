@@ -825,6 +825,25 @@ def partner_pool_after_mclt(tl: Timeline, limit: Thresholds) -> Verdict:
                                f"({len(taken)} such grants, none earlier)", figure=first, unit=unit, threshold=threshold)
 
 
+CONFLICT_WORDS = ("CONFLICT", "REJECT")
+
+
+def lease_conflicts(tl: Timeline) -> Verdict:
+    """No server logged a lease update its partner rejected or found in conflict (Kea:
+    HA_LEASE_UPDATE_CONFLICT, rejected updates; e.g. peers of different versions that disagree on
+    a lease state), from the first server line of the drill to the last."""
+    name = "lease-conflicts"
+    if not tl.of("lease-file"):
+        return Verdict(name, UNKNOWN, "the servers' evidence was never collected")
+    found = [e for e in tl.of("ha-warning") if any(w in str(e.get("line", "")) for w in CONFLICT_WORDS)]
+    if not found:
+        return Verdict(name, PASS, "no lease update was rejected or in conflict in either server's log", figure=0)
+    ids = sorted({next((w for w in str(e.get("line", "")).split() if w.startswith("HA_")), "?") for e in found})
+    return Verdict(name, FAIL, f"{len(found)} lease update conflict(s) or rejection(s) logged "
+                               f"({', '.join(ids)}; first by {found[0].source}: {str(found[0].get('line'))[:160]})",
+                   figure=len(found))
+
+
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "steady-state": lambda tl, _: steady_state(tl),
     "fault-effective": lambda tl, _: fault_effective(tl),
@@ -843,6 +862,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "partner-pool-after-mclt": partner_pool_after_mclt,
     "mclt-cap": mclt_cap,
     "client-outage": client_outage,
+    "lease-conflicts": lambda tl, _: lease_conflicts(tl),
 }
 assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key it needs"
 

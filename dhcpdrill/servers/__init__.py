@@ -114,11 +114,14 @@ class ServerAdapter:
         import time
 
         from ..problems import LabError
-        for role, container in lab.containers_by_role(ROLES).items():
+        current = lab.containers_by_role(ROLES)
+        retired = [(r, c) for r, c in getattr(lab, "retired", []) if r in ROLES]  # replaced during the drill
+        for role, container in [*retired, *current.items()]:
             for t, line in lab.log_lines(container):
                 found = self.log_event(line)
                 if found:
                     timeline.add(t, role, found[0], **found[1])
+        for role, container in current.items():
             path = self.lease_path(pair, role)
             try:
                 text = lab.read_file(container, path)

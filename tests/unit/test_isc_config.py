@@ -86,6 +86,9 @@ BROKEN = {
                                                 "primary.conf: subnet pool range: hold 5 address(es), but a drill starts at least 9 clients"),
     "server on the network address": ("both", "address 198.18.2.11;", "address 198.18.2.0;",
                                       "failover peer address: 198.18.2.0 is the network address of 198.18.2.0/24"),
+    "rolling upgrade of a dhcpd pair": ("pair.toml", "[drills.kill-primary]\n", '[drills.rolling-upgrade]\n'
+                                        'max_takeover_s = 15\nto_suite = "trixie"\n\n[drills.kill-primary]\n',
+                                        "drills.rolling-upgrade.to_suite: a rolling upgrade drills Kea pairs only"),
     "a suite without dhcpd": ("pair.toml", 'suite = "bookworm"', 'suite = "forky"',
                               "pair.suite: Debian forky ships no ISC DHCP server (ISC DHCP is end-of-life) — "
                               "use suite bookworm or trixie for a dhcpd pair"),

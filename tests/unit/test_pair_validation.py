@@ -168,6 +168,11 @@ BROKEN = {
                                          "pair.toml: files.primary: '/etc/kea/kea-dhcp4.conf' points outside the pair folder"),
     "lease file path with a space": (both(lambda c: c["lease-database"].update(name="/var/lib/kea/my leases.csv")),
                                      "Dhcp4.lease-database.name: '/var/lib/kea/my leases.csv' holds whitespace, which Kea cannot open"),
+    "rolling upgrade to an unknown suite": (edit_text("pair.toml", "[drills.kill-primary]\n",
+                                                      '[drills.rolling-upgrade]\nmax_takeover_s = 15\nto_suite = "sid"\n\n'
+                                                      "[drills.kill-primary]\n"),
+                                            "pair.toml: drills.rolling-upgrade.to_suite: unknown Debian suite 'sid' — "
+                                            "use one of: bookworm, trixie, forky"),
     "mclt on a kea pair": (edit_text("pair.toml", "max_takeover_s = 15", "max_takeover_s = 15\nmclt_s = 30"),
                            "drills.kill-primary.mclt_s: is 30, but kea has no MCLT"),
 }

@@ -50,6 +50,8 @@ def _hand_built() -> dict[str, Timeline]:
     tl.add(FAULT_T + 20, "clients", "lease-lost", client="steady-01", mac=mac(1), ip="198.18.0.101", why="nak")
     bound(tl, FAULT_T + 22, 1, "198.18.0.150", SECONDARY)
     tl.add(FAULT_T + 2, "secondary", "ha-warning", line="WARN HA_HIGH_CLOCK_SKEW 35 s")
+    tl.add(FAULT_T + 3, "primary", "ha-warning", line="WARN HA_LEASE_UPDATE_CONFLICT primary: lease update "
+           "to secondary (http://198.18.0.12:8001/) returned conflict status code: lease state released")
     cases["duplicate-and-move"] = tl
     tl = _isc(lease_files_read(base()))
     for role in ("primary", "secondary"):
