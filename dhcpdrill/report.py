@@ -62,6 +62,14 @@ def summary(result: DrillResult) -> str:
     return "\n".join(lines)
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when it lies below it (what CI systems resolve)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _suite(result: DrillResult) -> TestSuite:
     classname = f"drills.{result.pair.name}.{result.scenario.name}"
     cases = []
@@ -79,6 +87,9 @@ def _suite(result: DrillResult) -> TestSuite:
         cases.append(case)
     outcome = result.outcome
     case = TestCase("outcome", classname=classname, elapsed_sec=result.duration, timestamp=_iso(result.started))
+    # GitLab's test view links these from a failed case; other CI systems show them as output.
+    case.stdout = "\n".join(f"[[ATTACHMENT|{_shown(result.run_dir / name)}]]" for name in ("report.html", "timeline.jsonl")) \
+        + f"\nevidence: {_shown(result.run_dir)}"
     if result.error:
         case.add_error_info(message=result.error, output="\n".join(outcome.reasons))
     elif outcome.status == FAILED:

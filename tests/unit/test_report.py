@@ -188,3 +188,9 @@ def test_a_figure_beyond_the_baselines_spread_is_a_regression_in_the_direction_i
     assert regressions(before, worse) == ["p / kill-primary / continuity: 80 %, baseline 100-100 %",
                                           "p / kill-primary / duplicates: 1, baseline 0-0",
                                           "p / kill-primary / takeover: 20 s, baseline 12-12.4 s"]
+
+
+def test_the_outcome_case_links_the_drills_report_and_timeline_for_ci_test_views(tmp_path):
+    r = result(healthy(), tmp_path)
+    out = ET.fromstring(report.junit_xml([r])).find("testsuite/testcase[@name='outcome']/system-out").text
+    assert f"[[ATTACHMENT|{r.run_dir / 'report.html'}]]" in out and "timeline.jsonl]]" in out
