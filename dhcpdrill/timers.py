@@ -16,7 +16,8 @@ least the 10 s timeout; then the next retry of a waiting client gets its ACK.
 ISC dhcpd (failover, dhcpd.conf(5)): the secondary answers a client of its partner's half as soon
 as that client's ``secs`` exceeds ``load balance max seconds`` (default 3 s), in any state, and
 answers renewals and rebinds of any client it knows; so a takeover needs no failure detection,
-only the clients' own retry rhythm.
+only the clients' own rhythm: a client must start an exchange and retransmit until its ``secs``
+passes the limit.
 """
 from __future__ import annotations
 

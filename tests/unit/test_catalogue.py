@@ -36,6 +36,6 @@ def test_the_catalogue_shows_the_window_the_prediction_and_the_unjudged_keys():
     entries = drills_in(drill_module("test_kill_primary")) + drills_in(drill_module("test_failback_and_maintenance"))
     default = load_pair(ROOT / "fixtures" / "production" / "kea-default-timers")
     text = "\n".join(lines([load_pair(ROOT / "fixtures" / "kea-hot-standby"), default], entries))
-    assert "watches 100 s (max_takeover_s (90 s) + 10 s); takeover predicted 50–85 s" in text
+    assert "watches 100 s (max_takeover_s (90 s) + 10 s); takeover predicted 50–88 s" in text
     assert "kill-primary-new-clients   not drilled: pair.toml has no [drills.kill-primary-new-clients] table" in text
     assert "judges: steady-state, fault-effective, takeover (max_takeover_s), takeover-predicted" in text

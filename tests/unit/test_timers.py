@@ -78,7 +78,7 @@ def default_timer_pair(tmp_path: Path, max_takeover_s: int = 90) -> Path:
 def test_a_default_timer_pair_is_watched_long_enough_to_see_its_takeover(tmp_path):
     pair = load_pair(default_timer_pair(tmp_path))
     prediction, window = drill_window(pair, KILL_PRIMARY)
-    assert (prediction.low_s, prediction.high_s) == (50.0, 85.0)
+    assert (prediction.low_s, prediction.high_s) == (50.0, 88.0)
     assert window.observe_s == 100 and "max_takeover_s (90 s)" in window.reason
     assert drill_window(pair, PEER_PARTITION) == (None, observation_window(30, None, None, 10))  # no takeover judged
 
