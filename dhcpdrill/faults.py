@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from .expectations import ROLES
+from .images import server_versions
 from .problems import LabError
 from .timers import HANGS, VANISHES
 from .timeline import Timeline
@@ -235,13 +236,21 @@ class RollingUpgrade(Fault):
             leases = ctx.lab.read_file(ctx.container(role), path)
             ctx.record("harness", "upgrade-step", role=role, step="stopped", lease_bytes=len(leases))
             ctx.lab.replace(role, image, {path: leases.encode()})
-            ctx.record("harness", "upgrade-step", role=role, step="reinstalled", suite=suite, image=image)
+            ctx.record("harness", "upgrade-step", role=role, step="reinstalled", suite=suite, image=image,
+                       versions=server_versions(ctx.lab.engine, image))
             answered = _await_daemon(ctx, role, self.step_wait_s)
             if answered is None:
                 raise RuntimeError(f"{role}'s new daemon ({suite}) did not answer within {self.step_wait_s:g} s")
-            answer = ctx.adapter.ask(ctx.lab, ctx.pair, partner, "ha-maintenance-cancel")
-            ctx.record("harness", "upgrade-step", role=role, step="maintenance-cancelled", answered=answered,
-                       result=answer.get("result"), text=answer.get("text"))
+            # A partner still in partner-in-maintenance is handed back; one that saw the daemon stop
+            # went partner-down (Kea does so at once) and resyncs with the new daemon by itself.
+            partner_state = ctx.adapter.ha_state(ctx.lab, ctx.pair, partner)
+            if partner_state == "partner-in-maintenance":
+                answer = ctx.adapter.ask(ctx.lab, ctx.pair, partner, "ha-maintenance-cancel")
+                ctx.record("harness", "upgrade-step", role=role, step="maintenance-cancelled", answered=answered,
+                           result=answer.get("result"), text=answer.get("text"))
+            else:
+                ctx.record("harness", "upgrade-step", role=role, step="started", answered=answered,
+                           partner_state=partner_state)
             both = retry(stop=stop_after_delay(self.step_wait_s), wait=wait_fixed(0.5),
                          retry=retry_if_result(lambda s: set(s.values()) != {normal}))(
                 lambda: {r: ctx.adapter.ha_state(ctx.lab, ctx.pair, r) for r in (role, partner)})
@@ -259,7 +268,8 @@ class RollingUpgrade(Fault):
         ran = {r: ctx.container(r).attrs.get("Config", {}).get("Image") or ctx.container(r).image.tags for r in ROLES}
         states = {r: ctx.adapter.ha_state(ctx.lab, ctx.pair, r) for r in ROLES}
         ok = all(v == image for v in ran.values()) and set(states.values()) == {ctx.adapter.normal_state(ctx.pair)}
-        return ok, f"both servers reinstalled from {image} ({suite}); states {states}"
+        return ok, (f"both servers reinstalled from {image} ({suite}: {server_versions(ctx.lab.engine, image)}); "
+                    f"states {states}" if ok else f"servers run {ran}; states {states}")
 
 
 @dataclass(frozen=True)
