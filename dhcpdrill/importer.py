@@ -1,0 +1,171 @@
+"""From a team's two production config files to a pair folder the drills accept.
+
+    dhcpdrill-import dhcp-a.json dhcp-b.json --out pairs/site-a [--suite trixie] [--name site-a]
+
+The two files are copied unchanged (Kea JSON, or dhcpd.conf with a failover peer); which one is
+the primary is read from the files themselves. ``pair.toml`` gets the server kind, the HA mode,
+the suite, and a table per core drill (kill, freeze, failback, and for Kea the maintenance
+handoff and a maintenance-window rehearsal) whose ``max_takeover_s`` is the slowest takeover the
+configs' own timers allow (``timers.py``), with a comment saying where each number comes from.
+Then the pair is checked as the drills would check it, and every rewrite the lab will make to
+its copy (interface, loggers, readdressing) is listed. The user's files are never changed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from .manifest import MANIFEST, NAME
+from .problems import PairError
+
+# What each core drill expects of a healthy pair, per server kind and mode (as the bundled pairs
+# measured it on Kea 2.2 and dhcpd 4.4; edit after your first runs).
+STATES = {
+    ("kea", "hot-standby"): {
+        "kill-primary": '{ secondary = ["partner-down"] }',
+        "freeze-primary": '{ secondary = ["partner-down", "hot-standby"], primary = ["syncing", "hot-standby"] }',
+        "failback": '{ secondary = ["partner-down", "hot-standby"], primary = ["syncing", "hot-standby"] }',
+        "maintenance-handoff": '{ primary = ["in-maintenance"], secondary = ["partner-in-maintenance", "partner-down"] }',
+    },
+    ("kea", "load-balancing"): {
+        "kill-primary": '{ secondary = ["partner-down"] }',
+        "freeze-primary": '{ secondary = ["partner-down", "load-balancing"], primary = ["syncing", "load-balancing"] }',
+        "failback": '{ secondary = ["partner-down", "load-balancing"], primary = ["syncing", "load-balancing"] }',
+        "maintenance-handoff": '{ primary = ["in-maintenance"], secondary = ["partner-in-maintenance", "partner-down"] }',
+    },
+    ("isc-dhcp", "failover"): {
+        "kill-primary": '{ secondary = ["communications-interrupted"] }',
+        "freeze-primary": '{ primary = ["communications-interrupted", "normal"], secondary = ["communications-interrupted", "normal"] }',
+    },
+}
+
+
+def kind_of(path: Path) -> str:
+    from .servers.kea import strip_comments
+    text = path.read_text()
+    try:
+        if isinstance(json.loads(strip_comments(text)).get("Dhcp4"), dict):
+            return "kea"
+    except (ValueError, AttributeError):
+        pass
+    if re.search(r"failover\s+peer", text):
+        return "isc-dhcp"
+    raise ValueError(f"{path}: neither a Kea DHCPv4 config (a Dhcp4 map) nor a dhcpd.conf with a failover peer")
+
+
+def roles_and_mode(kind: str, a: Path, b: Path) -> tuple[Path, Path, str, str]:
+    """(primary file, secondary file, mode, a note on how the roles were read)."""
+    if kind == "kea":
+        from .servers.kea import KeaAdapter
+        problems: list = []
+        adapter = KeaAdapter()
+        cfg = adapter.load(a, problems)
+        ha = adapter._ha(a, cfg, problems) if cfg else None
+        if ha is None:
+            raise ValueError("; ".join(str(p) for p in problems) or f"{a}: no HA relationship")
+        me = next((p for p in ha.get("peers", []) if p.get("name") == ha.get("this-server-name")), {})
+        mode = str(ha.get("mode", ""))
+        primary_first = me.get("role") == "primary"
+        note = f"{a.name} says this-server-name {ha.get('this-server-name')!r}, role {me.get('role')!r}"
+    else:
+        block = re.search(r"failover\s+peer\s+\"[^\"]*\"\s*\{(.*?)\}", a.read_text(), re.S)
+        primary_first = bool(block and re.search(r"(?m)^\s*primary\s*;", block.group(1)))
+        mode = "failover"
+        note = f"{a.name}'s failover peer says {'primary' if primary_first else 'secondary'}"
+    return (a, b, mode, note) if primary_first else (b, a, mode, note + ", so it is the secondary")
+
+
+def manifest(name: str, kind: str, suite: str, mode: str, primary: str, secondary: str,
+             tables: list[str], note: str) -> str:
+    return "\n".join([
+        f"# Written by dhcpdrill-import from {primary} and {secondary} (copied unchanged). Roles: {note}.",
+        "# Every number below is a starting point: run the drills three times and set what you measure.",
+        "", "[pair]", f'name = "{name}"', f'server = "{kind}"',
+        f'suite = "{suite}"          # the Debian suite whose server version the lab runs',
+        f'mode = "{mode}"', "", "[files]", f'primary = "{primary}"', f'secondary = "{secondary}"', "",
+        *tables])
+
+
+def drill_tables(pair) -> list[str]:
+    from .drill import client_rhythm_s
+    from .clients import Workload
+    from .servers import adapter_for
+    from .timers import HANGS, VANISHES, predict_takeover
+    plan = adapter_for(pair).lab_plan(pair)
+    states = STATES.get((pair.server, pair.mode), {})
+    out = []
+    for drill, link, extra in (("kill-primary", VANISHES, ""), ("freeze-primary", HANGS, "max_heal_to_normal_s = 30\n"),
+                               ("failback", VANISHES, "max_heal_to_normal_s = 30\n"),
+                               ("maintenance-handoff", None, "max_outage_s = 15\n"), ("rolling-upgrade", None, "max_outage_s = 15\n")):
+        if drill not in states and drill != "rolling-upgrade":
+            continue
+        if drill == "rolling-upgrade" and pair.server != "kea":
+            continue
+        prediction = predict_takeover(pair.server, plan.ha_timers, link, client_rhythm_s(Workload())) if link else None
+        takeover = math.ceil(prediction.high_s) if prediction else 15
+        why = (f"# Takeover predicted {prediction.describe()}: the limit is its upper end.\n" if prediction else
+               "# A planned handover: the partner is told first, so 15 s is generous.\n" if drill != "rolling-upgrade" else
+               "# Maintenance-window rehearsal (add to_suite = \"trixie\" to rehearse an upgrade to Kea 2.6).\n")
+        out += [why + f"[drills.{drill}]", f"max_takeover_s = {takeover}", "max_duplicates = 0", "min_continuity = 1.0"]
+        if drill in states:
+            out.append(f"expect_states = {states[drill]}")
+        out.append(extra)
+    return out
+
+
+def run(a: Path, b: Path, out: Path, suite: str, name: str | None) -> tuple[int, list[str]]:
+    from .pair import load_pair
+    from .servers import adapter_for
+    lines = []
+    kind = kind_of(a)
+    if kind_of(b) != kind:
+        return 2, [f"{a} is a {kind} config but {b} is not: give the two halves of one pair"]
+    primary, secondary, mode, note = roles_and_mode(kind, a, b)
+    name = name or re.sub(r"[^A-Za-z0-9._-]", "-", out.name)[:64]
+    if not NAME.fullmatch(name):
+        return 2, [f"{name!r} is not a plain pair name: give --name with letters, digits, '.', '_' or '-'"]
+    if primary.name == secondary.name:
+        return 2, [f"both files are named {primary.name}: rename one (they are copied side by side)"]
+    if (out / MANIFEST).exists():
+        return 2, [f"{out / MANIFEST} exists: import into a new folder"]
+    out.mkdir(parents=True, exist_ok=True)
+    for src in (primary, secondary):
+        shutil.copyfile(src, out / src.name)
+    (out / MANIFEST).write_text(manifest(name, kind, suite, mode, primary.name, secondary.name, [], note) + "\n")
+    try:
+        pair = load_pair(out)
+    except PairError as exc:
+        return 1, [f"wrote {out}, but the pair is not fit to drill yet:", *(f"  {p}" for p in exc.problems)]
+    (out / MANIFEST).write_text(manifest(name, kind, suite, mode, primary.name, secondary.name,
+                                         drill_tables(pair), note))
+    pair = load_pair(out)
+    lines.append(f"wrote {out}: {pair.name} ({kind} {mode}, suite {suite}); {note}")
+    for rewrite in adapter_for(pair).lab_plan(pair).rewrites:
+        lines.append(f"  the lab copy will be rewritten: {rewrite}")
+    lines.append(f"next: pytest drills/ --pair {out} --drill-catalogue, then pytest drills/ --pair {out}")
+    return 0, lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dhcpdrill-import", description=__doc__.split("\n\n")[0])
+    parser.add_argument("configs", nargs=2, type=Path, help="the two servers' config files, in either order")
+    parser.add_argument("--out", type=Path, required=True, help="the new pair folder")
+    parser.add_argument("--suite", default="bookworm", help="Debian suite of the lab's servers (bookworm: Kea 2.2, "
+                                                           "trixie: 2.6, forky: 3.0)")
+    parser.add_argument("--name", help="the pair's name (default: the folder's)")
+    args = parser.parse_args(argv)
+    try:
+        code, lines = run(*args.configs, args.out, args.suite, args.name)
+    except (OSError, ValueError) as exc:
+        code, lines = 2, [f"dhcpdrill-import: {exc}"]
+    print("\n".join(lines), file=sys.stderr if code == 2 else sys.stdout)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
