@@ -4,7 +4,7 @@ Expected of a healthy pair: the secondary takes over within the pair's threshold
 handed to two clients, and every client keeps its address when it renews or rebinds.
 At least 30 s are watched (a rebind of every steady client at T2 = 20 s with the bundled
 leases); the drill watches longer when the pair's own timers allow a slower takeover, or its
-threshold is larger (see dhcpdrill/timers.py): a default-timer Kea pair is watched ~95 s.
+threshold is larger (see dhcpdrill/timers.py): a default-timer Kea pair is watched ~100 s.
 ``takeover-predicted`` sets the measured takeover beside the interval the config predicts.
 """
 from dhcpdrill.clients import Workload
