@@ -45,6 +45,11 @@ class Workload:
     steady_timeout: float = 20.0
     fresh_every_s: float | None = None  # a never-seen client every so often, once steady
 
+    def probes_needed(self, servers: int, retrying_clients_needed: int) -> int:
+        """Probes a takeover needs at least: each serving server must see more retrying clients
+        than its partner's max-unacked-clients (``retrying_clients_needed`` + 1 each)."""
+        return max(self.probe_clients, servers * (retrying_clients_needed + 1))
+
 
 class ClientFleet:
     def __init__(self, lab: Lab, network: Network, address: str, workload: Workload,
@@ -56,7 +61,8 @@ class ClientFleet:
         plan["min_probes_per_server"] = retrying_clients_needed + 1
         # Probes are added until every serving server answers enough of them; load-balancing hashes
         # MACs, so allow three times the even split before giving up.
-        plan["max_clients"] = max(40, workload.steady_clients + 3 * len(serving_servers) * (retrying_clients_needed + 1))
+        plan["max_clients"] = max(40, workload.steady_clients
+                                  + 3 * workload.probes_needed(len(serving_servers), retrying_clients_needed))
         plan["serving_servers"] = serving_servers
         plan.update(max_seconds=lifetime, mac_seed=int(lab.run_id[:4], 16))
         self.plan = plan

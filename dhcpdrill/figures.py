@@ -35,24 +35,22 @@ def junit_root(path: Path) -> ET.Element:
     return ET.parse(path).getroot()
 
 
-def collect(paths: list[Path], with_limits: bool = False) -> dict:
-    """(pair, drill, verdict) -> [(status, figure, unit)], one entry per run that judged it; the
-    drill's outcome is the verdict ``outcome``. ``with_limits`` adds each verdict's threshold."""
+def collect(paths: list[Path]) -> dict:
+    """(pair, drill, verdict) -> [(status, figure, unit, threshold)], one entry per run that judged
+    it; the drill's outcome is the verdict ``outcome``."""
     out: dict = defaultdict(list)
     for path in paths:
         for suite in junit_root(path).iter("testsuite"):
             props = {p.get("name"): p.get("value") for p in suite.findall("properties/property")}
             key = (props.get("pair", "?"), props.get("scenario", "?"))
             if "outcome" in props:
-                out[(*key, "outcome")].append((props["outcome"], None, "", "") if with_limits else
-                                              (props["outcome"], None, ""))
+                out[(*key, "outcome")].append((props["outcome"], None, "", ""))
             for case in suite.findall("testcase"):
                 cp = {p.get("name"): p.get("value") for p in case.findall("properties/property")}
                 if "status" not in cp:
                     continue
                 figure = float(cp["figure"]) if "figure" in cp else None
-                row = (cp["status"], figure, cp.get("unit", ""))
-                out[(*key, case.get("name"))].append((*row, cp.get("threshold", "")) if with_limits else row)
+                out[(*key, case.get("name"))].append((cp["status"], figure, cp.get("unit", ""), cp.get("threshold", "")))
     return out
 
 
@@ -95,14 +93,14 @@ def regressions(baseline: dict, current: dict) -> list[str]:
     return found
 
 
-def table(data: dict[tuple[str, str, str], list[tuple[str, float | None, str]]]) -> list[str]:
+def table(data: dict[tuple[str, str, str], list[tuple[str, float | None, str, str]]]) -> list[str]:
     lines = [f"{'pair':<20} {'drill':<28} {'verdict':<24} {'runs':>4} {'pass':>4}  min / median / max"]
     for (pair, drill, verdict), rows in sorted(data.items()):
-        figures = [f for _, f, _ in rows if f is not None]
-        unit = next((u for _, _, u in rows if u), "")
+        figures = [f for _, f, *_ in rows if f is not None]
+        unit = next((u for _, _, u, _ in rows if u), "")
         spread = (f"{min(figures):g} / {statistics.median(figures):g} / {max(figures):g} {unit}".rstrip()
                   if figures else "-")
-        passed = sum(1 for s, _, _ in rows if s == "pass")
+        passed = sum(1 for s, *_ in rows if s == "pass")
         lines.append(f"{pair:<20} {drill:<28} {verdict:<24} {len(rows):>4} {passed:>4}  {spread}")
     return lines
 
@@ -115,13 +113,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="an earlier run (repeatable) to compare against; exit 1 on a regression")
     args = parser.parse_args(argv)
     try:
-        current = collect(args.reports, with_limits=True)
-        baseline = collect(args.baseline, with_limits=True)
+        current = collect(args.reports)
+        baseline = collect(args.baseline)
     except (OSError, KeyError, ET.ParseError, tarfile.TarError) as exc:
         print(f"dhcpdrill-figures: cannot read a run's {JUNIT_NAME} ({exc}); give the --reports-dir of "
               "finished drill runs, their junit-drills.xml, or their evidence archives", file=sys.stderr)
         return 2
-    print("\n".join(table({k: [r[:3] for r in v] for k, v in current.items() if k[2] != "outcome"})))
+    print("\n".join(table({k: v for k, v in current.items() if k[2] != "outcome"})))
     if not args.baseline:
         return 0
     found = regressions(baseline, current)

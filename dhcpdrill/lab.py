@@ -348,11 +348,9 @@ class Lab:
     def log_lines(self, container: Container) -> list[tuple[float, str]]:
         """The container's output, each line stamped by Docker on arrival (the host's clock)."""
         raw = container.logs(timestamps=True).decode(errors="replace")
-        role = container.labels.get(ROLE_LABEL, container.name)
-        generation = [c.id for r, c in self.retired if r == role] + [self.containers[role].id] \
-            if role in self.containers else [container.id]
-        suffix = f"-{generation.index(container.id) + 1}" if len(generation) > 1 and container.id in generation else ""
-        self.save_artifact(f"{role}{suffix}.log", raw)
+        prefix = f"dhcpdrill-{self.run_id}-"  # primary, primary-2 for its replacement, clients ...
+        name = container.name[len(prefix):] if container.name.startswith(prefix) else container.name
+        self.save_artifact(f"{name}.log", raw)
         lines = []
         for line in raw.splitlines():
             stamp, _, text = line.partition(" ")

@@ -74,7 +74,7 @@ def _room_problems(pair: Pair, plan: LabPlan, fields: dict[str, str]) -> list[Pr
                            "end a pool two addresses earlier, or give the subnet a shorter prefix"))
     capacity = sum(int(hi) - int(lo) + 1 for lo, hi in plan.pools)
     w = Workload()
-    needed = w.steady_clients + max(w.probe_clients, len(plan.serving) * (plan.retrying_clients_needed + 1))
+    needed = w.steady_clients + w.probes_needed(len(plan.serving), plan.retrying_clients_needed)
     if capacity < needed:
         out.append(Problem(file, fields["pools"],
                            f"hold {capacity} address(es), but a drill starts at least {needed} clients "

@@ -121,7 +121,7 @@ def window_problems(pair: Pair, scenarios: dict[str, Scenario], max_window_s: fl
     """Drills of ``pair`` whose observation window (from its timers and thresholds) exceeds the limit."""
     out = []
     for name in sorted(pair.drills.keys() & scenarios.keys()):
-        prediction, window = drill_window(pair, scenarios[name])
+        _, window = drill_window(pair, scenarios[name])
         if window.observe_s > max_window_s:
             out.append(f"{pair.folder / 'pair.toml'}: drills.{name}: would watch {window.observe_s:g} s after its fault "
                        f"({window.reason}), longer than --max-window {max_window_s:g} s — lower max_takeover_s, or "
@@ -129,16 +129,11 @@ def window_problems(pair: Pair, scenarios: dict[str, Scenario], max_window_s: fl
     return out
 
 
-def known_drills() -> set[str]:
-    return set(known_scenarios())
-
-
 def known_scenarios() -> dict[str, Scenario]:
     """Every drill the project's scenarios define (``scenarios/`` beside the drills), and any
     other Scenario already imported; empty when none can be found, so nothing is refused then."""
     import importlib
     import pkgutil
-    import sys
     try:
         import scenarios
         for module in pkgutil.iter_modules(scenarios.__path__):

@@ -115,7 +115,7 @@ class ServerAdapter:
 
         from ..problems import LabError
         current = lab.containers_by_role(ROLES)
-        retired = [(r, c) for r, c in getattr(lab, "retired", []) if r in ROLES]  # replaced during the drill
+        retired = [(r, c) for r, c in lab.retired if r in ROLES]  # replaced during the drill
         for role, container in [*retired, *current.items()]:
             for t, line in lab.log_lines(container):
                 found = self.log_event(line)

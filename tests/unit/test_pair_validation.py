@@ -329,10 +329,10 @@ def test_lab_sysctls_are_read_for_the_server_containers(tmp_path):
 
 def test_a_misspelt_drill_table_is_named_with_the_nearest_drill(tmp_path):
     from dhcpdrill.manifest import drill_name_problems
-    from dhcpdrill.plugin import known_drills
+    from dhcpdrill.plugin import known_scenarios
     folder = copy_pair(tmp_path)
     edit_text("pair.toml", "[drills.kill-primary]", "[drills.kill_primary]")(folder)
-    known = known_drills()
+    known = set(known_scenarios())
     assert {"kill-primary", "peer-partition", "partner-down", "failback"} <= known
     (problem,) = drill_name_problems(load_pair(folder), known)
     assert str(problem).endswith("pair.toml: drills.kill_primary: no drill has this name — did you mean [drills.kill-primary]?")
