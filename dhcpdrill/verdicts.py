@@ -96,12 +96,13 @@ class Conflict:
     second: Binding
     definite: bool
 
-    def describe(self) -> str:
+    def describe(self, zero: float, since: str) -> str:
+        """The conflict in words, its times in seconds from ``zero`` (``since`` names that moment)."""
         a, b = self.first, self.second
         lo, hi = max(a.start, b.start), min(a.latest_end, b.latest_end)
         how = "overlap" if self.definite else "may overlap (within the lease files' resolution)"
-        return (f"{self.ip}: {a.holder} ({a.seen_by}) and {b.holder} ({b.seen_by}) {how} "
-                f"from {lo:.1f} to {hi:.1f}")
+        when = f"from {lo - zero:+.1f} s to {hi - zero:+.1f} s" if hi > lo else f"around {lo - zero:+.1f} s"
+        return f"{self.ip}: {a.holder} ({a.seen_by}) and {b.holder} ({b.seen_by}) {how} {when} {since}"
 
 
 def anchor(tl: Timeline) -> Event | None:
@@ -390,12 +391,14 @@ def duplicates(tl: Timeline, limit: Thresholds) -> Verdict:
     possible = [c for c in found if not c.definite]
     ips = sorted({c.ip for c in definite})
     status = PASS if len(ips) <= limit.max_duplicates else FAIL
+    fault = anchor(tl)
+    zero, since = (fault.t, "after the fault") if fault else (tl.events[0].t, "into the drill")
     reason = (f"{len(ips)} address(es) bound to two clients (clients and {', '.join(sorted(set(_roles(tl).values())))} "
-              f"checked): {'; '.join(c.describe() for c in definite[:5]) or 'none'}")
+              f"checked): {'; '.join(c.describe(zero, since) for c in definite[:5]) or 'none'}")
     if possible:
         reason += f"; {len(possible)} possible overlap(s) the lease files cannot rule out (whole seconds, " \
             "deletions without a time of their own), not counted: " + \
-            "; ".join(c.describe() for c in possible[:3])
+            "; ".join(c.describe(zero, since) for c in possible[:3])
     return Verdict(name, status, reason, figure=len(ips), threshold=threshold)
 
 

@@ -135,7 +135,7 @@ def test_continuity_needs_a_lease_held_at_the_fault():
 def test_lease_file_overlaps_within_their_one_second_resolution_are_only_possible():
     released = Binding("x", "m1", 0, 10.3, "clients")
     (within,) = conflicts([released, Binding("x", "m2", 10, 70, "primary", slack=1.0)])
-    assert not within.definite and "may overlap" in within.describe()
+    assert not within.definite and "may overlap" in within.describe(0.0, "after the fault")
     assert [c.definite for c in conflicts([released, Binding("x", "m2", 9, 70, "primary", slack=1.0)])] == [True]
     assert [c.definite for c in conflicts([released, Binding("x", "m2", 10.2, 70, "clients")])] == [True]
     assert conflicts([released, Binding("x", "m2", 11.4, 70, "primary", slack=1.0)]) == []

@@ -216,7 +216,7 @@ def test_a_deletion_row_bounded_only_from_above_gives_a_possible_overlap_not_a_d
     assert (b.end, b.latest_end, b.slack) == (50.0, 110.0, 1.0)
     later = Binding("198.18.0.170", mac(71), 80.0, 140.0, "clients")
     (c,) = conflicts([b, later])
-    assert not c.definite and "from 80.0 to 110.0" in c.describe()
+    assert not c.definite and "from +80.0 s to +110.0 s after the fault" in c.describe(0.0, "after the fault")
     assert conflicts([b, Binding("198.18.0.170", mac(71), 111.5, 140.0, "clients")]) == []
 
 
