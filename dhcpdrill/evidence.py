@@ -98,7 +98,7 @@ def bundle(results: list["DrillResult"], reports: Path, engine: dict[str, str], 
     for r in results:
         for path in sorted(p for p in r.run_dir.rglob("*") if p.is_file()):
             files[path.relative_to(reports).as_posix()] = path.read_bytes()
-    for name in ("junit-drills.xml", "drills.html"):
+    for name in ("junit-drills.xml", "drills.html", "go-no-go.txt"):
         if (reports / name).is_file():
             files[name] = (reports / name).read_bytes()
     runs = [{"run": r.run_dir.relative_to(reports).as_posix(), "pair": r.pair.name, "drill": r.scenario.name,

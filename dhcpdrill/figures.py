@@ -45,13 +45,25 @@ def collect(paths: list[Path]) -> dict:
             key = (props.get("pair", "?"), props.get("scenario", "?"))
             if "outcome" in props:
                 out[(*key, "outcome")].append((props["outcome"], None, "", ""))
-            for case in suite.findall("testcase"):
-                cp = {p.get("name"): p.get("value") for p in case.findall("properties/property")}
-                if "status" not in cp:
-                    continue
+            for name, cp in _verdicts(suite, props).items():
                 figure = float(cp["figure"]) if "figure" in cp else None
-                out[(*key, case.get("name"))].append((cp["status"], figure, cp.get("unit", ""), cp.get("threshold", "")))
+                out[(*key, name)].append((cp["status"], figure, cp.get("unit", ""), cp.get("threshold", "")))
     return out
+
+
+def _verdicts(suite: ET.Element, props: dict[str, str]) -> dict[str, dict[str, str]]:
+    """verdict -> its status, figure, unit and threshold: suite properties ``verdict.<name>.<key>``,
+    or (reports written before 2026-12) properties of the verdict's own test case."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    for name, value in props.items():
+        if name.startswith("verdict."):
+            verdict, _, key = name[len("verdict."):].rpartition(".")
+            found[verdict][key] = value
+    for case in suite.findall("testcase"):
+        cp = {p.get("name"): p.get("value") for p in case.findall("properties/property")}
+        if "status" in cp:
+            found.setdefault(case.get("name"), cp)
+    return {name: cp for name, cp in found.items() if "status" in cp}
 
 
 def _with(value: float, unit: str) -> str:

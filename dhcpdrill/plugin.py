@@ -24,7 +24,7 @@ from .manifest import drill_name_problems
 from .pair import Pair, load_pair, pair_folders
 from .problems import LabError, PairError
 from .servers import adapter_for
-from . import evidence, report
+from . import evidence, gonogo, report
 
 KEY = pytest.StashKey["DrillSession"]()
 
@@ -45,6 +45,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--drill-catalogue", action="store_true",
                     help="list every drill for each pair (name, -k expression, fault, window, verdicts, keys, "
                          "expected duration) and exit without starting anything")
+    group.addoption("--go-no-go", action="store_true",
+                    help="before a maintenance window: run only the drills a team must see pass "
+                         f"({', '.join(gonogo.MUST_PASS)}) and end with one GO / NO-GO line (exit 1 on NO-GO)")
     group.addoption("--apt-mirror", default=os.environ.get("DHCPDRILL_APT_MIRROR"), metavar="URL",
                     help="Debian mirror for mmdebstrap (default: this host's own apt sources)")
 
@@ -60,6 +63,7 @@ class DrillSession:
         self._engine: Engine | None = None
         self.junit_path: Path | None = None
         self.bundle: tuple[Path, str] | None = None
+        self.decision: gonogo.Decision | None = None
         opt = config.getoption("--reports-dir")
         self.reports = Path(opt) if opt else config.rootpath / "reports"
 
@@ -207,11 +211,37 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
-    if not config.getoption("--drill-catalogue"):
-        return
-    from .catalogue import drills_in, lines
+    if config.getoption("--drill-catalogue"):
+        _print_catalogue(config, items)
+    elif config.getoption("--go-no-go"):
+        _select_go_no_go(config, items)
+
+
+def _entries(items: list) -> list:
+    from .catalogue import drills_in
     modules = {item.module for item in items if getattr(item, "module", None) is not None}
-    entries = sorted((e for m in modules for e in drills_in(m)), key=lambda e: (e.test, e.scenario.name))
+    return sorted((e for m in modules for e in drills_in(m)), key=lambda e: (e.test, e.scenario.name))
+
+
+def _select_go_no_go(config: pytest.Config, items: list) -> None:
+    """Keep the must-pass drills only; a pair lacking one is refused before anything starts."""
+    missing = gonogo.missing_drills(config.stash[KEY].pairs())
+    if missing:
+        raise pytest.UsageError("NO-GO: nothing was started, a must-pass drill has no expectations:\n  "
+                                + "\n  ".join(map(str, missing)))
+    tests = {e.test for e in _entries(items) if e.scenario.name in gonogo.MUST_PASS}
+    found = {e.scenario.name for e in _entries(items) if e.test in tests}
+    if found != set(gonogo.MUST_PASS):
+        raise pytest.UsageError(f"NO-GO: nothing was started: the collected drills lack "
+                                f"{', '.join(sorted(set(gonogo.MUST_PASS) - found))}; run `pytest drills/ --go-no-go`")
+    keep = [item for item in items if getattr(item, "originalname", None) in tests]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+
+
+def _print_catalogue(config: pytest.Config, items: list) -> None:
+    from .catalogue import lines
+    entries = _entries(items)
     pairs = config.stash[KEY].pairs()
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     for line in lines(pairs, entries):
@@ -238,8 +268,19 @@ def drill_session(request: pytest.FixtureRequest) -> DrillSession:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     ds = session.config.stash.get(KEY, None)
-    if ds is not None and ds.results:
-        ds.junit_path = report.write(ds.results, ds.reports)
+    if ds is None:
+        return
+    if session.config.getoption("--go-no-go") and ds._pairs is not None:
+        ds.decision = gonogo.decide(ds._pairs, ds.results)
+        ds.reports.mkdir(parents=True, exist_ok=True)
+        (ds.reports / gonogo.FILE_NAME).write_text(ds.decision.line + "\n")
+        if not ds.decision.go and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a known hazard's xfail is not a GO
+    if ds.results:
+        line = ds.decision.line if ds.decision else None
+        if line is None:
+            (ds.reports / gonogo.FILE_NAME).unlink(missing_ok=True)  # an earlier run's, not this one's
+        ds.junit_path = report.write(ds.results, ds.reports, line)
         for result in ds.results:
             evidence.record_run(result)
         ds.bundle = evidence.bundle(ds.results, ds.reports, evidence.engine_identity(ds.client()),
@@ -254,8 +295,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     ds = config.stash.get(KEY, None)
-    if ds is None or not ds.results:
+    if ds is None:
         return
+    if ds.results:
+        _summarise(terminalreporter, ds)
+    if ds.decision is not None:
+        terminalreporter.write_sep("=", ds.decision.line, bold=True, green=ds.decision.go, red=not ds.decision.go)
+
+
+def _summarise(terminalreporter, ds: DrillSession) -> None:
     terminalreporter.write_sep("=", "DHCP failover drills")
     for r in ds.results:
         terminalreporter.write_line(report.summary(r))

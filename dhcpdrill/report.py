@@ -24,12 +24,35 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
 
 
+def figure_text(v: Verdict) -> str:
+    """``4 s``, ``0 addresses``; empty when nothing was measured."""
+    return "" if v.figure is None else f"{v.figure:g}{(' ' + v.unit) if v.unit else ''}"
+
+
 def mark(result: DrillResult, v: Verdict) -> str:
     """How one verdict reads in the reports: its status, or XFAIL when it failed as the pair's
     known hazard says (whatever the drill's outcome: the outcome says whether that was enough)."""
     if v.status == FAIL and result.hazard and v.name in (*result.hazard.fails, *result.hazard.may_fail):
         return "XFAIL"
     return MARK[v.status]
+
+
+KEY_VERDICTS = ("takeover", "client-outage", "duplicates", "continuity", "split-brain", "heal-to-normal")
+
+
+def key_figures(result: DrillResult, limit: int = 3) -> list[str]:
+    """The figures an engineer looks at first: a failed verdict's, then takeover, outage,
+    duplicates, continuity."""
+    measured = [v for v in result.verdicts if v.figure is not None and v.decides]
+    rank = {name: i for i, name in enumerate(KEY_VERDICTS)}
+    measured.sort(key=lambda v: (v.ok, rank.get(v.name, len(rank))))
+    return [f"{v.name} {figure_text(v)}" + ("" if v.ok else f" {mark(result, v)}")
+            for v in measured[:limit]]
+
+
+def anchor(result: DrillResult) -> str:
+    """The HTML id of a drill's section (unique per run folder)."""
+    return "run-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in result.run_dir.name)
 
 
 def headline(result: DrillResult) -> str:
@@ -55,7 +78,7 @@ def summary(result: DrillResult) -> str:
     elif result.error:
         lines.append(f"  ERROR  {result.error}")
     for v in result.verdicts:
-        figure = f" = {v.figure:g}{(' ' + v.unit) if v.unit else ''}" if v.figure is not None else ""
+        figure = f" = {figure_text(v)}" if v.figure is not None else ""
         limit = f" (limit {v.threshold})" if v.threshold else ""
         lines.append(f"  {mark(result, v):<10} {v.name}{figure}{limit}: {v.reason}")
     lines.append(f"  evidence: {result.run_dir}")
@@ -82,8 +105,9 @@ def _suite(result: DrillResult) -> TestSuite:
             case.add_skipped_info(message=v.reason)
         elif v.status != PASS:
             case.add_failure_info(message=f"{v.status}: {v.reason}")
-        else:
-            case.stdout = v.reason
+        figure = f" {figure_text(v)}" if v.figure is not None else ""
+        limit = f" (limit {v.threshold})" if v.threshold else ""
+        case.stdout = f"{how}{figure}{limit}: {v.reason}"
         cases.append(case)
     outcome = result.outcome
     case = TestCase("outcome", classname=classname, elapsed_sec=result.duration, timestamp=_iso(result.started))
@@ -109,32 +133,59 @@ def _suite(result: DrillResult) -> TestSuite:
                      properties=props)
 
 
+def verdict_properties(v: Verdict) -> list[tuple[str, str]]:
+    """A verdict's status, figure, unit and limit as suite properties ``verdict.<name>.<key>``."""
+    return [(f"verdict.{v.name}.{key}", str(value))
+            for key, value in (("status", v.status), ("figure", v.figure), ("unit", v.unit), ("threshold", v.threshold))
+            if value not in (None, "")]
+
+
 def junit_xml(results: Iterable[DrillResult]) -> str:
-    """JUnit XML; junit-xml has no per-test-case properties, so they are added to its output."""
+    """JUnit XML valid against the Surefire/Jenkins schema (``junit-10.xsd``, the one pytest's own
+    xunit2 reports are checked against). That schema allows properties on test suites only, so each
+    verdict's figures are suite properties (``verdict.<name>.figure`` …) and are also written in its
+    case's output; junit-xml's ``disabled`` attributes and per-case timestamps, which the schema
+    does not know, are dropped, and times carry at most three decimals as it requires."""
     results = list(results)
     root = ET.fromstring(to_xml_report_string([_suite(r) for r in results], prettyprint=False))
+    for el in root.iter():
+        el.attrib.pop("disabled", None)
+        if el.tag == "testcase":
+            el.attrib.pop("timestamp", None)
+        if "time" in el.attrib:
+            el.set("time", f"{float(el.get('time')):.3f}")
     for suite_el, result in zip(root.findall("testsuite"), results):
-        for case_el in suite_el.findall("testcase"):
-            v = next((v for v in result.verdicts if v.name == case_el.get("name")), None)
-            if v is None:
-                continue
-            props = ET.Element("properties")
-            for key, value in (("status", v.status), ("figure", v.figure), ("unit", v.unit), ("threshold", v.threshold)):
-                if value not in (None, ""):
-                    ET.SubElement(props, "property", name=key, value=str(value))
-            case_el.insert(0, props)
+        props = suite_el.find("properties")
+        for v in result.verdicts:
+            for name, value in verdict_properties(v):
+                ET.SubElement(props, "property", name=name, value=value)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def html(results: list[DrillResult]) -> str:
-    """The human report: per drill its outcome, a verdict table and the timeline picture."""
-    parts = ["<!doctype html><meta charset='utf-8'><title>DHCP failover drills</title>",
+OUTCOME_CLASS = {"pass": "pass", "fail": "fail", "expected-failure": "xfail"}
+
+
+def html(results: list[DrillResult], verdict_line: str | None = None) -> str:
+    """The human report: the run at a glance (every pair x drill, its outcome and key figures,
+    linking to its section), then per drill its outcome, a verdict table and the timeline picture."""
+    parts = ["<!doctype html><html lang='en'><meta charset='utf-8'><title>DHCP failover drills</title>",
              "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left;"
-             "vertical-align:top}.pass{color:#238b45}.fail,.unknown{color:#cb181d}</style>",
+             "vertical-align:top}.pass{color:#238b45}.fail,.unknown{color:#cb181d}.xfail{color:#d94801}"
+             "table.glance td{border-top:1px solid #ddd}</style>",
              "<h1>DHCP failover drills</h1>"]
+    if verdict_line:
+        parts.append(f"<p id='go-no-go' class='{'pass' if verdict_line.startswith('GO') else 'fail'}'>"
+                     f"<strong>{escape(verdict_line)}</strong></p>")
+    parts.append("<table class='glance'><tr><th>pair</th><th>drill</th><th>outcome</th><th>key figures</th>"
+                 "<th>duration</th></tr>")
     for r in results:
-        parts.append(f"<h2>{escape(r.pair.name)} / {escape(r.scenario.name)}: {escape(headline(r))}</h2>")
+        parts.append(f"<tr><td>{escape(r.pair.name)}</td><td><a href='#{anchor(r)}'>{escape(r.scenario.name)}</a></td>"
+                     f"<td class='{OUTCOME_CLASS[r.outcome.status]}'>{escape(r.outcome.label)}</td>"
+                     f"<td>{escape(', '.join(key_figures(r)))}</td><td>{r.duration:.0f} s</td></tr>")
+    parts.append("</table>")
+    for r in results:
+        parts.append(f"<h2 id='{anchor(r)}'>{escape(r.pair.name)} / {escape(r.scenario.name)}: {escape(headline(r))}</h2>")
         parts.append(f"<p>{escape(r.scenario.title)}. Started {_iso(r.started)}, {r.duration:.0f} s. Pair "
                      f"<code>{escape(str(r.pair.folder))}</code>, config sha256 <code>{r.pair.config_hash}</code>, "
                      f"image <code>{escape(r.image)}</code> ({escape(r.versions or 'versions unknown')}). "
@@ -145,7 +196,7 @@ def html(results: list[DrillResult]) -> str:
             parts.append("<ul class='fail'>" + "".join(f"<li>{escape(x)}</li>" for x in r.outcome.reasons) + "</ul>")
         parts.append("<table><tr><th>verdict</th><th>status</th><th>figure</th><th>limit</th><th>why</th></tr>")
         for v in r.verdicts:
-            figure = "" if v.figure is None else f"{v.figure:g} {v.unit}"
+            figure = figure_text(v)
             how = mark(r, v).lower().replace(" ", "-")
             parts.append(f"<tr><td>{v.name}</td><td class='{how}'>{how}</td><td>{escape(figure)}</td>"
                          f"<td>{escape(v.threshold)}</td><td>{escape(v.reason)}</td></tr>")
@@ -154,15 +205,16 @@ def html(results: list[DrillResult]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def write(results: list[DrillResult], reports: Path) -> Path:
-    """Each run's folder gets its summary and JUnit file; ``reports/junit-drills.xml`` holds them all."""
+def write(results: list[DrillResult], reports: Path, verdict_line: str | None = None) -> Path:
+    """Each run's folder gets its summary and JUnit file; ``reports/junit-drills.xml`` holds them all,
+    ``reports/drills.html`` shows them all (under the go/no-go line when there is one)."""
     reports.mkdir(parents=True, exist_ok=True)
     for r in results:
         r.run_dir.mkdir(parents=True, exist_ok=True)
         (r.run_dir / "summary.txt").write_text(summary(r) + "\n")
         (r.run_dir / JUNIT_NAME).write_text(junit_xml([r]))
         (r.run_dir / "report.html").write_text(html([r]))
-    (reports / HTML_NAME).write_text(html(results))
+    (reports / HTML_NAME).write_text(html(results, verdict_line))
     path = reports / JUNIT_NAME
     path.write_text(junit_xml(results))
     return path

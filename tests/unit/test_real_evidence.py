@@ -134,6 +134,18 @@ def test_a_healed_split_brain_is_an_unexpected_pass():
     assert outcome.status == "fail" and any("split-brain: passed, unexpectedly" in r for r in outcome.reasons)
 
 
+def test_recorded_load_balancing_split_brain_handed_one_address_to_two_clients():
+    tl = load("kea-lb-peer-partition")
+    v = judged(tl, "peer-partition")
+    assert v["outcome"].status == "expected-failure" and v["outcome"].as_expected == ("split-brain", "duplicates")
+    assert v["duplicates"].figure == 1 and "198.18.1.182" in v["duplicates"].reason
+    assert 20 < v["split-brain"].figure < 30
+    # without the evidence of the second holder's lease on .182, the duplicate is gone
+    second = "02:20:9d:b6:00:01"
+    lucky = without(tl, lambda e: e.get("mac") == second and "198.18.1.182" in (e.get("ip"), e.get("yiaddr")))
+    assert judged(lucky, "peer-partition")["duplicates"].figure == 0
+
+
 # -- failback ----------------------------------------------------------------------------------------
 def test_recorded_failback_passes_and_a_returning_server_that_forgot_fails_sync():
     tl = load("kea-hs-failback")

@@ -29,15 +29,17 @@ def test_junit_has_one_case_per_verdict_with_figures_as_properties(tmp_path):
     suites = root.findall("testsuite")
     assert [len(s.findall("testcase")) for s in suites] == [len(NAMES) + 1, len(NAMES) + 1]  # + the outcome
     takeover = suites[0].find("testcase[@name='takeover']")
-    props = {p.get("name"): p.get("value") for p in takeover.find("properties")}
-    assert props == {"status": "pass", "figure": "4.0", "unit": "s", "threshold": "<= 10 s"}
+    assert takeover.find("system-out").text.startswith("PASS 4 s (limit <= 10 s): ")
     suite_props = {p.get("name"): p.get("value") for p in suites[0].find("properties")}
+    assert {k: v for k, v in suite_props.items() if k.startswith("verdict.takeover.")} == {
+        "verdict.takeover.status": "pass", "verdict.takeover.figure": "4.0", "verdict.takeover.unit": "s",
+        "verdict.takeover.threshold": "<= 10 s"}
     assert suite_props["pair_config_sha256"] == good.pair.config_hash
     assert suites[0].get("failures") == "0"
     failed = {c.get("name") for c in suites[1].findall("testcase") if c.find("failure") is not None}
     assert {"fault-effective", "takeover", "outcome"} <= failed  # unknown counts against the drill
     outcome = suites[0].find("testcase[@name='outcome']")
-    assert float(outcome.get("time")) == 42.0 and outcome.find("failure") is None
+    assert outcome.get("time") == "42.000" and outcome.find("failure") is None
 
 
 def test_summary_names_the_pair_each_verdict_and_the_evidence(tmp_path):
@@ -94,7 +96,7 @@ def test_a_hazard_that_failed_as_stated_is_an_expected_failure_everywhere(tmp_pa
     assert suite.get("failures") == "0" and suite.get("skipped") == "2"  # the verdict and the outcome
     dup = suite.find("testcase[@name='duplicates']")
     assert "failed as expected" in dup.find("skipped").get("message")
-    assert {p.get("name"): p.get("value") for p in dup.find("properties")}["figure"] == "1"
+    assert suite.find("properties/property[@name='verdict.duplicates.figure']").get("value") == "1"
     assert "XFAIL" not in report.summary(result(healthy(), tmp_path))
 
 

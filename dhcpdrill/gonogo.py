@@ -1,0 +1,73 @@
+"""Go / no-go before a maintenance window: the drills a team must see pass before it touches a
+server of the pair, run for the pair and summed up in one line.
+
+    pytest drills/ --pair PATH --go-no-go
+
+GO only when every must-pass drill of every pair ran and passed. A drill that failed, that
+failed as a known hazard says (a known hazard is a reason not to go, however well understood),
+that errored or that never ran (interrupted, skipped, its lab unavailable) is a NO-GO reason:
+missing evidence never reads as GO.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .outcome import EXPECTED, PASSED
+from .problems import Problem
+
+if TYPE_CHECKING:
+    from .drill import DrillResult
+    from .manifest import Pair
+
+# Unplanned loss of the primary, the planned handover a maintenance window starts with, and the
+# hand-back it ends with.
+MUST_PASS = ("kill-primary", "maintenance-handoff", "failback")
+FILE_NAME = "go-no-go.txt"
+
+
+@dataclass(frozen=True)
+class Decision:
+    go: bool
+    passed: tuple[str, ...]   # "pair / drill (key figures)"
+    reasons: tuple[str, ...]  # why not, one per drill that did not pass
+
+    @property
+    def line(self) -> str:
+        if self.go:
+            return "GO: " + "; ".join(self.passed)
+        return "NO-GO: " + "; ".join(self.reasons)
+
+
+def missing_drills(pairs: list["Pair"], must: tuple[str, ...] = MUST_PASS) -> list[Problem]:
+    """Must-pass drills a pair states no expectations for: the go/no-go cannot be earned then."""
+    return [Problem(str(pair.folder / "pair.toml"), f"drills.{name}", "missing: a go/no-go needs it",
+                    f"add a [drills.{name}] table with the thresholds this pair must meet "
+                    "(`pytest drills/ --drill-catalogue` lists the keys it reads)")
+            for pair in pairs for name in must if name not in pair.drills]
+
+
+def decide(pairs: list["Pair"], results: list["DrillResult"], must: tuple[str, ...] = MUST_PASS) -> Decision:
+    """GO or NO-GO from the drills that ran; each must-pass drill of each pair needs a PASS."""
+    from .report import key_figures
+    passed, reasons = [], []
+    for pair in pairs:
+        for name in must:
+            runs = [r for r in results if r.pair.folder == pair.folder and r.scenario.name == name]
+            where = f"{pair.name} / {name}"
+            if not runs:
+                reasons.append(f"{where} did not run (interrupted, skipped or its lab was unavailable)")
+                continue
+            for r in runs:
+                outcome = r.outcome
+                if outcome.status == PASSED:
+                    figures = ", ".join(key_figures(r))
+                    passed.append(f"{where} passed" + (f" ({figures})" if figures else ""))
+                elif outcome.status == EXPECTED:
+                    reasons.append(f"{where} failed as its known hazard says ({r.hazard.why}): "
+                                   f"{', '.join(outcome.as_expected)}")
+                else:
+                    why = outcome.reasons[0] if outcome.reasons else "no reason recorded"
+                    more = f" (and {len(outcome.reasons) - 1} more)" if len(outcome.reasons) > 1 else ""
+                    reasons.append(f"{where} FAILED: {why}{more}")
+    return Decision(not reasons and bool(passed), tuple(passed), tuple(reasons) or (() if passed else ("no drill ran",)))
