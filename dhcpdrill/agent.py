@@ -41,6 +41,7 @@ class Client:
     mac: str
     probe: bool
     fresh: bool = False
+    keeps: bool = False  # holds its lease like a steady client instead of releasing it after probe_hold
     state: str = "INIT"
     xid: int = 0
     exchange_start: float = 0.0
@@ -112,7 +113,8 @@ class Agent:
     def add_fresh(self, now: float) -> None:
         """A client never seen before: what a server allocates for it shows its new-lease policy."""
         i = sum(1 for c in self.clients if c.fresh)
-        c = Client(f"fresh-{i:03d}", self._mac(0x30, i), probe=True, fresh=True)
+        c = Client(f"fresh-{i:03d}", self._mac(0x30, i), probe=True, fresh=True,
+                   keeps=bool(self.plan.get("fresh_keep")))
         self.clients.append(c)
         self.by_mac[c.mac] = c
         self.announce(c)
@@ -189,7 +191,7 @@ class Agent:
                 self.start_exchange(c, "REBINDING", now) if c.state == "BOUND" else self._to(c, "REBINDING", now)
             elif c.state == "BOUND" and now >= c.bound_at + c.t1:
                 self.start_exchange(c, "RENEWING", now)
-            elif c.state == "BOUND" and c.probe and now >= c.bound_at + float(self.plan.get("probe_hold", 2)):
+            elif c.state == "BOUND" and c.probe and not c.keeps and now >= c.bound_at + float(self.plan.get("probe_hold", 2)):
                 self.send(c, "RELEASE", unicast=True)
                 self.lose(c, "released", now)
                 c.state = "IDLE"

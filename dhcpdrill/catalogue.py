@@ -12,12 +12,11 @@ import inspect
 from dataclasses import dataclass
 from types import ModuleType
 
-from .drill import Scenario, drill_window
+from .drill import Scenario, drill_window, expected_s
 from .expectations import NEEDS
 from .faults import Sequence
 from .manifest import Pair
 
-SETUP_S = 30.0  # the pair becoming ready, clients leasing, evidence collected: measured 20-40 s here
 
 
 @dataclass(frozen=True)
@@ -40,14 +39,6 @@ def drills_in(module: ModuleType) -> list[Entry]:
                 if isinstance(scenario, Scenario):
                     found.append(Entry(scenario, fn.name))
     return found
-
-
-def expected_s(pair: Pair, scenario: Scenario) -> float:
-    """Roughly how long the drill takes for this pair, from its window and the scenario's steps."""
-    _, window = drill_window(pair, scenario)
-    fault = scenario.fault
-    steps = (len(fault.steps) - 1) * (fault.hold_s + fault.pause_s) if isinstance(fault, Sequence) else 0.0
-    return SETUP_S + scenario.dwell_s + steps + window.observe_s + scenario.after_heal_s
 
 
 def selector(test: str, pair: str, tests: list[str], pairs: list[str]) -> str:

@@ -37,10 +37,13 @@ def main(argv: list[str] | None = None) -> int:
             for p in problems:
                 print(f"  {p}")
         else:
+            from .pair import pair_warnings
             from .servers import adapter_for
             print(f"ok   {folder}: {pair.name} ({pair.server} {pair.mode}, sha256 {pair.config_hash[:16]})")
             for r in adapter_for(pair).lab_plan(pair).rewrites:
                 print(f"  rewritten for the lab: {r}")
+            for w in pair_warnings(pair):
+                print(f"  WARNING {w}")
     return 1 if failed else 0
 
 

@@ -44,6 +44,7 @@ class Workload:
     probe_gap: float = 1.0
     steady_timeout: float = 20.0
     fresh_every_s: float | None = None  # a never-seen client every so often, once steady
+    fresh_keep: bool = False  # fresh clients keep their lease (renew, rebind) instead of releasing it at once
 
     def probes_needed(self, servers: int, retrying_clients_needed: int) -> int:
         """Probes a takeover needs at least: each serving server must see more retrying clients

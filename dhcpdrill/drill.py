@@ -18,7 +18,7 @@ from docker.errors import DockerException
 
 from .clients import ClientFleet, Workload
 from .images import server_versions
-from .faults import CLOCK_FILE, Fault, FaultContext, inject, needs_clock_control
+from .faults import CLOCK_FILE, Fault, FaultContext, Sequence, inject, needs_clock_control
 from .lab import Engine, Lab
 from .expectations import ROLES, KnownHazard
 from .manifest import Pair
@@ -104,6 +104,30 @@ def drill_window(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) ->
     return prediction, window
 
 
+SETUP_S = 30.0  # the pair becoming ready, clients leasing, evidence collected: measured 20-40 s here
+
+
+def expected_s(pair: Pair, scenario: Scenario) -> float:
+    """Roughly how long the drill takes for this pair, from its window and the scenario's steps."""
+    _, window = drill_window(pair, scenario)
+    fault = scenario.fault
+    steps = (len(fault.steps) - 1) * (fault.hold_s + fault.pause_s) if isinstance(fault, Sequence) else 0.0
+    return SETUP_S + scenario.dwell_s + steps + window.observe_s + scenario.after_heal_s
+
+
+class Phases:
+    """Tells the person at the terminal which phase a drill is in and about how long remains
+    (from the drill's expected duration for this pair)."""
+
+    def __init__(self, what: str, expected: float, say: Progress) -> None:
+        self.what, self.expected, self.say, self.start = what, expected, say, time.monotonic()
+
+    def __call__(self, phase: str) -> None:
+        elapsed = time.monotonic() - self.start
+        left = f"about {self.expected - elapsed:.0f} s left" if elapsed < self.expected else "running over"
+        self.say(f"{self.what}: {phase} — {elapsed:.0f} s in, {left}")
+
+
 def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, reports: Path,
               progress: Progress | None = None, image_for: Callable[[str], str] | None = None) -> DrillResult:
     """Run one drill and judge it. However it ends (a server that never gets ready, a fault that
@@ -126,12 +150,14 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
         result.versions = server_versions(engine, image)
         with Lab(engine, image, result.run_dir) as lab:
             try:
-                _perform(lab, adapter, plan, pair, scenario, image, tl, result.versions, window,
-                         progress or (lambda line: None), image_for)
+                phases = Phases(f"{pair.name} / {scenario.name}", expected_s(pair, scenario),
+                                progress or (lambda line: None))
+                _perform(lab, adapter, plan, pair, scenario, image, tl, result.versions, window, phases, image_for)
             except Exception as exc:  # noqa: BLE001 - any failure is reported as this drill's error
                 result.error = _describe(exc, result.run_dir) + _daemons_said(lab, adapter)
             finally:
                 try:
+                    phases("collecting evidence (logs, lease files)")
                     adapter.collect(lab, pair, tl)
                 except Exception as exc:  # noqa: BLE001
                     result.error = (result.error + "; " if result.error else "") + \
@@ -147,9 +173,10 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
 
 
 def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str, tl: Timeline,
-             versions: str, window: Window, progress: Progress,
+             versions: str, window: Window, phases: Phases,
              image_for: Callable[[str], str] | None = None) -> None:
     """The drill's action: servers up and ready, clients steady, the fault, the observation."""
+    phases("starting servers")
     gateway, client_ip = plan.spare_addresses()
     net = lab.network(plan.subnet, gateway)
     env, files = dict(adapter.environment), dict(plan.files_in_container)
@@ -166,6 +193,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites),
            scenario=scenario.name, verdicts=list(scenario.verdicts), versions=versions,
            observe_s=window.observe_s, window_reason=window.reason)
+    phases("waiting for both servers' normal state")
     states = adapter.wait_ready(lab, pair, ready_timeout(pair.server, plan.ha_timers, READY_TIMEOUT_S))
     tl.add(time.time(), "harness", "pair-ready", states=states)
     w = scenario.workload
@@ -175,6 +203,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                         serving_servers=[plan.addresses[r] for r in plan.serving])
     fleet.start()
     try:
+        phases("clients leasing, waiting for steady state")
         steady = fleet.wait_steady(w.steady_timeout + 10)
         if steady is not None and steady.kind == "steady":
             time.sleep(scenario.dwell_s)
@@ -185,9 +214,9 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                 tl.add(time.time(), "harness", "clients-woken", renew_s=plan.renew_s,
                        why=f"their T1 ({plan.renew_s:g} s) falls after the {window.observe_s:g} s window")
                 fleet.wake()
+            phases(f"applying the fault ({scenario.fault.name} {scenario.fault.target})")
             with inject(scenario.fault, FaultContext(lab, pair, adapter, plan, tl, image_for), tl):
-                _observe(window, f"{pair.name} / {scenario.name}", progress,
-                         (wake, wake_clients) if wake is not None else None)
+                _observe(window, phases, (wake, wake_clients) if wake is not None else None)
             time.sleep(scenario.after_heal_s)
             tl.add(time.time(), "harness", "observe-end")
     finally:
@@ -195,13 +224,13 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
         tl.extend(fleet.events())
 
 
-def _observe(window: Window, what: str, progress: Progress,
-             action: tuple[float, Callable[[], None]] | None = None, every_s: float = 15.0) -> None:
+def _observe(window: Window, phases: Phases, action: tuple[float, Callable[[], None]] | None = None,
+             every_s: float = 15.0) -> None:
     """Sleep through the observation window, saying how far it is every ``every_s`` seconds and
     doing ``action`` = (seconds in, callable) once on the way."""
     start = time.monotonic()
     end = start + window.observe_s
-    progress(f"{what}: observing {window.observe_s:g} s ({window.reason})")
+    phases(f"fault applied, observing {window.observe_s:g} s ({window.reason})")
     marks = sorted([(start + every_s * k, None) for k in range(1, int(window.observe_s // every_s) + 1)]
                    + ([(start + action[0], action[1])] if action else []), key=lambda m: m[0])
     for at, do in marks:
@@ -211,7 +240,7 @@ def _observe(window: Window, what: str, progress: Progress,
         if do is not None:
             do()
         else:
-            progress(f"{what}: observed {time.monotonic() - start:.0f} of {window.observe_s:g} s")
+            phases(f"fault applied {time.monotonic() - start:.0f} s ago, observing ({window.observe_s:g} s in all)")
     time.sleep(max(0.0, end - time.monotonic()))
 
 

@@ -55,7 +55,7 @@ def record_run(result: "DrillResult") -> None:
         "outcome": outcome.status, "reasons": list(outcome.reasons), "error": result.error,
         "verdicts": [asdict(v) for v in result.verdicts]}, indent=1) + "\n")
     folder = result.pair.folder
-    for path in [folder / "pair.toml", *result.pair.files.values()]:
+    for path in [folder / "pair.toml", *result.pair.files.values(), *result.pair.included]:
         target = run / PAIR_DIR / path.relative_to(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)

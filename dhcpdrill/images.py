@@ -27,6 +27,10 @@ BUILDERS = ("auto", "mmdebstrap", "dockerfile")
 
 
 SUITES = ("bookworm", "trixie", "forky")
+# What each suite's lab image runs (read off the images built here, `kea-dhcp4 -V`, `dhcpd --version`).
+SERVER_VERSIONS = {"bookworm": {"kea": "2.2.0", "isc-dhcp": "4.4.3-P1"},
+                   "trixie": {"kea": "2.6.3", "isc-dhcp": "4.4.3-P1"},
+                   "forky": {"kea": "3.0.4"}}
 # Suites whose Release file on a mirror may be past its Valid-Until date (a testing suite that a
 # mirror stopped refreshing): their metadata is still signed, only its freshness date is ignored.
 STALE_OK = ("forky",)

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from .manifest import MANIFEST, NAME
+from .includes import KEA as KEA_INCLUDE, copy_included
 from .problems import PairError
 
 # What each core drill expects of a healthy pair, per server kind and mode (as the bundled pairs
@@ -52,7 +53,8 @@ def kind_of(path: Path) -> str:
         if isinstance(json.loads(strip_comments(text)).get("Dhcp4"), dict):
             return "kea"
     except (ValueError, AttributeError):
-        pass
+        if KEA_INCLUDE.search(text) and re.search(r'"Dhcp4"\s*:', text):
+            return "kea"  # valid JSON once its <?include?>s are in place
     if re.search(r"failover\s+peer", text):
         return "isc-dhcp"
     raise ValueError(f"{path}: neither a Kea DHCPv4 config (a Dhcp4 map) nor a dhcpd.conf with a failover peer")
@@ -125,17 +127,22 @@ def run(a: Path, b: Path, out: Path, suite: str, name: str | None) -> tuple[int,
     kind = kind_of(a)
     if kind_of(b) != kind:
         return 2, [f"{a} is a {kind} config but {b} is not: give the two halves of one pair"]
-    primary, secondary, mode, note = roles_and_mode(kind, a, b)
     name = name or re.sub(r"[^A-Za-z0-9._-]", "-", out.name)[:64]
     if not NAME.fullmatch(name):
         return 2, [f"{name!r} is not a plain pair name: give --name with letters, digits, '.', '_' or '-'"]
-    if primary.name == secondary.name:
-        return 2, [f"both files are named {primary.name}: rename one (they are copied side by side)"]
+    if a.name == b.name:
+        return 2, [f"both files are named {a.name}: rename one (they are copied side by side)"]
     if (out / MANIFEST).exists():
         return 2, [f"{out / MANIFEST} exists: import into a new folder"]
     out.mkdir(parents=True, exist_ok=True)
-    for src in (primary, secondary):
-        shutil.copyfile(src, out / src.name)
+    try:
+        for src in (a, b):
+            shutil.copyfile(src, out / src.name)
+            for source, target in copy_included(src, out / src.name, out):
+                lines.append(f"copied {source} (included by {src.name}) to {target}")
+    except ValueError as exc:
+        return 2, [str(exc)]
+    primary, secondary, mode, note = roles_and_mode(kind, out / a.name, out / b.name)
     (out / MANIFEST).write_text(manifest(name, kind, suite, mode, primary.name, secondary.name, [], note) + "\n")
     try:
         pair = load_pair(out)

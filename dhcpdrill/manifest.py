@@ -13,6 +13,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from .images import SUITES, packages
+from .includes import included_files
 from .problems import PairError, Problem
 from .expectations import KEY_TYPES, ROLES, KnownHazard, Thresholds, hazard_problems, problems_of
 
@@ -35,6 +36,7 @@ class Pair:
     files: dict[str, Path]
     drills: dict[str, Thresholds] = field(default_factory=dict)
     sysctls: dict[str, str] = field(default_factory=dict)  # applied to both server containers
+    production_version: str = ""  # what the team runs in production, when pair.toml says
 
     def thresholds(self, drill: str) -> Thresholds:
         if drill not in self.drills:
@@ -45,20 +47,37 @@ class Pair:
 
     @property
     def config_hash(self) -> str:
-        """SHA-256 over the manifest and both config files, so a report names exactly what ran."""
+        """SHA-256 over the manifest, both config files and every file they include, so a report
+        names exactly what ran."""
         h = hashlib.sha256()
-        for path in [self.folder / MANIFEST, *self.files.values()]:
-            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        for path in [self.folder / MANIFEST, *self.files.values(), *self.included]:
+            name = path.relative_to(self.folder).as_posix() if path.is_relative_to(self.folder) else path.name
+            h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
         return h.hexdigest()
+
+    @property
+    def included(self) -> list[Path]:
+        """Files the configs include (``includes``), inside the pair folder."""
+        return sorted({p for path in self.files.values() for p in included_files(path, self.folder)})
+
+
+OPTIONAL: dict[str, dict[str, type]] = {
+    "pair": {"production_version": str},  # the server version the team runs, e.g. "2.4.1": warned when the lab's differs
+}
 
 
 def _check_table(where: str, table: Any, schema: dict, section: str, problems: list[Problem]) -> None:
     if not isinstance(table, dict):
         problems.append(Problem(where, section, "missing or not a table", f"add a [{section}] table"))
         return
-    for key in table.keys() - schema.keys():
+    optional = OPTIONAL.get(section, {})
+    for key in table.keys() - schema.keys() - optional.keys():
         problems.append(Problem(where, f"{section}.{key}", "unknown key",
-                                f"remove it; known keys: {', '.join(schema)}"))
+                                f"remove it; known keys: {', '.join([*schema, *optional])}"))
+    for key, kind in optional.items():
+        if key in table and not isinstance(table[key], kind):
+            problems.append(Problem(where, f"{section}.{key}", f"has the wrong type ({type(table[key]).__name__})",
+                                    f"give a {kind.__name__}, e.g. \"2.4.1\""))
     for key, kind in schema.items():
         if key not in table:
             problems.append(Problem(where, f"{section}.{key}", "missing", f"add {key} = ..."))
@@ -146,6 +165,13 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
     can be checked too (their files exist and the server kind is known). A manifest that cannot
     be read at all raises ``PairError``."""
     where = str(folder / MANIFEST)
+    if not folder.exists():
+        raise PairError([Problem(str(folder), "-", "no such folder",
+                                 f"give a pair folder (one holding {MANIFEST}), e.g. fixtures/kea-hot-standby, "
+                                 "or a folder of pair folders")])
+    if folder.is_file():
+        raise PairError([Problem(str(folder), "-", "is a file, not a pair folder",
+                                 f"give the folder that holds {MANIFEST} and the two config files")])
     try:
         raw = tomllib.loads((folder / MANIFEST).read_text())
     except FileNotFoundError:
@@ -192,7 +218,8 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
     usable = len(paths) == 2 and all(p.is_file() for p in paths.values()) and meta.get("server") in SERVERS \
         and all(isinstance(meta.get(k), str) for k in SCHEMA["pair"])
     pair = Pair(folder, meta.get("name", ""), meta.get("server", ""), meta.get("suite", ""),
-                meta.get("mode", ""), paths, drills, sysctls)
+                meta.get("mode", ""), paths, drills, sysctls,
+                meta["production_version"] if isinstance(meta.get("production_version"), str) else "")
     return pair, problems, usable
 
 

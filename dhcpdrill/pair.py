@@ -11,11 +11,34 @@ import os
 from pathlib import Path
 
 from .clients import Workload
+from .images import SERVER_VERSIONS
 from .manifest import MANIFEST, Pair, read_manifest
 from .problems import PairError, Problem
 from .servers import LabPlan, adapter_for
 
-__all__ = ["Pair", "load_pair", "pair_folders"]
+__all__ = ["Pair", "load_pair", "pair_folders", "pair_warnings"]
+
+SERVER_NAMES = {"kea": "Kea", "isc-dhcp": "ISC dhcpd"}
+
+
+def pair_warnings(pair: Pair) -> list[str]:
+    """What makes a fit pair's verdicts mislead unless the team knows it: the configs' own
+    (``LabPlan.warnings``) and a lab version other than the one the team says it runs."""
+    out = list(adapter_for(pair).lab_plan(pair).warnings)
+    ours = SERVER_VERSIONS.get(pair.suite, {}).get(pair.server, "")
+    theirs = pair.production_version.strip().lower().removeprefix("kea").removeprefix("isc-dhcpd-").strip()
+    if not (theirs and ours) or theirs.split(".")[:2] == ours.split(".")[:2]:
+        return out
+    name = SERVER_NAMES[pair.server]
+    offered = {suite: v[pair.server] for suite, v in SERVER_VERSIONS.items() if pair.server in v}
+    same = [suite for suite, v in offered.items() if v.split(".")[:2] == theirs.split(".")[:2]]
+    fix = (f'set suite = "{same[0]}" in [pair] to drill {name} {offered[same[0]]}' if same else
+           f"no suite here ships {name} {'.'.join(theirs.split('.')[:2])}; the lab offers "
+           + ", ".join(f"{suite} ({v})" for suite, v in offered.items()))
+    out.append(f"{pair.folder / MANIFEST}: pair.production_version: your servers run {name} {theirs}, the lab's "
+               f"{pair.suite} image runs {name} {ours}, and what the drills find may not hold for {theirs} (the "
+               f"README's 'What changed between versions') — {fix}")
+    return out
 
 
 def load_pair(folder: Path | str) -> Pair:
@@ -92,6 +115,8 @@ def pair_folders(paths: list[str], default_root: Path) -> list[Path]:
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
+        if path.name == MANIFEST and path.is_file():  # the manifest itself names its pair folder
+            path = path.parent
         if (path / MANIFEST).is_file() or not path.is_dir():
             found.append(path)
         else:  # a folder of pairs; one with none is reported by load_pair as missing its manifest

@@ -21,7 +21,7 @@ from .images import BUILDERS, ensure_image
 from .lab import Engine, docker_client
 from .outcome import EXPECTED
 from .manifest import drill_name_problems
-from .pair import Pair, load_pair, pair_folders
+from .pair import Pair, load_pair, pair_folders, pair_warnings
 from .problems import LabError, PairError
 from .servers import adapter_for
 from . import evidence, gonogo, report
@@ -46,8 +46,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="list every drill for each pair (name, -k expression, fault, window, verdicts, keys, "
                          "expected duration) and exit without starting anything")
     group.addoption("--go-no-go", action="store_true",
-                    help="before a maintenance window: run only the drills a team must see pass "
-                         f"({', '.join(gonogo.MUST_PASS)}) and end with one GO / NO-GO line (exit 1 on NO-GO)")
+                    help="before a maintenance window: run only the drills a team must see pass (Kea: "
+                         "kill-primary, maintenance-handoff, failback; dhcpd: kill-primary, failback) and end "
+                         "with one GO / NO-GO line (exit 1 on NO-GO)")
+    group.addoption("--drill-progress", choices=("auto", "on", "off"),
+                    default=os.environ.get("DHCPDRILL_PROGRESS", "auto"),
+                    help="one line per drill phase with the time left: on, off, or auto (on at a terminal, "
+                         "off when output is not a terminal or $CI is set)")
     group.addoption("--apt-mirror", default=os.environ.get("DHCPDRILL_APT_MIRROR"), metavar="URL",
                     help="Debian mirror for mmdebstrap (default: this host's own apt sources)")
 
@@ -84,6 +89,9 @@ class DrillSession:
                 raise pytest.UsageError("pair check failed, nothing was started:\n  " + "\n  ".join(problems))
             if not pairs:
                 raise pytest.UsageError("no pair to drill: give --pair PATH (a folder with pair.toml)")
+            for pair in pairs:
+                for line in pair_warnings(pair):
+                    warnings.warn(pytest.PytestWarning(line))
             self._pairs = pairs
         return self._pairs
 
@@ -191,7 +199,9 @@ class DrillRunner:
 
 
     def _progress(self, line: str) -> None:
-        """A live line on the terminal (not captured) while a long drill watches."""
+        """A live line on the terminal (not captured) as a drill moves through its phases."""
+        if not progress_wanted(self.node.config.getoption("--drill-progress"), sys.stdout.isatty(), os.environ):
+            return
         plugins = self.node.config.pluginmanager
         terminal, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
         if terminal is None:
@@ -201,6 +211,11 @@ class DrillRunner:
             return
         with capture.global_and_fixture_disabled():
             terminal.write_line(f"  {line}")
+
+
+def progress_wanted(choice: str, tty: bool, env) -> bool:
+    """Progress lines at a terminal; quiet in CI logs unless asked for."""
+    return choice == "on" or (choice == "auto" and tty and not env.get("CI"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -224,17 +239,23 @@ def _entries(items: list) -> list:
 
 
 def _select_go_no_go(config: pytest.Config, items: list) -> None:
-    """Keep the must-pass drills only; a pair lacking one is refused before anything starts."""
+    """Keep each pair's must-pass drills only; a pair lacking one is refused before anything starts."""
     missing = gonogo.missing_drills(config.stash[KEY].pairs())
     if missing:
         raise pytest.UsageError("NO-GO: nothing was started, a must-pass drill has no expectations:\n  "
                                 + "\n  ".join(map(str, missing)))
-    tests = {e.test for e in _entries(items) if e.scenario.name in gonogo.MUST_PASS}
-    found = {e.scenario.name for e in _entries(items) if e.test in tests}
-    if found != set(gonogo.MUST_PASS):
-        raise pytest.UsageError(f"NO-GO: nothing was started: the collected drills lack "
-                                f"{', '.join(sorted(set(gonogo.MUST_PASS) - found))}; run `pytest drills/ --go-no-go`")
-    keep = [item for item in items if getattr(item, "originalname", None) in tests]
+    scenario_of = {e.test: e.scenario.name for e in _entries(items)}
+    keep, wanted = [], {(p.folder, name) for p in config.stash[KEY].pairs() for name in gonogo.must_pass(p)}
+    for item in items:
+        pair = getattr(getattr(item, "callspec", None), "params", {}).get("pair")
+        name = scenario_of.get(getattr(item, "originalname", None))
+        if pair is not None and (pair.folder, name) in wanted:
+            keep.append(item)
+            wanted.discard((pair.folder, name))
+    if wanted:
+        raise pytest.UsageError("NO-GO: nothing was started: no collected test runs "
+                                + ", ".join(sorted(f"{folder.name} / {name}" for folder, name in wanted))
+                                + "; run `pytest drills/ --go-no-go` (not a single file or -k)")
     config.hook.pytest_deselected(items=[item for item in items if item not in keep])
     items[:] = keep
 

@@ -4,7 +4,12 @@ Expected of a healthy pair: takeover as in kill-primary; after the restart both 
 normal states, the primary knows every lease the secondary granted while it was down, and every
 client keeps its address at its next renewal.
 The 40 s after the restart cover Kea's resync plus one renew/rebind cycle (T2 = 20 s).
+A brand-new client arrives every 5 s and keeps its lease (renewing it): the leases the survivor
+grants while the primary is down must outlive the primary's return, or there is nothing for the
+failback to sync (a dhcpd pair's steady clients renew with the dead primary only at T1, and probes
+release their leases at once).
 """
+from dhcpdrill.clients import Workload
 from dhcpdrill.drill import Scenario
 from dhcpdrill.faults import MaintenanceHandoff, RestartServer
 
@@ -15,6 +20,7 @@ FAILBACK = Scenario(
     dwell_s=5.0,
     observe_s=25.0,
     after_heal_s=40.0,
+    workload=Workload(fresh_every_s=5.0, fresh_keep=True),
     verdicts=("steady-state", "fault-effective", "takeover", "takeover-predicted", "state-transitions",
               "heal-to-normal",
               "duplicates", "continuity", "failback-sync", "continuity-after-heal", "reply-checksums"),

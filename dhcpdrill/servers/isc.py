@@ -22,6 +22,7 @@ from ..problems import LabError, PairError, Problem
 from . import LAB_RANGE, ROLES, LabPlan, ServerAdapter, daemon_command
 from .. import readdress
 from ..readdress import Readdressing
+from ..includes import ISC as ISC_INCLUDE, expanded
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -110,7 +111,10 @@ def _half(path, problems: list[Problem], text: str | None = None) -> Half | None
     """What one config says; ``text`` stands in for the file's content (a readdressed lab copy)."""
     file = str(path)
     try:
-        text = path.read_text() if text is None else text
+        text = expanded(path, ISC_INCLUDE)[0] if text is None else text
+    except PairError as exc:
+        problems.extend(exc.problems)
+        return None
     except OSError as exc:
         problems.append(Problem(file, "-", f"cannot be read ({exc.strerror})", "make the file readable"))
         return None
@@ -210,7 +214,7 @@ class IscAdapter(ServerAdapter):
         if problems:
             raise PairError(problems)
         moved = self._readdress(pair, halves["primary"])
-        texts = {role: moved.text(pair.files[role].read_text()) for role in ROLES}
+        texts = {role: moved.text(expanded(pair.files[role], ISC_INCLUDE)[0]) for role in ROLES}
         if moved.moves:
             halves = {role: _half(pair.files[role], problems, texts[role]) for role in ROLES}
         manifest = str(pair.folder / "pair.toml")
@@ -317,8 +321,12 @@ class IscAdapter(ServerAdapter):
             raise PairError(problems)
         files = {}
         rewrites = [f"{pair.files['primary'].name} and {pair.files['secondary'].name}: {m}" for m in moved.describe()]
+        for role in ROLES:
+            inlined = [f.relative_to(pair.folder).as_posix() for f in expanded(pair.files[role], ISC_INCLUDE)[1]]
+            if inlined:
+                rewrites.append(f"{pair.files[role].name}: include of {', '.join(inlined)} replaced by the included text")
         for role, h in halves.items():
-            text, added = texts[role].encode(), lab_omapi(h, pair.files[role].read_bytes())
+            text, added = texts[role].encode(), lab_omapi(h, expanded(pair.files[role], ISC_INCLUDE)[0].encode())
             files[role] = {CONFIG_PATH: text + added.encode() if added else text}
             if added:
                 rewrites.append(f"{pair.files[role].name}: " + (
@@ -369,7 +377,7 @@ class IscAdapter(ServerAdapter):
         The script reaches omshell as an argument, never through a shell's quoting."""
         half = _half(pair.files[role], [])
         name = half.peer.words[2]
-        port, (keyname, secret) = half.omapi_port or LAB_OMAPI_PORT, half.key or lab_key(pair.files[role].read_bytes())
+        port, (keyname, secret) = half.omapi_port or LAB_OMAPI_PORT, half.key or lab_key(expanded(pair.files[role], ISC_INCLUDE)[0].encode())
         script = (f"server 127.0.0.1\nport {port}\nkey {keyname} {secret}\nconnect\n"
                   f"new failover-state\nset name = \"{name}\"\nopen\n{change}")
         code, out = lab.containers[role].exec_run(["sh", "-c", 'printf "%s" "$1" | timeout 3 omshell', "omapi", script])

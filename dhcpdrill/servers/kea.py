@@ -19,6 +19,8 @@ from . import LAB_RANGE, ROLES, LabPlan, ServerAdapter, daemon_command
 from .. import readdress
 from ..readdress import Readdressing
 from ..timers import KEA_DEFAULTS
+from .compare import ABSENT, differences, shown
+from ..includes import KEA as KEA_INCLUDE, expanded
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -32,6 +34,7 @@ DEFAULT_LEASE_FILE = "/var/lib/kea/kea-leases4.csv"
 NORMAL_STATE = {"hot-standby": "hot-standby", "load-balancing": "load-balancing"}
 SECOND_ROLE = {"hot-standby": "standby", "load-balancing": "secondary"}
 SERVING = {"hot-standby": ("primary",), "load-balancing": ("primary", "secondary")}
+PEER_DEFAULTS = {"auto-failover": True}
 HA_DEFAULTS = {"heartbeat-delay": 10000, "max-response-delay": 60000, "max-ack-delay": 10000,
                "max-unacked-clients": 10}
 STATE_LINE = re.compile(r"HA_STATE_TRANSITION .*?from (\S+) to (\S+) state, partner state is (\S+)")
@@ -176,7 +179,10 @@ class KeaAdapter(ServerAdapter):
 
     def load(self, path, problems: list[Problem]) -> dict | None:
         try:
-            raw = json.loads(strip_comments(path.read_text()))
+            raw = json.loads(strip_comments(expanded(path, KEA_INCLUDE)[0]))
+        except PairError as exc:
+            problems.extend(exc.problems)
+            return None
         except OSError as exc:
             problems.append(Problem(str(path), "-", f"cannot be read ({exc.strerror})", "make the file readable"))
             return None
@@ -250,22 +256,29 @@ class KeaAdapter(ServerAdapter):
                                      f"use one of: {', '.join(NORMAL_STATE)}")])
         second = SECOND_ROLE[pair.mode]
         peers_by_role: dict[str, dict] = {}
+        modes = {role: has[role].get("mode", ABSENT) for role in files}
+        if modes["primary"] != modes["secondary"]:
+            problems.append(Problem(str(files["secondary"]), "high-availability[0].mode",
+                                    f"is {shown(modes['secondary'])}, {files['primary'].name} has {shown(modes['primary'])}",
+                                    "give both servers the same HA mode"))
+        elif modes["primary"] != pair.mode:
+            problems.append(Problem(manifest, "pair.mode", f"is {shown(pair.mode)}, both configs say {shown(modes['primary'])}",
+                                    f"set mode = {shown(modes['primary'])} in pair.toml" if modes["primary"] in NORMAL_STATE
+                                    else f"give both configs mode {shown(pair.mode)}"))
         for role, path in files.items():
             ha, where = has[role], "high-availability[0]"
-            if ha.get("mode") != pair.mode:
-                problems.append(Problem(str(path), f"{where}.mode", f"is {ha.get('mode')!r}, the manifest says {pair.mode!r}",
-                                        "make the manifest's pair.mode and both configs agree"))
             peers = {p.get("name"): p for p in ha.get("peers") or [] if isinstance(p, dict)}
             me = peers.get(ha.get("this-server-name"))
             want = "primary" if role == "primary" else second
             if me is None:
                 problems.append(Problem(str(path), f"{where}.this-server-name",
-                                        f"{ha.get('this-server-name')!r} is not one of the peers {sorted(map(str, peers))}",
+                                        f"{shown(ha.get('this-server-name', ABSENT))} is not one of the peers "
+                                        f"({', '.join(shown(n) for n in peers)})",
                                         "name this server's own entry in peers"))
-            elif me.get("role") != want:
+            elif me.get("role") != want and modes["primary"] == modes["secondary"] == pair.mode:
                 problems.append(Problem(str(path), f"{where}.peers[{me.get('name')}].role",
-                                        f"is {me.get('role')!r}, but this file plays {want} in the manifest",
-                                        f"set role to {want!r} or swap files.primary/files.secondary"))
+                                        f"is {shown(me.get('role', ABSENT))}, but this file plays {want} in the manifest",
+                                        f"set role to {shown(want)} or swap files.primary/files.secondary"))
             for p in peers.values():
                 peers_by_role.setdefault(p.get("role"), p)
             for key in ("heartbeat-delay", "max-response-delay"):
@@ -306,20 +319,25 @@ class KeaAdapter(ServerAdapter):
                                         "use a lease file path without spaces"))
         if problems:
             raise PairError(problems)
-        if has["primary"].get("peers") != has["secondary"].get("peers"):
-            problems.append(Problem(str(files["secondary"]), "high-availability[0].peers",
-                                    f"differs from the peers in {files['primary'].name}",
-                                    "copy the same peers list to both servers"))
-        for key in ("heartbeat-delay", "max-response-delay", "max-ack-delay", "max-unacked-clients"):
-            if has["primary"].get(key) != has["secondary"].get(key):
+        peers = {role: [{**PEER_DEFAULTS, **p} for p in has[role].get("peers") or []] for role in files}
+        for where, mine, theirs in differences(peers["secondary"], peers["primary"], "high-availability[0].peers")[:8]:
+            problems.append(Problem(str(files["secondary"]), where, f"is {shown(mine)}, {files['primary'].name} has "
+                                    f"{shown(theirs)}", "copy the same peers list to both servers"))
+        for key, default in HA_DEFAULTS.items():
+            mine, theirs = (has[r].get(key, default) for r in ("secondary", "primary"))
+            if mine != theirs:
+                said = {r: "" if key in has[r] else " (Kea's default: the key is absent)" for r in files}
                 problems.append(Problem(str(files["secondary"]), f"high-availability[0].{key}",
-                                        f"is {has['secondary'].get(key)}, {files['primary'].name} has {has['primary'].get(key)}",
-                                        "give both servers the same HA timers"))
+                                        f"is {shown(mine)}{said['secondary']}, {files['primary'].name} has "
+                                        f"{shown(theirs)}{said['primary']}", "give both servers the same HA timers"))
         subnets = [_get(cfgs[r], "subnet4") or [] for r in files]
-        if subnets[0] != subnets[1]:
-            problems.append(Problem(str(files["secondary"]), "Dhcp4.subnet4",
-                                    f"differs from {files['primary'].name} (subnets, pools or options)",
-                                    "give both servers the same subnets and pools"))
+        found = differences(subnets[1], subnets[0], "Dhcp4.subnet4")
+        for where, mine, theirs in found[:8]:
+            problems.append(Problem(str(files["secondary"]), where, f"is {shown(mine)}, {files['primary'].name} has "
+                                    f"{shown(theirs)}", "give both servers the same subnets, pools and options"))
+        if len(found) > 8:
+            problems.append(Problem(str(files["secondary"]), "Dhcp4.subnet4", f"and {len(found) - 8} more differences "
+                                    f"from {files['primary'].name}", "give both servers the same subnets"))
         if len(subnets[0]) != 1 or "subnet" not in subnets[0][0]:
             problems.append(Problem(str(files["primary"]), "Dhcp4.subnet4", "the lab drills exactly one subnet",
                                     "keep one subnet4 entry"))
@@ -378,6 +396,9 @@ class KeaAdapter(ServerAdapter):
                 cfgs[role]["interfaces-config"]["interfaces"] = [LAB_INTERFACE + (f"/{addr}" if addr else "")]
                 changes.append(f"Dhcp4.interfaces-config.interfaces: {name!r} -> {LAB_INTERFACE!r} (the lab's interface)")
             changes += lab_loggers(cfgs[role])
+            inlined = [f.relative_to(pair.folder).as_posix() for f in expanded(path, KEA_INCLUDE)[1]]
+            if inlined:
+                changes.append(f"<?include?> of {', '.join(inlined)} replaced by the included text")
             if not changes and not moved.moves:
                 files_in[role] = {CONFIG_PATH: path.read_bytes()}
                 continue
@@ -391,7 +412,20 @@ class KeaAdapter(ServerAdapter):
                        peer_ports=peer_ports, solo_states=("partner-down",),
                        normal_state=NORMAL_STATE[pair.mode],
                        ha_timers={k: has["primary"][k] for k in KEA_DEFAULTS if has["primary"].get(k) is not None},
+                       warnings=tuple(self._warnings(pair, has["primary"])),
                        renew_s=kea_renew_s(cfgs["primary"], subnets[0][0]))
+
+    def _warnings(self, pair: "Pair", ha: dict) -> list[str]:
+        """A server whose own peer entry says ``auto-failover: false`` never takes over by itself
+        (Kea reads the flag from the server's own entry): every takeover verdict would fail."""
+        out = []
+        for peer in ha.get("peers") or []:
+            if isinstance(peer, dict) and peer.get("auto-failover") is False and peer.get("role") != "primary":
+                out.append(f"{pair.files['primary']}: high-availability[0].peers[{peer.get('name')}].auto-failover: "
+                           f"false — {peer.get('name')} ({peer.get('role')}) never takes over by itself, so every "
+                           "drill that judges takeover will fail; if an operator failing over by hand is your "
+                           "design, state a known_hazard for those drills")
+        return out
 
     def _paths(self, pair: "Pair", role: str) -> tuple[str, str]:
         cfg = self.load(pair.files[role], [])

@@ -27,7 +27,7 @@ def ran(pair, name: str, tmp_path: Path, takeover: str = PASS, error: str | None
 
 def all_three(tmp_path, pair=None, **kinds) -> list[DrillResult]:
     pair = pair or load_pair(BUNDLED)
-    return [ran(pair, name, tmp_path, **kinds.get(name.replace("-", "_"), {})) for name in gonogo.MUST_PASS]
+    return [ran(pair, name, tmp_path, **kinds.get(name.replace("-", "_"), {})) for name in gonogo.must_pass(pair)]
 
 
 def test_every_must_pass_drill_passed_is_go(tmp_path):
@@ -84,6 +84,14 @@ def test_a_pair_without_a_must_pass_drill_is_named_before_anything_starts():
         f"{BUNDLED / 'pair.toml'}: drills.failback: missing: a go/no-go needs it — add a [drills.failback] table "
         "with the thresholds this pair must meet (`pytest drills/ --drill-catalogue` lists the keys it reads)"]
     assert gonogo.missing_drills([load_pair(BUNDLED)]) == []
+
+
+def test_a_dhcpd_pair_needs_no_maintenance_handoff(tmp_path):
+    """dhcpd has no maintenance command; its planned stop is failback's first half."""
+    isc = load_pair(BUNDLED.parent / "isc-failover")
+    assert gonogo.must_pass(isc) == ("kill-primary", "failback")
+    isc = dataclasses.replace(isc, drills=dict(isc.drills, failback=isc.drills["kill-primary"]))
+    assert gonogo.decide([isc], all_three(tmp_path, isc)).go
 
 
 def test_html_opens_with_the_line_and_a_table_linking_every_drill(tmp_path):

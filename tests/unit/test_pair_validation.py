@@ -69,9 +69,11 @@ def set_peer(role: str, key: str, value):
 
 BROKEN = {
     "secondary pool differs": (edit_json("standby.json", lambda c: c["subnet4"][0]["pools"][0].update(pool="198.18.0.150 - 198.18.0.199")),
-                               "standby.json: Dhcp4.subnet4: differs from primary.json"),
+                               'standby.json: Dhcp4.subnet4[198.18.0.0/24].pools[0].pool: is "198.18.0.150 - 198.18.0.199", '
+                               'primary.json has "198.18.0.100 - 198.18.0.199" — give both servers the same subnets'),
     "peer url typo": (edit_json("standby.json", set_peer("standby", "url", "http://198.18.0.13:8001/")),
-                      "standby.json: high-availability[0].peers: differs from the peers in primary.json"),
+                      'standby.json: high-availability[0].peers[standby].url: is "http://198.18.0.13:8001/", '
+                      'primary.json has "http://198.18.0.12:8001/" — copy the same peers list'),
     "ha hook missing": (edit_json("standby.json", lambda c: c.update(
         {"hooks-libraries": [h for h in c["hooks-libraries"] if "ha.so" not in h["library"]]})),
         "standby.json: Dhcp4.hooks-libraries: the High Availability hook is missing"),
@@ -79,18 +81,20 @@ BROKEN = {
         {"hooks-libraries": [h for h in c["hooks-libraries"] if "lease_cmds" not in h["library"]]})),
         "primary.json: Dhcp4.hooks-libraries: the lease_cmds hook is missing"),
     "wrong role name": (both(set_peer("standby", "role", "secondary")),
-                        "standby.json: high-availability[0].peers[standby].role: is 'secondary'"),
+                        'standby.json: high-availability[0].peers[standby].role: is "secondary"'),
     "files swapped": (edit_text("pair.toml", 'primary = "primary.json"\nsecondary = "standby.json"',
                                 'primary = "standby.json"\nsecondary = "primary.json"'),
-                      "standby.json: high-availability[0].peers[standby].role: is 'standby', but this file plays primary"),
+                      'standby.json: high-availability[0].peers[standby].role: is "standby", but this file plays primary'),
     "this-server-name unknown": (edit_json("primary.json", lambda c: ha(c).update({"this-server-name": "server1"})),
-                                 "primary.json: high-availability[0].this-server-name: 'server1' is not one of the peers"),
+                                 'primary.json: high-availability[0].this-server-name: "server1" is not one of the peers '
+                                 '("primary", "standby")'),
     "max-response-delay below heartbeat": (both(lambda c: ha(c).update({"max-response-delay": 500})),
                                            "max-response-delay: 500 ms is not above heartbeat-delay 1000 ms"),
     "timers differ between peers": (edit_json("standby.json", lambda c: ha(c).update({"max-unacked-clients": 5})),
                                     "standby.json: high-availability[0].max-unacked-clients: is 5, primary.json has 2"),
     "mode mismatch": (edit_text("pair.toml", 'mode = "hot-standby"', 'mode = "load-balancing"'),
-                      "primary.json: high-availability[0].mode: is 'hot-standby', the manifest says 'load-balancing'"),
+                      'pair.toml: pair.mode: is "load-balancing", both configs say "hot-standby" — '
+                      'set mode = "hot-standby" in pair.toml'),
     "ha without multi-threading": (both(lambda c: ha(c).pop("multi-threading")),
                                    "multi-threading: peers talk through kea-ctrl-agent"),
     "core multi-threading off": (edit_json("primary.json", lambda c: c["multi-threading"].update({"enable-multi-threading": False})),
@@ -318,7 +322,7 @@ def test_manifest_and_config_problems_are_reported_together(tmp_path):
     edit_json("standby.json", lambda c: c["subnet4"][0]["pools"][0].update(pool="198.18.0.150 - 198.18.0.199"))(folder)
     with pytest.raises(PairError) as err:
         load_pair(folder)
-    assert [p.field for p in err.value.problems] == ["pair.colour", "Dhcp4.subnet4"]
+    assert [p.field for p in err.value.problems] == ["pair.colour", "Dhcp4.subnet4[198.18.0.0/24].pools[0].pool"]
 
 
 def test_lab_sysctls_are_read_for_the_server_containers(tmp_path):

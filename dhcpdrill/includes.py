@@ -1,0 +1,106 @@
+"""Configs that include other files, read as the server reads them: the included text in place.
+
+Kea writes ``<?include "subnets4.json"?>`` anywhere in its JSON; dhcpd writes
+``include "/etc/dhcp/failover.conf";`` as a statement. A pair folder must hold everything, so a
+relative name is looked up beside the including file and an absolute one under the pair folder,
+as a mirror of the server's file system: ``/etc/kea/subnets4.json`` is
+``<pair>/etc/kea/subnets4.json`` (``dhcpdrill-import`` copies them there). The lab's copy of a
+config is the expanded text, so the containers need no included files.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+from .problems import PairError, Problem
+
+KEA = re.compile(r'<\?include\s+"([^"]+)"\s*\?>')
+ISC = re.compile(r'^[ \t]*include[ \t]+"([^"]+)"[ \t]*;', re.M)
+PATTERNS = (KEA, ISC)
+MAX_DEPTH = 10
+
+
+def resolve(name: str, including: Path, root: Path) -> Path:
+    """Where an included file lives in the pair folder ``root``."""
+    p = PurePosixPath(name)
+    return root.joinpath(*p.parts[1:]) if p.is_absolute() else including.parent / name
+
+
+def expanded(path: Path, pattern: re.Pattern, root: Path | None = None) -> tuple[str, list[Path]]:
+    """The config's text with every include replaced by the included text (recursively), and the
+    files it included. A missing, looping or escaping include raises ``PairError`` naming the file,
+    the line and where the file was looked for."""
+    return _expand(path, pattern, root or path.parent, ())
+
+
+def _expand(path: Path, pattern: re.Pattern, root: Path, chain: tuple[Path, ...]) -> tuple[str, list[Path]]:
+    text = path.read_text()
+    files: list[Path] = []
+
+    def substitute(m: re.Match) -> str:
+        name, line = m.group(1), text.count("\n", 0, m.start()) + 1
+        target = resolve(name, path, root)
+        where = f'line {line}: include "{name}"'
+        if not target.resolve().is_relative_to(root.resolve()):
+            raise PairError([Problem(str(path), where, "resolves outside the pair folder",
+                                     "copy the file into the pair folder and include it by a relative name")])
+        if target.resolve() in (p.resolve() for p in (*chain, path)) or len(chain) >= MAX_DEPTH:
+            raise PairError([Problem(str(path), where, "includes itself (directly or through other files)",
+                                     "break the include loop")])
+        if not target.is_file():
+            raise PairError([Problem(str(path), where, f"is not in the pair folder (looked for {target})",
+                                     f"copy the file to {target}: absolute include paths are looked up under the "
+                                     "pair folder, relative ones beside the including file")])
+        inner, more = _expand(target, pattern, root, (*chain, path))
+        files.extend([target, *more])
+        return inner
+
+    return pattern.sub(substitute, text), files
+
+
+def included_files(path: Path, root: Path) -> list[Path]:
+    """Every file ``path`` includes that exists (either server's syntax), for hashing and copying;
+    missing ones are reported when the config is loaded."""
+    out: list[Path] = []
+    todo, seen = [path], set()
+    while todo:
+        current = todo.pop()
+        if current.resolve() in seen or not current.is_file():
+            continue
+        seen.add(current.resolve())
+        text = current.read_text(errors="replace")
+        for pattern in PATTERNS:
+            for m in pattern.finditer(text):
+                target = resolve(m.group(1), current, root)
+                if target.is_file() and target.resolve().is_relative_to(root.resolve()):
+                    out.append(target)
+                    todo.append(target)
+    return sorted(set(out))
+
+
+def copy_included(src: Path, dst: Path, root: Path) -> list[tuple[Path, Path]]:
+    """Copy what the production config ``src`` includes (read where the server would find it:
+    absolute names as they are, relative ones beside the including file) to where the pair
+    folder ``root`` holds them for its copy ``dst``; (from, to) per file, nested includes too."""
+    import shutil
+    copied: list[tuple[Path, Path]] = []
+    text = src.read_text(errors="replace")
+    for pattern in PATTERNS:
+        for m in pattern.finditer(text):
+            name = m.group(1)
+            source = Path(name) if PurePosixPath(name).is_absolute() else src.parent / name
+            target = resolve(name, dst, root)
+            if not source.is_file():
+                raise ValueError(f"{src}: includes {name!r}, which is not at {source}: give the file, or copy it "
+                                 f"to {target} after the import")
+            if any(t == target for _, t in copied) or target.resolve() == dst.resolve():
+                continue
+            if target.is_file() and target.read_bytes() != source.read_bytes():
+                raise ValueError(f"{src}: includes {name!r}, and the other server's config includes a different file "
+                                 f"under the same name ({target}): the pair folder holds one; give both servers the "
+                                 "same included file, or inline it in one config")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            copied.append((source, target))
+            copied += copy_included(source, target, root)
+    return copied
