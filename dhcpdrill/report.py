@@ -2,6 +2,7 @@
 plain-text summary for the engineer at the terminal."""
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from html import escape
@@ -93,7 +94,13 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _suite(result: DrillResult) -> TestSuite:
+def relative(path: Path, base: Path | None) -> str:
+    """``path`` as seen from the folder a report is written to (``base``), so the report still
+    links up when the reports folder or an evidence archive is opened elsewhere."""
+    return os.path.relpath(path, base) if base is not None else path.name
+
+
+def _suite(result: DrillResult, base: Path | None = None) -> TestSuite:
     classname = f"drills.{result.pair.name}.{result.scenario.name}"
     cases = []
     for v in result.verdicts:
@@ -126,7 +133,7 @@ def _suite(result: DrillResult) -> TestSuite:
              "pair_config_sha256": result.pair.config_hash, "scenario": result.scenario.name,
              "fault": result.scenario.fault.name, "fault_target": result.scenario.fault.target,
              "image": result.image, "server_versions": result.versions or "unknown",
-             "evidence": str(result.run_dir), "duration_s": f"{result.duration:.1f}",
+             "evidence": relative(result.run_dir, base), "duration_s": f"{result.duration:.1f}",
              "rewrites": "; ".join(result.rewrites) or "none", "outcome": outcome.status,
              "known_hazard": f"{hazard.why} (fails: {', '.join(hazard.fails)})" if hazard else "none"}
     return TestSuite(f"{result.pair.name} / {result.scenario.name}", cases, timestamp=_iso(result.started),
@@ -140,14 +147,14 @@ def verdict_properties(v: Verdict) -> list[tuple[str, str]]:
             if value not in (None, "")]
 
 
-def junit_xml(results: Iterable[DrillResult]) -> str:
+def junit_xml(results: Iterable[DrillResult], base: Path | None = None) -> str:
     """JUnit XML valid against the Surefire/Jenkins schema (``junit-10.xsd``, the one pytest's own
     xunit2 reports are checked against). That schema allows properties on test suites only, so each
     verdict's figures are suite properties (``verdict.<name>.figure`` …) and are also written in its
     case's output; junit-xml's ``disabled`` attributes and per-case timestamps, which the schema
     does not know, are dropped, and times carry at most three decimals as it requires."""
     results = list(results)
-    root = ET.fromstring(to_xml_report_string([_suite(r) for r in results], prettyprint=False))
+    root = ET.fromstring(to_xml_report_string([_suite(r, base) for r in results], prettyprint=False))
     for el in root.iter():
         el.attrib.pop("disabled", None)
         if el.tag == "testcase":
@@ -166,7 +173,10 @@ def junit_xml(results: Iterable[DrillResult]) -> str:
 OUTCOME_CLASS = {"pass": "pass", "fail": "fail", "expected-failure": "xfail"}
 
 
-def html(results: list[DrillResult], verdict_line: str | None = None) -> str:
+EVIDENCE_FILES = ("timeline.jsonl", "summary.txt", "verdicts.json", "primary.log", "secondary.log", "clients.stderr")
+
+
+def html(results: list[DrillResult], verdict_line: str | None = None, base: Path | None = None) -> str:
     """The human report: the run at a glance (every pair x drill, its outcome and key figures,
     linking to its section), then per drill its outcome, a verdict table and the timeline picture."""
     parts = ["<!doctype html><html lang='en'><meta charset='utf-8'><title>DHCP failover drills</title>",
@@ -189,7 +199,9 @@ def html(results: list[DrillResult], verdict_line: str | None = None) -> str:
         parts.append(f"<p>{escape(r.scenario.title)}. Started {_iso(r.started)}, {r.duration:.0f} s. Pair "
                      f"<code>{escape(str(r.pair.folder))}</code>, config sha256 <code>{r.pair.config_hash}</code>, "
                      f"image <code>{escape(r.image)}</code> ({escape(r.versions or 'versions unknown')}). "
-                     f"Evidence: <code>{escape(str(r.run_dir))}</code></p>")
+                     f"Evidence: <a href='{escape(relative(r.run_dir, base))}/'><code>{escape(r.run_dir.name)}</code></a> ("
+                     + ", ".join(f"<a href='{escape(relative(r.run_dir / name, base))}'>{name}</a>"
+                                 for name in EVIDENCE_FILES) + ")</p>")
         if r.rewrites:
             parts.append("<p>Rewritten for the lab: " + "; ".join(escape(w) for w in r.rewrites) + "</p>")
         if r.outcome.status == FAILED:
@@ -212,9 +224,9 @@ def write(results: list[DrillResult], reports: Path, verdict_line: str | None = 
     for r in results:
         r.run_dir.mkdir(parents=True, exist_ok=True)
         (r.run_dir / "summary.txt").write_text(summary(r) + "\n")
-        (r.run_dir / JUNIT_NAME).write_text(junit_xml([r]))
-        (r.run_dir / "report.html").write_text(html([r]))
-    (reports / HTML_NAME).write_text(html(results, verdict_line))
+        (r.run_dir / JUNIT_NAME).write_text(junit_xml([r], r.run_dir))
+        (r.run_dir / "report.html").write_text(html([r], base=r.run_dir))
+    (reports / HTML_NAME).write_text(html(results, verdict_line, reports))
     path = reports / JUNIT_NAME
-    path.write_text(junit_xml(results))
+    path.write_text(junit_xml(results, reports))
     return path

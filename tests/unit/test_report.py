@@ -196,3 +196,26 @@ def test_the_outcome_case_links_the_drills_report_and_timeline_for_ci_test_views
     r = result(healthy(), tmp_path)
     out = ET.fromstring(report.junit_xml([r])).find("testsuite/testcase[@name='outcome']/system-out").text
     assert f"[[ATTACHMENT|{r.run_dir / 'report.html'}]]" in out and "timeline.jsonl]]" in out
+
+
+def test_reports_link_up_when_the_reports_folder_is_moved(tmp_path):
+    import re
+    import shutil
+    from dhcpdrill.report import EVIDENCE_FILES
+    reports = tmp_path / "reports"
+    r = DrillResult(load_pair(BUNDLED), KILL_PRIMARY, "dhcpdrill/lab:test", reports / "20261130T000000Z-run", 0.0, healthy())
+    r.verdicts = judge(r.timeline, Thresholds(max_takeover_s=10), NAMES)
+    r.run_dir.mkdir(parents=True)
+    for name in EVIDENCE_FILES:
+        (r.run_dir / name).write_text("x")
+    report.write([r], reports)
+    moved = shutil.move(str(reports), tmp_path / "opened-elsewhere")
+    for page in (Path(moved) / "drills.html", Path(moved) / r.run_dir.name / "report.html"):
+        links = [h for h in re.findall(r"href='([^']+)'", page.read_text()) if not h.startswith("#")]
+        assert len(links) == 1 + len(EVIDENCE_FILES)
+        assert all((page.parent / h).exists() for h in links), links
+    combined = ET.parse(Path(moved) / "junit-drills.xml").getroot()
+    assert combined.find(".//property[@name='evidence']").get("value") == r.run_dir.name
+    own = ET.parse(Path(moved) / r.run_dir.name / "junit-drills.xml").getroot()
+    assert own.find(".//property[@name='evidence']").get("value") == "."
+    assert str(tmp_path) not in (Path(moved) / "drills.html").read_text()
