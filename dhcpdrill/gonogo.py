@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .outcome import EXPECTED, PASSED
 from .problems import Problem
+from .report import key_figures
 
 if TYPE_CHECKING:
     from .drill import DrillResult
@@ -54,7 +55,6 @@ def missing_drills(pairs: list["Pair"]) -> list[Problem]:
 
 def decide(pairs: list["Pair"], results: list["DrillResult"]) -> Decision:
     """GO or NO-GO from the drills that ran; each must-pass drill of each pair needs a PASS."""
-    from .report import key_figures
     passed, reasons = [], []
     for pair in pairs:
         for name in must_pass(pair):

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..manifest import Pair
 
 CONFIG_PATH = "/etc/kea/kea-dhcp4.conf"
+AGENT_CONFIG_PATH = "/etc/kea/kea-ctrl-agent.conf"  # present only when the peers talk through kea-ctrl-agent
 LAB_INTERFACE = "eth0"
 DEFAULT_LEASE_FILE = "/var/lib/kea/kea-leases4.csv"
 NORMAL_STATE = {"hot-standby": "hot-standby", "load-balancing": "load-balancing"}
@@ -149,6 +150,28 @@ def kea_renew_s(cfg: dict, subnet: dict) -> float | None:
         return None
     renew = pick("renew-timer")
     return renew if renew is not None else (pick("valid-lifetime") or KEA_VALID_LIFETIME_S) * 0.5
+
+
+def peers_through_ctrl_agent(suite: str, cfg: dict, ha: dict) -> bool:
+    """Whether HA traffic goes through kea-ctrl-agent: unless kea-dhcp4 runs multi-threaded and
+    the HA hook has its own listener (HA+MT: enable-multi-threading and http-dedicated-listener),
+    each on by default from Kea 2.4 (trixie, forky) and off in 2.2 (bookworm)."""
+    default = suite != "bookworm"
+    server_mt = (cfg.get("multi-threading") or {}).get("enable-multi-threading", default)
+    ha_mt = ha.get("multi-threading") or {}
+    return not (server_mt and ha_mt.get("enable-multi-threading", default)
+                and ha_mt.get("http-dedicated-listener", default))
+
+
+def ctrl_agent_config(suite: str, cfg: dict, ha: dict, address: str, port: int) -> dict | None:
+    """The lab's kea-ctrl-agent config for a server whose peers talk through one: listening at the
+    server's peer URL, forwarding to its kea-dhcp4 control socket, logging to stdout."""
+    if not peers_through_ctrl_agent(suite, cfg, ha):
+        return None
+    return {"Control-agent": {
+        "http-host": address, "http-port": port,
+        "control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": unix_socket(cfg)}},
+        "loggers": [{"name": "kea-ctrl-agent", "output_options": [{"output": "stdout"}], "severity": "INFO"}]}}
 
 
 def lab_loggers(cfg: dict) -> list[str]:
@@ -290,15 +313,6 @@ class KeaAdapter(ServerAdapter):
                 problems.append(Problem(str(path), f"{where}.max-response-delay",
                                         f"{timers['max-response-delay']} ms is not above heartbeat-delay {timers['heartbeat-delay']} ms",
                                         "make max-response-delay a few heartbeats long"))
-            mt = ha.get("multi-threading") or {}
-            if not (mt.get("enable-multi-threading") and mt.get("http-dedicated-listener")):
-                problems.append(Problem(str(path), f"{where}.multi-threading",
-                                        "peers talk through kea-ctrl-agent, which the lab does not run",
-                                        "enable HA+MT: enable-multi-threading and http-dedicated-listener true"))
-            elif not _get(cfgs[role], "multi-threading", "enable-multi-threading"):
-                problems.append(Problem(str(path), "Dhcp4.multi-threading.enable-multi-threading",
-                                        "is off, so HA+MT silently falls back to kea-ctrl-agent",
-                                        "set Dhcp4.multi-threading.enable-multi-threading to true"))
             if unix_socket(cfgs[role]) is None:
                 problems.append(Problem(str(path), "Dhcp4.control-socket", "no unix control socket",
                                         "add a control-socket (Kea 3.0: a control-sockets entry) of socket-type "
@@ -391,6 +405,12 @@ class KeaAdapter(ServerAdapter):
         files_in, rewrites = {}, []
         for role, path in files.items():
             changes = []
+            agent = ctrl_agent_config(pair.suite, cfgs[role], has[role], addresses[role], peer_ports[role])
+            if agent is not None:
+                rewrites.append(f"{path.name}: the peers talk through kea-ctrl-agent (no HA+MT listener), so the lab "
+                                f"runs one beside kea-dhcp4 with a config of its own: http://{addresses[role]}:"
+                                f"{peer_ports[role]}/ forwarding to {unix_socket(cfgs[role])} (your kea-ctrl-agent.conf "
+                                "is not used: TLS or basic auth in it are not reproduced)")
             name, _, addr = cfgs[role]["interfaces-config"]["interfaces"][0].partition("/")
             if name != LAB_INTERFACE:
                 cfgs[role]["interfaces-config"]["interfaces"] = [LAB_INTERFACE + (f"/{addr}" if addr else "")]
@@ -399,10 +419,11 @@ class KeaAdapter(ServerAdapter):
             inlined = [f.relative_to(pair.folder).as_posix() for f in expanded(path, KEA_INCLUDE)[1]]
             if inlined:
                 changes.append(f"<?include?> of {', '.join(inlined)} replaced by the included text")
+            extra = {AGENT_CONFIG_PATH: json.dumps(agent, indent=2).encode()} if agent is not None else {}
             if not changes and not moved.moves:
-                files_in[role] = {CONFIG_PATH: path.read_bytes()}
+                files_in[role] = {CONFIG_PATH: path.read_bytes(), **extra}
                 continue
-            files_in[role] = {CONFIG_PATH: json.dumps({"Dhcp4": cfgs[role]}, indent=2).encode()}
+            files_in[role] = {CONFIG_PATH: json.dumps({"Dhcp4": cfgs[role]}, indent=2).encode(), **extra}
             rewrites += [f"{path.name}: {c}" for c in changes]
             rewrites.append(f"{path.name}: comments dropped from the lab copy")
         rewrites = [*(f"{files['primary'].name} and {files['secondary'].name}: {m}" for m in moved.describe()), *rewrites]
@@ -442,7 +463,11 @@ class KeaAdapter(ServerAdapter):
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         # A pid file left by a killed server is removed, as systemd's RuntimeDirectory would be.
-        return daemon_command(f"{self._directories(pair, role)} && rm -f /run/kea/*.pid", f"kea-dhcp4 -c {CONFIG_PATH}")
+        # kea-ctrl-agent, when the peers need it, runs as its own service: it stays up while
+        # kea-dhcp4 is stopped for maintenance, and goes with the host when the container is killed.
+        agent = f"if [ -f {AGENT_CONFIG_PATH} ]; then kea-ctrl-agent -c {AGENT_CONFIG_PATH} & fi"
+        return daemon_command(f"{self._directories(pair, role)} && rm -f /run/kea/*.pid && {{ {agent}; }}",
+                              f"kea-dhcp4 -c {CONFIG_PATH}")
 
     fields = {"address": "high-availability[0].peers[].url", "pools": "Dhcp4.subnet4[0].pools"}
     environment = {"KEA_PIDFILE_DIR": "/run/kea", "KEA_LOCKFILE_DIR": "/run/kea"}
@@ -457,7 +482,8 @@ class KeaAdapter(ServerAdapter):
         for role, files in plan.files_in_container.items():
             script = (f"ip link add {LAB_INTERFACE} type veth peer name peer0 && ip link set {LAB_INTERFACE} up && "
                       f"ip addr add {plan.addresses[role]}/{plan.subnet.prefixlen} dev {LAB_INTERFACE} && "
-                      f"{self._directories(pair, role)} && kea-dhcp4 -t {CONFIG_PATH}")
+                      f"{self._directories(pair, role)} && kea-dhcp4 -t {CONFIG_PATH}"
+                      + (f" && kea-ctrl-agent -t {AGENT_CONFIG_PATH}" if AGENT_CONFIG_PATH in files else ""))
             code, out = self.run_checker(engine, image, files, script)
             if code != 0:
                 errors = [l for l in out.splitlines() if "ERROR" in l or "FATAL" in l or "error" in l] or out.splitlines()[-3:]

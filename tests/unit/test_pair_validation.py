@@ -95,10 +95,6 @@ BROKEN = {
     "mode mismatch": (edit_text("pair.toml", 'mode = "hot-standby"', 'mode = "load-balancing"'),
                       'pair.toml: pair.mode: is "load-balancing", both configs say "hot-standby" — '
                       'set mode = "hot-standby" in pair.toml'),
-    "ha without multi-threading": (both(lambda c: ha(c).pop("multi-threading")),
-                                   "multi-threading: peers talk through kea-ctrl-agent"),
-    "core multi-threading off": (edit_json("primary.json", lambda c: c["multi-threading"].update({"enable-multi-threading": False})),
-                                 "primary.json: Dhcp4.multi-threading.enable-multi-threading: is off"),
     "subnet too large to move into the lab range": (both(lambda c: c["subnet4"][0].update(subnet="10.0.0.0/8")),
                                                     "Dhcp4.subnet4[0].subnet: 10.0.0.0/8 is larger than the lab's "
                                                     "198.19.0.0/16 and cannot be moved into it"),
