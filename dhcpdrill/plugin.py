@@ -24,7 +24,7 @@ from .manifest import drill_name_problems
 from .pair import Pair, load_pair, pair_folders, pair_warnings
 from .problems import LabError, PairError
 from .servers import adapter_for
-from . import evidence, gonogo, report
+from . import evidence, gonogo, report, shards
 
 KEY = pytest.StashKey["DrillSession"]()
 
@@ -49,6 +49,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="before a maintenance window: run only the drills a team must see pass (Kea: "
                          "kill-primary, maintenance-handoff, failback; dhcpd: kill-primary, failback) and end "
                          "with one GO / NO-GO line (exit 1 on NO-GO)")
+    group.addoption("--shard", default=None, metavar="I/N",
+                    help="run only shard I of N: a deterministic split of the drills by expected duration, "
+                         "for a CI matrix of N jobs (every drill runs in exactly one)")
     group.addoption("--drill-progress", choices=("auto", "on", "off"),
                     default=os.environ.get("DHCPDRILL_PROGRESS", "auto"),
                     help="one line per drill phase with the time left: on, off, or auto (on at a terminal, "
@@ -230,6 +233,28 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         _print_catalogue(config, items)
     elif config.getoption("--go-no-go"):
         _select_go_no_go(config, items)
+    if config.getoption("--shard"):
+        _select_shard(config, items)
+
+
+def _select_shard(config: pytest.Config, items: list) -> None:
+    """Keep this job's shard of the drills (``shards``); each costs its expected duration, a
+    drill the pair does not state (skipped at once) costs nothing."""
+    from .drill import expected_s
+    try:
+        index, count = shards.parse(config.getoption("--shard"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    scenario_of = {e.test: e.scenario for e in _entries(items)}
+    costs = {}
+    for item in items:
+        pair = getattr(getattr(item, "callspec", None), "params", {}).get("pair")
+        scenario = scenario_of.get(getattr(item, "originalname", None))
+        stated = pair is not None and scenario is not None and scenario.name in pair.drills
+        costs[item.nodeid] = expected_s(pair, scenario) if stated else 0.0
+    mine = set(shards.split(costs, count)[index - 1])
+    config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in mine])
+    items[:] = [item for item in items if item.nodeid in mine]
 
 
 def _entries(items: list) -> list:
