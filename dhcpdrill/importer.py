@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .manifest import MANIFEST, NAME
 from .includes import KEA as KEA_INCLUDE, copy_included
+from .servers.compare import ABSENT, shown
 from .problems import PairError
 
 # What each core drill expects of a healthy pair, per server kind and mode (as the bundled pairs
@@ -67,13 +68,14 @@ def roles_and_mode(kind: str, a: Path, b: Path) -> tuple[Path, Path, str, str]:
         problems: list = []
         adapter = KeaAdapter()
         cfg = adapter.load(a, problems)
-        ha = adapter._ha(a, cfg, problems) if cfg else None
+        ha = adapter.ha_relationship(a, cfg, problems) if cfg else None
         if ha is None:
             raise ValueError("; ".join(str(p) for p in problems) or f"{a}: no HA relationship")
         me = next((p for p in ha.get("peers", []) if p.get("name") == ha.get("this-server-name")), {})
         mode = str(ha.get("mode", ""))
         primary_first = me.get("role") == "primary"
-        note = f"{a.name} says this-server-name {ha.get('this-server-name')!r}, role {me.get('role')!r}"
+        note = (f"{a.name} says this-server-name {shown(ha.get('this-server-name', ABSENT))}, "
+                f"role {shown(me.get('role', ABSENT))}")
     else:
         block = re.search(r"failover\s+peer\s+\"[^\"]*\"\s*\{(.*?)\}", a.read_text(), re.S)
         primary_first = bool(block and re.search(r"(?m)^\s*primary\s*;", block.group(1)))

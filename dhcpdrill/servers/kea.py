@@ -245,7 +245,8 @@ class KeaAdapter(ServerAdapter):
             cfgs[role] = moved.tree(cfgs[role])
         return moved
 
-    def _ha(self, path, cfg: dict, problems: list[Problem]) -> dict | None:
+    def ha_relationship(self, path, cfg: dict, problems: list[Problem]) -> dict | None:
+        """The config's first HA relationship (with lease_cmds and HA hooks loaded), else problems."""
         hooks = cfg.get("hooks-libraries") or []
         libs = [str(h.get("library", "")) for h in hooks if isinstance(h, dict)]
         if not any(lib.endswith("libdhcp_lease_cmds.so") for lib in libs):
@@ -270,12 +271,12 @@ class KeaAdapter(ServerAdapter):
         if problems:
             raise PairError(problems)
         moved = self._readdress(pair, cfgs)
-        has = {role: self._ha(files[role], cfgs[role], problems) for role in files}
+        has = {role: self.ha_relationship(files[role], cfgs[role], problems) for role in files}
         if problems:
             raise PairError(problems)
         manifest = str(pair.folder / "pair.toml")
         if pair.mode not in NORMAL_STATE:
-            raise PairError([Problem(manifest, "pair.mode", f"mode {pair.mode!r} is not drilled",
+            raise PairError([Problem(manifest, "pair.mode", f"mode {shown(pair.mode)} is not drilled",
                                      f"use one of: {', '.join(NORMAL_STATE)}")])
         second = SECOND_ROLE[pair.mode]
         peers_by_role: dict[str, dict] = {}
@@ -320,7 +321,7 @@ class KeaAdapter(ServerAdapter):
             ifaces = _get(cfgs[role], "interfaces-config", "interfaces")
             if not isinstance(ifaces, list) or len(ifaces) != 1 or not isinstance(ifaces[0], str) or ifaces[0] == "*":
                 problems.append(Problem(str(path), "Dhcp4.interfaces-config.interfaces",
-                                        f"is {ifaces!r}; the lab reproduces exactly one named interface",
+                                        f"is {shown(ifaces if ifaces is not None else ABSENT)}; the lab reproduces exactly one named interface",
                                         "list the one interface that serves the drilled subnet"))
             db = cfgs[role].get("lease-database") or {}
             if db.get("type") != "memfile" or db.get("persist") is False:
@@ -328,7 +329,7 @@ class KeaAdapter(ServerAdapter):
                                         "use type memfile with persist true; the drill reads its lease file"))
             if any(ch.isspace() for ch in str(db.get("name", ""))):
                 problems.append(Problem(str(path), "Dhcp4.lease-database.name",
-                                        f"{db['name']!r} holds whitespace, which Kea cannot open (it splits its "
+                                        f"{shown(db['name'])} holds whitespace, which Kea cannot open (it splits its "
                                         "database access string at spaces; kea-dhcp4 -t does not notice)",
                                         "use a lease file path without spaces"))
         if problems:
@@ -374,11 +375,11 @@ class KeaAdapter(ServerAdapter):
                     lo, hi = net[0], net[-1]
             except ValueError:
                 problems.append(Problem(str(files["primary"]), f"Dhcp4.subnet4[0].pools[{i}].pool",
-                                        f"{text!r} is not a range", 'give "first - last" or a prefix'))
+                                        f"{shown(text)} is not a range", 'give "first - last" or a prefix'))
                 continue
             if lo not in subnet or hi not in subnet or lo > hi:
                 problems.append(Problem(str(files["primary"]), f"Dhcp4.subnet4[0].pools[{i}].pool",
-                                        f"{text!r} is not inside {subnet}", "keep the pool inside its subnet"))
+                                        f"{shown(text)} is not inside {subnet}", "keep the pool inside its subnet"))
             pools.append((lo, hi))
         if not subnet.subnet_of(LAB_RANGE):
             problems.append(Problem(str(files["primary"]), "Dhcp4.subnet4[0].subnet",
@@ -393,7 +394,7 @@ class KeaAdapter(ServerAdapter):
                 peer_ports[role] = url.port or 80
             except ValueError:
                 problems.append(Problem(str(files["primary"]), f"high-availability[0].peers[{want}].url",
-                                        f"{peer and peer.get('url')!r} has no IPv4 address", "use http://a.b.c.d:port/"))
+                                        f"{shown(peer.get('url', ABSENT)) if peer else 'absent'} has no IPv4 address", "use http://a.b.c.d:port/"))
                 continue
             if ip not in subnet:
                 problems.append(Problem(str(files["primary"]), f"high-availability[0].peers[{want}].url",
@@ -414,7 +415,7 @@ class KeaAdapter(ServerAdapter):
             name, _, addr = cfgs[role]["interfaces-config"]["interfaces"][0].partition("/")
             if name != LAB_INTERFACE:
                 cfgs[role]["interfaces-config"]["interfaces"] = [LAB_INTERFACE + (f"/{addr}" if addr else "")]
-                changes.append(f"Dhcp4.interfaces-config.interfaces: {name!r} -> {LAB_INTERFACE!r} (the lab's interface)")
+                changes.append(f"Dhcp4.interfaces-config.interfaces: {shown(name)} -> {shown(LAB_INTERFACE)} (the lab's interface)")
             changes += lab_loggers(cfgs[role])
             inlined = [f.relative_to(pair.folder).as_posix() for f in expanded(path, KEA_INCLUDE)[1]]
             if inlined:

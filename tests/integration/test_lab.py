@@ -267,7 +267,7 @@ def test_a_renamed_readdressed_copy_of_the_bundled_pair_drills_green(drill_sessi
     pair = load_pair(folder)
     assert drill_session.server_check(pair) == []
     result = drill(drill_session, pair, KILL_PRIMARY, tmp_path / "reports")
-    assert sum("'ens192' -> 'eth0'" in r for r in result.rewrites) == 2
+    assert sum('"ens192" -> "eth0"' in r for r in result.rewrites) == 2
     assert result.timeline.first("lab").get("subnet") == "198.19.7.0/24"
     result.assert_verdicts()
 

@@ -33,7 +33,7 @@ def test_a_kea_pair_is_imported_in_either_order_with_thresholds_from_its_timers(
                                                            "primary": ("syncing", "hot-standby")}
     assert set(pair.drills) == {"kill-primary", "freeze-primary", "failback", "maintenance-handoff", "rolling-upgrade"}
     assert "Takeover predicted 50–88 s (Kea: max-response-delay 60 s" in (out / "pair.toml").read_text()
-    assert "readdressed 192.0.2.0/24 -> 198.19." in printed and "'ens192' -> 'eth0'" in printed
+    assert "readdressed 192.0.2.0/24 -> 198.19." in printed and '"ens192" -> "eth0"' in printed
     for name in ("dhcp-a.json", "dhcp-b.json"):
         assert (out / name).read_bytes() == (configs / name).read_bytes()
 

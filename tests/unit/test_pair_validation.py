@@ -119,9 +119,9 @@ BROKEN = {
     "unknown server kind": (edit_text("pair.toml", 'server = "kea"', 'server = "dnsmasq"'),
                             "pair.toml: pair.server: unknown server kind 'dnsmasq'"),
     "two interfaces": (both(lambda c: c["interfaces-config"].update(interfaces=["ens192", "ens224"])),
-                       "Dhcp4.interfaces-config.interfaces: is ['ens192', 'ens224']; the lab reproduces exactly one"),
+                       'Dhcp4.interfaces-config.interfaces: is ["ens192", "ens224"]; the lab reproduces exactly one'),
     "all interfaces": (both(lambda c: c["interfaces-config"].update(interfaces=["*"])),
-                       "Dhcp4.interfaces-config.interfaces: is ['*']"),
+                       'Dhcp4.interfaces-config.interfaces: is ["*"]'),
     "sysctl outside the network namespace": (edit_text("pair.toml", "[files]", '[lab]\nsysctls = { "kernel.panic" = 1 }\n\n[files]'),
                                              "pair.toml: lab.sysctls.kernel.panic: is not a per-namespace net.* setting"),
     "no control socket": (both(lambda c: c.pop("control-socket")),
@@ -167,7 +167,7 @@ BROKEN = {
     "config given as an absolute path": (edit_text("pair.toml", 'primary = "primary.json"', 'primary = "/etc/kea/kea-dhcp4.conf"'),
                                          "pair.toml: files.primary: '/etc/kea/kea-dhcp4.conf' points outside the pair folder"),
     "lease file path with a space": (both(lambda c: c["lease-database"].update(name="/var/lib/kea/my leases.csv")),
-                                     "Dhcp4.lease-database.name: '/var/lib/kea/my leases.csv' holds whitespace, which Kea cannot open"),
+                                     'Dhcp4.lease-database.name: "/var/lib/kea/my leases.csv" holds whitespace, which Kea cannot open'),
     "rolling upgrade to an unknown suite": (edit_text("pair.toml", 'to_suite = "trixie"', 'to_suite = "sid"'),
                                             "pair.toml: drills.rolling-upgrade.to_suite: unknown Debian suite 'sid' — "
                                             "use one of: bookworm, trixie, forky"),
@@ -249,9 +249,9 @@ def test_a_production_interface_name_is_mapped_and_the_rewrite_listed(tmp_path):
     pair = load_pair(folder)
     plan = adapter_for(pair).lab_plan(pair)
     assert plan.rewrites == (
-        "primary.json: Dhcp4.interfaces-config.interfaces: 'ens192' -> 'eth0' (the lab's interface)",
+        'primary.json: Dhcp4.interfaces-config.interfaces: "ens192" -> "eth0" (the lab\'s interface)',
         "primary.json: comments dropped from the lab copy",
-        "standby.json: Dhcp4.interfaces-config.interfaces: 'ens192' -> 'eth0' (the lab's interface)",
+        'standby.json: Dhcp4.interfaces-config.interfaces: "ens192" -> "eth0" (the lab\'s interface)',
         "standby.json: comments dropped from the lab copy",
     )
     lab_copy = json.loads(plan.files_in_container["primary"]["/etc/kea/kea-dhcp4.conf"])
