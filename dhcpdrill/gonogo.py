@@ -35,14 +35,15 @@ def must_pass(pair: "Pair") -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Decision:
     go: bool
-    passed: tuple[str, ...]   # "pair / drill (key figures)"
+    passed: tuple[str, ...]   # "pair / drill passed (key figures)"
     reasons: tuple[str, ...]  # why not, one per drill that did not pass
 
     @property
     def line(self) -> str:
         if self.go:
             return "GO: " + "; ".join(self.passed)
-        return "NO-GO: " + "; ".join(self.reasons)
+        also = f" (passed: {', '.join(p.split(' passed')[0] for p in self.passed)})" if self.passed else ""
+        return "NO-GO: " + "; ".join(self.reasons) + also
 
 
 def missing_drills(pairs: list["Pair"]) -> list[Problem]:

@@ -43,7 +43,8 @@ def test_a_drill_that_did_not_run_is_no_go(tmp_path):
     decision = gonogo.decide([pair], all_three(tmp_path, pair)[:2])
     assert not decision.go
     assert decision.line == ("NO-GO: kea-hot-standby / failback did not run (interrupted, skipped or its lab "
-                             "was unavailable)")
+                             "was unavailable) (passed: kea-hot-standby / kill-primary, "
+                             "kea-hot-standby / maintenance-handoff)")
 
 
 def test_nothing_ran_is_no_go(tmp_path):
