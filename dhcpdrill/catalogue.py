@@ -8,6 +8,7 @@ Nothing is started: it reads the pairs and the drills only.
 from __future__ import annotations
 
 import ast
+import sys
 import inspect
 from dataclasses import dataclass
 from types import ModuleType
@@ -80,3 +81,19 @@ def lines(pairs: list[Pair], entries: list[Entry]) -> list[str]:
         for name in sorted(set(pair.drills) - named):
             out.append(f"  {name:<26} [drills.{name}] names no drill of this project")
     return out
+
+
+def known_scenarios() -> dict[str, Scenario]:
+    """Every drill the project's scenarios define (``scenarios/`` beside the drills), and any
+    other Scenario already imported; empty when none can be found, so nothing is refused then."""
+    import importlib
+    import pkgutil
+    try:
+        import scenarios
+        for module in pkgutil.iter_modules(scenarios.__path__):
+            importlib.import_module(f"scenarios.{module.name}")
+    except ImportError:
+        pass
+    modules = [m for name, m in list(sys.modules.items())
+               if name.split(".")[0] in ("scenarios", "drills") or name.rsplit(".", 1)[-1].startswith("test_")]
+    return {value.name: value for module in modules for value in vars(module).values() if isinstance(value, Scenario)}

@@ -53,6 +53,7 @@ def record_run(result: "DrillResult") -> None:
     (run / VERDICTS).write_text(json.dumps({
         "pair": result.pair.name, "drill": result.scenario.name, "pair_config_sha256": result.pair.config_hash,
         "outcome": outcome.status, "reasons": list(outcome.reasons), "error": result.error,
+        "started": result.started, "duration": result.duration,
         "verdicts": [asdict(v) for v in result.verdicts]}, indent=1) + "\n")
     folder = result.pair.folder
     for path in [folder / "pair.toml", *result.pair.files.values(), *result.pair.included]:
@@ -92,8 +93,10 @@ def engine_identity(client: Any) -> dict[str, str]:
         return {"docker": f"unknown ({exc})", "kernel": platform.release()}
 
 
-def bundle(results: list["DrillResult"], reports: Path, engine: dict[str, str], command: list[str]) -> tuple[Path, str]:
-    """Write the run's evidence archive; return its path and its manifest's SHA-256."""
+def bundle(results: list["DrillResult"], reports: Path, engine: dict[str, str], command: list[str],
+           merged_from: list[dict[str, str]] | None = None) -> tuple[Path, str]:
+    """Write the run's evidence archive; return its path and its manifest's SHA-256. A merged
+    archive (``dhcpdrill-merge``) names the archives it was made from and their manifest digests."""
     files: dict[str, bytes] = {}
     for r in results:
         for path in sorted(p for p in r.run_dir.rglob("*") if p.is_file()):
@@ -107,7 +110,8 @@ def bundle(results: list["DrillResult"], reports: Path, engine: dict[str, str], 
     created = datetime.now(timezone.utc)
     manifest = json.dumps({"created": created.isoformat(timespec="seconds"), "command": command,
                            "harness": harness_identity(), "engine": engine, "python": platform.python_version(),
-                           "runs": runs, "files": {name: sha256(data) for name, data in sorted(files.items())}},
+                           "runs": runs, "files": {name: sha256(data) for name, data in sorted(files.items())},
+                           **({"merged_from": merged_from} if merged_from else {})},
                           indent=1, sort_keys=True).encode() + b"\n"
     path = reports / f"evidence-{created.strftime('%Y%m%dT%H%M%SZ')}.tar.gz"
     with tarfile.open(path, "w:gz") as tar:
@@ -189,7 +193,10 @@ def verify(archive: Path, manifest_sha256: str | None = None) -> tuple[bool, lis
                     ok = False
                     lines.append("  CANNOT RE-JUDGE  the run's verdicts.json or timeline.jsonl is missing")
                     continue
-                judged = _rejudge(folder)
+                try:
+                    judged = _rejudge(folder)
+                except (TypeError, ValueError, KeyError) as exc:
+                    judged = [f"  CANNOT RE-JUDGE  the run's recorded files cannot be read ({type(exc).__name__}: {exc})"]
                 ok = ok and not any(not line.startswith("  same") for line in judged)
                 lines.extend(judged)
     lines.append("VERIFIED: every file as recorded, every verdict the same when re-judged" if ok else

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from .catalogue import known_scenarios
 from .drill import DrillResult, Scenario, drill_window, run_drill
 from .images import BUILDERS, ensure_image
 from .lab import Engine, docker_client
@@ -142,22 +143,6 @@ def window_problems(pair: Pair, scenarios: dict[str, Scenario], max_window_s: fl
                        f"({window.reason}), longer than --max-window {max_window_s:g} s — lower max_takeover_s, or "
                        f"run with --max-window {window.observe_s:g} (or DHCPDRILL_MAX_WINDOW_S) if you mean it")
     return out
-
-
-def known_scenarios() -> dict[str, Scenario]:
-    """Every drill the project's scenarios define (``scenarios/`` beside the drills), and any
-    other Scenario already imported; empty when none can be found, so nothing is refused then."""
-    import importlib
-    import pkgutil
-    try:
-        import scenarios
-        for module in pkgutil.iter_modules(scenarios.__path__):
-            importlib.import_module(f"scenarios.{module.name}")
-    except ImportError:
-        pass
-    modules = [m for name, m in list(sys.modules.items())
-               if name.split(".")[0] in ("scenarios", "drills") or name.rsplit(".", 1)[-1].startswith("test_")]
-    return {value.name: value for module in modules for value in vars(module).values() if isinstance(value, Scenario)}
 
 
 def _report_sweep(removed: list[str]) -> None:

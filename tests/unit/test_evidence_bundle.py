@@ -121,3 +121,11 @@ def test_something_that_is_not_an_archive_gets_one_clear_line(tmp_path, capsys):
     bad.write_text("not a tarball")
     assert evidence.main([str(bad)]) == 2
     assert "cannot be read as an evidence archive" in capsys.readouterr().err
+
+
+def test_an_unreadable_timeline_is_reported_not_a_crash(archive):
+    path, _ = archive
+    with tarfile.open(path) as tar:
+        name = next(m.name for m in tar.getmembers() if m.name.endswith("timeline.jsonl"))
+    ok, lines = evidence.verify(rewrite(path, {name: b'{"not": "an event"}\n'}, redo_hashes=True))
+    assert not ok and any("CANNOT RE-JUDGE  the run's recorded files cannot be read (TypeError" in l for l in lines)
