@@ -87,6 +87,7 @@ def client_rhythm_s(w: Workload) -> float:
 
 
 WINDOW_MARGIN_S = 10.0  # after the slowest takeover allowed: time for waiting clients to be served
+MCLT_MARGIN_S = 20.0  # after MCLT: time for new clients to drain into the partner's pool
 Progress = Callable[[str], None]
 
 
@@ -101,6 +102,10 @@ def drill_window(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) ->
     limits = pair.drills.get(scenario.name)
     window = observation_window(scenario.observe_s, prediction,
                                 limits.max_takeover_s if limits and judged else None, WINDOW_MARGIN_S)
+    if "partner-pool-after-mclt" in scenario.verdicts and plan.mclt_s and \
+            plan.mclt_s + MCLT_MARGIN_S > window.observe_s:  # the partner's pool opens MCLT after partner-down
+        window = Window(plan.mclt_s + MCLT_MARGIN_S, f"the pair's MCLT ({plan.mclt_s:g} s) after the partner-down, "
+                                                     f"+ {MCLT_MARGIN_S:g} s for grants from the partner's pool")
     return prediction, window
 
 

@@ -139,9 +139,11 @@ def window_problems(pair: Pair, scenarios: dict[str, Scenario], max_window_s: fl
     for name in sorted(pair.drills.keys() & scenarios.keys()):
         _, window = drill_window(pair, scenarios[name])
         if window.observe_s > max_window_s:
-            out.append(f"{pair.folder / 'pair.toml'}: drills.{name}: would watch {window.observe_s:g} s after its fault "
-                       f"({window.reason}), longer than --max-window {max_window_s:g} s — lower max_takeover_s, or "
-                       f"run with --max-window {window.observe_s:g} (or DHCPDRILL_MAX_WINDOW_S) if you mean it")
+            lower = "lower max_takeover_s, or " if window.reason.startswith("max_takeover_s") else ""
+            out.append(f"{pair.folder / 'pair.toml'}: drills.{name}: would watch {window.observe_s:g} s "
+                       f"(~{window.observe_s / 60:.0f} min) after its fault ({window.reason}), longer than "
+                       f"--max-window {max_window_s:g} s — {lower}run with --max-window {window.observe_s:g} "
+                       "(or DHCPDRILL_MAX_WINDOW_S) if you mean it: it runs its full length with a progress line")
     return out
 
 

@@ -87,8 +87,8 @@ def test_a_window_beyond_the_limit_is_refused_before_anything_starts(tmp_path):
     pair = load_pair(default_timer_pair(tmp_path, max_takeover_s=900))
     problems = window_problems(pair, known_scenarios(), max_window_s=600)
     assert problems and all("longer than --max-window 600 s" in p for p in problems)
-    assert any("drills.kill-primary: would watch 910 s after its fault (max_takeover_s (900 s) + 10 s)" in p
-               for p in problems), problems
+    assert any("drills.kill-primary: would watch 910 s (~15 min) after its fault (max_takeover_s (900 s) + 10 s)" in p
+               and "lower max_takeover_s, or run with --max-window 910" in p for p in problems), problems
     assert window_problems(load_pair(FIXTURES / "kea-hot-standby"), known_scenarios(), 600) == []
 
 
@@ -96,3 +96,22 @@ def test_readiness_waits_follow_the_heartbeat():
     from dhcpdrill.timers import ready_timeout
     assert ready_timeout("kea", {}) == 60 and ready_timeout("kea", {"heartbeat-delay": 30_000}) == 130
     assert ready_timeout("isc-dhcp", {"max-response-delay": 60}) == 120
+
+
+def test_a_production_mclt_stretches_the_partner_down_window_and_is_refused_with_its_length(tmp_path):
+    """A partner-down drill must see MCLT pass after the declaration: with an hour's MCLT it says
+    so before anything starts, and how to run it in full."""
+    import shutil
+    from scenarios.partner_down import PARTNER_DOWN
+    folder = tmp_path / "isc"
+    shutil.copytree(FIXTURES / "isc-failover", folder)
+    (folder / "primary.conf").write_text((folder / "primary.conf").read_text().replace("mclt 30;", "mclt 3600;"))
+    toml = (folder / "pair.toml").read_text().replace("mclt_s = 30", "mclt_s = 3600")
+    (folder / "pair.toml").write_text(toml)
+    pair = load_pair(folder)
+    _, window = drill_window(pair, PARTNER_DOWN)
+    assert window.observe_s == 3620 and window.reason.startswith("the pair's MCLT (3600 s) after the partner-down")
+    [problem] = [p for p in window_problems(pair, known_scenarios(), 600) if "drills.partner-down" in p]
+    assert "would watch 3620 s (~60 min)" in problem and "run with --max-window 3620" in problem
+    assert "lower max_takeover_s" not in problem
+    assert drill_window(load_pair(FIXTURES / "isc-failover"), PARTNER_DOWN)[1].observe_s == 50  # bundled: unchanged
