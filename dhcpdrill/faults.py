@@ -192,6 +192,32 @@ class MaintenanceHandoff(Fault):
 
 
 @dataclass(frozen=True)
+class StopCtrlAgent(Fault):
+    """Kill the server's kea-ctrl-agent alone, its kea-dhcp4 still serving: what a crashed agent
+    does to a pair whose peers talk through it (its partner's requests are refused at once).
+    Healed by starting the agent again."""
+
+    target: str = "primary"
+    name: str = "stop-ctrl-agent"
+
+    def apply(self, ctx: FaultContext) -> None:
+        ctx.adapter.agent(ctx.lab, self.target, "stop")
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        agent = ctx.adapter.agent(ctx.lab, self.target, "runs")
+        daemon = ctx.adapter.daemon_running(ctx.lab, self.target)
+        return not agent and daemon, (f"{self.target}'s kea-ctrl-agent {'still runs' if agent else 'is gone'}; "
+                                      f"its kea-dhcp4 {'still serves' if daemon else 'has stopped too'}")
+
+    def heal(self, ctx: FaultContext) -> None:
+        ctx.adapter.agent(ctx.lab, self.target, "start")
+
+    def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
+        runs = ctx.adapter.agent(ctx.lab, self.target, "runs")
+        return runs, f"{self.target}'s kea-ctrl-agent {'runs again' if runs else 'did not start'}"
+
+
+@dataclass(frozen=True)
 class RollingUpgrade(Fault):
     """What a team does in a maintenance window, one server at a time (secondary first): the
     partner is told with ``ha-maintenance-start`` and takes over, the server's daemon stops, its

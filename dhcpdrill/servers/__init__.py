@@ -178,6 +178,12 @@ class ServerAdapter:
         code, out = lab.containers[role].exec_run(["sh", "-c", script])
         return code == 0, f"{role} daemon " + out.decode(errors="replace").strip()
 
+    def agent(self, lab: "Lab", role: str, action: str) -> bool:
+        """The control agent the peers talk through: ``stop`` it, ``start`` it, or ask if it
+        ``runs``; True when it runs afterwards. Only Kea pairs without HA+MT have one."""
+        from ..problems import LabError
+        raise LabError(f"{self.__class__.__name__}: this pair's peers talk through no control agent")
+
     def daemon_running(self, lab: "Lab", role: str) -> bool:
         code, _ = lab.containers[role].exec_run(["sh", "-c", f"kill -0 $(cat {DAEMON_PID})"])
         return code == 0

@@ -470,6 +470,22 @@ class KeaAdapter(ServerAdapter):
         return daemon_command(f"{self._directories(pair, role)} && rm -f /run/kea/*.pid && {{ {agent}; }}",
                               f"kea-dhcp4 -c {CONFIG_PATH}")
 
+    def agent(self, lab: "Lab", role: str, action: str) -> bool:
+        container = lab.containers[role]
+        if container.exec_run(["test", "-f", AGENT_CONFIG_PATH])[0] != 0:
+            raise LabError(f"{role} runs no kea-ctrl-agent: its peers talk HA+MT (this drill is for pairs whose "
+                           "peers talk through the agent)")
+        if action == "stop":
+            container.exec_run(["pkill", "-KILL", "-x", "kea-ctrl-agent"])
+        elif action == "start":  # its log joins the daemon's on the container's stdout, as at boot
+            container.exec_run(["sh", "-c", f"kea-ctrl-agent -c {AGENT_CONFIG_PATH} >/proc/1/fd/1 2>&1 &"])
+        for _ in range(25):
+            runs = container.exec_run(["pgrep", "-x", "kea-ctrl-agent"])[0] == 0
+            if action == "runs" or runs == (action == "start"):
+                return runs
+            time.sleep(0.2)
+        return runs
+
     fields = {"address": "high-availability[0].peers[].url", "pools": "Dhcp4.subnet4[0].pools"}
     environment = {"KEA_PIDFILE_DIR": "/run/kea", "KEA_LOCKFILE_DIR": "/run/kea"}
 
