@@ -146,6 +146,21 @@ def test_recorded_load_balancing_split_brain_handed_one_address_to_two_clients()
     assert judged(lucky, "peer-partition")["duplicates"].figure == 0
 
 
+def test_a_client_caught_by_a_hand_back_waits_out_its_request_retries():
+    """Recorded in CI: a probe got its OFFER from the secondary just before the pair returned to
+    hot-standby; neither server answered its REQUEST naming the secondary, so it waited 11.05 s
+    until it DISCOVERed again. The pair's 12 s limit passes it; a 5 s limit fails it for exactly that."""
+    import dataclasses
+    tl = load("kea-hs-rolling-upgrade-straddle")
+    v = judged(tl, "rolling-upgrade")
+    assert v["outcome"].status == "pass" and v["client-outage"].figure == 11.05
+    assert v["client-outage"].reason.startswith("probe-00 (last served by secondary) waited 11.05 s for a new lease")
+    pair = load_pair(ROOT / "fixtures" / "kea-hot-standby")
+    strict = dataclasses.replace(pair.drills["rolling-upgrade"], max_outage_s=5)
+    verdicts = judge(tl, strict, SCENARIOS["rolling-upgrade"].verdicts)
+    assert [(x.name, x.status) for x in verdicts if x.status != PASS] == [("client-outage", FAIL)]
+
+
 # -- failback ----------------------------------------------------------------------------------------
 def test_recorded_failback_passes_and_a_returning_server_that_forgot_fails_sync():
     tl = load("kea-hs-failback")
