@@ -690,7 +690,8 @@ def heal_to_normal(tl: Timeline, limit: Thresholds) -> Verdict:
     lab, healed, fault = tl.first("lab"), tl.of("fault-healed"), _first_fault(tl)
     normal = lab.get("normal_state") if lab else None
     if not healed or not normal or fault is None:
-        return Verdict(name, UNKNOWN, "no heal, or no normal state known", unit=unit, threshold=threshold)
+        return _finish(Verdict(name, UNKNOWN, "no heal, or no normal state known", unit=unit, threshold=threshold),
+                       limit)
     # From the moment the heal began: proving it took (a probe, the daemon's next timestamp) can
     # take seconds, and a quick pair is back in normal before that proof is in.
     started = [e for e in tl.of("heal-started") if e.t <= healed[-1].t]
@@ -709,8 +710,8 @@ def heal_to_normal(tl: Timeline, limit: Thresholds) -> Verdict:
             early[role] = again[0]
         back.append(max(last_start, heal))
     if not left_any:
-        return Verdict(name, UNKNOWN, f"neither server left {normal} after the fault: there was no recovery to "
-                                      "measure", unit=unit, threshold=threshold)
+        return _finish(Verdict(name, UNKNOWN, f"neither server left {normal} after the fault: there was no recovery "
+                                              "to measure", unit=unit, threshold=threshold), limit)
     if early and len(early) == len(back):
         when = max(early.values())
         return _finish(Verdict(name, FAIL, f"the pair was in {normal} again {heal - when:.1f} s before the heal: the "
