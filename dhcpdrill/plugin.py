@@ -215,6 +215,7 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # CI timeouts clean up like Ctrl-C
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m: a shard splits what is left to run
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
     if config.getoption("--drill-catalogue"):
         _print_catalogue(config, items)
@@ -303,7 +304,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     ds = session.config.stash.get(KEY, None)
     if ds is None:
         return
-    if session.config.getoption("--go-no-go") and ds._pairs is not None:
+    if session.config.getoption("--go-no-go") and ds._pairs is not None and not session.config.option.collectonly:
         ds.decision = gonogo.decide(ds._pairs, ds.results)
         ds.reports.mkdir(parents=True, exist_ok=True)
         (ds.reports / gonogo.FILE_NAME).write_text(ds.decision.line + "\n")
