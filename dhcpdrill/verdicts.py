@@ -83,6 +83,7 @@ class Binding:
     seen_by: str
     slack: float = 0.0
     end_late: float | None = None
+    replayed: bool = False  # a lease-file row written out of time order: its start cannot be trusted
 
     @property
     def latest_end(self) -> float:
@@ -100,7 +101,9 @@ class Conflict:
         """The conflict in words, its times in seconds from ``zero`` (``since`` names that moment)."""
         a, b = self.first, self.second
         lo, hi = max(a.start, b.start), min(a.latest_end, b.latest_end)
-        how = "overlap" if self.definite else "may overlap (within the lease files' resolution)"
+        how = "overlap" if self.definite else (
+            "may overlap (a lease-file row written out of time order, a replayed copy, dates one of them)"
+            if a.replayed or b.replayed else "may overlap (within the lease files' resolution)")
         when = f"from {lo - zero:+.1f} s to {hi - zero:+.1f} s" if hi > lo else f"around {lo - zero:+.1f} s"
         return f"{self.ip}: {a.holder} ({a.seen_by}) and {b.holder} ({b.seen_by}) {how} {when} {since}"
 
@@ -303,7 +306,7 @@ def server_bindings(tl: Timeline) -> list[Binding]:
             if pinned:
                 end, late = max(start, min(pinned)), None
         out.append(Binding(e.get("ip"), e.get("mac"), start, end, e.source, SERVER_RESOLUTION_S,
-                           None if late is None else float(late)))
+                           None if late is None else float(late), bool(e.get("replayed"))))
     return out
 
 
@@ -330,7 +333,7 @@ def conflicts(bindings: Iterable[Binding]) -> list[Conflict]:
                 inner = min(a.end - a.slack, b.end - b.slack) - max(a.start + a.slack, b.start + b.slack)
                 outer = min(a.latest_end + a.slack, b.latest_end + b.slack) - max(a.start - a.slack, b.start - b.slack)
                 if inner > 0 or outer > 0:
-                    found.append(Conflict(ip, a, b, definite=inner > 0))
+                    found.append(Conflict(ip, a, b, definite=inner > 0 and not (a.replayed or b.replayed)))
     return found
 
 
@@ -359,7 +362,7 @@ def _clip_to_lifetime(records: list[Binding], tl: Timeline) -> list[Binding]:
             parts = [p for s, e in parts for p in ((s, min(e, a)), (max(s, h), e)) if p[1] > p[0]]
         for s, e in parts:
             end = min(b.end, e)
-            clipped.append(Binding(b.ip, b.holder, s, end, b.seen_by, b.slack, e if e > end else None))
+            clipped.append(Binding(b.ip, b.holder, s, end, b.seen_by, b.slack, e if e > end else None, b.replayed))
     return clipped
 
 
@@ -397,7 +400,7 @@ def duplicates(tl: Timeline, limit: Thresholds) -> Verdict:
               f"checked): {'; '.join(c.describe(zero, since) for c in definite[:5]) or 'none'}")
     if possible:
         reason += f"; {len(possible)} possible overlap(s) the lease files cannot rule out (whole seconds, " \
-            "deletions without a time of their own), not counted: " + \
+            "deletions without a time of their own, rows replayed out of time order), not counted: " + \
             "; ".join(c.describe(zero, since) for c in possible[:3])
     return Verdict(name, status, reason, figure=len(ips), threshold=threshold)
 

@@ -573,10 +573,14 @@ def parse_memfile(text: str) -> list[dict]:
     between its start and its expiry: ``end`` is the start, ``end_late`` the expiry, and
     ``deleted`` marks it, so a verdict can pin the moment from other evidence (the client's own
     release). Rows cannot date it: a file also holds the partner's lease updates, stamped with the
-    partner's clock. No row ever erases a binding.
+    partner's clock. No row ever erases a binding. A grant whose cltt is older than an earlier grant of the same
+    address in this file was written out of time order (a stale copy replayed into the file: a
+    failback's lease sync does that with a lease its client had already released): it is kept,
+    marked ``replayed``, since its start cannot be trusted.
     """
     current: dict[str, dict] = {}
     done: list[dict] = []
+    newest: dict[str, int] = {}  # the latest grant start seen per address, in file order
     for row in csv.DictReader(line.replace("\0", "") for line in text.splitlines()):
         try:
             ip, mac = row["address"], row["hwaddr"]
@@ -590,6 +594,9 @@ def parse_memfile(text: str) -> list[dict]:
                 prev["end"] = max(prev["start"], min(prev["end"], start))
                 done.append(prev)
             current[ip] = {"ip": ip, "mac": mac, "start": start, "end": expire}
+            if start < newest.get(ip, start):
+                current[ip]["replayed"] = True
+            newest[ip] = max(start, newest.get(ip, start))
         elif prev:
             if state == 2:
                 prev["end"] = max(prev["start"], min(prev["end"], expire))

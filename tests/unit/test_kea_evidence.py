@@ -97,3 +97,15 @@ def test_the_unix_control_socket_is_found_in_either_kea_shape():
                                             {"socket-type": "unix", "socket-name": "/run/kea/b"}]}) == "/run/kea/b"
     assert unix_socket({"control-sockets": [{"socket-type": "http", "socket-port": 8000}]}) is None
     assert unix_socket({}) is None
+
+
+def test_a_grant_older_than_the_files_earlier_grants_of_its_address_is_marked_replayed():
+    text = HEADER + "".join([
+        "198.18.0.100,02:00:00:00:00:01,,60,1060,1,0,0,,0,\n",   # granted at 1000
+        "198.18.0.100,02:00:00:00:00:01,,0,1000,1,0,0,,0,\n",    # released
+        "198.18.0.100,02:00:00:00:00:02,,60,1100,1,0,0,,0,\n",   # another client at 1040
+        "198.18.0.100,02:00:00:00:00:01,,60,1060,1,0,0,,0,\n",   # the 1000 grant written again (a sync)
+        "198.18.0.100,02:00:00:00:00:01,,60,1120,1,0,0,,0,\n",   # a real renewal at 1060: in order
+    ])
+    flags = [(r["mac"][-1], r["start"], bool(r.get("replayed"))) for r in parse_memfile(text)]
+    assert flags == [("1", 1000, False), ("2", 1040, False), ("1", 1000, True), ("1", 1060, False)]
