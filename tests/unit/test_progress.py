@@ -1,5 +1,4 @@
 """Live progress: one line per drill phase with the time left; quiet in CI unless asked."""
-
 from dhcpdrill.drill import Phases
 from dhcpdrill.plugin import progress_wanted
 
