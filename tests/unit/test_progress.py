@@ -1,4 +1,5 @@
 """Live progress: one line per drill phase with the time left; quiet in CI unless asked."""
+
 from dhcpdrill.drill import Phases
 from dhcpdrill.plugin import progress_wanted
 
