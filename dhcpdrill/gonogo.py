@@ -37,12 +37,13 @@ class Decision:
     go: bool
     passed: tuple[str, ...]   # "pair / drill passed (key figures)"
     reasons: tuple[str, ...]  # why not, one per drill that did not pass
+    passed_drills: tuple[str, ...] = ()  # "pair / drill", for the NO-GO line
 
     @property
     def line(self) -> str:
         if self.go:
             return "GO: " + "; ".join(self.passed)
-        also = f" (passed: {', '.join(p.split(' passed')[0] for p in self.passed)})" if self.passed else ""
+        also = f" (passed: {', '.join(self.passed_drills)})" if self.passed_drills else ""
         return "NO-GO: " + "; ".join(self.reasons) + also
 
 
@@ -56,7 +57,7 @@ def missing_drills(pairs: list["Pair"]) -> list[Problem]:
 
 def decide(pairs: list["Pair"], results: list["DrillResult"]) -> Decision:
     """GO or NO-GO from the drills that ran; each must-pass drill of each pair needs a PASS."""
-    passed, reasons = [], []
+    passed, reasons, names = [], [], []
     for pair in pairs:
         for name in must_pass(pair):
             runs = [r for r in results if r.pair.folder == pair.folder and r.scenario.name == name]
@@ -69,6 +70,7 @@ def decide(pairs: list["Pair"], results: list["DrillResult"]) -> Decision:
                 if outcome.status == PASSED:
                     figures = ", ".join(key_figures(r))
                     passed.append(f"{where} passed" + (f" ({figures})" if figures else ""))
+                    names.append(where)
                 elif outcome.status == EXPECTED:
                     reasons.append(f"{where} failed as its known hazard says ({r.hazard.why}): "
                                    f"{', '.join(outcome.as_expected)}")
@@ -76,4 +78,5 @@ def decide(pairs: list["Pair"], results: list["DrillResult"]) -> Decision:
                     why = outcome.reasons[0] if outcome.reasons else "no reason recorded"
                     more = f" (and {len(outcome.reasons) - 1} more)" if len(outcome.reasons) > 1 else ""
                     reasons.append(f"{where} FAILED: {why}{more}")
-    return Decision(not reasons and bool(passed), tuple(passed), tuple(reasons) or (() if passed else ("no drill ran",)))
+    return Decision(not reasons and bool(passed), tuple(passed), tuple(reasons) or (() if passed else ("no drill ran",)),
+                    tuple(names))

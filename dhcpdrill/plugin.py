@@ -236,13 +236,18 @@ def _select_shard(config: pytest.Config, items: list) -> None:
     scenario_of = {e.test: e.scenario for e in _entries(items)}
     costs = {}
     for item in items:
-        pair = getattr(getattr(item, "callspec", None), "params", {}).get("pair")
-        scenario = scenario_of.get(getattr(item, "originalname", None))
+        pair, scenario = _drill_of(item, scenario_of)
         stated = pair is not None and scenario is not None and scenario.name in pair.drills
         costs[item.nodeid] = expected_s(pair, scenario) if stated else 0.0
     mine = set(shards.split(costs, count)[index - 1])
     config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in mine])
     items[:] = [item for item in items if item.nodeid in mine]
+
+
+def _drill_of(item, scenario_of: dict) -> tuple:
+    """(pair, scenario) a collected drill test runs, either None when it is not one."""
+    pair = getattr(getattr(item, "callspec", None), "params", {}).get("pair")
+    return pair, scenario_of.get(getattr(item, "originalname", None))
 
 
 def _entries(items: list) -> list:
@@ -257,14 +262,13 @@ def _select_go_no_go(config: pytest.Config, items: list) -> None:
     if missing:
         raise pytest.UsageError("NO-GO: nothing was started, a must-pass drill has no expectations:\n  "
                                 + "\n  ".join(map(str, missing)))
-    scenario_of = {e.test: e.scenario.name for e in _entries(items)}
+    scenario_of = {e.test: e.scenario for e in _entries(items)}
     keep, wanted = [], {(p.folder, name) for p in config.stash[KEY].pairs() for name in gonogo.must_pass(p)}
     for item in items:
-        pair = getattr(getattr(item, "callspec", None), "params", {}).get("pair")
-        name = scenario_of.get(getattr(item, "originalname", None))
-        if pair is not None and (pair.folder, name) in wanted:
+        pair, scenario = _drill_of(item, scenario_of)
+        if pair is not None and scenario is not None and (pair.folder, scenario.name) in wanted:
             keep.append(item)
-            wanted.discard((pair.folder, name))
+            wanted.discard((pair.folder, scenario.name))
     if wanted:
         raise pytest.UsageError("NO-GO: nothing was started: no collected test runs "
                                 + ", ".join(sorted(f"{folder.name} / {name}" for folder, name in wanted))

@@ -214,7 +214,8 @@ class IscAdapter(ServerAdapter):
         if problems:
             raise PairError(problems)
         moved = self._readdress(pair, halves["primary"])
-        texts = {role: moved.text(expanded(pair.files[role], ISC_INCLUDE)[0]) for role in ROLES}
+        originals = {role: expanded(pair.files[role], ISC_INCLUDE) for role in ROLES}  # (text, included files)
+        texts = {role: moved.text(originals[role][0]) for role in ROLES}
         if moved.moves:
             halves = {role: _half(pair.files[role], problems, texts[role]) for role in ROLES}
         manifest = str(pair.folder / "pair.toml")
@@ -322,11 +323,11 @@ class IscAdapter(ServerAdapter):
         files = {}
         rewrites = [f"{pair.files['primary'].name} and {pair.files['secondary'].name}: {m}" for m in moved.describe()]
         for role in ROLES:
-            inlined = [f.relative_to(pair.folder).as_posix() for f in expanded(pair.files[role], ISC_INCLUDE)[1]]
+            inlined = [f.relative_to(pair.folder).as_posix() for f in originals[role][1]]
             if inlined:
                 rewrites.append(f"{pair.files[role].name}: include of {', '.join(inlined)} replaced by the included text")
         for role, h in halves.items():
-            text, added = texts[role].encode(), lab_omapi(h, expanded(pair.files[role], ISC_INCLUDE)[0].encode())
+            text, added = texts[role].encode(), lab_omapi(h, originals[role][0].encode())
             files[role] = {CONFIG_PATH: text + added.encode() if added else text}
             if added:
                 rewrites.append(f"{pair.files[role].name}: " + (
