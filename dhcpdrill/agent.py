@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 
 from scapy.all import (  # type: ignore[import-untyped]
-    ARP, BOOTP, DHCP, IP, UDP, AsyncSniffer, Ether, conf, get_if_hwaddr,
+    ARP, BOOTP, DHCP, IP, UDP, AsyncSniffer, Ether, conf, get_if_addr, get_if_hwaddr, get_if_list,
 )
 
 MSG = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE"}
@@ -42,6 +42,8 @@ class Client:
     probe: bool
     fresh: bool = False
     keeps: bool = False  # holds its lease like a steady client instead of releasing it after probe_hold
+    iface: str = "eth0"  # the link it lives on (a relayed subnet's clients sit on a network of their own)
+    subnet: str = ""
     state: str = "INIT"
     xid: int = 0
     exchange_start: float = 0.0
@@ -67,14 +69,19 @@ class Client:
 class Agent:
     def __init__(self, plan: dict) -> None:
         self.plan = plan
-        self.iface = plan.get("iface", "eth0")
-        self.own_mac = get_if_hwaddr(self.iface)
         self.retransmit = [float(x) for x in plan.get("retransmit", [1, 2, 4])]
+        links = plan.get("links") or [{"ip": "", "subnet": "", "label": "", "steady": plan.get("steady_clients", 5),
+                                       "probes": True}]
+        self.links = [{**link, "iface": iface_with(link["ip"]) if link["ip"] else plan.get("iface", "eth0")}
+                      for link in links]
+        probe_link = next(link for link in self.links if link["probes"])
+        self.iface, self.subnet = probe_link["iface"], probe_link["subnet"]  # where probes and fresh clients live
         self.clients = [
-            Client(f"steady-{i:02d}", self._mac(0x10, i), probe=False)
-            for i in range(int(plan.get("steady_clients", 5)))
+            Client(f"{link['label']}steady-{i:02d}", self._mac(0x10 + k, i), probe=False, iface=link["iface"],
+                   subnet=link["subnet"])
+            for k, link in enumerate(self.links) for i in range(int(link["steady"]))
         ] + [
-            Client(f"probe-{i:02d}", self._mac(0x20, i), probe=True)
+            Client(f"probe-{i:02d}", self._mac(0x20, i), probe=True, iface=self.iface, subnet=self.subnet)
             for i in range(int(plan.get("probe_clients", 4)))
         ]
         self.by_mac = {c.mac: c for c in self.clients}
@@ -84,12 +91,13 @@ class Agent:
         self.stop = False
         self.steady_said = False
         self.wake = False
-        self.sock = conf.L2socket(iface=self.iface)
+        self.socks = {link["iface"]: conf.L2socket(iface=link["iface"]) for link in self.links}
 
     @staticmethod
     def announce(c: Client) -> None:
         """Say what a client is for: verdicts select clients by this, never by their names."""
-        emit("client", client=c.name, mac=c.mac, role="fresh" if c.fresh else "probe" if c.probe else "steady")
+        emit("client", client=c.name, mac=c.mac, role="fresh" if c.fresh else "probe" if c.probe else "steady",
+             **({"subnet": c.subnet} if c.subnet else {}))
 
     def servers_short_of_probes(self) -> list[str]:
         """Servers that answer fewer probes than a takeover needs. In load-balancing each server
@@ -104,7 +112,7 @@ class Agent:
 
     def add_probe(self, now: float) -> None:
         i = sum(1 for c in self.clients if c.probe)
-        c = Client(f"probe-{i:02d}", self._mac(0x20, i), probe=True)
+        c = Client(f"probe-{i:02d}", self._mac(0x20, i), probe=True, iface=self.iface, subnet=self.subnet)
         self.clients.append(c)
         self.by_mac[c.mac] = c
         self.announce(c)
@@ -114,7 +122,7 @@ class Agent:
         """A client never seen before: what a server allocates for it shows its new-lease policy."""
         i = sum(1 for c in self.clients if c.fresh)
         c = Client(f"fresh-{i:03d}", self._mac(0x30, i), probe=True, fresh=True,
-                   keeps=bool(self.plan.get("fresh_keep")))
+                   keeps=bool(self.plan.get("fresh_keep")), iface=self.iface, subnet=self.subnet)
         self.clients.append(c)
         self.by_mac[c.mac] = c
         self.announce(c)
@@ -155,7 +163,7 @@ class Agent:
         later must never sort before the request it answers."""
         frame = self._frame(c, msg, unicast)
         sent = time.time()
-        self.sock.send(frame)
+        self.socks[c.iface].send(frame)
         emit("send", t=sent, client=c.name, mac=c.mac, msg=msg, xid=c.xid, secs=frame[BOOTP].secs,
              state=c.state, dst=frame[IP].dst, ciaddr=frame[BOOTP].ciaddr)
 
@@ -227,7 +235,7 @@ class Agent:
             return
         mac = ":".join("%02x" % b for b in bytes(pkt[BOOTP].chaddr)[:6])
         c = self.by_mac.get(mac)
-        if c is None:
+        if c is None or getattr(pkt, "sniffed_on", c.iface) != c.iface:
             return
         opts = {o[0]: o[1] for o in pkt[DHCP].options if isinstance(o, tuple)}
         msg = MSG.get(int(opts.get("message-type", 0)), "?")
@@ -279,19 +287,22 @@ class Agent:
     def answer_arp(self, pkt) -> None:
         if pkt[ARP].op != 1:
             return
+        on = getattr(pkt, "sniffed_on", None)
         for c in self.clients:
-            if c.ip and c.ip == pkt[ARP].pdst:
-                self.sock.send(Ether(src=c.mac, dst=pkt[ARP].hwsrc) / ARP(
+            if c.ip and c.ip == pkt[ARP].pdst and on in (None, c.iface):
+                self.socks[c.iface].send(Ether(src=c.mac, dst=pkt[ARP].hwsrc) / ARP(
                     op=2, hwsrc=c.mac, psrc=c.ip, hwdst=pkt[ARP].hwsrc, pdst=pkt[ARP].psrc))
 
     def run(self) -> int:
-        sniffer = AsyncSniffer(iface=self.iface, filter="udp src port 67 or arp", store=False,
+        ifaces = list(self.socks)
+        sniffer = AsyncSniffer(iface=ifaces if len(ifaces) > 1 else ifaces[0], filter="udp src port 67 or arp", store=False,
                                prn=self.inbox.put, promisc=True)
         sniffer.start()
         time.sleep(0.5)  # the capture socket must be open before the first DISCOVER leaves
         deadline = time.time() + float(self.plan.get("max_seconds", 600))
         steady_deadline = time.time() + float(self.plan.get("steady_timeout", 30))
-        emit("agent-start", iface=self.iface, mac=self.own_mac,
+        emit("agent-start", iface=self.iface, links=[{k: v for k, v in link.items()} for link in self.links],
+             mac=get_if_hwaddr(self.iface),
              clients={c.name: c.mac for c in self.clients})
         now = time.time()
         next_fresh = now
@@ -328,6 +339,14 @@ class Agent:
         sniffer.stop()
         emit("agent-stop", reason="signal" if self.stop else "max_seconds")
         return 0
+
+
+def iface_with(ip: str) -> str:
+    """The interface holding ``ip``: Docker does not promise which network becomes eth0, eth1..."""
+    found = [i for i in get_if_list() if get_if_addr(i) == ip]
+    if not found:
+        raise SystemExit(f"no interface holds {ip}")
+    return found[0]
 
 
 def checksum_ok(pkt) -> bool:

@@ -52,26 +52,44 @@ class Workload:
         return max(self.probe_clients, servers * (retrying_clients_needed + 1))
 
 
+@dataclass(frozen=True)
+class Link:
+    """A network the agent has clients on: the servers' own, or a relayed subnet's (``label``
+    prefixes its clients' names). Probes and fresh clients live on the first link with ``probes``."""
+
+    network: Network
+    address: str  # the agent container's address there
+    subnet: str = ""
+    label: str = ""
+    probes: bool = True
+    steady: bool = True
+
+
 class ClientFleet:
-    def __init__(self, lab: Lab, network: Network, address: str, workload: Workload,
+    def __init__(self, lab: Lab, links: list[Link], workload: Workload,
                  retrying_clients_needed: int, lifetime: float, serving_servers: list[str]) -> None:
-        self.lab, self.network, self.address = lab, network, address
+        self.lab, self.links = lab, links
         plan = asdict(workload)
         # A Kea standby takes over only once more than max-unacked-clients clients retry unanswered.
         plan["probe_clients"] = max(workload.probe_clients, retrying_clients_needed + 1)
         plan["min_probes_per_server"] = retrying_clients_needed + 1
+        steady = workload.steady_clients * sum(1 for link in links if link.steady)
         # Probes are added until every serving server answers enough of them; load-balancing hashes
         # MACs, so allow three times the even split before giving up.
-        plan["max_clients"] = max(40, workload.steady_clients
-                                  + 3 * workload.probes_needed(len(serving_servers), retrying_clients_needed))
+        plan["max_clients"] = max(40, steady + 3 * workload.probes_needed(len(serving_servers), retrying_clients_needed))
         plan["serving_servers"] = serving_servers
+        if len(links) > 1:
+            plan["links"] = [{"ip": link.address, "subnet": link.subnet, "label": link.label, "probes": link.probes,
+                              "steady": workload.steady_clients if link.steady else 0} for link in links]
         plan.update(max_seconds=lifetime, mac_seed=int(lab.run_id[:4], 16))
         self.plan = plan
 
     def start(self) -> None:
-        self.lab.container(ROLE, self.network, self.address,
+        first, *others = self.links
+        self.lab.container(ROLE, first.network, first.address,
                            ["python3", "-u", AGENT_IN_CONTAINER, json.dumps(self.plan)],
-                           files={AGENT_IN_CONTAINER: AGENT_SOURCE.read_bytes()})
+                           files={AGENT_IN_CONTAINER: AGENT_SOURCE.read_bytes()},
+                           also_on=[(link.network, link.address) for link in others])
 
     @property
     def container(self):

@@ -16,7 +16,8 @@ from pathlib import Path
 import requests
 from docker.errors import DockerException
 
-from .clients import ClientFleet, Workload
+from . import relay
+from .clients import ClientFleet, Link, Workload
 from .images import server_versions
 from .faults import CLOCK_FILE, Fault, FaultContext, Sequence, inject, needs_clock_control
 from .lab import Engine, Lab
@@ -77,6 +78,11 @@ class DrillResult:
         """Fail the test unless the drill passed (or failed exactly as its known hazard says)."""
         outcome = self.outcome
         assert outcome.status != FAILED, f"{self.pair.name} / {self.scenario.name}:\n  " + "\n  ".join(outcome.reasons)
+
+
+def verdicts_for(scenario: Scenario, plan: LabPlan) -> tuple[str, ...]:
+    """The scenario's verdicts, and ``subnets`` when the pair serves relayed subnets."""
+    return scenario.verdicts + (("subnets",) if plan.relayed and "subnets" not in scenario.verdicts else ())
 
 
 def client_rhythm_s(w: Workload) -> float:
@@ -164,6 +170,8 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
                 try:
                     phases("collecting evidence (logs, lease files)")
                     adapter.collect(lab, pair, tl)
+                    if relay.ROLE in lab.containers:
+                        lab.log_lines(lab.containers[relay.ROLE])  # kept beside the servers' logs
                 except Exception as exc:  # noqa: BLE001
                     result.error = (result.error + "; " if result.error else "") + \
                         "evidence not collected: " + _describe(exc, result.run_dir)
@@ -173,7 +181,7 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
         result.duration = time.time() - started
         result.run_dir.mkdir(parents=True, exist_ok=True)
         tl.save(result.run_dir / "timeline.jsonl")
-    result.verdicts = judge(tl, limits, scenario.verdicts)
+    result.verdicts = judge(tl, limits, verdicts_for(scenario, plan))
     return result
 
 
@@ -182,27 +190,35 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
              image_for: Callable[[str], str] | None = None) -> None:
     """The drill's action: servers up and ready, clients steady, the fault, the observation."""
     phases("starting servers")
-    gateway, client_ip = plan.spare_addresses()
+    gateway, client_ip = plan.spare_addresses()[:2]
     net = lab.network(plan.subnet, gateway)
+    relayed_nets = [lab.network(r.subnet, r.spare_addresses()[0]) for r in plan.relayed]
     env, files = dict(adapter.environment), dict(plan.files_in_container)
     if needs_clock_control(scenario.fault):  # daemons read their clock offset from a file
         env.update(adapter.clock_environment)
         files = {role: {**f, CLOCK_FILE: b"+0\n"} for role, f in files.items()}
     for role in ROLES:
         lab.container(role, net, plan.addresses[role], adapter.command(pair, role), files[role], env,
-                      pair.sysctls)
+                      pair.sysctls, routes=relay.routes(plan))
+    if plan.relayed:
+        relay.start(lab, plan, net, relayed_nets, image_for(relay.SUITE) if image_for else image)
+    links = ([Link(net, client_ip, str(plan.subnet) if plan.relayed else "")] if plan.pools else []) + [
+        Link(n, r.spare_addresses()[1], str(r.subnet), f"{r.subnet.network_address}-", probes=not plan.pools and i == 0)
+        for i, (r, n) in enumerate(zip(plan.relayed, relayed_nets))]
     tl.add(time.time(), "harness", "lab", run_id=lab.run_id, image=image, subnet=str(plan.subnet),
            roles={ip: role for role, ip in plan.addresses.items()}, serving=list(plan.serving),
            solo_states=list(plan.solo_states), normal_state=plan.normal_state,
            interrupted_states=list(plan.interrupted_states), sysctls=pair.sysctls,
            pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites),
-           scenario=scenario.name, verdicts=list(scenario.verdicts), versions=versions,
-           observe_s=window.observe_s, window_reason=window.reason)
+           scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan)), versions=versions,
+           observe_s=window.observe_s, window_reason=window.reason,
+           links=[{"subnet": link.subnet or str(plan.subnet), "relay": r.relay if r else None}
+                  for link, r in zip(links, ([None] if plan.pools else []) + list(plan.relayed))])
     phases("waiting for both servers' normal state")
     states = adapter.wait_ready(lab, pair, ready_timeout(pair.server, plan.ha_timers, READY_TIMEOUT_S))
     tl.add(time.time(), "harness", "pair-ready", states=states)
     w = scenario.workload
-    fleet = ClientFleet(lab, net, client_ip, w, plan.retrying_clients_needed,
+    fleet = ClientFleet(lab, links, w, plan.retrying_clients_needed,
                         lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s + scenario.fault.max_apply_s
                         + scenario.after_heal_s + 120,
                         serving_servers=[plan.addresses[r] for r in plan.serving])

@@ -34,6 +34,7 @@ NEEDS: dict[str, str | None] = {
     "mclt-cap": "mclt_s",
     "client-outage": "max_outage_s",
     "lease-conflicts": None,
+    "subnets": None,
 }
 # A drill whose lab or fault did not work proves nothing, so no hazard may excuse these.
 PRECONDITIONS = ("steady-state", "fault-effective")

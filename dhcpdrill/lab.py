@@ -226,17 +226,20 @@ class Lab:
 
     # -- building ------------------------------------------------------------------------------
     def network(self, subnet: ipaddress.IPv4Network, gateway: str) -> Network:
+        """An internal bridge for ``subnet``: the servers' network first, then one per relayed subnet."""
+        k = len(self.networks)
+        bridge = self.bridge if k == 0 else f"dd{k}-{self.run_id[:10]}"
         ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(subnet), gateway=gateway)])
         try:
             net = self.client.networks.create(
-                f"dhcpdrill-{self.run_id}", driver="bridge", internal=True, ipam=ipam, labels=self.labels,
-                options={"com.docker.network.bridge.name": self.bridge,
-                         "com.docker.network.bridge.enable_ip_masquerade": "false"})
+                f"dhcpdrill-{self.run_id}" + (f"-{k}" if k else ""), driver="bridge", internal=True, ipam=ipam,
+                labels=self.labels, options={"com.docker.network.bridge.name": bridge,
+                                             "com.docker.network.bridge.enable_ip_masquerade": "false"})
         except APIError as exc:
             raise LabError(f"could not create the lab network {subnet}: {exc.explanation} "
                            "(another network may use that subnet: `docker network ls`)") from None
         self.networks.append(net)
-        rule = ["-I", "DOCKER-USER", "-i", self.bridge, "-o", self.bridge, "-m", "comment",
+        rule = ["-I", "DOCKER-USER", "-i", bridge, "-o", bridge, "-m", "comment",
                 "--comment", rule_tag(self.engine.session, self.run_id), "-j", "ACCEPT"]
         self.engine.shell(FIREWALL, "run", *rule, what="change the DOCKER-USER chain")
         self._rules.append(["-D", *rule[1:]])
@@ -244,10 +247,17 @@ class Lab:
 
     def container(self, role: str, network: Network, ip: str, command: list[str],
                   files: dict[str, bytes] | None = None, environment: dict[str, str] | None = None,
-                  sysctls: dict[str, str] | None = None) -> Container:
-        """Create, fill with ``files`` and start one container with a fixed address."""
+                  sysctls: dict[str, str] | None = None, also_on: list[tuple[Network, str]] | None = None,
+                  routes: dict[str, str] | None = None, image: str | None = None) -> Container:
+        """Create, fill with ``files`` and start one container with a fixed address on ``network``
+        (its eth0), and on each of ``also_on`` (network, address). ``routes`` (subnet -> next hop)
+        are set before the command runs, and again whenever the container starts."""
+        if routes:
+            hops = " && ".join(f"ip route replace {net} via {hop}" for net, hop in routes.items())
+            command = ["sh", "-c", f'{hops} && exec "$@"', "routes", *command]
         self._specs[role] = dict(network=network, ip=ip, command=command, files=files, environment=environment,
-                                 sysctls=sysctls)
+                                 sysctls=sysctls, also_on=also_on or [])
+        return self._create(role, image or self.image, f"dhcpdrill-{self.run_id}-{role}", **self._specs[role])
         return self._create(role, self.image, f"dhcpdrill-{self.run_id}-{role}", **self._specs[role])
 
     def replace(self, role: str, image: str, extra_files: dict[str, bytes]) -> Container:
@@ -259,7 +269,8 @@ class Lab:
         spec = self._specs[role]
         try:
             old.stop(timeout=1)  # its daemon is already stopped: what remains is the host
-            spec["network"].disconnect(old, force=True)
+            for net in [spec["network"], *(n for n, _ in spec["also_on"])]:
+                net.disconnect(old, force=True)
         except (DockerException, requests.RequestException) as exc:
             raise LabError(f"could not retire the {role} container: {exc}") from None
         self.retired.append((role, old))
@@ -269,7 +280,7 @@ class Lab:
 
     def _create(self, role: str, image: str, name: str, network: Network, ip: str, command: list[str],
                 files: dict[str, bytes] | None, environment: dict[str, str] | None,
-                sysctls: dict[str, str] | None) -> Container:
+                sysctls: dict[str, str] | None, also_on: list[tuple[Network, str]]) -> Container:
         try:
             c = self.client.containers.create(
                 image, command, name=name, hostname=role,
@@ -277,6 +288,8 @@ class Lab:
                 cap_add=["NET_ADMIN", "NET_RAW"], detach=True, network=network.name, sysctls=sysctls or None,
                 networking_config={network.name: self.client.api.create_endpoint_config(ipv4_address=ip)})
             self.containers[role] = c
+            for other, address in also_on:
+                other.connect(c, ipv4_address=address)
             if files:
                 put_files(c, files)
             c.start()

@@ -90,12 +90,20 @@ def _room_problems(pair: Pair, plan: LabPlan, fields: dict[str, str]) -> list[Pr
             out.append(Problem(str(pair.files[role]), fields["address"],
                                f"{ip} is the {'network' if ip == plan.subnet.network_address else 'broadcast'} "
                                f"address of {plan.subnet}", "give the server a host address of the subnet"))
-    if len(plan.spare_addresses()) < 2:
+    need = 3 if plan.relayed else 2
+    if len(plan.spare_addresses()) < need:
         out.append(Problem(file, fields["pools"],
-                           f"leave no two addresses of {plan.subnet} outside the pools and the servers' addresses; "
-                           "the lab needs them for its gateway and its client container",
-                           "end a pool two addresses earlier, or give the subnet a shorter prefix"))
-    capacity = sum(int(hi) - int(lo) + 1 for lo, hi in plan.pools)
+                           f"leave no {'three' if plan.relayed else 'two'} addresses of {plan.subnet} outside the pools "
+                           "and the servers' addresses; the lab needs them for its gateway and its client container"
+                           + (", and the relay agent of the relayed subnets" if plan.relayed else ""),
+                           f"end a pool {need} addresses earlier, or give the subnet a shorter prefix"))
+    for r in plan.relayed:
+        if len(r.spare_addresses()) < 2:
+            out.append(Problem(file, r.where, f"leaves no two addresses of {r.subnet} outside the pools and the relay's "
+                               f"{r.relay}; the lab needs them for that network's gateway and its client container",
+                               "end a pool two addresses earlier"))
+    pools = plan.pools or (plan.relayed[0].pools if plan.relayed else ())  # where the probing clients live
+    capacity = sum(int(hi) - int(lo) + 1 for lo, hi in pools)
     w = Workload()
     needed = w.steady_clients + w.probes_needed(len(plan.serving), plan.retrying_clients_needed)
     if capacity < needed:
@@ -104,6 +112,11 @@ def _room_problems(pair: Pair, plan: LabPlan, fields: dict[str, str]) -> list[Pr
                            f"({w.steady_clients} steady and {needed - w.steady_clients} that retry unanswered, "
                            f"enough for {len(plan.serving)} server(s) to see {plan.retrying_clients_needed + 1} each)",
                            f"widen the pools to at least {needed} addresses"))
+    for r in plan.relayed[1:] if not plan.pools else plan.relayed:
+        held = sum(int(hi) - int(lo) + 1 for lo, hi in r.pools)
+        if held < w.steady_clients:
+            out.append(Problem(file, r.where, f"pools hold {held} address(es), fewer than the {w.steady_clients} steady "
+                               "clients a drill puts on each subnet", f"widen the pools to at least {w.steady_clients}"))
     return out
 
 

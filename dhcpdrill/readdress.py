@@ -56,15 +56,25 @@ class Readdressing:
 
 
 def plan(subnets: list[ipaddress.IPv4Network], seed: str) -> Readdressing:
-    """Moves for the subnets outside the lab range; raises ValueError for one that cannot fit."""
-    moves = []
+    """Moves for the subnets outside the lab range; raises ValueError for one that cannot fit.
+    Each lands where a hash of the pair's name and the subnet points, or the next free place of
+    its size when an earlier subnet of the pair took that one (they must never overlap)."""
+    moves: list[tuple[ipaddress.IPv4Network, ipaddress.IPv4Network]] = []
+    taken = [s for s in subnets if s.subnet_of(LAB_RANGE)]
     for subnet in subnets:
-        if subnet.subnet_of(LAB_RANGE):
+        if subnet.subnet_of(LAB_RANGE) or any(subnet == old for old, _ in moves):
             continue
         if subnet.prefixlen < TARGETS.prefixlen:
             raise ValueError(f"{subnet} is larger than the lab's {TARGETS} and cannot be moved into it")
         count = 2 ** (subnet.prefixlen - TARGETS.prefixlen)
         index = int.from_bytes(hashlib.sha256(f"{seed}\0{subnet}".encode()).digest()[:8], "big") % count
         size = subnet.num_addresses
-        moves.append((subnet, ipaddress.ip_network(f"{TARGETS.network_address + index * size}/{subnet.prefixlen}")))
+        for step in range(count):
+            target = ipaddress.ip_network(f"{TARGETS.network_address + ((index + step) % count) * size}/{subnet.prefixlen}")
+            if not any(target.overlaps(t) for t in taken):
+                break
+        else:
+            raise ValueError(f"{subnet} finds no free place in {TARGETS} beside the pair's other subnets")
+        moves.append((subnet, target))
+        taken.append(target)
     return Readdressing(tuple(moves))

@@ -832,6 +832,61 @@ def partner_pool_after_mclt(tl: Timeline, limit: Thresholds) -> Verdict:
                                f"({len(taken)} such grants, none earlier)", figure=first, unit=unit, threshold=threshold)
 
 
+def subnets(tl: Timeline) -> Verdict:
+    """Each subnet's clients were answered with addresses of their own subnet, and a subnet whose
+    clients asked after the anchor was answered after it. A server that picks the wrong subnet for
+    a relay's giaddr, or a relay that forwards to one server only (its subnet goes dark when that
+    server dies while the others are served), shows here. Judged when the pair has relayed subnets."""
+    import ipaddress
+    name = "subnets"
+    lab = tl.first("lab")
+    links = (lab.get("links") if lab else None) or []
+    subnet_of = {e.get("mac"): e.get("subnet") for e in tl.of("client", source="clients") if e.get("subnet")}
+    if not links or not subnet_of:
+        return Verdict(name, UNKNOWN, "the timeline names no client subnets (a drill of one unrelayed subnet)")
+    fault = anchor(tl)
+    cut = fault.t if fault else INF
+    roles = _roles(tl)
+    seen = {link["subnet"]: {"clients": 0, "acks": 0, "after": 0, "asked": 0, "by": set(), "wrong": []} for link in links}
+    for mac, net in subnet_of.items():
+        if net in seen:
+            seen[net]["clients"] += 1
+    for e in tl.of("send", source="clients"):
+        net = subnet_of.get(e.get("mac"))
+        if net in seen and e.t >= cut and e.get("msg") in ("DISCOVER", "REQUEST"):
+            seen[net]["asked"] += 1
+    for e in _acks(tl):
+        net = subnet_of.get(e.get("mac"))
+        if net not in seen:
+            continue
+        got = seen[net]
+        got["acks"] += 1
+        got["by"].add(roles.get(e.get("server_id"), str(e.get("server_id"))))
+        if e.t >= cut:
+            got["after"] += 1
+        try:
+            inside = ipaddress.ip_address(str(e.get("yiaddr"))) in ipaddress.ip_network(net)
+        except ValueError:
+            inside = False
+        if not inside:
+            got["wrong"].append(f"{e.get('client')} got {e.get('yiaddr')}")
+    bad, told = [], []
+    for link in links:
+        net, got = link["subnet"], seen[link["subnet"]]
+        how = f"relay {link['relay']}" if link.get("relay") else "the servers' own network"
+        told.append(f"{net} ({how}): {got['clients']} clients, {got['acks']} ACKs from "
+                    f"{', '.join(sorted(got['by'])) or 'nobody'}" + (f" ({got['after']} after the fault)" if fault else ""))
+        if got["wrong"]:
+            bad.append(f"{net}: {len(got['wrong'])} address(es) outside the subnet ({'; '.join(got['wrong'][:3])})")
+        if got["clients"] and not got["acks"]:
+            bad.append(f"{net}: no client of it was ever answered")
+        elif fault and got["asked"] and not got["after"]:
+            bad.append(f"{net}: its clients asked {got['asked']} time(s) after the fault and were never answered")
+    if bad:
+        return Verdict(name, FAIL, "; ".join(bad) + " — " + "; ".join(told), figure=len(bad))
+    return Verdict(name, PASS, "; ".join(told), figure=0)
+
+
 CONFLICT_WORDS = ("CONFLICT", "REJECT")
 
 
@@ -870,6 +925,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "mclt-cap": mclt_cap,
     "client-outage": client_outage,
     "lease-conflicts": lambda tl, _: lease_conflicts(tl),
+    "subnets": lambda tl, _: subnets(tl),
 }
 assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key it needs"
 

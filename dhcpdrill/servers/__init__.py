@@ -16,12 +16,114 @@ if TYPE_CHECKING:
     from ..timeline import Timeline
 
 from ..expectations import ROLES
+from ..problems import Problem
 
 LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
 # veth devices leave UDP checksums to an offload that never happens, so replies a daemon sends
 # through its kernel socket (dhcpd's unicast ACKs) would carry bad checksums, which a real NIC
 # would have filled in. The lab computes them in software, as production hardware does.
 LAB_PREP = "(ethtool -K eth0 tx off >/dev/null 2>&1 || true)"
+
+
+Pools = tuple[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address], ...]
+
+
+@dataclass(frozen=True)
+class Relayed:
+    """A subnet whose clients reach the servers through a relay agent, as most production subnets
+    do: the lab gives it a network of its own, with a real ``dhcrelay`` between it and the servers'
+    network, forwarding to both servers with ``relay`` as giaddr (the router's address on that
+    subnet in production) and option 82 added."""
+
+    subnet: ipaddress.IPv4Network
+    pools: Pools
+    relay: str
+    where: str  # the config field that declares it, for messages
+
+    def spare_addresses(self) -> list[str]:
+        """The lab's gateway and the clients' container on this network."""
+        return free_addresses(self.subnet, self.pools, {self.relay}, 2)
+
+
+def free_addresses(subnet: ipaddress.IPv4Network, pools: Pools, used: set[str], count: int) -> list[str]:
+    """Up to ``count`` host addresses of ``subnet`` outside every pool and not in ``used``, highest first."""
+    free = []
+    for host in reversed(list(subnet.hosts())):
+        if str(host) not in used and not any(lo <= host <= hi for lo, hi in pools):
+            free.append(str(host))
+        if len(free) == count:
+            break
+    return free
+
+
+def relay_address(subnet: ipaddress.IPv4Network, pools: Pools, stated: list[str]) -> str | None:
+    """Where the relay sits on a relayed subnet: the first address the config states for it (a
+    Kea ``relay`` entry, the ``routers`` option) that is a host of the subnet outside the pools,
+    else the subnet's lowest free host address (where routers usually are)."""
+    for text in stated:
+        try:
+            ip = ipaddress.ip_address(str(text).strip())
+        except ValueError:
+            continue
+        if ip in subnet and ip not in (subnet.network_address, subnet.broadcast_address) \
+                and not any(lo <= ip <= hi for lo, hi in pools):
+            return str(ip)
+    return next((str(h) for h in subnet.hosts() if not any(lo <= h <= hi for lo, hi in pools)), None)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One subnet as a config declares it (``where`` names its field), with the addresses the
+    config states for its router or relay."""
+
+    subnet: ipaddress.IPv4Network
+    pools: Pools
+    where: str
+    relays: tuple[str, ...] = ()
+
+
+def place_subnets(declared: list[Declared], servers: dict[str, str], file: str,
+                  address_fields: dict[str, str]) -> tuple[Declared | None, tuple[Relayed, ...], list[Problem]]:
+    """Which declared subnet the servers sit on (their clients are on the servers' own network) and
+    which are relayed (each on a lab network of its own, behind a relay). Every problem is returned."""
+    problems: list[Problem] = []
+    for i, a in enumerate(declared):
+        if not a.subnet.subnet_of(LAB_RANGE):
+            problems.append(Problem(file, a.where, f"{a.subnet} is outside the lab range {LAB_RANGE}",
+                                    f"readdress the pair into {LAB_RANGE} (RFC 2544 test range): the lab never uses "
+                                    "real ranges"))
+        for b in declared[:i]:
+            if a.subnet.overlaps(b.subnet):
+                problems.append(Problem(file, a.where, f"{a.subnet} overlaps {b.subnet} ({b.where})",
+                                        "give each subnet its own range"))
+    homes = [d for d in declared if all(ipaddress.ip_address(ip) in d.subnet for ip in servers.values())]
+    fix = ("the lab puts both servers on the subnet that holds their peer addresses: declare that subnet (without "
+           "pools if no client lives there); a peer link on a management network of its own is not drilled yet")
+    partial = next((d for d in declared if any(ipaddress.ip_address(ip) in d.subnet for ip in servers.values())), None)
+    if not homes and partial is not None:
+        for role, ip in servers.items():
+            if ipaddress.ip_address(ip) not in partial.subnet:
+                problems.append(Problem(file, address_fields[role], f"{ip} is not in the drilled subnet "
+                                        f"{partial.subnet}, which holds its partner's address", fix))
+    elif not homes:
+        listed = ", ".join(f"{role} {ip}" for role, ip in servers.items())
+        problems.append(Problem(file, next(iter(address_fields.values())), f"the servers' addresses ({listed}) are in "
+                                f"none of the declared subnets ({', '.join(str(d.subnet) for d in declared) or 'none'})",
+                                fix))
+    home = homes[0] if homes else None
+    relayed = []
+    for d in declared:
+        if d is home:
+            continue
+        if not d.pools:
+            continue  # no client lives there: nothing to drill behind a relay
+        relay = relay_address(d.subnet, d.pools, list(d.relays))
+        if relay is None:
+            problems.append(Problem(file, d.where, f"{d.subnet} has no host address outside its pools for the relay",
+                                    "end a pool earlier: the relay agent (a router in production) needs an address"))
+            continue
+        relayed.append(Relayed(d.subnet, d.pools, relay, d.where))
+    return home, tuple(relayed), problems
 
 
 @dataclass(frozen=True)
@@ -38,7 +140,8 @@ class LabPlan:
     retrying_clients_needed: int = 1
     files_in_container: dict[str, dict[str, bytes]] = field(default_factory=dict)
     rewrites: tuple[str, ...] = ()
-    pools: tuple[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address], ...] = ()
+    pools: Pools = ()
+    relayed: tuple[Relayed, ...] = ()  # subnets served through a relay, each on a lab network of its own
     peer_ports: dict[str, int] = field(default_factory=dict)  # TCP port each role's peer link listens on
     solo_states: tuple[str, ...] = ()  # states in which a server serves every client alone
     normal_state: str = ""  # the state both servers are in when the pair is healthy
@@ -49,16 +152,15 @@ class LabPlan:
     warnings: tuple[str, ...] = ()  # fit to drill, but some verdicts would mislead unless the team knows this
 
     def spare_addresses(self) -> list[str]:
-        """Two host addresses of the subnet outside every pool and not a server's, highest first
-        (the lab's gateway and the clients' container)."""
-        used = set(self.addresses.values())
-        free = []
-        for host in reversed(list(self.subnet.hosts())):
-            if str(host) not in used and not any(lo <= host <= hi for lo, hi in self.pools):
-                free.append(str(host))
-            if len(free) == 2:
-                break
-        return free
+        """Host addresses of the servers' subnet outside every pool and not a server's, highest
+        first: the lab's gateway, the clients' container and, when subnets are relayed, the relay."""
+        return free_addresses(self.subnet, self.pools, set(self.addresses.values()), 3 if self.relayed else 2)
+
+    @property
+    def relay_upstream(self) -> str | None:
+        """The relay's address on the servers' network (the servers route relayed subnets to it)."""
+        spare = self.spare_addresses()
+        return spare[2] if self.relayed and len(spare) > 2 else None
 
 
 DAEMON_PID = "/run/dhcpdrill-daemon.pid"

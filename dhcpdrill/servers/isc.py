@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_RANGE, ROLES, LabPlan, ServerAdapter, daemon_command
+from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, place_subnets
 from .. import readdress
 from ..readdress import Readdressing
 from ..includes import ISC as ISC_INCLUDE, expanded
@@ -102,6 +102,7 @@ class Half:
     file: str
     peer: Statement | None = None
     subnets: list[tuple[str, str, list[tuple[str, str, str | None]]]] = field(default_factory=list)
+    routers: list[list[str]] = field(default_factory=list)  # each subnet's option routers
     omapi_port: str | None = None
     key: tuple[str, str] | None = None
     root: "Statement | None" = None
@@ -144,6 +145,7 @@ def _half(path, problems: list[Problem], text: str | None = None) -> Half | None
                 if len(r.words) >= 3:
                     pools.append((r.words[1], r.words[2], None))
             half.subnets.append((s.words[1], s.words[3], pools))
+            half.routers.append([w for r in s.find("option", "routers") for w in " ".join(r.words[2:]).split(",") if w.strip()])
     ports = [s for s in root.block if s.words[:1] == ["omapi-port"] and len(s.words) > 1]
     half.omapi_port = ports[0].words[1] if ports else None
     keyname = next((s.words[1] for s in root.block if s.words[:1] == ["omapi-key"] and len(s.words) > 1), None)
@@ -285,21 +287,23 @@ class IscAdapter(ServerAdapter):
         if subs["primary"] != subs["secondary"]:
             problems.append(Problem(sfile, "subnet", f"differs from {pair.files['primary'].name} (subnets or pool ranges)",
                                     "give both servers the same subnets and ranges"))
-        if len(subs["primary"]) != 1:
-            problems.append(Problem(halves["primary"].file, "subnet", "the lab drills exactly one subnet",
-                                    "keep one subnet declaration"))
+        if not subs["primary"]:
+            problems.append(Problem(halves["primary"].file, "subnet", "no subnet is declared",
+                                    "declare the subnets the pair serves"))
         for role, h in halves.items():
-            for lo, hi, ref in (h.subnets[0][2] if h.subnets else []):
+            for lo, hi, ref in (pool for sub in h.subnets for pool in sub[2]):
                 if ref != peers[role][0]:
                     problems.append(Problem(h.file, f"subnet pool range {lo} {hi}",
                                             "is not in a pool that names the failover peer",
                                             f'put it in pool {{ failover peer "{peers[role][0]}"; range ...; }}'))
         if problems:
             raise PairError(problems)
-        net, mask, pools_raw = subs["primary"][0]
+        declared = []
         try:
-            subnet = ipaddress.ip_network(f"{net}/{mask}")
-            pools = tuple((ipaddress.ip_address(lo), ipaddress.ip_address(hi)) for lo, hi, _ in pools_raw)
+            for (net, mask, pools_raw), routers in zip(subs["primary"], halves["primary"].routers):
+                declared.append(Declared(ipaddress.ip_network(f"{net}/{mask}"),
+                                         tuple((ipaddress.ip_address(lo), ipaddress.ip_address(hi)) for lo, hi, _ in pools_raw),
+                                         f"subnet {net} netmask {mask}", tuple(routers)))
             mclt = float(int(prim["mclt"]))
             ports = {role: _port(v["port"]) for role, v in (("primary", prim), ("secondary", sec))}
             lbms = halves["primary"].peer.value("load", "balance", "max", "seconds")
@@ -311,15 +315,17 @@ class IscAdapter(ServerAdapter):
         except ValueError as exc:
             raise PairError([Problem(halves["primary"].file, "subnet/range/address", str(exc),
                                      "give dotted-quad addresses and a netmask")]) from None
-        if not subnet.subnet_of(LAB_RANGE):
-            problems.append(Problem(halves["primary"].file, "subnet", f"{subnet} is outside the lab range {LAB_RANGE}",
-                                    f"readdress the pair into {LAB_RANGE} (RFC 2544 test range)"))
-        for role, ip in addresses.items():
-            if ipaddress.ip_address(ip) not in subnet:
-                problems.append(Problem(halves[role].file, "failover peer address", f"{ip} is not in {subnet}",
-                                        "the lab puts each server at its failover address on the client subnet"))
+        for d in declared:
+            for lo, hi in d.pools:
+                if lo not in d.subnet or hi not in d.subnet or lo > hi:
+                    problems.append(Problem(halves["primary"].file, f"{d.where}: range {lo} {hi}",
+                                            f"is not inside {d.subnet}", "keep the range inside its subnet"))
+        home, relayed, placed = place_subnets(declared, addresses, halves["primary"].file,
+                                              {role: "failover peer address" for role in ROLES})
+        problems += placed
         if problems:
             raise PairError(problems)
+        subnet, pools = home.subnet, home.pools
         files = {}
         rewrites = [f"{pair.files['primary'].name} and {pair.files['secondary'].name}: {m}" for m in moved.describe()]
         for role in ROLES:
@@ -335,7 +341,9 @@ class IscAdapter(ServerAdapter):
                     "lab-only key was added to the lab copy" if h.omapi_port else
                     f"no OMAPI: a lab-only omapi-port {LAB_OMAPI_PORT} and key were added to the lab copy "
                     "(the drill reads the failover state over OMAPI)"))
-        return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE,
+        rewrites += [f"{r.subnet} ({r.where}): clients behind a relay agent (dhcrelay, giaddr {r.relay}, option 82), "
+                     "on a lab network of its own" for r in relayed]
+        return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, relayed=relayed,
                        serving=("primary", "secondary"), retrying_clients_needed=1,
                        files_in_container=files, pools=pools, rewrites=tuple(rewrites),
                        peer_ports=ports,
@@ -344,17 +352,19 @@ class IscAdapter(ServerAdapter):
                        ha_timers=timers, renew_s=isc_renew_s(halves["primary"].root))
 
     def _readdress(self, pair: "Pair", half: Half) -> Readdressing:
-        """Move a subnet outside the lab range into it, in both lab copies (see ``readdress``)."""
-        try:
-            net, mask, _ = half.subnets[0]
-            subnet = ipaddress.ip_network(f"{net}/{mask}")
-        except (IndexError, ValueError):
-            return Readdressing()  # the subnet checks name the problem
-        try:
-            return readdress.plan([subnet], pair.name)
-        except ValueError as exc:
-            raise PairError([Problem(half.file, "subnet", str(exc),
-                                     f"drill a /16 or smaller subnet, or readdress a copy into {LAB_RANGE} by hand")]) from None
+        """Move subnets outside the lab range into it, in both lab copies (see ``readdress``)."""
+        subnets = []
+        for net, mask, _ in half.subnets:
+            try:
+                subnets.append(ipaddress.ip_network(f"{net}/{mask}"))
+            except ValueError:
+                continue  # the subnet checks name the problem
+            try:
+                readdress.plan(subnets, pair.name)
+            except ValueError as exc:
+                raise PairError([Problem(half.file, f"subnet {net} netmask {mask}", str(exc),
+                                         f"drill a /16 or smaller subnet, or readdress a copy into {LAB_RANGE} by hand")]) from None
+        return readdress.plan(subnets, pair.name)
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         return daemon_command(f"mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid",

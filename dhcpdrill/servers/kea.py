@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_RANGE, ROLES, LabPlan, ServerAdapter, daemon_command
+from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, place_subnets
 from .. import readdress
 from ..readdress import Readdressing
 from ..timers import KEA_DEFAULTS
@@ -229,18 +229,21 @@ class KeaAdapter(ServerAdapter):
         return raw["Dhcp4"] if len(problems) == before else None
 
     def _readdress(self, pair: "Pair", cfgs: dict[str, dict]) -> Readdressing:
-        """Move a subnet outside the lab range into it, in both lab copies (see ``readdress``)."""
-        try:
-            subnet = ipaddress.ip_network(str(_get(cfgs["primary"], "subnet4", 0, "subnet")))
-        except ValueError:
-            return Readdressing()  # the subnet checks below name the problem
-        if subnet.version != 4:
-            return Readdressing()
-        try:
-            moved = readdress.plan([subnet], pair.name)
-        except ValueError as exc:
-            raise PairError([Problem(str(pair.files["primary"]), "Dhcp4.subnet4[0].subnet", str(exc),
-                                     f"drill a /16 or smaller subnet, or readdress a copy into {LAB_RANGE} by hand")]) from None
+        """Move subnets outside the lab range into it, in both lab copies (see ``readdress``)."""
+        subnets = []
+        for i, entry in enumerate(_get(cfgs["primary"], "subnet4") or []):
+            try:
+                subnet = ipaddress.ip_network(str(_get(entry, "subnet")))
+            except ValueError:
+                continue  # the subnet checks below name the problem
+            if subnet.version == 4:
+                subnets.append(subnet)
+            try:
+                moved = readdress.plan(subnets, pair.name)
+            except ValueError as exc:
+                raise PairError([Problem(str(pair.files["primary"]), f"Dhcp4.subnet4[{i}].subnet", str(exc),
+                                         f"drill a /16 or smaller subnet, or readdress a copy into {LAB_RANGE} by hand")]) from None
+        moved = readdress.plan(subnets, pair.name)
         for role in cfgs:
             cfgs[role] = moved.tree(cfgs[role])
         return moved
@@ -353,56 +356,30 @@ class KeaAdapter(ServerAdapter):
         if len(found) > 8:
             problems.append(Problem(str(files["secondary"]), "Dhcp4.subnet4", f"and {len(found) - 8} more differences "
                                     f"from {files['primary'].name}", "give both servers the same subnets"))
-        if len(subnets[0]) != 1 or "subnet" not in subnets[0][0]:
-            problems.append(Problem(str(files["primary"]), "Dhcp4.subnet4", "the lab drills exactly one subnet",
-                                    "keep one subnet4 entry"))
+        if not subnets[0]:
+            problems.append(Problem(str(files["primary"]), "Dhcp4.subnet4", "declares no subnet",
+                                    "declare the subnets the pair serves in subnet4"))
         if problems:
             raise PairError(problems)
-        try:
-            subnet = ipaddress.ip_network(subnets[0][0]["subnet"])
-            if subnet.version != 4:
-                raise ValueError("not an IPv4 subnet")
-        except ValueError as exc:
-            raise PairError([Problem(str(files["primary"]), "Dhcp4.subnet4[0].subnet", str(exc), "give a.b.c.d/len")]) from None
-        pools = []
-        for i, pool in enumerate(subnets[0][0].get("pools") or []):
-            text = str(pool.get("pool", ""))
-            try:
-                if "-" in text:
-                    lo, hi = (ipaddress.ip_address(x.strip()) for x in text.split("-", 1))
-                else:
-                    net = ipaddress.ip_network(text.strip())
-                    lo, hi = net[0], net[-1]
-            except ValueError:
-                problems.append(Problem(str(files["primary"]), f"Dhcp4.subnet4[0].pools[{i}].pool",
-                                        f"{shown(text)} is not a range", 'give "first - last" or a prefix'))
-                continue
-            if lo not in subnet or hi not in subnet or lo > hi:
-                problems.append(Problem(str(files["primary"]), f"Dhcp4.subnet4[0].pools[{i}].pool",
-                                        f"{shown(text)} is not inside {subnet}", "keep the pool inside its subnet"))
-            pools.append((lo, hi))
-        if not subnet.subnet_of(LAB_RANGE):
-            problems.append(Problem(str(files["primary"]), "Dhcp4.subnet4[0].subnet",
-                                    f"{subnet} is outside the lab range {LAB_RANGE}",
-                                    f"readdress the pair into {LAB_RANGE} (RFC 2544 test range): the lab never uses real ranges"))
+        declared = [d for i, entry in enumerate(subnets[0])
+                    if (d := self._declared(str(files["primary"]), i, entry, problems)) is not None]
         addresses, peer_ports = {}, {}
         for role, want in (("primary", "primary"), ("secondary", second)):
             peer = peers_by_role.get(want)
             url = urlparse(str(peer.get("url", ""))) if peer else None
             try:
-                ip = ipaddress.ip_address(url.hostname or "" if url else "")
+                addresses[role] = str(ipaddress.ip_address(url.hostname or "" if url else ""))
                 peer_ports[role] = url.port or 80
             except ValueError:
                 problems.append(Problem(str(files["primary"]), f"high-availability[0].peers[{want}].url",
                                         f"{shown(peer.get('url', ABSENT)) if peer else 'absent'} has no IPv4 address", "use http://a.b.c.d:port/"))
-                continue
-            if ip not in subnet:
-                problems.append(Problem(str(files["primary"]), f"high-availability[0].peers[{want}].url",
-                                        f"{ip} is not in the drilled subnet {subnet}",
-                                        "the lab puts each server at its peer URL's address on the client subnet"))
-            addresses[role] = str(ip)
         if problems:
             raise PairError(problems)
+        home, relayed, placed = place_subnets(declared, addresses, str(files["primary"]), {
+            "primary": "high-availability[0].peers[primary].url", "secondary": f"high-availability[0].peers[{second}].url"})
+        if placed:
+            raise PairError(placed)
+        subnet, pools = home.subnet, list(home.pools)
         files_in, rewrites = {}, []
         for role, path in files.items():
             changes = []
@@ -428,14 +405,55 @@ class KeaAdapter(ServerAdapter):
             rewrites += [f"{path.name}: {c}" for c in changes]
             rewrites.append(f"{path.name}: comments dropped from the lab copy")
         rewrites = [*(f"{files['primary'].name} and {files['secondary'].name}: {m}" for m in moved.describe()), *rewrites]
+        relayed_lines = [f"{r.subnet} ({r.where}): clients behind a relay agent (dhcrelay, giaddr {r.relay}, "
+                         "option 82), on a lab network of its own" for r in relayed]
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
+                       relayed=relayed,
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
-                       files_in_container=files_in, rewrites=tuple(rewrites), pools=tuple(pools),
+                       files_in_container=files_in, rewrites=tuple(rewrites + relayed_lines), pools=tuple(pools),
                        peer_ports=peer_ports, solo_states=("partner-down",),
                        normal_state=NORMAL_STATE[pair.mode],
                        ha_timers={k: has["primary"][k] for k in KEA_DEFAULTS if has["primary"].get(k) is not None},
                        warnings=tuple(self._warnings(pair, has["primary"])),
-                       renew_s=kea_renew_s(cfgs["primary"], subnets[0][0]))
+                       renew_s=min(kea_renew_s(cfgs["primary"], entry) for entry in subnets[0]))
+
+    @staticmethod
+    def _declared(file: str, i: int, entry: Any, problems: list[Problem]) -> Declared | None:
+        """One subnet4 entry: its subnet, pools and the addresses it states for a relay or router."""
+        where = f"Dhcp4.subnet4[{i}]"
+        try:
+            subnet = ipaddress.ip_network(str(entry["subnet"]))
+            if subnet.version != 4:
+                raise ValueError("not an IPv4 subnet")
+        except KeyError:
+            problems.append(Problem(file, where, "has no subnet", "give subnet: a.b.c.d/len"))
+            return None
+        except ValueError as exc:
+            problems.append(Problem(file, f"{where}.subnet", str(exc), "give a.b.c.d/len"))
+            return None
+        pools = []
+        for j, pool in enumerate(entry.get("pools") or []):
+            text = str(pool.get("pool", ""))
+            try:
+                if "-" in text:
+                    lo, hi = (ipaddress.ip_address(x.strip()) for x in text.split("-", 1))
+                else:
+                    net = ipaddress.ip_network(text.strip())
+                    lo, hi = net[0], net[-1]
+            except ValueError:
+                problems.append(Problem(file, f"{where}.pools[{j}].pool", f"{shown(text)} is not a range",
+                                        'give "first - last" or a prefix'))
+                continue
+            if lo not in subnet or hi not in subnet or lo > hi:
+                problems.append(Problem(file, f"{where}.pools[{j}].pool", f"{shown(text)} is not inside {subnet}",
+                                        "keep the pool inside its subnet"))
+            pools.append((lo, hi))
+        relay = entry.get("relay") if isinstance(entry.get("relay"), dict) else {}
+        stated = [*(relay.get("ip-addresses") or []), *([relay["ip-address"]] if relay.get("ip-address") else [])]
+        for option in entry.get("option-data") or []:
+            if isinstance(option, dict) and option.get("name") == "routers":
+                stated += str(option.get("data", "")).split(",")
+        return Declared(subnet, tuple(pools), where, tuple(str(x) for x in stated))
 
     def _warnings(self, pair: "Pair", ha: dict) -> list[str]:
         """A server whose own peer entry says ``auto-failover: false`` never takes over by itself
