@@ -89,16 +89,23 @@ def _hand_built() -> dict[str, Timeline]:
     return cases
 
 
+def pair_folder(name: str) -> Path:
+    """A recorded drill's pair: bundled, else one of fixtures/production/."""
+    bundled = real.ROOT / "fixtures" / name
+    return bundled if bundled.is_dir() else real.ROOT / "fixtures" / "production" / name
+
+
 def _recorded() -> dict[str, tuple[Timeline, str]]:
     drills = {"kea-hs-kill-primary": "kill-primary", "kea-lb-client-partition": "client-partition",
               "kea-hs-peer-partition": "peer-partition", "kea-hs-failback": "failback",
               "isc-partner-down": "partner-down", "isc-skew-at-boot": "clock-skew-65s-at-boot",
               "isc-kill-primary-new-clients": "kill-primary-new-clients",
-              "kea-hs-maintenance-handoff": "maintenance-handoff"}
+              "kea-hs-maintenance-handoff": "maintenance-handoff",
+              "kea-relayed-kill-primary": "kill-primary", "isc-relayed-kill-primary": "kill-primary"}
     out = {}
     for name, drill in drills.items():
         tl = real.load(name)
-        pair = real.load_pair(real.ROOT / "fixtures" / tl.first("lab").get("pair"))
+        pair = real.load_pair(pair_folder(tl.first("lab").get("pair")))
         tl = real.with_prediction(tl, pair, real.SCENARIOS[drill])
         out[name] = (tl, drill)
         standby = next(ip for ip, role in tl.first("lab").get("roles").items() if role == "secondary")
@@ -122,7 +129,7 @@ def _cases() -> dict[str, tuple[Timeline, Thresholds]]:
         for label, limits in (("strict", STRICT), ("nothing", NOTHING), ("lenient", LENIENT)):
             cases[f"{name}@{label}"] = (tl, limits)
     for name, (tl, drill) in _recorded().items():
-        pair = real.load_pair(real.ROOT / "fixtures" / tl.first("lab").get("pair"))
+        pair = real.load_pair(pair_folder(tl.first("lab").get("pair")))
         cases[f"{name}@pair"] = (tl, pair.drills[drill])
         cases[f"{name}@strict"] = (tl, STRICT)
         cases[f"{name}@nothing"] = (tl, NOTHING)

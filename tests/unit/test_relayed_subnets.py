@@ -1,0 +1,162 @@
+"""Pairs with relayed subnets: how their configs map onto the lab (which subnet the servers sit on,
+which are relayed and where each relay sits), the problems that refuse a pair before anything
+starts, and the ``subnets`` verdict on real recorded drills (a Kea pair whose clients are all
+relayed, a dhcpd pair with a relayed subnet beside its own) and on mutations of them."""
+from __future__ import annotations
+
+import gzip
+import ipaddress
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dhcpdrill.drill import verdicts_for
+from dhcpdrill.pair import load_pair
+from dhcpdrill.problems import PairError
+from dhcpdrill.readdress import plan as readdress_plan
+from dhcpdrill.servers import adapter_for
+from dhcpdrill.timeline import Event, Timeline
+from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN, anchor, judge
+from scenarios.kill_primary import KILL_PRIMARY
+
+ROOT = Path(__file__).resolve().parents[2]
+KEA = ROOT / "fixtures" / "production" / "kea-relayed"
+ISC = ROOT / "fixtures" / "production" / "isc-relayed"
+
+
+def load(name: str) -> Timeline:
+    with gzip.open(ROOT / "tests" / "evidence" / f"{name}.jsonl.gz", "rt") as src:
+        return Timeline(Event(**json.loads(line)) for line in src if line.strip())
+
+
+def judged(tl: Timeline, folder: Path) -> dict:
+    pair = load_pair(folder)
+    names = verdicts_for(KILL_PRIMARY, adapter_for(pair).lab_plan(pair))
+    return {v.name: v for v in judge(tl, pair.drills["kill-primary"], names)}
+
+
+def copy(tmp_path: Path, folder: Path) -> Path:
+    return Path(shutil.copytree(folder, tmp_path / folder.name))
+
+
+# -- the plan ------------------------------------------------------------------------------------
+def test_kea_servers_on_a_poolless_subnet_and_two_relayed_subnets():
+    pair = load_pair(KEA)
+    plan = adapter_for(pair).lab_plan(pair)
+    assert str(plan.subnet) == "198.18.12.0/24" and plan.pools == ()
+    assert [(str(r.subnet), r.relay) for r in plan.relayed] == [("198.18.13.0/24", "198.18.13.1"),
+                                                               ("198.18.14.0/24", "198.18.14.1")]
+    assert plan.relay_upstream not in plan.addresses.values() and len(set(plan.spare_addresses())) == 3
+    assert "subnets" in verdicts_for(KILL_PRIMARY, plan)
+
+
+def test_dhcpd_relayed_subnet_beside_the_servers_own():
+    pair = load_pair(ISC)
+    plan = adapter_for(pair).lab_plan(pair)
+    assert str(plan.subnet) == "198.18.15.0/24" and plan.pools
+    assert [(str(r.subnet), r.relay) for r in plan.relayed] == [("198.18.16.0/24", "198.18.16.1")]
+
+
+def test_a_single_subnet_pair_is_judged_as_before():
+    pair = load_pair(ROOT / "fixtures" / "kea-hot-standby")
+    plan = adapter_for(pair).lab_plan(pair)
+    assert plan.relayed == () and verdicts_for(KILL_PRIMARY, plan) == KILL_PRIMARY.verdicts
+
+
+def test_the_relay_sits_where_the_config_says_else_on_the_lowest_free_address(tmp_path):
+    folder = copy(tmp_path, KEA)
+    for name in ("primary.json", "standby.json"):  # no router for 198.18.13.0/24; its pool starts at .1
+        path = folder / name
+        text = path.read_text().replace('"198.18.13.100 - 198.18.13.199"', '"198.18.13.1 - 198.18.13.199"')
+        path.write_text(re.sub(r'\{ "name": "routers", "data": "198.18.13.1" \}', "", text).replace(
+            '"option-data": [  ]', '"option-data": []'))
+    pair = load_pair(folder)
+    relays = {str(r.subnet): r.relay for r in adapter_for(pair).lab_plan(pair).relayed}
+    assert relays == {"198.18.13.0/24": "198.18.13.200", "198.18.14.0/24": "198.18.14.1"}
+
+
+def test_servers_on_two_different_subnets_are_refused_naming_the_peer(tmp_path):
+    folder = copy(tmp_path, KEA)
+    for name in ("primary.json", "standby.json"):
+        path = folder / name
+        path.write_text(path.read_text().replace("http://198.18.12.12:8001/", "http://198.18.13.12:8001/"))
+    with pytest.raises(PairError) as err:
+        load_pair(folder)
+    assert "peers[standby].url: 198.18.13.12 is not in the drilled subnet 198.18.12.0/24" in str(err.value)
+
+
+def test_overlapping_subnets_are_refused(tmp_path):
+    folder = copy(tmp_path, ISC)
+    for name in ("primary.conf", "secondary.conf"):
+        path = folder / name
+        path.write_text(path.read_text().replace("subnet 198.18.16.0 netmask 255.255.255.0",
+                                                  "subnet 198.18.15.0 netmask 255.255.255.128"))
+    with pytest.raises(PairError) as err:
+        load_pair(folder)
+    assert "overlaps 198.18.15.0/24" in str(err.value)
+
+
+def test_a_relayed_subnet_without_room_for_the_lab_is_refused(tmp_path):
+    folder = copy(tmp_path, ISC)
+    for name in ("primary.conf", "secondary.conf"):
+        path = folder / name
+        path.write_text(path.read_text().replace("range 198.18.16.100 198.18.16.199", "range 198.18.16.2 198.18.16.253"))
+    with pytest.raises(PairError) as err:
+        load_pair(folder)
+    assert "leaves no two addresses of 198.18.16.0/24 outside the pools and the relay's 198.18.16.1" in str(err.value)
+
+
+def test_production_subnets_move_into_the_lab_range_without_colliding():
+    subnets = [ipaddress.ip_network(s) for s in ("10.20.0.0/24", "10.20.8.0/22", "10.20.12.0/22", "10.21.0.0/24")]
+    first = readdress_plan(subnets, "campus")
+    targets = [new for _, new in first.moves]
+    assert len(targets) == 4 and all(not a.overlaps(b) for i, a in enumerate(targets) for b in targets[:i])
+    assert first == readdress_plan(subnets, "campus")  # the same pair always lands in the same place
+    crowded = [ipaddress.ip_network(f"10.{i}.0.0/17") for i in range(2)]  # only two /17s fit in 198.19.0.0/16
+    assert len(readdress_plan(crowded, "x").moves) == 2
+    with pytest.raises(ValueError, match="no free place"):
+        readdress_plan([*crowded, ipaddress.ip_network("10.9.0.0/17")], "x")
+
+
+# -- the subnets verdict on real drills ---------------------------------------------------------
+@pytest.mark.parametrize("name,folder", [("kea-relayed-kill-primary", KEA), ("isc-relayed-kill-primary", ISC)])
+def test_recorded_relayed_kill_primary_passes_every_verdict(name, folder):
+    v = judged(load(name), folder)
+    assert all(x.status == PASS for x in v.values()), {k: x.reason for k, x in v.items() if x.status != PASS}
+    assert "198.18.14.0/24" in v["subnets"].reason if folder == KEA else "198.18.16.0/24" in v["subnets"].reason
+
+
+def test_a_relayed_subnet_gone_dark_after_the_fault_fails_for_that_subnet_only():
+    """What a relay forwarding to the dead server alone looks like: the subnet's clients keep
+    asking after the kill and nothing answers them, while the servers' own subnet is served."""
+    tl = load("isc-relayed-kill-primary")
+    cut = anchor(tl).t
+    dark = Timeline(e for e in tl.events if not (e.source == "clients" and e.kind in ("recv", "bound")
+                                                 and str(e.get("client", "")).startswith("198.18.16.0-")
+                                                 and e.t >= cut))
+    v = judged(dark, ISC)
+    assert v["subnets"].status == FAIL
+    assert re.search(r"198\.18\.16\.0/24: its clients asked \d+ time\(s\) after the fault and were never answered",
+                     v["subnets"].reason)
+    assert "198.18.15.0/24: " not in v["subnets"].reason.split(" — ")[0]
+    assert v["takeover"].status == PASS  # the servers' own subnet was taken over: only the subnet view fails
+
+
+def test_an_address_from_another_subnet_fails():
+    tl = load("kea-relayed-kill-primary")
+    ack = next(e for e in tl.of("recv", source="clients") if e.get("msg") == "ACK" and e.get("expected")
+               and str(e.get("client", "")).startswith("198.18.14.0-"))
+    wrong = Event(ack.t, ack.source, ack.kind, {**ack.data, "yiaddr": "198.18.13.150"})
+    v = judged(Timeline([wrong if e is ack else e for e in tl.events]), KEA)
+    assert v["subnets"].status == FAIL and v["subnets"].figure == 1
+    assert f"198.18.14.0/24: 1 address(es) outside the subnet ({ack.get('client')} got 198.18.13.150)" in v["subnets"].reason
+
+
+def test_clients_that_declared_no_subnet_leave_the_verdict_unknown():
+    tl = load("kea-relayed-kill-primary")
+    bare = Timeline(Event(e.t, e.source, e.kind, {k: x for k, x in e.data.items() if k != "subnet"})
+                    if e.kind == "client" else e for e in tl.events)
+    assert judged(bare, KEA)["subnets"].status == UNKNOWN
