@@ -193,20 +193,23 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     gateway, client_ip = plan.spare_addresses()[:2]
     net = lab.network(plan.subnet, gateway)
     relayed_nets = [lab.network(r.subnet, r.spare_addresses()[0]) for r in plan.relayed]
+    peer_net = lab.network(plan.peer_subnet, plan.peer_gateway()) if plan.peer_subnet else None
     env, files = dict(adapter.environment), dict(plan.files_in_container)
     if needs_clock_control(scenario.fault):  # daemons read their clock offset from a file
         env.update(adapter.clock_environment)
         files = {role: {**f, CLOCK_FILE: b"+0\n"} for role, f in files.items()}
     for role in ROLES:
-        lab.container(role, net, plan.addresses[role], adapter.command(pair, role), files[role], env,
-                      pair.sysctls, routes=relay.routes(plan))
+        lab.container(role, net, plan.ids[role], adapter.command(pair, role), files[role], env,
+                      pair.sysctls, routes=relay.routes(plan),
+                      also_on=[(peer_net, plan.addresses[role])] if peer_net else None)
     if plan.relayed:
         relay.start(lab, plan, net, relayed_nets, image_for(relay.SUITE) if image_for else image)
     links = ([Link(net, client_ip, str(plan.subnet) if plan.relayed else "")] if plan.pools else []) + [
         Link(n, r.spare_addresses()[1], str(r.subnet), f"{r.subnet.network_address}-", probes=not plan.pools and i == 0)
         for i, (r, n) in enumerate(zip(plan.relayed, relayed_nets))]
     tl.add(time.time(), "harness", "lab", run_id=lab.run_id, image=image, subnet=str(plan.subnet),
-           roles={ip: role for role, ip in plan.addresses.items()}, serving=list(plan.serving),
+           roles={ip: role for role, ip in [*plan.addresses.items(), *plan.ids.items()]}, serving=list(plan.serving),
+           peer_subnet=str(plan.peer_subnet) if plan.peer_subnet else None,
            solo_states=list(plan.solo_states), normal_state=plan.normal_state,
            interrupted_states=list(plan.interrupted_states), sysctls=pair.sysctls,
            pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites),
@@ -221,7 +224,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     fleet = ClientFleet(lab, links, w, plan.retrying_clients_needed,
                         lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s + scenario.fault.max_apply_s
                         + scenario.after_heal_s + 120,
-                        serving_servers=[plan.addresses[r] for r in plan.serving])
+                        serving_servers=[plan.ids[r] for r in plan.serving])
     fleet.start()
     try:
         phases("clients leasing, waiting for steady state")

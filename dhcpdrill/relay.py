@@ -32,7 +32,7 @@ exec dhcrelay -d -4 -a $args "$@"
 
 
 def command(plan: LabPlan) -> list[str]:
-    servers = [plan.addresses[r] for r in sorted(plan.addresses)]
+    servers = [plan.ids[r] for r in sorted(plan.ids)]
     return ["sh", "-c", SCRIPT, "relay", str(plan.relay_upstream), " ".join(r.relay for r in plan.relayed), *servers]
 
 

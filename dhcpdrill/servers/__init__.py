@@ -82,10 +82,34 @@ class Declared:
     relays: tuple[str, ...] = ()
 
 
-def place_subnets(declared: list[Declared], servers: dict[str, str], file: str,
-                  address_fields: dict[str, str]) -> tuple[Declared | None, tuple[Relayed, ...], list[Problem]]:
-    """Which declared subnet the servers sit on (their clients are on the servers' own network) and
-    which are relayed (each on a lab network of its own, behind a relay). Every problem is returned."""
+@dataclass(frozen=True)
+class Placement:
+    """Where a pair's servers and clients sit in the lab (see ``place_subnets``)."""
+
+    home: Declared | None
+    relayed: tuple[Relayed, ...] = ()
+    peer_subnet: ipaddress.IPv4Network | None = None
+    server_ids: dict[str, str] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+
+
+def enclosing(ips: list[str], longest: int = 24) -> ipaddress.IPv4Network:
+    """The smallest network of prefix ``longest`` or shorter that holds every address."""
+    for prefix in range(longest, 0, -1):
+        net = ipaddress.ip_network(f"{ips[0]}/{prefix}", strict=False)
+        if all(ipaddress.ip_address(ip) in net for ip in ips):
+            return net
+    return ipaddress.ip_network("0.0.0.0/0")
+
+
+def place_subnets(declared: list[Declared], servers: dict[str, str], file: str, address_fields: dict[str, str],
+                  stated_ids: dict[str, str | None] | None = None) -> Placement:
+    """Which declared subnet the servers sit on (their clients are on the servers' own network),
+    which are relayed (each on a lab network of its own, behind a relay), and, when the peer
+    addresses lie in none of the declared subnets, the peer link's own network: a management
+    network, as many production pairs have. The servers then face their clients from the
+    poolless subnet (a server VLAN) or the first one, at the address the config states for its
+    interface (``stated_ids``) or the subnet's lowest free ones. Every problem is returned."""
     problems: list[Problem] = []
     for i, a in enumerate(declared):
         if not a.subnet.subnet_of(LAB_RANGE):
@@ -96,34 +120,57 @@ def place_subnets(declared: list[Declared], servers: dict[str, str], file: str,
             if a.subnet.overlaps(b.subnet):
                 problems.append(Problem(file, a.where, f"{a.subnet} overlaps {b.subnet} ({b.where})",
                                         "give each subnet its own range"))
-    homes = [d for d in declared if all(ipaddress.ip_address(ip) in d.subnet for ip in servers.values())]
-    fix = ("the lab puts both servers on the subnet that holds their peer addresses: declare that subnet (without "
-           "pools if no client lives there); a peer link on a management network of its own is not drilled yet")
-    partial = next((d for d in declared if any(ipaddress.ip_address(ip) in d.subnet for ip in servers.values())), None)
+    peer_ips = {role: ipaddress.ip_address(ip) for role, ip in servers.items()}
+    homes = [d for d in declared if all(ip in d.subnet for ip in peer_ips.values())]
+    partial = next((d for d in declared if any(ip in d.subnet for ip in peer_ips.values())), None)
+    peer_subnet, server_ids = None, {}
+    fix = ("put both peer addresses in one subnet: the clients' subnet that holds both servers, or a peer network "
+           "of their own that no subnet of the config covers")
     if not homes and partial is not None:
-        for role, ip in servers.items():
-            if ipaddress.ip_address(ip) not in partial.subnet:
+        for role, ip in peer_ips.items():
+            if ip not in partial.subnet:
                 problems.append(Problem(file, address_fields[role], f"{ip} is not in the drilled subnet "
                                         f"{partial.subnet}, which holds its partner's address", fix))
-    elif not homes:
-        listed = ", ".join(f"{role} {ip}" for role, ip in servers.items())
-        problems.append(Problem(file, next(iter(address_fields.values())), f"the servers' addresses ({listed}) are in "
-                                f"none of the declared subnets ({', '.join(str(d.subnet) for d in declared) or 'none'})",
-                                fix))
+    elif not homes and declared:
+        peer_subnet = enclosing([str(ip) for ip in peer_ips.values()])
+        if peer_subnet.prefixlen < 16 or not peer_subnet.subnet_of(LAB_RANGE):
+            where = "outside the lab range" if peer_subnet.prefixlen >= 16 else "too far apart for one lab network"
+            problems.append(Problem(file, next(iter(address_fields.values())),
+                                    f"the peer addresses ({', '.join(map(str, peer_ips.values()))}) are {where}",
+                                    f"give the peers addresses in one /16 or smaller inside {LAB_RANGE}"))
+        home = next((d for d in declared if not d.pools), declared[0])
+        homes = [home]
+        for d in declared:
+            if d.subnet.overlaps(peer_subnet):
+                problems.append(Problem(file, d.where, f"{d.subnet} overlaps the peer network {peer_subnet} the lab "
+                                        "derives from the peer addresses", "keep the peer addresses apart from the subnets"))
+        taken = {str(ip) for ip in home.relays}
+        for role in servers:
+            stated = (stated_ids or {}).get(role)
+            if stated and ipaddress.ip_address(stated) in home.subnet:
+                server_ids[role] = stated
+                taken.add(stated)
+        free = (str(h) for h in home.subnet.hosts()
+                if str(h) not in taken and not any(lo <= h <= hi for lo, hi in home.pools))
+        for role in servers:
+            server_ids.setdefault(role, next(free, ""))
+        if not all(server_ids.values()):
+            problems.append(Problem(file, home.where, f"{home.subnet} has no free address for the servers' client side",
+                                    "leave two addresses outside the pools"))
+    elif not declared:
+        problems.append(Problem(file, next(iter(address_fields.values())), "no subnet is declared", fix))
     home = homes[0] if homes else None
     relayed = []
     for d in declared:
-        if d is home:
-            continue
-        if not d.pools:
-            continue  # no client lives there: nothing to drill behind a relay
+        if d is home or not d.pools:
+            continue  # no client lives on a poolless subnet: nothing to drill behind a relay
         relay = relay_address(d.subnet, d.pools, list(d.relays))
         if relay is None:
             problems.append(Problem(file, d.where, f"{d.subnet} has no host address outside its pools for the relay",
                                     "end a pool earlier: the relay agent (a router in production) needs an address"))
             continue
         relayed.append(Relayed(d.subnet, d.pools, relay, d.where))
-    return home, tuple(relayed), problems
+    return Placement(home, tuple(relayed), peer_subnet, server_ids, tuple(problems))
 
 
 @dataclass(frozen=True)
@@ -142,6 +189,8 @@ class LabPlan:
     rewrites: tuple[str, ...] = ()
     pools: Pools = ()
     relayed: tuple[Relayed, ...] = ()  # subnets served through a relay, each on a lab network of its own
+    peer_subnet: ipaddress.IPv4Network | None = None  # the peer link's own network, when the configs put it apart
+    server_ids: dict[str, str] = field(default_factory=dict)  # client-facing addresses, when not ``addresses``
     peer_ports: dict[str, int] = field(default_factory=dict)  # TCP port each role's peer link listens on
     solo_states: tuple[str, ...] = ()  # states in which a server serves every client alone
     normal_state: str = ""  # the state both servers are in when the pair is healthy
@@ -154,7 +203,19 @@ class LabPlan:
     def spare_addresses(self) -> list[str]:
         """Host addresses of the servers' subnet outside every pool and not a server's, highest
         first: the lab's gateway, the clients' container and, when subnets are relayed, the relay."""
-        return free_addresses(self.subnet, self.pools, set(self.addresses.values()), 3 if self.relayed else 2)
+        return free_addresses(self.subnet, self.pools, set(self.ids.values()), 3 if self.relayed else 2)
+
+    @property
+    def ids(self) -> dict[str, str]:
+        """Each role's address on the client side, its DHCP server identifier: its peer address,
+        unless the peer link has a network of its own (``addresses`` are then on that network)."""
+        return self.server_ids or self.addresses
+
+    def peer_gateway(self) -> str | None:
+        """The Docker gateway of the peer network: its highest host address that is no server's."""
+        if self.peer_subnet is None:
+            return None
+        return free_addresses(self.peer_subnet, (), set(self.addresses.values()), 1)[0]
 
     @property
     def relay_upstream(self) -> str | None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, place_subnets
+from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, enclosing, place_subnets
 from .. import readdress
 from ..readdress import Readdressing
 from ..includes import ISC as ISC_INCLUDE, expanded
@@ -320,12 +320,12 @@ class IscAdapter(ServerAdapter):
                 if lo not in d.subnet or hi not in d.subnet or lo > hi:
                     problems.append(Problem(halves["primary"].file, f"{d.where}: range {lo} {hi}",
                                             f"is not inside {d.subnet}", "keep the range inside its subnet"))
-        home, relayed, placed = place_subnets(declared, addresses, halves["primary"].file,
-                                              {role: "failover peer address" for role in ROLES})
-        problems += placed
+        placed = place_subnets(declared, addresses, halves["primary"].file,
+                               {role: "failover peer address" for role in ROLES})
+        problems += placed.problems
         if problems:
             raise PairError(problems)
-        subnet, pools = home.subnet, home.pools
+        subnet, pools, relayed = placed.home.subnet, placed.home.pools, placed.relayed
         files = {}
         rewrites = [f"{pair.files['primary'].name} and {pair.files['secondary'].name}: {m}" for m in moved.describe()]
         for role in ROLES:
@@ -343,7 +343,12 @@ class IscAdapter(ServerAdapter):
                     "(the drill reads the failover state over OMAPI)"))
         rewrites += [f"{r.subnet} ({r.where}): clients behind a relay agent (dhcrelay, giaddr {r.relay}, option 82), "
                      "on a lab network of its own" for r in relayed]
+        if placed.peer_subnet:
+            rewrites.append(f"the failover link on a lab network of its own, {placed.peer_subnet} (the failover "
+                            f"addresses); the servers face their clients from {subnet} at "
+                            + ", ".join(f"{placed.server_ids[r]} ({r})" for r in ROLES))
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, relayed=relayed,
+                       peer_subnet=placed.peer_subnet, server_ids=placed.server_ids,
                        serving=("primary", "secondary"), retrying_clients_needed=1,
                        files_in_container=files, pools=pools, rewrites=tuple(rewrites),
                        peer_ports=ports,
@@ -364,7 +369,21 @@ class IscAdapter(ServerAdapter):
             except ValueError as exc:
                 raise PairError([Problem(half.file, f"subnet {net} netmask {mask}", str(exc),
                                          f"drill a /16 or smaller subnet, or readdress a copy into {LAB_RANGE} by hand")]) from None
-        return readdress.plan(subnets, pair.name)
+        peers = []
+        for key in ("address", "peer address"):
+            try:
+                peers.append(ipaddress.ip_address(half.peer.value(*key.split()) or "") if half.peer else None)
+            except ValueError:
+                continue  # the peer checks name the problem
+        peers = [ip for ip in peers if ip is not None]
+        if peers and not any(ip in net for ip in peers for net in subnets):  # a failover network of its own
+            subnets.append(enclosing([str(ip) for ip in peers]))
+        try:
+            return readdress.plan(subnets, pair.name)
+        except ValueError as exc:
+            raise PairError([Problem(half.file, "failover peer address", str(exc),
+                                     f"give the peers addresses in one /16 or smaller, or readdress a copy into "
+                                     f"{LAB_RANGE} by hand")]) from None
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         return daemon_command(f"mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid",
@@ -424,7 +443,7 @@ class IscAdapter(ServerAdapter):
         a client (timed by the client's capture) against the ``cltt`` it wrote for that grant
         (1 s resolution). None if it granted nothing in ``wait_s``."""
         from ..clients import agent_events
-        since, address = time.time(), self.lab_plan(pair).addresses[role]
+        since, address = time.time(), self.lab_plan(pair).ids[role]
         while time.time() < since + wait_s:
             time.sleep(0.5)
             try:

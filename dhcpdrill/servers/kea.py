@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, place_subnets
+from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, enclosing, place_subnets
 from .. import readdress
 from ..readdress import Readdressing
 from ..timers import KEA_DEFAULTS
@@ -239,11 +239,25 @@ class KeaAdapter(ServerAdapter):
             if subnet.version == 4:
                 subnets.append(subnet)
             try:
-                moved = readdress.plan(subnets, pair.name)
+                readdress.plan(subnets, pair.name)
             except ValueError as exc:
                 raise PairError([Problem(str(pair.files["primary"]), f"Dhcp4.subnet4[{i}].subnet", str(exc),
                                          f"drill a /16 or smaller subnet, or readdress a copy into {LAB_RANGE} by hand")]) from None
-        moved = readdress.plan(subnets, pair.name)
+        peers = []
+        for rel in (self.ha_relationship("", cfgs["primary"], []) or {},):
+            for peer in rel.get("peers") or []:
+                try:
+                    peers.append(ipaddress.ip_address(urlparse(str(_get(peer, "url"))).hostname or ""))
+                except ValueError:
+                    continue  # the peer checks name the problem
+        if peers and not any(ip in net for ip in peers for net in subnets):  # a peer network of its own
+            subnets.append(enclosing([str(ip) for ip in peers]))
+        try:
+            moved = readdress.plan(subnets, pair.name)
+        except ValueError as exc:
+            raise PairError([Problem(str(pair.files["primary"]), "high-availability[0].peers", str(exc),
+                                     f"give the peers addresses in one /16 or smaller, or readdress a copy into "
+                                     f"{LAB_RANGE} by hand")]) from None
         for role in cfgs:
             cfgs[role] = moved.tree(cfgs[role])
         return moved
@@ -375,11 +389,13 @@ class KeaAdapter(ServerAdapter):
                                         f"{shown(peer.get('url', ABSENT)) if peer else 'absent'} has no IPv4 address", "use http://a.b.c.d:port/"))
         if problems:
             raise PairError(problems)
-        home, relayed, placed = place_subnets(declared, addresses, str(files["primary"]), {
-            "primary": "high-availability[0].peers[primary].url", "secondary": f"high-availability[0].peers[{second}].url"})
-        if placed:
-            raise PairError(placed)
-        subnet, pools = home.subnet, list(home.pools)
+        stated = {role: cfgs[role]["interfaces-config"]["interfaces"][0].partition("/")[2] or None for role in files}
+        placed = place_subnets(declared, addresses, str(files["primary"]), {
+            "primary": "high-availability[0].peers[primary].url", "secondary": f"high-availability[0].peers[{second}].url"},
+            stated)
+        if placed.problems:
+            raise PairError(list(placed.problems))
+        subnet, pools, relayed = placed.home.subnet, list(placed.home.pools), placed.relayed
         files_in, rewrites = {}, []
         for role, path in files.items():
             changes = []
@@ -407,8 +423,12 @@ class KeaAdapter(ServerAdapter):
         rewrites = [*(f"{files['primary'].name} and {files['secondary'].name}: {m}" for m in moved.describe()), *rewrites]
         relayed_lines = [f"{r.subnet} ({r.where}): clients behind a relay agent (dhcrelay, giaddr {r.relay}, "
                          "option 82), on a lab network of its own" for r in relayed]
+        if placed.peer_subnet:
+            relayed_lines.append(f"the peer link on a lab network of its own, {placed.peer_subnet} (the peer URLs' "
+                                 f"addresses); the servers face their clients from {subnet} at "
+                                 + ", ".join(f"{placed.server_ids[r]} ({r})" for r in files))
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
-                       relayed=relayed,
+                       relayed=relayed, peer_subnet=placed.peer_subnet, server_ids=placed.server_ids,
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
                        files_in_container=files_in, rewrites=tuple(rewrites + relayed_lines), pools=tuple(pools),
                        peer_ports=peer_ports, solo_states=("partner-down",),
@@ -516,7 +536,9 @@ class KeaAdapter(ServerAdapter):
         problems = []
         for role, files in plan.files_in_container.items():
             script = (f"ip link add {LAB_INTERFACE} type veth peer name peer0 && ip link set {LAB_INTERFACE} up && "
-                      f"ip addr add {plan.addresses[role]}/{plan.subnet.prefixlen} dev {LAB_INTERFACE} && "
+                      f"ip addr add {plan.ids[role]}/{plan.subnet.prefixlen} dev {LAB_INTERFACE} && "
+                      + (f"ip addr add {plan.addresses[role]}/{plan.peer_subnet.prefixlen} dev {LAB_INTERFACE} && "
+                         if plan.peer_subnet else "") +
                       f"{self._directories(pair, role)} && kea-dhcp4 -t {CONFIG_PATH}"
                       + (f" && kea-ctrl-agent -t {AGENT_CONFIG_PATH}" if AGENT_CONFIG_PATH in files else ""))
             code, out = self.run_checker(engine, image, files, script)

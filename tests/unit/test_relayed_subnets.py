@@ -160,3 +160,67 @@ def test_clients_that_declared_no_subnet_leave_the_verdict_unknown():
     bare = Timeline(Event(e.t, e.source, e.kind, {k: x for k, x in e.data.items() if k != "subnet"})
                     if e.kind == "client" else e for e in tl.events)
     assert judged(bare, KEA)["subnets"].status == UNKNOWN
+
+
+# -- the peer link on a network of its own ---------------------------------------------------------
+CAMPUS = ROOT / "fixtures" / "production" / "campus-configs"
+
+
+def campus(tmp_path: Path) -> Path:
+    """The campus pair as dhcpdrill-import leaves it (its tables do not matter here)."""
+    folder = tmp_path / "campus"
+    folder.mkdir()
+    for name in ("kea-dhcp4-a.conf", "kea-dhcp4-b.conf"):
+        shutil.copy(CAMPUS / name, folder / name)
+    (folder / "pair.toml").write_text('[pair]\nname = "campus"\nserver = "kea"\nsuite = "bookworm"\n'
+                                      'mode = "hot-standby"\n[files]\nprimary = "kea-dhcp4-a.conf"\n'
+                                      'secondary = "kea-dhcp4-b.conf"\n')
+    return folder
+
+
+def test_kea_peers_on_a_management_network_get_a_lab_network_of_their_own(tmp_path):
+    pair = load_pair(campus(tmp_path))
+    plan = adapter_for(pair).lab_plan(pair)
+    assert plan.peer_subnet is not None and plan.peer_subnet.prefixlen == 24
+    assert all(ipaddress.ip_address(ip) in plan.peer_subnet for ip in plan.addresses.values())
+    assert all(ipaddress.ip_address(ip) in plan.subnet for ip in plan.ids.values()) and plan.pools == ()
+    assert not any(plan.peer_subnet.overlaps(r.subnet) for r in plan.relayed) and len(plan.relayed) == 2
+    assert all(net.subnet_of(ipaddress.ip_network("198.19.0.0/16")) for net in (plan.subnet, plan.peer_subnet))
+    assert plan.peer_gateway() not in plan.addresses.values()
+    # the router of each building is its relay; the server VLAN's first hosts face the clients
+    assert [r.relay.endswith(".1") for r in plan.relayed] == [True, True]
+    assert any("the peer link on a lab network of its own" in line for line in plan.rewrites)
+
+
+def test_a_stated_interface_address_is_the_servers_client_side(tmp_path):
+    folder = campus(tmp_path)
+    for name, host in (("kea-dhcp4-a.conf", "10.20.0.21"), ("kea-dhcp4-b.conf", "10.20.0.22")):
+        path = folder / name
+        path.write_text(path.read_text().replace('"ens192"', f'"ens192/{host}"', 1))
+    pair = load_pair(folder)
+    plan = adapter_for(pair).lab_plan(pair)
+    assert [ip.split(".")[-1] for ip in (plan.ids["primary"], plan.ids["secondary"])] == ["21", "22"]
+
+
+def test_dhcpd_failover_addresses_on_their_own_network(tmp_path):
+    folder = copy(tmp_path, ISC)
+    for name in ("primary.conf", "secondary.conf"):
+        path = folder / name
+        path.write_text(path.read_text().replace("address 198.18.15.11", "address 198.18.30.11")
+                        .replace("address 198.18.15.12", "address 198.18.30.12"))
+    pair = load_pair(folder)
+    plan = adapter_for(pair).lab_plan(pair)
+    assert str(plan.peer_subnet) == "198.18.30.0/24"
+    assert plan.addresses == {"primary": "198.18.30.11", "secondary": "198.18.30.12"}
+    assert plan.ids == {"primary": "198.18.15.2", "secondary": "198.18.15.3"}  # .1 is the subnet's router
+
+
+def test_a_peer_network_that_overlaps_a_subnet_is_refused(tmp_path):
+    folder = copy(tmp_path, ISC)
+    for name in ("primary.conf", "secondary.conf"):
+        path = folder / name
+        path.write_text(path.read_text().replace("address 198.18.15.11", "address 198.18.17.11")
+                        .replace("address 198.18.15.12", "address 198.18.18.12"))
+    with pytest.raises(PairError) as err:
+        load_pair(folder)
+    assert "198.18.16.0/24 overlaps the peer network 198.18.16.0/22" in str(err.value)
