@@ -163,7 +163,7 @@ def test_clients_that_declared_no_subnet_leave_the_verdict_unknown():
 
 
 # -- the peer link on a network of its own ---------------------------------------------------------
-CAMPUS = ROOT / "fixtures" / "production" / "campus-configs"
+CAMPUS = ROOT / "fixtures" / "production" / "kea-campus"
 
 
 def campus(tmp_path: Path) -> Path:
