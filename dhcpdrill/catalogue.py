@@ -13,10 +13,11 @@ import inspect
 from dataclasses import dataclass
 from types import ModuleType
 
-from .drill import Scenario, drill_window, expected_s
+from .drill import Scenario, drill_window, expected_s, verdicts_for
 from .expectations import NEEDS
 from .faults import Sequence
 from .manifest import Pair
+from .servers import adapter_for
 
 
 
@@ -69,7 +70,7 @@ def lines(pairs: list[Pair], entries: list[Entry]) -> list[str]:
             out.append(f"      {s.title}; fault: {what}; watches {window.observe_s:g} s ({window.reason})"
                        + (f"; takeover predicted {prediction.describe()}" if prediction else ""))
             judged, unjudged = [], []
-            for v in s.verdicts:
+            for v in verdicts_for(s, adapter_for(pair).lab_plan(pair)):
                 key = NEEDS[v]
                 (unjudged if key and not limits.states(key) else judged).append(v if not key else f"{v} ({key})")
             out.append(f"      judges: {', '.join(judged)}")
