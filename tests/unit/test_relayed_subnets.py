@@ -23,7 +23,7 @@ from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN, anchor, judge
 from scenarios.kill_primary import KILL_PRIMARY
 
 ROOT = Path(__file__).resolve().parents[2]
-KEA = ROOT / "fixtures" / "production" / "kea-relayed"
+KEA = ROOT / "fixtures" / "kea-relayed"
 ISC = ROOT / "fixtures" / "production" / "isc-relayed"
 
 
@@ -49,7 +49,8 @@ def test_kea_servers_on_a_poolless_subnet_and_two_relayed_subnets():
     assert str(plan.subnet) == "198.18.12.0/24" and plan.pools == ()
     assert [(str(r.subnet), r.relay) for r in plan.relayed] == [("198.18.13.0/24", "198.18.13.1"),
                                                                ("198.18.14.0/24", "198.18.14.1")]
-    assert plan.relay_upstream not in plan.addresses.values() and len(set(plan.spare_addresses())) == 3
+    assert str(plan.peer_subnet) == "198.18.17.0/24" and plan.ids == {"primary": "198.18.12.1", "secondary": "198.18.12.2"}
+    assert plan.relay_upstream not in plan.ids.values() and len(set(plan.spare_addresses())) == 3
     assert "subnets" in verdicts_for(KILL_PRIMARY, plan)
 
 
@@ -82,10 +83,11 @@ def test_servers_on_two_different_subnets_are_refused_naming_the_peer(tmp_path):
     folder = copy(tmp_path, KEA)
     for name in ("primary.json", "standby.json"):
         path = folder / name
-        path.write_text(path.read_text().replace("http://198.18.12.12:8001/", "http://198.18.13.12:8001/"))
+        path.write_text(path.read_text().replace("http://198.18.17.12:8001/", "http://198.18.13.12:8001/"))
     with pytest.raises(PairError) as err:
         load_pair(folder)
-    assert "peers[standby].url: 198.18.13.12 is not in the drilled subnet 198.18.12.0/24" in str(err.value)
+    assert ("peers[primary].url: 198.18.17.11 is not in the drilled subnet 198.18.13.0/24, which holds its partner's "
+            "address") in str(err.value)
 
 
 def test_overlapping_subnets_are_refused(tmp_path):
