@@ -16,161 +16,16 @@ if TYPE_CHECKING:
     from ..timeline import Timeline
 
 from ..expectations import ROLES
-from ..problems import Problem
+from ..readdress import LAB_RANGE
+from .placement import Declared, Placement, Pools, Relayed, enclosing, free_addresses, place_subnets
 
-LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
+__all__ = ["LAB_RANGE", "ROLES", "Declared", "LabPlan", "Placement", "Relayed", "ServerAdapter", "adapter_for",
+           "daemon_command", "enclosing", "place_subnets"]
+
 # veth devices leave UDP checksums to an offload that never happens, so replies a daemon sends
 # through its kernel socket (dhcpd's unicast ACKs) would carry bad checksums, which a real NIC
 # would have filled in. The lab computes them in software, as production hardware does.
 LAB_PREP = "(ethtool -K eth0 tx off >/dev/null 2>&1 || true)"
-
-
-Pools = tuple[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address], ...]
-
-
-@dataclass(frozen=True)
-class Relayed:
-    """A subnet whose clients reach the servers through a relay agent, as most production subnets
-    do: the lab gives it a network of its own, with a real ``dhcrelay`` between it and the servers'
-    network, forwarding to both servers with ``relay`` as giaddr (the router's address on that
-    subnet in production) and option 82 added."""
-
-    subnet: ipaddress.IPv4Network
-    pools: Pools
-    relay: str
-    where: str  # the config field that declares it, for messages
-
-    def spare_addresses(self) -> list[str]:
-        """The lab's gateway and the clients' container on this network."""
-        return free_addresses(self.subnet, self.pools, {self.relay}, 2)
-
-
-def free_addresses(subnet: ipaddress.IPv4Network, pools: Pools, used: set[str], count: int) -> list[str]:
-    """Up to ``count`` host addresses of ``subnet`` outside every pool and not in ``used``, highest first."""
-    free = []
-    for host in reversed(list(subnet.hosts())):
-        if str(host) not in used and not any(lo <= host <= hi for lo, hi in pools):
-            free.append(str(host))
-        if len(free) == count:
-            break
-    return free
-
-
-def relay_address(subnet: ipaddress.IPv4Network, pools: Pools, stated: list[str]) -> str | None:
-    """Where the relay sits on a relayed subnet: the first address the config states for it (a
-    Kea ``relay`` entry, the ``routers`` option) that is a host of the subnet outside the pools,
-    else the subnet's lowest free host address (where routers usually are)."""
-    for text in stated:
-        try:
-            ip = ipaddress.ip_address(str(text).strip())
-        except ValueError:
-            continue
-        if ip in subnet and ip not in (subnet.network_address, subnet.broadcast_address) \
-                and not any(lo <= ip <= hi for lo, hi in pools):
-            return str(ip)
-    return next((str(h) for h in subnet.hosts() if not any(lo <= h <= hi for lo, hi in pools)), None)
-
-
-@dataclass(frozen=True)
-class Declared:
-    """One subnet as a config declares it (``where`` names its field), with the addresses the
-    config states for its router or relay."""
-
-    subnet: ipaddress.IPv4Network
-    pools: Pools
-    where: str
-    relays: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where a pair's servers and clients sit in the lab (see ``place_subnets``)."""
-
-    home: Declared | None
-    relayed: tuple[Relayed, ...] = ()
-    peer_subnet: ipaddress.IPv4Network | None = None
-    server_ids: dict[str, str] = field(default_factory=dict)
-    problems: tuple[Problem, ...] = ()
-
-
-def enclosing(ips: list[str], longest: int = 24) -> ipaddress.IPv4Network:
-    """The smallest network of prefix ``longest`` or shorter that holds every address."""
-    for prefix in range(longest, 0, -1):
-        net = ipaddress.ip_network(f"{ips[0]}/{prefix}", strict=False)
-        if all(ipaddress.ip_address(ip) in net for ip in ips):
-            return net
-    return ipaddress.ip_network("0.0.0.0/0")
-
-
-def place_subnets(declared: list[Declared], servers: dict[str, str], file: str, address_fields: dict[str, str],
-                  stated_ids: dict[str, str | None] | None = None) -> Placement:
-    """Which declared subnet the servers sit on (their clients are on the servers' own network),
-    which are relayed (each on a lab network of its own, behind a relay), and, when the peer
-    addresses lie in none of the declared subnets, the peer link's own network: a management
-    network, as many production pairs have. The servers then face their clients from the
-    poolless subnet (a server VLAN) or the first one, at the address the config states for its
-    interface (``stated_ids``) or the subnet's lowest free ones. Every problem is returned."""
-    problems: list[Problem] = []
-    for i, a in enumerate(declared):
-        if not a.subnet.subnet_of(LAB_RANGE):
-            problems.append(Problem(file, a.where, f"{a.subnet} is outside the lab range {LAB_RANGE}",
-                                    f"readdress the pair into {LAB_RANGE} (RFC 2544 test range): the lab never uses "
-                                    "real ranges"))
-        for b in declared[:i]:
-            if a.subnet.overlaps(b.subnet):
-                problems.append(Problem(file, a.where, f"{a.subnet} overlaps {b.subnet} ({b.where})",
-                                        "give each subnet its own range"))
-    peer_ips = {role: ipaddress.ip_address(ip) for role, ip in servers.items()}
-    homes = [d for d in declared if all(ip in d.subnet for ip in peer_ips.values())]
-    partial = next((d for d in declared if any(ip in d.subnet for ip in peer_ips.values())), None)
-    peer_subnet, server_ids = None, {}
-    fix = ("put both peer addresses in one subnet: the clients' subnet that holds both servers, or a peer network "
-           "of their own that no subnet of the config covers")
-    if not homes and partial is not None:
-        for role, ip in peer_ips.items():
-            if ip not in partial.subnet:
-                problems.append(Problem(file, address_fields[role], f"{ip} is not in the drilled subnet "
-                                        f"{partial.subnet}, which holds its partner's address", fix))
-    elif not homes and declared:
-        peer_subnet = enclosing([str(ip) for ip in peer_ips.values()])
-        if peer_subnet.prefixlen < 16 or not peer_subnet.subnet_of(LAB_RANGE):
-            where = "outside the lab range" if peer_subnet.prefixlen >= 16 else "too far apart for one lab network"
-            problems.append(Problem(file, next(iter(address_fields.values())),
-                                    f"the peer addresses ({', '.join(map(str, peer_ips.values()))}) are {where}",
-                                    f"give the peers addresses in one /16 or smaller inside {LAB_RANGE}"))
-        home = next((d for d in declared if not d.pools), declared[0])
-        homes = [home]
-        for d in declared:
-            if d.subnet.overlaps(peer_subnet):
-                problems.append(Problem(file, d.where, f"{d.subnet} overlaps the peer network {peer_subnet} the lab "
-                                        "derives from the peer addresses", "keep the peer addresses apart from the subnets"))
-        taken = {str(ip) for ip in home.relays}
-        for role in servers:
-            stated = (stated_ids or {}).get(role)
-            if stated and ipaddress.ip_address(stated) in home.subnet:
-                server_ids[role] = stated
-                taken.add(stated)
-        free = (str(h) for h in home.subnet.hosts()
-                if str(h) not in taken and not any(lo <= h <= hi for lo, hi in home.pools))
-        for role in servers:
-            server_ids.setdefault(role, next(free, ""))
-        if not all(server_ids.values()):
-            problems.append(Problem(file, home.where, f"{home.subnet} has no free address for the servers' client side",
-                                    "leave two addresses outside the pools"))
-    elif not declared:
-        problems.append(Problem(file, next(iter(address_fields.values())), "no subnet is declared", fix))
-    home = homes[0] if homes else None
-    relayed = []
-    for d in declared:
-        if d is home or not d.pools:
-            continue  # no client lives on a poolless subnet: nothing to drill behind a relay
-        relay = relay_address(d.subnet, d.pools, list(d.relays))
-        if relay is None:
-            problems.append(Problem(file, d.where, f"{d.subnet} has no host address outside its pools for the relay",
-                                    "end a pool earlier: the relay agent (a router in production) needs an address"))
-            continue
-        relayed.append(Relayed(d.subnet, d.pools, relay, d.where))
-    return Placement(home, tuple(relayed), peer_subnet, server_ids, tuple(problems))
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,8 @@ SHAPE: dict = {
     "control-sockets": [{"socket-type": str, "socket-name": str}],  # Kea 2.7+ / 3.0
     "multi-threading": {"enable-multi-threading": bool},
     "lease-database": {"type": str, "persist": bool, "name": str},
-    "subnet4": [{"subnet": str, "pools": [{"pool": str}]}],
+    "subnet4": [{"subnet": str, "pools": [{"pool": str}], "option-data": [{"name": str}],
+                 "relay": {"ip-addresses": [str], "ip-address": str}}],
     "loggers": [{"name": str, "severity": str, "output_options": [{"output": str, "pattern": str}]}],
 }
 HA_SHAPE: dict = {
