@@ -198,6 +198,47 @@ def lab_loggers(cfg: dict) -> list[str]:
     return changes
 
 
+# Kea 2.6.3 and later (trixie, forky) accept files, sockets and hooks only in their default
+# directories (CVE-2025-32801) and refuse to start otherwise ("invalid path specified: '...',
+# supported path is '...'"). Debian's layout.
+SUPPORTED_DIRS = {"lease file": "/var/lib/kea", "log file": "/var/log/kea", "control socket": "/run/kea",
+                  "hooks library": "/usr/lib/x86_64-linux-gnu/kea/hooks"}
+RESTRICTED_SUITES = {"trixie": "2.6.3", "forky": "3.0.4"}
+
+
+def version_refusals(suite: str, cfg: dict, file: str) -> list[Problem]:
+    """What the suite's Kea would refuse to start with, in its own words, before any container
+    starts: a team upgrading to 2.6.3 or later meets these at its first restart."""
+    version = RESTRICTED_SUITES.get(suite)
+    if version is None:
+        return []
+    found: list[tuple[str, str, str]] = []  # (field, path, kind)
+    db = cfg.get("lease-database") or {}
+    if db.get("name"):
+        found.append(("Dhcp4.lease-database.name", str(db["name"]), "lease file"))
+    for i, logger in enumerate(cfg.get("loggers") or []):
+        for j, out in enumerate((logger or {}).get("output_options") or [] if isinstance(logger, dict) else []):
+            target = str((out or {}).get("output", "")) if isinstance(out, dict) else ""
+            if target.startswith("/"):
+                found.append((f"Dhcp4.loggers[{i}].output_options[{j}].output", target, "log file"))
+    if unix_socket(cfg):
+        found.append(("Dhcp4.control-socket.socket-name", str(unix_socket(cfg)), "control socket"))
+    for i, hook in enumerate(cfg.get("hooks-libraries") or []):
+        lib = str(hook.get("library", "")) if isinstance(hook, dict) else ""
+        if lib.startswith("/"):
+            found.append((f"Dhcp4.hooks-libraries[{i}].library", lib, "hooks library"))
+    out = []
+    for field_name, path, kind in found:
+        where = str(PurePosixPath(path).parent)
+        if where != SUPPORTED_DIRS[kind]:
+            out.append(Problem(file, field_name, f"Kea {version} (suite {suite}) refuses to start with it: \"invalid path "
+                               f"specified: '{where}', supported path is '{SUPPORTED_DIRS[kind]}'\" (since 2.6.3, "
+                               "CVE-2025-32801: files, sockets and hooks only in the default directories)",
+                               f"move the {kind} under {SUPPORTED_DIRS[kind]}/ (as {SUPPORTED_DIRS[kind]}/"
+                               f"{PurePosixPath(path).name}) before upgrading, or drill the version you run now"))
+    return out
+
+
 class KeaAdapter(ServerAdapter):
     """Knows Kea's config shape, its HA state machine and its memfile lease database."""
 
@@ -286,6 +327,12 @@ class KeaAdapter(ServerAdapter):
         problems: list[Problem] = []
         files = {role: pair.files[role] for role in ROLES}
         cfgs = {role: self.load(path, problems) for role, path in files.items()}
+        if problems:
+            raise PairError(problems)
+        upgrades = sorted({d.to_suite for d in pair.drills.values() if d.to_suite and d.to_suite != pair.suite})
+        for role, path in files.items():
+            for suite in [pair.suite, *upgrades]:  # a rolling upgrade starts the same files on to_suite
+                problems += version_refusals(suite, cfgs[role], str(path))
         if problems:
             raise PairError(problems)
         moved = self._readdress(pair, cfgs)
