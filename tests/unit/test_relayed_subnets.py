@@ -226,3 +226,23 @@ def test_a_peer_network_that_overlaps_a_subnet_is_refused(tmp_path):
     with pytest.raises(PairError) as err:
         load_pair(folder)
     assert "198.18.16.0/24 overlaps the peer network 198.18.16.0/22" in str(err.value)
+
+
+# -- default timers: the measured takeover against the prediction and a threshold ------------------
+def test_default_timer_takeover_is_inside_its_prediction_and_fails_a_10_s_threshold():
+    """The campus pair (Kea's default HA timers, 12 h leases, relayed, management peer network),
+    recorded live: 66.4 s, inside the 50-88 s its configs predict; a team that wrote 10 s into
+    pair.toml gets a FAIL that says 66.4 s, and nothing else fails."""
+    import dataclasses
+    tl = load("campus-default-timers-kill-primary")
+    pair = load_pair(ROOT / "fixtures" / "production" / "kea-campus")
+    names = verdicts_for(KILL_PRIMARY, adapter_for(pair).lab_plan(pair))
+    limits = pair.drills["kill-primary"]
+    as_stated = {v.name: v for v in judge(tl, limits, names)}
+    assert all(v.status == PASS for v in as_stated.values()), {k: v.reason for k, v in as_stated.items()}
+    assert 60 < as_stated["takeover"].figure < 75
+    assert "inside the 50–88 s predicted" in as_stated["takeover-predicted"].reason
+    strict = {v.name: v for v in judge(tl, dataclasses.replace(limits, max_takeover_s=10), names)}
+    assert [n for n, v in strict.items() if v.status != PASS] == ["takeover"]
+    assert strict["takeover"].reason == "secondary ACKed 198.19.4.0-steady-00 66.39 s after the fault"
+    assert strict["takeover"].figure == as_stated["takeover"].figure and strict["takeover"].threshold == "<= 10 s"
