@@ -25,7 +25,7 @@ from .manifest import drill_name_problems
 from .pair import Pair, load_pair, pair_folders, pair_warnings
 from .problems import LabError, PairError
 from .servers import adapter_for
-from . import evidence, gonogo, report, shards
+from . import evidence, gonogo, parallel, report, shards
 
 KEY = pytest.StashKey["DrillSession"]()
 
@@ -105,10 +105,12 @@ class DrillSession:
         return self._client
 
     def image(self, suite: str) -> str:
-        """The lab image for ``suite``, built here the first time (never pulled)."""
+        """The lab image for ``suite``, built here the first time (never pulled; one build at a
+        time on this host, so parallel workers do not build the same image twice)."""
         if suite not in self._images:
-            self._images[suite] = ensure_image(self.client(), suite, self.config.getoption("--image-builder"),
-                                               self.config.getoption("--apt-mirror"))
+            with parallel.host_lock(f"image-{suite}"):
+                self._images[suite] = ensure_image(self.client(), suite, self.config.getoption("--image-builder"),
+                                                   self.config.getoption("--apt-mirror"))
         return self._images[suite]
 
     def engine(self, suite: str) -> Engine:
@@ -178,7 +180,9 @@ class DrillRunner:
             pytest.fail("the servers' own checkers refused the pair:\n  " + "\n  ".join(problems), pytrace=False)
         result = run_drill(engine, self.pair, scenario, image, self.session.reports, progress=self._progress,
                            image_for=self.session.image)
+        evidence.record_run(result)  # now, not at the end: an xdist controller reads it from the run folder
         self.session.results.append(result)
+        self.node.user_properties.append((parallel.RUN_PROPERTY, str(result.run_dir)))
         self.node.user_properties.append(("pair_config_sha256", self.pair.config_hash))
         for v in result.verdicts:
             self.node.user_properties.append((v.name, f"{v.status} {'' if v.figure is None else v.figure}".strip()))
@@ -208,6 +212,13 @@ def progress_wanted(choice: str, tty: bool, env) -> bool:
     return choice == "on" or (choice == "auto" and tty and not env.get("CI"))
 
 
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """With pytest-xdist (``-n N``) drills are dealt by lab group (``parallel``): a pair's drills,
+    and pairs whose lab networks overlap, run one after another on one worker; other pairs side by side."""
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drill: runs real DHCP servers in Docker (minutes, needs a Docker engine)")
     config.stash[KEY] = DrillSession(config)
@@ -223,6 +234,17 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         _select_go_no_go(config, items)
     if config.getoption("--shard"):
         _select_shard(config, items)
+    if getattr(config.option, "dist", "no") != "no" or parallel.worker_id(config):
+        _group_by_lab(config, items)
+
+
+def _group_by_lab(config: pytest.Config, items: list) -> None:
+    """Mark each drill with its pair's lab group, so xdist never runs two labs of one range at once."""
+    groups = parallel.lab_groups(config.stash[KEY].pairs())
+    for item in items:
+        pair = getattr(getattr(item, "callspec", None), "params", {}).get("pair")
+        if pair is not None:
+            item.add_marker(pytest.mark.xdist_group(groups[pair.folder]))
 
 
 def _select_shard(config: pytest.Config, items: list) -> None:
@@ -304,12 +326,24 @@ def drill_session(request: pytest.FixtureRequest) -> DrillSession:
     return request.config.stash[KEY]
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """On an xdist controller, the run folders its workers' drills left (they judged them there)."""
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    for name, value in getattr(report, "user_properties", ()):
+        if name == parallel.RUN_PROPERTY:
+            parallel.RUN_DIRS.append(Path(value))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     ds = session.config.stash.get(KEY, None)
-    if ds is None:
-        return
-    if session.config.getoption("--go-no-go") and ds._pairs is not None and not session.config.option.collectonly:
-        ds.decision = gonogo.decide(ds._pairs, ds.results)
+    if ds is None or parallel.worker_id(session.config):
+        return  # a worker's drills are reported by the controller, from their run folders
+    if not ds.results and parallel.RUN_DIRS:
+        ds.results = parallel.results_from(parallel.RUN_DIRS, ds.pairs())
+    if session.config.getoption("--go-no-go") and not session.config.option.collectonly and \
+            (ds._pairs is not None or ds.results):
+        ds.decision = gonogo.decide(ds.pairs(), ds.results)
         ds.reports.mkdir(parents=True, exist_ok=True)
         (ds.reports / gonogo.FILE_NAME).write_text(ds.decision.line + "\n")
         if not ds.decision.go and session.exitstatus == pytest.ExitCode.OK:
@@ -319,8 +353,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if line is None:
             (ds.reports / gonogo.FILE_NAME).unlink(missing_ok=True)  # an earlier run's, not this one's
         ds.junit_path = report.write(ds.results, ds.reports, line)
-        for result in ds.results:
-            evidence.record_run(result)
         ds.bundle = evidence.bundle(ds.results, ds.reports, evidence.engine_identity(ds.client()),
                                     [Path(sys.argv[0]).name, *sys.argv[1:]])
 

@@ -1,0 +1,84 @@
+"""Drills side by side with pytest-xdist (``pytest drills/ -n 2``) on one Docker engine.
+
+Two labs whose networks overlap cannot exist at once (Docker refuses the second network), so the
+drills are grouped by lab: a pair's drills, and every pair whose networks (its subnets, relayed
+subnets and peer network) overlap another's, form one group that xdist's ``loadgroup`` runs on
+one worker, one drill after another; different groups run side by side. The harness decides the
+groups from the pairs, never the user. Each worker holds its own engine session (its own sentinel,
+so a sweep never takes another live worker's lab). Workers judge their drills and leave them in
+their run folders; the controller reads those back and writes the one JUnit, HTML and archive.
+"""
+from __future__ import annotations
+
+import fcntl
+import ipaddress
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .manifest import Pair
+from .servers import adapter_for
+
+RUN_PROPERTY = "dhcpdrill_run_dir"  # a drill test's user property naming its run folder
+RUN_DIRS: list[Path] = []  # on a controller: the run folders its workers reported, in order
+LOCKS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dhcpdrill" / "locks"
+
+
+def worker_id(config) -> str | None:
+    """This process's xdist worker id (``gw0``…), or None on a controller or without xdist."""
+    return getattr(config, "workerinput", {}).get("workerid")
+
+
+def networks(pair: Pair) -> list[ipaddress.IPv4Network]:
+    """Every lab network a drill of ``pair`` creates."""
+    plan = adapter_for(pair).lab_plan(pair)
+    return [plan.subnet, *(r.subnet for r in plan.relayed), *([plan.peer_subnet] if plan.peer_subnet else [])]
+
+
+def lab_groups(pairs: list[Pair]) -> dict[Path, str]:
+    """Pair folder -> its lab group: pairs whose networks overlap, directly or through others,
+    share one group (named after its first pair)."""
+    nets = {pair.folder: networks(pair) for pair in pairs}
+    parent = {pair.folder: pair.folder for pair in pairs}
+
+    def root(folder: Path) -> Path:
+        while parent[folder] != folder:
+            folder = parent[folder]
+        return folder
+
+    for i, a in enumerate(pairs):
+        for b in pairs[:i]:
+            if any(x.overlaps(y) for x in nets[a.folder] for y in nets[b.folder]):
+                parent[root(a.folder)] = root(b.folder)
+    name = {pair.folder: pair.name for pair in pairs}
+    return {pair.folder: f"lab-{name[root(pair.folder)]}" for pair in pairs}
+
+
+@contextmanager
+def host_lock(name: str) -> Iterator[None]:
+    """One holder at a time on this host (an image build that parallel workers would repeat)."""
+    LOCKS.mkdir(parents=True, exist_ok=True)
+    with open(LOCKS / f"{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def results_from(run_dirs: list[Path], pairs: list[Pair]) -> list:
+    """The workers' drills as results, read back from their run folders (verdicts as judged
+    there), each tied again to the session's own pair (same name and config hash)."""
+    from .catalogue import known_scenarios
+    from .merge import result_from
+    scenarios = known_scenarios()
+    live = {(pair.name, pair.config_hash): pair for pair in pairs}
+    results = []
+    for run in run_dirs:
+        if not (run / "verdicts.json").is_file():
+            continue
+        result = result_from(run, scenarios)
+        result.pair = live.get((result.pair.name, result.pair.config_hash), result.pair)
+        results.append(result)
+    return sorted(results, key=lambda r: (r.started, r.pair.name, r.scenario.name))

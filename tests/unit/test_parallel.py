@@ -1,0 +1,54 @@
+"""Parallel drills (pytest-xdist): which drills may run side by side is decided from the pairs'
+lab networks, and a controller rebuilds its workers' results from their run folders."""
+from __future__ import annotations
+
+import gzip
+import ipaddress
+import json
+from pathlib import Path
+
+from dhcpdrill import parallel
+from dhcpdrill.drill import DrillResult
+from dhcpdrill.evidence import record_run
+from dhcpdrill.pair import load_pair, pair_folders
+from dhcpdrill.timeline import Event, Timeline
+from dhcpdrill.verdicts import judge
+from scenarios.kill_primary import KILL_PRIMARY
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bundled_pairs_run_side_by_side_and_pairs_on_one_range_never_do():
+    pairs = [load_pair(f) for f in pair_folders([str(ROOT / "fixtures"), str(ROOT / "fixtures" / "production")],
+                                                ROOT / "fixtures")]
+    groups = {pair.name: group for pair, group in zip(pairs, (parallel.lab_groups(pairs)[p.folder] for p in pairs))}
+    bundled = [groups[n] for n in ("kea-hot-standby", "kea-load-balancing", "isc-failover", "kea-relayed")]
+    assert len(set(bundled)) == 4
+    assert groups["kea-default-timers"] == groups["kea-hot-standby"]  # both live on 198.18.0.0/24
+
+
+def test_overlap_through_a_third_pair_joins_all_three(monkeypatch):
+    class P:
+        def __init__(self, name):
+            self.name, self.folder = name, Path(name)
+    nets = {"a": ["198.18.40.0/24"], "b": ["198.18.41.0/24", "198.18.40.128/25"], "c": ["198.18.41.0/25"],
+            "d": ["198.18.42.0/24"]}
+    monkeypatch.setattr(parallel, "networks", lambda p: [ipaddress.ip_network(n) for n in nets[p.name]])
+    groups = parallel.lab_groups([P(n) for n in "abcd"])
+    assert groups[Path("a")] == groups[Path("b")] == groups[Path("c")] != groups[Path("d")]
+
+
+def test_a_controller_reads_its_workers_results_back_tied_to_its_own_pairs(tmp_path):
+    pair = load_pair(ROOT / "fixtures" / "kea-hot-standby")
+    with gzip.open(ROOT / "tests" / "evidence" / "kea-hs-kill-primary.jsonl.gz", "rt") as src:
+        tl = Timeline(Event(**json.loads(line)) for line in src if line.strip())
+    run = tmp_path / "20261130T000000Z-kea-hot-standby-kill-primary"
+    result = DrillResult(pair, KILL_PRIMARY, "img", run, tl.events[0].t, tl,
+                         judge(tl, pair.drills["kill-primary"], KILL_PRIMARY.verdicts))
+    run.mkdir()
+    tl.save(run / "timeline.jsonl")
+    record_run(result)
+    back = parallel.results_from([run, tmp_path / "a-run-that-left-nothing"], [pair])
+    assert len(back) == 1 and back[0].pair is pair
+    assert [(v.name, v.status, v.figure) for v in back[0].verdicts] == \
+           [(v.name, v.status, v.figure) for v in result.verdicts]
