@@ -21,7 +21,6 @@ from .manifest import Pair
 from .servers import adapter_for
 
 RUN_PROPERTY = "dhcpdrill_run_dir"  # a drill test's user property naming its run folder
-RUN_DIRS: list[Path] = []  # on a controller: the run folders its workers reported, in order
 LOCKS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dhcpdrill" / "locks"
 
 

@@ -65,6 +65,7 @@ class DrillSession:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.results: list[DrillResult] = []
+        self.run_dirs: list[Path] = []  # on an xdist controller: its workers' run folders
         self._pairs: list[Pair] | None = None
         self._images: dict[str, str] = {}
         self._checked: dict[Path, list[str]] = {}
@@ -222,6 +223,7 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drill: runs real DHCP servers in Docker (minutes, needs a Docker engine)")
     config.stash[KEY] = DrillSession(config)
+    config.pluginmanager.register(RunFolders(config.stash[KEY]), "dhcpdrill-run-folders")
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # CI timeouts clean up like Ctrl-C
 
@@ -326,21 +328,24 @@ def drill_session(request: pytest.FixtureRequest) -> DrillSession:
     return request.config.stash[KEY]
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """On an xdist controller, the run folders its workers' drills left (they judged them there)."""
-    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
-        return
-    for name, value in getattr(report, "user_properties", ()):
-        if name == parallel.RUN_PROPERTY:
-            parallel.RUN_DIRS.append(Path(value))
+class RunFolders:
+    """Collects, on an xdist controller, the run folders its workers' drills left (judged there)."""
+
+    def __init__(self, session: "DrillSession") -> None:
+        self.session = session
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in getattr(report, "user_properties", ()):
+            if name == parallel.RUN_PROPERTY and Path(value) not in self.session.run_dirs:
+                self.session.run_dirs.append(Path(value))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     ds = session.config.stash.get(KEY, None)
     if ds is None or parallel.worker_id(session.config):
         return  # a worker's drills are reported by the controller, from their run folders
-    if not ds.results and parallel.RUN_DIRS:
-        ds.results = parallel.results_from(parallel.RUN_DIRS, ds.pairs())
+    if not ds.results and ds.run_dirs:
+        ds.results = parallel.results_from(ds.run_dirs, ds.pairs())
     if session.config.getoption("--go-no-go") and not session.config.option.collectonly and \
             (ds._pairs is not None or ds.results):
         ds.decision = gonogo.decide(ds.pairs(), ds.results)
