@@ -200,7 +200,8 @@ def lab_loggers(cfg: dict) -> list[str]:
 
 # Kea 2.6.3 and later (trixie, forky) accept files, sockets and hooks only in their default
 # directories (CVE-2025-32801) and refuse to start otherwise ("invalid path specified: '...',
-# supported path is '...'"). Debian's layout.
+# supported path is '...'"). Debian's layout. ``kea-dhcp4 -t`` passes a lease file or log file
+# elsewhere; the daemon refuses it only at start (seen here on 2.6.3 and 3.0.4).
 SUPPORTED_DIRS = {"lease file": "/var/lib/kea", "log file": "/var/log/kea", "control socket": "/run/kea",
                   "hooks library": "/usr/lib/x86_64-linux-gnu/kea/hooks"}
 RESTRICTED_SUITES = {"trixie": "2.6.3", "forky": "3.0.4"}

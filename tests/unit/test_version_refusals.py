@@ -1,7 +1,9 @@
 """Configs a Kea version refuses to start with are refused before any container starts, in that
 version's own words and with the fix (Kea 2.6.3+: files, sockets and hooks only in the default
-directories, CVE-2025-32801). The wording is Kea 2.6.3's own, checked against ``kea-dhcp4 -t`` in
-the trixie lab image (see the closing note of the session that added this)."""
+directories, CVE-2025-32801). The wording is Kea's own: started in the trixie (2.6.3) and forky
+(3.0.4) lab images, kea-dhcp4 refused each of these paths with exactly "invalid path specified:
+'<dir>', supported path is '<dir>'" - although ``kea-dhcp4 -t`` accepts the lease file and the
+log file (the daemon refuses them only when it opens them), which is why the harness checks first."""
 from __future__ import annotations
 
 import shutil
