@@ -66,6 +66,7 @@ class DrillSession:
         self.config = config
         self.results: list[DrillResult] = []
         self.run_dirs: list[Path] = []  # on an xdist controller: its workers' run folders
+        self.lab_groups: dict[Path, str] | None = None  # under xdist: pair folder -> its lab group
         self._pairs: list[Pair] | None = None
         self._images: dict[str, str] = {}
         self._checked: dict[Path, list[str]] = {}
@@ -236,17 +237,20 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         _select_go_no_go(config, items)
     if config.getoption("--shard"):
         _select_shard(config, items)
-    if getattr(config.option, "dist", "no") != "no" or parallel.worker_id(config):
-        _group_by_lab(config, items)
 
 
-def _group_by_lab(config: pytest.Config, items: list) -> None:
-    """Mark each drill with its pair's lab group, so xdist never runs two labs of one range at once."""
-    groups = parallel.lab_groups(config.stash[KEY].pairs())
-    for item in items:
-        pair = getattr(getattr(item, "callspec", None), "params", {}).get("pair")
-        if pair is not None:
-            item.add_marker(pytest.mark.xdist_group(groups[pair.folder]))
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Under xdist, mark each drill with its pair's lab group as it is collected (before xdist's
+    own collection hook reads the marks), so two labs of one range never run at once."""
+    config = item.config
+    if getattr(config.option, "dist", "no") == "no" and not parallel.worker_id(config):
+        return
+    pair = getattr(getattr(item, "callspec", None), "params", {}).get("pair")
+    if pair is not None:
+        ds = config.stash[KEY]
+        if ds.lab_groups is None:
+            ds.lab_groups = parallel.lab_groups(ds.pairs())
+        item.add_marker(pytest.mark.xdist_group(ds.lab_groups[pair.folder]))
 
 
 def _select_shard(config: pytest.Config, items: list) -> None:
