@@ -52,3 +52,32 @@ def test_a_controller_reads_its_workers_results_back_tied_to_its_own_pairs(tmp_p
     assert len(back) == 1 and back[0].pair is pair
     assert [(v.name, v.status, v.figure) for v in back[0].verdicts] == \
            [(v.name, v.status, v.figure) for v in result.verdicts]
+
+
+def test_drills_are_marked_with_their_lab_group_only_under_xdist():
+    from types import SimpleNamespace
+
+    from dhcpdrill import plugin
+    pair = load_pair(ROOT / "fixtures" / "kea-relayed")
+    marks = []
+
+    def item(dist: str, workerinput: dict | None = None):
+        session = SimpleNamespace(lab_groups=None, pairs=lambda: [pair])
+        config = SimpleNamespace(option=SimpleNamespace(dist=dist), stash={plugin.KEY: session})
+        if workerinput is not None:
+            config.workerinput = workerinput
+        return SimpleNamespace(config=config, callspec=SimpleNamespace(params={"pair": pair}), add_marker=marks.append)
+
+    plugin.pytest_itemcollected(item("no"))
+    assert marks == []
+    plugin.pytest_itemcollected(item("loadgroup", {"workerid": "gw1"}))
+    assert len(marks) == 1 and marks[0].mark.name == "xdist_group" and marks[0].mark.args == ("lab-kea-relayed",)
+
+
+def test_plain_load_distribution_becomes_loadgroup():
+    from types import SimpleNamespace
+
+    from dhcpdrill import plugin
+    config = SimpleNamespace(option=SimpleNamespace(dist="load"))
+    plugin.pytest_cmdline_main(config)
+    assert config.option.dist == "loadgroup"
