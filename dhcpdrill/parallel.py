@@ -2,8 +2,10 @@
 
 Two labs whose networks overlap cannot exist at once (Docker refuses the second network), so the
 drills are grouped by lab: a pair's drills, and every pair whose networks (its subnets, relayed
-subnets and peer network) overlap another's, form one group that xdist's ``loadgroup`` runs on
-one worker, one drill after another; different groups run side by side. The harness decides the
+subnets and peer network) overlap another's, form one group that one worker runs, one drill
+after another; different groups run side by side. The grouping is xdist's ``loadscope``
+scheduler with the lab group as the scope (its ``xdist_group`` marks are not used: with pytest
+9.2 they silently stop grouping, pytest-xdist issue #1386). The harness decides the
 groups from the pairs, never the user. Each worker holds its own engine session (its own sentinel,
 so a sweep never takes another live worker's lab). Workers judge their drills and leave them in
 their run folders; the controller reads those back and writes the one JUnit, HTML and archive.
@@ -81,3 +83,24 @@ def results_from(run_dirs: list[Path], pairs: list[Pair]) -> list:
         result.pair = live.get((result.pair.name, result.pair.config_hash), result.pair)
         results.append(result)
     return sorted(results, key=lambda r: (r.started, r.pair.name, r.scenario.name))
+
+
+def pair_id(nodeid: str) -> str | None:
+    """The pair a drill test's id names (``drills/test_x.py::test_y[pair-name]``)."""
+    if not nodeid.endswith("]") or "[" not in nodeid:
+        return None
+    return nodeid[nodeid.rindex("[") + 1:-1]
+
+
+def scheduler(config, log, pairs: list[Pair]):
+    """xdist's loadscope scheduler whose scope is a drill's lab group (a test naming no known
+    pair is a scope of its own)."""
+    from xdist.scheduler import LoadScopeScheduling
+    groups = lab_groups(pairs)
+    by_name = {pair.name: groups[pair.folder] for pair in pairs}
+
+    class LabScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return by_name.get(pair_id(nodeid) or "", nodeid)
+
+    return LabScheduling(config, log)

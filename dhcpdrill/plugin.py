@@ -66,7 +66,6 @@ class DrillSession:
         self.config = config
         self.results: list[DrillResult] = []
         self.run_dirs: list[Path] = []  # on an xdist controller: its workers' run folders
-        self.lab_groups: dict[Path, str] | None = None  # under xdist: pair folder -> its lab group
         self._pairs: list[Pair] | None = None
         self._images: dict[str, str] = {}
         self._checked: dict[Path, list[str]] = {}
@@ -214,13 +213,6 @@ def progress_wanted(choice: str, tty: bool, env) -> bool:
     return choice == "on" or (choice == "auto" and tty and not env.get("CI"))
 
 
-def pytest_cmdline_main(config: pytest.Config) -> None:
-    """With pytest-xdist (``-n N``) drills are dealt by lab group (``parallel``): a pair's drills,
-    and pairs whose lab networks overlap, run one after another on one worker; other pairs side by side."""
-    if getattr(config.option, "dist", "no") == "load":
-        config.option.dist = "loadgroup"
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drill: runs real DHCP servers in Docker (minutes, needs a Docker engine)")
     config.stash[KEY] = DrillSession(config)
@@ -239,18 +231,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         _select_shard(config, items)
 
 
-def pytest_itemcollected(item: pytest.Item) -> None:
-    """Under xdist, mark each drill with its pair's lab group as it is collected (before xdist's
-    own collection hook reads the marks), so two labs of one range never run at once."""
-    config = item.config
-    if getattr(config.option, "dist", "no") == "no" and not parallel.worker_id(config):
-        return
-    pair = getattr(getattr(item, "callspec", None), "params", {}).get("pair")
-    if pair is not None:
-        ds = config.stash[KEY]
-        if ds.lab_groups is None:
-            ds.lab_groups = parallel.lab_groups(ds.pairs())
-        item.add_marker(pytest.mark.xdist_group(ds.lab_groups[pair.folder]))
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """With pytest-xdist (``-n N``), drills are dealt by lab group (``parallel``): a pair's drills,
+    and pairs whose lab networks overlap, run one after another on one worker; other pairs side
+    by side. The user's own ``--dist`` other than the default ``load`` is left alone."""
+    if config.getvalue("dist") != "load":
+        return None
+    return parallel.scheduler(config, log, config.stash[KEY].pairs())
 
 
 def _select_shard(config: pytest.Config, items: list) -> None:

@@ -54,30 +54,20 @@ def test_a_controller_reads_its_workers_results_back_tied_to_its_own_pairs(tmp_p
            [(v.name, v.status, v.figure) for v in result.verdicts]
 
 
-def test_drills_are_marked_with_their_lab_group_only_under_xdist():
+def test_the_scheduler_deals_a_drill_by_its_pairs_lab_group():
     from types import SimpleNamespace
-
-    from dhcpdrill import plugin
-    pair = load_pair(ROOT / "fixtures" / "kea-relayed")
-    marks = []
-
-    def item(dist: str, workerinput: dict | None = None):
-        session = SimpleNamespace(lab_groups=None, pairs=lambda: [pair])
-        config = SimpleNamespace(option=SimpleNamespace(dist=dist), stash={plugin.KEY: session})
-        if workerinput is not None:
-            config.workerinput = workerinput
-        return SimpleNamespace(config=config, callspec=SimpleNamespace(params={"pair": pair}), add_marker=marks.append)
-
-    plugin.pytest_itemcollected(item("no"))
-    assert marks == []
-    plugin.pytest_itemcollected(item("loadgroup", {"workerid": "gw1"}))
-    assert len(marks) == 1 and marks[0].mark.name == "xdist_group" and marks[0].mark.args == ("lab-kea-relayed",)
+    pairs = [load_pair(ROOT / "fixtures" / name) for name in ("kea-hot-standby", "kea-relayed")]
+    pairs.append(load_pair(ROOT / "fixtures" / "production" / "kea-default-timers"))
+    config = SimpleNamespace(getvalue=lambda name: ["popen", "popen"] if name == "tx" else None,
+                             option=SimpleNamespace(numprocesses=2, tx=["popen", "popen"]))
+    sched = parallel.scheduler(config, None, pairs)
+    split = sched._split_scope
+    assert split("drills/test_kill_primary.py::test_kill_primary[kea-hot-standby]") == \
+        split("drills/test_freeze_primary.py::test_freeze_primary[kea-default-timers]")  # one range
+    assert split("drills/test_kill_primary.py::test_kill_primary[kea-relayed]") == "lab-kea-relayed"
+    assert split("tests/unit/test_x.py::test_y") == "tests/unit/test_x.py::test_y"
 
 
-def test_plain_load_distribution_becomes_loadgroup():
-    from types import SimpleNamespace
-
-    from dhcpdrill import plugin
-    config = SimpleNamespace(option=SimpleNamespace(dist="load"))
-    plugin.pytest_cmdline_main(config)
-    assert config.option.dist == "loadgroup"
+def test_a_drill_id_names_its_pair():
+    assert parallel.pair_id("drills/test_partitions.py::test_peer_partition[kea-relayed]") == "kea-relayed"
+    assert parallel.pair_id("drills/test_partitions.py::test_peer_partition") is None
