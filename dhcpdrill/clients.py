@@ -18,6 +18,7 @@ from .timeline import Event
 AGENT_SOURCE = Path(__file__).with_name("agent.py")
 AGENT_IN_CONTAINER = "/opt/dhcpdrill/agent.py"
 ROLE = "clients"
+MAX_LINKS = 16  # the agent numbers steady clients 0x10 + link in a MAC byte, below the probes' 0x20
 
 
 def agent_events(lab: Lab) -> list[Event]:

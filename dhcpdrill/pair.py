@@ -10,7 +10,7 @@ import ipaddress
 import os
 from pathlib import Path
 
-from .clients import Workload
+from .clients import MAX_LINKS, Workload
 from .images import SERVER_VERSIONS
 from .manifest import MANIFEST, Pair, read_manifest
 from .problems import PairError, Problem
@@ -102,6 +102,11 @@ def _room_problems(pair: Pair, plan: LabPlan, fields: dict[str, str]) -> list[Pr
             out.append(Problem(file, r.where, f"leaves no two addresses of {r.subnet} outside the pools and the relay's "
                                f"{r.relay}; the lab needs them for that network's gateway and its client container",
                                "end a pool two addresses earlier"))
+    links = len(plan.relayed) + (1 if plan.pools else 0)
+    if links > MAX_LINKS:
+        out.append(Problem(file, fields["pools"], f"the configs serve clients on {links} subnets; the lab drills at "
+                           f"most {MAX_LINKS} at once (one client network each)",
+                           f"drill a copy with at most {MAX_LINKS} subnets that have pools"))
     pools = plan.pools or (plan.relayed[0].pools if plan.relayed else ())  # where the probing clients live
     capacity = sum(int(hi) - int(lo) + 1 for lo, hi in pools)
     w = Workload()

@@ -246,3 +246,18 @@ def test_default_timer_takeover_is_inside_its_prediction_and_fails_a_10_s_thresh
     assert [n for n, v in strict.items() if v.status != PASS] == ["takeover"]
     assert strict["takeover"].reason == "secondary ACKed 198.19.4.0-steady-00 66.39 s after the fault"
     assert strict["takeover"].figure == as_stated["takeover"].figure and strict["takeover"].threshold == "<= 10 s"
+
+
+def test_more_client_subnets_than_the_lab_numbers_are_refused(tmp_path):
+    folder = copy(tmp_path, ISC)
+    extra = "".join(f'\nsubnet 198.18.{100 + i}.0 netmask 255.255.255.0 {{\n  pool {{\n    failover peer "drill";\n'
+                    f"    range 198.18.{100 + i}.100 198.18.{100 + i}.199;\n  }}\n}}\n" for i in range(15))
+    for name in ("primary.conf", "secondary.conf"):
+        (folder / name).write_text((folder / name).read_text() + extra)
+    with pytest.raises(PairError) as err:
+        load_pair(folder)
+    assert "the configs serve clients on 17 subnets; the lab drills at most 16 at once" in str(err.value)
+    for name in ("primary.conf", "secondary.conf"):  # 16 is fine
+        text = (folder / name).read_text()
+        (folder / name).write_text(text[:text.index("\nsubnet 198.18.114.0")])
+    assert len(adapter_for(load_pair(folder)).lab_plan(load_pair(folder)).relayed) == 15
