@@ -347,7 +347,14 @@ class IscAdapter(ServerAdapter):
             rewrites.append(f"the failover link on a lab network of its own, {placed.peer_subnet} (the failover "
                             f"addresses); the servers face their clients from {subnet} at "
                             + ", ".join(f"{placed.server_ids[r]} ({r})" for r in ROLES))
+        skipped = [f"{w[1]}/{w[3]}" for s in halves["primary"].root.block if s.words[:1] == ["shared-network"]
+                   for w in (x.words for x in s.block or []) if w[:1] == ["subnet"] and len(w) >= 4]
+        warnings = [f"{halves['primary'].file}: shared-network: its subnets {', '.join(skipped)} are not drilled (the "
+                    "lab does not reproduce shared networks yet): no client of theirs is simulated and no verdict "
+                    "speaks for them; to drill them, give a copy of the pair those subnets as plain subnet "
+                    "declarations"] if skipped else []
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, relayed=relayed,
+                       warnings=tuple(warnings),
                        peer_subnet=placed.peer_subnet, server_ids=placed.server_ids,
                        serving=("primary", "secondary"), retrying_clients_needed=1,
                        files_in_container=files, pools=pools, rewrites=tuple(rewrites),
