@@ -26,6 +26,16 @@ HEALTHY = FIXTURES / "kea-hot-standby"
 ISC = FIXTURES / "isc-failover"
 
 
+def copy_without_upgrade(folder: Path) -> None:
+    """The bundled pair without its rolling upgrade to trixie: these tests give the copy paths
+    that Kea 2.6.3 refuses, and the pair would be refused for its upgrade before anything starts."""
+    import shutil
+    shutil.copytree(HEALTHY, folder)
+    manifest = folder / "pair.toml"
+    text = manifest.read_text()
+    manifest.write_text(text[:text.index("[drills.rolling-upgrade]")])
+
+
 def leftovers(engine: Engine) -> set[str]:
     """What this session has on the engine and the host firewall, its sentinel aside."""
     items = reaper.engine_leftovers(engine.client) + reaper.firewall_leftovers(engine.shell)
@@ -105,9 +115,8 @@ def test_nothing_is_left_behind_when_a_drill_crashes(drill_session, tmp_path):
 
 def test_a_pair_that_never_gets_ready_leaves_its_logs_and_says_what_the_daemon_said(drill_session, tmp_path):
     """Kea accepts the config (kea-dhcp4 -t passes) but cannot open its lease file at start."""
-    import shutil
     folder = tmp_path / "pair"
-    shutil.copytree(HEALTHY, folder)
+    copy_without_upgrade(folder)
     path = folder / "primary.json"
     path.write_text(path.read_text().replace('"/var/lib/kea/kea-leases4.csv"', '"/proc/kea-leases4.csv"'))
     pair = load_pair(folder)
@@ -250,10 +259,9 @@ def test_a_renamed_readdressed_copy_of_the_bundled_pair_drills_green(drill_sessi
     would split the directory in two and ``$(...)`` would rename it, and the server would never
     get ready."""
     import json
-    import shutil
     from dhcpdrill.servers.kea import strip_comments
     folder = tmp_path / "site-b"
-    shutil.copytree(HEALTHY, folder)
+    copy_without_upgrade(folder)
     for old, new in (("primary.json", "dhcp-b1.json"), ("standby.json", "dhcp-b2.json")):
         text = (folder / old).read_text().replace("198.18.0.", "198.19.7.").replace('"eth0"', '"ens192"')
         cfg = json.loads(strip_comments(text))
