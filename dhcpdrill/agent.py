@@ -70,16 +70,14 @@ class Agent:
     def __init__(self, plan: dict) -> None:
         self.plan = plan
         self.retransmit = [float(x) for x in plan.get("retransmit", [1, 2, 4])]
-        links = plan.get("links") or [{"ip": "", "subnet": "", "label": "", "steady": plan.get("steady_clients", 5),
-                                       "probes": True}]
+        links = plan.get("links") or [{"ip": "", "subnet": "", "label": ""}]
         self.links = [{**link, "iface": iface_with(link["ip"]) if link["ip"] else plan.get("iface", "eth0")}
                       for link in links]
-        probe_link = next(link for link in self.links if link["probes"])
-        self.iface, self.subnet = probe_link["iface"], probe_link["subnet"]  # where probes and fresh clients live
+        self.iface, self.subnet = self.links[0]["iface"], self.links[0]["subnet"]  # probes and fresh clients
         self.clients = [
             Client(f"{link['label']}steady-{i:02d}", self._mac(0x10 + k, i), probe=False, iface=link["iface"],
                    subnet=link["subnet"])
-            for k, link in enumerate(self.links) for i in range(int(link["steady"]))
+            for k, link in enumerate(self.links) for i in range(int(plan.get("steady_clients", 5)))
         ] + [
             Client(f"probe-{i:02d}", self._mac(0x20, i), probe=True, iface=self.iface, subnet=self.subnet)
             for i in range(int(plan.get("probe_clients", 4)))
@@ -301,7 +299,7 @@ class Agent:
         time.sleep(0.5)  # the capture socket must be open before the first DISCOVER leaves
         deadline = time.time() + float(self.plan.get("max_seconds", 600))
         steady_deadline = time.time() + float(self.plan.get("steady_timeout", 30))
-        emit("agent-start", iface=self.iface, links=[{k: v for k, v in link.items()} for link in self.links],
+        emit("agent-start", iface=self.iface, links=self.links,
              mac=get_if_hwaddr(self.iface),
              clients={c.name: c.mac for c in self.clients})
         now = time.time()

@@ -55,15 +55,14 @@ class Workload:
 
 @dataclass(frozen=True)
 class Link:
-    """A network the agent has clients on: the servers' own, or a relayed subnet's (``label``
-    prefixes its clients' names). Probes and fresh clients live on the first link with ``probes``."""
+    """A network the agent has steady clients on: the servers' own, or a relayed subnet's, behind
+    ``relay`` (``label`` prefixes its clients' names). Probes and fresh clients live on the first."""
 
     network: Network
     address: str  # the agent container's address there
-    subnet: str = ""
+    subnet: str = ""  # stated on every client event when the pair has relayed subnets
     label: str = ""
-    probes: bool = True
-    steady: bool = True
+    relay: str | None = None
 
 
 class ClientFleet:
@@ -74,14 +73,12 @@ class ClientFleet:
         # A Kea standby takes over only once more than max-unacked-clients clients retry unanswered.
         plan["probe_clients"] = max(workload.probe_clients, retrying_clients_needed + 1)
         plan["min_probes_per_server"] = retrying_clients_needed + 1
-        steady = workload.steady_clients * sum(1 for link in links if link.steady)
         # Probes are added until every serving server answers enough of them; load-balancing hashes
         # MACs, so allow three times the even split before giving up.
-        plan["max_clients"] = max(40, steady + 3 * workload.probes_needed(len(serving_servers), retrying_clients_needed))
+        plan["max_clients"] = max(40, workload.steady_clients * len(links)
+                                  + 3 * workload.probes_needed(len(serving_servers), retrying_clients_needed))
         plan["serving_servers"] = serving_servers
-        if len(links) > 1:
-            plan["links"] = [{"ip": link.address, "subnet": link.subnet, "label": link.label, "probes": link.probes,
-                              "steady": workload.steady_clients if link.steady else 0} for link in links]
+        plan["links"] = [{"ip": link.address, "subnet": link.subnet, "label": link.label} for link in links]
         plan.update(max_seconds=lifetime, mac_seed=int(lab.run_id[:4], 16))
         self.plan = plan
 

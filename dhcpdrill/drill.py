@@ -205,8 +205,8 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     if plan.relayed:
         relay.start(lab, plan, net, relayed_nets, image_for(relay.SUITE) if image_for else image)
     links = ([Link(net, client_ip, str(plan.subnet) if plan.relayed else "")] if plan.pools else []) + [
-        Link(n, r.spare_addresses()[1], str(r.subnet), f"{r.subnet.network_address}-", probes=not plan.pools and i == 0)
-        for i, (r, n) in enumerate(zip(plan.relayed, relayed_nets))]
+        Link(n, r.spare_addresses()[1], str(r.subnet), f"{r.subnet.network_address}-", r.relay)
+        for r, n in zip(plan.relayed, relayed_nets)]
     tl.add(time.time(), "harness", "lab", run_id=lab.run_id, image=image, subnet=str(plan.subnet),
            roles={ip: role for role, ip in [*plan.addresses.items(), *plan.ids.items()]}, serving=list(plan.serving),
            peer_subnet=str(plan.peer_subnet) if plan.peer_subnet else None,
@@ -215,8 +215,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites),
            scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan)), versions=versions,
            observe_s=window.observe_s, window_reason=window.reason,
-           links=[{"subnet": link.subnet or str(plan.subnet), "relay": r.relay if r else None}
-                  for link, r in zip(links, ([None] if plan.pools else []) + list(plan.relayed))])
+           links=[{"subnet": link.subnet or str(plan.subnet), "relay": link.relay} for link in links])
     phases("waiting for both servers' normal state")
     states = adapter.wait_ready(lab, pair, ready_timeout(pair.server, plan.ha_timers, READY_TIMEOUT_S))
     tl.add(time.time(), "harness", "pair-ready", states=states)

@@ -258,7 +258,6 @@ class Lab:
         self._specs[role] = dict(network=network, ip=ip, command=command, files=files, environment=environment,
                                  sysctls=sysctls, also_on=also_on or [])
         return self._create(role, image or self.image, f"dhcpdrill-{self.run_id}-{role}", **self._specs[role])
-        return self._create(role, self.image, f"dhcpdrill-{self.run_id}-{role}", **self._specs[role])
 
     def replace(self, role: str, image: str, extra_files: dict[str, bytes]) -> Container:
         """Put a new container in ``role``'s place (same address, command, config and settings, the

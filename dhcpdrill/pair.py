@@ -86,7 +86,7 @@ def _room_problems(pair: Pair, plan: LabPlan, fields: dict[str, str]) -> list[Pr
                            "give each server its own address"))
     for role, ip in plan.addresses.items():
         ip = ipaddress.ip_address(ip)
-        if ip in plan.subnet and plan.subnet.prefixlen < 31 and ip in (plan.subnet.network_address, plan.subnet.broadcast_address):
+        if plan.subnet.prefixlen < 31 and ip in (plan.subnet.network_address, plan.subnet.broadcast_address):
             out.append(Problem(str(pair.files[role]), fields["address"],
                                f"{ip} is the {'network' if ip == plan.subnet.network_address else 'broadcast'} "
                                f"address of {plan.subnet}", "give the server a host address of the subnet"))

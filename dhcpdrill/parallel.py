@@ -33,8 +33,7 @@ def worker_id(config) -> str | None:
 
 def networks(pair: Pair) -> list[ipaddress.IPv4Network]:
     """Every lab network a drill of ``pair`` creates."""
-    plan = adapter_for(pair).lab_plan(pair)
-    return [plan.subnet, *(r.subnet for r in plan.relayed), *([plan.peer_subnet] if plan.peer_subnet else [])]
+    return adapter_for(pair).lab_plan(pair).networks
 
 
 def lab_groups(pairs: list[Pair]) -> dict[Path, str]:

@@ -55,8 +55,16 @@ class Readdressing:
                 for old, new in self.moves]
 
 
+class Unmovable(ValueError):
+    """A subnet that cannot be moved into the lab range (``subnet`` names it)."""
+
+    def __init__(self, subnet: ipaddress.IPv4Network, why: str) -> None:
+        super().__init__(f"{subnet} {why}")
+        self.subnet = subnet
+
+
 def plan(subnets: list[ipaddress.IPv4Network], seed: str) -> Readdressing:
-    """Moves for the subnets outside the lab range; raises ValueError for one that cannot fit.
+    """Moves for the subnets outside the lab range; raises ``Unmovable`` for one that cannot fit.
     Each lands where a hash of the pair's name and the subnet points, or the next free place of
     its size when an earlier subnet of the pair took that one (they must never overlap)."""
     moves: list[tuple[ipaddress.IPv4Network, ipaddress.IPv4Network]] = []
@@ -65,7 +73,7 @@ def plan(subnets: list[ipaddress.IPv4Network], seed: str) -> Readdressing:
         if subnet.subnet_of(LAB_RANGE) or any(subnet == old for old, _ in moves):
             continue
         if subnet.prefixlen < TARGETS.prefixlen:
-            raise ValueError(f"{subnet} is larger than the lab's {TARGETS} and cannot be moved into it")
+            raise Unmovable(subnet, f"is larger than the lab's {TARGETS} and cannot be moved into it")
         count = 2 ** (subnet.prefixlen - TARGETS.prefixlen)
         index = int.from_bytes(hashlib.sha256(f"{seed}\0{subnet}".encode()).digest()[:8], "big") % count
         size = subnet.num_addresses
@@ -74,7 +82,7 @@ def plan(subnets: list[ipaddress.IPv4Network], seed: str) -> Readdressing:
             if not any(target.overlaps(t) for t in taken):
                 break
         else:
-            raise ValueError(f"{subnet} finds no free place in {TARGETS} beside the pair's other subnets")
+            raise Unmovable(subnet, f"finds no free place in {TARGETS} beside the pair's other subnets")
         moves.append((subnet, target))
         taken.append(target)
     return Readdressing(tuple(moves))

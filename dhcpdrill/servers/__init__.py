@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 from ..expectations import ROLES
 from ..readdress import LAB_RANGE
-from .placement import Declared, Placement, Pools, Relayed, enclosing, free_addresses, place_subnets
+from .placement import Declared, Placement, Pools, Relayed, free_addresses, peer_network, place_subnets
 
 __all__ = ["LAB_RANGE", "ROLES", "Declared", "LabPlan", "Placement", "Relayed", "ServerAdapter", "adapter_for",
-           "daemon_command", "enclosing", "place_subnets"]
+           "daemon_command", "peer_network", "place_subnets"]
 
 # veth devices leave UDP checksums to an offload that never happens, so replies a daemon sends
 # through its kernel socket (dhcpd's unicast ACKs) would carry bad checksums, which a real NIC
@@ -71,6 +71,11 @@ class LabPlan:
         if self.peer_subnet is None:
             return None
         return free_addresses(self.peer_subnet, (), set(self.addresses.values()), 1)[0]
+
+    @property
+    def networks(self) -> list[ipaddress.IPv4Network]:
+        """Every lab network a drill of this pair creates: the servers', each relayed subnet's, the peer link's."""
+        return [self.subnet, *(r.subnet for r in self.relayed), *([self.peer_subnet] if self.peer_subnet else [])]
 
     @property
     def relay_upstream(self) -> str | None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, enclosing, place_subnets
+from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, peer_network, place_subnets
 from .. import readdress
 from ..readdress import Readdressing
 from ..includes import ISC as ISC_INCLUDE, expanded
@@ -341,12 +341,7 @@ class IscAdapter(ServerAdapter):
                     "lab-only key was added to the lab copy" if h.omapi_port else
                     f"no OMAPI: a lab-only omapi-port {LAB_OMAPI_PORT} and key were added to the lab copy "
                     "(the drill reads the failover state over OMAPI)"))
-        rewrites += [f"{r.subnet} ({r.where}): clients behind a relay agent (dhcrelay, giaddr {r.relay}, option 82), "
-                     "on a lab network of its own" for r in relayed]
-        if placed.peer_subnet:
-            rewrites.append(f"the failover link on a lab network of its own, {placed.peer_subnet} (the failover "
-                            f"addresses); the servers face their clients from {subnet} at "
-                            + ", ".join(f"{placed.server_ids[r]} ({r})" for r in ROLES))
+        rewrites += placed.describe()
         skipped = [f"{w[1]}/{w[3]}" for s in halves["primary"].root.block if s.words[:1] == ["shared-network"]
                    for w in (x.words for x in s.block or []) if w[:1] == ["subnet"] and len(w) >= 4]
         warnings = [f"{halves['primary'].file}: shared-network: its subnets {', '.join(skipped)} are not drilled (the "
@@ -364,33 +359,30 @@ class IscAdapter(ServerAdapter):
                        ha_timers=timers, renew_s=isc_renew_s(halves["primary"].root))
 
     def _readdress(self, pair: "Pair", half: Half) -> Readdressing:
-        """Move subnets outside the lab range into it, in both lab copies (see ``readdress``)."""
-        subnets = []
+        """Move the subnets, and a failover network of their own, outside the lab range into it, in
+        both lab copies (see ``readdress``)."""
+        subnets, wheres = [], {}
         for net, mask, _ in half.subnets:
             try:
-                subnets.append(ipaddress.ip_network(f"{net}/{mask}"))
+                subnet = ipaddress.ip_network(f"{net}/{mask}")
             except ValueError:
                 continue  # the subnet checks name the problem
-            try:
-                readdress.plan(subnets, pair.name)
-            except ValueError as exc:
-                raise PairError([Problem(half.file, f"subnet {net} netmask {mask}", str(exc),
-                                         f"drill a /16 or smaller subnet, or readdress a copy into {LAB_RANGE} by hand")]) from None
+            subnets.append(subnet)
+            wheres.setdefault(subnet, f"subnet {net} netmask {mask}")
         peers = []
-        for key in ("address", "peer address"):
+        for key in ("address", "peer address") if half.peer else ():
             try:
-                peers.append(ipaddress.ip_address(half.peer.value(*key.split()) or "") if half.peer else None)
+                peers.append(ipaddress.ip_address(half.peer.value(*key.split()) or ""))
             except ValueError:
                 continue  # the peer checks name the problem
-        peers = [ip for ip in peers if ip is not None]
-        if peers and not any(ip in net for ip in peers for net in subnets):  # a failover network of its own
-            subnets.append(enclosing([str(ip) for ip in peers]))
+        own = peer_network(peers, subnets)
         try:
-            return readdress.plan(subnets, pair.name)
-        except ValueError as exc:
-            raise PairError([Problem(half.file, "failover peer address", str(exc),
-                                     f"give the peers addresses in one /16 or smaller, or readdress a copy into "
-                                     f"{LAB_RANGE} by hand")]) from None
+            return readdress.plan(subnets + ([own] if own else []), pair.name)
+        except readdress.Unmovable as exc:
+            where = wheres.get(exc.subnet)
+            raise PairError([Problem(half.file, where or "failover peer address", str(exc),
+                                     ("drill a /16 or smaller subnet" if where else "give the peers addresses in one "
+                                      "/16 or smaller") + f", or readdress a copy into {LAB_RANGE} by hand")]) from None
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         return daemon_command(f"mkdir -p /var/lib/dhcp && touch {LEASES_PATH} && rm -f /run/dhcpd.pid",

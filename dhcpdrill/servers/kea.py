@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, enclosing, place_subnets
+from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, peer_network, place_subnets
 from .. import readdress
 from ..readdress import Readdressing
 from ..timers import KEA_DEFAULTS
@@ -217,15 +217,15 @@ def version_refusals(suite: str, cfg: dict, file: str) -> list[Problem]:
     db = cfg.get("lease-database") or {}
     if db.get("name"):
         found.append(("Dhcp4.lease-database.name", str(db["name"]), "lease file"))
-    for i, logger in enumerate(cfg.get("loggers") or []):
-        for j, out in enumerate((logger or {}).get("output_options") or [] if isinstance(logger, dict) else []):
-            target = str((out or {}).get("output", "")) if isinstance(out, dict) else ""
+    for i, logger in enumerate(cfg.get("loggers") or []):  # shapes were checked by load()
+        for j, out in enumerate(logger.get("output_options") or []):
+            target = str(out.get("output", ""))
             if target.startswith("/"):
                 found.append((f"Dhcp4.loggers[{i}].output_options[{j}].output", target, "log file"))
     if unix_socket(cfg):
         found.append(("Dhcp4.control-socket.socket-name", str(unix_socket(cfg)), "control socket"))
     for i, hook in enumerate(cfg.get("hooks-libraries") or []):
-        lib = str(hook.get("library", "")) if isinstance(hook, dict) else ""
+        lib = str(hook.get("library", ""))
         if lib.startswith("/"):
             found.append((f"Dhcp4.hooks-libraries[{i}].library", lib, "hooks library"))
     out = []
@@ -287,8 +287,9 @@ class KeaAdapter(ServerAdapter):
         return raw["Dhcp4"] if len(problems) == before else None
 
     def _readdress(self, pair: "Pair", cfgs: dict[str, dict]) -> Readdressing:
-        """Move subnets outside the lab range into it, in both lab copies (see ``readdress``)."""
-        subnets = []
+        """Move the subnets, and a peer network of their own, outside the lab range into it, in both
+        lab copies (see ``readdress``)."""
+        subnets, wheres = [], {}
         for i, entry in enumerate(_get(cfgs["primary"], "subnet4") or []):
             try:
                 subnet = ipaddress.ip_network(str(_get(entry, "subnet")))
@@ -296,26 +297,21 @@ class KeaAdapter(ServerAdapter):
                 continue  # the subnet checks below name the problem
             if subnet.version == 4:
                 subnets.append(subnet)
-            try:
-                readdress.plan(subnets, pair.name)
-            except ValueError as exc:
-                raise PairError([Problem(str(pair.files["primary"]), f"Dhcp4.subnet4[{i}].subnet", str(exc),
-                                         f"drill a /16 or smaller subnet, or readdress a copy into {LAB_RANGE} by hand")]) from None
+                wheres.setdefault(subnet, f"Dhcp4.subnet4[{i}].subnet")
         peers = []
-        for rel in (self.ha_relationship("", cfgs["primary"], []) or {},):
-            for peer in rel.get("peers") or []:
-                try:
-                    peers.append(ipaddress.ip_address(urlparse(str(_get(peer, "url"))).hostname or ""))
-                except ValueError:
-                    continue  # the peer checks name the problem
-        if peers and not any(ip in net for ip in peers for net in subnets):  # a peer network of its own
-            subnets.append(enclosing([str(ip) for ip in peers]))
+        for peer in (self.ha_relationship("", cfgs["primary"], []) or {}).get("peers") or []:
+            try:
+                peers.append(ipaddress.ip_address(urlparse(str(_get(peer, "url"))).hostname or ""))
+            except ValueError:
+                continue  # the peer checks name the problem
+        own = peer_network(peers, subnets)
         try:
-            moved = readdress.plan(subnets, pair.name)
-        except ValueError as exc:
-            raise PairError([Problem(str(pair.files["primary"]), "high-availability[0].peers", str(exc),
-                                     f"give the peers addresses in one /16 or smaller, or readdress a copy into "
-                                     f"{LAB_RANGE} by hand")]) from None
+            moved = readdress.plan(subnets + ([own] if own else []), pair.name)
+        except readdress.Unmovable as exc:
+            where = wheres.get(exc.subnet)
+            raise PairError([Problem(str(pair.files["primary"]), where or "high-availability[0].peers", str(exc),
+                                     ("drill a /16 or smaller subnet" if where else "give the peers addresses in one "
+                                      "/16 or smaller") + f", or readdress a copy into {LAB_RANGE} by hand")]) from None
         for role in cfgs:
             cfgs[role] = moved.tree(cfgs[role])
         return moved
@@ -487,16 +483,10 @@ class KeaAdapter(ServerAdapter):
             rewrites += [f"{path.name}: {c}" for c in changes]
             rewrites.append(f"{path.name}: comments dropped from the lab copy")
         rewrites = [*(f"{files['primary'].name} and {files['secondary'].name}: {m}" for m in moved.describe()), *rewrites]
-        relayed_lines = [f"{r.subnet} ({r.where}): clients behind a relay agent (dhcrelay, giaddr {r.relay}, "
-                         "option 82), on a lab network of its own" for r in relayed]
-        if placed.peer_subnet:
-            relayed_lines.append(f"the peer link on a lab network of its own, {placed.peer_subnet} (the peer URLs' "
-                                 f"addresses); the servers face their clients from {subnet} at "
-                                 + ", ".join(f"{placed.server_ids[r]} ({r})" for r in files))
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
                        relayed=relayed, peer_subnet=placed.peer_subnet, server_ids=placed.server_ids,
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
-                       files_in_container=files_in, rewrites=tuple(rewrites + relayed_lines), pools=tuple(pools),
+                       files_in_container=files_in, rewrites=tuple(rewrites + placed.describe()), pools=tuple(pools),
                        peer_ports=peer_ports, solo_states=("partner-down",),
                        normal_state=NORMAL_STATE[pair.mode],
                        ha_timers={k: has["primary"][k] for k in KEA_DEFAULTS if has["primary"].get(k) is not None},

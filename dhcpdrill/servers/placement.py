@@ -77,6 +77,16 @@ class Placement:
     server_ids: dict[str, str] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
 
+    def describe(self) -> list[str]:
+        """How the lab is laid out beyond one network, for the rewrites every report lists."""
+        out = [f"{r.subnet} ({r.where}): clients behind a relay agent (dhcrelay, giaddr {r.relay}, option 82), on "
+               "a lab network of its own" for r in self.relayed]
+        if self.peer_subnet is not None and self.home is not None:
+            out.append(f"the peer link on a lab network of its own, {self.peer_subnet} (the peer addresses); the "
+                       f"servers face their clients from {self.home.subnet} at "
+                       + ", ".join(f"{ip} ({role})" for role, ip in self.server_ids.items()))
+        return out
+
 
 def enclosing(ips: list[str], longest: int = 24) -> ipaddress.IPv4Network:
     """The smallest network of prefix ``longest`` or shorter that holds every address."""
@@ -85,6 +95,21 @@ def enclosing(ips: list[str], longest: int = 24) -> ipaddress.IPv4Network:
         if all(ipaddress.ip_address(ip) in net for ip in ips):
             return net
     return ipaddress.ip_network("0.0.0.0/0")
+
+
+def peer_network(peers: list[ipaddress.IPv4Address],
+                 subnets: list[ipaddress.IPv4Network]) -> ipaddress.IPv4Network | None:
+    """The peer link's own network when no peer address lies in a declared subnet, else None."""
+    if not peers or any(ip in net for ip in peers for net in subnets):
+        return None
+    return enclosing([str(ip) for ip in peers])
+
+
+def _address(text: str | None) -> ipaddress.IPv4Address | None:
+    try:
+        return ipaddress.ip_address(text) if text else None
+    except ValueError:
+        return None
 
 
 def place_subnets(declared: list[Declared], servers: dict[str, str], file: str, address_fields: dict[str, str],
@@ -117,7 +142,7 @@ def place_subnets(declared: list[Declared], servers: dict[str, str], file: str, 
                 problems.append(Problem(file, address_fields[role], f"{ip} is not in the drilled subnet "
                                         f"{partial.subnet}, which holds its partner's address", fix))
     elif not homes and declared:
-        peer_subnet = enclosing([str(ip) for ip in peer_ips.values()])
+        peer_subnet = peer_network(list(peer_ips.values()), [])
         if peer_subnet.prefixlen < 16 or not peer_subnet.subnet_of(LAB_RANGE):
             where = "outside the lab range" if peer_subnet.prefixlen >= 16 else "too far apart for one lab network"
             problems.append(Problem(file, next(iter(address_fields.values())),
@@ -131,10 +156,10 @@ def place_subnets(declared: list[Declared], servers: dict[str, str], file: str, 
                                         "derives from the peer addresses", "keep the peer addresses apart from the subnets"))
         taken = {str(ip) for ip in home.relays}
         for role in servers:
-            stated = (stated_ids or {}).get(role)
-            if stated and ipaddress.ip_address(stated) in home.subnet:
-                server_ids[role] = stated
-                taken.add(stated)
+            stated = _address((stated_ids or {}).get(role))
+            if stated is not None and stated in home.subnet:
+                server_ids[role] = str(stated)
+                taken.add(str(stated))
         free = (str(h) for h in home.subnet.hosts()
                 if str(h) not in taken and not any(lo <= h <= hi for lo, hi in home.pools))
         for role in servers:

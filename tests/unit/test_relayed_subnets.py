@@ -42,6 +42,23 @@ def copy(tmp_path: Path, folder: Path) -> Path:
     return Path(shutil.copytree(folder, tmp_path / folder.name))
 
 
+def edited(tmp_path: Path, folder: Path, *changes: tuple[str, str]) -> Path:
+    """A copy of the pair with each (old, new) replaced in both of its config files."""
+    folder = copy(tmp_path, folder)
+    for path in [*folder.glob("*.json"), *folder.glob("*.conf")]:
+        text = path.read_text()
+        for old, new in changes:
+            text = text.replace(old, new)
+        path.write_text(text)
+    return folder
+
+
+def refused(folder: Path) -> str:
+    with pytest.raises(PairError) as err:
+        load_pair(folder)
+    return str(err.value)
+
+
 # -- the plan ------------------------------------------------------------------------------------
 def test_kea_servers_on_a_poolless_subnet_and_two_relayed_subnets():
     pair = load_pair(KEA)
@@ -80,35 +97,20 @@ def test_the_relay_sits_where_the_config_says_else_on_the_lowest_free_address(tm
 
 
 def test_servers_on_two_different_subnets_are_refused_naming_the_peer(tmp_path):
-    folder = copy(tmp_path, KEA)
-    for name in ("primary.json", "standby.json"):
-        path = folder / name
-        path.write_text(path.read_text().replace("http://198.18.17.12:8001/", "http://198.18.13.12:8001/"))
-    with pytest.raises(PairError) as err:
-        load_pair(folder)
+    said = refused(edited(tmp_path, KEA, ("http://198.18.17.12:8001/", "http://198.18.13.12:8001/")))
     assert ("peers[primary].url: 198.18.17.11 is not in the drilled subnet 198.18.13.0/24, which holds its partner's "
-            "address") in str(err.value)
+            "address") in said
 
 
 def test_overlapping_subnets_are_refused(tmp_path):
-    folder = copy(tmp_path, ISC)
-    for name in ("primary.conf", "secondary.conf"):
-        path = folder / name
-        path.write_text(path.read_text().replace("subnet 198.18.16.0 netmask 255.255.255.0",
-                                                  "subnet 198.18.15.0 netmask 255.255.255.128"))
-    with pytest.raises(PairError) as err:
-        load_pair(folder)
-    assert "overlaps 198.18.15.0/24" in str(err.value)
+    said = refused(edited(tmp_path, ISC, ("subnet 198.18.16.0 netmask 255.255.255.0",
+                                          "subnet 198.18.15.0 netmask 255.255.255.128")))
+    assert "overlaps 198.18.15.0/24" in said
 
 
 def test_a_relayed_subnet_without_room_for_the_lab_is_refused(tmp_path):
-    folder = copy(tmp_path, ISC)
-    for name in ("primary.conf", "secondary.conf"):
-        path = folder / name
-        path.write_text(path.read_text().replace("range 198.18.16.100 198.18.16.199", "range 198.18.16.2 198.18.16.253"))
-    with pytest.raises(PairError) as err:
-        load_pair(folder)
-    assert "leaves no two addresses of 198.18.16.0/24 outside the pools and the relay's 198.18.16.1" in str(err.value)
+    said = refused(edited(tmp_path, ISC, ("range 198.18.16.100 198.18.16.199", "range 198.18.16.2 198.18.16.253")))
+    assert "leaves no two addresses of 198.18.16.0/24 outside the pools and the relay's 198.18.16.1" in said
 
 
 def test_production_subnets_move_into_the_lab_range_without_colliding():
@@ -205,12 +207,8 @@ def test_a_stated_interface_address_is_the_servers_client_side(tmp_path):
 
 
 def test_dhcpd_failover_addresses_on_their_own_network(tmp_path):
-    folder = copy(tmp_path, ISC)
-    for name in ("primary.conf", "secondary.conf"):
-        path = folder / name
-        path.write_text(path.read_text().replace("address 198.18.15.11", "address 198.18.30.11")
-                        .replace("address 198.18.15.12", "address 198.18.30.12"))
-    pair = load_pair(folder)
+    pair = load_pair(edited(tmp_path, ISC, ("address 198.18.15.11", "address 198.18.30.11"),
+                            ("address 198.18.15.12", "address 198.18.30.12")))
     plan = adapter_for(pair).lab_plan(pair)
     assert str(plan.peer_subnet) == "198.18.30.0/24"
     assert plan.addresses == {"primary": "198.18.30.11", "secondary": "198.18.30.12"}
@@ -218,14 +216,9 @@ def test_dhcpd_failover_addresses_on_their_own_network(tmp_path):
 
 
 def test_a_peer_network_that_overlaps_a_subnet_is_refused(tmp_path):
-    folder = copy(tmp_path, ISC)
-    for name in ("primary.conf", "secondary.conf"):
-        path = folder / name
-        path.write_text(path.read_text().replace("address 198.18.15.11", "address 198.18.17.11")
-                        .replace("address 198.18.15.12", "address 198.18.18.12"))
-    with pytest.raises(PairError) as err:
-        load_pair(folder)
-    assert "198.18.16.0/24 overlaps the peer network 198.18.16.0/22" in str(err.value)
+    said = refused(edited(tmp_path, ISC, ("address 198.18.15.11", "address 198.18.17.11"),
+                          ("address 198.18.15.12", "address 198.18.18.12")))
+    assert "198.18.16.0/24 overlaps the peer network 198.18.16.0/22" in said
 
 
 # -- default timers: the measured takeover against the prediction and a threshold ------------------
@@ -280,3 +273,15 @@ def test_subnets_in_shared_networks_are_named_as_not_drilled(tmp_path):
                         '    pool { failover peer "drill"; range 198.18.41.100 198.18.41.199; }\n  }\n}\n')
     said = pair_warnings(load_pair(folder))
     assert any("shared-network: its subnets 198.18.41.0/255.255.255.0 are not drilled" in w for w in said)
+
+
+def test_clients_on_a_single_relayed_subnet_still_carry_it():
+    """A pair whose only pool is behind one relay gives the agent one link: it must still name
+    its subnet, or the subnets verdict would find no client subnet and say unknown."""
+    from types import SimpleNamespace
+
+    from dhcpdrill.clients import ClientFleet, Link, Workload
+    fleet = ClientFleet(SimpleNamespace(run_id="abcd12345678"), [Link(None, "198.18.13.253", "198.18.13.0/24",
+                                                                      "198.18.13.0-", "198.18.13.1")],
+                        Workload(), 1, 60.0, ["198.18.12.1"])
+    assert fleet.plan["links"] == [{"ip": "198.18.13.253", "subnet": "198.18.13.0/24", "label": "198.18.13.0-"}]
