@@ -37,3 +37,32 @@ def test_a_clock_skew_records_the_offset_its_daemon_reported():
     ok, _ = SkewClock(seconds=65).verify(c)
     assert ok and [(e.source, e.kind, e.get("offset")) for e in c.timeline] == [("primary", "clock-offset", 64.6)]
     assert not SkewClock(seconds=65).verify(ctx(["hot-standby"], offset=30.0))[0]
+
+
+def test_a_clock_offset_is_replaced_in_one_step_so_a_reader_never_sees_it_empty(tmp_path, monkeypatch):
+    """libfaketime reads the file on every clock call: an empty read once aborted Kea 3.0.4.
+    The real shell command runs here against a local file while a reader polls it."""
+    import subprocess
+    import threading
+    from dhcpdrill import faults
+    path = tmp_path / "faketime"
+    path.write_text("+0\n")
+    monkeypatch.setattr(faults, "CLOCK_FILE", str(path))
+
+    class Local:
+        def exec_run(self, cmd):
+            done = subprocess.run(cmd, capture_output=True)
+            return done.returncode, done.stdout + done.stderr
+    context = SimpleNamespace(container=lambda role: Local())
+    seen, stop = set(), threading.Event()
+
+    def read():
+        while not stop.is_set():
+            seen.add(path.read_text())
+    reader = threading.Thread(target=read)
+    reader.start()
+    for k in range(150):
+        SkewClock(seconds=65)._set(context, 65 if k % 2 else -65)
+    stop.set()
+    reader.join()
+    assert "" not in seen and seen <= {"+0\n", "+65\n", "-65\n"}
