@@ -1,4 +1,4 @@
-"""Drills side by side with pytest-xdist (``pytest drills/ -n 2``) on one Docker engine.
+"""Drills side by side with pytest-xdist (``pytest drills/ -n 2``), on one Docker engine or several.
 
 Two labs whose networks overlap cannot exist at once (Docker refuses the second network), so the
 drills are grouped by lab: a pair's drills, and every pair whose networks (its subnets, relayed
@@ -9,6 +9,11 @@ scheduler with the lab group as the scope (its ``xdist_group`` marks are not use
 groups from the pairs, never the user. Each worker holds its own engine session (its own sentinel,
 so a sweep never takes another live worker's lab). Workers judge their drills and leave them in
 their run folders; the controller reads those back and writes the one JUnit, HTML and archive.
+
+Several engines (``--docker-host URL``, repeatable): worker ``gwK`` drives engine K mod N. When
+every worker has an engine of its own, labs on different engines cannot collide, so drills are
+dealt one by one (the same pair may run on two engines at once); with fewer engines than
+workers the lab groups still apply.
 """
 from __future__ import annotations
 
@@ -29,6 +34,21 @@ LOCKS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dhcpdr
 def worker_id(config) -> str | None:
     """This process's xdist worker id (``gw0``…), or None on a controller or without xdist."""
     return getattr(config, "workerinput", {}).get("workerid")
+
+
+def engine_for(worker: str | None, hosts: list[str]) -> str | None:
+    """The Docker engine (a ``DOCKER_HOST`` URL) this process drives: worker ``gwK`` gets
+    ``hosts[K % len(hosts)]``, a process without xdist the first; None when none was given."""
+    if not hosts:
+        return None
+    index = int(worker[2:]) if worker and worker.startswith("gw") and worker[2:].isdigit() else 0
+    return hosts[index % len(hosts)]
+
+
+def own_engines(config, hosts: list[str]) -> bool:
+    """Whether every xdist worker drives an engine no other worker uses."""
+    workers = getattr(config.option, "numprocesses", None) or 0
+    return len(hosts) > 1 and isinstance(workers, int) and 0 < workers <= len(hosts)
 
 
 def networks(pair: Pair) -> list[ipaddress.IPv4Network]:
@@ -91,10 +111,15 @@ def pair_id(nodeid: str) -> str | None:
     return nodeid[nodeid.rindex("[") + 1:-1]
 
 
-def scheduler(config, log, pairs: list[Pair]):
+def scheduler(config, log, pairs: list[Pair], hosts: list[str] = ()):
     """xdist's loadscope scheduler whose scope is a drill's lab group (a test naming no known
-    pair is a scope of its own)."""
+    pair is a scope of its own); each drill its own scope when every worker has its own engine."""
     from xdist.scheduler import LoadScopeScheduling
+    if own_engines(config, list(hosts)):
+        class OwnEngines(LoadScopeScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                return nodeid
+        return OwnEngines(config, log)
     groups = lab_groups(pairs)
     by_name = {pair.name: groups[pair.folder] for pair in pairs}
 

@@ -57,6 +57,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     default=os.environ.get("DHCPDRILL_PROGRESS", "auto"),
                     help="one line per drill phase with the time left: on, off, or auto (on at a terminal, "
                          "off when output is not a terminal or $CI is set)")
+    group.addoption("--docker-host", action="append", default=[], metavar="URL",
+                    help="Docker engine to drill on (a DOCKER_HOST URL: unix://, tcp://, ssh://); repeatable: "
+                         "with -n N, worker K drives engine K mod N (default: $DHCPDRILL_DOCKER_HOSTS, comma-"
+                         "separated, else DOCKER_HOST)")
     group.addoption("--apt-mirror", default=os.environ.get("DHCPDRILL_APT_MIRROR"), metavar="URL",
                     help="Debian mirror for mmdebstrap (default: this host's own apt sources)")
 
@@ -100,8 +104,16 @@ class DrillSession:
             self._pairs = pairs
         return self._pairs
 
+    def hosts(self) -> list[str]:
+        return self.config.getoption("--docker-host") or \
+            [h for h in os.environ.get("DHCPDRILL_DOCKER_HOSTS", "").split(",") if h.strip()]
+
     def client(self):
+        """This process's engine: its share of ``--docker-host`` (``parallel.engine_for``), else DOCKER_HOST."""
         if self._client is None:
+            host = parallel.engine_for(parallel.worker_id(self.config), self.hosts())
+            if host:
+                os.environ["DOCKER_HOST"] = host  # the SDK, and the sentinel's socket, follow it
             self._client = docker_client()
         return self._client
 
@@ -238,7 +250,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     by side. The user's own ``--dist`` other than the default ``load`` is left alone."""
     if config.getvalue("dist") != "load":
         return None
-    return parallel.scheduler(config, log, config.stash[KEY].pairs())
+    session = config.stash[KEY]
+    return parallel.scheduler(config, log, session.pairs(), session.hosts())
 
 
 def _select_shard(config: pytest.Config, items: list) -> None:

@@ -71,3 +71,20 @@ def test_the_scheduler_deals_a_drill_by_its_pairs_lab_group():
 def test_a_drill_id_names_its_pair():
     assert parallel.pair_id("drills/test_partitions.py::test_peer_partition[kea-relayed]") == "kea-relayed"
     assert parallel.pair_id("drills/test_partitions.py::test_peer_partition") is None
+
+
+def test_each_worker_drives_its_share_of_the_engines():
+    hosts = ["unix:///var/run/docker.sock", "tcp://198.18.250.2:2375"]
+    assert [parallel.engine_for(w, hosts) for w in ("gw0", "gw1", "gw2", None)] == [hosts[0], hosts[1], hosts[0], hosts[0]]
+    assert parallel.engine_for("gw1", []) is None  # none given: DOCKER_HOST as always
+
+
+def test_drills_are_dealt_one_by_one_only_when_every_worker_has_an_engine_of_its_own():
+    from types import SimpleNamespace
+
+    def config(n):
+        return SimpleNamespace(option=SimpleNamespace(numprocesses=n))
+    two = ["unix:///var/run/docker.sock", "tcp://198.18.250.2:2375"]
+    assert parallel.own_engines(config(2), two)
+    assert not parallel.own_engines(config(3), two)  # two workers would share an engine: lab groups hold
+    assert not parallel.own_engines(config(2), two[:1])
