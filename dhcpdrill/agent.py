@@ -1,101 +1,335 @@
-"""DHCP client agent: many simulated DHCPv4 clients in one process, run inside the client container.
+"""DHCP client agent: thousands of simulated DHCPv4 clients in one process, run inside the client container.
 
 It is copied into the client container and started there as ``python3 agent.py PLAN_JSON`` so the
 harness itself never needs raw-socket privileges. It depends on the standard library and scapy
-only (Debian's python3-scapy in the image). Every packet sent and received, and every client state
-change, is written to stdout as one JSON line with a timestamp (received packets carry the
-kernel's capture time); the harness reads the lines into the drill's timeline.
+only (Debian's python3-scapy in the image).
+
+Packets: scapy builds one template frame per kind of message at start (``Templates``); the hot
+path copies a template, patches the client's fields and recomputes both checksums, and parses
+replies at fixed BOOTP offsets. One raw socket per link with a kernel (BPF) filter passes only
+DHCP replies and ARP. Timers sit in a heap (one live entry per client), so a tick costs what is
+due, not a scan of every client. Evidence: every packet, state change and lost lease is one
+compact JSON line in ``EVENTS_PATH`` (received packets carry the kernel's capture time), which
+the harness copies out when the agent stops; stdout carries only the few control events the
+harness waits on (``steady``, ``woken``...), never one line per packet.
 
 Clients behave as RFC 2131 describes, with timers compressed for drills: retransmissions back off
-(``retransmit`` seconds) and ``secs`` counts the seconds since the exchange began, so a Kea HA
-standby sees clients that its partner leaves unanswered. Steady clients lease once and then renew
-(unicast to their server at T1) and rebind (broadcast at T2); probe clients keep doing
-DISCOVER/OFFER/REQUEST/ACK, hold the lease briefly and release it, so new-client service is
+(``retransmit`` seconds), ``secs`` counts the seconds since the exchange began (so a Kea HA
+standby sees clients that its partner leaves unanswered), renewals are unicast to the granting
+server at T1 and rebinds broadcast at T2, leases are released, ARP requests for a client's
+address are answered. Steady clients lease once and then renew and rebind; probe clients keep
+doing DISCOVER/OFFER/REQUEST/ACK, hold the lease briefly and release it, so new-client service is
 sampled all the time without draining the pool.
 """
 from __future__ import annotations
 
+import ctypes
+import heapq
 import json
-import queue
+import os
 import random
+import resource
+import select
 import signal
+import socket
+import struct
 import sys
 import time
-from dataclasses import dataclass, field
-
-from scapy.all import (  # type: ignore[import-untyped]
-    ARP, BOOTP, DHCP, IP, UDP, AsyncSniffer, Ether, conf, get_if_addr, get_if_hwaddr, get_if_list,
-)
 
 MSG = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE"}
-BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
+CODE = {v: k for k, v in MSG.items()}
+EVENTS_PATH = "/var/lib/dhcpdrill/clients.jsonl"
+CONTROL = {"agent-start", "steady", "steady-failed", "woken", "rebooted", "agent-stop", "bench"}
+MAX_INDEX = 0xFFFFFF  # clients per kind: three MAC bytes
+
+# Offsets in an Ethernet frame carrying IPv4 (no IP options) / UDP / BOOTP.
+IP, UDP, BOOTP = 14, 34, 42
+XID, SECS, CIADDR, YIADDR, CHADDR = BOOTP + 4, BOOTP + 8, BOOTP + 12, BOOTP + 16, BOOTP + 28
+OPTIONS = BOOTP + 240  # after the 236-byte header and the magic cookie
+
+ETH_P_ALL, SO_ATTACH_FILTER, SO_TIMESTAMPNS = 0x0003, 26, 35
+SOL_PACKET, PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC = 263, 1, 1
+# Classic BPF for "arp or (ip and udp and not a fragment and udp src port 67)".
+FILTER = [
+    (0x28, 0, 0, 12),         # ldh [12]            ethertype
+    (0x15, 8, 0, 0x0806),     # jeq ARP -> accept
+    (0x15, 0, 8, 0x0800),     # jeq IPv4, else drop
+    (0x30, 0, 0, 23),         # ldb [23]            IP protocol
+    (0x15, 0, 6, 17),         # jeq UDP, else drop
+    (0x28, 0, 0, 20),         # ldh [20]            flags + fragment offset
+    (0x45, 4, 0, 0x1FFF),     # jset fragment -> drop
+    (0xB1, 0, 0, 14),         # ldxb 4*([14]&0xf)   IP header length
+    (0x48, 0, 0, 14),         # ldh [x+14]          UDP source port
+    (0x15, 0, 1, 67),         # jeq 67 -> accept, else drop
+    (0x06, 0, 0, 0x40000),    # accept
+    (0x06, 0, 0, 0),          # drop
+]
 
 
-def emit(kind: str, t: float | None = None, **data: object) -> None:
-    print(json.dumps({"t": time.time() if t is None else t, "kind": kind, **data}), flush=True)
+def ones_complement(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\x00"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
 
 
-@dataclass
+def checksum(data: bytes) -> int:
+    return ~ones_complement(data) & 0xFFFF
+
+
+def udp_checksum_ok(frame: bytes) -> bool:
+    """True when the UDP checksum is absent or right: real clients drop replies with bad ones."""
+    ihl = (frame[IP] & 0x0F) * 4
+    udp = IP + ihl
+    length = struct.unpack_from("!H", frame, udp + 4)[0]
+    if struct.unpack_from("!H", frame, udp + 6)[0] == 0:
+        return True
+    pseudo = frame[IP + 12:IP + 20] + struct.pack("!BBH", 0, 17, length)
+    return ones_complement(pseudo + frame[udp:udp + length]) == 0xFFFF
+
+
+def finish(frame: bytearray) -> bytes:
+    """Fill in the IPv4 header checksum and the UDP checksum (with its pseudo-header)."""
+    frame[IP + 10:IP + 12] = b"\x00\x00"
+    frame[IP + 10:IP + 12] = struct.pack("!H", checksum(bytes(frame[IP:IP + 20])))
+    length = len(frame) - UDP
+    frame[UDP + 6:UDP + 8] = b"\x00\x00"
+    pseudo = bytes(frame[IP + 12:IP + 20]) + struct.pack("!BBH", 0, 17, length)
+    value = checksum(pseudo + bytes(frame[UDP:]))
+    frame[UDP + 6:UDP + 8] = struct.pack("!H", value or 0xFFFF)
+    return bytes(frame)
+
+
+class Templates:
+    """One frame per kind of client message, built by scapy once; ``frame`` patches a copy.
+
+    Kinds: DISCOVER, REQUEST-selecting (requested address and server id), REQUEST-renew (unicast,
+    ciaddr), REQUEST-rebind (broadcast, ciaddr), RELEASE (unicast, ciaddr, server id)."""
+
+    def __init__(self) -> None:
+        from scapy.all import BOOTP as SBOOTP, DHCP as SDHCP, IP as SIP, UDP as SUDP, Ether  # type: ignore[import-untyped]
+
+        def build(msg: str, opts: list, unicast: bool) -> tuple[bytes, dict[int, int]]:
+            frame = bytes(Ether(src="00:00:00:00:00:00", dst="00:00:00:00:00:00" if unicast else "ff:ff:ff:ff:ff:ff")
+                          / SIP(src="0.0.0.0", dst="0.0.0.0" if unicast else "255.255.255.255", ttl=64)
+                          / SUDP(sport=68, dport=67) / SBOOTP(chaddr=b"\x00" * 16)
+                          / SDHCP(options=[("message-type", msg.lower()), *opts, "end"]))
+            return frame, option_offsets(frame)
+
+        zero = "0.0.0.0"
+        self.kinds = {
+            "DISCOVER": build("discover", [("param_req_list", [1, 3, 51, 54, 58, 59])], False),
+            "SELECTING": build("request", [("requested_addr", zero), ("server_id", zero)], False),
+            "RENEWING": build("request", [], True),
+            "REBINDING": build("request", [], False),
+            "RELEASE": build("release", [("server_id", zero)], True),
+        }
+
+    def frame(self, kind: str, mac: bytes, xid: int, secs: int, ciaddr: bytes = b"\0\0\0\0",
+              src: bytes | None = None, dst: bytes | None = None, dst_mac: bytes | None = None,
+              requested: bytes | None = None, server_id: bytes | None = None) -> bytes:
+        template, offsets = self.kinds[kind]
+        f = bytearray(template)
+        f[6:12] = mac
+        if dst_mac is not None:
+            f[0:6] = dst_mac
+        if src is not None:
+            f[IP + 12:IP + 16] = src
+        if dst is not None:
+            f[IP + 16:IP + 20] = dst
+        struct.pack_into("!IH", f, XID, xid, min(secs, 0xFFFF))
+        f[CIADDR:CIADDR + 4] = ciaddr
+        f[CHADDR:CHADDR + 6] = mac
+        if requested is not None:
+            f[offsets[50]:offsets[50] + 4] = requested
+        if server_id is not None:
+            f[offsets[54]:offsets[54] + 4] = server_id
+        return finish(f)
+
+
+def option_offsets(frame: bytes) -> dict[int, int]:
+    """Where each DHCP option's value starts in ``frame``."""
+    found, i = {}, OPTIONS
+    while i < len(frame) and frame[i] != 255:
+        if frame[i] == 0:
+            i += 1
+            continue
+        found[frame[i]] = i + 2
+        i += 2 + frame[i + 1]
+    return found
+
+
+def parse_reply(frame: bytes) -> dict | None:
+    """A BOOTREPLY's fields, or None for anything else (ARP is handled apart)."""
+    if len(frame) < OPTIONS or frame[12:14] != b"\x08\x00":
+        return None
+    ihl = (frame[IP] & 0x0F) * 4
+    bootp = IP + ihl + 8
+    if frame[bootp] != 2 or frame[bootp + 236:bootp + 240] != b"\x63\x82\x53\x63":
+        return None
+    opts: dict[int, bytes] = {}
+    i, end = bootp + 240, len(frame)
+    while i < end and frame[i] != 255:
+        if frame[i] == 0:
+            i += 1
+            continue
+        if i + 1 >= end:
+            break
+        opts[frame[i]] = frame[i + 2:i + 2 + frame[i + 1]]
+        i += 2 + frame[i + 1]
+
+    def ip(value: bytes | None) -> str | None:
+        return socket.inet_ntoa(value) if value and len(value) == 4 else None
+
+    def seconds(code: int) -> int | None:
+        value = opts.get(code)
+        return struct.unpack("!I", value)[0] if value and len(value) == 4 else None
+
+    return {
+        "chaddr": bytes(frame[bootp + 28:bootp + 34]), "xid": struct.unpack_from("!I", frame, bootp + 4)[0],
+        "msg": MSG.get(opts.get(53, b"\0")[0], "?"), "yiaddr": socket.inet_ntoa(frame[bootp + 16:bootp + 20]),
+        "server_id": ip(opts.get(54)), "src_ip": socket.inet_ntoa(frame[IP + 12:IP + 16]),
+        "src_mac": mac_text(frame[6:12]), "lease_time": seconds(51), "renewal_time": seconds(58),
+        "rebinding_time": seconds(59),
+    }
+
+
+def mac_text(raw: bytes) -> str:
+    return ":".join("%02x" % b for b in raw)
+
+
+def mac_for(kind: int, seed: int, i: int) -> str:
+    """A locally administered unicast MAC: kind of client, this run's seed (one byte) and the
+    client's number (three bytes: 16.7 million per kind, never wrapping into another's)."""
+    if not 0 <= i <= MAX_INDEX:
+        raise ValueError(f"client number {i} does not fit a MAC (at most {MAX_INDEX})")
+    return "02:%02x:%02x:%02x:%02x:%02x" % (kind, seed & 0xFF, i >> 16, (i >> 8) & 0xFF, i & 0xFF)
+
+
+class Evidence:
+    """Events as JSON lines in a file (buffered, flushed often so the harness can read it while
+    the drill runs); control events also go to stdout, where the harness waits for them."""
+
+    def __init__(self, path: str | None) -> None:
+        if path:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.out = open(path, "w", buffering=1 << 20) if path else None
+        self.dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+    def emit(self, kind: str, t: float | None = None, **data: object) -> None:
+        stamp = time.time() if t is None else t
+        line = self.dumps({"t": stamp, "kind": kind, **data})
+        if self.out is None:
+            print(line, flush=True)
+            return
+        self.out.write(line + "\n")
+        if kind in CONTROL:  # Docker splits long log lines: stdout gets the gist, the file all of it
+            print(line if len(line) < 4000 else self.dumps({"t": stamp, "kind": kind}), flush=True)
+
+    def flush(self) -> None:
+        if self.out is not None:
+            self.out.flush()
+
+
 class Client:
-    name: str
-    mac: str
-    probe: bool
-    fresh: bool = False
-    keeps: bool = False  # holds its lease like a steady client instead of releasing it after probe_hold
-    iface: str = "eth0"  # the link it lives on (a relayed subnet's clients sit on a network of their own)
-    subnet: str = ""
-    state: str = "INIT"
-    xid: int = 0
-    exchange_start: float = 0.0
-    next_tx: float = 0.0
-    tries: int = 0
-    offer_ip: str = ""
-    offer_server: str = ""
-    ip: str = ""
-    server_id: str = ""
-    server_mac: str = ""
-    bound_at: float = 0.0
-    lease: float = 0.0
-    t1: float = 0.0
-    t2: float = 0.0
-    idle_until: float = 0.0
-    history: list = field(default_factory=list)
+    __slots__ = ("name", "mac", "raw_mac", "probe", "fresh", "keeps", "link", "subnet", "state", "xid",
+                 "exchange_start", "next_tx", "tries", "offer_ip", "offer_server", "ip", "server_id",
+                 "server_mac", "bound_at", "lease", "t1", "t2", "idle_until", "gen", "index")
+
+    def __init__(self, name: str, mac: str, probe: bool, fresh: bool = False, keeps: bool = False,
+                 link: int = 0, subnet: str = "", state: str = "INIT", xid: int = 0, exchange_start: float = 0.0,
+                 ip: str = "", server_id: str = "", server_mac: str = "", offer_ip: str = "",
+                 offer_server: str = "", bound_at: float = 0.0, lease: float = 0.0, t1: float = 0.0,
+                 t2: float = 0.0) -> None:
+        self.name, self.mac, self.raw_mac = name, mac, bytes.fromhex(mac.replace(":", ""))
+        self.probe, self.fresh, self.keeps, self.link, self.subnet = probe, fresh, keeps, link, subnet
+        self.state, self.xid, self.exchange_start, self.next_tx, self.tries = state, xid, exchange_start, 0.0, 0
+        self.offer_ip, self.offer_server, self.ip, self.server_id = offer_ip, offer_server, ip, server_id
+        self.server_mac, self.bound_at, self.lease, self.t1, self.t2 = server_mac, bound_at, lease, t1, t2
+        self.idle_until, self.gen, self.index = 0.0, 0, 0
 
     @property
-    def chaddr(self) -> bytes:
-        return bytes.fromhex(self.mac.replace(":", "")) + b"\x00" * 10
+    def role(self) -> str:
+        return "fresh" if self.fresh else "probe" if self.probe else "steady"
+
+    def due(self, probe_hold: float) -> float | None:
+        """When this client next has something to do (a retransmission, T1, T2, expiry, release)."""
+        s = self.state
+        if s == "DONE":
+            return None
+        if s == "IDLE":
+            return self.idle_until
+        if s in ("SELECTING", "REQUESTING", "INIT"):
+            return self.next_tx
+        expiry = self.bound_at + self.lease
+        if s == "REBINDING":
+            return min(self.next_tx, expiry)
+        if s == "RENEWING":
+            return min(self.next_tx, self.bound_at + self.t2, expiry)
+        times = [self.bound_at + self.t1, self.bound_at + self.t2, expiry]
+        if self.probe and not self.keeps:
+            times.append(self.bound_at + probe_hold)
+        return min(times)
 
 
 class Agent:
-    def __init__(self, plan: dict) -> None:
+    def __init__(self, plan: dict, evidence: Evidence | None = None, sockets: bool = True) -> None:
         self.plan = plan
+        self.evidence = evidence or Evidence(None)
         self.retransmit = [float(x) for x in plan.get("retransmit", [1, 2, 4])]
+        self.probe_hold = float(plan.get("probe_hold", 2))
+        self.seed = int(plan.get("mac_seed", 0))
+        random.seed(self.seed)  # xids too: a run can be repeated from its seed
         links = plan.get("links") or [{"ip": "", "subnet": "", "label": ""}]
-        self.links = [{**link, "iface": iface_with(link["ip"]) if link["ip"] else plan.get("iface", "eth0")}
+        self.links = [{**link, "iface": iface_with(link["ip"]) if link["ip"] and sockets else plan.get("iface", "eth0")}
                       for link in links]
-        self.iface, self.subnet = self.links[0]["iface"], self.links[0]["subnet"]  # probes and fresh clients
-        self.clients = [
-            Client(f"{link['label']}steady-{i:02d}", self._mac(0x10 + k, i), probe=False, iface=link["iface"],
-                   subnet=link["subnet"])
-            for k, link in enumerate(self.links) for i in range(int(plan.get("steady_clients", 5)))
-        ] + [
-            Client(f"probe-{i:02d}", self._mac(0x20, i), probe=True, iface=self.iface, subnet=self.subnet)
-            for i in range(int(plan.get("probe_clients", 4)))
-        ]
-        self.by_mac = {c.mac: c for c in self.clients}
-        for c in self.clients:
-            self.announce(c)
-        self.inbox: queue.Queue = queue.Queue()
+        self.clients: list[Client] = []
+        self.by_mac: dict[bytes, Client] = {}
+        self.by_ip: dict[tuple[int, str], Client] = {}
+        self.heap: list[tuple[float, int, int]] = []
+        self.counts = {"probe": 0, "fresh": 0}
+        steady = int(plan.get("steady_clients", 5))
+        for k, link in enumerate(self.links):
+            for i in range(steady):
+                self.add(Client(f"{link['label']}steady-{i:0{max(2, len(str(steady - 1)))}d}",
+                                mac_for(0x10 + k, self.seed, i), probe=False, link=k, subnet=link["subnet"]))
+        for _ in range(int(plan.get("probe_clients", 4))):
+            self.add(self.new_probe())
+        self.templates = Templates()
         self.stop = False
         self.steady_said = False
         self.wake = False
-        self.socks = {link["iface"]: conf.L2socket(iface=link["iface"]) for link in self.links}
+        self.storm = False
+        self.socks = [raw_socket(link["iface"]) for link in self.links] if sockets else []
+        self.sent = 0
+        self.exchange_counts = {"DISCOVER": 0, "OFFER": 0, "REQUEST": 0, "ACK": 0}
 
-    @staticmethod
-    def announce(c: Client) -> None:
-        """Say what a client is for: verdicts select clients by this, never by their names."""
-        emit("client", client=c.name, mac=c.mac, role="fresh" if c.fresh else "probe" if c.probe else "steady",
-             **({"subnet": c.subnet} if c.subnet else {}))
+    # -- the population ------------------------------------------------------------------------
+    def add(self, c: Client) -> Client:
+        c.index = len(self.clients)
+        self.clients.append(c)
+        self.by_mac[c.raw_mac] = c
+        self.evidence.emit("client", client=c.name, mac=c.mac, role=c.role,
+                           **({"subnet": c.subnet} if c.subnet else {}))
+        return c
+
+    def new_probe(self) -> Client:
+        i = self.counts["probe"]
+        self.counts["probe"] += 1
+        return Client(f"probe-{i:02d}", mac_for(0x20, self.seed, i), probe=True, subnet=self.links[0]["subnet"])
+
+    def add_probe(self, now: float) -> None:
+        self.start_exchange(self.add(self.new_probe()), "SELECTING", now)
+
+    def add_fresh(self, now: float) -> None:
+        """A client never seen before: what a server allocates for it shows its new-lease policy."""
+        i = self.counts["fresh"]
+        self.counts["fresh"] += 1
+        c = self.add(Client(f"fresh-{i:03d}", mac_for(0x30, self.seed, i), probe=True, fresh=True,
+                            keeps=bool(self.plan.get("fresh_keep")), subnet=self.links[0]["subnet"]))
+        self.start_exchange(c, "SELECTING", now)
 
     def servers_short_of_probes(self) -> list[str]:
         """Servers that answer fewer probes than a takeover needs. In load-balancing each server
@@ -108,62 +342,59 @@ class Agent:
                 counts[c.server_id] = counts.get(c.server_id, 0) + 1
         return [s for s, n in counts.items() if n < need]
 
-    def add_probe(self, now: float) -> None:
-        i = sum(1 for c in self.clients if c.probe)
-        c = Client(f"probe-{i:02d}", self._mac(0x20, i), probe=True, iface=self.iface, subnet=self.subnet)
-        self.clients.append(c)
-        self.by_mac[c.mac] = c
-        self.announce(c)
-        self.start_exchange(c, "SELECTING", now)
+    # -- timers --------------------------------------------------------------------------------
+    def schedule(self, c: Client) -> None:
+        """Replace the client's pending timer (older heap entries are skipped by generation)."""
+        c.gen += 1
+        due = c.due(self.probe_hold)
+        if due is not None:
+            heapq.heappush(self.heap, (due, c.gen, c.index))
 
-    def add_fresh(self, now: float) -> None:
-        """A client never seen before: what a server allocates for it shows its new-lease policy."""
-        i = sum(1 for c in self.clients if c.fresh)
-        c = Client(f"fresh-{i:03d}", self._mac(0x30, i), probe=True, fresh=True,
-                   keeps=bool(self.plan.get("fresh_keep")), iface=self.iface, subnet=self.subnet)
-        self.clients.append(c)
-        self.by_mac[c.mac] = c
-        self.announce(c)
-        self.start_exchange(c, "SELECTING", now)
-
-    def _mac(self, kind: int, i: int) -> str:
-        """A locally administered MAC: kind of client, this run's seed, and the client's number
-        (65,536 per kind, so no wrap into a malformed address past 255)."""
-        if not 0 <= i <= 0xFFFF:
-            raise ValueError(f"client number {i} does not fit a MAC")
-        run = int(self.plan.get("mac_seed", 0)) & 0xFFFF
-        return "02:%02x:%02x:%02x:%02x:%02x" % (kind, run >> 8, run & 0xFF, i >> 8, i & 0xFF)
+    def run_due(self, now: float) -> None:
+        """Tick every client that is due, each once: a client still due afterwards waits for the
+        next pass rather than spinning this one."""
+        heap, ticked = self.heap, []
+        while heap and heap[0][0] <= now:
+            _, gen, index = heapq.heappop(heap)
+            c = self.clients[index]
+            if gen == c.gen:
+                c.gen += 1  # taken: whatever tick schedules replaces it
+                self.tick(c, now)
+                ticked.append(c)
+        for c in ticked:
+            self.schedule(c)
 
     # -- sending -------------------------------------------------------------------------------
-    def _frame(self, c: Client, msg: str, unicast: bool) -> Ether:
-        secs = min(int(time.time() - c.exchange_start), 0xFFFF)
-        opts: list = [("message-type", msg.lower())]
-        ciaddr = "0.0.0.0"
+    def _frame(self, c: Client, msg: str, unicast: bool, now: float | None = None) -> bytes:
+        secs = max(0, int((time.time() if now is None else now) - c.exchange_start))
+        aton = socket.inet_aton
         if msg == "DISCOVER":
-            opts.append(("param_req_list", [1, 3, 51, 54, 58, 59]))
-        elif msg == "REQUEST" and c.state == "REQUESTING":
-            opts += [("requested_addr", c.offer_ip), ("server_id", c.offer_server)]
-        elif msg in ("REQUEST", "RELEASE"):
-            ciaddr = c.ip
-            if msg == "RELEASE":
-                opts.append(("server_id", c.server_id))
-        opts.append("end")
-        bootp = BOOTP(chaddr=c.chaddr, xid=c.xid, secs=secs, ciaddr=ciaddr)
+            return self.templates.frame("DISCOVER", c.raw_mac, c.xid, secs)
+        if msg == "REQUEST" and c.state == "REQUESTING":
+            return self.templates.frame("SELECTING", c.raw_mac, c.xid, secs, requested=aton(c.offer_ip),
+                                        server_id=aton(c.offer_server))
+        ip = aton(c.ip)
+        if msg == "RELEASE":
+            return self.templates.frame("RELEASE", c.raw_mac, c.xid, secs, ciaddr=ip, src=ip, dst=aton(c.server_id),
+                                        dst_mac=bytes.fromhex(c.server_mac.replace(":", "")),
+                                        server_id=aton(c.server_id))
         if unicast:
-            l2 = Ether(src=c.mac, dst=c.server_mac) / IP(src=c.ip, dst=c.server_id)
-        else:
-            l2 = Ether(src=c.mac, dst=BROADCAST_MAC) / IP(src="0.0.0.0" if ciaddr == "0.0.0.0" else c.ip,
-                                                        dst="255.255.255.255")
-        return l2 / UDP(sport=68, dport=67) / bootp / DHCP(options=opts)
+            return self.templates.frame("RENEWING", c.raw_mac, c.xid, secs, ciaddr=ip, src=ip, dst=aton(c.server_id),
+                                        dst_mac=bytes.fromhex(c.server_mac.replace(":", "")))
+        return self.templates.frame("REBINDING", c.raw_mac, c.xid, secs, ciaddr=ip, src=ip)
 
     def send(self, c: Client, msg: str, unicast: bool = False) -> None:
         """Send and record it, stamped before it leaves: a reply captured by the kernel a moment
         later must never sort before the request it answers."""
-        frame = self._frame(c, msg, unicast)
         sent = time.time()
-        self.socks[c.iface].send(frame)
-        emit("send", t=sent, client=c.name, mac=c.mac, msg=msg, xid=c.xid, secs=frame[BOOTP].secs,
-             state=c.state, dst=frame[IP].dst, ciaddr=frame[BOOTP].ciaddr)
+        frame = self._frame(c, msg, unicast, sent)
+        self.socks[c.link].send(frame)
+        self.sent += 1
+        self.exchange_counts[msg] = self.exchange_counts.get(msg, 0) + 1
+        self.evidence.emit("send", t=sent, client=c.name, mac=c.mac, msg=msg, xid=c.xid,
+                           secs=struct.unpack_from("!H", frame, SECS)[0], state=c.state,
+                           dst=socket.inet_ntoa(frame[IP + 16:IP + 20]),
+                           ciaddr=socket.inet_ntoa(frame[CIADDR:CIADDR + 4]))
 
     def _schedule_retry(self, c: Client, now: float) -> None:
         c.next_tx = now + self.retransmit[min(c.tries, len(self.retransmit) - 1)]
@@ -176,6 +407,8 @@ class Agent:
         c.exchange_start = now
         c.tries = 0
         c.next_tx = now
+        if self.clients and self.clients[c.index] is c:
+            self.schedule(c)
 
     def tick(self, c: Client, now: float) -> None:
         if c.state == "DONE":
@@ -197,7 +430,7 @@ class Agent:
                 self.start_exchange(c, "REBINDING", now) if c.state == "BOUND" else self._to(c, "REBINDING", now)
             elif c.state == "BOUND" and now >= c.bound_at + c.t1:
                 self.start_exchange(c, "RENEWING", now)
-            elif c.state == "BOUND" and c.probe and not c.keeps and now >= c.bound_at + float(self.plan.get("probe_hold", 2)):
+            elif c.state == "BOUND" and c.probe and not c.keeps and now >= c.bound_at + self.probe_hold:
                 self.send(c, "RELEASE", unicast=True)
                 self.lose(c, "released", now)
                 c.state = "IDLE"
@@ -222,47 +455,52 @@ class Agent:
     def lose(self, c: Client, why: str, now: float) -> None:
         """The client stops holding ``c.ip`` at ``now`` (the capture time of the packet that
         ended it, so the end is ordered correctly against a new binding stamped the same way)."""
-        emit("lease-lost", t=now, client=c.name, mac=c.mac, ip=c.ip, why=why)
+        self.evidence.emit("lease-lost", t=now, client=c.name, mac=c.mac, ip=c.ip, why=why)
+        self.by_ip.pop((c.link, c.ip), None)
         c.ip = ""
 
-    def handle(self, pkt) -> None:
-        if ARP in pkt:
-            self.answer_arp(pkt)
+    def handle(self, frame: bytes, link: int, t: float) -> None:
+        if frame[12:14] == b"\x08\x06":
+            self.answer_arp(frame, link)
             return
-        if BOOTP not in pkt or pkt[BOOTP].op != 2:
+        reply = parse_reply(frame)
+        if reply is None:
             return
-        mac = ":".join("%02x" % b for b in bytes(pkt[BOOTP].chaddr)[:6])
-        c = self.by_mac.get(mac)
-        if c is None or getattr(pkt, "sniffed_on", c.iface) != c.iface:
+        c = self.by_mac.get(reply["chaddr"])
+        if c is None or c.link != link:
             return
-        opts = {o[0]: o[1] for o in pkt[DHCP].options if isinstance(o, tuple)}
-        msg = MSG.get(int(opts.get("message-type", 0)), "?")
-        lease = opts.get("lease_time")
-        emit("recv", t=float(pkt.time), client=c.name, mac=c.mac, msg=msg, xid=pkt[BOOTP].xid,
-             yiaddr=pkt[BOOTP].yiaddr, server_id=opts.get("server_id"), src_ip=pkt[IP].src,
-             src_mac=pkt[Ether].src, lease_time=lease, renewal_time=opts.get("renewal_time"),
-             rebinding_time=opts.get("rebinding_time"), udp_checksum_ok=checksum_ok(pkt),
-             expected=pkt[BOOTP].xid == c.xid, state=c.state)
-        if pkt[BOOTP].xid != c.xid:
+        self.evidence.emit("recv", t=t, client=c.name, mac=c.mac, msg=reply["msg"], xid=reply["xid"],
+                           yiaddr=reply["yiaddr"], server_id=reply["server_id"], src_ip=reply["src_ip"],
+                           src_mac=reply["src_mac"], lease_time=reply["lease_time"],
+                           renewal_time=reply["renewal_time"], rebinding_time=reply["rebinding_time"],
+                           udp_checksum_ok=udp_checksum_ok(frame), expected=reply["xid"] == c.xid, state=c.state)
+        if reply["xid"] != c.xid:
             return
-        now = float(pkt.time)
+        if (reply["msg"], c.state) in (("OFFER", "SELECTING"), ("ACK", "REQUESTING")):
+            self.exchange_counts[reply["msg"]] += 1
+        self.react(c, reply, t)
+        self.schedule(c)
+
+    def react(self, c: Client, reply: dict, now: float) -> None:
+        msg = reply["msg"]
+        server = reply["server_id"] or reply["src_ip"]
         if msg == "OFFER" and c.state == "SELECTING":
-            c.offer_ip, c.offer_server = pkt[BOOTP].yiaddr, opts.get("server_id", pkt[IP].src)
+            c.offer_ip, c.offer_server = reply["yiaddr"], server
             c.state, c.tries = "REQUESTING", 0
             self.send(c, "REQUEST")
             self._schedule_retry(c, time.time())
         elif msg == "ACK" and c.state in ("REQUESTING", "RENEWING", "REBINDING"):
             how = {"REQUESTING": "discover", "RENEWING": "renew", "REBINDING": "rebind"}[c.state]
-            if c.ip and c.ip != pkt[BOOTP].yiaddr:
+            if c.ip and c.ip != reply["yiaddr"]:
                 self.lose(c, "changed", now)
-            c.ip, c.server_id = pkt[BOOTP].yiaddr, opts.get("server_id", pkt[IP].src)
-            c.server_mac = pkt[Ether].src
-            c.lease = float(lease or 60)
-            c.t1 = float(opts.get("renewal_time") or c.lease * 0.5)
-            c.t2 = float(opts.get("rebinding_time") or c.lease * 0.875)
+            c.ip, c.server_id, c.server_mac = reply["yiaddr"], server, reply["src_mac"]
+            self.by_ip[(c.link, c.ip)] = c
+            c.lease = float(reply["lease_time"] or 60)
+            c.t1 = float(reply["renewal_time"] or c.lease * 0.5)
+            c.t2 = float(reply["rebinding_time"] or c.lease * 0.875)
             c.bound_at, c.state = now, "BOUND"
-            emit("bound", t=now, client=c.name, mac=c.mac, ip=c.ip, server_id=c.server_id,
-                 lease_time=c.lease, how=how, secs_waited=round(now - c.exchange_start, 3))
+            self.evidence.emit("bound", t=now, client=c.name, mac=c.mac, ip=c.ip, server_id=c.server_id,
+                               lease_time=c.lease, how=how, secs_waited=round(now - c.exchange_start, 3))
         elif msg == "NAK" and c.state in ("REQUESTING", "RENEWING", "REBINDING"):
             if c.ip:
                 self.lose(c, "nak", now)
@@ -280,44 +518,126 @@ class Agent:
                 c.t1 = now - c.bound_at
                 c.t2 = min(c.t1 + grace, c.lease - 1)
                 woken.append(c.name)
-        emit("woken", t=now, clients=woken, rebind_after_s=grace)
+                self.schedule(c)
+        self.evidence.emit("woken", t=now, clients=woken, rebind_after_s=grace)
 
-    def answer_arp(self, pkt) -> None:
-        if pkt[ARP].op != 1:
+    def reboot_all(self, now: float) -> None:
+        """A building powering up after an outage: every steady client forgets its lease and
+        starts over with DISCOVER, spread evenly over ``storm_s`` seconds (``reboot`` in the
+        evidence, then a new exchange as any client's)."""
+        self.storm = False
+        spread = float(self.plan.get("storm_s") or 5)
+        steady = [c for c in self.clients if not c.probe]
+        for i, c in enumerate(steady):
+            if c.ip:
+                self.lose(c, "reboot", now)
+            self.start_exchange(c, "SELECTING", now + spread * i / max(1, len(steady)))
+        self.evidence.emit("rebooted", t=now, clients=len(steady), over_s=spread)
+
+    def answer_arp(self, frame: bytes, link: int) -> None:
+        if len(frame) < 42 or frame[20:22] != b"\x00\x01":
             return
-        on = getattr(pkt, "sniffed_on", None)
+        target = socket.inet_ntoa(frame[38:42])
+        c = self.by_ip.get((link, target))
+        if c is None or c.ip != target:
+            return
+        asker_mac, asker_ip = frame[22:28], frame[28:32]
+        self.socks[link].send(asker_mac + c.raw_mac + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2)
+                              + c.raw_mac + socket.inet_aton(target) + asker_mac + asker_ip)
+
+    # -- the loop ------------------------------------------------------------------------------
+    def receive(self, budget: int = 512) -> int:
+        """Read what the sockets hold (at most ``budget`` frames), each with its kernel capture time."""
+        got = 0
+        for link, sock in enumerate(self.socks):
+            while got < budget:
+                try:
+                    frame, ancillary, _, _ = sock.recvmsg(2048, 64)
+                except BlockingIOError:
+                    break
+                got += 1
+                t = time.time()
+                for level, kind, data in ancillary:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+                        sec, nsec = struct.unpack("qq", data[:16])
+                        t = sec + nsec / 1e9
+                self.handle(frame, link, t)
+        return got
+
+    def arrivals(self, now: float) -> None:
+        """Start the population: steady clients arrive at ``arrival_per_s`` (a building powering
+        up), probes at once."""
+        rate = float(self.plan.get("arrival_per_s", 0) or 0)
+        steady = [c for c in self.clients if not c.probe]
+        for i, c in enumerate(steady):
+            self.start_exchange(c, "SELECTING", now + (i / rate if rate > 0 else 0.0))
         for c in self.clients:
-            if c.ip and c.ip == pkt[ARP].pdst and on in (None, c.iface):
-                self.socks[c.iface].send(Ether(src=c.mac, dst=pkt[ARP].hwsrc) / ARP(
-                    op=2, hwsrc=c.mac, psrc=c.ip, hwdst=pkt[ARP].hwsrc, pdst=pkt[ARP].psrc))
+            if c.probe:
+                self.start_exchange(c, "SELECTING", now)
+
+    def run_bench(self, rate: float, seconds: float, drop_time: float = 1.0) -> dict:
+        """The engine at a fixed offered load, as perfdhcp measures a server: a DORA begins every
+        1/``rate`` s with the next steady client in turn (no retransmissions); an exchange not
+        answered within ``drop_time`` is unanswered. Returns the counts (also a ``bench`` event)."""
+        poller = select.poll()
+        for sock in self.socks:
+            poller.register(sock, select.POLLIN)
+        self.retransmit = [seconds + drop_time + 60.0]
+        steady = [c for c in self.clients if not c.probe]
+        start = time.time()
+        begun = 0
+        now = start
+        while not self.stop and now < start + seconds + drop_time:
+            if now < start + seconds:
+                due = min(int((now - start) * rate) + 1, int(seconds * rate))
+                while begun < due:
+                    c = steady[begun % len(steady)]
+                    self.start_exchange(c, "SELECTING", now)
+                    self.tick(c, now)
+                    self.schedule(c)
+                    begun += 1
+            if poller.poll(1):
+                self.receive()
+            now = time.time()
+        counts = {"rate": rate, "seconds": seconds, "clients": len(steady), "begun": begun,
+                  **self.exchange_counts}
+        counts["unanswered"] = (counts["DISCOVER"] - counts["OFFER"]) + (counts["REQUEST"] - counts["ACK"])
+        counts["unanswered_share"] = counts["unanswered"] / max(1, counts["DISCOVER"] + counts["REQUEST"])
+        self.evidence.emit("bench", **counts)
+        self.evidence.flush()
+        return counts
 
     def run(self) -> int:
-        ifaces = list(self.socks)
-        sniffer = AsyncSniffer(iface=ifaces if len(ifaces) > 1 else ifaces[0], filter="udp src port 67 or arp", store=False,
-                               prn=self.inbox.put, promisc=True)
-        sniffer.start()
-        time.sleep(0.5)  # the capture socket must be open before the first DISCOVER leaves
+        if self.plan.get("bench"):
+            bench = self.plan["bench"]
+            self.run_bench(float(bench["rate"]), float(bench["seconds"]), float(bench.get("drop_time", 1.0)))
+            return 0
+        poller = select.poll()
+        for sock in self.socks:
+            poller.register(sock, select.POLLIN)
         deadline = time.time() + float(self.plan.get("max_seconds", 600))
         steady_deadline = time.time() + float(self.plan.get("steady_timeout", 30))
-        emit("agent-start", iface=self.iface, links=self.links,
-             mac=get_if_hwaddr(self.iface),
-             clients={c.name: c.mac for c in self.clients})
+        self.evidence.emit("agent-start", iface=self.links[0]["iface"], links=self.links,
+                           clients=len(self.clients), engine="raw-socket+bpf+heap")
         now = time.time()
-        next_fresh = now
-        for c in self.clients:
-            self.start_exchange(c, "SELECTING", now)
-        while not self.stop and time.time() < deadline:
-            try:
-                while True:
-                    self.handle(self.inbox.get(timeout=0.02))
-            except queue.Empty:
-                pass
+        next_fresh, next_chores = now, now
+        self.arrivals(now)
+        fresh_every = self.plan.get("fresh_every_s")
+        max_clients = int(self.plan.get("max_clients", 40))
+        while not self.stop and now < deadline:
+            wait = min(0.05, max(0.0, self.heap[0][0] - now)) if self.heap else 0.05
+            if poller.poll(wait * 1000):
+                self.receive()
             now = time.time()
+            self.run_due(now)
             if self.wake:
                 self.wake_steady(now)
-            for c in self.clients:
-                self.tick(c, now)
-            fresh_every = self.plan.get("fresh_every_s")
+            if self.storm:
+                self.reboot_all(now)
+            if now < next_chores:
+                continue
+            next_chores = now + 0.1
+            self.evidence.flush()
             if fresh_every and self.steady_said and now >= next_fresh:
                 self.add_fresh(now)
                 next_fresh = now + float(fresh_every)
@@ -326,45 +646,63 @@ class Agent:
                 short = self.servers_short_of_probes()
                 if all(c.state == "BOUND" for c in steady) and not short:
                     self.steady_said = True
-                    emit("steady", leases={c.name: c.ip for c in steady},
-                         probes={c.name: c.server_id for c in self.clients if c.probe})
-                elif short and len(self.clients) < int(self.plan.get("max_clients", 40)) \
-                        and all(c.server_id for c in self.clients if c.probe):
+                    self.evidence.emit("steady", leases={c.name: c.ip for c in steady},
+                                       probes={c.name: c.server_id for c in self.clients if c.probe})
+                elif short and len(self.clients) < max_clients and all(c.server_id for c in self.clients if c.probe):
                     self.add_probe(now)
                 elif now > steady_deadline:
                     self.steady_said = True
-                    emit("steady-failed", unbound=[c.name for c in steady if c.state != "BOUND"])
-        sniffer.stop()
-        emit("agent-stop", reason="signal" if self.stop else "max_seconds")
+                    self.evidence.emit("steady-failed", unbound=[c.name for c in steady if c.state != "BOUND"][:50],
+                                       unbound_count=sum(c.state != "BOUND" for c in steady))
+        self.evidence.emit("agent-stop", reason="signal" if self.stop else "max_seconds", sent=self.sent,
+                           clients=len(self.clients), max_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        self.evidence.flush()
         return 0
+
+
+def raw_socket(iface: str) -> socket.socket:
+    """A packet socket on ``iface`` that sees only DHCP replies and ARP (filtered in the kernel),
+    in promiscuous mode (replies go to the simulated clients' MACs), stamping each frame."""
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    program = b"".join(struct.pack("HBBI", *insn) for insn in FILTER)
+    buf = ctypes.create_string_buffer(program)
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", len(FILTER), ctypes.addressof(buf)))
+    sock.bind((iface, ETH_P_ALL))
+    index = socket.if_nametoindex(iface)
+    sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, struct.pack("iHH8s", index, PACKET_MR_PROMISC, 0, b""))
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
+    sock.setblocking(False)
+    while True:  # frames that arrived before the filter was attached
+        try:
+            sock.recv(2048)
+        except BlockingIOError:
+            return sock
 
 
 def iface_with(ip: str) -> str:
     """The interface holding ``ip``: Docker does not promise which network becomes eth0, eth1..."""
+    from scapy.all import get_if_addr, get_if_list  # type: ignore[import-untyped]
     found = [i for i in get_if_list() if get_if_addr(i) == ip]
     if not found:
         raise SystemExit(f"no interface holds {ip}")
     return found[0]
 
 
-def checksum_ok(pkt) -> bool:
-    """True when the UDP checksum is absent or right: real clients drop replies with bad ones."""
-    got = pkt[UDP].chksum
-    if not got:
-        return True
-    ip = IP(bytes(pkt[IP]))
-    del ip[UDP].chksum
-    return IP(bytes(ip))[UDP].chksum == got
-
-
 def main() -> int:
-    agent = Agent(json.loads(sys.argv[1]))
+    plan = json.loads(sys.argv[1])
+    agent = Agent(plan, Evidence(plan.get("events_path", EVENTS_PATH)))
 
     def on_term(signum, frame):  # PID 1 in a container gets no default SIGTERM handling
         agent.stop = True
 
     def on_wake(signum, frame):
         agent.wake = True
+
+    def on_storm(signum, frame):
+        agent.storm = True
+    signal.signal(signal.SIGUSR2, on_storm)
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGUSR1, on_wake)
     signal.signal(signal.SIGINT, on_term)

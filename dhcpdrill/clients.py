@@ -6,12 +6,13 @@ raw-socket privileges, and so that their frames exist only on the drill's intern
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from docker.models.networks import Network
 from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
 
+from .agent import EVENTS_PATH
 from .lab import Lab
 from .timeline import Event
 
@@ -21,10 +22,11 @@ ROLE = "clients"
 MAX_LINKS = 16  # the agent numbers steady clients 0x10 + link in a MAC byte, below the probes' 0x20
 
 
-def agent_events(lab: Lab) -> list[Event]:
-    """What the client agent has recorded so far (it writes one JSON event per line)."""
+def parse_events(text: str) -> list[Event]:
+    """The agent's JSON lines as timeline events; a line cut short (the agent killed mid-write)
+    is skipped, never guessed at."""
     out = []
-    for line in lab.containers[ROLE].logs(stdout=True, stderr=False).decode(errors="replace").splitlines():
+    for line in text.splitlines():
         try:
             raw = json.loads(line)
         except ValueError:
@@ -32,6 +34,17 @@ def agent_events(lab: Lab) -> list[Event]:
         t, kind = raw.pop("t"), raw.pop("kind")
         out.append(Event(float(t), ROLE, kind, raw))
     return out
+
+
+def agent_events(lab: Lab) -> list[Event]:
+    """What the client agent has recorded so far: its evidence file, copied out of its container
+    (running or stopped). A missing file raises ``LabError``: no evidence is never no events."""
+    return parse_events(lab.read_file(lab.containers[ROLE], EVENTS_PATH))
+
+
+def control_events(lab: Lab) -> list[Event]:
+    """The few events the agent also writes to stdout (``steady``, ``woken``...), cheap to poll."""
+    return parse_events(lab.containers[ROLE].logs(stdout=True, stderr=False).decode(errors="replace"))
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,14 @@ class Workload:
     steady_timeout: float = 20.0
     fresh_every_s: float | None = None  # a never-seen client every so often, once steady
     fresh_keep: bool = False  # fresh clients keep their lease (renew, rebind) instead of releasing it at once
+    arrival_per_s: float = 0.0  # steady clients first appear this many a second (0: all at once)
+    storm_s: float | None = None  # boot storm: at the fault every steady client starts over, spread over this
+
+    def populated(self, clients_per_link: int, arrival_per_s: float) -> "Workload":
+        """This workload with a pair's population: its steady clients, arriving at its rate, and
+        time to lease them all (a pair answers a few hundred new clients a second at least)."""
+        return replace(self, steady_clients=clients_per_link, arrival_per_s=arrival_per_s,
+                       steady_timeout=self.steady_timeout + clients_per_link / arrival_per_s + clients_per_link / 100)
 
     def probes_needed(self, servers: int, retrying_clients_needed: int) -> int:
         """Probes a takeover needs at least: each serving server must see more retrying clients
@@ -101,7 +122,7 @@ class ClientFleet:
 
         def verdict() -> Event | None:
             self.container.reload()
-            found = [e for e in self.events() if e.kind in ("steady", "steady-failed")]
+            found = [e for e in control_events(self.lab) if e.kind in ("steady", "steady-failed")]
             if found or self.container.status != "running":
                 return found[0] if found else Event(0, ROLE, "steady-failed", {"unbound": ["agent exited"]})
             return None
@@ -115,6 +136,10 @@ class ClientFleet:
     def wake(self) -> None:
         """Make every bound steady client renew now (SIGUSR1 to the agent; it records ``woken``)."""
         self.container.kill(signal="SIGUSR1")
+
+    def storm(self) -> None:
+        """Every steady client starts over with DISCOVER (SIGUSR2; the agent records ``rebooted``)."""
+        self.container.kill(signal="SIGUSR2")
 
     def stop(self) -> None:
         """Ask the agent to finish (it writes its last events), then save its output."""

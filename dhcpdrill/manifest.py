@@ -26,6 +26,41 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
+MAX_CLIENTS = 100_000
+
+
+@dataclass(frozen=True)
+class Population:
+    """``[workload]``: the steady clients a drill leases before the fault (spread evenly over the
+    pair's client subnets) and how fast they first appear (a building powering up)."""
+
+    clients: int
+    arrival_per_s: float = 500.0
+
+    def per_link(self, links: int) -> int:
+        return -(-self.clients // max(1, links))
+
+
+def _population(where: str, table: Any, problems: list[Problem]) -> Population | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        problems.append(Problem(where, "workload", "is not a table", "write [workload] with clients = 2000"))
+        return None
+    for key in table.keys() - {"clients", "arrival_per_s"}:
+        problems.append(Problem(where, f"workload.{key}", "unknown key", "remove it; known keys: clients, arrival_per_s"))
+    clients, rate = table.get("clients"), table.get("arrival_per_s", 500.0)
+    if not isinstance(clients, int) or isinstance(clients, bool) or not 1 <= clients <= MAX_CLIENTS:
+        problems.append(Problem(where, "workload.clients", f"must be a whole number from 1 to {MAX_CLIENTS}",
+                                "give the steady clients a drill leases, e.g. clients = 2000"))
+        return None
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or rate <= 0:
+        problems.append(Problem(where, "workload.arrival_per_s", "must be a positive number",
+                                "give how many clients appear per second at the start, e.g. 500"))
+        return None
+    return Population(clients, float(rate))
+
+
 @dataclass(frozen=True)
 class Pair:
     folder: Path
@@ -37,6 +72,7 @@ class Pair:
     drills: dict[str, Thresholds] = field(default_factory=dict)
     sysctls: dict[str, str] = field(default_factory=dict)  # applied to both server containers
     production_version: str = ""  # what the team runs in production, when pair.toml says
+    population: Population | None = None  # [workload]: how many clients, arriving how fast
 
     def thresholds(self, drill: str) -> Thresholds:
         if drill not in self.drills:
@@ -182,8 +218,9 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
     except tomllib.TOMLDecodeError as exc:
         raise PairError([Problem(where, "-", f"is not valid TOML ({exc})", "fix the syntax at that line")]) from None
     problems: list[Problem] = []
-    for key in raw.keys() - {*SCHEMA, "drills", "lab"}:
-        problems.append(Problem(where, key, "unknown table", "remove it; known: pair, files, lab, drills"))
+    for key in raw.keys() - {*SCHEMA, "drills", "lab", "workload"}:
+        problems.append(Problem(where, key, "unknown table", "remove it; known: pair, files, lab, workload, drills"))
+    population = _population(where, raw.get("workload"), problems)
     sysctls = _sysctls(where, raw.get("lab", {}), problems)
     for section, schema in SCHEMA.items():
         _check_table(where, raw.get(section), schema, section, problems)
@@ -219,7 +256,7 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
         and all(isinstance(meta.get(k), str) for k in SCHEMA["pair"])
     pair = Pair(folder, meta.get("name", ""), meta.get("server", ""), meta.get("suite", ""),
                 meta.get("mode", ""), paths, drills, sysctls,
-                meta["production_version"] if isinstance(meta.get("production_version"), str) else "")
+                meta["production_version"] if isinstance(meta.get("production_version"), str) else "", population)
     return pair, problems, usable
 
 

@@ -109,19 +109,23 @@ def _room_problems(pair: Pair, plan: LabPlan, fields: dict[str, str]) -> list[Pr
                            f"drill a copy with at most {MAX_LINKS} subnets that have pools"))
     pools = plan.pools or (plan.relayed[0].pools if plan.relayed else ())  # where the probing clients live
     capacity = sum(int(hi) - int(lo) + 1 for lo, hi in pools)
-    w = Workload()
+    w = Workload(steady_clients=pair.population.per_link(links) if pair.population else Workload.steady_clients)
     needed = w.steady_clients + w.probes_needed(len(plan.serving), plan.retrying_clients_needed)
+    # With a stated population the fix may be a smaller population, not wider pools: say both.
+    where, field, fix = ((str(pair.folder / MANIFEST), "workload.clients", " or state fewer clients")
+                         if pair.population else (file, fields["pools"], ""))
     if capacity < needed:
-        out.append(Problem(file, fields["pools"],
-                           f"hold {capacity} address(es), but a drill starts at least {needed} clients "
+        out.append(Problem(where, field,
+                           f"{'the pools ' if pair.population else ''}hold {capacity} address(es), but a drill starts at least {needed} clients "
                            f"({w.steady_clients} steady and {needed - w.steady_clients} that retry unanswered, "
                            f"enough for {len(plan.serving)} server(s) to see {plan.retrying_clients_needed + 1} each)",
-                           f"widen the pools to at least {needed} addresses"))
+                           f"widen the pools to at least {needed} addresses{fix}"))
     for r in plan.relayed[1:] if not plan.pools else plan.relayed:
         held = sum(int(hi) - int(lo) + 1 for lo, hi in r.pools)
         if held < w.steady_clients:
-            out.append(Problem(file, r.where, f"pools hold {held} address(es), fewer than the {w.steady_clients} steady "
-                               "clients a drill puts on each subnet", f"widen the pools to at least {w.steady_clients}"))
+            out.append(Problem(where, field if pair.population else r.where,
+                               f"{r.subnet}'s pools hold {held} address(es), fewer than the {w.steady_clients} steady "
+                               "clients a drill puts on each subnet", f"widen the pools to at least {w.steady_clients}{fix}"))
     return out
 
 

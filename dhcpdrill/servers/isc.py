@@ -448,7 +448,7 @@ class IscAdapter(ServerAdapter):
             try:
                 acks = [e for e in agent_events(lab) if e.kind == "recv" and e.get("msg") == "ACK"
                         and e.get("expected") and e.get("server_id") == address and e.t >= since]
-            except (KeyError, DockerException):
+            except (KeyError, DockerException, LabError):  # no clients container, or its evidence file unreadable
                 return None
             if not acks:
                 continue
@@ -478,6 +478,8 @@ class IscAdapter(ServerAdapter):
             return "ha-state", {"from": m[2], "to": m[3], "partner": ""}
         if "failover" in line.lower() and "I move" not in line:
             return "ha-warning", {"line": line.strip()}
+        if "no free leases" in line or "peer holds all free leases" in line:  # a client refused: no address left
+            return "pool-exhausted", {"line": line.strip()}
         return None
 
     def lease_events(self, text: str) -> list[tuple[float, str, dict]]:

@@ -337,3 +337,34 @@ def test_a_misspelt_drill_table_is_named_with_the_nearest_drill(tmp_path):
     (problem,) = drill_name_problems(load_pair(folder), known)
     assert str(problem).endswith("pair.toml: drills.kill_primary: no drill has this name — did you mean [drills.kill-primary]?")
     assert drill_name_problems(load_pair(BUNDLED), known) == []
+
+
+def _with_workload(tmp_path, text: str):
+    import shutil
+    folder = tmp_path / "pair"
+    shutil.copytree(Path(__file__).parents[2] / "fixtures" / "kea-hot-standby", folder)
+    (folder / "pair.toml").write_text((folder / "pair.toml").read_text() + "\n[workload]\n" + text)
+    return folder
+
+
+def test_a_population_is_read_and_spread_over_the_client_subnets(tmp_path):
+    pair = load_pair(_with_workload(tmp_path, "clients = 80\narrival_per_s = 40\n"))
+    assert pair.population.clients == 80 and pair.population.arrival_per_s == 40.0
+    assert pair.population.per_link(3) == 27  # rounded up: never fewer clients than stated
+
+
+@pytest.mark.parametrize("text,field", [
+    ("clients = 0\n", "workload.clients"), ("clients = 2.5\n", "workload.clients"),
+    ("clients = 10\narrival_per_s = -1\n", "workload.arrival_per_s"), ("clients = 10\nburst = 3\n", "workload.burst")])
+def test_a_bad_population_is_named_by_field(tmp_path, text, field):
+    with pytest.raises(PairError) as err:
+        load_pair(_with_workload(tmp_path, text))
+    assert f"pair.toml: {field}:" in str(err.value)
+
+
+def test_a_population_larger_than_the_pool_is_refused_naming_both_fixes(tmp_path):
+    with pytest.raises(PairError) as err:
+        load_pair(_with_workload(tmp_path, "clients = 500\n"))
+    text = str(err.value)
+    assert "pair.toml: workload.clients: the pools hold 100 address(es), but a drill starts at least" in text
+    assert "widen the pools" in text and "or state fewer clients" in text
