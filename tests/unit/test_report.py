@@ -219,3 +219,24 @@ def test_reports_link_up_when_the_reports_folder_is_moved(tmp_path):
     own = ET.parse(Path(moved) / r.run_dir.name / "junit-drills.xml").getroot()
     assert own.find(".//property[@name='evidence']").get("value") == "."
     assert str(tmp_path) not in (Path(moved) / "drills.html").read_text()
+
+
+def test_a_picture_of_thousands_of_clients_draws_rates_not_one_tick_per_packet():
+    """10,000 clients' ACKs as ticks made a 6 MB report; above the limit the lanes aggregate."""
+    from dhcpdrill.picture import AGGREGATE_ABOVE, svg
+    from dhcpdrill.timeline import Timeline
+    tl = Timeline()
+    tl.add(0.0, "harness", "lab", roles={"198.18.0.11": "primary", "198.18.0.12": "secondary"})
+    tl.add(1.0, "harness", "pair-ready", states={"primary": "hot-standby", "secondary": "hot-standby"})
+    tl.add(20.0, "harness", "fault-applied", fault="kill", target="primary")
+    for i in range(AGGREGATE_ABOVE * 4):
+        t = 2.0 + i * 0.02
+        server = "198.18.0.11" if t < 20 else "198.18.0.12"
+        tl.add(t - 0.001, "clients", "send", client=f"steady-{i}", mac=f"m{i}", msg="DISCOVER", xid=i, state="SELECTING")
+        tl.add(t, "clients", "recv", client=f"steady-{i}", mac=f"m{i}", msg="ACK", server_id=server, expected=True, xid=i)
+        tl.add(t, "clients", "bound", client=f"steady-{i}", mac=f"m{i}", ip="198.18.0.100", server_id=server)
+    big = svg(tl)
+    assert "ACKs/s from primary" in big and "ACKs/s from secondary" in big and "clients waiting" in big
+    assert big.count("<line") < 50 and len(big) < 100_000  # bars per bin, not a tick per ACK
+    small = svg(Timeline([e for e in tl.events if e.kind != "recv" or int(e.get("xid")) < 100]))
+    assert "ACKs from primary" in small and small.count("stroke='#3182bd'") == 100  # one tick per ACK below the limit
