@@ -70,7 +70,7 @@ def lines(pairs: list[Pair], entries: list[Entry]) -> list[str]:
             out.append(f"      {s.title}; fault: {what}; watches {window.observe_s:g} s ({window.reason})"
                        + (f"; takeover predicted {prediction.describe()}" if prediction else ""))
             judged, unjudged = [], []
-            for v in verdicts_for(s, adapter_for(pair).lab_plan(pair)):
+            for v in verdicts_for(s, adapter_for(pair).lab_plan(pair), pair):
                 key = NEEDS[v]
                 (unjudged if key and not limits.states(key) else judged).append(v if not key else f"{v} ({key})")
             out.append(f"      judges: {', '.join(judged)}")

@@ -80,9 +80,14 @@ class DrillResult:
         assert outcome.status != FAILED, f"{self.pair.name} / {self.scenario.name}:\n  " + "\n  ".join(outcome.reasons)
 
 
-def verdicts_for(scenario: Scenario, plan: LabPlan) -> tuple[str, ...]:
-    """The scenario's verdicts, and ``subnets`` when the pair serves relayed subnets."""
-    return scenario.verdicts + (("subnets",) if plan.relayed and "subnets" not in scenario.verdicts else ())
+def verdicts_for(scenario: Scenario, plan: LabPlan, pair: Pair | None = None) -> tuple[str, ...]:
+    """The scenario's verdicts, ``subnets`` when the pair serves relayed subnets, and ``load``
+    when the pair states a population or a limit on expired leases for this drill."""
+    extra = ("subnets",) if plan.relayed else ()
+    limits = pair.drills.get(scenario.name) if pair else None
+    if pair and (pair.population or (limits and limits.max_expired_leases is not None)):
+        extra += ("load",)
+    return scenario.verdicts + tuple(v for v in extra if v not in scenario.verdicts)
 
 
 def client_rhythm_s(w: Workload) -> float:
@@ -181,7 +186,7 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
         result.duration = time.time() - started
         result.run_dir.mkdir(parents=True, exist_ok=True)
         tl.save(result.run_dir / "timeline.jsonl")
-    result.verdicts = judge(tl, limits, verdicts_for(scenario, plan))
+    result.verdicts = judge(tl, limits, verdicts_for(scenario, plan, pair))
     return result
 
 
@@ -213,13 +218,15 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            solo_states=list(plan.solo_states), normal_state=plan.normal_state,
            interrupted_states=list(plan.interrupted_states), sysctls=pair.sysctls,
            pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites),
-           scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan)), versions=versions,
+           scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan, pair)), versions=versions,
            observe_s=window.observe_s, window_reason=window.reason,
            links=[{"subnet": link.subnet or str(plan.subnet), "relay": link.relay} for link in links])
     phases("waiting for both servers' normal state")
     states = adapter.wait_ready(lab, pair, ready_timeout(pair.server, plan.ha_timers, READY_TIMEOUT_S))
     tl.add(time.time(), "harness", "pair-ready", states=states)
     w = scenario.workload
+    if pair.population:
+        w = w.populated(pair.population.per_link(len(links)), pair.population.arrival_per_s)
     fleet = ClientFleet(lab, links, w, plan.retrying_clients_needed,
                         lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s + scenario.fault.max_apply_s
                         + scenario.after_heal_s + 120,
@@ -237,9 +244,14 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                 tl.add(time.time(), "harness", "clients-woken", renew_s=plan.renew_s,
                        why=f"their T1 ({plan.renew_s:g} s) falls after the {window.observe_s:g} s window")
                 fleet.wake()
+
+            def storm() -> None:
+                tl.add(time.time(), "harness", "boot-storm", clients=w.steady_clients * len(links), over_s=w.storm_s)
+                fleet.storm()
+            action = (0.0, storm) if w.storm_s else (wake, wake_clients) if wake is not None else None
             phases(f"applying the fault ({scenario.fault.name} {scenario.fault.target})")
             with inject(scenario.fault, FaultContext(lab, pair, adapter, plan, tl, image_for), tl):
-                _observe(window, phases, (wake, wake_clients) if wake is not None else None)
+                _observe(window, phases, action)
             time.sleep(scenario.after_heal_s)
             tl.add(time.time(), "harness", "observe-end")
     finally:

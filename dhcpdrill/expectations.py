@@ -35,6 +35,7 @@ NEEDS: dict[str, str | None] = {
     "client-outage": "max_outage_s",
     "lease-conflicts": None,
     "subnets": None,
+    "load": "max_expired_leases",
 }
 # A drill whose lab or fault did not work proves nothing, so no hazard may excuse these.
 PRECONDITIONS = ("steady-state", "fault-effective")
@@ -71,6 +72,7 @@ class Thresholds:
     max_heal_to_normal_s: float | None = None
     max_new_lease_s: float | None = None
     mclt_s: float | None = None
+    max_expired_leases: int | None = None  # steady clients whose lease may expire unrenewed after the fault
     to_suite: str | None = None  # a drill parameter, not a limit: the suite a rolling upgrade moves to
 
     def states(self, key: str) -> bool:

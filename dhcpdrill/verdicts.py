@@ -37,6 +37,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from . import load as loadfig
 from .expectations import NEEDS, Thresholds
 from .timeline import Event, Timeline
 
@@ -229,10 +230,12 @@ def client_bindings(tl: Timeline) -> list[Binding]:
     address until its expiry, or the ``lease-lost`` of that address (release, NAK, expiry, a
     move), or an ACK of another address to the same client. Renewals extend a binding."""
     open_: dict[tuple[str, str], Binding] = {}
+    held: dict[str, set[str]] = defaultdict(set)  # mac -> addresses with an open binding
     done: list[Binding] = []
 
     def close(key: tuple[str, str], at: float) -> None:
         b = open_.pop(key)
+        held[key[0]].discard(key[1])
         done.append(Binding(b.ip, b.holder, b.start, min(b.end, at), "clients"))
 
     for e in tl.of("bound", "lease-lost", source="clients"):
@@ -241,14 +244,15 @@ def client_bindings(tl: Timeline) -> list[Binding]:
             if (mac, ip) in open_:
                 close((mac, ip), e.t)
             continue
-        for key in [k for k in open_ if k[0] == mac and k[1] != ip]:
-            close(key, e.t)  # the client moved to another address
+        for other in sorted(held[mac] - {ip}):
+            close((mac, other), e.t)  # the client moved to another address
         cur = open_.get((mac, ip))
         if cur is not None and cur.end < e.t:
             close((mac, ip), cur.end)  # it ran out before the client got it again
             cur = None
         open_[(mac, ip)] = Binding(ip, mac, cur.start if cur else e.t, e.t + float(e.get("lease_time") or 0),
                                    "clients")
+        held[mac].add(ip)
     return done + list(open_.values())
 
 
@@ -423,6 +427,12 @@ def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str,
     names = set(steady.get("leases", {})) if steady else set()
     bound = [e for e in tl.of("bound", source="clients") if e.get("client") in names]
     macs = {e.get("client"): e.get("mac") for e in bound}
+    bound_by: dict[str, list[Event]] = defaultdict(list)
+    for e in bound:
+        bound_by[e.get("client")].append(e)
+    lost_by: dict[str, list[Event]] = defaultdict(list)
+    for e in tl.of("lease-lost", source="clients"):
+        lost_by[e.get("mac")].append(e)
     mine = defaultdict(list)
     for b in client_bindings(tl):
         mine[b.holder].append(b)
@@ -432,15 +442,14 @@ def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str,
         if at is None:
             continue
         now = _held_at(mine[macs[client]], end)
-        confirmed = [e for e in bound if e.get("client") == client and start.t < e.t <= end and e.get("ip") == at.ip]
+        confirmed = [e for e in bound_by[client] if start.t < e.t <= end and e.get("ip") == at.ip]
         if now is not None and now.ip == at.ip and now.start == at.start:
             if confirmed:
                 kept.append(client)
             else:
                 unknown.append(f"{client} {at.ip}: no server confirmed it in the window")
         else:
-            gone = [e for e in tl.of("lease-lost", source="clients") if e.get("mac") == macs[client]
-                    and e.get("ip") == at.ip and start.t <= e.t <= end]
+            gone = [e for e in lost_by[macs[client]] if e.get("ip") == at.ip and start.t <= e.t <= end]
             if gone:
                 how = f"lost it ({gone[0].get('why')} at {gone[0].t - start.t:+.1f} s)"
             elif now is not None and now.ip != at.ip:
@@ -455,10 +464,16 @@ def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str,
     status = PASS if low >= limit.min_continuity else FAIL if high < limit.min_continuity else UNKNOWN
     reason = f"{len(kept)} of {total} clients kept their address from the {what} to the end of the window"
     if lost:
-        reason += "; lost: " + "; ".join(lost)
+        reason += "; lost: " + listed(lost)
     if unknown:
-        reason += "; unknown: " + "; ".join(unknown)
+        reason += "; unknown: " + listed(unknown)
     return Verdict(name, status, reason, figure=round(low * 100, 1), unit=unit, threshold=threshold)
+
+
+def listed(items: list[str], most: int = 20) -> str:
+    """Items for a reason: all of them when few; the first ``most`` and how many more when a
+    population of thousands would make the reason unreadable (the timeline has every one)."""
+    return "; ".join(items[:most]) + (f"; and {len(items) - most} more" if len(items) > most else "")
 
 
 def continuity(tl: Timeline, limit: Thresholds) -> Verdict:
@@ -500,14 +515,42 @@ def failback_sync(tl: Timeline) -> Verdict:
                and b.end > synced]
     if not granted:
         return Verdict(name, UNKNOWN, "no lease was granted during the outage", unit=unit, threshold="100 %")
-    known = [g for g in granted if any(b.seen_by == target and b.ip == g.ip and b.holder == g.holder
-                                       and b.end >= g.end - 1 for b in records)]
-    missing = [f"{g.ip} ({g.holder})" for g in granted if g not in known]
+    ends: dict[tuple[str, str], float] = {}  # (address, client) -> the latest end the returning server knows
+    for b in records:
+        if b.seen_by == target:
+            ends[(b.ip, b.holder)] = max(ends.get((b.ip, b.holder), -INF), b.end)
+    need = _sync_needs(tl, target, granted)
+    known = [g for g in granted if ends.get((g.ip, g.holder), -INF) >= need[g] - 1]
+    missing = [f"{g.ip} ({g.holder})" for g in granted if ends.get((g.ip, g.holder), -INF) < need[g] - 1]
+    late = sum(1 for g in granted if need[g] < g.end)
     ratio = round(100 * len(known) / len(granted), 1)
     status = PASS if not missing else FAIL
     return Verdict(name, status, f"{target} knows {len(known)} of {len(granted)} leases granted while it was down"
-                   + (f"; missing: {', '.join(missing[:8])}" if missing else ""), figure=ratio, unit=unit,
-                   threshold="100 %")
+                   + (f"; missing: {', '.join(missing[:8])}" if missing else "")
+                   + (f"; {late} renewal(s) granted less than {UPDATE_GRACE_S:g} s before the evidence was read "
+                      f"not yet expected at {target}" if late else ""), figure=ratio, unit=unit, threshold="100 %")
+
+
+UPDATE_GRACE_S = 5.0  # dhcpd tells its partner of a renewal after the ACK: not at once
+
+
+def _sync_needs(tl: Timeline, target: str, granted: list[Binding]) -> dict[Binding, float]:
+    """The end the returning server must know for each lease: the survivor's, except that a
+    renewal the survivor granted (``lease-grant``) within ``UPDATE_GRACE_S`` of reading the
+    returning server's lease file cannot be expected there yet (dhcpd sends binding updates after
+    its ACK); then the end of the survivor's grant before it. Kea updates its partner before the
+    ACK and records no ``lease-grant`` events, so its ends are compared as they are."""
+    read = next((e.t for e in tl.of("lease-file") if e.source == target and e.get("read")), None)
+    grants: dict[tuple[str, str, str], list[Event]] = defaultdict(list)
+    for e in tl.of("lease-grant"):
+        grants[(e.source, str(e.get("ip")), str(e.get("mac")))].append(e)
+    cutoff = read - UPDATE_GRACE_S if read is not None else INF
+    need = {}
+    for g in granted:
+        mine = grants.get((g.seen_by, g.ip, g.holder), [])
+        earlier = [float(e.get("ends")) for e in mine if e.t <= cutoff and e.get("ends") is not None]
+        need[g] = min(g.end, max(earlier)) if earlier and any(e.t > cutoff for e in mine) else g.end
+    return need
 
 
 def reply_checksums(tl: Timeline) -> Verdict:
@@ -906,7 +949,47 @@ def lease_conflicts(tl: Timeline) -> Verdict:
                    figure=len(found))
 
 
+def load(tl: Timeline, limit: Thresholds) -> Verdict:
+    """What the population saw (``load``): latency p50/p99 of new leases and renewals and the
+    exchanges begun and answered per second before the fault, during it (until the heal, or the
+    window's end) and after the heal; the clients that waited more than 1 s, 10 s or their own T2
+    after the fault; and the steady clients whose lease expired unrenewed after the fault (the
+    figure, judged against ``max_expired_leases``)."""
+    name = "load"
+    threshold = f"<= {limit.max_expired_leases}" if limit.max_expired_leases is not None else ""
+    steady, fault, end = tl.first("steady"), anchor(tl), _window_end(tl)
+    if steady is None or fault is None or end is None:
+        return Verdict(name, UNKNOWN, "the clients never reached steady state, no fault was applied, "
+                                      "or the window never ended", threshold=threshold)
+    waits = client_waits(tl)
+    healed = next((e.t for e in tl.of("fault-healed") if e.t >= fault.t), None)
+    phases = [loadfig.phase("before", waits, steady.t, fault.t),
+              loadfig.phase("during", waits, fault.t, healed or end)]
+    if healed is not None and healed < end - 1:  # a kill "healed" as the window closes has no after
+        phases.append(loadfig.phase("after", waits, healed, end))
+    t2: dict[str, float] = {}
+    for e in tl.of("recv", source="clients"):
+        if e.t < fault.t and e.get("msg") == "ACK" and e.get("expected") and e.get("rebinding_time"):
+            t2[str(e.get("client"))] = float(e.get("rebinding_time"))
+    waited = loadfig.outage_counts(waits, fault.t, end, t2)
+    roles = _client_roles(tl)
+    expired = sorted({str(e.get("client")) for e in tl.of("lease-lost", source="clients")
+                      if e.get("why") == "expired" and fault.t <= e.t <= end and roles.get(e.get("mac")) == "steady"})
+    refused = [e for e in tl.of("pool-exhausted") if fault.t <= e.t <= end]
+    exhausted = (f"first refused for lack of addresses by {refused[0].source} {refused[0].t - fault.t:+.1f} s "
+                 f"after the fault ({len(refused)} refusal(s) logged)" if refused else
+                 "no server logged a client refused for lack of addresses" if tl.of("lease-file") else
+                 "pool exhaustion unknown (the servers' logs were never collected)")
+    reason = ("; ".join(p.describe() for p in phases) + f"; {exhausted}"
+              + f"; after the fault {waited['clients']} client(s) asked: "
+              + ", ".join(f"{v} waited {k}" for k, v in waited.items() if k != "clients")
+              + f"; {len(expired)} steady lease(s) expired unrenewed" + (f": {listed(expired)}" if expired else ""))
+    status = PASS if limit.max_expired_leases is None or len(expired) <= limit.max_expired_leases else FAIL
+    return _finish(Verdict(name, status, reason, figure=len(expired), threshold=threshold), limit)
+
+
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
+    "load": load,
     "steady-state": lambda tl, _: steady_state(tl),
     "fault-effective": lambda tl, _: fault_effective(tl),
     "takeover": takeover,

@@ -653,6 +653,8 @@ class KeaAdapter(ServerAdapter):
             return "ha-state", {"from": m[1].lower(), "to": m[2].lower(), "partner": m[3].lower()}
         if "HA_" in line and ("WARN" in line or "ERROR" in line):
             return "ha-warning", {"line": line.strip()}
+        if "ALLOC_ENGINE_V4_ALLOC_FAIL" in line:  # no address left for a client (pool exhausted)
+            return "pool-exhausted", {"line": line.strip()}
         return None
 
     def lease_events(self, text: str) -> list[tuple[float, str, dict]]:

@@ -21,7 +21,8 @@ def drill_module(name: str):
 def test_each_test_function_is_paired_with_the_scenario_it_runs():
     entries = drills_in(drill_module("test_kill_primary"))
     assert [(e.test, e.scenario.name) for e in entries] == [
-        ("test_kill_primary", "kill-primary"), ("test_kill_primary_with_new_clients", "kill-primary-new-clients")]
+        ("test_kill_primary", "kill-primary"), ("test_kill_primary_with_new_clients", "kill-primary-new-clients"),
+        ("test_boot_storm", "boot-storm")]
 
 
 def test_the_selector_excludes_names_that_merely_contain_the_wanted_one():

@@ -205,6 +205,21 @@ def test_recorded_failback_passes_and_a_returning_server_that_forgot_fails_sync(
     assert healed > fault_t(tl)
 
 
+def test_a_dhcpd_renewal_just_before_the_evidence_is_read_is_not_yet_expected_at_the_partner():
+    """Recorded in CI: the survivor renewed a lease 0.8 s before the lease files were read, and
+    dhcpd had not yet told the returning primary (it sends binding updates after its ACK). That
+    renewal alone is not held against the sync; the same file read 10 s later would be, and a
+    primary that forgot the lease still fails."""
+    tl = load("isc-failback-late-renewal")
+    v = judged(tl, "failback")
+    assert v["outcome"].status == "pass" and "not yet expected at primary" in v["failback-sync"].reason
+    later = Timeline([Event(e.t + 10, e.source, e.kind, e.data) if e.kind == "lease-file" else e for e in tl.events])
+    v = judged(later, "failback")
+    assert v["failback-sync"].status == FAIL and "198.18.2.140 (02:30:6f:00:00:04)" in v["failback-sync"].reason
+    forgot = without(tl, lambda e: e.kind == "lease-record" and e.source == "primary" and e.get("ip") == "198.18.2.140")
+    assert judged(forgot, "failback")["failback-sync"].status == FAIL
+
+
 # -- ISC: MCLT -------------------------------------------------------------------------------------
 def test_recorded_partner_down_passes_and_an_early_grant_from_the_partners_pool_fails():
     tl = load("isc-partner-down")

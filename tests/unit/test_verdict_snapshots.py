@@ -27,12 +27,12 @@ SNAPSHOTS = Path(__file__).with_name("verdict_snapshots.json")
 STRICT = Thresholds(max_takeover_s=5, max_duplicates=0, min_continuity=1.0,
                     expect_states={"primary": (), "secondary": ("partner-down",)}, max_outage_s=3.0,
                     expect_warnings=("HA_HIGH_CLOCK_SKEW",), max_heal_to_normal_s=2.0, max_new_lease_s=30,
-                    mclt_s=30)
+                    mclt_s=30, max_expired_leases=0)
 NOTHING = Thresholds(max_takeover_s=15)
 LENIENT = Thresholds(max_takeover_s=60, max_duplicates=3, min_continuity=0.5,
                      expect_states={"secondary": ("partner-down", "hot-standby")}, max_outage_s=60,
                      expect_warnings=("HA_", "time offset"), max_heal_to_normal_s=60, max_new_lease_s=120,
-                     mclt_s=60)
+                     mclt_s=60, max_expired_leases=1000)
 
 
 def _isc(tl: Timeline) -> Timeline:
@@ -82,6 +82,7 @@ def _hand_built() -> dict[str, Timeline]:
     bad.add(FAULT_T + 27, "clients", "recv", client="fresh-002", mac=mac(42), msg="ACK", expected=False,
             udp_checksum_ok=False)
     record(bad, "secondary", "198.18.0.150", mac(40), FAULT_T + 20, FAULT_T + 50)  # the primary never learns it
+    bad.add(FAULT_T + 28, "clients", "lease-lost", client="steady-02", mac=mac(2), ip="198.18.0.102", why="expired")
     cases["isc-misbehaving"] = bad
     unsteady = Timeline([e for e in base(fault=False).events if e.kind != "steady"])
     unsteady.add(40.0, "clients", "steady-failed", unbound=["steady-02"])

@@ -1,0 +1,47 @@
+"""Load figures: percentiles, per-phase rates and the outage distribution, on hand-made waits."""
+from dataclasses import dataclass
+
+from dhcpdrill.load import outage_counts, percentile, phase
+
+
+@dataclass
+class W:
+    client: str
+    since: float
+    until: float | None
+    exchange: str = "new lease"
+
+
+def test_percentiles_are_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0 and percentile(values, 99) == 99.0 and percentile(values, 100) == 100.0
+    assert percentile([3.0], 99) == 3.0 and percentile([], 50) is None
+
+
+def test_a_phase_counts_what_began_in_it_and_how_fast_it_was_answered():
+    waits = [W("a", 0.5, 0.6), W("b", 1.0, 3.0, "renewal"), W("c", 9.0, None), W("d", 10.0, 10.1)]
+    p = phase("during", waits, 0.0, 10.0)
+    assert (p.offered_per_s, p.answered_per_s) == (0.3, 0.2)  # d began after the phase; c never answered
+    assert round(p.new_p50, 3) == 0.1 and p.renew_p99 == 2.0
+    assert "during (10 s): new leases p50 0.100 s" in p.describe()
+
+
+def test_outages_count_each_client_once_by_its_longest_wait_and_against_its_own_t2():
+    waits = [W("a", 9.0, 11.5), W("a", 12.0, 24.0), W("b", 10.0, None), W("c", 1.0, 2.0)]
+    counts = outage_counts(waits, fault=10.0, end=40.0, t2={"a": 20.0, "b": 20.0})
+    # a: longest 12 s (over 10 s, under its T2); b: still waiting at the end, 30 s (over its T2);
+    # c: answered before the fault, not counted
+    assert counts == {"> 1 s": 2, "> 10 s": 2, "> T2": 1, "clients": 2}
+
+
+def test_servers_refusing_a_client_for_lack_of_addresses_are_recorded_as_pool_exhaustion():
+    from dhcpdrill.servers.isc import IscAdapter
+    from dhcpdrill.servers.kea import KeaAdapter
+    kea = ("2026-12-01 02:18:48.970 WARN  [kea-dhcp4.alloc-engine/13.1] ALLOC_ENGINE_V4_ALLOC_FAIL_SUBNET "
+           "[hwtype=1 02:10:72:d4:00:00], cid=[no info], tid=0xeaa70974: failed to allocate an IPv4 address in the "
+           "subnet 198.18.4.0/24, subnet-id 1, shared network (none)")
+    assert KeaAdapter().log_event(kea) == ("pool-exhausted", {"line": kea})
+    for line in ("DHCPDISCOVER from 02:30:12:00:00:07 via eth0: network 198.18.2.0/24: no free leases",
+                 "DHCPDISCOVER from 02:30:12:00:00:07 via eth0: peer holds all free leases"):
+        assert IscAdapter().log_event(line) == ("pool-exhausted", {"line": line})
+    assert KeaAdapter().log_event("INFO DHCP4_LEASE_ALLOC lease 198.18.0.100 has been allocated") is None
