@@ -234,7 +234,7 @@ class Evidence:
 
 
 class Client:
-    __slots__ = ("name", "mac", "raw_mac", "probe", "fresh", "keeps", "link", "subnet", "state", "xid",
+    __slots__ = ("name", "mac", "raw_mac", "probe", "fresh", "keeps", "late", "link", "subnet", "state", "xid",
                  "exchange_start", "next_tx", "tries", "offer_ip", "offer_server", "ip", "server_id",
                  "server_mac", "bound_at", "lease", "t1", "t2", "idle_until", "gen", "index")
 
@@ -242,8 +242,9 @@ class Client:
                  link: int = 0, subnet: str = "", state: str = "INIT", xid: int = 0, exchange_start: float = 0.0,
                  ip: str = "", server_id: str = "", server_mac: str = "", offer_ip: str = "",
                  offer_server: str = "", bound_at: float = 0.0, lease: float = 0.0, t1: float = 0.0,
-                 t2: float = 0.0) -> None:
+                 t2: float = 0.0, late: bool = False) -> None:
         self.name, self.mac, self.raw_mac = name, mac, bytes.fromhex(mac.replace(":", ""))
+        self.late = late  # one of the population's new clients: arrives once the rest are steady
         self.probe, self.fresh, self.keeps, self.link, self.subnet = probe, fresh, keeps, link, subnet
         self.state, self.xid, self.exchange_start, self.next_tx, self.tries = state, xid, exchange_start, 0.0, 0
         self.offer_ip, self.offer_server, self.ip, self.server_id = offer_ip, offer_server, ip, server_id
@@ -252,7 +253,7 @@ class Client:
 
     @property
     def role(self) -> str:
-        return "fresh" if self.fresh else "probe" if self.probe else "steady"
+        return "fresh" if self.fresh else "probe" if self.probe else "new" if self.late else "steady"
 
     def due(self, probe_hold: float) -> float | None:
         """When this client next has something to do (a retransmission, T1, T2, expiry, release)."""
@@ -330,6 +331,23 @@ class Agent:
         c = self.add(Client(f"fresh-{i:03d}", mac_for(0x30, self.seed, i), probe=True, fresh=True,
                             keeps=bool(self.plan.get("fresh_keep")), subnet=self.links[0]["subnet"]))
         self.start_exchange(c, "SELECTING", now)
+
+    def add_newcomers(self, now: float) -> None:
+        """The population's new clients (``new_clients`` per link, never seen before): they begin
+        with DISCOVER one after another, evenly over ``new_over_s``, and then keep their leases
+        like the renewing clients (they renew, rebind, are woken and rebooted as those are)."""
+        per_link = int(self.plan.get("new_clients", 0) or 0)
+        total = per_link * len(self.links)
+        if not total:
+            return
+        step = float(self.plan.get("new_over_s", 0) or 0) / total
+        width = max(2, len(str(per_link - 1)))
+        for j in range(total):
+            k, i = j % len(self.links), j // len(self.links)
+            link = self.links[k]
+            c = self.add(Client(f"{link['label']}new-{i:0{width}d}", mac_for(0x40 + k, self.seed, i), probe=False,
+                                late=True, link=k, subnet=link["subnet"]))
+            self.start_exchange(c, "SELECTING", now + j * step)
 
     def servers_short_of_probes(self) -> list[str]:
         """Servers that answer fewer probes than a takeover needs. In load-balancing each server
@@ -648,6 +666,7 @@ class Agent:
                     self.steady_said = True
                     self.evidence.emit("steady", leases={c.name: c.ip for c in steady},
                                        probes={c.name: c.server_id for c in self.clients if c.probe})
+                    self.add_newcomers(now)
                 elif short and len(self.clients) < max_clients and all(c.server_id for c in self.clients if c.probe):
                     self.add_probe(now)
                 elif now > steady_deadline:

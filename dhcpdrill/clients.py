@@ -61,12 +61,17 @@ class Workload:
     fresh_keep: bool = False  # fresh clients keep their lease (renew, rebind) instead of releasing it at once
     arrival_per_s: float = 0.0  # steady clients first appear this many a second (0: all at once)
     storm_s: float | None = None  # boot storm: at the fault every steady client starts over, spread over this
+    new_clients: int = 0  # per link: never-seen clients that arrive once steady, and keep their leases
+    new_over_s: float = 0.0  # ... spread evenly over this many seconds
 
-    def populated(self, clients_per_link: int, arrival_per_s: float) -> "Workload":
-        """This workload with a pair's population: its steady clients, arriving at its rate, and
-        time to lease them all (a pair answers a few hundred new clients a second at least)."""
+    def populated(self, clients_per_link: int, arrival_per_s: float, new_per_link: int = 0,
+                  new_over_s: float = 0.0) -> "Workload":
+        """This workload with a pair's population: its renewing clients, arriving at its rate,
+        with time to lease them all (a pair answers a few hundred new clients a second at least),
+        and its new clients spread over ``new_over_s`` once those hold their leases."""
         return replace(self, steady_clients=clients_per_link, arrival_per_s=arrival_per_s,
-                       steady_timeout=self.steady_timeout + clients_per_link / arrival_per_s + clients_per_link / 100)
+                       steady_timeout=self.steady_timeout + clients_per_link / arrival_per_s + clients_per_link / 100,
+                       new_clients=new_per_link, new_over_s=new_over_s)
 
     def probes_needed(self, servers: int, retrying_clients_needed: int) -> int:
         """Probes a takeover needs at least: each serving server must see more retrying clients

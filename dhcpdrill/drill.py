@@ -226,7 +226,9 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     tl.add(time.time(), "harness", "pair-ready", states=states)
     w = scenario.workload
     if pair.population:
-        w = w.populated(pair.population.per_link(len(links)), pair.population.arrival_per_s)
+        people = pair.population
+        w = w.populated(people.renewing_per_link(len(links)), people.arrival_per_s, people.new_per_link(len(links)),
+                        new_over_s=scenario.dwell_s + window.observe_s + scenario.after_heal_s)
     fleet = ClientFleet(lab, links, w, plan.retrying_clients_needed,
                         lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s + scenario.fault.max_apply_s
                         + scenario.after_heal_s + 120,

@@ -31,14 +31,24 @@ MAX_CLIENTS = 100_000
 
 @dataclass(frozen=True)
 class Population:
-    """``[workload]``: the steady clients a drill leases before the fault (spread evenly over the
-    pair's client subnets) and how fast they first appear (a building powering up)."""
+    """``[workload]``: the clients a drill runs (spread evenly over the pair's client subnets),
+    how fast they first appear (a building powering up), and the share of them that are new: those
+    arrive with DISCOVER while the drill runs, spread from steady state to the window's end, and
+    keep their leases; the rest lease before the fault and renew (Monday 08:00: most renewing,
+    some walking in)."""
 
     clients: int
     arrival_per_s: float = 500.0
+    new_share: float = 0.0
 
     def per_link(self, links: int) -> int:
         return -(-self.clients // max(1, links))
+
+    def new_per_link(self, links: int) -> int:
+        return round(self.per_link(links) * self.new_share)
+
+    def renewing_per_link(self, links: int) -> int:
+        return self.per_link(links) - self.new_per_link(links)
 
 
 def _population(where: str, table: Any, problems: list[Problem]) -> Population | None:
@@ -47,9 +57,10 @@ def _population(where: str, table: Any, problems: list[Problem]) -> Population |
     if not isinstance(table, dict):
         problems.append(Problem(where, "workload", "is not a table", "write [workload] with clients = 2000"))
         return None
-    for key in table.keys() - {"clients", "arrival_per_s"}:
-        problems.append(Problem(where, f"workload.{key}", "unknown key", "remove it; known keys: clients, arrival_per_s"))
-    clients, rate = table.get("clients"), table.get("arrival_per_s", 500.0)
+    for key in table.keys() - {"clients", "arrival_per_s", "new_share"}:
+        problems.append(Problem(where, f"workload.{key}", "unknown key",
+                                "remove it; known keys: clients, arrival_per_s, new_share"))
+    clients, rate, share = table.get("clients"), table.get("arrival_per_s", 500.0), table.get("new_share", 0.0)
     if not isinstance(clients, int) or isinstance(clients, bool) or not 1 <= clients <= MAX_CLIENTS:
         problems.append(Problem(where, "workload.clients", f"must be a whole number from 1 to {MAX_CLIENTS}",
                                 "give the steady clients a drill leases, e.g. clients = 2000"))
@@ -58,7 +69,11 @@ def _population(where: str, table: Any, problems: list[Problem]) -> Population |
         problems.append(Problem(where, "workload.arrival_per_s", "must be a positive number",
                                 "give how many clients appear per second at the start, e.g. 500"))
         return None
-    return Population(clients, float(rate))
+    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
+        problems.append(Problem(where, "workload.new_share", "must be a number from 0 up to (not including) 1",
+                                "give the share of clients that arrive new during the drill, e.g. 0.1 for 10 %"))
+        return None
+    return Population(clients, float(rate), float(share))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ The events they read:
 - ``harness/observe-end``: the end of the observation window.
 - ``harness/prediction`` (``of``: takeover, ``low_s``, ``high_s``, ``basis``): what the pair's own
   timers allow, computed before the drill (``timers.py``).
-- ``clients/client`` (``client``, ``mac``, ``role``: steady, probe or fresh), ``clients/send``
+- ``clients/client`` (``client``, ``mac``, ``role``: steady, new (a population's newcomer), probe or fresh), ``clients/send``
   (``msg``, ``state``), ``clients/recv`` (``msg``, ``server_id``, ``expected``), ``clients/bound``
   (``ip``, ``lease_time``, ``server_id``), ``clients/lease-lost`` (``ip``, ``why``), ``clients/steady``.
 - ``<role>/lease-file`` (``read``, ``error``) and ``<role>/lease-record``: one binding in that
@@ -129,7 +129,7 @@ def _acks(tl: Timeline) -> list[Event]:
 
 
 def _client_roles(tl: Timeline) -> dict[str, str]:
-    """MAC -> what the client is for (steady, probe, fresh), as the agent declared it."""
+    """MAC -> what the client is for (steady, new, probe, fresh), as the agent declared it."""
     return {e.get("mac"): e.get("role") for e in tl.of("client", source="clients")}
 
 
@@ -778,7 +778,7 @@ def new_lease_cap(tl: Timeline, limit: Thresholds) -> Verdict:
     if fault is None:
         return Verdict(name, UNKNOWN, "no fault was applied", unit=unit, threshold=threshold)
     roles, target, kinds = _roles(tl), fault.get("target"), _client_roles(tl)
-    new = [e for e in _acks(tl) if e.t >= fault.t and kinds.get(e.get("mac")) == "fresh"
+    new = [e for e in _acks(tl) if e.t >= fault.t and kinds.get(e.get("mac")) in ("fresh", "new")
            and roles.get(e.get("server_id")) not in (None, target)]
     if not new:
         return Verdict(name, UNKNOWN, "no new client was served after the fault", unit=unit, threshold=threshold)
@@ -973,8 +973,10 @@ def load(tl: Timeline, limit: Thresholds) -> Verdict:
             t2[str(e.get("client"))] = float(e.get("rebinding_time"))
     waited = loadfig.outage_counts(waits, fault.t, end, t2)
     roles = _client_roles(tl)
-    expired = sorted({str(e.get("client")) for e in tl.of("lease-lost", source="clients")
-                      if e.get("why") == "expired" and fault.t <= e.t <= end and roles.get(e.get("mac")) == "steady"})
+    expired = sorted({str(e.get("client")) for e in tl.of("lease-lost", source="clients") if e.get("why") == "expired"
+                      and fault.t <= e.t <= end and roles.get(e.get("mac")) in ("steady", "new")})
+    newcomers = {mac for mac, role in roles.items() if role == "new"}
+    leased = {e.get("mac") for e in tl.of("bound", source="clients") if e.get("mac") in newcomers}
     refused = [e for e in tl.of("pool-exhausted") if fault.t <= e.t <= end]
     exhausted = (f"first refused for lack of addresses by {refused[0].source} {refused[0].t - fault.t:+.1f} s "
                  f"after the fault ({len(refused)} refusal(s) logged)" if refused else
@@ -983,7 +985,10 @@ def load(tl: Timeline, limit: Thresholds) -> Verdict:
     reason = ("; ".join(p.describe() for p in phases) + f"; {exhausted}"
               + f"; after the fault {waited['clients']} client(s) asked: "
               + ", ".join(f"{v} waited {k}" for k, v in waited.items() if k != "clients")
-              + f"; {len(expired)} steady lease(s) expired unrenewed" + (f": {listed(expired)}" if expired else ""))
+              + (f"; {len(newcomers)} new client(s) arrived during the drill, {len(leased)} of them leased"
+                 if newcomers else "")
+              + f"; {len(expired)} {'steady or new' if newcomers else 'steady'} lease(s) expired unrenewed"
+              + (f": {listed(expired)}" if expired else ""))
     status = PASS if limit.max_expired_leases is None or len(expired) <= limit.max_expired_leases else FAIL
     return _finish(Verdict(name, status, reason, figure=len(expired), threshold=threshold), limit)
 

@@ -294,3 +294,25 @@ def test_a_boot_storm_makes_every_steady_client_forget_its_lease_and_discover_wi
     lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     assert [e["why"] for e in lines if e["kind"] == "lease-lost"] == ["reboot"] * 4
     assert lines[-1]["kind"] == "rebooted" and lines[-1]["clients"] == 4
+
+
+def test_a_populations_new_clients_arrive_one_after_another_over_the_drill_and_keep_their_leases(tmp_path):
+    a = agent(tmp_path, steady_clients=2, new_clients=3, new_over_s=30.0,
+              links=[{"ip": "", "subnet": "198.18.32.0/21", "label": ""}, {"ip": "", "subnet": "198.18.40.0/24", "label": "b-"}])
+    assert all(c.role == "steady" for c in a.clients)  # none of them before steady state
+    a.add_newcomers(100.0)
+    new = [c for c in a.clients if c.role == "new"]
+    assert [c.name for c in new] == ["new-00", "b-new-00", "new-01", "b-new-01", "new-02", "b-new-02"]
+    assert [c.next_tx for c in new] == [100.0, 105.0, 110.0, 115.0, 120.0, 125.0]  # 6 clients evenly over 30 s
+    assert [c.subnet for c in new[:2]] == ["198.18.32.0/21", "198.18.40.0/24"]
+    assert len({c.mac for c in a.clients}) == len(a.clients) == 10
+    c = new[0]
+    c.state, c.ip, c.bound_at, c.lease, c.t1, c.t2 = "BOUND", "198.18.32.9", 100.0, 60.0, 30.0, 50.0
+    c.server_id, c.server_mac = "198.18.32.2", SERVER_MAC
+    a.tick(c, 103.0)  # long past a probe's hold: a newcomer keeps its lease
+    assert c.state == "BOUND" and not a.wire
+    a.tick(c, 131.0)
+    assert c.state == "RENEWING" and Ether(a.wire[0])[IP].dst == "198.18.32.2"  # its T1: a unicast renew
+    a.evidence.flush()
+    lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert sum(e["kind"] == "client" and e["role"] == "new" for e in lines) == 6

@@ -45,3 +45,25 @@ def test_servers_refusing_a_client_for_lack_of_addresses_are_recorded_as_pool_ex
                  "DHCPDISCOVER from 02:30:12:00:00:07 via eth0: peer holds all free leases"):
         assert IscAdapter().log_event(line) == ("pool-exhausted", {"line": line})
     assert KeaAdapter().log_event("INFO DHCP4_LEASE_ALLOC lease 198.18.0.100 has been allocated") is None
+
+
+def test_the_load_verdict_counts_a_populations_new_clients_and_fails_on_a_newcomers_expired_lease():
+    from dhcpdrill.expectations import Thresholds
+    from dhcpdrill.timeline import Timeline
+    from dhcpdrill.verdicts import FAIL, PASS, load
+    tl = Timeline()
+    tl.add(0.0, "harness", "lab", roles={"198.18.0.11": "primary", "198.18.0.12": "secondary"})
+    for name, mac, role in [("steady-0", "m0", "steady"), ("new-0", "n0", "new"), ("new-1", "n1", "new")]:
+        tl.add(0.5, "clients", "client", client=name, mac=mac, role=role)
+    tl.add(1.0, "clients", "steady", leases={"steady-0": "198.18.0.100"})
+    tl.add(2.0, "clients", "send", client="new-0", mac="n0", msg="DISCOVER", xid=1, state="SELECTING")
+    tl.add(2.1, "clients", "recv", client="new-0", mac="n0", msg="ACK", xid=1, expected=True, server_id="198.18.0.11")
+    tl.add(2.1, "clients", "bound", client="new-0", mac="n0", ip="198.18.0.101", server_id="198.18.0.11")
+    tl.add(5.0, "harness", "fault-applied", fault="kill", target="primary", takes_down=True)
+    tl.add(8.0, "clients", "send", client="new-1", mac="n1", msg="DISCOVER", xid=2, state="SELECTING")
+    tl.add(30.0, "harness", "observe-end")
+    verdict = load(tl, Thresholds(max_takeover_s=30, max_expired_leases=0))
+    assert verdict.status == PASS and "2 new client(s) arrived during the drill, 1 of them leased" in verdict.reason
+    tl.add(20.0, "clients", "lease-lost", client="new-0", mac="n0", ip="198.18.0.101", why="expired")
+    verdict = load(tl, Thresholds(max_takeover_s=30, max_expired_leases=0))
+    assert verdict.status == FAIL and verdict.figure == 1 and "steady or new lease(s) expired unrenewed: new-0" in verdict.reason

@@ -351,11 +351,18 @@ def test_a_population_is_read_and_spread_over_the_client_subnets(tmp_path):
     pair = load_pair(_with_workload(tmp_path, "clients = 80\narrival_per_s = 40\n"))
     assert pair.population.clients == 80 and pair.population.arrival_per_s == 40.0
     assert pair.population.per_link(3) == 27  # rounded up: never fewer clients than stated
+    assert pair.population.new_per_link(3) == 0
+
+
+def test_a_share_of_new_clients_is_taken_from_each_subnets_population(tmp_path):
+    pair = load_pair(_with_workload(tmp_path, "clients = 80\nnew_share = 0.25\n"))
+    assert (pair.population.renewing_per_link(2), pair.population.new_per_link(2)) == (30, 10)
 
 
 @pytest.mark.parametrize("text,field", [
     ("clients = 0\n", "workload.clients"), ("clients = 2.5\n", "workload.clients"),
-    ("clients = 10\narrival_per_s = -1\n", "workload.arrival_per_s"), ("clients = 10\nburst = 3\n", "workload.burst")])
+    ("clients = 10\narrival_per_s = -1\n", "workload.arrival_per_s"), ("clients = 10\nburst = 3\n", "workload.burst"),
+    ("clients = 10\nnew_share = 1\n", "workload.new_share"), ("clients = 10\nnew_share = \"10%\"\n", "workload.new_share")])
 def test_a_bad_population_is_named_by_field(tmp_path, text, field):
     with pytest.raises(PairError) as err:
         load_pair(_with_workload(tmp_path, text))
