@@ -528,7 +528,32 @@ def failback_sync(tl: Timeline) -> Verdict:
     return Verdict(name, status, f"{target} knows {len(known)} of {len(granted)} leases granted while it was down"
                    + (f"; missing: {', '.join(missing[:8])}" if missing else "")
                    + (f"; {late} renewal(s) granted less than {UPDATE_GRACE_S:g} s before the evidence was read "
-                      f"not yet expected at {target}" if late else ""), figure=ratio, unit=unit, threshold="100 %")
+                      f"not yet expected at {target}" if late else "") + _sync_story(tl, target, healed.t),
+                   figure=ratio, unit=unit, threshold="100 %")
+
+
+def _sync_story(tl: Timeline, target: str, since: float) -> str:
+    """How the returning server's lease sync went (Kea): how long it was in ``syncing``, the pages
+    and leases it pulled (``sync-page-limit`` per page), Kea's own time for it, and the longest
+    any client waited meanwhile (the partner serves no one while it is being synced from)."""
+    states = [e for e in tl.of("ha-state", source=target) if e.t >= since]
+    start = next((e.t for e in states if e.get("to") == "syncing"), None)
+    if start is None:
+        return ""
+    stop = next((e.t for e in states if e.t > start and e.get("from") == "syncing"), None)
+    pages = [e for e in tl.of("lease-sync-page", source=target) if e.t >= since]
+    done = next((e for e in tl.of("lease-sync-done", source=target) if e.t >= since), None)
+    story = f"; sync: {target} was syncing {f'{stop - start:.2f} s' if stop is not None else 'until the window ended'}"
+    if pages:
+        story += f", pulled {sum(int(e.get('leases') or 0) for e in pages):,} lease(s) in {len(pages)} page(s)"
+    if done is not None:
+        story += f" (Kea: completed in {done.get('took')})"
+    until = stop if stop is not None else _window_end(tl)
+    if until is not None:
+        waits = [min(w.until if w.until is not None else until, until) - max(w.since, start)
+                 for w in client_waits(tl) if w.since < until and (w.until is None or w.until > start)]
+        story += f"; longest client wait during it {max(waits):.2f} s" if waits else "; no client waited during it"
+    return story
 
 
 UPDATE_GRACE_S = 5.0  # dhcpd tells its partner of a renewal after the ACK: not at once

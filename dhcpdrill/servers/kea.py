@@ -38,6 +38,8 @@ SERVING = {"hot-standby": ("primary",), "load-balancing": ("primary", "secondary
 PEER_DEFAULTS = {"auto-failover": True}
 HA_DEFAULTS = {"heartbeat-delay": 10000, "max-response-delay": 60000, "max-ack-delay": 10000,
                "max-unacked-clients": 10}
+SYNC_PAGE = re.compile(r"HA_LEASES_SYNC_LEASE_PAGE_RECEIVED received (\d+) leases from (\S+)")
+SYNC_DONE = re.compile(r"HA_SYNC_SUCCESSFUL lease database synchronization with (\S+) completed successfully in (.+?)\.?$")
 STATE_LINE = re.compile(r"HA_STATE_TRANSITION .*?from (\S+) to (\S+) state, partner state is (\S+)")
 CONTROL = """
 import json, socket, sys
@@ -653,6 +655,12 @@ class KeaAdapter(ServerAdapter):
             return "ha-state", {"from": m[1].lower(), "to": m[2].lower(), "partner": m[3].lower()}
         if "HA_" in line and ("WARN" in line or "ERROR" in line):
             return "ha-warning", {"line": line.strip()}
+        m = SYNC_PAGE.search(line)  # a returning server pulling its partner's leases, a page at a time
+        if m:
+            return "lease-sync-page", {"leases": int(m[1]), "partner": m[2]}
+        m = SYNC_DONE.search(line)
+        if m:
+            return "lease-sync-done", {"partner": m[1], "took": m[2].strip()}
         if "ALLOC_ENGINE_V4_ALLOC_FAIL" in line:  # no address left for a client (pool exhausted)
             return "pool-exhausted", {"line": line.strip()}
         return None

@@ -220,6 +220,24 @@ def test_a_dhcpd_renewal_just_before_the_evidence_is_read_is_not_yet_expected_at
     assert judged(forgot, "failback")["failback-sync"].status == FAIL
 
 
+def test_a_kea_failback_says_how_its_lease_sync_went_from_the_returning_servers_own_log():
+    """Recorded: the primary was in syncing for a moment; with Kea's page and completion lines
+    (as its log says them) the reason gives the leases pulled, the pages and Kea's own time."""
+    from dhcpdrill.servers.kea import KeaAdapter
+    tl = load("kea-hs-failback")
+    assert "sync: primary was syncing 0.00 s" in judged(tl, "failback")["failback-sync"].reason
+    healed = tl.first("fault-healed").t
+    syncing = next(e for e in tl.of("ha-state", source="primary") if e.get("to") == "syncing" and e.t > healed)
+    for k, line in enumerate(["INFO  [kea-dhcp4.ha-hooks/1] HA_LEASES_SYNC_LEASE_PAGE_RECEIVED received 10000 leases from server2",
+                              "INFO  [kea-dhcp4.ha-hooks/1] HA_LEASES_SYNC_LEASE_PAGE_RECEIVED received 13 leases from server2",
+                              "INFO  [kea-dhcp4.ha-hooks/1] HA_SYNC_SUCCESSFUL lease database synchronization with server2 "
+                              "completed successfully in 4.561 s."]):
+        kind, data = KeaAdapter().log_event(line)
+        tl.add(syncing.t + 0.001 * (k + 1), "primary", kind, **data)
+    reason = judged(tl, "failback")["failback-sync"].reason
+    assert "pulled 10,013 lease(s) in 2 page(s) (Kea: completed in 4.561 s)" in reason
+
+
 # -- ISC: MCLT -------------------------------------------------------------------------------------
 def test_recorded_partner_down_passes_and_an_early_grant_from_the_partners_pool_fails():
     tl = load("isc-partner-down")
