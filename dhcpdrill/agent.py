@@ -49,6 +49,7 @@ OPTIONS = BOOTP + 240  # after the 236-byte header and the magic cookie
 
 ETH_P_ALL, SO_ATTACH_FILTER, SO_TIMESTAMPNS = 0x0003, 26, 35
 SOL_PACKET, PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC = 263, 1, 1
+PACKET_STATISTICS = 6  # struct tpacket_stats: frames, drops (both reset when read)
 # Classic BPF for "arp or (ip and udp and not a fragment and udp src port 67)".
 FILTER = [
     (0x28, 0, 0, 12),         # ldh [12]            ethertype
@@ -674,9 +675,17 @@ class Agent:
                     self.evidence.emit("steady-failed", unbound=[c.name for c in steady if c.state != "BOUND"][:50],
                                        unbound_count=sum(c.state != "BOUND" for c in steady))
         self.evidence.emit("agent-stop", reason="signal" if self.stop else "max_seconds", sent=self.sent,
-                           clients=len(self.clients), max_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+                           clients=len(self.clients), max_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                           rx_dropped=sum(dropped(sock) for sock in self.socks))
         self.evidence.flush()
         return 0
+
+
+def dropped(sock: socket.socket) -> int:
+    """Frames the kernel dropped for this packet socket since the last call (its receive buffer
+    was full): replies the servers sent that the clients never saw."""
+    _, drops = struct.unpack("II", sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))
+    return drops
 
 
 def raw_socket(iface: str) -> socket.socket:
@@ -697,6 +706,7 @@ def raw_socket(iface: str) -> socket.socket:
         try:
             sock.recv(2048)
         except BlockingIOError:
+            dropped(sock)  # counted from here
             return sock
 
 

@@ -138,6 +138,15 @@ def _window_end(tl: Timeline) -> float | None:
     return end.t if end else None
 
 
+def _unseen_replies(tl: Timeline) -> str:
+    """Why the clients' waits are not evidence, if they are not: the agent's sockets dropped
+    frames (their receive buffer was full), so replies the servers sent may never have been seen."""
+    stop = tl.first("agent-stop")
+    drops = int(stop.get("rx_dropped") or 0) if stop else 0
+    return (f"the clients' sockets dropped {drops:,} frame(s) (receive buffer full): replies the servers sent "
+            "may never have been seen, so the clients' waits are not evidence") if drops else ""
+
+
 def steady_state(tl: Timeline) -> Verdict:
     """Before the fault every steady client held a lease, served only by the roles meant to serve."""
     name = "steady-state"
@@ -733,6 +742,8 @@ def client_outage(tl: Timeline, limit: Thresholds) -> Verdict:
         status = FAIL if over else PASS
         if over:
             reason += f"; {len(over)} client(s) waited longer than {limit.max_outage_s:g} s: {', '.join(over[:8])}"
+    if _unseen_replies(tl):
+        status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
     return _finish(Verdict(name, status, reason, figure=longest, unit=unit, threshold=threshold), limit)
 
 
@@ -1015,6 +1026,8 @@ def load(tl: Timeline, limit: Thresholds) -> Verdict:
               + f"; {len(expired)} {'steady or new' if newcomers else 'steady'} lease(s) expired unrenewed"
               + (f": {listed(expired)}" if expired else ""))
     status = PASS if limit.max_expired_leases is None or len(expired) <= limit.max_expired_leases else FAIL
+    if _unseen_replies(tl):
+        status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
     return _finish(Verdict(name, status, reason, figure=len(expired), threshold=threshold), limit)
 
 

@@ -67,3 +67,27 @@ def test_the_load_verdict_counts_a_populations_new_clients_and_fails_on_a_newcom
     tl.add(20.0, "clients", "lease-lost", client="new-0", mac="n0", ip="198.18.0.101", why="expired")
     verdict = load(tl, Thresholds(max_takeover_s=30, max_expired_leases=0))
     assert verdict.status == FAIL and verdict.figure == 1 and "steady or new lease(s) expired unrenewed: new-0" in verdict.reason
+
+
+def test_waits_are_not_evidence_when_the_clients_sockets_dropped_frames():
+    """A reply the kernel dropped before the agent read it looks like a server that never
+    answered: the load and client-outage verdicts then say UNKNOWN and why, never PASS or FAIL."""
+    from dhcpdrill.expectations import Thresholds
+    from dhcpdrill.timeline import Timeline
+    from dhcpdrill.verdicts import PASS, UNKNOWN, client_outage, load
+    tl = Timeline()
+    tl.add(0.0, "harness", "lab", roles={"198.18.0.11": "primary", "198.18.0.12": "secondary"})
+    tl.add(0.5, "clients", "client", client="steady-0", mac="m0", role="steady")
+    tl.add(1.0, "clients", "steady", leases={"steady-0": "198.18.0.100"})
+    tl.add(5.0, "harness", "fault-applied", fault="kill", target="primary", takes_down=True)
+    tl.add(8.0, "clients", "send", client="steady-0", mac="m0", msg="REQUEST", xid=2, state="REBINDING")
+    tl.add(8.1, "clients", "recv", client="steady-0", mac="m0", msg="ACK", xid=2, expected=True, server_id="198.18.0.12")
+    tl.add(8.1, "clients", "bound", client="steady-0", mac="m0", ip="198.18.0.100", server_id="198.18.0.12")
+    tl.add(30.0, "harness", "observe-end")
+    tl.add(31.0, "clients", "agent-stop", rx_dropped=0)
+    limits = Thresholds(max_takeover_s=30, max_expired_leases=0, max_outage_s=5)
+    assert load(tl, limits).status == PASS and client_outage(tl, limits).status == PASS
+    tl = Timeline([e for e in tl.events if e.kind != "agent-stop"])
+    tl.add(31.0, "clients", "agent-stop", rx_dropped=1234)
+    for verdict in (load(tl, limits), client_outage(tl, limits)):
+        assert verdict.status == UNKNOWN and "dropped 1,234 frame(s)" in verdict.reason
