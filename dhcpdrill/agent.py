@@ -253,6 +253,12 @@ class Client:
         self.idle_until, self.gen, self.index = 0.0, 0, 0
 
     @property
+    def holds_lease(self) -> bool:
+        """Bound, or renewing or rebinding a lease not yet expired: with thousands of clients on
+        short timers some are always mid-renewal, and they still hold their addresses."""
+        return bool(self.ip) and self.state in ("BOUND", "RENEWING", "REBINDING")
+
+    @property
     def role(self) -> str:
         return "fresh" if self.fresh else "probe" if self.probe else "new" if self.late else "steady"
 
@@ -663,7 +669,7 @@ class Agent:
             if not self.steady_said:
                 steady = [c for c in self.clients if not c.probe]
                 short = self.servers_short_of_probes()
-                if all(c.state == "BOUND" for c in steady) and not short:
+                if all(c.holds_lease for c in steady) and not short:
                     self.steady_said = True
                     self.evidence.emit("steady", leases={c.name: c.ip for c in steady},
                                        probes={c.name: c.server_id for c in self.clients if c.probe})
@@ -672,8 +678,8 @@ class Agent:
                     self.add_probe(now)
                 elif now > steady_deadline:
                     self.steady_said = True
-                    self.evidence.emit("steady-failed", unbound=[c.name for c in steady if c.state != "BOUND"][:50],
-                                       unbound_count=sum(c.state != "BOUND" for c in steady))
+                    self.evidence.emit("steady-failed", unbound=[c.name for c in steady if not c.holds_lease][:50],
+                                       unbound_count=sum(not c.holds_lease for c in steady))
         self.evidence.emit("agent-stop", reason="signal" if self.stop else "max_seconds", sent=self.sent,
                            clients=len(self.clients), max_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                            rx_dropped=sum(dropped(sock) for sock in self.socks))

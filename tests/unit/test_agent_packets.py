@@ -316,3 +316,14 @@ def test_a_populations_new_clients_arrive_one_after_another_over_the_drill_and_k
     a.evidence.flush()
     lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     assert sum(e["kind"] == "client" and e["role"] == "new" for e in lines) == 6
+
+
+def test_a_client_mid_renewal_still_holds_its_lease_for_steady_state():
+    """10,000 clients renewing every 10 s are never all in BOUND at one instant; steady state
+    asks that each holds a lease (bound, or renewing or rebinding one not yet expired)."""
+    c = Client("steady-0", mac_for(0x10, 1, 0), probe=False)
+    assert not c.holds_lease
+    for state, ip, holds in [("BOUND", "198.18.0.100", True), ("RENEWING", "198.18.0.100", True),
+                             ("REBINDING", "198.18.0.100", True), ("SELECTING", "", False), ("REQUESTING", "", False)]:
+        c.state, c.ip = state, ip
+        assert c.holds_lease is holds, state
