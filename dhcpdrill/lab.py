@@ -87,7 +87,7 @@ class Engine:
     def __init__(self, client: docker.DockerClient, image: str) -> None:
         self.client = client
         self.image = image  # the image the sentinel and the host helpers run
-        self.session = uuid.uuid4().hex[:8]
+        self.session = reaper.engine_mark(client) + uuid.uuid4().hex[:8]
         self.labels = {SESSION_LABEL: self.session, OWNER_LABEL: owner()}
         self.sentinel: Container | None = None
         self._attachment = None

@@ -20,6 +20,7 @@ sentinel, so it imports only the standard library and the Docker SDK.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -128,9 +129,19 @@ def remove(items: list[Leftover], shell: Shell) -> list[str]:
     return errors
 
 
+def engine_mark(client: docker.DockerClient) -> str:
+    """Four hex digits naming the engine, the first of each session's name on it: a host's
+    firewall is shared by every engine on that host, but only this engine's sentinels can be read
+    here, so a sweep may judge only the rules and tables of this engine's sessions."""
+    return hashlib.sha256(str(client.info().get("ID", "")).encode()).hexdigest()[:4]
+
+
 def sweep(client: docker.DockerClient, shell: Shell) -> tuple[list[Leftover], list[str]]:
-    """Remove everything of every session whose sentinel is not running: (removed, errors)."""
-    items = firewall_leftovers(shell) + engine_leftovers(client)
+    """Remove everything of every session of this engine whose sentinel is not running:
+    (removed, errors). Rules and tables of another engine's sessions on the same host are left to
+    that engine's sweep (seen here: a second engine's sweep took a live lab's bridge rule)."""
+    mark = engine_mark(client)
+    items = [i for i in firewall_leftovers(shell) if i.session.startswith(mark)] + engine_leftovers(client)
     live = live_sessions(client)  # read after listing: a session starting meanwhile is live by now
     dead = [i for i in items if i.session not in live]
     return dead, remove(dead, shell)

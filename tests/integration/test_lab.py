@@ -141,21 +141,27 @@ def test_sweep_removes_only_sessions_whose_sentinel_is_gone(drill_session):
     client, image = engine.client, engine.image
     other = Engine(client, image)
     other.start()
-    dead = {SESSION_LABEL: "deadbeef", OWNER_LABEL: f"{owner()}"}
+    mark = reaper.engine_mark(client)
+    dead_id, elsewhere = mark + "deadbeef", ("0000" if mark != "0000" else "1111") + "deadbeef"
+    dead = {SESSION_LABEL: dead_id, OWNER_LABEL: f"{owner()}"}
     live = {**other.labels, OWNER_LABEL: f"{__import__('socket').gethostname()}:999999999"}
     made = [client.containers.create(image, ["true"], labels={**labels, reaper.RUN_LABEL: "helper"})
             for labels in (dead, live)]
     net = client.networks.create("dhcpdrill-deadbeef-net", internal=True, labels=dead)
-    engine.shell(reaper.FIREWALL, "run", "-I", "DOCKER-USER", "-i", "dd-deadbeef", "-o", "dd-deadbeef", "-m", "comment",
-                 "--comment", reaper.rule_tag("deadbeef", "000000000001"), "-j", "ACCEPT")
-    engine.shell('nft add table bridge "$1"', reaper.table_name("deadbeef", "000000000001"))
+    for session in (dead_id, elsewhere):  # the second: a session of another engine on this host
+        engine.shell(reaper.FIREWALL, "run", "-I", "DOCKER-USER", "-i", "dd-deadbeef", "-o", "dd-deadbeef", "-m",
+                     "comment", "--comment", reaper.rule_tag(session, "000000000001"), "-j", "ACCEPT")
+        engine.shell('nft add table bridge "$1"', reaper.table_name(session, "000000000001"))
     try:
         removed, errors = reaper.sweep(client, engine.shell)
         assert errors == []
         assert {str(i) for i in removed} >= {f"container {made[0].name}", "network dhcpdrill-deadbeef-net",
-                                             "rule DOCKER-USER dhcpdrill:deadbeef-000000000001",
-                                             "table dhcpdrill_deadbeef_000000000001"}
-        assert not any(i.session in (engine.session, other.session) for i in removed)
+                                             f"rule DOCKER-USER dhcpdrill:{dead_id}-000000000001",
+                                             f"table dhcpdrill_{dead_id}_000000000001"}
+        assert not any(i.session in (engine.session, other.session, elsewhere) for i in removed)
+        left = {str(i) for i in reaper.firewall_leftovers(engine.shell)}
+        assert {f"rule DOCKER-USER dhcpdrill:{elsewhere}-000000000001", f"table dhcpdrill_{elsewhere}_000000000001"} <= left
+        reaper.remove([i for i in reaper.firewall_leftovers(engine.shell) if i.session == elsewhere], engine.shell)
         remaining = {c.id for c in client.containers.list(all=True, filters={"label": SESSION_LABEL}, ignore_removed=True)}
         assert made[0].id not in remaining and made[1].id in remaining
         other.close()  # its sentinel removes what the session still had

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# A second Docker engine on this host, for trying drills on several engines without a second
+# machine: `scripts/second_engine.sh start` prints its URL (unix:///run/dhcpdrill-engine2.sock),
+# `stop` ends it and removes its data. Needs root and Debian's dockerd.
+#
+# As Docker's documentation prescribes for a second daemon on one host, it runs without a default
+# bridge and without its own iptables rules (both daemons would otherwise rewrite the same
+# chains). The drills' safety does not rest on those: their networks are still `internal`
+# bridges with no physical interface and no route out, and the harness adds and removes its own
+# DOCKER-USER rule and bridge filter from a helper on the host's network, as on the first engine.
+set -euo pipefail
+name=dhcpdrill-engine2
+sock=/run/$name.sock root=/var/lib/$name exec_root=/run/$name pidfile=/run/$name.pid
+config=/run/$name.json log=/var/log/$name.log
+
+case "${1:-}" in
+start)
+  if [ -S "$sock" ] && docker -H "unix://$sock" info >/dev/null 2>&1; then echo "unix://$sock"; exit 0; fi
+  mkdir -p "$root" "$exec_root"
+  # The host engine's storage and log settings (e.g. fuse-overlayfs where overlay2 cannot nest),
+  # without what must differ per daemon.
+  python3 - "$config" <<'EOF'
+import json, sys
+try:
+    with open("/etc/docker/daemon.json") as f:
+        conf = json.load(f)
+except FileNotFoundError:
+    conf = {}
+for key in ("data-root", "hosts", "pidfile", "exec-root", "bridge", "iptables", "ip6tables", "ip-masq"):
+    conf.pop(key, None)
+json.dump(conf, open(sys.argv[1], "w"))
+EOF
+  nohup dockerd --config-file "$config" --host "unix://$sock" --data-root "$root" --exec-root "$exec_root" \
+    --pidfile "$pidfile" --bridge none --iptables=false --ip6tables=false --ip-masq=false >"$log" 2>&1 &
+  for _ in $(seq 60); do
+    docker -H "unix://$sock" info >/dev/null 2>&1 && { echo "unix://$sock"; exit 0; }
+    sleep 1
+  done
+  echo "the second engine did not start; see $log" >&2
+  exit 1
+  ;;
+stop)
+  [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  for _ in $(seq 30); do [ -e "$pidfile" ] || break; sleep 1; done
+  rm -rf "$root" "$exec_root" "$config"
+  ;;
+*)
+  echo "usage: $0 start|stop" >&2
+  exit 2
+  ;;
+esac
