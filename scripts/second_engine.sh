@@ -42,6 +42,10 @@ EOF
 stop)
   [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
   for _ in $(seq 30); do [ -e "$pidfile" ] || break; sleep 1; done
+  # The daemon leaves its network namespaces and storage mounted under its roots.
+  for m in $(awk -v a="$root" -v b="$exec_root" '$2 ~ "^"a || $2 ~ "^"b {print $2}' /proc/mounts | sort -r); do
+    umount "$m" 2>/dev/null || true
+  done
   rm -rf "$root" "$exec_root" "$config"
   ;;
 *)
