@@ -194,6 +194,21 @@ def test_open_finding_a_frozen_servers_file_keeps_a_lease_its_client_released_me
                                "198.18.1.163: 02:20:6b:5d:00:00 (primary) and 02:20:6b:5d:00:04 (secondary) overlap")
 
 
+def test_open_finding_a_returning_primary_holds_a_lease_its_client_released_to_the_partner():
+    """Recorded in .ci/run (load-balancing failback, 2026-12-01; the drill passed in every run
+    before): probe 00:03 took .164 from server2 at +7 s while the primary was dead and released it
+    at +13 s; server2 gave .164 to probe 00:06 at +38.8 s. After the restart (+39.6 s) the
+    primary's file binds .164 to 00:03 until +67 s (the full 60-s lease, as if never released),
+    while 00:06 held it until +40.8 s. The same divergence as the freeze case above, now seen
+    after a sync; no client saw two holders. Pinned so that a change of judgement is a decision."""
+    from dhcpdrill.verdicts import Thresholds
+    tl = load("kea-lb-failback-stale-primary")
+    [v] = judge(tl, Thresholds(max_takeover_s=15), ["duplicates"])
+    assert v.status == FAIL and v.figure == 1
+    assert v.reason.startswith("1 address(es) bound to two clients (clients and primary, secondary checked): "
+                               "198.18.1.164: 02:20:33:00:00:06 (clients) and 02:20:33:00:00:03 (primary) overlap")
+
+
 # -- failback ----------------------------------------------------------------------------------------
 def test_recorded_failback_passes_and_a_returning_server_that_forgot_fails_sync():
     tl = load("kea-hs-failback")
