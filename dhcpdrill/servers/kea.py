@@ -29,7 +29,10 @@ if TYPE_CHECKING:
     from ..manifest import Pair
 
 CONFIG_PATH = "/etc/kea/kea-dhcp4.conf"
-AGENT_CONFIG_PATH = "/etc/kea/kea-ctrl-agent.conf"  # present only when the peers talk through kea-ctrl-agent
+# The lab's own agent config, present only when the peers talk through kea-ctrl-agent. Not Debian's
+# /etc/kea/kea-ctrl-agent.conf: that file ships with the package, so testing for it would start the
+# packaged agent beside every HA+MT server (on Kea 2.6 and later it dies for want of a password file).
+AGENT_CONFIG_PATH = "/etc/kea/dhcpdrill-ctrl-agent.conf"
 LAB_INTERFACE = "eth0"
 DEFAULT_LEASE_FILE = "/var/lib/kea/kea-leases4.csv"
 NORMAL_STATE = {"hot-standby": "hot-standby", "load-balancing": "load-balancing"}

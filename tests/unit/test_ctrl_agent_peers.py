@@ -22,7 +22,7 @@ def test_ha_without_multi_threading_gets_a_lab_ctrl_agent_at_its_peer_url(tmp_pa
     assert (agent["http-host"], agent["http-port"]) == (plan.addresses["secondary"], plan.peer_ports["secondary"])
     assert agent["control-sockets"]["dhcp4"] == {"socket-type": "unix", "socket-name": "/run/kea/kea4-ctrl-socket"}
     assert any("the peers talk through kea-ctrl-agent" in r and "standby.json" in r for r in plan.rewrites)
-    assert "kea-ctrl-agent -c /etc/kea/kea-ctrl-agent.conf &" in adapter_for(pair).command(pair, "primary")[-1]
+    assert f"kea-ctrl-agent -c {AGENT_CONFIG_PATH} &" in adapter_for(pair).command(pair, "primary")[-1]
 
 
 def test_ha_mt_pairs_run_no_ctrl_agent(tmp_path):
@@ -30,6 +30,11 @@ def test_ha_mt_pairs_run_no_ctrl_agent(tmp_path):
     plan = adapter_for(pair).lab_plan(pair)
     assert all(AGENT_CONFIG_PATH not in files for files in plan.files_in_container.values())
     assert not any("kea-ctrl-agent" in r for r in plan.rewrites)
+    # The packaged /etc/kea/kea-ctrl-agent.conf exists in every lab image: the command must not
+    # take its presence for the lab's agent (a CI run on 2026-12-01 found a packaged agent started
+    # beside each HA+MT server, and on Kea 2.6 its FATAL shown as the server's last error).
+    command = adapter_for(pair).command(pair, "primary")[-1]
+    assert "/etc/kea/kea-ctrl-agent.conf" not in command and AGENT_CONFIG_PATH != "/etc/kea/kea-ctrl-agent.conf"
 
 
 @pytest.mark.parametrize("suite, server_mt, ha_mt, via_agent", [
