@@ -135,6 +135,35 @@ def _await_daemon(ctx: FaultContext, role: str, wait_s: float) -> str | None:
         return None
 
 
+def hand_back(state: str, partner_state: str) -> str:
+    """What a restarted server and its partner, by their HA states, need next in a maintenance
+    window: ``resyncs`` (the partner saw the daemon stop and went partner-down: the new daemon
+    syncs by itself), ``cancel`` (the partner still holds partner-in-maintenance and the new
+    daemon has joined it in in-maintenance: ``ha-maintenance-cancel`` hands back) or ``wait``.
+    A new daemon still ``waiting`` refuses the partner's cancel ("not in the in-maintenance
+    state") and then goes in-maintenance itself, so a cancel sent then strands the pair."""
+    if partner_state != "partner-in-maintenance":
+        return "resyncs"
+    return "cancel" if state == "in-maintenance" else "wait"
+
+
+def _await_hand_back(ctx: FaultContext, role: str, partner: str, wait_s: float) -> tuple[str, str]:
+    """The (server, partner) HA states once ``hand_back`` says anything but ``wait``."""
+    from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
+
+    def states() -> tuple[str, str]:
+        return ctx.adapter.ha_state(ctx.lab, ctx.pair, role), ctx.adapter.ha_state(ctx.lab, ctx.pair, partner)
+
+    poll = retry(stop=stop_after_delay(wait_s), wait=wait_fixed(0.2),
+                 retry=retry_if_result(lambda s: hand_back(*s) == "wait"))(states)
+    try:
+        return poll()
+    except RetryError as exc:
+        state, partner_state = exc.last_attempt.result()
+        raise RuntimeError(f"after its restart {role} stayed {state} for {wait_s:g} s while {partner} held "
+                           f"{partner_state}: neither a resync nor a hand-back could begin") from None
+
+
 @dataclass(frozen=True)
 class FreezeServer(Fault):
     """Freeze every process of the server (cgroup freezer, ``docker pause``) and thaw it on heal:
@@ -265,16 +294,16 @@ class RollingUpgrade(Fault):
             answered = _await_daemon(ctx, role, self.step_wait_s)
             if answered is None:
                 raise RuntimeError(f"{role}'s new daemon ({suite}) did not answer within {self.step_wait_s:g} s")
-            # A partner still in partner-in-maintenance is handed back; one that saw the daemon stop
-            # went partner-down (Kea does so at once) and resyncs with the new daemon by itself.
-            partner_state = ctx.adapter.ha_state(ctx.lab, ctx.pair, partner)
-            if partner_state == "partner-in-maintenance":
+            states = _await_hand_back(ctx, role, partner, self.step_wait_s)
+            if hand_back(*states) == "cancel":
                 answer = ctx.adapter.ask(ctx.lab, ctx.pair, partner, "ha-maintenance-cancel")
                 ctx.record("harness", "upgrade-step", role=role, step="maintenance-cancelled", answered=answered,
-                           result=answer.get("result"), text=answer.get("text"))
+                           state=states[0], result=answer.get("result"), text=answer.get("text"))
+                if answer.get("result") != 0:
+                    raise RuntimeError(f"ha-maintenance-cancel on {partner} was refused: {answer.get('text')}")
             else:
                 ctx.record("harness", "upgrade-step", role=role, step="started", answered=answered,
-                           partner_state=partner_state)
+                           state=states[0], partner_state=states[1])
             states = ctx.adapter.wait_ready(ctx.lab, ctx.pair, self.step_wait_s)
             ctx.record("harness", "upgrade-step", role=role, step="normal-again", states=states,
                        took_s=round(time.time() - began, 2))

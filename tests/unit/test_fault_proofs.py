@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from dhcpdrill.faults import FaultContext, RestartServer, SkewClock
+import pytest
+
+from dhcpdrill.faults import FaultContext, RestartServer, SkewClock, _await_hand_back, hand_back
 from dhcpdrill.timeline import Timeline
 
 
@@ -66,3 +68,33 @@ def test_a_clock_offset_is_replaced_in_one_step_so_a_reader_never_sees_it_empty(
     stop.set()
     reader.join()
     assert "" not in seen and seen <= {"+0\n", "+65\n", "-65\n"}
+
+
+def test_a_maintenance_window_hands_back_only_once_the_new_daemon_is_in_maintenance():
+    # A CI run on 2026-12-01 sent ha-maintenance-cancel while the new primary was still "waiting":
+    # Kea refused it ("not in the in-maintenance state"), the primary then went in-maintenance and
+    # the pair stayed there. The harness waits for a state in which either step can begin.
+    assert hand_back("waiting", "partner-in-maintenance") == "wait"
+    assert hand_back("in-maintenance", "partner-in-maintenance") == "cancel"
+    assert hand_back("waiting", "partner-down") == "resyncs"
+    assert hand_back("syncing", "partner-down") == "resyncs"
+
+
+def test_a_maintenance_window_waits_through_waiting_and_says_so_when_it_never_settles():
+    order = iter([("waiting", "partner-in-maintenance"), ("waiting", "partner-in-maintenance"),
+                  ("in-maintenance", "partner-in-maintenance")])
+    answers = {}
+
+    def state(lab, pair, role):
+        if role == "primary":
+            answers["now"] = next(order, ("in-maintenance", "partner-in-maintenance"))
+            return answers["now"][0]
+        return answers["now"][1]
+
+    c = FaultContext(None, None, SimpleNamespace(ha_state=state), None, Timeline())
+    assert _await_hand_back(c, "primary", "secondary", 5) == ("in-maintenance", "partner-in-maintenance")
+    stuck = FaultContext(None, None, SimpleNamespace(
+        ha_state=lambda lab, pair, role: "waiting" if role == "primary" else "partner-in-maintenance"),
+        None, Timeline())
+    with pytest.raises(RuntimeError, match="primary stayed waiting for 0.5 s while secondary held partner-in-maintenance"):
+        _await_hand_back(stuck, "primary", "secondary", 0.5)
