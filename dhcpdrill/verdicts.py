@@ -686,10 +686,15 @@ class Wait:
 EXCHANGES = {"RENEWING": "renewal", "REBINDING": "rebind"}
 
 
-def client_waits(tl: Timeline) -> list[Wait]:
+def client_waits(tl: Timeline) -> tuple[Wait, ...]:
     """Every wait of every client. A request whose exchange (xid) was already answered starts
     no wait: an agent that stamped its sends after they left could record the REQUEST a moment
-    after the ACK that answered it."""
+    after the ACK that answered it. Worked out once per timeline (outage, load, the sync story
+    and the picture all read it)."""
+    return tl.derived(_client_waits)
+
+
+def _client_waits(tl: Timeline) -> tuple[Wait, ...]:
     roles = _roles(tl)
     waiting: dict[str, tuple[str, float, str | None, str]] = {}
     server: dict[str, str | None] = {}
@@ -708,7 +713,7 @@ def client_waits(tl: Timeline) -> list[Wait]:
             if mac in waiting:
                 client, since, using, what = waiting.pop(mac)
                 out.append(Wait(client, since, e.t, using, server[mac], what))
-    return out + [Wait(client, since, None, using, None, what) for client, since, using, what in waiting.values()]
+    return (*out, *(Wait(client, since, None, using, None, what) for client, since, using, what in waiting.values()))
 
 
 def client_outage(tl: Timeline, limit: Thresholds) -> Verdict:

@@ -3,7 +3,7 @@ from dhcpdrill.verdicts import (FAIL, NOT_JUDGED, PASS, UNKNOWN, Binding, Thresh
                                 continuity, duplicates, fault_effective, judge, reply_checksums,
                                 state_transitions, steady_state, takeover, split_brain, client_outage,
                                 failback_sync, continuity_after_heal, expected_warnings, new_lease_cap,
-                                heal_to_normal, mclt_cap, partner_pool_after_mclt)
+                                heal_to_normal, mclt_cap, partner_pool_after_mclt, client_waits)
 
 from .timelines import FAULT_T, PRIMARY, SECONDARY, base, bound, healthy, mac, record
 
@@ -396,3 +396,19 @@ def test_heal_to_normal_fails_when_the_pair_was_normal_again_while_the_fault_hel
         tl.add(FAULT_T + 31, role, "ha-state", **{"from": "communications-interrupted", "to": "normal", "partner": ""})
     v = heal_to_normal(tl, limits)
     assert v.status == FAIL and v.figure == -18.0
+
+
+def test_a_derived_reading_is_worked_out_once_per_change_of_the_timeline():
+    tl = Timeline()
+    tl.add(1.0, "clients", "send", mac="m1", client="c1", msg="DISCOVER", xid=1)
+    calls = []
+
+    def count(t):
+        calls.append(len(t))
+        return len(t)
+
+    assert tl.derived(count) == 1 and tl.derived(count) == 1 and calls == [1]
+    tl.add(2.0, "clients", "bound", mac="m1", server_id="x")
+    assert tl.derived(count) == 2 and calls == [1, 2]  # a new event is never judged on a stale reading
+    waits = client_waits(tl)
+    assert client_waits(tl) is waits and [(w.since, w.until) for w in waits] == [(1.0, 2.0)]
