@@ -551,13 +551,16 @@ def inject(fault: Fault, ctx: FaultContext, timeline: Timeline) -> Iterator[None
         with inject(fault.steps[-1], ctx, timeline):
             yield
         return
-    timeline.add(time.time(), "harness", "fault-applied", fault=fault.name, target=fault.target,
-                 takes_down=fault.takes_down)
+    # Recorded before the blow, so every figure timed from it includes how long the engine took
+    # to deliver it (``apply_s``: over a remote engine, the round trips too).
+    began = timeline.add(time.time(), "harness", "fault-applied", fault=fault.name, target=fault.target,
+                         takes_down=fault.takes_down).t
     try:
         fault.apply(ctx)
+        apply_s = round(time.time() - began, 3)
         ok, evidence = fault.verify(ctx)
         timeline.add(time.time(), "harness", "fault-verified" if ok else "fault-not-effective",
-                     fault=fault.name, target=fault.target, evidence=evidence)
+                     fault=fault.name, target=fault.target, evidence=evidence, apply_s=apply_s)
         yield
     finally:
         timeline.add(time.time(), "harness", "heal-started", fault=fault.name, target=fault.target)

@@ -177,7 +177,9 @@ def fault_effective(tl: Timeline) -> Verdict:
     if misses or len(proofs) < len(applied):
         why = "; ".join(f"{e.get('fault')}: {e.get('evidence')}" for e in misses) or "no evidence was recorded"
         return Verdict(name, FAIL, f"fault not effective: {why}")
-    return Verdict(name, PASS, "; ".join(f"{e.get('fault')}: {e.get('evidence')}" for e in proofs))
+    return Verdict(name, PASS, "; ".join(f"{e.get('fault')}: {e.get('evidence')}"
+                                         + (f" (applying it took {e.get('apply_s'):g} s from the fault's recorded time)"
+                                            if e.get("apply_s") is not None else "") for e in proofs))
 
 
 def takeover(tl: Timeline, limit: Thresholds) -> Verdict:

@@ -412,3 +412,16 @@ def test_a_derived_reading_is_worked_out_once_per_change_of_the_timeline():
     assert tl.derived(count) == 2 and calls == [1, 2]  # a new event is never judged on a stale reading
     waits = client_waits(tl)
     assert client_waits(tl) is waits and [(w.since, w.until) for w in waits] == [(1.0, 2.0)]
+
+
+def test_fault_effective_says_how_long_applying_the_fault_took_when_it_was_recorded():
+    # Figures are timed from the fault's recorded time, taken before the engine delivers it: over
+    # a remote (ssh://) engine the delivery is no longer instant, and the auditor is told so.
+    tl = base()
+    proof = tl.first("fault-verified")
+    tl.add(proof.t + 0.01, "harness", "fault-applied", fault="freeze", target="secondary", takes_down=True)
+    tl.add(proof.t + 0.5, "harness", "fault-verified", fault="freeze", target="secondary", evidence="paused",
+           apply_s=0.31)
+    v = fault_effective(tl)
+    assert v.status == PASS and v.reason.endswith("freeze: paused (applying it took 0.31 s from the fault's recorded time)")
+    assert "took" not in v.reason.split(";")[0]  # older evidence, no figure: nothing invented
