@@ -547,17 +547,19 @@ class Agent:
         self.evidence.emit("woken", t=now, clients=woken, rebind_after_s=grace)
 
     def reboot_all(self, now: float) -> None:
-        """A building powering up after an outage: every steady client forgets its lease and
-        starts over with DISCOVER, spread evenly over ``storm_s`` seconds (``reboot`` in the
-        evidence, then a new exchange as any client's)."""
+        """A building powering up after an outage: every client of the population that has
+        arrived forgets its lease and starts over with DISCOVER, spread evenly over ``storm_s``
+        seconds (``reboot`` in the evidence, then a new exchange as any client's). New clients
+        yet to arrive keep their own arrival time: they were not on the network to reboot."""
         self.storm = False
         spread = float(self.plan.get("storm_s") or 5)
-        steady = [c for c in self.clients if not c.probe]
-        for i, c in enumerate(steady):
+        arrived = [c for c in self.clients if not c.probe and not (c.late and c.tries == 0 and c.next_tx > now)]
+        for i, c in enumerate(arrived):
             if c.ip:
                 self.lose(c, "reboot", now)
-            self.start_exchange(c, "SELECTING", now + spread * i / max(1, len(steady)))
-        self.evidence.emit("rebooted", t=now, clients=len(steady), over_s=spread)
+            self.start_exchange(c, "SELECTING", now + spread * i / max(1, len(arrived)))
+        self.evidence.emit("rebooted", t=now, clients=len(arrived), over_s=spread,
+                           yet_to_arrive=sum(1 for c in self.clients if c.late) - sum(1 for c in arrived if c.late))
 
     def answer_arp(self, frame: bytes, link: int) -> None:
         if len(frame) < 42 or frame[20:22] != b"\x00\x01":

@@ -248,7 +248,8 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                 fleet.wake()
 
             def storm() -> None:
-                tl.add(time.time(), "harness", "boot-storm", clients=w.steady_clients * len(links), over_s=w.storm_s)
+                tl.add(time.time(), "harness", "boot-storm", population=(w.steady_clients + w.new_clients) * len(links),
+                       over_s=w.storm_s)
                 fleet.storm()
             action = (0.0, storm) if w.storm_s else (wake, wake_clients) if wake is not None else None
             phases(f"applying the fault ({scenario.fault.name} {scenario.fault.target})")

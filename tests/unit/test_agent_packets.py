@@ -327,3 +327,18 @@ def test_a_client_mid_renewal_still_holds_its_lease_for_steady_state():
                              ("REBINDING", "198.18.0.100", True), ("SELECTING", "", False), ("REQUESTING", "", False)]:
         c.state, c.ip = state, ip
         assert c.holds_lease is holds, state
+
+
+def test_a_boot_storm_reboots_the_new_clients_that_arrived_and_leaves_the_rest_to_arrive_on_time(tmp_path):
+    a = agent(tmp_path, steady_clients=2, probe_clients=0, new_clients=4, new_over_s=40.0, storm_s=2.0)
+    a.add_newcomers(100.0)  # arrivals at 100, 110, 120, 130
+    new = [c for c in a.clients if c.role == "new"]
+    new[0].state, new[0].ip, new[0].tries = "BOUND", "198.18.0.150", 1
+    new[1].tries = 2  # mid-DISCOVER at the storm: it arrived
+    a.reboot_all(115.0)
+    assert [c.next_tx for c in new[2:]] == [120.0, 130.0]  # not pulled into the storm
+    storm = [c for c in a.clients if c.role == "steady"] + new[:2]
+    assert all(c.state == "SELECTING" and not c.ip and 115.0 <= c.next_tx < 117.0 for c in storm)
+    a.evidence.flush()
+    lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert lines[-1]["kind"] == "rebooted" and (lines[-1]["clients"], lines[-1]["yet_to_arrive"]) == (4, 2)
