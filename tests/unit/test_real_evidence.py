@@ -277,6 +277,25 @@ def test_a_lease_beyond_mclt_is_caught_in_any_state():
     assert v["mclt-cap"].status == FAIL and "(normal)" in v["mclt-cap"].reason
 
 
+def test_a_lease_ending_exactly_mclt_past_the_partners_word_is_judged_on_the_servers_own_clock():
+    """Recorded in CI (2026-12-01): after partner-down the survivor gave probe-00 56 s at its clock's
+    second 020, recorded ends 076 with the partner's word 046 (exactly the 30-s MCLT); the ACK
+    was captured at 021.0, so capture time + 56 s read as 31 s past and failed the drill. The
+    server's own record of that grant decides; a grant that really ends past the cap still fails."""
+    tl = load("isc-partner-down-second-edge")
+    v = judged(tl, "partner-down")
+    assert v["mclt-cap"].status == PASS and v["mclt-cap"].figure <= 30.5, v["mclt-cap"].reason
+    assert v["outcome"].status == "pass"
+    grant = next(e for e in tl.of("lease-grant") if e.source == "secondary" and e.get("ends") - e.get("tsfp") == 30)
+    stretched = Event(grant.t, grant.source, grant.kind, {**grant.data, "ends": grant.get("ends") + 5})
+    acks = [e for e in tl.of("recv") if e.get("msg") == "ACK" and e.get("mac") == grant.get("mac")
+            and grant.t <= e.t <= grant.t + 2]
+    greedy = [Event(a.t, a.source, a.kind, {**a.data, "lease_time": a.get("lease_time") + 5}) for a in acks]
+    broken = with_events(without(tl, lambda e: e is grant or e in acks), stretched, *greedy)
+    v = judged(broken, "partner-down")
+    assert v["mclt-cap"].status == FAIL and "35 s past what its partner acknowledged" in v["mclt-cap"].reason
+
+
 # -- ISC: a skewed server's own clock --------------------------------------------------------------
 def test_recorded_skew_carries_the_daemons_offset_and_its_lease_times_are_shifted():
     tl = load("isc-skew-at-boot")
