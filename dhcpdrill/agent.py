@@ -553,13 +553,14 @@ class Agent:
         yet to arrive keep their own arrival time: they were not on the network to reboot."""
         self.storm = False
         spread = float(self.plan.get("storm_s") or 5)
-        arrived = [c for c in self.clients if not c.probe and not (c.late and c.tries == 0 and c.next_tx > now)]
+        population = [c for c in self.clients if not c.probe]
+        arrived = [c for c in population if not (c.late and c.tries == 0 and c.next_tx > now)]
         for i, c in enumerate(arrived):
             if c.ip:
                 self.lose(c, "reboot", now)
             self.start_exchange(c, "SELECTING", now + spread * i / max(1, len(arrived)))
         self.evidence.emit("rebooted", t=now, clients=len(arrived), over_s=spread,
-                           yet_to_arrive=sum(1 for c in self.clients if c.late) - sum(1 for c in arrived if c.late))
+                           yet_to_arrive=len(population) - len(arrived))
 
     def answer_arp(self, frame: bytes, link: int) -> None:
         if len(frame) < 42 or frame[20:22] != b"\x00\x01":

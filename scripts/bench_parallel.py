@@ -63,9 +63,8 @@ def compare(serial: list[Path], parallel: list[Path]) -> int:
         # The control: a run's figure falls outside the min–max of n others by chance alone (for
         # figures that vary, with probability 2/(n+1)), so the same test is applied to each serial
         # run against the other serial runs, and to each parallel run against as many serial runs.
-        control = _outside_share(serial, [[r for r in serial if r != one] for one in serial])
-        held = [[r for r in serial if r != one] for one in serial]
-        trial = _outside_share(parallel, held)
+        held_out = [[r for r in serial if r != one] for one in serial]
+        control, trial = _outside_share(serial, held_out), _outside_share(parallel, held_out)
         print(f"outside the min–max of {len(serial) - 1} serial runs: serial runs {control:.0%} "
               f"(the noise between serial runs), parallel runs {trial:.0%}")
     return len(outside)
