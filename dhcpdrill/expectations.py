@@ -48,11 +48,18 @@ class KnownHazard:
     The drill is then an expected failure only when every verdict in ``fails`` fails and every
     other judged verdict passes; any other result is a real failure. ``may_fail`` names verdicts
     the hazard can break in some runs and not others (split brain hands an address to two
-    clients only when two clients happen to ask in the wrong order): they may pass or fail."""
+    clients only when two clients happen to ask in the wrong order): they may pass or fail.
+    With ``fails`` empty the hazard strikes in some runs only: a run it spared passes."""
 
     why: str
     fails: tuple[str, ...]
     may_fail: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``why (fails: a, b; may fail: c)``, as reports and the catalogue show it."""
+        parts = ([f"fails: {', '.join(self.fails)}"] if self.fails else []) + \
+            ([f"may fail: {', '.join(self.may_fail)}"] if self.may_fail else [])
+        return f"{self.why} ({'; '.join(parts)})"
 
 
 @dataclass(frozen=True)
@@ -124,14 +131,15 @@ def hazard_problems(hazard: dict, judged: set[str], verdict_names: typing.Iterab
         out.append(("known_hazard.why", "missing", 'say why the pair fails this drill: why = "..."'))
     fails = hazard.get("fails")
     names = list(verdict_names)
-    if not isinstance(fails, list) or not fails or not all(isinstance(f, str) for f in fails):
-        out.append(("known_hazard.fails", "must list the verdicts the hazard breaks",
-                    f'e.g. fails = ["split-brain"]; verdicts: {", ".join(names)}'))
-        return out
     may = hazard.get("may_fail", [])
     if not isinstance(may, list) or not all(isinstance(f, str) for f in may):
         out.append(("known_hazard.may_fail", "must be a list of verdict names", 'e.g. may_fail = ["duplicates"]'))
         may = []
+    if not isinstance(fails, list) or not (fails or may) or not all(isinstance(f, str) for f in fails):
+        out.append(("known_hazard.fails", "must list the verdicts the hazard breaks (or give fails = [] "
+                    "and may_fail, for a hazard that strikes in some runs only)",
+                    f'e.g. fails = ["split-brain"]; verdicts: {", ".join(names)}'))
+        return out
     for name in [*fails, *may]:
         if name in PRECONDITIONS:
             out.append(("known_hazard", f"names {name}, which no hazard may excuse",

@@ -135,7 +135,7 @@ def _suite(result: DrillResult, base: Path | None = None) -> TestSuite:
              "image": result.image, "server_versions": result.versions or "unknown",
              "evidence": relative(result.run_dir, base), "duration_s": f"{result.duration:.1f}",
              "rewrites": "; ".join(result.rewrites) or "none", "outcome": outcome.status,
-             "known_hazard": f"{hazard.why} (fails: {', '.join(hazard.fails)})" if hazard else "none"}
+             "known_hazard": hazard.describe() if hazard else "none"}
     return TestSuite(f"{result.pair.name} / {result.scenario.name}", cases, timestamp=_iso(result.started),
                      properties=props)
 

@@ -137,6 +137,9 @@ BROKEN = {
                                                  "names fault-effective, which no hazard may excuse"),
     "hazard without its reason": (edit_text("pair.toml", 'why = "Kea 2.2 HA: a silent peer-link cut makes both servers partner-down (split brain)", ', ""),
                                   "drills.peer-partition.known_hazard.why: missing"),
+    "hazard that breaks nothing": (edit_text("pair.toml", 'fails = ["split-brain"], may_fail = ["duplicates"]',
+                                             'fails = [], may_fail = []'),
+                                   "drills.peer-partition.known_hazard.fails: must list the verdicts the hazard breaks"),
     "hazard names a verdict the pair does not judge": (
         edit_text("pair.toml", 'fails = ["takeover", "client-outage"] }', 'fails = ["takeover", "heal-to-normal"] }'),
         "drills.clock-skew-then-kill.known_hazard: names heal-to-normal, but the table states no max_heal_to_normal_s"),

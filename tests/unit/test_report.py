@@ -113,6 +113,19 @@ def test_an_unexpected_pass_or_another_failure_is_a_real_failure(tmp_path):
     assert r.outcome.status == "expected-failure"  # a may-fail verdict that passed is fine
 
 
+def test_a_hazard_that_strikes_in_some_runs_passes_a_run_it_spared_and_excuses_only_its_verdict(tmp_path):
+    spared = _with_hazard(result(healthy(), tmp_path), may_fail=("duplicates",))
+    assert spared.outcome.status == "pass"
+    tl = healthy()
+    bound(tl, FAULT_T + 5, 9, "198.18.0.100", SECONDARY, client="probe-09", role="probe")  # .100 twice
+    struck = _with_hazard(result(tl, tmp_path), may_fail=("duplicates",))
+    assert struck.outcome.status == "expected-failure" and struck.outcome.as_expected == ("duplicates",)
+    assert "split brain (may fail: duplicates)" in report.junit_xml([struck])
+    other = _with_hazard(result(tl, tmp_path), may_fail=("continuity",))  # duplicates is not what it names
+    assert other.outcome.status == "fail"
+    assert any("duplicates" in x and "not a verdict the known hazard names" in x for x in other.outcome.reasons)
+
+
 def test_an_error_is_a_failure_whatever_the_hazard(tmp_path):
     r = _with_hazard(result(healthy(), tmp_path), "takeover")
     r.error = "LabError: could not create the lab network"
