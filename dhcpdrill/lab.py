@@ -50,9 +50,33 @@ def owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+class _EngineAPI(docker.APIClient):
+    """The SDK's API client, with the engine's own CA kept for TLS (``DOCKER_CERT_PATH/ca.pem``).
+
+    requests lets ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` replace a session's CA for every
+    request (docker-py issue #2433, open), so on a host where either is set (common behind a
+    company proxy) every TLS engine fails with "unable to get local issuer certificate" although
+    the docker CLI works. The engine's CA is a different trust than the web's: it wins here."""
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
+        merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None and isinstance(self.verify, str):
+            merged["verify"] = self.verify
+        return merged
+
+
+class _EngineClient(docker.DockerClient):
+    """``docker.DockerClient`` over ``_EngineAPI`` (the client's only state is its ``api``)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.api = _EngineAPI(*args, **kwargs)
+
+
 def docker_client() -> docker.DockerClient:
+    """The engine named by the environment, as the docker CLI reads it (``DOCKER_HOST``,
+    ``DOCKER_TLS_VERIFY``, ``DOCKER_CERT_PATH``)."""
     try:
-        client = docker.from_env(timeout=60)
+        client = _EngineClient.from_env(timeout=60)
         client.ping()
         return client
     except (DockerException, requests.RequestException) as exc:
