@@ -13,7 +13,7 @@ import inspect
 from dataclasses import dataclass
 from types import ModuleType
 
-from .drill import Scenario, drill_window, expected_s, verdicts_for
+from .drill import Scenario, drill_heal_watch, drill_window, expected_s, verdicts_for
 from .expectations import NEEDS
 from .faults import Sequence
 from .manifest import Pair
@@ -69,6 +69,9 @@ def lines(pairs: list[Pair], entries: list[Entry]) -> list[str]:
             out.append(f"  {s.name:<26} ~{expected_s(pair, s):.0f} s   -k '{selector(e.test, pair.name, tests, names)}'")
             out.append(f"      {s.title}; fault: {what}; watches {window.observe_s:g} s ({window.reason})"
                        + (f"; takeover predicted {prediction.describe()}" if prediction else ""))
+            healed = drill_heal_watch(pair, s)
+            if healed.wake_s is not None:
+                out.append(f"      after the heal: watches {healed.seconds:g} s ({healed.reason})")
             judged, unjudged = [], []
             for v in verdicts_for(s, adapter_for(pair).lab_plan(pair), pair):
                 key = NEEDS[v]
@@ -77,7 +80,7 @@ def lines(pairs: list[Pair], entries: list[Entry]) -> list[str]:
             if unjudged:
                 out.append(f"      shown, not judged (the pair states no key): {', '.join(unjudged)}")
             if limits.known_hazard:
-                out.append(f"      known hazard: {limits.known_hazard.why} (fails: {', '.join(limits.known_hazard.fails)})")
+                out.append(f"      known hazard: {limits.known_hazard.describe()}")
         named = {e.scenario.name for e in entries}
         for name in sorted(set(pair.drills) - named):
             out.append(f"  {name:<26} [drills.{name}] names no drill of this project")

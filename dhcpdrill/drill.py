@@ -26,7 +26,8 @@ from .manifest import Pair
 from .problems import LabError
 from .servers import LabPlan, adapter_for
 from .timeline import Timeline
-from .timers import Prediction, Window, observation_window, predict_takeover, ready_timeout, wake_after
+from .timers import (HealWatch, Prediction, Window, heal_watch, observation_window, predict_takeover, ready_timeout,
+                     wake_after)
 from .outcome import FAILED, Outcome, decide
 from .verdicts import Verdict, judge
 
@@ -120,6 +121,16 @@ def drill_window(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) ->
     return prediction, window
 
 
+def drill_heal_watch(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) -> HealWatch:
+    """How long the drill watches after its heal and whether the clients are woken in it (only a
+    drill that judges continuity after the heal needs them to speak to the returning server)."""
+    if "continuity-after-heal" not in scenario.verdicts:
+        return HealWatch(scenario.after_heal_s)
+    plan = plan or adapter_for(pair).lab_plan(pair)
+    limits = pair.drills.get(scenario.name)
+    return heal_watch(plan.renew_s, scenario.after_heal_s, limits.max_heal_to_normal_s if limits else None)
+
+
 SETUP_S = 30.0  # the pair becoming ready, clients leasing, evidence collected: measured 20-40 s here
 
 
@@ -128,7 +139,7 @@ def expected_s(pair: Pair, scenario: Scenario) -> float:
     _, window = drill_window(pair, scenario)
     fault = scenario.fault
     steps = (len(fault.steps) - 1) * (fault.hold_s + fault.pause_s) if isinstance(fault, Sequence) else 0.0
-    return SETUP_S + scenario.dwell_s + steps + window.observe_s + scenario.after_heal_s
+    return SETUP_S + scenario.dwell_s + steps + window.observe_s + drill_heal_watch(pair, scenario).seconds
 
 
 class Phases:
@@ -225,13 +236,14 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     states = adapter.wait_ready(lab, pair, ready_timeout(pair.server, plan.ha_timers, READY_TIMEOUT_S))
     tl.add(time.time(), "harness", "pair-ready", states=states)
     w = scenario.workload
+    healed = drill_heal_watch(pair, scenario, plan)
     if pair.population:
         people = pair.population
         w = w.populated(people.renewing_per_link(len(links)), people.arrival_per_s, people.new_per_link(len(links)),
-                        new_over_s=scenario.dwell_s + window.observe_s + scenario.after_heal_s)
+                        new_over_s=scenario.dwell_s + window.observe_s + healed.seconds)
     fleet = ClientFleet(lab, links, w, plan.retrying_clients_needed,
                         lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s + scenario.fault.max_apply_s
-                        + scenario.after_heal_s + 120,
+                        + healed.seconds + 120,
                         serving_servers=[plan.ids[r] for r in plan.serving])
     fleet.start()
     try:
@@ -255,11 +267,24 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
             phases(f"applying the fault ({scenario.fault.name} {scenario.fault.target})")
             with inject(scenario.fault, FaultContext(lab, pair, adapter, plan, tl, image_for), tl):
                 _observe(window, phases, action)
-            time.sleep(scenario.after_heal_s)
+            _watch_healed(healed, phases, tl, fleet)
             tl.add(time.time(), "harness", "observe-end")
     finally:
         fleet.stop()
         tl.extend(fleet.events())
+
+
+def _watch_healed(healed: HealWatch, phases: Phases, tl: Timeline, fleet: ClientFleet) -> None:
+    """Sleep through the watch after the heal, waking the steady clients on the way if their own
+    T1 would not come round in it."""
+    if healed.wake_s is None:
+        time.sleep(healed.seconds)
+        return
+    phases(f"healed, watching {healed.seconds:g} s ({healed.reason})")
+    time.sleep(healed.wake_s)
+    tl.add(time.time(), "harness", "clients-woken", after="heal", why=healed.reason)
+    fleet.wake()
+    time.sleep(healed.seconds - healed.wake_s)
 
 
 def _observe(window: Window, phases: Phases, action: tuple[float, Callable[[], None]] | None = None,

@@ -116,6 +116,37 @@ def wake_after(renew_s: float | None, observe_s: float) -> float | None:
     return WAKE_AFTER_FAULT_S
 
 
+WAKE_REBIND_AFTER_S = 10.0  # a woken client's T2, after its unicast renew (the agent's wake_rebind_after_s)
+WAKE_AFTER_HEAL_S = 10.0  # when the pair states no max_heal_to_normal_s
+ANSWER_MARGIN_S = 10.0  # after a woken client's rebind: time for it to be answered
+
+
+@dataclass(frozen=True)
+class HealWatch:
+    """How long a drill watches after the heal, and when in it (seconds after the heal) the
+    steady clients are woken; ``wake_s`` None: their own T1 comes round in the watch anyway."""
+
+    seconds: float
+    wake_s: float | None = None
+    reason: str = ""
+
+
+def heal_watch(renew_s: float | None, after_heal_s: float, heal_to_normal_s: float | None) -> HealWatch:
+    """The watch after a heal for a drill that judges the clients' leases after it. With production
+    lease times (T1 of hours) no client speaks to the returning server in a drill, so a failback's
+    continuity could only ever be unknown: the clients are woken once the pair should be back in
+    its normal state (its ``max_heal_to_normal_s``), and the watch lasts until a woken client's
+    rebind, which any server may answer, has had time to be answered."""
+    if renew_s is None or renew_s < after_heal_s - 5:
+        return HealWatch(after_heal_s)
+    wake = heal_to_normal_s if heal_to_normal_s is not None else WAKE_AFTER_HEAL_S
+    seconds = max(after_heal_s, wake + WAKE_REBIND_AFTER_S + ANSWER_MARGIN_S)
+    return HealWatch(round(seconds, 1), round(float(wake), 1),
+                     f"T1 ({renew_s:g} s) falls after the {after_heal_s:g} s watch: clients woken {wake:g} s after "
+                     f"the heal ({'max_heal_to_normal_s' if heal_to_normal_s is not None else 'the default'}), "
+                     f"rebinding {WAKE_REBIND_AFTER_S:g} s later")
+
+
 def ready_timeout(server: str, ha_timers: dict[str, float], floor_s: float = 60.0) -> float:
     """How long a fresh pair may take to reach its normal state: a Kea server passes waiting,
     syncing and ready one heartbeat at a time (a few heartbeat-delays), a dhcpd pair settles within

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from dhcpdrill.drill import drill_window
+from dhcpdrill.drill import drill_heal_watch, drill_window
 from dhcpdrill.pair import load_pair
 from dhcpdrill.plugin import known_scenarios, window_problems
 from dhcpdrill.servers.kea import strip_comments
-from dhcpdrill.timers import HANGS, REFUSES, VANISHES, isc_takeover, kea_takeover, observation_window
+from dhcpdrill.timers import HANGS, REFUSES, VANISHES, heal_watch, isc_takeover, kea_takeover, observation_window
+from scenarios.failback import FAILBACK
+from scenarios.freeze_primary import FREEZE_PRIMARY
 from scenarios.kill_primary import KILL_PRIMARY
 from scenarios.partitions import PEER_PARTITION
 
@@ -115,3 +117,20 @@ def test_a_production_mclt_stretches_the_partner_down_window_and_is_refused_with
     assert "would watch 3620 s (~60 min)" in problem and "run with --max-window 3620" in problem
     assert "lower max_takeover_s" not in problem
     assert drill_window(load_pair(FIXTURES / "isc-failover"), PARTNER_DOWN)[1].observe_s == 50  # bundled: unchanged
+
+
+def test_long_leases_are_woken_after_the_heal_once_the_pair_should_be_normal_again():
+    short = heal_watch(10, 40, 10)
+    assert (short.seconds, short.wake_s) == (40, None)
+    campus = heal_watch(21600, 40, 30)
+    assert campus.wake_s == 30 and campus.seconds == 30 + 10 + 10
+    assert "max_heal_to_normal_s" in campus.reason and "21600" in campus.reason
+    unstated = heal_watch(21600, 40, None)
+    assert unstated.wake_s == 10 and unstated.seconds == 40 and "default" in unstated.reason
+
+
+def test_a_failback_of_a_campus_pair_wakes_its_clients_after_the_heal_and_only_a_failback():
+    campus = load_pair(FIXTURES / "production" / "kea-campus")
+    assert drill_heal_watch(campus, FAILBACK).wake_s == campus.drills["failback"].max_heal_to_normal_s
+    assert drill_heal_watch(campus, FREEZE_PRIMARY).wake_s is None  # judges no continuity after its heal
+    assert drill_heal_watch(load_pair(FIXTURES / "kea-hot-standby"), FAILBACK).wake_s is None  # T1 10 s
