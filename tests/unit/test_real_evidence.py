@@ -209,6 +209,19 @@ def test_open_finding_a_returning_primary_holds_a_lease_its_client_released_to_t
                                "198.18.1.164: 02:20:33:00:00:06 (clients) and 02:20:33:00:00:03 (primary) overlap")
 
 
+def test_the_stale_binding_is_the_load_balancing_pairs_stated_hazard_and_a_run_it_spared_passes():
+    """The same recorded failback judged as the pair states it today (``fails = []``,
+    ``may_fail = ["duplicates"]``): the run it struck fails as expected, naming duplicates only;
+    with the primary's stale row gone (the sync having learnt the release) the run passes."""
+    tl = load("kea-lb-failback-stale-primary")
+    outcome = judged(tl, "failback")["outcome"]
+    assert outcome.status == "expected-failure" and outcome.as_expected == ("duplicates",)
+    stale = lambda e: (e.kind == "lease-record" and e.source == "primary" and e.get("ip") == "198.18.1.164"  # noqa: E731
+                       and e.get("mac") == "02:20:33:00:00:03" and e.get("end") - e.get("start") == 60)
+    spared = judged(without(tl, stale), "failback")
+    assert spared["duplicates"].status == PASS and spared["outcome"].status == "pass"
+
+
 # -- failback ----------------------------------------------------------------------------------------
 def test_recorded_failback_passes_and_a_returning_server_that_forgot_fails_sync():
     tl = load("kea-hs-failback")
