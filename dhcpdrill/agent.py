@@ -39,7 +39,7 @@ import time
 MSG = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE"}
 CODE = {v: k for k, v in MSG.items()}
 EVENTS_PATH = "/var/lib/dhcpdrill/clients.jsonl"
-CONTROL = {"agent-start", "steady", "steady-failed", "woken", "rebooted", "agent-stop", "bench"}
+CONTROL = {"agent-start", "steady", "steady-failed", "woken", "rebooted", "settle-mark", "settled", "agent-stop", "bench"}
 MAX_INDEX = 0xFFFFFF  # clients per kind: three MAC bytes
 
 # Offsets in an Ethernet frame carrying IPv4 (no IP options) / UDP / BOOTP.
@@ -310,6 +310,8 @@ class Agent:
         self.steady_said = False
         self.wake = False
         self.storm = False
+        self.mark = False
+        self.settle_since: float | None = None
         self.socks = [raw_socket(link["iface"]) for link in self.links] if sockets else []
         self.sent = 0
         self.exchange_counts = {"DISCOVER": 0, "OFFER": 0, "REQUEST": 0, "ACK": 0}
@@ -546,6 +548,23 @@ class Agent:
                 self.schedule(c)
         self.evidence.emit("woken", t=now, clients=woken, rebind_after_s=grace)
 
+    def mark_settle(self, now: float) -> None:
+        """From now on, say once (``settled``) when every client of the population that holds a
+        lease has been answered since: after a heal the harness waits for it, so that each
+        client's continuity is decided by an answer or by its lease running out, not left unknown
+        by a window that closed while the pair worked through a rebind storm."""
+        self.mark = False
+        self.settle_since = now
+        self.evidence.emit("settle-mark", t=now)
+
+    def check_settled(self, now: float) -> None:
+        since = self.settle_since
+        population = [c for c in self.clients if not c.probe]
+        if any(c.holds_lease and c.bound_at < since for c in population):
+            return
+        self.settle_since = None
+        self.evidence.emit("settled", t=now, since=since, holding=sum(c.holds_lease for c in population))
+
     def reboot_all(self, now: float) -> None:
         """A building powering up after an outage: every client of the population that has
         arrived forgets its lease and starts over with DISCOVER, spread evenly over ``storm_s``
@@ -662,9 +681,13 @@ class Agent:
                 self.wake_steady(now)
             if self.storm:
                 self.reboot_all(now)
+            if self.mark:
+                self.mark_settle(now)
             if now < next_chores:
                 continue
             next_chores = now + 0.1
+            if self.settle_since is not None:
+                self.check_settled(now)
             self.evidence.flush()
             if fresh_every and self.steady_said and now >= next_fresh:
                 self.add_fresh(now)
@@ -740,6 +763,10 @@ def main() -> int:
 
     def on_storm(signum, frame):
         agent.storm = True
+
+    def on_mark(signum, frame):
+        agent.mark = True
+    signal.signal(signal.SIGHUP, on_mark)
     signal.signal(signal.SIGUSR2, on_storm)
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGUSR1, on_wake)

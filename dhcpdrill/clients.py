@@ -124,10 +124,15 @@ class ClientFleet:
 
     def wait_steady(self, timeout: float) -> Event | None:
         """The agent's ``steady`` or ``steady-failed`` event, or None if it said neither in time."""
+        return self._wait_for(("steady", "steady-failed"), timeout)
+
+    def _wait_for(self, kinds: tuple[str, ...], timeout: float) -> Event | None:
+        """The agent's first control event of these kinds (a ``steady-failed`` saying so if the
+        agent exited first), or None if none came in time."""
 
         def verdict() -> Event | None:
             self.container.reload()
-            found = [e for e in control_events(self.lab) if e.kind in ("steady", "steady-failed")]
+            found = [e for e in control_events(self.lab) if e.kind in kinds]
             if found or self.container.status != "running":
                 return found[0] if found else Event(0, ROLE, "steady-failed", {"unbound": ["agent exited"]})
             return None
@@ -141,6 +146,15 @@ class ClientFleet:
     def wake(self) -> None:
         """Make every bound steady client renew now (SIGUSR1 to the agent; it records ``woken``)."""
         self.container.kill(signal="SIGUSR1")
+
+    def mark_settle(self) -> None:
+        """From now on the agent says ``settled`` once every client holding a lease has been
+        answered since (SIGHUP; it records ``settle-mark``)."""
+        self.container.kill(signal="SIGHUP")
+
+    def wait_settled(self, timeout: float) -> Event | None:
+        """The agent's ``settled`` event, or None if it did not come in ``timeout`` seconds."""
+        return self._wait_for(("settled",), timeout)
 
     def storm(self) -> None:
         """Every steady client starts over with DISCOVER (SIGUSR2; the agent records ``rebooted``)."""

@@ -243,7 +243,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                         new_over_s=scenario.dwell_s + window.observe_s + healed.seconds)
     fleet = ClientFleet(lab, links, w, plan.retrying_clients_needed,
                         lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s + scenario.fault.max_apply_s
-                        + healed.seconds + 120,
+                        + healed.seconds + SETTLE_MAX_S + 120,
                         serving_servers=[plan.ids[r] for r in plan.serving])
     fleet.start()
     try:
@@ -265,9 +265,14 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                 fleet.storm()
             action = (0.0, storm) if w.storm_s else (wake, wake_clients) if wake is not None else None
             phases(f"applying the fault ({scenario.fault.name} {scenario.fault.target})")
+            settle = "continuity-after-heal" in scenario.verdicts
             with inject(scenario.fault, FaultContext(lab, pair, adapter, plan, tl, image_for), tl):
                 _observe(window, phases, action)
+            if settle:
+                fleet.mark_settle()
             _watch_healed(healed, phases, tl, fleet)
+            if settle:
+                _settle(phases, tl, fleet)
             tl.add(time.time(), "harness", "observe-end")
     finally:
         fleet.stop()
@@ -285,6 +290,23 @@ def _watch_healed(healed: HealWatch, phases: Phases, tl: Timeline, fleet: Client
     tl.add(time.time(), "harness", "clients-woken", after="heal", why=healed.reason)
     fleet.wake()
     time.sleep(healed.seconds - healed.wake_s)
+
+
+SETTLE_MAX_S = 60.0  # at most this long past the watch: a short lease runs out within it
+
+
+def _settle(phases: Phases, tl: Timeline, fleet: ClientFleet) -> None:
+    """Keep watching, at most ``SETTLE_MAX_S``, until every client holding a lease has been
+    answered since the heal: then continuity after the heal is decided for each client (kept,
+    or lost when its lease ran out unanswered) instead of unknown for clients still rebinding
+    when the watch ended (10,000 clients rebinding after a failback kept a pair at its ceiling
+    past it). Evidence is only added, never retried: the verdicts read the whole window."""
+    phases("waiting until every client has been answered since the heal")
+    began = time.time()
+    done = fleet.wait_settled(SETTLE_MAX_S)
+    settled = done is not None and done.kind == "settled"
+    tl.add(time.time(), "harness", "settle-wait", settled=settled, waited_s=round(time.time() - began, 2),
+           limit_s=SETTLE_MAX_S)
 
 
 def _observe(window: Window, phases: Phases, action: tuple[float, Callable[[], None]] | None = None,

@@ -236,10 +236,15 @@ def takeover_predicted(tl: Timeline, limit: Thresholds) -> Verdict:
     return Verdict(name, PASS if inside else FAIL, reason, figure=measured.figure, unit=unit, threshold=threshold)
 
 
-def client_bindings(tl: Timeline) -> list[Binding]:
+def client_bindings(tl: Timeline) -> tuple[Binding, ...]:
     """Bindings as the clients saw them, one per (client, address): from the ACK that gave the
     address until its expiry, or the ``lease-lost`` of that address (release, NAK, expiry, a
-    move), or an ACK of another address to the same client. Renewals extend a binding."""
+    move), or an ACK of another address to the same client. Renewals extend a binding. Worked
+    out once per timeline (duplicates and both continuities read it)."""
+    return tl.derived(_client_bindings)
+
+
+def _client_bindings(tl: Timeline) -> tuple[Binding, ...]:
     open_: dict[tuple[str, str], Binding] = {}
     held: dict[str, set[str]] = defaultdict(set)  # mac -> addresses with an open binding
     done: list[Binding] = []
@@ -264,7 +269,7 @@ def client_bindings(tl: Timeline) -> list[Binding]:
         open_[(mac, ip)] = Binding(ip, mac, cur.start if cur else e.t, e.t + float(e.get("lease_time") or 0),
                                    "clients")
         held[mac].add(ip)
-    return done + list(open_.values())
+    return (*done, *open_.values())
 
 
 SERVER_RESOLUTION_S = 1.0  # lease files record whole seconds (Kea's cltt/expire, dhcpd's starts/ends)
@@ -296,11 +301,16 @@ def _to_host_time(periods: list[tuple[float, float | None]], t: float) -> float 
     return None if offset is None else t - offset
 
 
-def server_bindings(tl: Timeline) -> list[Binding]:
+def server_bindings(tl: Timeline) -> tuple[Binding, ...]:
     """Bindings from the lease files, on the host's clock. A skewed server wrote a record's times
     all with the clock it had when it granted the lease, so the whole record moves back by the
     offset in force at its start (its expiry may lie past a later clock change; it still counts
-    in the old offset). Raises ValueError when a skewed server's offset is unknown."""
+    in the old offset). Raises ValueError when a skewed server's offset is unknown. Worked out
+    once per timeline (duplicates and failback-sync read it)."""
+    return tl.derived(_server_bindings)
+
+
+def _server_bindings(tl: Timeline) -> tuple[Binding, ...]:
     periods = _clock_periods(tl)
     released: dict[tuple[str, str], list[float]] = defaultdict(list)
     for e in tl.of("lease-lost", source="clients"):
@@ -322,7 +332,7 @@ def server_bindings(tl: Timeline) -> list[Binding]:
                 end, late = max(start, min(pinned)), None
         out.append(Binding(e.get("ip"), e.get("mac"), start, end, e.source, SERVER_RESOLUTION_S,
                            None if late is None else float(late), bool(e.get("replayed"))))
-    return out
+    return tuple(out)
 
 
 def conflicts(bindings: Iterable[Binding]) -> list[Conflict]:
@@ -366,7 +376,7 @@ def _down_intervals(tl: Timeline) -> dict[str, list[tuple[float, float]]]:
     return down
 
 
-def _clip_to_lifetime(records: list[Binding], tl: Timeline) -> list[Binding]:
+def _clip_to_lifetime(records: Iterable[Binding], tl: Timeline) -> list[Binding]:
     """A server that was down asserts nothing meanwhile: its file keeps what it last knew (a
     release it never saw, say), which must not be mistaken for a binding it still held."""
     down = _down_intervals(tl)
@@ -404,7 +414,7 @@ def duplicates(tl: Timeline, limit: Thresholds) -> Verdict:
         records = _clip_to_lifetime(server_bindings(tl), tl)
     except ValueError as exc:
         return Verdict(name, UNKNOWN, f"lease-file times cannot be placed on the timeline: {exc}", threshold=threshold)
-    found = conflicts(client_bindings(tl) + records)
+    found = conflicts([*client_bindings(tl), *records])
     definite = [c for c in found if c.definite]
     possible = [c for c in found if not c.definite]
     ips = sorted({c.ip for c in definite})

@@ -237,6 +237,32 @@ def test_a_woken_client_with_a_long_lease_renews_by_unicast_now_and_rebinds_by_b
     assert woken[0]["clients"] == ["steady-00"]
 
 
+def test_settled_waits_for_every_client_holding_a_lease_to_be_answered_since_the_mark(tmp_path):
+    """After a heal the harness waits for ``settled``: each client either answered since the heal
+    or without its lease. Probes do not count; a client still rebinding keeps it waiting."""
+    a = agent(tmp_path)
+    answered = a.add(Client("steady-00", "02:10:00:00:00:00", probe=False, state="BOUND", ip="198.18.0.100",
+                            lease=60.0, t1=10.0, t2=20.0, bound_at=990.0))
+    rebinding = a.add(Client("steady-01", "02:10:00:00:00:01", probe=False, state="REBINDING", ip="198.18.0.101",
+                             lease=60.0, t1=10.0, t2=20.0, bound_at=985.0))
+    a.add(Client("probe-00", "02:20:00:00:00:00", probe=True, state="REBINDING", ip="198.18.0.120",
+                 lease=60.0, bound_at=980.0))
+
+    def settled() -> list[dict]:
+        a.evidence.flush()
+        return [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()
+                if '"settled"' in line]
+    a.mark_settle(1000.0)
+    answered.bound_at = 1003.0  # its renewal answered after the mark
+    a.check_settled(1004.0)
+    assert settled() == []  # steady-01 still rebinds, unanswered since the heal
+    a.lose(rebinding, "expired", 1045.0)  # its lease ran out: decided, as lost
+    a.check_settled(1045.1)
+    [done] = settled()
+    assert done["since"] == 1000.0 and done["holding"] == 1
+    assert a.settle_since is None  # said once: the loop checks no more until the next mark
+
+
 def run_filter(frame: bytes) -> bool:
     """The agent's classic BPF program, interpreted (the opcodes it uses), on one frame."""
     a = x = pc = 0
