@@ -342,21 +342,20 @@ def conflicts(bindings: Iterable[Binding]) -> list[Conflict]:
     endpoints are whole seconds: an overlap that remains with them moved inward by that slack is
     definite; one that appears only with them moved outward (or with an end the file bounds only
     from above) is possible, and reported as such."""
-    by_ip: dict[str, list[Binding]] = defaultdict(list)
+    by_ip: dict[str, list[tuple[Binding, float, float]]] = defaultdict(list)  # with its widest span
     for b in bindings:
-        if b.latest_end > b.start:
-            by_ip[b.ip].append(b)
+        latest = b.latest_end
+        if latest > b.start:
+            by_ip[b.ip].append((b, b.start - b.slack, latest + b.slack))
     found = []
     for ip, held in sorted(by_ip.items()):
-        held.sort(key=lambda b: b.start)
-        for i, a in enumerate(held):
-            for b in held[i + 1:]:
-                if b.start - b.slack >= a.latest_end + a.slack:
-                    continue
-                if b.holder == a.holder:
+        held.sort(key=lambda h: h[0].start)
+        for i, (a, a_lo, a_hi) in enumerate(held):
+            for b, b_lo, b_hi in held[i + 1:]:
+                if b_lo >= a_hi or b.holder == a.holder:
                     continue
                 inner = min(a.end - a.slack, b.end - b.slack) - max(a.start + a.slack, b.start + b.slack)
-                outer = min(a.latest_end + a.slack, b.latest_end + b.slack) - max(a.start - a.slack, b.start - b.slack)
+                outer = min(a_hi, b_hi) - max(a_lo, b_lo)
                 if inner > 0 or outer > 0:
                     found.append(Conflict(ip, a, b, definite=inner > 0 and not (a.replayed or b.replayed)))
     return found
@@ -384,7 +383,8 @@ def _clip_to_lifetime(records: Iterable[Binding], tl: Timeline) -> list[Binding]
     for b in records:
         parts = [(b.start, b.latest_end)]
         for a, h in down.get(b.seen_by, []):
-            parts = [p for s, e in parts for p in ((s, min(e, a)), (max(s, h), e)) if p[1] > p[0]]
+            if any(s < h and e > a for s, e in parts):  # else the record lies wholly outside the outage
+                parts = [p for s, e in parts for p in ((s, min(e, a)), (max(s, h), e)) if p[1] > p[0]]
         for s, e in parts:
             end = min(b.end, e)
             clipped.append(Binding(b.ip, b.holder, s, end, b.seen_by, b.slack, e if e > end else None, b.replayed))
