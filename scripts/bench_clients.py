@@ -154,8 +154,11 @@ def highest_rate(trial, t: Target, args, seed: int) -> tuple[float, list[str]]:
     return ok, log
 
 
-def population_rate(t: Target, source: bytes, clients: int, seed: int, arrival_per_s: float) -> float:
-    """Leases per second from the agent's start to its ``steady`` event, from its own events. The
+def population_rate(t: Target, source: bytes, clients: int, seed: int, arrival_per_s: float) -> tuple[float, float]:
+    """Leases per second from the agent's start to its ``steady`` event, from its own events, and
+    the CPU seconds its container had used by then (Docker's own count, the agent's start and
+    scapy's import included): a figure of the agent itself, where the rate is bounded by the
+    server on the same two cores. The
     engine paces its clients' arrival (``arrival_per_s``: a burst of thousands of DISCOVERs at once
     is partly dropped by the server, and the clients then wait out their retransmission timer);
     the scapy agent has no pacing: it starts every client at once and sends as fast as it can."""
@@ -175,13 +178,14 @@ def population_rate(t: Target, source: bytes, clients: int, seed: int, arrival_p
                   if kind in ("agent-start", "steady", "steady-failed")]
         if any(e["kind"] != "agent-start" for e in events):
             break
+    cpu_s = c.stats(stream=False)["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
     c.remove(force=True)
     del t.lab.containers[role]
     start = next((e["t"] for e in events if e["kind"] == "agent-start"), None)
     done = next((e for e in events if e["kind"] in ("steady", "steady-failed")), None)
     if start is None or done is None or done["kind"] != "steady":
         raise RuntimeError(f"{clients} clients never all leased ({done})")
-    return clients / (done["t"] - start)
+    return clients / (done["t"] - start), cpu_s
 
 
 def old_agent(commit: str) -> bytes:
@@ -226,11 +230,13 @@ def main() -> int:
                         print(f"   round {r + 1} {tool:8s} {rate:7.0f} exchanges/s   ({'; '.join(log)})", flush=True)
                 if name == "single" and args.population:
                     for label, source in (("engine", AGENT_SOURCE.read_bytes()), ("old agent", old_agent(args.old_agent))):
-                        rates = [population_rate(t, source, args.population, 50 + r, args.arrival)
-                                 for r in range(args.rounds)]
-                        results.setdefault("population", {})[label] = rates
+                        runs = [population_rate(t, source, args.population, 50 + r, args.arrival)
+                                for r in range(args.rounds)]
+                        results.setdefault("population", {})[label] = [rate for rate, _ in runs]
+                        results.setdefault("cpu per lease", {})[label] = [cpu / args.population for _, cpu in runs]
                         print(f"   population of {args.population}, {label:9s}: "
-                              + ", ".join(f"{x:.0f}" for x in rates) + " leases/s", flush=True)
+                              + ", ".join(f"{rate:.0f} leases/s ({1000 * cpu / args.population:.2f} ms CPU per lease)"
+                                          for rate, cpu in runs), flush=True)
     finally:
         engine.close()
     print("\n== summary (median of rounds)")
@@ -244,6 +250,8 @@ def main() -> int:
         print(f"   population: engine {e:.0f} leases/s, old agent {o:.0f} leases/s, ratio {e / o:.1f}x")
         if "single" in med:
             print(f"   engine's highest rate on one Kea / old agent's lease rate: {med['single']['engine'] / o:.1f}x")
+        e, o = med["cpu per lease"]["engine"], med["cpu per lease"]["old agent"]
+        print(f"   CPU per lease: engine {1000 * e:.2f} ms, old agent {1000 * o:.2f} ms, ratio {o / e:.1f}x")
     return 0
 
 
