@@ -265,13 +265,12 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                 fleet.storm()
             action = (0.0, storm) if w.storm_s else (wake, wake_clients) if wake is not None else None
             phases(f"applying the fault ({scenario.fault.name} {scenario.fault.target})")
-            settle = "continuity-after-heal" in scenario.verdicts
             with inject(scenario.fault, FaultContext(lab, pair, adapter, plan, tl, image_for), tl):
                 _observe(window, phases, action)
-            if settle:
+            if healed.settles:
                 fleet.mark_settle()
             _watch_healed(healed, phases, tl, fleet)
-            if settle:
+            if healed.settles:
                 _settle(phases, tl, fleet)
             tl.add(time.time(), "harness", "observe-end")
     finally:

@@ -124,11 +124,14 @@ ANSWER_MARGIN_S = 10.0  # after a woken client's rebind: time for it to be answe
 @dataclass(frozen=True)
 class HealWatch:
     """How long a drill watches after the heal, and when in it (seconds after the heal) the
-    steady clients are woken; ``wake_s`` None: their own T1 comes round in the watch anyway."""
+    steady clients are woken; ``wake_s`` None: their own T1 comes round in the watch anyway.
+    ``settles``: the drill judges the clients after the heal, so it then waits (``drill._settle``)
+    until each has been answered since."""
 
     seconds: float
     wake_s: float | None = None
     reason: str = ""
+    settles: bool = False
 
 
 def heal_watch(renew_s: float | None, after_heal_s: float, heal_to_normal_s: float | None) -> HealWatch:
@@ -138,13 +141,13 @@ def heal_watch(renew_s: float | None, after_heal_s: float, heal_to_normal_s: flo
     its normal state (its ``max_heal_to_normal_s``), and the watch lasts until a woken client's
     rebind, which any server may answer, has had time to be answered."""
     if renew_s is None or renew_s < after_heal_s - 5:
-        return HealWatch(after_heal_s)
+        return HealWatch(after_heal_s, settles=True)
     wake = heal_to_normal_s if heal_to_normal_s is not None else WAKE_AFTER_HEAL_S
     seconds = max(after_heal_s, wake + WAKE_REBIND_AFTER_S + ANSWER_MARGIN_S)
     return HealWatch(round(seconds, 1), round(float(wake), 1),
                      f"T1 ({renew_s:g} s) falls after the {after_heal_s:g} s watch: clients woken {wake:g} s after "
                      f"the heal ({'max_heal_to_normal_s' if heal_to_normal_s is not None else 'the default'}), "
-                     f"rebinding {WAKE_REBIND_AFTER_S:g} s later")
+                     f"rebinding {WAKE_REBIND_AFTER_S:g} s later", settles=True)
 
 
 def ready_timeout(server: str, ha_timers: dict[str, float], floor_s: float = 60.0) -> float:

@@ -12,7 +12,7 @@ from dhcpdrill.drill import drill_heal_watch, drill_window
 from dhcpdrill.pair import load_pair
 from dhcpdrill.plugin import known_scenarios, window_problems
 from dhcpdrill.servers.kea import strip_comments
-from dhcpdrill.timers import HANGS, REFUSES, VANISHES, heal_watch, isc_takeover, kea_takeover, observation_window
+from dhcpdrill.timers import HANGS, REFUSES, VANISHES, HealWatch, heal_watch, isc_takeover, kea_takeover, observation_window
 from scenarios.failback import FAILBACK
 from scenarios.freeze_primary import FREEZE_PRIMARY
 from scenarios.kill_primary import KILL_PRIMARY
@@ -132,5 +132,7 @@ def test_long_leases_are_woken_after_the_heal_once_the_pair_should_be_normal_aga
 def test_a_failback_of_a_campus_pair_wakes_its_clients_after_the_heal_and_only_a_failback():
     campus = load_pair(FIXTURES / "production" / "kea-campus")
     assert drill_heal_watch(campus, FAILBACK).wake_s == campus.drills["failback"].max_heal_to_normal_s
-    assert drill_heal_watch(campus, FREEZE_PRIMARY).wake_s is None  # judges no continuity after its heal
-    assert drill_heal_watch(load_pair(FIXTURES / "kea-hot-standby"), FAILBACK).wake_s is None  # T1 10 s
+    assert drill_heal_watch(campus, FAILBACK).settles
+    assert drill_heal_watch(campus, FREEZE_PRIMARY) == HealWatch(FREEZE_PRIMARY.after_heal_s)  # judges no client after its heal
+    bundled = drill_heal_watch(load_pair(FIXTURES / "kea-hot-standby"), FAILBACK)
+    assert bundled.wake_s is None and bundled.settles  # T1 10 s: no wake, but it still waits for every client
