@@ -27,6 +27,9 @@ from typing import Iterator
 from .manifest import Pair
 from .servers import adapter_for
 
+# Measured on 2 cores: at 2 workers every drill's figures stayed within the spread of serial runs
+# (scripts/bench_parallel.py, three rounds each way; README "Many pairs, one engine").
+MEASURED_WORKERS = 2
 RUN_PROPERTY = "dhcpdrill_run_dir"  # a drill test's user property naming its run folder
 LOCKS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dhcpdrill" / "locks"
 
@@ -34,6 +37,24 @@ LOCKS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dhcpdr
 def worker_id(config) -> str | None:
     """This process's xdist worker id (``gw0``…), or None on a controller or without xdist."""
     return getattr(config, "workerinput", {}).get("workerid")
+
+
+def default_workers(targets_drills: bool, asked: bool, needs_serial: bool, cores: int, groups: int) -> int:
+    """Workers for a run whose user gave no ``-n``: the measured parallelism when it runs only
+    drills, there are lab groups to run side by side and a core for each worker; 0 (serial)
+    otherwise, and whenever the user chose (``-n``, ``--dist``) or asked for something a worker
+    cannot give (a debugger, uncaptured output, collection only)."""
+    if not targets_drills or asked or needs_serial or groups < 2:
+        return 0
+    workers = min(MEASURED_WORKERS, groups)
+    return workers if cores >= workers else 0
+
+
+def targets_drills(file_or_dir: list[str]) -> bool:
+    """Whether every test path a run names lies in a ``drills`` folder (``pytest drills/``,
+    ``drills/test_x.py::test_y``); a run of the harness's own tests, or of everything, does not."""
+    paths = [Path(a.split("::", 1)[0]) for a in file_or_dir]
+    return bool(paths) and all(p.exists() and "drills" in p.resolve().parts for p in paths)
 
 
 def engine_for(worker: str | None, hosts: list[str]) -> str | None:

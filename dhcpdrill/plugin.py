@@ -28,6 +28,7 @@ from .servers import adapter_for
 from . import evidence, gonogo, parallel, report, shards
 
 KEY = pytest.StashKey["DrillSession"]()
+DEFAULT_WORKERS = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -206,23 +207,66 @@ class DrillRunner:
 
 
     def _progress(self, line: str) -> None:
-        """A live line on the terminal (not captured) as a drill moves through its phases."""
-        if not progress_wanted(self.node.config.getoption("--drill-progress"), sys.stdout.isatty(), os.environ):
+        """A live line on the terminal (not captured) as a drill moves through its phases. An
+        xdist worker's terminal reporter reaches no terminal, so a worker writes to the stderr it
+        shares with the controller, its lines marked with its id."""
+        config = self.node.config
+        worker = parallel.worker_id(config)
+        out = sys.stderr if worker else sys.stdout
+        if not progress_wanted(config.getoption("--drill-progress"), out.isatty(), os.environ):
             return
-        plugins = self.node.config.pluginmanager
-        terminal, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-        if terminal is None:
+        terminal, capture = (config.pluginmanager.get_plugin(name) for name in ("terminalreporter", "capturemanager"))
+        if worker:
+            def write(text: str) -> None:
+                out.write(f"  [{worker}] {text}\n")
+                out.flush()
+        elif terminal is None:
             return
+        else:
+            def write(text: str) -> None:
+                terminal.write_line(f"  {text}")
         if capture is None:
-            terminal.write_line(f"  {line}")
+            write(line)
             return
         with capture.global_and_fixture_disabled():
-            terminal.write_line(f"  {line}")
+            write(line)
 
 
 def progress_wanted(choice: str, tty: bool, env) -> bool:
     """Progress lines at a terminal; quiet in CI logs unless asked for."""
     return choice == "on" or (choice == "auto" and tty and not env.get("CI"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """``pytest drills/`` over pairs that can run side by side runs them on the measured number of
+    xdist workers unless the user said otherwise (``-n 0``: one drill at a time)."""
+    ns = early_config.known_args_namespace
+    if not hasattr(ns, "numprocesses") or os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # pytest-xdist not loaded (-p no:xdist), or this is one of its workers
+    asked = ns.numprocesses is not None or ns.dist != "no" or bool(getattr(ns, "tx", None))
+    needs_serial = bool(ns.usepdb or getattr(ns, "trace", False) or ns.collectonly or ns.capture == "no"
+                        or getattr(ns, "drill_catalogue", False))
+    groups = 0
+    if parallel.targets_drills(ns.file_or_dir) and not asked and not needs_serial:
+        try:
+            pairs = [load_pair(f) for f in pair_folders(ns.pair, early_config.rootpath / "fixtures")]
+        except PairError:
+            return  # the session's pair check names the problem before anything starts
+        groups = len(set(parallel.lab_groups(pairs).values()))
+    workers = parallel.default_workers(parallel.targets_drills(ns.file_or_dir), asked, needs_serial,
+                                       os.cpu_count() or 1, groups)
+    if workers:
+        args[:] = ["-n", str(workers), *args]
+        early_config.stash[DEFAULT_WORKERS] = workers
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    workers = config.stash.get(DEFAULT_WORKERS, 0)
+    if workers:
+        return (f"dhcpdrill: {workers} workers by default (pairs side by side, figures measured to stay "
+                f"within serial runs' spread); -n 0 runs one drill at a time")
+    return None
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -29,7 +29,7 @@ from dhcpdrill.report import JUNIT_NAME  # noqa: E402
 
 def run(out: Path, workers: int, pytest_args: list[str]) -> float:
     cmd = [sys.executable, "-m", "pytest", "drills/", "-p", "no:cacheprovider", "-q",
-           "--reports-dir", str(out), *(["-n", str(workers)] if workers > 1 else []), *pytest_args]
+           "--reports-dir", str(out), *(["-n", str(workers)] if workers > 1 else ["-n", "0"]), *pytest_args]
     began = time.monotonic()
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     took = time.monotonic() - began

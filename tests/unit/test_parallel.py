@@ -88,3 +88,42 @@ def test_drills_are_dealt_one_by_one_only_when_every_worker_has_an_engine_of_its
     assert parallel.own_engines(config(2), two)
     assert not parallel.own_engines(config(3), two)  # two workers would share an engine: lab groups hold
     assert not parallel.own_engines(config(2), two[:1])
+
+
+def test_drills_run_on_the_measured_workers_only_when_nothing_asks_otherwise():
+    assert parallel.default_workers(True, False, False, cores=2, groups=6) == parallel.MEASURED_WORKERS == 2
+    assert parallel.default_workers(True, False, False, cores=2, groups=1) == 0  # one lab: nothing to overlap
+    assert parallel.default_workers(True, False, False, cores=1, groups=6) == 0  # no core for a second worker
+    assert parallel.default_workers(True, True, False, cores=8, groups=6) == 0   # the user's -n / --dist wins
+    assert parallel.default_workers(True, False, True, cores=8, groups=6) == 0   # --pdb, -s, --collect-only
+    assert parallel.default_workers(False, False, False, cores=8, groups=6) == 0  # tests/, or everything
+
+
+def test_only_a_run_of_drills_alone_counts_as_one_of_drills(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert parallel.targets_drills(["drills/"])
+    assert parallel.targets_drills(["drills/test_kill_primary.py::test_kill_primary"])
+    assert not parallel.targets_drills([])  # testpaths: the harness's own tests too
+    assert not parallel.targets_drills(["drills/", "tests/unit"])
+    assert not parallel.targets_drills(["drills/no_such_file.py"])
+
+
+def test_pytest_drills_picks_two_workers_and_says_how_to_run_one_at_a_time():
+    """The plugin's own wiring, in a real pytest run that selects no drill (no Docker needed)."""
+    import os
+    import subprocess
+    import sys
+
+    def run(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "pytest", "drills/", "-k", "no_drill_has_this_name",
+                               "-p", "no:cacheprovider", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+    everything = run()
+    if (os.cpu_count() or 1) >= 2:
+        assert "2 workers by default" in everything and "created: 2/2 workers" in everything
+    else:
+        assert "workers" not in everything
+    one_pair = run("--pair", "fixtures/kea-hot-standby")
+    assert "workers" not in one_pair
+    serial = run("-n", "0")
+    assert "workers" not in serial
