@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 from docker.errors import DockerException
 
-from . import relay
+from . import neighbours, relay
 from .clients import ClientFleet, Link, Workload
 from .images import server_versions
 from .faults import CLOCK_FILE, Fault, FaultContext, Sequence, inject, needs_clock_control
@@ -245,6 +245,9 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                         lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s + scenario.fault.max_apply_s
                         + healed.seconds + SETTLE_MAX_S + 120,
                         serving_servers=[plan.ids[r] for r in plan.serving])
+    clients = (w.steady_clients + w.new_clients + w.probes_needed(len(plan.serving), plan.retrying_clients_needed)) \
+        * len(links)
+    neighbours.record(lab.engine, tl, "start", clients, time.time())
     fleet.start()
     try:
         phases("clients leasing, waiting for steady state")
@@ -275,6 +278,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
             tl.add(time.time(), "harness", "observe-end")
     finally:
         fleet.stop()
+        neighbours.record(lab.engine, tl, "end", clients, time.time())
         tl.extend(fleet.events())
 
 

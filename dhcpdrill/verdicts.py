@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from . import load as loadfig
+from . import neighbours
 from .expectations import NEEDS, Thresholds
 from .timeline import Event, Timeline
 
@@ -140,11 +141,13 @@ def _window_end(tl: Timeline) -> float | None:
 
 def _unseen_replies(tl: Timeline) -> str:
     """Why the clients' waits are not evidence, if they are not: the agent's sockets dropped
-    frames (their receive buffer was full), so replies the servers sent may never have been seen."""
+    frames (their receive buffer was full), or the drill host's neighbour table overflowed
+    (``neighbours``), so replies the servers sent may never have been seen."""
     stop = tl.first("agent-stop")
     drops = int(stop.get("rx_dropped") or 0) if stop else 0
-    return (f"the clients' sockets dropped {drops:,} frame(s) (receive buffer full): replies the servers sent "
-            "may never have been seen, so the clients' waits are not evidence") if drops else ""
+    socket = (f"the clients' sockets dropped {drops:,} frame(s) (receive buffer full): replies the servers sent "
+              "may never have been seen, so the clients' waits are not evidence") if drops else ""
+    return "; ".join(r for r in (socket, neighbours.overflow_reason(tl)) if r)
 
 
 def steady_state(tl: Timeline) -> Verdict:
@@ -488,6 +491,8 @@ def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str,
         reason += "; lost: " + listed(lost)
     if unknown:
         reason += "; unknown: " + listed(unknown)
+    if status == FAIL and _unseen_replies(tl):  # a lease lost to the lab is not the pair's failure
+        status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
     return Verdict(name, status, reason, figure=round(low * 100, 1), unit=unit, threshold=threshold)
 
 

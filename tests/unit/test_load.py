@@ -1,6 +1,8 @@
 """Load figures: percentiles, per-phase rates and the outage distribution, on hand-made waits."""
 from dataclasses import dataclass
 
+import pytest
+
 from dhcpdrill.load import outage_counts, percentile, phase
 
 
@@ -91,3 +93,17 @@ def test_waits_are_not_evidence_when_the_clients_sockets_dropped_frames():
     tl.add(31.0, "clients", "agent-stop", rx_dropped=1234)
     for verdict in (load(tl, limits), client_outage(tl, limits)):
         assert verdict.status == UNKNOWN and "dropped 1,234 frame(s)" in verdict.reason
+
+
+def test_the_kernels_neighbour_table_statistics_are_read_summed_over_cpus():
+    from dhcpdrill import neighbours
+    text = ("entries  allocs   destroys hash_grows lookups  hits     res_failed rcv_probes_mcast rcv_probes_ucast "
+            "periodic_gc_runs forced_gc_runs unresolved_discards table_fulls\n"
+            "00000001 00001343 000006d2 00000002   0000b852 00004118 00000036   00000000         00000000         "
+            "00000000         0000074f       00000000            00000742\n"
+            "00000001 00001e8a 00002afa 00000006   0000dff0 00003f2c 00000050   00000000         00000000         "
+            "0000015d         0000099a       00000000            0000097c\n==\n1024\n")
+    assert neighbours.parse(text) == (0x742 + 0x97c, 1024)
+    assert neighbours.parse(text.replace("1024\n", "")) == (0x742 + 0x97c, None)
+    with pytest.raises(ValueError):
+        neighbours.parse("nothing here\n==\n1024")

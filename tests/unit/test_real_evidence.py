@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import scenarios
-from dhcpdrill.drill import DrillResult, Scenario, drill_window
+from dhcpdrill.drill import DrillResult, Scenario, drill_window, verdicts_for
+from dhcpdrill.servers import adapter_for
 from dhcpdrill.outcome import decide
 from dhcpdrill.pair import load_pair
 from dhcpdrill.timeline import Event, Timeline
@@ -31,10 +32,12 @@ def load(name: str) -> Timeline:
 
 
 def judged(tl: Timeline, drill: str) -> dict:
+    """Judged as the drill judges it: the scenario's verdicts, and those the pair adds (its load)."""
     pair = load_pair(ROOT / "fixtures" / tl.first("lab").get("pair"))
     scenario = SCENARIOS[drill]
     tl = with_prediction(tl, pair, scenario)
-    result = DrillResult(pair, scenario, "recorded", Path("."), 0.0, tl, judge(tl, pair.drills[drill], scenario.verdicts))
+    verdicts = verdicts_for(scenario, adapter_for(pair).lab_plan(pair), pair)
+    result = DrillResult(pair, scenario, "recorded", Path("."), 0.0, tl, judge(tl, pair.drills[drill], verdicts))
     return {"outcome": decide(result.verdicts, None, result.hazard), **{v.name: v for v in result.verdicts}}
 
 
@@ -325,3 +328,28 @@ def test_every_recorded_timeline_names_its_clients_and_lease_files(name):
     tl = load(name)
     assert {e.get("role") for e in tl.of("client")} >= {"steady", "probe"}
     assert {e.source for e in tl.of("lease-file") if e.get("read")} == {"primary", "secondary"}
+
+
+# -- failback, dhcpd at 1,000 clients, the drill host's neighbour table full ------------------------
+def test_leases_lost_while_the_hosts_neighbour_table_overflowed_are_unknown_not_the_pairs_failure():
+    """Recorded here with the kernel's default gc_thresh3 (1,024): both servers logged an ACK for
+    every renewal, the kernel dropped the replies it could not resolve, 86 leases ran out."""
+    tl = load("isc1k-failback-neigh-overflow")
+    v = judged(tl, "failback")
+    for name in ("continuity", "continuity-after-heal", "load"):
+        assert v[name].status == UNKNOWN, name
+        assert "neighbour table overflowed 2,732 time(s)" in v[name].reason
+        assert "gc_thresh3=4096" in v[name].reason
+    assert v["continuity"].figure == 91.4 and v["load"].figure == 86
+    assert v["outcome"].status == "fail"  # unknown is never a pass
+
+
+def test_the_same_failback_without_the_overflow_fails_for_the_leases_it_lost():
+    tl = load("isc1k-failback-neigh-overflow")
+    start = next(e for e in tl.of("neigh-table") if e.get("at") == "start")
+    calm = [Event(e.t, e.source, e.kind, {**e.data, "table_fulls": start.get("table_fulls")})
+            if e.kind == "neigh-table" else e for e in tl.events]
+    v = judged(Timeline(calm), "failback")
+    assert v["continuity"].status == FAIL and "914 of 1000" in v["continuity"].reason
+    assert v["load"].status == FAIL and v["load"].figure == 86
+    assert "neighbour" not in v["continuity"].reason + v["load"].reason
