@@ -36,6 +36,21 @@ def parse(text: str) -> tuple[int, int | None]:
     return fulls, int(limit.strip()) if limit.strip().isdigit() else None
 
 
+def needed(clients: int) -> int:
+    """The ``gc_thresh3`` a drill of ``clients`` clients wants on its host."""
+    return max(4096, ENTRIES_PER_CLIENT * clients)
+
+
+def shortfall(limit: int | None, clients: int, who: str) -> str:
+    """A warning when the host's table is smaller than ``who``'s ``clients`` want; empty otherwise."""
+    if limit is None or limit >= ENTRIES_PER_CLIENT * clients:
+        return ""
+    return (f"the drill host's neighbour table holds {limit:,} entries (net.ipv4.neigh.default.gc_thresh3), shared by "
+            f"every lab, and {who} drills {clients:,} clients: if it overflows, the kernel drops server replies and "
+            f"those drills say UNKNOWN; on the drill host run sysctl -w net.ipv4.neigh.default.gc_thresh3="
+            f"{needed(clients)} net.ipv4.neigh.default.gc_thresh2={needed(clients) // 2}")
+
+
 def record(engine: _Shell, tl: Timeline, at: str, clients: int, now: float) -> None:
     """A ``neigh-table`` event: the kernel's overflow count now (read in the host's namespace)."""
     try:
@@ -57,7 +72,7 @@ def overflow_reason(tl: Timeline) -> str:
     if rose <= 0:
         return ""
     limit, clients = start.get("gc_thresh3"), int(start.get("clients") or 0)
-    need = max(4096, ENTRIES_PER_CLIENT * clients)
+    need = needed(clients)
     return (f"the drill host's neighbour table overflowed {rose:,} time(s) during the drill (net.ipv4.neigh.default."
             f"gc_thresh3 = {limit if limit is not None else '?'}, shared by every lab and the host): replies the "
             f"servers sent to clients' addresses may have been dropped by the kernel before they left, so the "

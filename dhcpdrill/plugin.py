@@ -25,7 +25,7 @@ from .manifest import drill_name_problems
 from .pair import Pair, load_pair, pair_folders, pair_warnings
 from .problems import LabError, PairError
 from .servers import adapter_for
-from . import evidence, gonogo, parallel, report, shards
+from . import evidence, gonogo, neighbours, parallel, report, shards
 
 KEY = pytest.StashKey["DrillSession"]()
 DEFAULT_WORKERS = pytest.StashKey[int]()
@@ -134,7 +134,22 @@ class DrillSession:
             engine = Engine(self.client(), self.image(suite))
             _report_sweep(engine.start())
             self._engine = engine
+            self._warn_small_neighbour_table(engine)
         return self._engine
+
+    def _warn_small_neighbour_table(self, engine: Engine) -> None:
+        """Say before the first drill if the host's neighbour table is too small for the largest
+        population among the pairs (``neighbours``)."""
+        big = max(self.pairs(), key=lambda p: p.population.clients if p.population else 0)
+        if not big.population:
+            return
+        try:
+            _, limit = neighbours.parse(engine.shell(neighbours.SCRIPT, what="read the host's neighbour table limit"))
+        except Exception:  # noqa: BLE001 - each drill records (or says it could not record) the table itself
+            return
+        line = neighbours.shortfall(limit, big.population.clients, big.name)
+        if line:
+            warnings.warn(pytest.PytestWarning(line))
 
     def close(self) -> None:
         if self._engine is not None:

@@ -107,3 +107,12 @@ def test_the_kernels_neighbour_table_statistics_are_read_summed_over_cpus():
     assert neighbours.parse(text.replace("1024\n", "")) == (0x742 + 0x97c, None)
     with pytest.raises(ValueError):
         neighbours.parse("nothing here\n==\n1024")
+
+
+def test_a_neighbour_table_too_small_for_the_population_is_said_before_the_drills():
+    from dhcpdrill import neighbours
+    line = neighbours.shortfall(1024, 1000, "isc-failover-1k")
+    assert "holds 1,024 entries" in line and "isc-failover-1k drills 1,000 clients" in line
+    assert "gc_thresh3=4096" in line
+    assert neighbours.shortfall(16384, 1000, "x") == "" and neighbours.shortfall(None, 1000, "x") == ""
+    assert "gc_thresh3=40000" in neighbours.shortfall(16384, 10000, "kea-hot-standby-10k")
