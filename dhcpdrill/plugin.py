@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -224,27 +225,20 @@ class DrillRunner:
     def _progress(self, line: str) -> None:
         """A live line on the terminal (not captured) as a drill moves through its phases. An
         xdist worker's terminal reporter reaches no terminal, so a worker writes to the stderr it
-        shares with the controller, its lines marked with its id."""
+        shares with the controller, its lines marked with its id. Whether that is a terminal is
+        asked with capture suspended (a captured stream never is one)."""
         config = self.node.config
         worker = parallel.worker_id(config)
-        out = sys.stderr if worker else sys.stdout
-        if not progress_wanted(config.getoption("--drill-progress"), out.isatty(), os.environ):
-            return
         terminal, capture = (config.pluginmanager.get_plugin(name) for name in ("terminalreporter", "capturemanager"))
-        if worker:
-            def write(text: str) -> None:
-                out.write(f"  [{worker}] {text}\n")
+        with capture.global_and_fixture_disabled() if capture is not None else nullcontext():
+            out = sys.stderr if worker else sys.stdout
+            if not progress_wanted(config.getoption("--drill-progress"), out.isatty(), os.environ):
+                return
+            if worker:
+                out.write(f"  [{worker}] {line}\n")
                 out.flush()
-        elif terminal is None:
-            return
-        else:
-            def write(text: str) -> None:
-                terminal.write_line(f"  {text}")
-        if capture is None:
-            write(line)
-            return
-        with capture.global_and_fixture_disabled():
-            write(line)
+            elif terminal is not None:
+                terminal.write_line(f"  {line}")
 
 
 def progress_wanted(choice: str, tty: bool, env) -> bool:
