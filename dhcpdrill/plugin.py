@@ -256,15 +256,14 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     asked = ns.numprocesses is not None or ns.dist != "no" or bool(getattr(ns, "tx", None))
     needs_serial = bool(ns.usepdb or getattr(ns, "trace", False) or ns.collectonly or ns.capture == "no"
                         or getattr(ns, "drill_catalogue", False))
-    groups = 0
-    if parallel.targets_drills(ns.file_or_dir) and not asked and not needs_serial:
+    drills, groups = parallel.targets_drills(ns.file_or_dir), 0
+    if drills and not asked and not needs_serial:
         try:
             pairs = [load_pair(f) for f in pair_folders(ns.pair, early_config.rootpath / "fixtures")]
         except PairError:
             return  # the session's pair check names the problem before anything starts
         groups = len(set(parallel.lab_groups(pairs).values()))
-    workers = parallel.default_workers(parallel.targets_drills(ns.file_or_dir), asked, needs_serial,
-                                       os.cpu_count() or 1, groups)
+    workers = parallel.default_workers(drills, asked, needs_serial, os.cpu_count() or 1, groups)
     if workers:
         args[:] = ["-n", str(workers), *args]
         early_config.stash[DEFAULT_WORKERS] = workers
