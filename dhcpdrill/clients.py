@@ -107,6 +107,9 @@ class ClientFleet:
         plan["links"] = [{"ip": link.address, "subnet": link.subnet, "label": link.label} for link in links]
         plan.update(max_seconds=lifetime, mac_seed=int(lab.run_id[:4], 16))
         self.plan = plan
+        # Clients on all links; probes live on one link, at least as many as a takeover needs.
+        self.clients = (workload.steady_clients + workload.new_clients) * len(links) \
+            + workload.probes_needed(len(serving_servers), retrying_clients_needed)
 
     def start(self) -> None:
         first, *others = self.links

@@ -245,9 +245,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                         lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s + scenario.fault.max_apply_s
                         + healed.seconds + SETTLE_MAX_S + 120,
                         serving_servers=[plan.ids[r] for r in plan.serving])
-    clients = (w.steady_clients + w.new_clients + w.probes_needed(len(plan.serving), plan.retrying_clients_needed)) \
-        * len(links)
-    neighbours.record(lab.engine, tl, "start", clients, time.time())
+    neighbours.record(lab.engine, tl, "start", fleet.clients, time.time())
     fleet.start()
     try:
         phases("clients leasing, waiting for steady state")
@@ -278,7 +276,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
             tl.add(time.time(), "harness", "observe-end")
     finally:
         fleet.stop()
-        neighbours.record(lab.engine, tl, "end", clients, time.time())
+        neighbours.record(lab.engine, tl, "end", fleet.clients, time.time())
         tl.extend(fleet.events())
 
 
