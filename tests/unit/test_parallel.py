@@ -22,8 +22,9 @@ def test_bundled_pairs_run_side_by_side_and_pairs_on_one_range_never_do():
     pairs = [load_pair(f) for f in pair_folders([str(ROOT / "fixtures"), str(ROOT / "fixtures" / "production")],
                                                 ROOT / "fixtures")]
     groups = {pair.name: group for pair, group in zip(pairs, (parallel.lab_groups(pairs)[p.folder] for p in pairs))}
-    bundled = [groups[n] for n in ("kea-hot-standby", "kea-load-balancing", "isc-failover", "kea-relayed")]
-    assert len(set(bundled)) == 4
+    bundled = [groups[n] for n in ("kea-hot-standby", "kea-load-balancing", "isc-failover", "kea-relayed",
+                                   "kea-hot-standby-1k", "kea-load-balancing-1k", "isc-failover-1k", "kea-relayed-1k")]
+    assert len(set(bundled)) == 8
     assert groups["kea-default-timers"] == groups["kea-hot-standby"]  # both live on 198.18.0.0/24
 
 
