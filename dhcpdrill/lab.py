@@ -34,6 +34,7 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
 from docker.models.networks import Network
+from docker.types import LogConfig
 
 from . import reaper
 from .problems import LabError
@@ -43,6 +44,18 @@ from .reaper import (FIREWALL, OWNER_LABEL, ROLE_LABEL, RUN_LABEL, SENTINEL, SES
 HELPER_TIMEOUT_S = 60.0  # a host helper or a config checker that runs longer is stopped
 SENTINEL_READY_S = 30.0
 SENTINEL_SCRIPT = "/opt/dhcpdrill/reaper.py"
+
+# A lab container's output is evidence (HA states, syncs, a refused client), read back through
+# Docker's log driver. The engine's defaults must not decide whether it survives: a daemon.json
+# with "max-size": "10m" (this machine's, and a common production setting) rotated the first
+# 30 MB of a 10,000-client server's log away, its start and HA states with them. Room for ~1 GB.
+LOG_CONFIG = LogConfig(type=LogConfig.types.JSON, config={"max-size": "256m", "max-file": "4"})
+# The first line of every lab container's output, numbered per start: a log read back that does
+# not begin with start 1 has lost its beginning, and says so instead of looking complete.
+START_LINE = "dhcpdrill: container start"
+STARTS_FILE = "/tmp/.dhcpdrill-starts"
+STARTED = (f'n=$(( $(cat {STARTS_FILE} 2>/dev/null || echo 0) + 1 )); echo $n > {STARTS_FILE}; '
+           f'echo "{START_LINE} $n"; exec "$@"')
 
 
 def owner() -> str:
@@ -238,6 +251,7 @@ class Lab:
         self._tables: list[str] = []
         self._specs: dict[str, dict] = {}
         self.retired: list[tuple[str, Container]] = []  # (role, container) replaced during the drill
+        self.log_gaps: dict[str, float | None] = {}  # container name -> first line kept, when the start was lost
 
     def __enter__(self) -> "Lab":
         if not self.engine.alive():
@@ -306,7 +320,7 @@ class Lab:
                 sysctls: dict[str, str] | None, also_on: list[tuple[Network, str]]) -> Container:
         try:
             c = self.client.containers.create(
-                image, command, name=name, hostname=role,
+                image, ["sh", "-c", STARTED, "start", *command], name=name, hostname=role, log_config=LOG_CONFIG,
                 labels={**self.labels, ROLE_LABEL: role}, environment=environment or {},
                 cap_add=["NET_ADMIN", "NET_RAW"], detach=True, network=network.name, sysctls=sysctls or None,
                 networking_config={network.name: self.client.api.create_endpoint_config(ipv4_address=ip)})
@@ -382,7 +396,9 @@ class Lab:
         return {r: self.containers[r] for r in roles if r in self.containers}
 
     def log_lines(self, container: Container) -> list[tuple[float, str]]:
-        """The container's output, each line stamped by Docker on arrival (the host's clock)."""
+        """The container's output, each line stamped by Docker on arrival (the host's clock).
+        A log that does not begin with the container's first start line has lost its beginning
+        (rotated away, or a log driver that keeps only the latest): ``log_gaps`` says so."""
         raw = container.logs(timestamps=True).decode(errors="replace")
         prefix = f"dhcpdrill-{self.run_id}-"  # primary, primary-2 for its replacement, clients ...
         name = container.name[len(prefix):] if container.name.startswith(prefix) else container.name
@@ -394,6 +410,10 @@ class Lab:
                 lines.append((docker_time(stamp), text))
             except ValueError:
                 continue
+        if not lines or lines[0][1].strip() != f"{START_LINE} 1":
+            self.log_gaps[container.name] = lines[0][0] if lines else None
+        else:
+            self.log_gaps.pop(container.name, None)
         return lines
 
     def read_file(self, container: Container, path: str) -> str:

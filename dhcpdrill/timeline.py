@@ -8,6 +8,7 @@ event times the harness records).
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
@@ -36,7 +37,22 @@ class Timeline:
         self._events: list[Event] = list(events)
         self._sorted: list[Event] | None = None
         self._by_kind: dict[str, list[Event]] = {}
-        self._derived: dict[Callable, Any] = {}
+        self._derived: dict[Callable, tuple[Any, frozenset[str]]] = {}
+        self._read: set[str] | None = None
+
+    @contextmanager
+    def kinds_read(self) -> Iterator[set[str]]:
+        """The kinds of event asked for while the block runs (through ``of``, ``first`` or a
+        ``derived`` reading): what a verdict rests on, so a gap in one kind's evidence can be
+        traced to the verdicts it touches."""
+        outer, self._read = self._read, set()
+        read = self._read
+        try:
+            yield read
+        finally:
+            self._read = outer
+            if outer is not None:
+                outer |= read
 
     def add(self, t: float, source: str, kind: str, **data: Any) -> Event:
         event = Event(t, source, kind, data)
@@ -56,8 +72,13 @@ class Timeline:
         pass over a million events each time. What it returns is shared: make it
         immutable (a tuple, frozen records)."""
         if compute not in self._derived:
-            self._derived[compute] = compute(self)
-        return self._derived[compute]
+            with self.kinds_read() as read:
+                value = compute(self)
+            self._derived[compute] = (value, frozenset(read))
+        value, read = self._derived[compute]
+        if self._read is not None:
+            self._read |= read
+        return value
 
     @property
     def events(self) -> list[Event]:
@@ -79,6 +100,8 @@ class Timeline:
         return len(self._events)
 
     def of(self, *kinds: str, source: str | None = None) -> list[Event]:
+        if self._read is not None:
+            self._read.update(kinds)
         ordered = self._indexed()
         if len(kinds) == 1:
             found = self._by_kind.get(kinds[0], [])

@@ -85,6 +85,9 @@ class LabPlan:
 
 
 DAEMON_PID = "/run/dhcpdrill-daemon.pid"
+# Every kind of event an adapter's ``log_event`` records: evidence that lives only in a daemon's
+# log, and is missing where the log lost lines.
+LOG_KINDS = ("ha-state", "ha-warning", "lease-sync-page", "lease-sync-done", "pool-exhausted")
 DAEMON_EXITED = "server daemon exited with status"  # the line the container prints when its daemon ends
 
 
@@ -145,6 +148,9 @@ class ServerAdapter:
                 found = self.log_event(line)
                 if found:
                     timeline.add(t, role, found[0], **found[1])
+            if container.name in lab.log_gaps:
+                timeline.add(time.time(), role, "log-incomplete", container=container.name, kinds=list(LOG_KINDS),
+                             first_kept=lab.log_gaps[container.name])
         for role, container in current.items():
             path = self.lease_path(pair, role)
             try:

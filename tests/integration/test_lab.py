@@ -333,3 +333,36 @@ def test_a_default_timer_pair_is_watched_until_its_takeover_and_fails_a_10_s_thr
     continuity = result.verdict("continuity")
     assert continuity.status == PASS and continuity.figure == 100, continuity
     assert [r.startswith("takeover") for r in result.outcome.reasons].count(True) == 1
+
+
+def test_a_server_log_that_lost_its_beginning_says_so_and_one_that_did_not_is_complete(drill_session, tmp_path,
+                                                                                        monkeypatch):
+    """Docker's json-file driver rotating a container's log (as a daemon.json "max-size" does)
+    drops its first lines; the lab notices (the numbered start line is gone) and the adapter
+    records a log-incomplete event. A restarted container's log, kept whole, is complete."""
+    import ipaddress
+    import time as clock
+    from docker.types import LogConfig
+    from dhcpdrill import lab as labmod
+    from dhcpdrill.timeline import Timeline
+    engine = drill_session.engine(load_pair(HEALTHY).suite)
+    with Lab(engine, engine.image, tmp_path) as lab:
+        net = lab.network(ipaddress.ip_network("198.19.252.0/24"), "198.19.252.254")
+        whole = lab.container("secondary", net, "198.19.252.11", ["sh", "-c", "echo ready; sleep infinity"])
+        monkeypatch.setattr(labmod, "LOG_CONFIG", LogConfig(type="json-file", config={"max-size": "4k", "max-file": "2"}))
+        rotated = lab.container("primary", net, "198.19.252.10",
+                                ["sh", "-c", "i=0; while [ $i -lt 400 ]; do echo line $i of a busy server; "
+                                             "i=$((i+1)); done; sleep infinity"])
+        whole.restart(timeout=1)
+        for _ in range(100):
+            if "line 399" in rotated.logs().decode() and b"start 2" in whole.logs():
+                break
+            clock.sleep(0.1)
+        tl = Timeline()
+        pair = load_pair(HEALTHY)
+        adapter_for(pair).collect(lab, pair, tl)
+    gaps = {e.source: e for e in tl.of("log-incomplete")}
+    assert set(gaps) == {"primary"}, gaps
+    assert gaps["primary"].get("first_kept") is not None and "ha-state" in gaps["primary"].get("kinds")
+    saved = (tmp_path / "secondary.log").read_text().splitlines()
+    assert saved[0].endswith(f"{labmod.START_LINE} 1") and any(s.endswith(f"{labmod.START_LINE} 2") for s in saved)

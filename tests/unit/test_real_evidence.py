@@ -353,3 +353,34 @@ def test_the_same_failback_without_the_overflow_fails_for_the_leases_it_lost():
     assert v["continuity"].status == FAIL and "914 of 1000" in v["continuity"].reason
     assert v["load"].status == FAIL and v["load"].figure == 86
     assert "neighbour" not in v["continuity"].reason + v["load"].reason
+
+
+# -- a server log that lost its beginning (Docker's log rotation) ----------------------------------
+def lost_beginning(tl: Timeline, role: str, kept_from: float) -> Timeline:
+    """The timeline as the drill would have recorded it had ``role``'s log been rotated until
+    ``kept_from``: its log events before then gone, and the gap recorded as the adapter records it."""
+    from dhcpdrill.servers import LOG_KINDS
+    kept = [e for e in tl.events if not (e.source == role and e.kind in LOG_KINDS and e.t < kept_from)]
+    gap = Event(tl.events[-1].t, role, "log-incomplete",
+                {"container": f"dhcpdrill-x-{role}", "kinds": list(LOG_KINDS), "first_kept": kept_from})
+    return Timeline([*kept, gap])
+
+
+def test_a_failback_whose_primary_log_lost_its_start_is_unknown_where_it_rests_on_that_log():
+    """Recorded failback (PASS), with the primary's log rotated away until it was syncing after the
+    heal: its HA states before then are gone. Without the gap on record the drill would fail state-transitions for a
+    transition it merely lost; with it, every verdict resting on server logs is UNKNOWN and says
+    why, and those resting on the clients and lease files keep their outcome."""
+    tl = load("kea-hs-failback")
+    healed = tl.first("fault-healed").t
+    lost = lost_beginning(tl, "primary", healed + 1.5)  # syncing at +0.99 s, hot-standby at +2.73 s
+    silent = Timeline([e for e in lost.events if e.kind != "log-incomplete"])
+    assert judged(silent, "failback")["state-transitions"].status == FAIL  # what a lost log would have said
+    v = judged(lost, "failback")
+    for name in ("state-transitions", "heal-to-normal", "failback-sync"):
+        assert v[name].status == UNKNOWN, (name, v[name])
+        assert "primary's log lost its beginning" in v[name].reason and "ha-state" in v[name].reason
+    for name in ("takeover", "duplicates", "continuity", "continuity-after-heal", "steady-state"):
+        assert v[name].status == judged(tl, "failback")[name].status == PASS, (name, v[name])
+    assert v["outcome"].status != "pass"
+
