@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 from docker.errors import DockerException
 
-from . import neighbours, relay
+from . import hostcpu, neighbours, relay
 from .clients import ClientFleet, Link, Workload
 from .images import server_versions
 from .faults import CLOCK_FILE, Fault, FaultContext, Sequence, inject, needs_clock_control
@@ -246,10 +246,12 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                         + healed.seconds + SETTLE_MAX_S + 120,
                         serving_servers=[plan.ids[r] for r in plan.serving])
     neighbours.record(lab.engine, tl, "start", fleet.clients, time.time())
+    hostcpu.record(lab.engine, tl, "start", time.time())
     fleet.start()
     try:
         phases("clients leasing, waiting for steady state")
         steady = fleet.wait_steady(w.steady_timeout + 10)
+        hostcpu.record(lab.engine, tl, "steady", time.time())
         if steady is not None and steady.kind == "steady":
             time.sleep(scenario.dwell_s)
             wake = wake_after(plan.renew_s, window.observe_s) \
@@ -277,6 +279,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     finally:
         fleet.stop()
         neighbours.record(lab.engine, tl, "end", fleet.clients, time.time())
+        hostcpu.record(lab.engine, tl, "end", time.time())
         tl.extend(fleet.events())
 
 

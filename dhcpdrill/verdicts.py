@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from . import load as loadfig
-from . import neighbours
+from . import hostcpu, neighbours
 from .expectations import NEEDS, Thresholds
 from .timeline import Event, Timeline
 
@@ -151,6 +151,24 @@ def _unseen_replies(tl: Timeline) -> str:
     return "; ".join(r for r in (socket, neighbours.overflow_reason(tl)) if r)
 
 
+DROP_MEANING = {"DHCP4_HOOK_LEASES4_PARKING_LOT_FULL": "parked-packet-limit reached: HA holds each reply until the "
+                                                       "partner has the lease update, and drops queries beyond the limit "
+                                                       "after allocating their lease",
+                "DHCP4_PACKET_QUEUE_FULL": "the multi-threading packet queue was full"}
+
+
+def _dropped(tl: Timeline, since: float, until: float) -> str:
+    """What the servers logged dropping unanswered between ``since`` and ``until`` (``server-
+    dropped``; Kea logs it at debug level only, so silence here proves nothing)."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for e in tl.of("server-dropped"):
+        if since <= e.t <= until:
+            counts[(e.source, str(e.get("code")))] += 1
+    return "; ".join(f"{role} logged dropping {n:,} quer{'y' if n == 1 else 'ies'} unanswered ({code}"
+                     + (f": {DROP_MEANING[code]}" if code in DROP_MEANING else "") + ")"
+                     for (role, code), n in sorted(counts.items()))
+
+
 def steady_state(tl: Timeline) -> Verdict:
     """Before the fault every steady client held a lease, served only by the roles meant to serve."""
     name = "steady-state"
@@ -159,8 +177,11 @@ def steady_state(tl: Timeline) -> Verdict:
         return Verdict(name, UNKNOWN, "the timeline has no lab description")
     if steady is None:
         failed = tl.first("steady-failed")
-        unbound = ", ".join(failed.get("unbound", [])) if failed else "all"
-        return Verdict(name, FAIL, f"steady clients never all held a lease (unbound: {unbound})")
+        unbound = listed(failed.get("unbound", []), 50) if failed else "all"
+        dropped = _dropped(tl, lab.t, failed.t if failed else float("inf"))
+        reason = f"steady clients never all held a lease (unbound: {unbound})" + (f"; meanwhile {dropped}" if dropped else "")
+        saturated = hostcpu.saturation_reason(tl, "steady")
+        return Verdict(name, UNKNOWN, f"{saturated}; {reason}") if saturated else Verdict(name, FAIL, reason)
     roles, serving = _roles(tl), set(lab.get("serving", []))
     cutoff = fault.t if fault else float("inf")
     wrong = sorted({roles.get(e.get("server_id"), str(e.get("server_id")))
@@ -492,8 +513,11 @@ def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str,
         reason += "; lost: " + listed(lost)
     if unknown:
         reason += "; unknown: " + listed(unknown)
-    if status == FAIL and _unseen_replies(tl):  # a lease lost to the lab is not the pair's failure
-        status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
+    if lost and _dropped(tl, start.t, end):
+        reason += "; " + _dropped(tl, start.t, end)
+    lab_limit = "; ".join(r for r in (_unseen_replies(tl), hostcpu.saturation_reason(tl)) if r)
+    if status == FAIL and lab_limit:  # a lease lost to the lab is not the pair's failure
+        status, reason = UNKNOWN, f"{lab_limit}; {reason}"
     return Verdict(name, status, reason, figure=round(low * 100, 1), unit=unit, threshold=threshold)
 
 
@@ -1056,10 +1080,13 @@ def load(tl: Timeline, limit: Thresholds) -> Verdict:
               + (f"; {len(newcomers)} new client(s) arrived during the drill, {len(leased)} of them leased"
                  if newcomers else "")
               + f"; {len(expired)} {'steady or new' if newcomers else 'steady'} lease(s) expired unrenewed"
-              + (f": {listed(expired)}" if expired else ""))
+              + (f": {listed(expired)}" if expired else "")
+              + (f"; {_dropped(tl, steady.t, end)}" if _dropped(tl, steady.t, end) else ""))
     status = PASS if limit.max_expired_leases is None or len(expired) <= limit.max_expired_leases else FAIL
     if _unseen_replies(tl):
         status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
+    elif status == FAIL and hostcpu.saturation_reason(tl):
+        status, reason = UNKNOWN, f"{hostcpu.saturation_reason(tl)}; {reason}"
     return _finish(Verdict(name, status, reason, figure=len(expired), threshold=threshold), limit)
 
 

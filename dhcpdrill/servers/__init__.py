@@ -87,7 +87,7 @@ class LabPlan:
 DAEMON_PID = "/run/dhcpdrill-daemon.pid"
 # Every kind of event an adapter's ``log_event`` records: evidence that lives only in a daemon's
 # log, and is missing where the log lost lines.
-LOG_KINDS = ("ha-state", "ha-warning", "lease-sync-page", "lease-sync-done", "pool-exhausted")
+LOG_KINDS = ("ha-state", "ha-warning", "lease-sync-page", "lease-sync-done", "pool-exhausted", "server-dropped")
 DAEMON_EXITED = "server daemon exited with status"  # the line the container prints when its daemon ends
 
 

@@ -44,6 +44,12 @@ HA_DEFAULTS = {"heartbeat-delay": 10000, "max-response-delay": 60000, "max-ack-d
 SYNC_PAGE = re.compile(r"HA_LEASES_SYNC_LEASE_PAGE_RECEIVED received (\d+) leases from (\S+)")
 SYNC_DONE = re.compile(r"HA_SYNC_SUCCESSFUL lease database synchronization with (\S+) completed successfully in (.+?)\.?$")
 STATE_LINE = re.compile(r"HA_STATE_TRANSITION .*?from (\S+) to (\S+) state, partner state is (\S+)")
+# Queries the daemon dropped unanswered, logged on kea-dhcp4.packets at debug level 15 only (a pair
+# whose loggers include it at that level leaves them in its log): under load, chiefly HA's parking
+# lot, where each reply waits for the partner's lease update and, past parked-packet-limit
+# (default 256), a query is dropped after its lease was allocated.
+DROPPED = re.compile(r"(DHCP4_HOOK_LEASES4_PARKING_LOT_FULL|DHCP4_PACKET_QUEUE_FULL|DHCP4_PACKET_DROP_\d{4})"
+                     r"(?:.*?hwtype=\d+ ([0-9a-f:]{17}))?(?:.*?tid=(0x[0-9a-f]+))?")
 CONTROL = """
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -666,6 +672,9 @@ class KeaAdapter(ServerAdapter):
             return "lease-sync-done", {"partner": m[1], "took": m[2].strip()}
         if "ALLOC_ENGINE_V4_ALLOC_FAIL" in line:  # no address left for a client (pool exhausted)
             return "pool-exhausted", {"line": line.strip()}
+        m = DROPPED.search(line)
+        if m:
+            return "server-dropped", {"code": m[1], "mac": m[2], "xid": m[3]}
         return None
 
     def lease_events(self, text: str) -> list[tuple[float, str, dict]]:

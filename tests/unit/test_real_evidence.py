@@ -384,3 +384,43 @@ def test_a_failback_whose_primary_log_lost_its_start_is_unknown_where_it_rests_o
         assert v[name].status == judged(tl, "failback")[name].status == PASS, (name, v[name])
     assert v["outcome"].status != "pass"
 
+
+
+# -- 10,000 clients on 2 cores: the host saturated, Kea's HA parking lot full ---------------------
+def test_a_steady_state_that_never_came_on_a_saturated_host_is_unknown_and_names_the_drops():
+    """Recorded on a copy of the 10k pair whose packets logger was at debug level 15: the steady
+    state never came while the host's 2 cores were 96 % busy and the primary logged dropping 9,331
+    queries for a full parking lot. Not evidence about the pair: UNKNOWN, naming both."""
+    from dhcpdrill.verdicts import steady_state
+    tl = load("kea10k-steady-saturated")
+    v = steady_state(tl)
+    assert v.status == UNKNOWN and "2 cores were 96 % busy while the clients leased" in v.reason
+    assert "never all held a lease" in v.reason
+    assert "primary logged dropping 9,331 queries unanswered (DHCP4_HOOK_LEASES4_PARKING_LOT_FULL: " \
+           "parked-packet-limit reached" in v.reason
+
+
+def test_the_same_steady_state_on_a_host_with_cores_to_spare_fails_and_says_what_it_knows():
+    """The recorded timeline with the host's busy time at steady state halved (a host with cores
+    to spare): the pair's own failure, naming the drops; without the drop lines it fails all the
+    same and says nothing it does not know."""
+    from dhcpdrill.verdicts import steady_state
+    tl = load("kea10k-steady-saturated")
+    start = next(e for e in tl.of("host-cpu") if e.get("at") == "start")
+    calm = Timeline([Event(e.t, e.source, e.kind, {**e.data, "busy": start.get("busy")
+                                                   + (e.get("busy") - start.get("busy")) // 2})
+                     if e.kind == "host-cpu" and e.get("at") != "start" else e for e in tl.events])
+    v = steady_state(calm)
+    assert v.status == FAIL and "busy" not in v.reason and "dropping 9,331 queries" in v.reason
+    quiet = steady_state(without(calm, lambda e: e.kind == "server-dropped"))
+    assert quiet.status == FAIL and "dropping" not in quiet.reason
+
+
+def test_keas_drop_lines_become_events_with_the_client_they_dropped():
+    from dhcpdrill.servers.kea import KeaAdapter
+    line = ("2026-12-01 20:07:02.857 DEBUG [kea-dhcp4.packets/14.140587] DHCP4_HOOK_LEASES4_PARKING_LOT_FULL The "
+            "parked-packet-limit 256, has been reached, dropping query: [hwtype=1 02:10:ec:00:14:25], cid=[no info], "
+            "tid=0xb290c1b3")
+    assert KeaAdapter().log_event(line) == ("server-dropped", {"code": "DHCP4_HOOK_LEASES4_PARKING_LOT_FULL",
+                                                               "mac": "02:10:ec:00:14:25", "xid": "0xb290c1b3"})
+    assert KeaAdapter().log_event("INFO  [kea-dhcp4.leases/14.1] DHCP4_LEASE_ALLOC [hwtype=1 02:10:ec:00:14:25]") is None
