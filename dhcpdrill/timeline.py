@@ -54,6 +54,15 @@ class Timeline:
             if outer is not None:
                 outer |= read
 
+    @contextmanager
+    def aside(self) -> Iterator[None]:
+        """Readings that decide nothing (a reason's remark): left out of ``kinds_read``."""
+        outer, self._read = self._read, None
+        try:
+            yield
+        finally:
+            self._read = outer
+
     def add(self, t: float, source: str, kind: str, **data: Any) -> Event:
         event = Event(t, source, kind, data)
         self._events.append(event)

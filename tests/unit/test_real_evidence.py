@@ -424,3 +424,17 @@ def test_keas_drop_lines_become_events_with_the_client_they_dropped():
     assert KeaAdapter().log_event(line) == ("server-dropped", {"code": "DHCP4_HOOK_LEASES4_PARKING_LOT_FULL",
                                                                "mac": "02:10:ec:00:14:25", "xid": "0xb290c1b3"})
     assert KeaAdapter().log_event("INFO  [kea-dhcp4.leases/14.1] DHCP4_LEASE_ALLOC [hwtype=1 02:10:ec:00:14:25]") is None
+
+
+def test_a_lost_server_log_leaves_a_fail_decided_by_the_clients_a_fail():
+    """The dhcpd failback that lost 86 leases (the neighbour table calm): with the secondary's log
+    rotated until the heal, continuity still fails (clients and lease files decide it, a drop
+    remark aside), while state-transitions, which read that log, is UNKNOWN."""
+    tl = load("isc1k-failback-neigh-overflow")
+    start = next(e for e in tl.of("neigh-table") if e.get("at") == "start")
+    calm = Timeline([Event(e.t, e.source, e.kind, {**e.data, "table_fulls": start.get("table_fulls")})
+                     if e.kind == "neigh-table" else e for e in tl.events])
+    lost = lost_beginning(calm, "secondary", calm.first("fault-healed").t)
+    v = judged(lost, "failback")
+    assert v["continuity"].status == FAIL and "914 of 1000" in v["continuity"].reason
+    assert v["state-transitions"].status == UNKNOWN and "secondary's log lost its beginning" in v["state-transitions"].reason

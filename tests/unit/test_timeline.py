@@ -12,5 +12,7 @@ def test_kinds_read_names_what_a_reading_asked_for_even_through_a_cached_derivat
     with tl.kinds_read() as outer:
         with tl.kinds_read() as inner:
             tl.of("fault-applied", "fault-healed")
+            with tl.aside():
+                tl.of("server-dropped")
     assert first == {"ha-state", "recv"} and second == {"recv"}
     assert inner == outer == {"fault-applied", "fault-healed"}
