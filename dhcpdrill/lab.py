@@ -50,12 +50,20 @@ SENTINEL_SCRIPT = "/opt/dhcpdrill/reaper.py"
 # with "max-size": "10m" (this machine's, and a common production setting) rotated the first
 # 30 MB of a 10,000-client server's log away, its start and HA states with them. Room for ~1 GB.
 LOG_CONFIG = LogConfig(type=LogConfig.types.JSON, config={"max-size": "256m", "max-file": "4"})
-# The first line of every lab container's output, numbered per start: a log read back that does
-# not begin with start 1 has lost its beginning, and says so instead of looking complete.
+# The first line every lab container prints, numbered per start: a log read back without start 1
+# has lost its beginning, and says so instead of looking complete.
 START_LINE = "dhcpdrill: container start"
 STARTS_FILE = "/tmp/.dhcpdrill-starts"
 STARTED = (f'n=$(( $(cat {STARTS_FILE} 2>/dev/null || echo 0) + 1 )); echo $n > {STARTS_FILE}; '
            f'echo "{START_LINE} $n"; exec "$@"')
+
+
+def holds_first_start(lines: list[tuple[float, str]]) -> bool:
+    """Whether a container's output still holds its first start line, which rotation drops with
+    the oldest lines. Not necessarily as the first line: Docker copies stdout and stderr apart,
+    and a daemon's first stderr lines can come before it, stamped even earlier (dhcpd, in CI)."""
+    first = f"{START_LINE} 1"
+    return any(text.strip() == first for _, text in lines)
 
 
 def owner() -> str:
@@ -397,7 +405,7 @@ class Lab:
 
     def log_lines(self, container: Container) -> list[tuple[float, str]]:
         """The container's output, each line stamped by Docker on arrival (the host's clock).
-        A log that does not begin with the container's first start line has lost its beginning
+        A log that no longer holds the container's first start line has lost its beginning
         (rotated away, or a log driver that keeps only the latest): ``log_gaps`` says so."""
         raw = container.logs(timestamps=True).decode(errors="replace")
         prefix = f"dhcpdrill-{self.run_id}-"  # primary, primary-2 for its replacement, clients ...
@@ -410,10 +418,10 @@ class Lab:
                 lines.append((docker_time(stamp), text))
             except ValueError:
                 continue
-        if not lines or lines[0][1].strip() != f"{START_LINE} 1":
-            self.log_gaps[container.name] = lines[0][0] if lines else None
-        else:
+        if holds_first_start(lines):
             self.log_gaps.pop(container.name, None)
+        else:
+            self.log_gaps[container.name] = lines[0][0] if lines else None
         return lines
 
     def read_file(self, container: Container, path: str) -> str:
