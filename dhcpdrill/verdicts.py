@@ -516,8 +516,8 @@ def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str,
         reason += "; lost: " + listed(lost)
     if unknown:
         reason += "; unknown: " + listed(unknown)
-    if lost and _dropped(tl, start.t, end):
-        reason += "; " + _dropped(tl, start.t, end)
+    if lost and (dropped := _dropped(tl, start.t, end)):
+        reason += "; " + dropped
     lab_limit = "; ".join(r for r in (_unseen_replies(tl), hostcpu.saturation_reason(tl)) if r)
     if status == FAIL and lab_limit:  # a lease lost to the lab is not the pair's failure
         status, reason = UNKNOWN, f"{lab_limit}; {reason}"
@@ -1084,12 +1084,12 @@ def load(tl: Timeline, limit: Thresholds) -> Verdict:
                  if newcomers else "")
               + f"; {len(expired)} {'steady or new' if newcomers else 'steady'} lease(s) expired unrenewed"
               + (f": {listed(expired)}" if expired else "")
-              + (f"; {_dropped(tl, steady.t, end)}" if _dropped(tl, steady.t, end) else ""))
+              + (f"; {dropped}" if (dropped := _dropped(tl, steady.t, end)) else ""))
     status = PASS if limit.max_expired_leases is None or len(expired) <= limit.max_expired_leases else FAIL
     if _unseen_replies(tl):
         status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
-    elif status == FAIL and hostcpu.saturation_reason(tl):
-        status, reason = UNKNOWN, f"{hostcpu.saturation_reason(tl)}; {reason}"
+    elif status == FAIL and (saturated := hostcpu.saturation_reason(tl)):
+        status, reason = UNKNOWN, f"{saturated}; {reason}"
     return _finish(Verdict(name, status, reason, figure=len(expired), threshold=threshold), limit)
 
 
