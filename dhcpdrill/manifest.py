@@ -165,15 +165,14 @@ def _thresholds(where: str, drills: Any, problems: list[Problem], meta_server: s
         if isinstance(hazard, dict):
             stated = {k for k, v in table.items() if v not in (None, [], {})}
             found += [Problem(where, f"drills.{drill}.{key}", what, fix)
-                      for key, what, fix in hazard_problems(hazard, stated)]
+                      for key, what, fix in hazard_problems(hazard, stated, table=table)]
         problems.extend(found)
         if found:
             continue
         plain = {k: table[k] for k in KEY_TYPES if k in table
                  and k not in ("expect_states", "expect_warnings", "known_hazard")}
         limits = Thresholds(**plain, expect_states=states, expect_warnings=tuple(warnings),
-                            known_hazard=KnownHazard(hazard["why"], tuple(hazard["fails"]),
-                                                     tuple(hazard.get("may_fail", []))) if hazard else None)
+                            known_hazard=_hazard(hazard) if hazard else None)
         if limits.to_suite is not None and limits.to_suite not in SUITES:
             problems.append(Problem(where, f"drills.{drill}.to_suite", f"unknown Debian suite {limits.to_suite!r}",
                                     f"use one of: {', '.join(SUITES)} (Kea 2.2, 2.6, 3.0)"))
@@ -192,6 +191,12 @@ def _thresholds(where: str, drills: Any, problems: list[Problem], meta_server: s
                                     "give 0 unless a known hazard allows more"))
         out[drill] = limits
     return out
+
+
+def _hazard(table: dict) -> KnownHazard:
+    may = table.get("may_fail", [])
+    bounds = {name: value for name, value in may.items() if not isinstance(value, bool)} if isinstance(may, dict) else {}
+    return KnownHazard(table["why"], tuple(table["fails"]), tuple(may), bounds)
 
 
 def _sysctls(where: str, lab: object, problems: list[Problem]) -> dict[str, str]:

@@ -5,7 +5,8 @@ no error, clients leased and the fault bit, every named verdict failed (a named 
 unknown is not the stated failure), and every other judged verdict passed. Anything else is a
 real failure with its reasons; a named verdict that passed is reported as an unexpected pass.
 A hazard that names only verdicts it ``may_fail`` (it strikes in some runs) passes in a run where
-it did not strike.
+it did not strike; a ``may_fail`` verdict excused only failed, and no worse than the hazard's
+bound for it (a failure beyond the bound is a real failure naming the bound).
 """
 from __future__ import annotations
 
@@ -48,9 +49,13 @@ def decide(verdicts: Iterable[Verdict], error: str | None, hazard: KnownHazard |
                            f"({hazard.why}); check the pair's expectations")
         elif v.status != FAIL:
             reasons.append(f"{name}: {v.status}, not the failure the known hazard states: {v.reason}")
-    reasons += [f"{v.name}: {v.status}: {v.reason} (not a verdict the known hazard names)"
+    reasons += [f"{v.name}: {v.status}: {v.reason} ("
+                + ("the known hazard excuses a failure, never an unknown" if v.name in hazard.may_fail
+                   else "not a verdict the known hazard names") + ")"
                 for v in verdicts if v.name not in hazard.fails and v.name not in PRECONDITIONS and not v.ok
                 and not (v.name in hazard.may_fail and v.status == FAIL)]
+    reasons += [f"{v.name}: {v.status}: {v.reason} ({breach})" for v in verdicts
+                if v.name in hazard.may_fail and v.status == FAIL and (breach := hazard.breach(v.name, v.figure))]
     if reasons:
         return Outcome(FAILED, tuple(reasons))
     also = tuple(v.name for v in verdicts if v.name in hazard.may_fail and v.status == FAIL)

@@ -70,8 +70,9 @@ def test_html_report_has_the_verdict_table_and_the_timeline_picture(tmp_path):
     assert "<svg" in page and "partner-down" in page and "ACKs from secondary" in page
 
 
-def _with_hazard(r: DrillResult, *fails: str, may_fail: tuple[str, ...] = ()) -> DrillResult:
-    hazard = KnownHazard("split brain", fails, may_fail)
+def _with_hazard(r: DrillResult, *fails: str, may_fail: tuple[str, ...] | dict[str, float] = ()) -> DrillResult:
+    bounds = may_fail if isinstance(may_fail, dict) else {}
+    hazard = KnownHazard("split brain", fails, tuple(may_fail), bounds)
     r.pair.drills["kill-primary"] = dataclasses.replace(r.pair.drills["kill-primary"], known_hazard=hazard)
     return r
 
@@ -108,20 +109,20 @@ def test_an_unexpected_pass_or_another_failure_is_a_real_failure(tmp_path):
     r = _with_hazard(result(tl, tmp_path), "takeover")  # the hazard names takeover, duplicates failed
     assert r.outcome.status == "fail"
     assert any("duplicates" in x and "not a verdict the known hazard names" in x for x in r.outcome.reasons)
-    assert _with_hazard(result(tl, tmp_path), "takeover", may_fail=("duplicates",)).outcome.status == "fail"
-    r = _with_hazard(result(tl, tmp_path), "duplicates", may_fail=("continuity",))
+    assert _with_hazard(result(tl, tmp_path), "takeover", may_fail={"duplicates": 1}).outcome.status == "fail"
+    r = _with_hazard(result(tl, tmp_path), "duplicates", may_fail={"continuity": 0.8})
     assert r.outcome.status == "expected-failure"  # a may-fail verdict that passed is fine
 
 
 def test_a_hazard_that_strikes_in_some_runs_passes_a_run_it_spared_and_excuses_only_its_verdict(tmp_path):
-    spared = _with_hazard(result(healthy(), tmp_path), may_fail=("duplicates",))
+    spared = _with_hazard(result(healthy(), tmp_path), may_fail={"duplicates": 1})
     assert spared.outcome.status == "pass"
     tl = healthy()
     bound(tl, FAULT_T + 5, 9, "198.18.0.100", SECONDARY, client="probe-09", role="probe")  # .100 twice
-    struck = _with_hazard(result(tl, tmp_path), may_fail=("duplicates",))
+    struck = _with_hazard(result(tl, tmp_path), may_fail={"duplicates": 1})
     assert struck.outcome.status == "expected-failure" and struck.outcome.as_expected == ("duplicates",)
-    assert "split brain (may fail: duplicates)" in report.junit_xml([struck])
-    other = _with_hazard(result(tl, tmp_path), may_fail=("continuity",))  # duplicates is not what it names
+    assert "split brain (may fail: duplicates &lt;= 1)" in report.junit_xml([struck])
+    other = _with_hazard(result(tl, tmp_path), may_fail={"continuity": 0.8})  # duplicates is not what it names
     assert other.outcome.status == "fail"
     assert any("duplicates" in x and "not a verdict the known hazard names" in x for x in other.outcome.reasons)
 
