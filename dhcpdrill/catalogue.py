@@ -11,7 +11,9 @@ import ast
 import sys
 import inspect
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
+from typing import Iterable
 
 from .drill import Scenario, drill_heal_watch, drill_window, expected_s, verdicts_for
 from .expectations import NEEDS
@@ -87,11 +89,19 @@ def lines(pairs: list[Pair], entries: list[Entry]) -> list[str]:
     return out
 
 
-def known_scenarios() -> dict[str, Scenario]:
+def known_scenarios(roots: Iterable[Path] = ()) -> dict[str, Scenario]:
     """Every drill the project's scenarios define (``scenarios/`` beside the drills), and any
-    other Scenario already imported; empty when none can be found, so nothing is refused then."""
+    other Scenario already imported; empty when none can be found, so nothing is refused then.
+    Outside pytest (``dhcpdrill-check``) ``scenarios`` is looked for in ``roots`` too: the
+    project folder the command runs in, or one above the pairs it checks."""
     import importlib
     import pkgutil
+    try:
+        import scenarios
+    except ImportError:
+        root = next((r for r in roots if (r / "scenarios" / "__init__.py").is_file()), None)
+        if root is not None:
+            sys.path.append(str(root))
     try:
         import scenarios
         for module in pkgutil.iter_modules(scenarios.__path__):

@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .catalogue import known_scenarios
+from .manifest import drill_problems
 from .pair import load_pair, pair_folders
 from .problems import LabError, PairError
 
@@ -22,10 +24,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--apt-mirror", default=None, help="Debian mirror for building the lab image")
     args = parser.parse_args(argv)
     failed = False
-    for folder in pair_folders(args.paths, Path("fixtures")):
+    folders = pair_folders(args.paths, Path("fixtures"))
+    scenarios = known_scenarios([Path.cwd(), *{p for f in folders for p in f.resolve().parents}])
+    verdicts_of = {name: s.verdicts for name, s in scenarios.items()}
+    if not scenarios:
+        print("WARNING the project's scenarios/ was not found here: drill names are not checked "
+              "(run dhcpdrill-check from the project folder)", file=sys.stderr)
+    for folder in folders:
         try:
             pair = load_pair(folder)
-            problems = _server_checks(pair, args.apt_mirror) if args.servers else []
+            problems = drill_problems(pair, verdicts_of)
+            problems = problems or (_server_checks(pair, args.apt_mirror) if args.servers else [])
         except PairError as exc:
             problems = exc.problems
         except LabError as exc:

@@ -10,12 +10,13 @@ import tomllib
 from dataclasses import dataclass, field
 import re
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from .images import SUITES, packages
 from .includes import included_files
 from .problems import PairError, Problem
-from .expectations import KEY_TYPES, ROLES, KnownHazard, Thresholds, hazard_problems, problems_of
+from .expectations import (KEY_TYPES, NEEDS, PRECONDITIONS, ROLES, KnownHazard, Thresholds, hazard_problems,
+                           problems_of)
 
 MANIFEST = "pair.toml"
 SERVERS = ("kea", "isc-dhcp")
@@ -137,7 +138,8 @@ def _check_table(where: str, table: Any, schema: dict, section: str, problems: l
                                     f"give a {kind.__name__ if isinstance(kind, type) else 'number'}"))
 
 
-def _thresholds(where: str, drills: Any, problems: list[Problem], meta_server: str = "") -> dict[str, Thresholds]:
+def _thresholds(where: str, drills: Any, problems: list[Problem], meta_server: str = "",
+                population: Population | None = None) -> dict[str, Thresholds]:
     if drills is None:
         return {}
     if not isinstance(drills, dict):
@@ -186,10 +188,36 @@ def _thresholds(where: str, drills: Any, problems: list[Problem], meta_server: s
         if not 0 <= limits.min_continuity <= 1:
             problems.append(Problem(where, f"drills.{drill}.min_continuity", "must be between 0 and 1",
                                     "give a fraction, e.g. 1.0 for every client"))
+        elif limits.min_continuity == 0:
+            problems.append(Problem(where, f"drills.{drill}.min_continuity", "is 0, so continuity could never fail "
+                                    "(every client may lose its address)",
+                                    "give the share of clients that must keep their address, e.g. 1.0; bound what a "
+                                    "known hazard loses in its may_fail instead"))
         if limits.max_duplicates < 0:
             problems.append(Problem(where, f"drills.{drill}.max_duplicates", "must not be negative",
                                     "give 0 unless a known hazard allows more"))
+        problems += _limit_problems(where, drill, limits, population)
         out[drill] = limits
+    return out
+
+
+SECONDS = ("max_outage_s", "max_heal_to_normal_s", "max_new_lease_s", "mclt_s")
+
+
+def _limit_problems(where: str, drill: str, limits: Thresholds, population: Population | None) -> list[Problem]:
+    """Limits that leave their verdict unable to judge: a negative time (fails every run for no
+    reason of the pair's) or a count of expired leases no population can reach (never fails)."""
+    out = [Problem(where, f"drills.{drill}.{key}", f"is {getattr(limits, key):g}: a time must be positive",
+                   "give the seconds the pair promises, e.g. 15")
+           for key in SECONDS if getattr(limits, key) is not None and getattr(limits, key) <= 0]
+    most = limits.max_expired_leases
+    if most is not None and most < 0:
+        out.append(Problem(where, f"drills.{drill}.max_expired_leases", "must not be negative",
+                           "give 0 unless a known hazard allows more"))
+    elif most is not None and population is not None and most >= population.clients:
+        out.append(Problem(where, f"drills.{drill}.max_expired_leases",
+                           f"is {most}, as many as the {population.clients} clients: load could never fail",
+                           "give how many leases may expire at most, e.g. 0"))
     return out
 
 
@@ -245,7 +273,7 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
     for section, schema in SCHEMA.items():
         _check_table(where, raw.get(section), schema, section, problems)
     drills = _thresholds(where, raw.get("drills"), problems, str((raw.get("pair") or {}).get("server", ""))
-                         if isinstance(raw.get("pair"), dict) else "")
+                         if isinstance(raw.get("pair"), dict) else "", population)
     meta = raw.get("pair") if isinstance(raw.get("pair"), dict) else {}
     files = raw.get("files") if isinstance(raw.get("files"), dict) else {}
     if isinstance(meta.get("server"), str) and meta["server"] not in SERVERS:
@@ -288,4 +316,32 @@ def drill_name_problems(pair: Pair, known: set[str]) -> list[Problem]:
         near = difflib.get_close_matches(drill.replace("_", "-"), sorted(known), n=1)
         out.append(Problem(str(pair.folder / MANIFEST), f"drills.{drill}", "no drill has this name",
                            f"did you mean [drills.{near[0]}]?" if near else f"drills are: {', '.join(sorted(known))}"))
+    return out
+
+
+def drill_problems(pair: Pair, verdicts_of: Mapping[str, Iterable[str]]) -> list[Problem]:
+    """What the drills refuse before anything starts, checked the same way by ``dhcpdrill-check``:
+    a pair with no ``[drills.<name>]`` table (every drill would be skipped and the run go green
+    having judged nothing), a table for a drill that does not exist, and a table under which
+    every verdict the drill judges is either unstated or excused by the pair's known hazard.
+    ``verdicts_of`` maps each drill of the project to the verdicts it judges (empty when the
+    drills could not be found: then names are not checked)."""
+    where = str(pair.folder / MANIFEST)
+    if not pair.drills:
+        return [Problem(where, "drills", "states no [drills.<name>] table, so no drill would judge anything",
+                        "add a table per drill the pair must pass, e.g. [drills.kill-primary] with "
+                        "max_takeover_s = 15 (see fixtures/kea-hot-standby/pair.toml)")]
+    if not verdicts_of:
+        return []
+    out = drill_name_problems(pair, set(verdicts_of))
+    for drill in sorted(pair.drills.keys() & verdicts_of.keys()):
+        limits = pair.drills[drill]
+        hazard = limits.known_hazard
+        excused = set(hazard.fails) if hazard else set()
+        can_fail = [v for v in verdicts_of[drill] if v not in PRECONDITIONS and v not in excused
+                    and (NEEDS.get(v) is None or limits.states(NEEDS[v]))]
+        if not can_fail:
+            out.append(Problem(where, f"drills.{drill}", "judges nothing that can fail: every verdict of the "
+                               "drill is unstated or named in the known hazard's fails",
+                               "state the limits the pair must keep, and let the hazard name only what it breaks"))
     return out
