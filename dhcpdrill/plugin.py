@@ -21,15 +21,18 @@ from .catalogue import known_scenarios
 from .drill import DrillResult, Scenario, drill_window, run_drill
 from .images import BUILDERS, ensure_image
 from .lab import Engine, docker_client
-from .outcome import EXPECTED
-from .manifest import drill_name_problems
+from .outcome import EXPECTED, FAILED
+from .manifest import drill_problems
 from .pair import Pair, load_pair, pair_folders, pair_warnings
 from .problems import LabError, PairError
+from .report import NotRun
 from .servers import adapter_for
 from . import evidence, gonogo, neighbours, parallel, report, shards
 
 KEY = pytest.StashKey["DrillSession"]()
 DEFAULT_WORKERS = pytest.StashKey[int]()
+RESULTS = pytest.StashKey[list]()  # on a drill test's item: the results its drill.run calls judged
+DRILL_PROPERTY = "dhcpdrill_drill"  # a drill test's user property: "pair / drill", set before it may skip
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,6 +75,7 @@ class DrillSession:
         self.config = config
         self.results: list[DrillResult] = []
         self.run_dirs: list[Path] = []  # on an xdist controller: its workers' run folders
+        self.not_run: list[NotRun] = []  # drills skipped or refused before they ran
         self._pairs: list[Pair] | None = None
         self._images: dict[str, str] = {}
         self._checked: dict[Path, list[str]] = {}
@@ -92,8 +96,9 @@ class DrillSession:
                 except PairError as exc:
                     problems.extend(str(p) for p in exc.problems)
             scenarios = known_scenarios()
+            verdicts_of = {name: s.verdicts for name, s in scenarios.items()}
+            problems += [str(p) for pair in pairs for p in drill_problems(pair, verdicts_of)]
             if scenarios:
-                problems += [str(p) for pair in pairs for p in drill_name_problems(pair, set(scenarios))]
                 problems += [p for pair in pairs for p in window_problems(pair, scenarios,
                                                                           self.config.getoption("--max-window"))]
             if problems:
@@ -193,8 +198,9 @@ class DrillRunner:
 
     def run(self, scenario: Scenario) -> DrillResult:
         """Run the scenario and judge it. A pair that states no expectations for this drill skips
-        it (saying so). A drill that failed exactly as the pair's known hazard says is reported
-        as an expected failure (xfail) naming the verdicts; every other failure is a failure."""
+        it (saying so). The judged result is recorded on the test, and the plugin reports the test
+        from it whatever the test body does (``pytest_runtest_makereport``)."""
+        self.node.user_properties.append((DRILL_PROPERTY, f"{self.pair.name} / {scenario.name}"))
         if scenario.name not in self.pair.drills:
             pytest.skip(f"{self.pair.name} states no [drills.{scenario.name}] expectations in its pair.toml")
         try:
@@ -212,13 +218,11 @@ class DrillRunner:
                            image_for=self.session.image)
         evidence.record_run(result)  # now, not at the end: an xdist controller reads it from the run folder
         self.session.results.append(result)
+        self.node.stash.setdefault(RESULTS, []).append(result)
         self.node.user_properties.append((parallel.RUN_PROPERTY, str(result.run_dir)))
         self.node.user_properties.append(("pair_config_sha256", self.pair.config_hash))
         for v in result.verdicts:
             self.node.user_properties.append((v.name, f"{v.status} {'' if v.figure is None else v.figure}".strip()))
-        outcome = result.outcome
-        if outcome.status == EXPECTED:
-            pytest.xfail(f"{outcome.reasons[0]}; failed as expected: {', '.join(outcome.as_expected)}")
         return result
 
 
@@ -385,6 +389,34 @@ def drill_session(request: pytest.FixtureRequest) -> DrillSession:
     return request.config.stash[KEY]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A drill test's status is its drills' outcome, whether or not its body asserts anything:
+    a FAIL (an UNKNOWN deciding verdict, an error, a hazard beyond its bound) fails it with the
+    reasons; a known hazard that failed as stated makes it xfail; a PASS leaves the body's own
+    result standing."""
+    made = yield
+    results = item.stash.get(RESULTS, [])
+    if call.when == "call" and results:
+        apply_outcomes(made.get_result(), results)
+
+
+def apply_outcomes(rep: pytest.TestReport, results: list[DrillResult]) -> None:
+    """Set ``rep`` from the drills' outcomes (see ``pytest_runtest_makereport``)."""
+    failed = [r for r in results if r.outcome.status == FAILED]
+    if failed:
+        body = f"\n\nthe test body also failed:\n{rep.longreprtext}" if rep.failed else ""
+        rep.outcome = "failed"
+        rep.longrepr = "\n".join(f"{r.pair.name} / {r.scenario.name}: FAIL\n  " + "\n  ".join(r.outcome.reasons)
+                                 for r in failed) + body
+        if hasattr(rep, "wasxfail"):
+            del rep.wasxfail
+    elif rep.passed and any(r.outcome.status == EXPECTED for r in results):
+        rep.outcome, rep.longrepr = "skipped", None
+        rep.wasxfail = "; ".join(f"{r.outcome.reasons[0]}; failed as expected: {', '.join(r.outcome.as_expected)}"
+                                 for r in results if r.outcome.status == EXPECTED)
+
+
 class RunFolders:
     """Collects, on an xdist controller, the run folders its workers' drills left (judged there)."""
 
@@ -392,9 +424,15 @@ class RunFolders:
         self.session = session
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(getattr(report, "user_properties", ()))
         for name, value in getattr(report, "user_properties", ()):
             if name == parallel.RUN_PROPERTY and Path(value) not in self.session.run_dirs:
                 self.session.run_dirs.append(Path(value))
+        if DRILL_PROPERTY in props and parallel.RUN_PROPERTY not in props and (report.skipped or report.failed) \
+                and report.when != "teardown":  # a drill that never ran still gets its JUnit case
+            why = report.longrepr[2] if report.skipped and isinstance(report.longrepr, tuple) else report.longreprtext
+            self.session.not_run.append(NotRun(props[DRILL_PROPERTY], report.nodeid,
+                                               "skipped" if report.skipped else "error", why))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -410,11 +448,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         (ds.reports / gonogo.FILE_NAME).write_text(ds.decision.line + "\n")
         if not ds.decision.go and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a known hazard's xfail is not a GO
-    if ds.results:
+    if ds.results or ds.not_run:  # every run of drills leaves JUnit, even one where none ran
         line = ds.decision.line if ds.decision else None
         if line is None:
             (ds.reports / gonogo.FILE_NAME).unlink(missing_ok=True)  # an earlier run's, not this one's
-        ds.junit_path = report.write(ds.results, ds.reports, line)
+        ds.junit_path = report.write(ds.results, ds.reports, line, ds.not_run)
+    if ds.results:
         ds.bundle = evidence.bundle(ds.results, ds.reports, evidence.engine_identity(ds.client()),
                                     [Path(sys.argv[0]).name, *sys.argv[1:]])
 
@@ -431,6 +470,9 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         return
     if ds.results:
         _summarise(terminalreporter, ds)
+    elif ds.junit_path is not None:
+        terminalreporter.write_sep("=", "DHCP failover drills: none ran")
+        terminalreporter.write_line(f"JUnit evidence for CI and audits: {ds.junit_path}")
     if ds.decision is not None:
         terminalreporter.write_sep("=", ds.decision.line, bold=True, green=ds.decision.go, red=not ds.decision.go)
 

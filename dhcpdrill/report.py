@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -142,6 +143,27 @@ def _suite(result: DrillResult, base: Path | None = None) -> TestSuite:
                      properties=props)
 
 
+@dataclass(frozen=True)
+class NotRun:
+    """A drill test that ended before its drill ran: skipped (the pair states no table for it)
+    or refused (the lab was unavailable, the servers' own checkers refused the pair)."""
+
+    drill: str  # "pair / drill"
+    test: str  # the pytest node id
+    status: str  # "skipped" or "error"
+    why: str
+
+
+def _not_run_suite(n: NotRun) -> TestSuite:
+    case = TestCase("outcome", classname=f"drills.{n.drill.replace(' / ', '.')}", elapsed_sec=0)
+    case.stdout = f"{n.test}: never ran"
+    if n.status == "skipped":
+        case.add_skipped_info(message=n.why)
+    else:
+        case.add_error_info(message=n.why.splitlines()[0] if n.why else "error", output=n.why)
+    return TestSuite(n.drill, [case], properties={"outcome": f"not run ({n.status})", "test": n.test})
+
+
 def verdict_properties(v: Verdict) -> list[tuple[str, str]]:
     """A verdict's status, figure, unit and limit as suite properties ``verdict.<name>.<key>``."""
     return [(f"verdict.{v.name}.{key}", str(value))
@@ -149,14 +171,15 @@ def verdict_properties(v: Verdict) -> list[tuple[str, str]]:
             if value not in (None, "")]
 
 
-def junit_xml(results: Iterable[DrillResult], base: Path | None = None) -> str:
+def junit_xml(results: Iterable[DrillResult], base: Path | None = None, not_run: Iterable[NotRun] = ()) -> str:
     """JUnit XML valid against the Surefire/Jenkins schema (``junit-10.xsd``, the one pytest's own
     xunit2 reports are checked against). That schema allows properties on test suites only, so each
     verdict's figures are suite properties (``verdict.<name>.figure`` …) and are also written in its
     case's output; junit-xml's ``disabled`` attributes and per-case timestamps, which the schema
     does not know, are dropped, and times carry at most three decimals as it requires."""
     results = list(results)
-    root = ET.fromstring(to_xml_report_string([_suite(r, base) for r in results], prettyprint=False))
+    suites = [_suite(r, base) for r in results] + [_not_run_suite(n) for n in not_run]
+    root = ET.fromstring(to_xml_report_string(suites, prettyprint=False))
     for el in root.iter():
         el.attrib.pop("disabled", None)
         if el.tag == "testcase":
@@ -219,9 +242,11 @@ def html(results: list[DrillResult], verdict_line: str | None = None, base: Path
     return "\n".join(parts) + "\n"
 
 
-def write(results: list[DrillResult], reports: Path, verdict_line: str | None = None) -> Path:
+def write(results: list[DrillResult], reports: Path, verdict_line: str | None = None,
+          not_run: Iterable[NotRun] = ()) -> Path:
     """Each run's folder gets its summary and JUnit file; ``reports/junit-drills.xml`` holds them all,
-    ``reports/drills.html`` shows them all (under the go/no-go line when there is one)."""
+    and a case for each drill that never ran; ``reports/drills.html`` shows them all (under the
+    go/no-go line when there is one)."""
     reports.mkdir(parents=True, exist_ok=True)
     for r in results:
         r.run_dir.mkdir(parents=True, exist_ok=True)
@@ -230,5 +255,5 @@ def write(results: list[DrillResult], reports: Path, verdict_line: str | None = 
         (r.run_dir / "report.html").write_text(html([r], base=r.run_dir))
     (reports / HTML_NAME).write_text(html(results, verdict_line, reports))
     path = reports / JUNIT_NAME
-    path.write_text(junit_xml(results, reports))
+    path.write_text(junit_xml(results, reports, not_run))
     return path
