@@ -6,6 +6,7 @@ import shutil
 import tomllib
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,11 +47,24 @@ def replaced(tree, path, value):
     return copy
 
 
+def refused(folder: Path, name: str) -> None:
+    """The pair is refused with clear problems, one naming the broken file (no text of 400
+    characters is a Kea config with high availability: loading it must fail, not pass quietly)."""
+    with pytest.raises(PairError) as err:
+        load_pair(folder)
+    check_problems(err.value)
+    assert any(Path(p.file).name == name for p in err.value.problems), err.value
+
+
+def check_problems(exc: PairError) -> None:
+    assert exc.problems and all(p.file and p.field and p.what and p.fix for p in exc.problems)
+
+
 def check(folder: Path) -> None:
     try:
         load_pair(folder)
     except PairError as exc:
-        assert exc.problems and all(p.file and p.field and p.what and p.fix for p in exc.problems)
+        check_problems(exc)
 
 
 @SETTINGS
@@ -108,7 +122,15 @@ def test_any_config_text_gives_a_clear_error(tmp_path_factory, text):
     folder = tmp_path_factory.mktemp("pair")
     shutil.copytree(BUNDLED, folder, dirs_exist_ok=True)
     (folder / "standby.json").write_text(text)
-    check(folder)
+    refused(folder, "standby.json")
+
+
+def test_a_config_text_that_loads_fails_the_refusal_check(tmp_path):
+    """The check above must be able to fail: it once passed whenever loading succeeded."""
+    folder = tmp_path / "pair"
+    shutil.copytree(BUNDLED, folder)
+    with pytest.raises(pytest.fail.Exception):
+        refused(folder, "standby.json")
 
 
 @given(text=st.text(max_size=500))

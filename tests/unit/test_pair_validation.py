@@ -116,6 +116,13 @@ BROKEN = {
                           "pair.toml: -: is not valid TOML"),
     "continuity above one": (edit_text("pair.toml", "min_continuity = 1.0", "min_continuity = 100"),
                              "pair.toml: drills.kill-primary.min_continuity: must be between 0 and 1"),
+    "continuity that cannot fail": (edit_text("pair.toml", "min_continuity = 1.0", "min_continuity = 0"),
+                                    "pair.toml: drills.kill-primary.min_continuity: is 0, so continuity could never "
+                                    "fail (every client may lose its address) — give the share of clients"),
+    "outage limit below zero": (edit_text("pair.toml", "max_outage_s = 15", "max_outage_s = -1"),
+                                "drills.peer-partition.max_outage_s: is -1: a time must be positive"),
+    "expired leases below zero": (edit_text("pair.toml", "max_takeover_s = 15", "max_takeover_s = 15\nmax_expired_leases = -3"),
+                                  "drills.kill-primary.max_expired_leases: must not be negative"),
     "unknown server kind": (edit_text("pair.toml", 'server = "kea"', 'server = "dnsmasq"'),
                             "pair.toml: pair.server: unknown server kind 'dnsmasq'"),
     "two interfaces": (both(lambda c: c["interfaces-config"].update(interfaces=["ens192", "ens224"])),
@@ -348,6 +355,16 @@ def _with_workload(tmp_path, text: str):
     shutil.copytree(Path(__file__).parents[2] / "fixtures" / "kea-hot-standby", folder)
     (folder / "pair.toml").write_text((folder / "pair.toml").read_text() + "\n[workload]\n" + text)
     return folder
+
+
+def test_a_limit_on_expired_leases_no_population_can_reach_is_refused(tmp_path):
+    folder = _with_workload(tmp_path, "clients = 80\n")
+    edit_text("pair.toml", "max_takeover_s = 15", "max_takeover_s = 15\nmax_expired_leases = 80")(folder)
+    with pytest.raises(PairError, match="drills.kill-primary.max_expired_leases: is 80, as many as the 80 clients: "
+                                        "load could never fail"):
+        load_pair(folder)
+    edit_text("pair.toml", "max_expired_leases = 80", "max_expired_leases = 79")(folder)
+    assert load_pair(folder).drills["kill-primary"].max_expired_leases == 79
 
 
 def test_a_population_is_read_and_spread_over_the_client_subnets(tmp_path):

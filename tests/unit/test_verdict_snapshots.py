@@ -142,9 +142,15 @@ def judged_all() -> dict[str, dict[str, dict]]:
             for case, (tl, limits) in _cases().items()}
 
 
+def approving() -> bool:
+    """Only a deliberate yes (1, true, yes) rewrites the approved snapshots: DHCPDRILL_APPROVE=0
+    once rewrote them all."""
+    return os.environ.get("DHCPDRILL_APPROVE", "").strip().lower() in ("1", "true", "yes")
+
+
 def test_every_verdict_on_every_catalogued_timeline_is_as_approved():
     got = judged_all()
-    if os.environ.get("DHCPDRILL_APPROVE"):
+    if approving():
         SNAPSHOTS.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
         pytest.skip("snapshots rewritten: review the diff before committing")
     approved = json.loads(SNAPSHOTS.read_text())
@@ -161,3 +167,25 @@ def test_the_catalogue_reaches_every_status_of_every_verdict_that_has_it():
             seen.setdefault(name, set()).add(v["status"])
     assert all({"pass", "unknown"} <= statuses for statuses in seen.values()), seen
     assert sum("fail" in statuses for statuses in seen.values()) >= len(seen) - 1, seen
+
+
+@pytest.mark.parametrize("value", ["0", "", "no", "false", "off"])
+def test_a_no_to_approve_compares_and_rewrites_nothing(tmp_path, monkeypatch, value):
+    stale = tmp_path / "verdict_snapshots.json"
+    stale.write_text("{}\n")
+    monkeypatch.setitem(globals(), "SNAPSHOTS", stale)
+    monkeypatch.setenv("DHCPDRILL_APPROVE", value)
+    with pytest.raises(AssertionError, match="the catalogue of cases changed"):
+        test_every_verdict_on_every_catalogued_timeline_is_as_approved()
+    assert stale.read_text() == "{}\n"
+
+
+@pytest.mark.parametrize("value", ["1", "true", "YES"])
+def test_a_yes_to_approve_rewrites_the_snapshots(tmp_path, monkeypatch, value):
+    stale = tmp_path / "verdict_snapshots.json"
+    stale.write_text("{}\n")
+    monkeypatch.setitem(globals(), "SNAPSHOTS", stale)
+    monkeypatch.setenv("DHCPDRILL_APPROVE", value)
+    with pytest.raises(pytest.skip.Exception):
+        test_every_verdict_on_every_catalogued_timeline_is_as_approved()
+    assert json.loads(stale.read_text()) == json.loads(Path(__file__).with_name("verdict_snapshots.json").read_text())
