@@ -51,34 +51,33 @@ class Bound:
 
     what: str
     key: str | None
+    unit: str = ""
     at_least: bool = False
     per: float = 1.0
     whole: bool = False
 
     def text(self, value: float) -> str:
-        """``<= 2``, ``>= 80 %``, ``<= 20 s`` as reports show a bound."""
-        if self.per != 1.0:
-            return f">= {value * self.per:g} %"
-        return f"{'>=' if self.at_least else '<='} {value:g}{' s' if self.what.startswith('seconds') else ''}"
+        """``<= 2``, ``>= 80 %``, ``<= 20 s``: a bound as reports show it, in the figure's unit."""
+        return f"{'>=' if self.at_least else '<='} {value * self.per:g}{' ' + self.unit if self.unit else ''}"
 
 
 # The verdicts a hazard may break in some runs, with how badly; a verdict that measures harm in a
 # figure is excused only within a stated bound. Takeover and continuity above all: an unbounded
 # excuse would pass a survivor that never served or a pair that lost every client.
 BOUNDS: dict[str, Bound] = {
-    "takeover": Bound("seconds the takeover may take at worst", "max_takeover_s"),
-    "client-outage": Bound("seconds the longest client may wait at worst", "max_outage_s"),
-    "split-brain": Bound("seconds both servers may serve alone at worst", None),
-    "heal-to-normal": Bound("seconds back to normal after the heal at worst", "max_heal_to_normal_s"),
-    "new-lease-cap": Bound("seconds the longest new lease may run at worst", "max_new_lease_s"),
+    "takeover": Bound("seconds the takeover may take at worst", "max_takeover_s", "s"),
+    "client-outage": Bound("seconds the longest client may wait at worst", "max_outage_s", "s"),
+    "split-brain": Bound("seconds both servers may serve alone at worst", None, "s"),
+    "heal-to-normal": Bound("seconds back to normal after the heal at worst", "max_heal_to_normal_s", "s"),
+    "new-lease-cap": Bound("seconds the longest new lease may run at worst", "max_new_lease_s", "s"),
     "duplicates": Bound("addresses bound to two clients at most", "max_duplicates", whole=True),
     "load": Bound("steady leases that may expire unrenewed at most", "max_expired_leases", whole=True),
     "lease-conflicts": Bound("lease update conflicts at most", None, whole=True),
     "reply-checksums": Bound("replies with a bad checksum at most", None, whole=True),
-    "continuity": Bound("share of clients that kept their address at worst (0-1)", "min_continuity",
+    "continuity": Bound("share of clients that kept their address at worst (0-1)", "min_continuity", "%",
                         at_least=True, per=100.0),
     "continuity-after-heal": Bound("share of clients that kept their address after the heal at worst (0-1)",
-                                   "min_continuity", at_least=True, per=100.0),
+                                   "min_continuity", "%", at_least=True, per=100.0),
 }
 # Verdicts with no figure of harm to bound: a hazard may name them in a plain list.
 UNBOUNDED = ("state-transitions", "expected-warnings", "takeover-predicted")
@@ -105,11 +104,11 @@ class KnownHazard:
         bound = BOUNDS.get(name)
         if name not in self.bounds or bound is None:
             return None if name in UNBOUNDED else "the known hazard states no bound for it"
-        limit = self.bounds[name] * bound.per
+        limit, said = self.bounds[name] * bound.per, bound.text(self.bounds[name])
         if figure is None:
-            return f"nothing was measured, so it cannot be shown within the known hazard's bound {bound.text(self.bounds[name])}"
+            return f"nothing was measured, so it cannot be shown within the known hazard's bound {said}"
         if (figure < limit) if bound.at_least else (figure > limit):
-            return f"{figure:g} is beyond the known hazard's bound {bound.text(self.bounds[name])}"
+            return f"{figure:g} is beyond the known hazard's bound {said}"
         return None
 
     def describe(self) -> str:

@@ -223,7 +223,7 @@ def _limit_problems(where: str, drill: str, limits: Thresholds, population: Popu
 
 def _hazard(table: dict) -> KnownHazard:
     may = table.get("may_fail", [])
-    bounds = {name: value for name, value in may.items() if not isinstance(value, bool)} if isinstance(may, dict) else {}
+    bounds = {n: v for n, v in may.items() if not isinstance(v, bool)} if isinstance(may, dict) else {}
     return KnownHazard(table["why"], tuple(table["fails"]), tuple(may), bounds)
 
 

@@ -90,8 +90,8 @@ def _run(pytester: pytest.Pytester, case: str, test: str, *args: str,
     pytester.makepyfile(test_drill=test)
     reports = pytester.path / "reports"
     result = pytester.runpytest_inprocess("--pair", str(ROOT / "fixtures" / "kea-hot-standby"),
-                                          "--reports-dir", str(reports), "--rootdir", str(pytester.path), "-p", "no:xdist", "-p", "no:cacheprovider",
-                                          "-p", "no:randomly", *args)
+                                          "--reports-dir", str(reports), "--rootdir", str(pytester.path),
+                                          "-p", "no:xdist", "-p", "no:cacheprovider", *args)
     return result, reports / "junit-drills.xml"
 
 
@@ -150,7 +150,8 @@ def test_a_failed_drill_fails_even_when_the_body_also_fails_and_says_both(pytest
 
 
 def test_assert_verdicts_still_fails_a_failed_drill(pytester):
-    result, _ = _run(pytester, "fail", KILL.replace("drill.run(KILL_PRIMARY)", "drill.run(KILL_PRIMARY).assert_verdicts()"))
+    asserting = KILL.replace("drill.run(KILL_PRIMARY)", "drill.run(KILL_PRIMARY).assert_verdicts()")
+    result, _ = _run(pytester, "fail", asserting)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*takeover: fail*"])
 
