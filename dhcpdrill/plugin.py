@@ -430,7 +430,8 @@ class RunFolders:
                 self.session.run_dirs.append(Path(value))
         if DRILL_PROPERTY in props and parallel.RUN_PROPERTY not in props and (report.skipped or report.failed) \
                 and report.when != "teardown":  # a drill that never ran still gets its JUnit case
-            why = report.longrepr[2] if report.skipped and isinstance(report.longrepr, tuple) else report.longreprtext
+            why = report.longrepr[2].removeprefix("Skipped: ") if report.skipped and isinstance(report.longrepr, tuple) \
+                else report.longreprtext
             self.session.not_run.append(NotRun(props[DRILL_PROPERTY], report.nodeid,
                                                "skipped" if report.skipped else "error", why))
 
