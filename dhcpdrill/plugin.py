@@ -453,7 +453,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         line = ds.decision.line if ds.decision else None
         if line is None:
             (ds.reports / gonogo.FILE_NAME).unlink(missing_ok=True)  # an earlier run's, not this one's
-        ds.junit_path = report.write(ds.results, ds.reports, line, ds.not_run)
+        ds.junit_path = report.write(ds.results, ds.reports, line, not_run=ds.not_run)
     if ds.results:
         ds.bundle = evidence.bundle(ds.results, ds.reports, evidence.engine_identity(ds.client()),
                                     [Path(sys.argv[0]).name, *sys.argv[1:]])

@@ -171,7 +171,7 @@ def verdict_properties(v: Verdict) -> list[tuple[str, str]]:
             if value not in (None, "")]
 
 
-def junit_xml(results: Iterable[DrillResult], base: Path | None = None, not_run: Iterable[NotRun] = ()) -> str:
+def junit_xml(results: Iterable[DrillResult], base: Path | None = None, *, not_run: Iterable[NotRun] = ()) -> str:
     """JUnit XML valid against the Surefire/Jenkins schema (``junit-10.xsd``, the one pytest's own
     xunit2 reports are checked against). That schema allows properties on test suites only, so each
     verdict's figures are suite properties (``verdict.<name>.figure`` …) and are also written in its
@@ -242,7 +242,7 @@ def html(results: list[DrillResult], verdict_line: str | None = None, base: Path
     return "\n".join(parts) + "\n"
 
 
-def write(results: list[DrillResult], reports: Path, verdict_line: str | None = None,
+def write(results: list[DrillResult], reports: Path, verdict_line: str | None = None, *,
           not_run: Iterable[NotRun] = ()) -> Path:
     """Each run's folder gets its summary and JUnit file; ``reports/junit-drills.xml`` holds them all,
     and a case for each drill that never ran; ``reports/drills.html`` shows them all (under the
@@ -255,5 +255,5 @@ def write(results: list[DrillResult], reports: Path, verdict_line: str | None = 
         (r.run_dir / "report.html").write_text(html([r], base=r.run_dir))
     (reports / HTML_NAME).write_text(html(results, verdict_line, reports))
     path = reports / JUNIT_NAME
-    path.write_text(junit_xml(results, reports, not_run))
+    path.write_text(junit_xml(results, reports, not_run=not_run))
     return path

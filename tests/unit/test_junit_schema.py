@@ -57,8 +57,8 @@ def test_every_kind_of_run_validates(schema, tmp_path):
     not_run = [report.NotRun("kea-hot-standby / failback", "drills/t.py::t[kea-hot-standby]", "skipped",
                              "kea-hot-standby states no [drills.failback]"),
                report.NotRun("kea-hot-standby / kill-primary", "drills/t.py::k", "error", "lab unavailable: <gone> &")]
-    assert _errors(schema, report.junit_xml([], None, not_run)) == []
-    assert _errors(schema, report.junit_xml([passed], None, not_run)) == []
+    assert _errors(schema, report.junit_xml([], not_run=not_run)) == []
+    assert _errors(schema, report.junit_xml([passed], not_run=not_run)) == []
 
 
 def test_the_schema_check_rejects_what_junit_xml_writes_unaided(schema, tmp_path):
