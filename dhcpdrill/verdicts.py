@@ -879,7 +879,8 @@ def mclt_cap(tl: Timeline, limit: Thresholds) -> Verdict:
     partner has acknowledged for that address (``tsfp`` in the server's own lease record of the
     grant; for an address the partner knows nothing of, MCLT past now; for the partner's own
     grant re-confirmed unchanged, past its end): the rule that keeps two servers from ever
-    promising one address to two clients."""
+    promising one address to two clients. An ACK with no lease record makes it UNKNOWN, unless
+    another ACK definitely broke the cap: that fails whatever the unrecorded ones would show."""
     name, unit = "mclt-cap", "s"
     if limit.mclt_s is None:
         return Verdict(name, NOT_JUDGED, "not judged: the pair states no mclt_s for this drill", unit=unit)
@@ -923,16 +924,17 @@ def mclt_cap(tl: Timeline, limit: Thresholds) -> Verdict:
         if beyond > limit.mclt_s + 1.0:  # 1 s: capture time vs the server's whole-second clock
             over.append(f"{role} ({state}) gave {e.get('client')} {e.get('yiaddr')} {e.get('lease_time')} s, "
                         f"{beyond:.0f} s past what its partner acknowledged")
+    unseen = f"{len(unmatched)} ACKs have no record in any server's lease file: " + "; ".join(unmatched[:4])
+    if over:  # a definite breach fails, whatever the ACKs without a record would have shown
+        return Verdict(name, FAIL, f"{len(over)} of {checked} ACKs broke the MCLT cap: " + "; ".join(over[:4])
+                       + (f"; besides, {unseen}" if unmatched else ""),
+                       figure=round(worst, 1), unit=unit, threshold=threshold)
     if unmatched:
-        return Verdict(name, UNKNOWN, f"{len(unmatched)} ACKs have no record in any server's lease file: "
-                                      + "; ".join(unmatched[:4]), unit=unit, threshold=threshold)
+        return Verdict(name, UNKNOWN, unseen, unit=unit, threshold=threshold)
     if not checked:
         return Verdict(name, UNKNOWN, "no server gave an ACK", unit=unit, threshold=threshold)
     figure = round(worst, 1)
     states = ", ".join(f"{n} in {st}" for st, n in sorted(by_state.items()))
-    if over:
-        return Verdict(name, FAIL, f"{len(over)} of {checked} ACKs broke the MCLT cap: " + "; ".join(over[:4]),
-                       figure=figure, unit=unit, threshold=threshold)
     return Verdict(name, PASS, f"{checked} ACKs checked ({states}); the furthest ended {figure:g} s past what the "
                                "partner had acknowledged", figure=figure, unit=unit, threshold=threshold)
 
