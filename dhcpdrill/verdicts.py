@@ -184,7 +184,8 @@ def steady_state(tl: Timeline) -> Verdict:
         dropped = _dropped(tl, lab.t, failed.t if failed else float("inf"))
         reason = f"steady clients never all held a lease (unbound: {unbound})" + (f"; meanwhile {dropped}" if dropped else "")
         saturated = hostcpu.saturation_reason(tl, "steady")
-        return Verdict(name, UNKNOWN, f"{saturated}; {reason}") if saturated else Verdict(name, FAIL, reason)
+        return Verdict(name, UNKNOWN, f"{saturated}; {reason}") if saturated else \
+            Verdict(name, FAIL, "; ".join(r for r in (reason, hostcpu.servers_own(tl, "steady")) if r))
     roles, serving = _roles(tl), set(lab.get("serving", []))
     cutoff = fault.t if fault else float("inf")
     wrong = sorted({roles.get(e.get("server_id"), str(e.get("server_id")))
@@ -521,6 +522,8 @@ def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str,
     lab_limit = "; ".join(r for r in (_unseen_replies(tl), hostcpu.saturation_reason(tl)) if r)
     if status == FAIL and lab_limit:  # a lease lost to the lab is not the pair's failure
         status, reason = UNKNOWN, f"{lab_limit}; {reason}"
+    elif status == FAIL and (own := hostcpu.servers_own(tl)):
+        reason += f"; {own}"
     return Verdict(name, status, reason, figure=round(low * 100, 1), unit=unit, threshold=threshold)
 
 
@@ -1092,6 +1095,8 @@ def load(tl: Timeline, limit: Thresholds) -> Verdict:
         status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
     elif status == FAIL and (saturated := hostcpu.saturation_reason(tl)):
         status, reason = UNKNOWN, f"{saturated}; {reason}"
+    elif status == FAIL and (own := hostcpu.servers_own(tl)):
+        reason += f"; {own}"
     return _finish(Verdict(name, status, reason, figure=len(expired), threshold=threshold), limit)
 
 
