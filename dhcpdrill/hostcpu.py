@@ -156,8 +156,15 @@ def _split(tl: Timeline, end: str) -> tuple[float, float, int, str] | None:
         return share, share, cores, ""
     used, whole, per_role = servers
     left = (share - used) / (1 - used) if used < 1 else 0.0
-    each = ", ".join(f"{role} {part * 100:.0f} %" for role, part in per_role.items())
-    return share, max(0.0, left), cores, f"{'' if whole else 'at least '}{used * 100:.0f} % of it ({each})"
+    each = ", ".join(f"{role} {_percent(part)}" for role, part in per_role.items())
+    return share, max(0.0, left), cores, f"{'' if whole else 'at least '}{_percent(used)} of it ({each})"
+
+
+def _percent(share: float) -> str:
+    """Whole percents, and tenths below one (an idle daemon's 0.2 % is not 0)."""
+    if 0 < share < 0.001:
+        return "< 0.1 %"
+    return f"{share * 100:.0f} %" if share >= 0.01 or share == 0 else f"{share * 100:.1f} %"
 
 
 def _stretch(end: str) -> str:

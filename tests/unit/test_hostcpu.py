@@ -131,3 +131,20 @@ def test_a_restarted_or_unread_server_counts_only_as_much_as_its_readings_show()
     share, whole, each = hostcpu.servers_share(unread, "start", "steady")
     assert not whole and each["primary"] == 0 and share == pytest.approx(0.01, abs=0.001)
     assert steady_state(unread).status == UNKNOWN
+
+
+def test_the_per_container_figures_a_real_drill_recorded_separate_the_servers_from_the_lab():
+    """kea-hot-standby kill-primary, recorded here on 2026-12-07 while another drill's unit tests
+    kept the host busy: both Kea containers used about 0.2 % of the host while the clients leased,
+    the rest of the lab all of it. The primary was killed, so over the drill its time counts only
+    up to its last reading (at least)."""
+    tl = real.load("kea-hs-kill-primary-container-cpu")
+    assert real.judged(tl, "kill-primary")["outcome"].status == "pass"  # a pass stays a pass
+    share, whole, each = hostcpu.servers_share(tl, "start", "steady")
+    assert whole and 0.001 < share < 0.003 and set(each) == {"primary", "secondary"}
+    assert hostcpu.busy_share(tl, "start", "steady")[0] > 0.99
+    assert "the servers' containers took 0.2 % of it (primary 0.1 %, secondary < 0.1 %), the rest of the lab kept " \
+           "100 % of what they left busy" in hostcpu.saturation_reason(tl, "steady")
+    share, whole, _ = hostcpu.servers_share(tl, "start", "end")
+    end = next(e for e in tl.of("host-cpu") if e.get("at") == "end")
+    assert not whole and end.get("containers")["primary"]["error"] == "not running (exited)"
