@@ -148,3 +148,34 @@ def test_the_per_container_figures_a_real_drill_recorded_separate_the_servers_fr
     share, whole, _ = hostcpu.servers_share(tl, "start", "end")
     end = next(e for e in tl.of("host-cpu") if e.get("at") == "end")
     assert not whole and end.get("containers")["primary"]["error"] == "not running (exited)"
+
+
+def with_host_marks(tl: Timeline, busy: float, servers: float) -> Timeline:
+    """``tl`` with start and end records of a host ``busy`` busy over the drill, the two servers'
+    containers taking ``servers`` of it (split evenly)."""
+    first, last = tl.events[0].t, tl.events[-1].t
+    total = int((last - first) * 200)  # 2 cores at 100 ticks a second
+    marks = []
+    for at, t, spent in (("start", first, 0), ("end", last, 1)):
+        containers = {role: {"id": role[:3] * 4, "started": "2026-12-01T20:00:00Z", "system_ns": spent * total * 10 ** 7,
+                             "cpu_ns": int(spent * servers / 2 * total * 10 ** 7)} for role in ("primary", "secondary")}
+        marks.append(Event(t, "harness", "host-cpu", {"at": at, "busy": int(spent * busy * total), "total": spent * total,
+                                                       "cores": 2, "containers": containers}))
+    return Timeline([*tl.events, *marks])
+
+
+def test_continuity_and_load_lost_on_a_host_the_servers_kept_busy_themselves_are_the_pairs():
+    """The recorded 1,000-client failback, its neighbour table made calm (86 leases lost: FAIL),
+    on a host 95 % busy over the drill: UNKNOWN when the lab kept it busy, FAIL naming the
+    servers' share when they did."""
+    tl = real.load("isc1k-failback-neigh-overflow")
+    start = next(e for e in tl.of("neigh-table") if e.get("at") == "start")
+    calm = Timeline([Event(e.t, e.source, e.kind, {**e.data, "table_fulls": start.get("table_fulls")})
+                     if e.kind == "neigh-table" else e for e in tl.events])
+    lab = real.judged(with_host_marks(calm, 0.95, 0.04), "failback")
+    for name in ("continuity", "load"):
+        assert lab[name].status == UNKNOWN and "the rest of the lab kept 95 % of what they left busy" in lab[name].reason
+    own = real.judged(with_host_marks(calm, 0.95, 0.80), "failback")
+    for name in ("continuity", "load"):
+        assert own[name].status == FAIL, own[name].reason
+        assert "but the servers' containers took 80 % of it (primary 40 %, secondary 40 %) themselves" in own[name].reason
