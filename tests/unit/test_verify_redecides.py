@@ -3,9 +3,7 @@ the drill must judge; an archive rebuilt (hashes redone, no digest given) with a
 removed, renamed or a required one dropped, or its outcome set to pass, says DIFFERS."""
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from pathlib import Path
 from typing import Callable
 
@@ -13,7 +11,7 @@ import pytest
 
 from dhcpdrill import catalogue, evidence, report
 
-from .test_evidence_bundle import member, recorded_run
+from .test_evidence_bundle import member, recorded_run, rewrite
 
 FAILED_RUN = "run-kea-lb-freeze-stale-primary"  # failed live: stale primary, three addresses bound twice
 PASSED_RUN = "run-kea-hs-kill-primary"
@@ -39,22 +37,12 @@ def forged(path: Path, run: str, edit: Callable[[dict], None]) -> Path:
     name, data = member(path, f"{run}/verdicts.json")
     recorded = json.loads(data)
     edit(recorded)
-    with tarfile.open(path, "r:gz") as tar:
-        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
-    members[name] = json.dumps(recorded).encode()
-    manifest = json.loads(members[evidence.MANIFEST])
+    manifest = json.loads(member(path, evidence.MANIFEST)[1])
     for entry in manifest["runs"]:
         if entry["run"].endswith(run):
             entry["outcome"] = recorded["outcome"]
-    manifest["files"] = {n: evidence.sha256(d) for n, d in members.items() if n != evidence.MANIFEST}
-    members[evidence.MANIFEST] = json.dumps(manifest).encode()
-    out = path.with_name("forged.tar.gz")
-    with tarfile.open(out, "w:gz") as tar:
-        for n, d in members.items():
-            info = tarfile.TarInfo(n)
-            info.size = len(d)
-            tar.addfile(info, io.BytesIO(d))
-    return out
+    return rewrite(path, {name: json.dumps(recorded).encode(), evidence.MANIFEST: json.dumps(manifest).encode()},
+                   redo_hashes=True)
 
 
 def differs(path: Path) -> list[str]:
