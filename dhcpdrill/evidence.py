@@ -164,14 +164,14 @@ def _redecide(run: Path, listed_outcome: str) -> tuple[bool, list[str]]:
         return False, [f"  CANNOT RE-JUDGE  the recorded pair.toml is unfit now: {problems[0]}"]
     drill, tl = recorded["drill"], Timeline.load(run / "timeline.jsonl")
     try:
-        found = _required(drill, pair, tl)
+        found, limits = _required(drill, pair, tl), pair.thresholds(drill)
     except PairError as exc:
-        return False, [f"  CANNOT RE-DECIDE  the recorded pair's configs are unfit now: {exc}"]
+        return False, [f"  CANNOT RE-DECIDE  the recorded pair is unfit now: {exc}"]
     if found is None:
         return False, [f"  CANNOT RE-DECIDE  drill {drill!r} is not among this project's scenarios and its timeline "
                        "does not list its verdicts: run dhcpdrill-verify from the project root"]
     required, source = found
-    now = judge(tl, pair.thresholds(drill), required)
+    now = judge(tl, limits, required)
     by_name = {v.name: v for v in now}
     ok, lines = True, [f"  verdicts the drill judges, from {source}: {', '.join(required)}"]
     seen: set[str] = set()
@@ -194,8 +194,7 @@ def _redecide(run: Path, listed_outcome: str) -> tuple[bool, list[str]]:
             ok = False
             lines.append(f"  DIFFERS  {new.name}: not recorded, though the drill judges it; re-judged {new.status}"
                          f"{_figure(new.figure, new.unit)} ({new.reason[:160]})")
-    limits = pair.drills.get(drill)
-    outcome = decide(now, recorded.get("error"), limits.known_hazard if limits else None)
+    outcome = decide(now, recorded.get("error"), limits.known_hazard)
     if outcome.status == recorded["outcome"] == listed_outcome:
         lines.append(f"  outcome  {outcome.status}, re-decided the same")
     else:

@@ -107,3 +107,11 @@ def test_without_the_scenario_the_runs_own_record_of_its_verdicts_is_the_list(ar
     assert "  outcome  fail, re-decided the same" in lines
     assert any(line.startswith("  CANNOT RE-DECIDE  drill 'kill-primary' is not among this project's scenarios")
                for line in lines), lines
+
+
+def test_a_run_whose_recorded_pair_lost_its_drill_table_cannot_be_re_decided(archive):
+    name, data = member(archive, f"{PASSED_RUN}/pair/pair.toml")
+    cut = data.decode().replace("[drills.kill-primary]", "[drills.unrelated-drill]").encode()
+    assert cut != data
+    ok, lines = evidence.verify(rewrite(archive, {name: cut}, redo_hashes=True))
+    assert not ok and any(line.startswith("  CANNOT RE-DECIDE  the recorded pair is unfit now") for line in lines), lines
