@@ -246,13 +246,13 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                         + healed.seconds + SETTLE_MAX_S + 120,
                         serving_servers=[plan.ids[r] for r in plan.serving])
     neighbours.record(lab.engine, tl, "start", fleet.clients, time.time())
-    hostcpu.record(lab.engine, tl, "start", time.time())
+    hostcpu.record(lab.engine, tl, "start", time.time(), lab.containers)
     fleet.start()
     try:
         phases("clients leasing, waiting for steady state")
         steady = fleet.wait_steady(w.steady_timeout + 10)
         seen = time.time()
-        hostcpu.record(lab.engine, tl, "steady", seen)
+        hostcpu.record(lab.engine, tl, "steady", seen, lab.containers)
         if steady is not None and steady.kind == "steady":
             # The fault lands dwell_s after steady state, whatever the reading took: the probes'
             # cycle against the fault decides when a takeover is first seen (a 0.5 s helper moved a
@@ -283,7 +283,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     finally:
         fleet.stop()
         neighbours.record(lab.engine, tl, "end", fleet.clients, time.time())
-        hostcpu.record(lab.engine, tl, "end", time.time())
+        hostcpu.record(lab.engine, tl, "end", time.time(), lab.containers)
         tl.extend(fleet.events())
 
 

@@ -10,10 +10,15 @@ the Docker engine and kernel versions, and the command line.
     dhcpdrill-verify reports/evidence-20261130T153000Z.tar.gz [--manifest-sha256 HEX]
 
 checks every file against the manifest, then **re-judges** every recorded timeline with the code
-installed now and says, per verdict, whether it comes out the same. A file changed after the run
-fails its hash; a verdict edited to read "pass" fails the re-judging. Someone who rewrites files
-*and* the manifest is caught only against the manifest's own SHA-256, which the run prints and a
-CI log keeps: give it as ``--manifest-sha256``.
+installed now, judging the verdicts its drill must judge (the scenario's, as ``verdicts_for`` gives
+them; run it from the project root so ``scenarios/`` is found, else the run's own lab record lists
+them), and **re-decides** the drill's outcome from them. It says, per verdict and for the outcome,
+whether it comes out the same: a verdict recorded that the drill does not judge, one it judges that
+is not recorded, a different status or figure, or a different outcome is DIFFERS. A file changed
+after the run fails its hash; a verdict edited to read "pass", a failing one removed or renamed, or
+an outcome set to pass fails the re-judging. Someone who rewrites files *and* the manifest
+consistently (a timeline made to agree with itself) is caught only against the manifest's own
+SHA-256, which the run prints and a CI log keeps: give it as ``--manifest-sha256``.
 """
 from __future__ import annotations
 
@@ -122,29 +127,81 @@ def bundle(results: list["DrillResult"], reports: Path, engine: dict[str, str], 
     return path, sha256(manifest)
 
 
-def _rejudge(run: Path) -> list[str]:
-    """Judge a run's recorded timeline again with this code; one line per verdict."""
+def _required(drill: str, pair: Any, tl: Any) -> tuple[tuple[str, ...], str] | None:
+    """The verdicts the drill must have judged (``verdicts_for`` over the project's scenario) and
+    where that list came from: the run's own lab record when the scenario is not here; None when
+    neither says."""
+    from .catalogue import known_scenarios
+    from .drill import verdicts_for
+    from .servers import adapter_for
+    scenario = known_scenarios().get(drill)
+    if scenario is not None:
+        return verdicts_for(scenario, adapter_for(pair).lab_plan(pair), pair), "the drill's scenario"
+    lab = tl.first("lab")
+    if lab is None or not lab.get("verdicts"):
+        return None
+    return tuple(lab.get("verdicts")), (f"the run's lab record (drill {drill!r} is not among the scenarios here: run "
+                                        "from the project root to check against the scenario)")
+
+
+def _figure(figure: float | None, unit: str = "") -> str:
+    return "" if figure is None else f" {figure:g}{unit and ' ' + unit}"
+
+
+def _redecide(run: Path, listed_outcome: str) -> tuple[bool, list[str]]:
+    """Judge a run's recorded timeline again with this code, the verdicts its drill must judge, and
+    decide its outcome again: (all agrees with what was recorded, one line per verdict and one for
+    the outcome). A verdict recorded that the drill does not judge, one it judges that is not
+    recorded, a different status or figure, or a different outcome is a DIFFERS line."""
     from .manifest import read_manifest
+    from .outcome import decide
+    from .problems import PairError
     from .timeline import Timeline
     from .verdicts import judge
     recorded = json.loads((run / VERDICTS).read_text())
     pair, problems, _ = read_manifest(run / PAIR_DIR)
     if problems:
-        return [f"  CANNOT RE-JUDGE  the recorded pair.toml is unfit now: {problems[0]}"]
-    names = [v["name"] for v in recorded["verdicts"]]
-    now = {v.name: v for v in judge(Timeline.load(run / "timeline.jsonl"), pair.thresholds(recorded["drill"]), names)}
-    lines = []
+        return False, [f"  CANNOT RE-JUDGE  the recorded pair.toml is unfit now: {problems[0]}"]
+    drill, tl = recorded["drill"], Timeline.load(run / "timeline.jsonl")
+    try:
+        found, limits = _required(drill, pair, tl), pair.thresholds(drill)
+    except PairError as exc:
+        return False, [f"  CANNOT RE-DECIDE  the recorded pair is unfit now: {exc}"]
+    if found is None:
+        return False, [f"  CANNOT RE-DECIDE  drill {drill!r} is not among this project's scenarios and its timeline "
+                       "does not list its verdicts: run dhcpdrill-verify from the project root"]
+    required, source = found
+    now = judge(tl, limits, required)
+    by_name = {v.name: v for v in now}
+    ok, lines = True, [f"  verdicts the drill judges, from {source}: {', '.join(required)}"]
+    seen: set[str] = set()
     for old in recorded["verdicts"]:
-        new = now[old["name"]]
-        same = (new.status, new.figure) == (old["status"], old["figure"])
-        figure = "" if old["figure"] is None else f" {old['figure']:g}{old['unit'] and ' ' + old['unit']}"
-        if same:
-            lines.append(f"  same     {old['name']}: {old['status']}{figure}")
+        name, figure = old["name"], _figure(old["figure"], old["unit"])
+        new = by_name.get(name)
+        if new is None or name in seen:
+            ok = False
+            lines.append(f"  DIFFERS  {name}: recorded {old['status']}{figure}, but "
+                         + ("recorded twice" if new else "this drill judges no verdict of that name"))
+        elif (new.status, new.figure) == (old["status"], old["figure"]):
+            lines.append(f"  same     {name}: {old['status']}{figure}")
         else:
-            now_figure = "" if new.figure is None else f" {new.figure:g}"
-            lines.append(f"  DIFFERS  {old['name']}: recorded {old['status']}{figure}, re-judged {new.status}{now_figure}"
-                         f" ({new.reason[:160]})")
-    return lines
+            ok = False
+            lines.append(f"  DIFFERS  {name}: recorded {old['status']}{figure}, re-judged {new.status}"
+                         f"{_figure(new.figure)} ({new.reason[:160]})")
+        seen.add(name)
+    for new in now:
+        if new.name not in seen:
+            ok = False
+            lines.append(f"  DIFFERS  {new.name}: not recorded, though the drill judges it; re-judged {new.status}"
+                         f"{_figure(new.figure, new.unit)} ({new.reason[:160]})")
+    outcome = decide(now, recorded.get("error"), limits.known_hazard)
+    if outcome.status == recorded["outcome"] == listed_outcome:
+        lines.append(f"  outcome  {outcome.status}, re-decided the same")
+    else:
+        ok = False
+        lines.append(f"  DIFFERS  outcome: recorded {recorded['outcome']} (the manifest says {listed_outcome}), "
+                     f"re-decided {outcome.status}" + (f" ({'; '.join(r[:120] for r in outcome.reasons)})" if outcome.reasons else ""))
+    return ok, lines
 
 
 def verify(archive: Path, manifest_sha256: str | None = None) -> tuple[bool, list[str]]:
@@ -194,12 +251,13 @@ def verify(archive: Path, manifest_sha256: str | None = None) -> tuple[bool, lis
                     lines.append("  CANNOT RE-JUDGE  the run's verdicts.json or timeline.jsonl is missing")
                     continue
                 try:
-                    judged = _rejudge(folder)
+                    agrees, judged = _redecide(folder, run["outcome"])
                 except (TypeError, ValueError, KeyError) as exc:
-                    judged = [f"  CANNOT RE-JUDGE  the run's recorded files cannot be read ({type(exc).__name__}: {exc})"]
-                ok = ok and not any(not line.startswith("  same") for line in judged)
+                    agrees, judged = False, [f"  CANNOT RE-JUDGE  the run's recorded files cannot be read "
+                                             f"({type(exc).__name__}: {exc})"]
+                ok = ok and agrees
                 lines.extend(judged)
-    lines.append("VERIFIED: every file as recorded, every verdict the same when re-judged" if ok else
+    lines.append("VERIFIED: every file as recorded, every verdict and outcome the same when re-judged" if ok else
                  "NOT VERIFIED: see the lines above")
     return ok, lines
 
@@ -210,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest-sha256", metavar="HEX",
                         help="the manifest SHA-256 the run printed (catches an archive rebuilt with new hashes)")
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path.cwd()))  # the project's scenarios/, when run from its root
     try:
         ok, lines = verify(args.archive, args.manifest_sha256)
     except (OSError, tarfile.TarError, ValueError, KeyError) as exc:

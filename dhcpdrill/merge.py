@@ -2,8 +2,12 @@
 
     dhcpdrill-merge --out reports/all shard-1/evidence-*.tar.gz shard-2/evidence-*.tar.gz ...
 
-Each archive is verified first (hashes, and every verdict re-judged as ``dhcpdrill-verify``
-does); one that does not verify stops the merge. The run folders are then taken as recorded
+Each archive is verified first (hashes, every verdict re-judged and the outcome re-decided as
+``dhcpdrill-verify`` does); one that does not verify stops the merge. Give each shard's printed
+manifest digest with ``--manifest-sha256 HEX`` (once per archive, in any order): an archive whose
+manifest is none of them was rebuilt after its run (or the digest is not its own) and stops the
+merge too; without digests an archive is checked against itself only, and the merged manifest says
+which were checked against a digest. The run folders are then taken as recorded
 (their verdicts are not judged again here) and written out as one run would have been:
 ``junit-drills.xml``, ``drills.html`` and a new archive whose manifest lists every file and the
 archives it was merged from, with their manifest digests. Run it from the project root: the
@@ -48,11 +52,29 @@ def result_from(run: Path, scenarios: dict) -> DrillResult:
     return result
 
 
-def merge(archives: list[Path], out: Path, scenarios: dict, command: list[str]) -> tuple[Path, str, list[str]]:
-    """Verify the archives, put their runs in ``out`` and write one report and one archive."""
+def _digest(archive: Path) -> str:
+    with tarfile.open(archive, "r:gz") as tar:
+        return sha256(tar.extractfile(MANIFEST).read())
+
+
+def merge(archives: list[Path], out: Path, scenarios: dict, command: list[str],
+          digests: list[str] | None = None) -> tuple[Path, str, list[str]]:
+    """Verify the archives (against ``digests``, the manifest digests their runs printed, when
+    given), put their runs in ``out`` and write one report and one archive."""
     lines, results, sources, engines = [], [], [], []
+    given = {d.lower() for d in digests or ()}
+    found = {archive: _digest(archive) for archive in archives}
+    if given:
+        for archive, digest in found.items():
+            if digest not in given:
+                raise ValueError(f"{archive}: its manifest sha256 {digest} is none of the digests given: the archive "
+                                 "was rebuilt after its run (or its run printed another), so it is not merged")
+        stray = sorted(given - set(found.values()))
+        if stray:
+            raise ValueError(f"--manifest-sha256 {stray[0]} is the manifest digest of none of the archives given: "
+                             "give each shard's archive with the digest its run printed")
     for archive in archives:
-        ok, said = verify(archive)
+        ok, said = verify(archive, found[archive] if given else None)
         if not ok:
             raise ValueError(f"{archive} does not verify, so it is not merged:\n  " + "\n  ".join(said[-8:]))
         with tarfile.open(archive, "r:gz") as tar:
@@ -69,9 +91,11 @@ def merge(archives: list[Path], out: Path, scenarios: dict, command: list[str]) 
                         path.parent.mkdir(parents=True, exist_ok=True)
                         path.write_bytes(tar.extractfile(member).read())
                 results.append(result_from(target, scenarios))
-        sources.append({"archive": archive.name, "manifest_sha256": sha256(raw)})
+        sources.append({"archive": archive.name, "manifest_sha256": sha256(raw), "digest_checked": bool(given)})
         engines.append(manifest.get("engine", {}))
         lines.append(f"{archive}: verified, {len(manifest['runs'])} run(s)")
+        lines.append(f"  manifest sha256 {sha256(raw)}: " + ("one of the digests given" if given else
+                                                             "no digest given, so checked against itself only"))
     results.sort(key=lambda r: (r.started, r.pair.name, r.scenario.name))
     write(results, out)
     engine = engines[0] if all(e == engines[0] for e in engines) else \
@@ -87,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dhcpdrill-merge", description=__doc__.split("\n\n")[0].strip("`: "))
     parser.add_argument("archives", nargs="+", type=Path, help="evidence-*.tar.gz of each shard (or run)")
     parser.add_argument("--out", type=Path, required=True, help="a new folder for the merged report and archive")
+    parser.add_argument("--manifest-sha256", metavar="HEX", action="append", default=[],
+                        help="the manifest digest a shard's run printed; once per archive (any archive whose "
+                             "manifest is none of them is refused)")
     args = parser.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
         print(f"dhcpdrill-merge: {args.out} is not empty: merge into a new folder", file=sys.stderr)
@@ -95,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         _, _, lines = merge(args.archives, args.out, known_scenarios(),
-                            ["dhcpdrill-merge", *(argv if argv is not None else sys.argv[1:])])
+                            ["dhcpdrill-merge", *(argv if argv is not None else sys.argv[1:])], args.manifest_sha256)
     except (ValueError, OSError, tarfile.TarError, KeyError) as exc:
         print(f"dhcpdrill-merge: {exc}", file=sys.stderr)
         return 1

@@ -184,7 +184,8 @@ def steady_state(tl: Timeline) -> Verdict:
         dropped = _dropped(tl, lab.t, failed.t if failed else float("inf"))
         reason = f"steady clients never all held a lease (unbound: {unbound})" + (f"; meanwhile {dropped}" if dropped else "")
         saturated = hostcpu.saturation_reason(tl, "steady")
-        return Verdict(name, UNKNOWN, f"{saturated}; {reason}") if saturated else Verdict(name, FAIL, reason)
+        return Verdict(name, UNKNOWN, f"{saturated}; {reason}") if saturated else \
+            Verdict(name, FAIL, "; ".join(r for r in (reason, hostcpu.servers_own(tl, "steady")) if r))
     roles, serving = _roles(tl), set(lab.get("serving", []))
     cutoff = fault.t if fault else float("inf")
     wrong = sorted({roles.get(e.get("server_id"), str(e.get("server_id")))
@@ -521,6 +522,8 @@ def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str,
     lab_limit = "; ".join(r for r in (_unseen_replies(tl), hostcpu.saturation_reason(tl)) if r)
     if status == FAIL and lab_limit:  # a lease lost to the lab is not the pair's failure
         status, reason = UNKNOWN, f"{lab_limit}; {reason}"
+    elif status == FAIL and (own := hostcpu.servers_own(tl)):
+        reason += f"; {own}"
     return Verdict(name, status, reason, figure=round(low * 100, 1), unit=unit, threshold=threshold)
 
 
@@ -879,7 +882,8 @@ def mclt_cap(tl: Timeline, limit: Thresholds) -> Verdict:
     partner has acknowledged for that address (``tsfp`` in the server's own lease record of the
     grant; for an address the partner knows nothing of, MCLT past now; for the partner's own
     grant re-confirmed unchanged, past its end): the rule that keeps two servers from ever
-    promising one address to two clients."""
+    promising one address to two clients. An ACK with no lease record makes it UNKNOWN, unless
+    another ACK definitely broke the cap: that fails whatever the unrecorded ones would show."""
     name, unit = "mclt-cap", "s"
     if limit.mclt_s is None:
         return Verdict(name, NOT_JUDGED, "not judged: the pair states no mclt_s for this drill", unit=unit)
@@ -923,16 +927,17 @@ def mclt_cap(tl: Timeline, limit: Thresholds) -> Verdict:
         if beyond > limit.mclt_s + 1.0:  # 1 s: capture time vs the server's whole-second clock
             over.append(f"{role} ({state}) gave {e.get('client')} {e.get('yiaddr')} {e.get('lease_time')} s, "
                         f"{beyond:.0f} s past what its partner acknowledged")
+    unseen = f"{len(unmatched)} ACKs have no record in any server's lease file: " + "; ".join(unmatched[:4])
+    if over:  # a definite breach fails, whatever the ACKs without a record would have shown
+        return Verdict(name, FAIL, f"{len(over)} of {checked} ACKs broke the MCLT cap: " + "; ".join(over[:4])
+                       + (f"; besides, {unseen}" if unmatched else ""),
+                       figure=round(worst, 1), unit=unit, threshold=threshold)
     if unmatched:
-        return Verdict(name, UNKNOWN, f"{len(unmatched)} ACKs have no record in any server's lease file: "
-                                      + "; ".join(unmatched[:4]), unit=unit, threshold=threshold)
+        return Verdict(name, UNKNOWN, unseen, unit=unit, threshold=threshold)
     if not checked:
         return Verdict(name, UNKNOWN, "no server gave an ACK", unit=unit, threshold=threshold)
     figure = round(worst, 1)
     states = ", ".join(f"{n} in {st}" for st, n in sorted(by_state.items()))
-    if over:
-        return Verdict(name, FAIL, f"{len(over)} of {checked} ACKs broke the MCLT cap: " + "; ".join(over[:4]),
-                       figure=figure, unit=unit, threshold=threshold)
     return Verdict(name, PASS, f"{checked} ACKs checked ({states}); the furthest ended {figure:g} s past what the "
                                "partner had acknowledged", figure=figure, unit=unit, threshold=threshold)
 
@@ -1090,6 +1095,8 @@ def load(tl: Timeline, limit: Thresholds) -> Verdict:
         status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
     elif status == FAIL and (saturated := hostcpu.saturation_reason(tl)):
         status, reason = UNKNOWN, f"{saturated}; {reason}"
+    elif status == FAIL and (own := hostcpu.servers_own(tl)):
+        reason += f"; {own}"
     return _finish(Verdict(name, status, reason, figure=len(expired), threshold=threshold), limit)
 
 

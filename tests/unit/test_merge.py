@@ -12,7 +12,7 @@ import pytest
 from dhcpdrill import evidence, merge, report
 from dhcpdrill.catalogue import known_scenarios
 
-from .test_evidence_bundle import recorded_run, rewrite
+from .test_evidence_bundle import member, recorded_run, rewrite
 
 
 def shard(tmp_path: Path, name: str, runs: list[tuple[str, str]], started: float) -> Path:
@@ -65,3 +65,30 @@ def test_the_same_run_twice_is_refused(tmp_path):
     a = shard(tmp_path, "1of2", [("kea-hs-kill-primary", "kill-primary")], 1000.0)
     with pytest.raises(ValueError, match="already in"):
         merge.merge([a, a], tmp_path / "all", known_scenarios(), ["dhcpdrill-merge"])
+
+
+def test_the_digests_given_are_checked_and_a_rebuilt_archive_is_not_merged(tmp_path, capsys):
+    """A shard archive rebuilt with new hashes verifies against itself; the digest its run
+    printed refuses it (dhcpdrill-merge took no digest before, so it merged it)."""
+    a = shard(tmp_path, "1of2", [("kea-hs-kill-primary", "kill-primary")], 1000.0)
+    b = shard(tmp_path, "2of2", [("kea-hs-peer-partition", "peer-partition")], 2000.0)
+    digest_a, digest_b = (evidence.sha256(member(p, evidence.MANIFEST)[1]) for p in (a, b))
+    with tarfile.open(b) as tar:
+        name = next(m.name for m in tar.getmembers() if m.name.endswith("timeline.jsonl"))
+        data = tar.extractfile(name).read()
+    rebuilt = rewrite(b, {name: data + b'{"data": {}, "kind": "note", "source": "someone", "t": 0.0}\n'},
+                      redo_hashes=True)
+    assert evidence.verify(rebuilt)[0]  # consistent with itself
+    assert merge.main(["--out", str(tmp_path / "x"), str(a), str(rebuilt),
+                       "--manifest-sha256", digest_a, "--manifest-sha256", digest_b]) == 1
+    said = capsys.readouterr().err
+    assert f"{rebuilt}: its manifest sha256 {evidence.sha256(member(rebuilt, evidence.MANIFEST)[1])} is none of the digests given" in said
+    assert not (tmp_path / "x" / "junit-drills.xml").exists()
+    with pytest.raises(ValueError, match=f"--manifest-sha256 {'0' * 64} is the manifest digest of none"):
+        merge.merge([a], tmp_path / "y", known_scenarios(), ["dhcpdrill-merge"], [digest_a, "0" * 64])
+    path, _, lines = merge.merge([b, a], tmp_path / "all", known_scenarios(), ["dhcpdrill-merge"],
+                                 [digest_a.upper(), digest_b])
+    assert f"  manifest sha256 {digest_b}: one of the digests given" in lines
+    with tarfile.open(path) as tar:
+        manifest = json.loads(tar.extractfile(evidence.MANIFEST).read())
+    assert [m["digest_checked"] for m in manifest["merged_from"]] == [True, True]

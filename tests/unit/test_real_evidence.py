@@ -312,6 +312,23 @@ def test_a_lease_ending_exactly_mclt_past_the_partners_word_is_judged_on_the_ser
     assert v["mclt-cap"].status == FAIL and "35 s past what its partner acknowledged" in v["mclt-cap"].reason
 
 
+def test_a_definite_breach_of_the_mclt_cap_fails_even_beside_an_ack_with_no_lease_record():
+    """An ACK no lease file records leaves its own grant unknown, not the others': a grant that
+    ends an hour past the partner's word is still a breach (it read UNKNOWN before)."""
+    tl = load("isc-partner-down")
+    down = next(e for e in tl.of("ha-state") if e.get("to") == "partner-down")
+    ack = next(e for e in tl.of("recv") if e.get("msg") == "ACK" and e.t > down.t)
+    greedy = Event(ack.t, ack.source, ack.kind, {**ack.data, "lease_time": 3600})
+    unrecorded = Event(ack.t + 1, ack.source, ack.kind, {**ack.data, "client": "stranger", "mac": "02:d4:99:00:00:07",
+                                                          "yiaddr": "198.18.2.253", "xid": 7})
+    v = judged(with_events(without(tl, lambda e: e is ack), greedy, unrecorded), "partner-down")["mclt-cap"]
+    assert v.status == FAIL, v.reason
+    assert f"gave {ack.get('client')} {ack.get('yiaddr')} 3600 s" in v.reason
+    assert "1 ACKs have no record in any server's lease file: stranger 198.18.2.253" in v.reason
+    v = judged(with_events(tl, unrecorded), "partner-down")["mclt-cap"]
+    assert v.status == UNKNOWN and "stranger 198.18.2.253" in v.reason  # no breach beside it: still unknown
+
+
 # -- ISC: a skewed server's own clock --------------------------------------------------------------
 def test_recorded_skew_carries_the_daemons_offset_and_its_lease_times_are_shifted():
     tl = load("isc-skew-at-boot")
