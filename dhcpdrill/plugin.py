@@ -501,7 +501,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 def _summarise(terminalreporter, ds: DrillSession) -> None:
     terminalreporter.write_sep("=", "DHCP failover drills")
     for r in ds.results:
-        terminalreporter.write_line(report.summary(r))
+        terminalreporter.write_line(report.summary(r, ds.results))
     for line in report.pass_rates(ds.results):
         terminalreporter.write_line(f"pass rate: {line}")
     terminalreporter.write_line(f"JUnit evidence for CI and audits: {ds.junit_path}")

@@ -115,10 +115,10 @@ def headline(result: DrillResult) -> str:
     return outcome.label
 
 
-def summary(result: DrillResult) -> str:
-    """A few lines an engineer reads at the end of a run: what ran, why it ended as it did, each
-    verdict, where the evidence is."""
-    head = (f"{result.pair.name} / {result.scenario.name}: "
+def summary(result: DrillResult, among: Sequence[DrillResult] = ()) -> str:
+    """A few lines an engineer reads at the end of a run: what ran (which run of its drill, among
+    ``among``), why it ended as it did, each verdict, where the evidence is."""
+    head = (f"{result.pair.name} / {result.scenario.name}{_run_text(result, among)}: "
             f"{headline(result)} ({result.duration:.0f} s, {_iso(result.started)})")
     lines = [head, f"  pair {result.pair.folder} sha256 {result.pair.config_hash[:16]}, image {result.image}"]
     if result.versions:
@@ -299,7 +299,8 @@ def html(results: list[DrillResult], verdict_line: str | None = None, base: Path
 
 
 def _run_text(result: DrillResult, results: Sequence[DrillResult]) -> str:
-    number, count = run_of(result, results)
+    """`` (run 2 of 3)`` for a drill that ran more than once among ``results``."""
+    number, count = run_of(result, results or [result])
     return f" (run {number} of {count})" if count > 1 else ""
 
 
@@ -310,7 +311,7 @@ def write(results: list[DrillResult], reports: Path, verdict_line: str | None = 
     reports.mkdir(parents=True, exist_ok=True)
     for r in results:
         r.run_dir.mkdir(parents=True, exist_ok=True)
-        (r.run_dir / "summary.txt").write_text(summary(r) + "\n")
+        (r.run_dir / "summary.txt").write_text(summary(r, results) + "\n")
         (r.run_dir / JUNIT_NAME).write_text(junit_xml([r], r.run_dir, results, accepted))
         (r.run_dir / "report.html").write_text(html([r], base=r.run_dir))
     (reports / HTML_NAME).write_text(html(results, verdict_line, reports, accepted))

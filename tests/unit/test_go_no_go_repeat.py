@@ -278,3 +278,73 @@ def test_a_go_no_go_collects_every_run_of_each_must_pass_drill():
 def test_a_bad_option_is_refused_before_anything_starts(args, said):
     got = collect("--pair", "fixtures/kea-load-balancing", *args)
     assert got.returncode == 4 and said in got.stdout + got.stderr
+
+
+FAKE_LAB = '''
+"""A lab that runs nothing: each drill "passes" at once, except the run named in $FAKE_FAIL."""
+import os
+import time
+
+import dhcpdrill.plugin as plugin
+from dhcpdrill.drill import DrillResult
+from dhcpdrill.verdicts import Verdict
+
+
+def run_drill(engine, pair, scenario, image, reports, progress=None, image_for=None, label=""):
+    r = DrillResult(pair, scenario, image, reports / f"{pair.name}-{scenario.name}{label}", time.time())
+    ok = f"{scenario.name}{label}" != os.environ.get("FAKE_FAIL")
+    r.verdicts = [Verdict("fault-effective", "pass", "the primary exited"),
+                  Verdict("takeover", "pass" if ok else "fail", "secondary answered", 11.5 if ok else None, "s",
+                          "<= 15 s")]
+    r.run_dir.mkdir(parents=True)
+    r.timeline.save(r.run_dir / "timeline.jsonl")
+    time.sleep(0.01)
+    return r
+
+
+def pytest_configure(config):
+    plugin.run_drill = run_drill
+    plugin.DrillSession.image = lambda self, suite: "dhcpdrill/lab:fake"
+    plugin.DrillSession.engine = lambda self, suite: None
+    plugin.DrillSession.server_check = lambda self, pair: []
+    plugin.DrillSession.client = lambda self: None
+'''
+
+
+def test_a_go_no_go_session_records_runs_rates_and_the_acceptance(tmp_path):
+    """The whole session, with a lab that runs nothing: each run's outcome reaches the line,
+    go-no-go.txt, the terminal's pass rates, the JUnit and the archive's manifest."""
+    (tmp_path / "fake_lab.py").write_text(FAKE_LAB)
+
+    def session(name: str, *args: str, fail: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pytest", "drills/", "-n", "0", "-p", "no:cacheprovider",
+                               "-p", "fake_lab", "--pair", "fixtures/kea-load-balancing", "--go-no-go", "--repeat", "2",
+                               "--reports-dir", str(tmp_path / name), *args], cwd=ROOT, capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": f"{ROOT}:{tmp_path}", "FAKE_FAIL": fail})
+
+    reports = tmp_path / "went"
+    went = session("went", "--accept-hazard", "kea-load-balancing/failback")
+    assert went.returncode == 0, went.stdout[-3000:]
+    line = (reports / gonogo.FILE_NAME).read_text()
+    assert line.startswith("GO (2 runs of each drill): kea-load-balancing / kill-primary passed 2 of 2 runs "
+                           "(takeover 11.5 s)")
+    assert f"its known hazard accepted (--accept-hazard kea-load-balancing/failback: {STALE_BINDING})" in line
+    props = {(p.get("name"), p.get("value")) for p in ET.parse(reports / report.JUNIT_NAME).getroot().iter("property")}
+    assert ("accepted_hazard", f"--accept-hazard kea-load-balancing/failback: {STALE_BINDING}") in props
+    archive = max(reports.glob("evidence-*.tar.gz"))
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile(evidence.MANIFEST).read())
+    assert [a["option"] for a in manifest["accepted_hazards"]] == ["--accept-hazard kea-load-balancing/failback"]
+    assert len(manifest["runs"]) == 6
+
+    unaccepted = session("unaccepted")
+    assert unaccepted.returncode == 1
+    assert "NO-GO unless the run accepts it by name, --accept-hazard kea-load-balancing/failback" in unaccepted.stdout
+
+    failed = session("failed", "--accept-hazard", "kea-load-balancing/failback", fail="kill-primary-run2of2")
+    assert failed.returncode == 1
+    assert "pass rate: kea-load-balancing / kill-primary: 1 of 2 passed; run 2 FAIL (kea-load-balancing-kill-" \
+           "primary-run2of2)" in failed.stdout
+    assert (tmp_path / "failed" / gonogo.FILE_NAME).read_text().startswith(
+        "NO-GO (2 runs of each drill): kea-load-balancing / kill-primary run 2 of 2 (kea-load-balancing-kill-primary-"
+        "run2of2) FAILED: takeover: fail: secondary answered")
