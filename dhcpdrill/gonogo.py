@@ -149,7 +149,8 @@ def decide(pairs: list["Pair"], results: list["DrillResult"], repeat: int = 1,
     runs, every one a PASS, and a hazard its pair declares for it accepted by name."""
     accepted = tuple(accepted)
     taken = {(a.pair, a.drill) for a in accepted}
-    by_drill = repetitions(r for r in results if r.pair.folder in {p.folder for p in pairs})
+    folders = {pair.folder for pair in pairs}
+    by_drill = repetitions(r for r in results if r.pair.folder in folders)
     passed, reasons, names = [], [], []
     for pair in pairs:
         for name in must_pass(pair):

@@ -51,8 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "expected duration) and exit without starting anything")
     group.addoption("--go-no-go", action="store_true",
                     help="before a maintenance window: run only the drills a team must see pass (Kea: "
-                         "kill-primary, maintenance-handoff, failback; dhcpd: kill-primary, failback) and end "
-                         "with one GO / NO-GO line (exit 1 on NO-GO)")
+                         "kill-primary, maintenance-handoff, failback; dhcpd: kill-primary, failback), each "
+                         f"{gonogo.DEFAULT_REPEAT} times unless --repeat says otherwise, and end with one GO / NO-GO "
+                         "line (exit 1 on NO-GO)")
     group.addoption("--repeat", type=run_count, default=None, metavar="N",
                     help="run each selected drill N times, each a full drill with its own run folder and evidence; "
                          "the summary, HTML and JUnit give each drill's pass rate (default 1; with --go-no-go "
