@@ -16,7 +16,7 @@ Each must-pass drill runs ``DEFAULT_REPEAT`` = 3 times unless ``--repeat N`` say
 run is one sample: Kea 2.2 HA+MT load-balancing drops its partner's scope after kill-primary in
 about 1 run in 8 measured here (two threads logging LOAD-BALANCING -> PARTNER-DOWN in the same
 millisecond), so a single run misses it 7 times in 8. N runs catch a 1-in-8 fault with
-probability 1 - (7/8)^N: 12 % at 1, 33 % at 3, 49 % at 5, 95 % only at 23. A Kea go/no-go is 3
+probability 1 - (7/8)^N: 12.5 % at 1, 33 % at 3, 49 % at 5, 95 % only at 23. A Kea go/no-go is 3
 drills of ~60-100 s, so each round costs 3-5 min: 3 rounds (9-15 min) still fit the evening before
 a window and triple the chance of seeing such a fault; 23 rounds (~1.5 h) do not. Catching rare
 faults is the scheduled runs' work (``--repeat`` in CI, rates across runs with
