@@ -156,14 +156,15 @@ class Phases:
 
 
 def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, reports: Path,
-              progress: Progress | None = None, image_for: Callable[[str], str] | None = None) -> DrillResult:
+              progress: Progress | None = None, image_for: Callable[[str], str] | None = None,
+              label: str = "") -> DrillResult:
     """Run one drill and judge it. However it ends (a server that never gets ready, a fault that
     raises, an engine that stops answering) the servers' logs and lease files are collected as far
     as the engine allows, the error names what each daemon last complained of, and the timeline is
-    saved and judged."""
+    saved and judged. ``label`` ends the run folder's name (``-run2of3`` for a repeated drill)."""
     started = time.time()
     stamp = datetime.fromtimestamp(started, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    result = DrillResult(pair, scenario, image, reports / f"{stamp}-{pair.name}-{scenario.name}", started)
+    result = DrillResult(pair, scenario, image, reports / f"{stamp}-{pair.name}-{scenario.name}{label}", started)
     limits = pair.thresholds(scenario.name)
     adapter = adapter_for(pair)
     plan = adapter.lab_plan(pair)

@@ -35,10 +35,11 @@ import tempfile
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     from .drill import DrillResult
+    from .gonogo import Acceptance
 
 MANIFEST = "MANIFEST.json"
 VERDICTS = "verdicts.json"
@@ -99,9 +100,10 @@ def engine_identity(client: Any) -> dict[str, str]:
 
 
 def bundle(results: list["DrillResult"], reports: Path, engine: dict[str, str], command: list[str],
-           merged_from: list[dict[str, str]] | None = None) -> tuple[Path, str]:
+           merged_from: list[dict[str, str]] | None = None, accepted: Sequence["Acceptance"] = ()) -> tuple[Path, str]:
     """Write the run's evidence archive; return its path and its manifest's SHA-256. A merged
-    archive (``dhcpdrill-merge``) names the archives it was made from and their manifest digests."""
+    archive (``dhcpdrill-merge``) names the archives it was made from and their manifest digests;
+    a go/no-go's manifest names the known hazards it accepted (``--accept-hazard``)."""
     files: dict[str, bytes] = {}
     for r in results:
         for path in sorted(p for p in r.run_dir.rglob("*") if p.is_file()):
@@ -116,7 +118,8 @@ def bundle(results: list["DrillResult"], reports: Path, engine: dict[str, str], 
     manifest = json.dumps({"created": created.isoformat(timespec="seconds"), "command": command,
                            "harness": harness_identity(), "engine": engine, "python": platform.python_version(),
                            "runs": runs, "files": {name: sha256(data) for name, data in sorted(files.items())},
-                           **({"merged_from": merged_from} if merged_from else {})},
+                           **({"merged_from": merged_from} if merged_from else {}),
+                           **({"accepted_hazards": [a.record() for a in accepted]} if accepted else {})},
                           indent=1, sort_keys=True).encode() + b"\n"
     path = reports / f"evidence-{created.strftime('%Y%m%dT%H%M%SZ')}.tar.gz"
     with tarfile.open(path, "w:gz") as tar:

@@ -1,6 +1,7 @@
 """Figures across repeated runs: per pair, drill and verdict, the outcomes and the spread
-(min / median / max) of the measured figure, read back from each run's ``junit-drills.xml``
-(a reports folder, the file itself, or an evidence archive).
+(min / median / max) of the measured figure, and each drill's pass rate (every run counts: a
+``--repeat`` run holds several), read back from each run's ``junit-drills.xml`` (a reports
+folder, the file itself, or an evidence archive).
 
     dhcpdrill-figures reports/run1 reports/run2 reports/run3
     dhcpdrill-figures --baseline last-half-year.tar.gz reports/evidence-20270101T030000Z.tar.gz
@@ -117,6 +118,20 @@ def table(data: dict[tuple[str, str, str], list[tuple[str, float | None, str, st
     return lines
 
 
+def rates(data: dict) -> list[str]:
+    """Each pair / drill's pass rate over every run read (``5 of 6 runs passed (83 %); 1 fail``):
+    how often a rare fault strikes shows only across scheduled runs."""
+    lines = []
+    for (pair, drill, verdict), rows in sorted(data.items()):
+        if verdict != "outcome":
+            continue
+        statuses = [s for s, *_ in rows]
+        passed = statuses.count("pass")
+        others = "".join(f"; {statuses.count(s)} {s}" for s in sorted(set(statuses) - {"pass"}))
+        lines.append(f"{pair} / {drill}: {passed} of {len(rows)} runs passed ({100 * passed / len(rows):.0f} %){others}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dhcpdrill-figures", description=__doc__.split("\n\n")[0])
     parser.add_argument("reports", nargs="+", type=Path,
@@ -132,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
               "finished drill runs, their junit-drills.xml, or their evidence archives", file=sys.stderr)
         return 2
     print("\n".join(table({k: v for k, v in current.items() if k[2] != "outcome"})))
+    print(f"\npass rate per pair / drill, over {len(args.reports)} report(s):")
+    print("\n".join(f"  {line}" for line in rates(current)) or "  (no drill outcome recorded)")
     if not args.baseline:
         return 0
     found = regressions(baseline, current)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import ipaddress
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -125,8 +126,23 @@ def results_from(run_dirs: list[Path], pairs: list[Pair]) -> list:
     return sorted(results, key=lambda r: (r.started, r.pair.name, r.scenario.name))
 
 
+def repetition_id(number: int, count: int) -> str:
+    """A repeated drill's id part and run folder suffix: ``run2of3``."""
+    return f"run{number}of{count}"
+
+
+REPETITION = re.compile(r"-run\d+of\d+\]$")
+
+
+def drill_id(nodeid: str) -> str:
+    """A drill test's id without its repetition: every run of one drill on one pair shares it."""
+    return REPETITION.sub("]", nodeid)
+
+
 def pair_id(nodeid: str) -> str | None:
-    """The pair a drill test's id names (``drills/test_x.py::test_y[pair-name]``)."""
+    """The pair a drill test's id names (``drills/test_x.py::test_y[pair-name]``, or
+    ``[pair-name-run2of3]`` when repeated)."""
+    nodeid = drill_id(nodeid)
     if not nodeid.endswith("]") or "[" not in nodeid:
         return None
     return nodeid[nodeid.rindex("[") + 1:-1]
@@ -134,12 +150,13 @@ def pair_id(nodeid: str) -> str | None:
 
 def scheduler(config, log, pairs: list[Pair], hosts: list[str] = ()):
     """xdist's loadscope scheduler whose scope is a drill's lab group (a test naming no known
-    pair is a scope of its own); each drill its own scope when every worker has its own engine."""
+    pair is a scope of its own); each drill its own scope when every worker has its own engine
+    (the runs of a repeated drill one scope: one after another, run 1 first)."""
     from xdist.scheduler import LoadScopeScheduling
     if own_engines(config, list(hosts)):
         class OwnEngines(LoadScopeScheduling):
             def _split_scope(self, nodeid: str) -> str:
-                return nodeid
+                return drill_id(nodeid)
         return OwnEngines(config, log)
     groups = lab_groups(pairs)
     by_name = {pair.name: groups[pair.folder] for pair in pairs}

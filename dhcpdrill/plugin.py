@@ -8,6 +8,7 @@ problem named.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
@@ -53,8 +54,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "expected duration) and exit without starting anything")
     group.addoption("--go-no-go", action="store_true",
                     help="before a maintenance window: run only the drills a team must see pass (Kea: "
-                         "kill-primary, maintenance-handoff, failback; dhcpd: kill-primary, failback) and end "
-                         "with one GO / NO-GO line (exit 1 on NO-GO)")
+                         "kill-primary, maintenance-handoff, failback; dhcpd: kill-primary, failback), each "
+                         f"{gonogo.DEFAULT_REPEAT} times unless --repeat says otherwise, and end with one GO / NO-GO "
+                         "line (exit 1 on NO-GO)")
+    group.addoption("--repeat", type=run_count, default=None, metavar="N",
+                    help="run each selected drill N times, each a full drill with its own run folder and evidence; "
+                         "the summary, HTML and JUnit give each drill's pass rate (default 1; with --go-no-go "
+                         f"{gonogo.DEFAULT_REPEAT}, see the README)")
+    group.addoption("--accept-hazard", action="append", default=[], metavar="PAIR/DRILL",
+                    help="with --go-no-go: accept the known hazard PAIR's pair.toml declares for must-pass DRILL "
+                         "(e.g. kea-load-balancing/failback), so runs it spared may say GO (a failed run never "
+                         "does); written into the line, the HTML, the JUnit and the evidence archive; repeatable")
     group.addoption("--shard", default=None, metavar="I/N",
                     help="run only shard I of N: a deterministic split of the drills by expected duration, "
                          "for a CI matrix of N jobs (every drill runs in exactly one)")
@@ -68,6 +78,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "separated, else DOCKER_HOST)")
     group.addoption("--apt-mirror", default=os.environ.get("DHCPDRILL_APT_MIRROR"), metavar="URL",
                     help="Debian mirror for mmdebstrap (default: this host's own apt sources)")
+
+
+def run_count(text: str) -> int:
+    """``--repeat``'s value: a whole number of runs, 1 or more."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give how many times to run each drill, a whole number, 1 or more")
+    return n
 
 
 class DrillSession:
@@ -84,6 +105,7 @@ class DrillSession:
         self.junit_path: Path | None = None
         self.bundle: tuple[Path, str] | None = None
         self.decision: gonogo.Decision | None = None
+        self.accepted: list[gonogo.Acceptance] = []
         opt = config.getoption("--reports-dir")
         self.reports = Path(opt) if opt else config.rootpath / "reports"
 
@@ -110,6 +132,22 @@ class DrillSession:
                     warnings.warn(pytest.PytestWarning(line))
             self._pairs = pairs
         return self._pairs
+
+    def repeat(self) -> int:
+        """Runs of each selected drill: ``--repeat``, else ``gonogo.DEFAULT_REPEAT`` for a go/no-go, else 1."""
+        n = self.config.getoption("--repeat")
+        return n if n is not None else gonogo.DEFAULT_REPEAT if self.config.getoption("--go-no-go") else 1
+
+    def accept_hazards(self) -> list[gonogo.Acceptance]:
+        """The ``--accept-hazard`` values, each naming a hazard a must-pass drill declares; else the
+        run is refused before anything starts."""
+        texts = self.config.getoption("--accept-hazard")
+        if texts and not self.config.getoption("--go-no-go"):
+            raise pytest.UsageError(f"{gonogo.OPTION} changes only a go/no-go line: add --go-no-go, or drop it")
+        self.accepted, problems = gonogo.acceptances(texts, self.pairs()) if texts else ([], [])
+        if problems:
+            raise pytest.UsageError("NO-GO: nothing was started:\n  " + "\n  ".join(problems))
+        return self.accepted
 
     def hosts(self) -> list[str]:
         return self.config.getoption("--docker-host") or \
@@ -193,8 +231,9 @@ def _report_sweep(removed: list[str]) -> None:
 class DrillRunner:
     """What a drill test gets: ``drill.run(SCENARIO)`` returns the judged result."""
 
-    def __init__(self, session: DrillSession, pair: Pair, node: pytest.Item) -> None:
+    def __init__(self, session: DrillSession, pair: Pair, node: pytest.Item, label: str = "") -> None:
         self.session, self.pair, self.node = session, pair, node
+        self.label = label  # the run folder's suffix when the drill is repeated
 
     def run(self, scenario: Scenario) -> DrillResult:
         """Run the scenario and judge it. A pair that states no expectations for this drill skips
@@ -215,7 +254,7 @@ class DrillRunner:
         if problems:
             pytest.fail("the servers' own checkers refused the pair:\n  " + "\n  ".join(problems), pytrace=False)
         result = run_drill(engine, self.pair, scenario, image, self.session.reports, progress=self._progress,
-                           image_for=self.session.image)
+                           image_for=self.session.image, label=self.label)
         evidence.record_run(result)  # now, not at the end: an xdist controller reads it from the run folder
         self.session.results.append(result)
         self.node.stash.setdefault(RESULTS, []).append(result)
@@ -293,7 +332,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
     if config.getoption("--drill-catalogue"):
         _print_catalogue(config, items)
-    elif config.getoption("--go-no-go"):
+    config.stash[KEY].accept_hazards()
+    if config.getoption("--go-no-go"):
         _select_go_no_go(config, items)
     if config.getoption("--shard"):
         _select_shard(config, items)
@@ -348,12 +388,16 @@ def _select_go_no_go(config: pytest.Config, items: list) -> None:
         raise pytest.UsageError("NO-GO: nothing was started, a must-pass drill has no expectations:\n  "
                                 + "\n  ".join(map(str, missing)))
     scenario_of = {e.test: e.scenario for e in _entries(items)}
-    keep, wanted = [], {(p.folder, name) for p in config.stash[KEY].pairs() for name in gonogo.must_pass(p)}
+    keep, runs = [], set()
+    wanted = {(p.folder, name) for p in config.stash[KEY].pairs() for name in gonogo.must_pass(p)}
     for item in items:
         pair, scenario = _drill_of(item, scenario_of)
-        if pair is not None and scenario is not None and (pair.folder, scenario.name) in wanted:
+        run = (None, None) if pair is None or scenario is None else \
+            (pair.folder, scenario.name, item.callspec.params.get(REPEAT_PARAM, 1))
+        if run[:2] in wanted and run not in runs:  # every repetition, each once
             keep.append(item)
-            wanted.discard((pair.folder, scenario.name))
+            runs.add(run)
+    wanted -= {run[:2] for run in runs}
     if wanted:
         raise pytest.UsageError("NO-GO: nothing was started: no collected test runs "
                                 + ", ".join(sorted(f"{folder.name} / {name}" for folder, name in wanted))
@@ -372,16 +416,34 @@ def _print_catalogue(config: pytest.Config, items: list) -> None:
     pytest.exit("drill catalogue printed; nothing was started", returncode=0)
 
 
+REPEAT_PARAM = "drill_repetition"
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A drill test runs once per pair, and ``--repeat N`` times for each (ids ``[pair-run2of3]``:
+    the xdist scheduler reads the pair back from them, ``parallel.pair_id``)."""
     if "pair" in metafunc.fixturenames:
         pairs = metafunc.config.stash[KEY].pairs()
         metafunc.parametrize("pair", pairs, ids=[p.name for p in pairs])
+    repeat = metafunc.config.stash[KEY].repeat()
+    if REPEAT_PARAM in metafunc.fixturenames and repeat > 1:
+        metafunc.parametrize(REPEAT_PARAM, range(1, repeat + 1),
+                             ids=[parallel.repetition_id(i, repeat) for i in range(1, repeat + 1)])
 
 
 @pytest.fixture
-def drill(pair: Pair, request: pytest.FixtureRequest) -> DrillRunner:
+def drill_repetition() -> int:
+    """Which run of a repeated drill this test is (1 when the drill runs once)."""
+    return 1
+
+
+@pytest.fixture
+def drill(pair: Pair, drill_repetition: int, request: pytest.FixtureRequest) -> DrillRunner:
     request.node.add_marker("drill")
-    return DrillRunner(request.config.stash[KEY], pair, request.node)
+    session = request.config.stash[KEY]
+    repeat = session.repeat()
+    label = f"-{parallel.repetition_id(drill_repetition, repeat)}" if repeat > 1 else ""
+    return DrillRunner(session, pair, request.node, label)
 
 
 @pytest.fixture
@@ -444,7 +506,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         ds.results = parallel.results_from(ds.run_dirs, ds.pairs())
     if session.config.getoption("--go-no-go") and not session.config.option.collectonly and \
             (ds._pairs is not None or ds.results):
-        ds.decision = gonogo.decide(ds.pairs(), ds.results)
+        if not ds.accepted:  # an xdist controller collects nothing: its workers refused bad ones
+            ds.accepted = gonogo.acceptances(session.config.getoption("--accept-hazard"), ds.pairs())[0]
+        ds.decision = gonogo.decide(ds.pairs(), ds.results, ds.repeat(), ds.accepted)
         ds.reports.mkdir(parents=True, exist_ok=True)
         (ds.reports / gonogo.FILE_NAME).write_text(ds.decision.line + "\n")
         if not ds.decision.go and session.exitstatus == pytest.ExitCode.OK:
@@ -453,10 +517,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         line = ds.decision.line if ds.decision else None
         if line is None:
             (ds.reports / gonogo.FILE_NAME).unlink(missing_ok=True)  # an earlier run's, not this one's
-        ds.junit_path = report.write(ds.results, ds.reports, line, not_run=ds.not_run)
+        ds.junit_path = report.write(ds.results, ds.reports, line, ds.accepted, not_run=ds.not_run)
     if ds.results:
         ds.bundle = evidence.bundle(ds.results, ds.reports, evidence.engine_identity(ds.client()),
-                                    [Path(sys.argv[0]).name, *sys.argv[1:]])
+                                    [Path(sys.argv[0]).name, *sys.argv[1:]], accepted=ds.accepted)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -481,7 +545,9 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 def _summarise(terminalreporter, ds: DrillSession) -> None:
     terminalreporter.write_sep("=", "DHCP failover drills")
     for r in ds.results:
-        terminalreporter.write_line(report.summary(r))
+        terminalreporter.write_line(report.summary(r, ds.results))
+    for line in report.pass_rates(ds.results):
+        terminalreporter.write_line(f"pass rate: {line}")
     terminalreporter.write_line(f"JUnit evidence for CI and audits: {ds.junit_path}")
     terminalreporter.write_line(f"Human report with timeline pictures: {ds.reports / report.HTML_NAME}")
     if ds.bundle is not None:

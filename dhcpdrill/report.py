@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from .drill import DrillResult
 from .picture import svg
-from .outcome import EXPECTED, FAILED
+from .outcome import EXPECTED, FAILED, PASSED
 from .verdicts import FAIL, NOT_JUDGED, PASS, Verdict
+
+if TYPE_CHECKING:
+    from .gonogo import Acceptance
 
 JUNIT_NAME = "junit-drills.xml"
 HTML_NAME = "drills.html"
@@ -44,14 +47,63 @@ def mark(result: DrillResult, v: Verdict) -> str:
 KEY_VERDICTS = ("takeover", "client-outage", "duplicates", "continuity", "split-brain", "heal-to-normal")
 
 
-def key_figures(result: DrillResult, limit: int = 3) -> list[str]:
-    """The figures an engineer looks at first: a failed verdict's, then takeover, outage,
+def key_verdicts(result: DrillResult, limit: int = 3) -> list[Verdict]:
+    """The measured verdicts an engineer looks at first: a failed one, then takeover, outage,
     duplicates, continuity."""
     measured = [v for v in result.verdicts if v.figure is not None and v.decides]
     rank = {name: i for i, name in enumerate(KEY_VERDICTS)}
     measured.sort(key=lambda v: (v.ok, rank.get(v.name, len(rank))))
+    return measured[:limit]
+
+
+def key_figures(result: DrillResult, limit: int = 3) -> list[str]:
     return [f"{v.name} {figure_text(v)}" + ("" if v.ok else f" {mark(result, v)}")
-            for v in measured[:limit]]
+            for v in key_verdicts(result, limit)]
+
+
+def figure_spread(runs: Sequence[DrillResult], limit: int = 3) -> list[str]:
+    """The key figures of several runs of one drill, each as its range (``takeover 11.2–11.5 s``);
+    one run's are its key figures."""
+    if len(runs) == 1:
+        return key_figures(runs[0], limit)
+    out = []
+    for v in key_verdicts(runs[0], limit):
+        values = [w.figure for r in runs for w in r.verdicts if w.name == v.name and w.figure is not None]
+        lo, hi = min(values), max(values)
+        span = f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g}"
+        out.append(f"{v.name} {span}{(' ' + v.unit) if v.unit else ''}")
+    return out
+
+
+def repetitions(results: Iterable[DrillResult]) -> dict[tuple[str, str], list[DrillResult]]:
+    """(pair, drill) -> its runs in the order they started: run 1, run 2, …"""
+    runs: dict[tuple[str, str], list[DrillResult]] = {}
+    for r in sorted(results, key=lambda r: r.started):
+        runs.setdefault((r.pair.name, r.scenario.name), []).append(r)
+    return runs
+
+
+def run_of(result: DrillResult, results: Iterable[DrillResult]) -> tuple[int, int]:
+    """(which run of its drill ``result`` was, how many runs the drill had) among ``results``."""
+    runs = repetitions(results).get((result.pair.name, result.scenario.name), [result])
+    return next((i for i, r in enumerate(runs, 1) if r is result), 1), len(runs)
+
+
+def pass_rate(runs: Sequence[DrillResult]) -> str:
+    """``kea-hot-standby / kill-primary: 2 of 3 passed; run 2 FAIL (<run folder>)``: every run
+    that did not pass is named with its evidence folder."""
+    first = runs[0]
+    passed = sum(1 for r in runs if r.outcome.status == PASSED)
+    failed = [f"run {i} {r.outcome.label} ({r.run_dir.name})" for i, r in enumerate(runs, 1)
+              if r.outcome.status != PASSED]
+    return (f"{first.pair.name} / {first.scenario.name}: {passed} of {len(runs)} passed"
+            + ("; " + "; ".join(failed) if failed else ""))
+
+
+def pass_rates(results: Iterable[DrillResult]) -> list[str]:
+    """Each drill's pass rate, when some drill ran more than once (one run is its own outcome)."""
+    runs = repetitions(results)
+    return [pass_rate(r) for r in runs.values()] if any(len(r) > 1 for r in runs.values()) else []
 
 
 def anchor(result: DrillResult) -> str:
@@ -66,10 +118,10 @@ def headline(result: DrillResult) -> str:
     return outcome.label
 
 
-def summary(result: DrillResult) -> str:
-    """A few lines an engineer reads at the end of a run: what ran, why it ended as it did, each
-    verdict, where the evidence is."""
-    head = (f"{result.pair.name} / {result.scenario.name}: "
+def summary(result: DrillResult, among: Sequence[DrillResult] = ()) -> str:
+    """A few lines an engineer reads at the end of a run: what ran (which run of its drill, among
+    ``among``), why it ended as it did, each verdict, where the evidence is."""
+    head = (f"{result.pair.name} / {result.scenario.name}{_run_text(result, among)}: "
             f"{headline(result)} ({result.duration:.0f} s, {_iso(result.started)})")
     lines = [head, f"  pair {result.pair.folder} sha256 {result.pair.config_hash[:16]}, image {result.image}"]
     if result.versions:
@@ -103,7 +155,13 @@ def relative(path: Path, base: Path | None) -> str:
     return os.path.relpath(path, base) if base is not None else path.name
 
 
-def _suite(result: DrillResult, base: Path | None = None) -> TestSuite:
+def accepted_for(result: DrillResult, accepted: Sequence["Acceptance"]) -> "Acceptance | None":
+    """The run's acceptance of this drill's known hazard (``--accept-hazard``), if any."""
+    return next((a for a in accepted if (a.pair, a.drill) == (result.pair.name, result.scenario.name)), None)
+
+
+def _suite(result: DrillResult, base: Path | None = None, among: Sequence[DrillResult] = (),
+           accepted: Sequence["Acceptance"] = ()) -> TestSuite:
     classname = f"drills.{result.pair.name}.{result.scenario.name}"
     cases = []
     for v in result.verdicts:
@@ -139,6 +197,13 @@ def _suite(result: DrillResult, base: Path | None = None) -> TestSuite:
              "evidence": relative(result.run_dir, base), "duration_s": f"{result.duration:.1f}",
              "rewrites": "; ".join(result.rewrites) or "none", "outcome": outcome.status,
              "known_hazard": hazard.describe() if hazard else "none"}
+    runs = repetitions(among or [result]).get((result.pair.name, result.scenario.name), [result])
+    number, _ = run_of(result, runs)
+    props["drill_run"] = f"{number} of {len(runs)}"
+    props["drill_pass_rate"] = f"{sum(1 for r in runs if r.outcome.status == PASSED)} of {len(runs)} passed"
+    acceptance = accepted_for(result, accepted)
+    if acceptance:
+        props["accepted_hazard"] = acceptance.text
     return TestSuite(f"{result.pair.name} / {result.scenario.name}", cases, timestamp=_iso(result.started),
                      properties=props)
 
@@ -171,14 +236,18 @@ def verdict_properties(v: Verdict) -> list[tuple[str, str]]:
             if value not in (None, "")]
 
 
-def junit_xml(results: Iterable[DrillResult], base: Path | None = None, *, not_run: Iterable[NotRun] = ()) -> str:
+def junit_xml(results: Iterable[DrillResult], base: Path | None = None, among: Sequence[DrillResult] = (),
+              accepted: Sequence["Acceptance"] = (), *, not_run: Iterable[NotRun] = ()) -> str:
     """JUnit XML valid against the Surefire/Jenkins schema (``junit-10.xsd``, the one pytest's own
     xunit2 reports are checked against). That schema allows properties on test suites only, so each
     verdict's figures are suite properties (``verdict.<name>.figure`` …) and are also written in its
     case's output; junit-xml's ``disabled`` attributes and per-case timestamps, which the schema
-    does not know, are dropped, and times carry at most three decimals as it requires."""
+    does not know, are dropped, and times carry at most three decimals as it requires. Each suite
+    says which run of its drill it was and the drill's pass rate among ``among`` (default: these
+    results), and the hazard the run accepted for it, if any."""
     results = list(results)
-    suites = [_suite(r, base) for r in results] + [_not_run_suite(n) for n in not_run]
+    among = list(among) or results
+    suites = [_suite(r, base, among, accepted) for r in results] + [_not_run_suite(n) for n in not_run]
     root = ET.fromstring(to_xml_report_string(suites, prettyprint=False))
     for el in root.iter():
         el.attrib.pop("disabled", None)
@@ -201,9 +270,12 @@ OUTCOME_CLASS = {"pass": "pass", "fail": "fail", "expected-failure": "xfail"}
 EVIDENCE_FILES = ("timeline.jsonl", "summary.txt", "verdicts.json", "primary.log", "secondary.log", "clients.stderr")
 
 
-def html(results: list[DrillResult], verdict_line: str | None = None, base: Path | None = None) -> str:
-    """The human report: the run at a glance (every pair x drill, its outcome and key figures,
-    linking to its section), then per drill its outcome, a verdict table and the timeline picture."""
+def html(results: list[DrillResult], verdict_line: str | None = None, base: Path | None = None,
+         accepted: Sequence["Acceptance"] = ()) -> str:
+    """The human report: the go/no-go line and the hazards the run accepted, each drill's pass rate
+    when some ran more than once, the run at a glance (every pair x drill, its outcome and key
+    figures, linking to its section), then per drill its outcome, a verdict table and the
+    timeline picture."""
     parts = ["<!doctype html><html lang='en'><meta charset='utf-8'><title>DHCP failover drills</title>",
              "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left;"
              "vertical-align:top}.pass{color:#238b45}.fail,.unknown{color:#cb181d}.xfail{color:#d94801}"
@@ -212,15 +284,23 @@ def html(results: list[DrillResult], verdict_line: str | None = None, base: Path
     if verdict_line:
         parts.append(f"<p id='go-no-go' class='{'pass' if verdict_line.startswith('GO') else 'fail'}'>"
                      f"<strong>{escape(verdict_line)}</strong></p>")
+    if accepted:
+        parts.append("<p id='accepted-hazards'>Known hazards this run accepted: "
+                     + "; ".join(escape(a.text) for a in accepted) + "</p>")
+    rates = pass_rates(results)
+    if rates:
+        parts.append("<ul id='pass-rates'>" + "".join(f"<li>{escape(line)}</li>" for line in rates) + "</ul>")
     parts.append("<table class='glance'><tr><th>pair</th><th>drill</th><th>outcome</th><th>key figures</th>"
                  "<th>duration</th></tr>")
     for r in results:
-        parts.append(f"<tr><td>{escape(r.pair.name)}</td><td><a href='#{anchor(r)}'>{escape(r.scenario.name)}</a></td>"
+        parts.append(f"<tr><td>{escape(r.pair.name)}</td><td><a href='#{anchor(r)}'>{escape(r.scenario.name)}"
+                     f"{escape(_run_text(r, results))}</a></td>"
                      f"<td class='{OUTCOME_CLASS[r.outcome.status]}'>{escape(r.outcome.label)}</td>"
                      f"<td>{escape(', '.join(key_figures(r)))}</td><td>{r.duration:.0f} s</td></tr>")
     parts.append("</table>")
     for r in results:
-        parts.append(f"<h2 id='{anchor(r)}'>{escape(r.pair.name)} / {escape(r.scenario.name)}: {escape(headline(r))}</h2>")
+        parts.append(f"<h2 id='{anchor(r)}'>{escape(r.pair.name)} / {escape(r.scenario.name)}"
+                     f"{escape(_run_text(r, results))}: {escape(headline(r))}</h2>")
         parts.append(f"<p>{escape(r.scenario.title)}. Started {_iso(r.started)}, {r.duration:.0f} s. Pair "
                      f"<code>{escape(str(r.pair.folder))}</code>, config sha256 <code>{r.pair.config_hash}</code>, "
                      f"image <code>{escape(r.image)}</code> ({escape(r.versions or 'versions unknown')}). "
@@ -242,18 +322,24 @@ def html(results: list[DrillResult], verdict_line: str | None = None, base: Path
     return "\n".join(parts) + "\n"
 
 
-def write(results: list[DrillResult], reports: Path, verdict_line: str | None = None, *,
-          not_run: Iterable[NotRun] = ()) -> Path:
+def _run_text(result: DrillResult, results: Sequence[DrillResult]) -> str:
+    """`` (run 2 of 3)`` for a drill that ran more than once among ``results``."""
+    number, count = run_of(result, results or [result])
+    return f" (run {number} of {count})" if count > 1 else ""
+
+
+def write(results: list[DrillResult], reports: Path, verdict_line: str | None = None,
+          accepted: Sequence["Acceptance"] = (), *, not_run: Iterable[NotRun] = ()) -> Path:
     """Each run's folder gets its summary and JUnit file; ``reports/junit-drills.xml`` holds them all,
     and a case for each drill that never ran; ``reports/drills.html`` shows them all (under the
     go/no-go line when there is one)."""
     reports.mkdir(parents=True, exist_ok=True)
     for r in results:
         r.run_dir.mkdir(parents=True, exist_ok=True)
-        (r.run_dir / "summary.txt").write_text(summary(r) + "\n")
-        (r.run_dir / JUNIT_NAME).write_text(junit_xml([r], r.run_dir))
+        (r.run_dir / "summary.txt").write_text(summary(r, results) + "\n")
+        (r.run_dir / JUNIT_NAME).write_text(junit_xml([r], r.run_dir, results, accepted))
         (r.run_dir / "report.html").write_text(html([r], base=r.run_dir))
-    (reports / HTML_NAME).write_text(html(results, verdict_line, reports))
+    (reports / HTML_NAME).write_text(html(results, verdict_line, reports, accepted))
     path = reports / JUNIT_NAME
-    path.write_text(junit_xml(results, reports, not_run=not_run))
+    path.write_text(junit_xml(results, reports, accepted=accepted, not_run=not_run))
     return path

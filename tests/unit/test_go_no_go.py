@@ -34,7 +34,7 @@ def test_every_must_pass_drill_passed_is_go(tmp_path):
     pair = load_pair(BUNDLED)
     decision = gonogo.decide([pair], all_three(tmp_path, pair))
     assert decision.go
-    assert decision.line.startswith("GO: kea-hot-standby / kill-primary passed (takeover 4 s, duplicates 0 addresses)")
+    assert decision.line.startswith("GO (1 run of each drill): kea-hot-standby / kill-primary passed (takeover 4 s, duplicates 0 addresses)")
     assert decision.line.count("passed") == 3 and "\n" not in decision.line
 
 
@@ -42,14 +42,15 @@ def test_a_drill_that_did_not_run_is_no_go(tmp_path):
     pair = load_pair(BUNDLED)
     decision = gonogo.decide([pair], all_three(tmp_path, pair)[:2])
     assert not decision.go
-    assert decision.line == ("NO-GO: kea-hot-standby / failback did not run (interrupted, skipped or its lab "
+    assert decision.line == ("NO-GO (1 run of each drill): kea-hot-standby / failback did not run (interrupted, skipped or its lab "
                              "was unavailable) (passed: kea-hot-standby / kill-primary, "
                              "kea-hot-standby / maintenance-handoff)")
 
 
 def test_nothing_ran_is_no_go(tmp_path):
-    assert gonogo.decide([load_pair(BUNDLED)], []).line.startswith("NO-GO: kea-hot-standby / kill-primary did not run")
-    assert gonogo.decide([], []).line == "NO-GO: no drill ran"
+    assert gonogo.decide([load_pair(BUNDLED)], []).line.startswith(
+        "NO-GO (1 run of each drill): kea-hot-standby / kill-primary did not run")
+    assert gonogo.decide([], []).line == "NO-GO (1 run of each drill): no drill ran"
 
 
 def test_a_failed_verdict_names_the_drill_and_why(tmp_path):
@@ -99,7 +100,7 @@ def test_html_opens_with_the_line_and_a_table_linking_every_drill(tmp_path):
     results = all_three(tmp_path, maintenance_handoff={"takeover": FAIL})
     line = gonogo.decide([results[0].pair], results).line
     page = report.html(results, line)
-    assert page.index("NO-GO: kea-hot-standby / maintenance-handoff FAILED") < page.index("<table class='glance'>")
+    assert page.index("NO-GO (1 run of each drill): kea-hot-standby / maintenance-handoff FAILED") < page.index("<table class='glance'>")
     glance = page[page.index("<table class='glance'>"):page.index("</table>")]
     links = re.findall(r"href='#([^']+)'", glance)
     assert len(links) == 3 and all(f"id='{a}'" in page for a in links)
