@@ -68,7 +68,7 @@ class Gap:
 def client_silence_s(tl: Timeline) -> tuple[float, str]:
     """The longest silence the drill's workload allows the clients' record, and where it comes
     from: as recorded by the drill, else (timelines recorded before it was) the default workload's."""
-    rhythm = next((e for e in tl.of("rhythm") if e.get("source") == "clients"), None)
+    rhythm = next((e for e in tl.of("rhythm") if e.get("of") == "clients"), None)
     if rhythm is not None:
         return float(rhythm.get("max_silence_s")), str(rhythm.get("basis"))
     from .clients import Workload

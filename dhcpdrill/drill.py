@@ -251,7 +251,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     fleet.start()
     watch = EngineWatch(lab)
     watch.start()
-    tl.add(time.time(), "harness", "rhythm", source="clients", max_silence_s=client_rhythm_s(w),
+    tl.add(time.time(), "harness", "rhythm", of="clients", max_silence_s=client_rhythm_s(w),
            basis=f"a probe holds its lease {w.probe_hold:g} s, pauses {w.probe_gap:g} s and retransmits "
                  f"at most {max(w.retransmit):g} s apart, 1 s to spare (client_rhythm_s)")
     try:
