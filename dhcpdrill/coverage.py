@@ -109,13 +109,24 @@ def _client_gaps(tl: Timeline, end: float) -> list[Gap]:
 
 
 def _engine_gaps(tl: Timeline, end: float) -> list[Gap]:
+    """Silences in the harness's pings, and every stretch around an ask the engine failed: an
+    engine that went away and came back within the allowance has still restarted, or lost its hold."""
     watch = tl.first("engine-watch")
     if watch is None:  # recorded before the harness watched its engine
         return []
-    allowed = float(watch.get("silence_s"))
-    lost = tl.of("engine-unreachable")
+    pings = [e.t for e in tl.of("engine-ping", source=ENGINE)]
+    lost = [e for e in tl.of("engine-unreachable") if watch.t <= e.t <= end]
+    stretches = _silences(pings, watch.t, end, float(watch.get("silence_s")))
+    for e in lost:
+        stretches.append((max([watch.t, *(t for t in pings if t <= e.t)]), min([end, *(t for t in pings if t > e.t)])))
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted(stretches):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
     out = []
-    for a, b in _silences([e.t for e in tl.of("engine-ping", source=ENGINE)], watch.t, end, allowed):
+    for a, b in merged:
         said = [e for e in lost if a <= e.t <= b]
         why = (f"the engine did not answer: {said[0].get('error')}" if said else
                "the harness heard nothing from the engine (the engine or the drill host stalled)") + \

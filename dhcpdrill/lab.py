@@ -469,7 +469,7 @@ class Lab:
 ENGINE_PING_S = 1.0  # the harness asks its engine how it is this often while a drill runs
 # Silence allowed in that hold: one missed beat and 2 s for an answer (measured here: info() and an
 # events reading together 16 ms median, 122 ms at most; 33 ms and 115 ms with 4 CPU burners on the 2 cores).
-ENGINE_SILENCE_S = 2 * ENGINE_PING_S + 2.0
+ENGINE_ANSWER_S = 2.0
 WATCHED_ACTIONS = ("die", "oom", "start", "restart", "kill", "stop", "pause", "unpause")
 
 
@@ -498,7 +498,8 @@ class EngineWatch:
         self._started: dict[str, tuple[str, str | None]] = {}  # container id -> (role, StartedAt)
 
     def start(self) -> None:
-        self._note((time.time(), "engine-watch", {"every_s": self.every_s, "silence_s": ENGINE_SILENCE_S}))
+        self._note((time.time(), "engine-watch", {"every_s": self.every_s,
+                                                               "silence_s": 2 * self.every_s + ENGINE_ANSWER_S}))
         for role, c in list(self.lab.containers.items()):
             self._started[c.id] = (role, c.attrs.get("State", {}).get("StartedAt") if self._reload(c) else None)
         self._thread.start()
