@@ -36,6 +36,9 @@ from .timeline import Timeline
 CLIENT_KINDS = frozenset({"send", "recv", "bound", "lease-lost"})
 ENGINE = "engine"
 DIES = ("die", "oom")
+# The watch begins as the last lab container starts: that start can be stamped a few ms after it
+# (seen live: the clients' own start read as a restart), and is no restart.
+START_RACE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,8 @@ def _container_gaps(tl: Timeline, end: float) -> list[Gap]:
         role, action = e.get("role"), e.get("action")
         if role in targeted or role in seen or not watch.t <= e.t <= end:
             continue
-        if action in DIES or action == "start" or (e.kind == "container-state" and e.get("status") != "running"):
+        started = action == "start" and e.t > watch.t + START_RACE_S
+        if action in DIES or started or (e.kind == "container-state" and e.get("status") != "running"):
             seen.add(role)
             how = "started again" if action == "start" else \
                 f"died (exit code {e.get('exit_code')}{', out of memory' if action == 'oom' else ''})"

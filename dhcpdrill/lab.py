@@ -527,6 +527,14 @@ class EngineWatch:
     def client(self) -> docker.DockerClient:
         return self.lab.client
 
+    def _known_start(self, e: dict) -> bool:
+        """The start of a container that was already running when the watch began (read back in
+        the watch's first second): no restart."""
+        role_started = self._started.get(e.get("id"))
+        if e.get("Action") != "start" or role_started is None or not role_started[1]:
+            return False
+        return abs(e.get("timeNano", 0) / 1e9 - docker_time(role_started[1])) < 1.0
+
     def _note(self, event: tuple[float, str, dict]) -> None:
         self.events.append(Event(event[0], "engine", event[1], event[2]))
 
@@ -568,7 +576,7 @@ class EngineWatch:
             offset = now - engine_now
             for e in events:
                 key = (e.get("timeNano"), e.get("id"), e.get("Action"))
-                if e.get("Action", "").split(":")[0] not in WATCHED_ACTIONS or key in seen:
+                if e.get("Action", "").split(":")[0] not in WATCHED_ACTIONS or key in seen or self._known_start(e):
                     continue
                 seen.add(key)
                 attrs = e.get("Actor", {}).get("Attributes", {})

@@ -103,7 +103,46 @@ def test_a_lab_container_that_died_with_no_fault_on_it_makes_the_drill_unknown()
     assert v["continuity"].status == UNKNOWN and "the clients container is silent from +12.0 s" in v["continuity"].reason
 
 
-@pytest.mark.parametrize("path", sorted(EVIDENCE.glob("*.jsonl.gz")), ids=lambda p: p.name.split(".")[0])
+ENGINE_KILLED = "kea-hs-kill-primary-engine-killed"
+
+
+def test_the_recorded_drill_whose_engine_was_killed_no_longer_passes_and_says_why():
+    """Recorded live (issue 26 item 12 reproduced): kill-primary on a second engine whose dockerd
+    was SIGKILLed 2.3 s after the fault and started again 25 s later; the restarted engine stopped
+    the clients and, 10 s later, killed the secondary before it answered again. c449a4a passed it:
+    "5 of 5 clients kept their address from the fault to the end of the window"."""
+    tl = load(ENGINE_KILLED)
+    v = judged(tl, "kill-primary")
+    assert v["outcome"].status != "pass"
+    for name, verdict in v.items():
+        if name == "outcome":
+            continue
+        assert verdict.status == UNKNOWN, (name, verdict)
+        assert "the Docker engine is silent from +1.4 s to +38.0 s after the fault (36.7 s; the engine did not " \
+               "answer: ConnectionError" in verdict.reason, verdict.reason
+        assert "the secondary container is silent from +37.7 s" in verdict.reason
+        assert "it died (exit code 137) and no fault targeted it" in verdict.reason
+        assert "the clients container is silent from +27.8 s" in verdict.reason
+        assert "started again" not in verdict.reason  # the clients' own start, as the watch began, is no restart
+    assert "the clients' record is silent from +26.8 s to +39.1 s after the fault" in v["continuity"].reason
+    assert "5 of 5 clients kept their address" in v["continuity"].reason
+
+
+def test_without_the_engine_watch_the_stalled_clients_record_alone_makes_it_unknown():
+    """The same evidence as c449a4a recorded it (no engine events): the clients' silence from
+    +26.8 s to the end of the window still stops the PASS."""
+    tl = load(ENGINE_KILLED)
+    bare = Timeline(e for e in tl.events if e.source != "engine")
+    v = judged(bare, "kill-primary")
+    assert v["outcome"].status != "pass"
+    for name in ("takeover", "duplicates", "continuity"):
+        assert v[name].status == UNKNOWN
+        assert "the clients' record is silent from +26.8 s to +39.1 s after the fault (12.3 s" in v[name].reason
+    assert v["state-transitions"].status == v["fault-effective"].status == PASS
+
+
+@pytest.mark.parametrize("path", sorted(p for p in EVIDENCE.glob("*.jsonl.gz") if not p.name.startswith(ENGINE_KILLED)),
+                         ids=lambda p: p.name.split(".")[0])
 def test_no_recorded_drill_shows_a_false_gap(path):
     """Every real recorded drill covers its window: no source silent past its rhythm. The figures
     the rhythms rest on are in ``coverage``'s docstring."""
