@@ -16,11 +16,11 @@ from pathlib import Path
 import requests
 from docker.errors import DockerException
 
-from . import hostcpu, neighbours, relay
+from . import coverage, hostcpu, neighbours, relay
 from .clients import ClientFleet, Link, Workload
 from .images import server_versions
 from .faults import CLOCK_FILE, Fault, FaultContext, Sequence, inject, needs_clock_control
-from .lab import Engine, Lab
+from .lab import Engine, EngineWatch, Lab
 from .expectations import ROLES, KnownHazard
 from .manifest import Pair
 from .problems import LabError
@@ -197,6 +197,7 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
     finally:
         result.duration = time.time() - started
         result.run_dir.mkdir(parents=True, exist_ok=True)
+        coverage.record(tl)
         tl.save(result.run_dir / "timeline.jsonl")
     result.verdicts = judge(tl, limits, verdicts_for(scenario, plan, pair))
     return result
@@ -249,6 +250,11 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     neighbours.record(lab.engine, tl, "start", fleet.clients, time.time())
     hostcpu.record(lab.engine, tl, "start", time.time(), lab.containers)
     fleet.start()
+    watch = EngineWatch(lab)
+    watch.start()
+    tl.add(time.time(), "harness", "rhythm", of="clients", max_silence_s=client_rhythm_s(w),
+           basis=f"a probe holds its lease {w.probe_hold:g} s, pauses {w.probe_gap:g} s and retransmits "
+                 f"at most {max(w.retransmit):g} s apart, 1 s to spare (client_rhythm_s)")
     try:
         phases("clients leasing, waiting for steady state")
         steady = fleet.wait_steady(w.steady_timeout + 10)
@@ -282,6 +288,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                 _settle(phases, tl, fleet)
             tl.add(time.time(), "harness", "observe-end")
     finally:
+        tl.extend(watch.stop())
         fleet.stop()
         neighbours.record(lab.engine, tl, "end", fleet.clients, time.time())
         hostcpu.record(lab.engine, tl, "end", time.time(), lab.containers)

@@ -23,6 +23,7 @@ import os
 import re
 import socket
 import tarfile
+import threading
 import time
 import uuid
 from datetime import datetime
@@ -38,6 +39,7 @@ from docker.types import LogConfig
 
 from . import reaper
 from .problems import LabError
+from .timeline import Event
 from .reaper import (FIREWALL, OWNER_LABEL, ROLE_LABEL, RUN_LABEL, SENTINEL, SESSION_LABEL, rule_tag,
                      table_name)
 
@@ -462,6 +464,128 @@ class Lab:
         self.networks.clear()
         if errors:
             raise LabError("teardown left something behind: " + "; ".join(errors))
+
+
+ENGINE_PING_S = 1.0  # the harness asks its engine how it is this often while a drill runs
+# Silence allowed in that hold: one missed beat and 2 s for an answer (measured here: info() and an
+# events reading together 16 ms median, 122 ms at most; 33 ms and 115 ms with 4 CPU burners on the 2 cores).
+ENGINE_ANSWER_S = 2.0
+WATCHED_ACTIONS = ("die", "oom", "start", "restart", "kill", "stop", "pause", "unpause")
+
+
+class EngineWatch:
+    """The harness's hold on its engine while a drill runs, as timeline events (source ``engine``):
+
+    - ``engine-watch`` once (``every_s``, ``silence_s``: what ``coverage`` allows), then one
+      ``engine-ping`` per answered ``info()``: their silence is the engine's (or the host's) absence;
+    - ``engine-unreachable`` (``error``) when an ask fails, ``engine-back`` (``down_s``) when one
+      answers again, ``engine-changed`` when the engine answering has another ID than at the start;
+    - ``container-event``: what the engine says happened to the lab's containers (died, started,
+      killed, paused), read back from Docker's events API after each answered ping, between the
+      previous reading and the engine's own time (its ``SystemTime``: a remote engine's clock may
+      differ), stamped on the host's clock;
+    - ``container-state`` at ``stop`` for each container that was running at ``start`` and no
+      longer is, or runs since another start: Docker keeps events in memory only, so a restarted
+      engine has forgotten what it did to the containers before it went away; their state has not.
+
+    Events are kept here and handed over at ``stop`` (the timeline is not shared with a thread)."""
+
+    def __init__(self, lab: "Lab", every_s: float = ENGINE_PING_S) -> None:
+        self.lab, self.every_s = lab, every_s
+        self.events: list[Event] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="engine-watch", daemon=True)
+        self._started: dict[str, tuple[str, str | None]] = {}  # container id -> (role, StartedAt)
+
+    def start(self) -> None:
+        self._note((time.time(), "engine-watch", {"every_s": self.every_s,
+                                                               "silence_s": 2 * self.every_s + ENGINE_ANSWER_S}))
+        for role, c in list(self.lab.containers.items()):
+            self._started[c.id] = (role, c.attrs.get("State", {}).get("StartedAt") if self._reload(c) else None)
+        self._thread.start()
+
+    def stop(self) -> list[Event]:
+        """Stop watching; the watch's events, in order."""
+        self._stop.set()
+        self._thread.join(timeout=self.every_s + 5)
+        for cid, (role, started) in self._started.items():
+            try:
+                state = self.client.api.inspect_container(cid)["State"]
+            except NotFound:
+                state = {"Status": "removed"}
+            except (DockerException, requests.RequestException):
+                continue  # the engine is away: engine-unreachable says so
+            if state.get("Status") != "running" or state.get("StartedAt") != started:
+                finished = state.get("FinishedAt") or ""
+                t = docker_time(finished) if finished and not finished.startswith("0001") else time.time()
+                self._note((t, "container-state", {"role": role, "status": state.get("Status"),
+                                                           "started_at": state.get("StartedAt"), "finished_at": finished,
+                                                           "exit_code": state.get("ExitCode")}))
+        return sorted(self.events)
+
+    @property
+    def client(self) -> docker.DockerClient:
+        return self.lab.client
+
+    def _known_start(self, e: dict) -> bool:
+        """The start of a container that was already running when the watch began (read back in
+        the watch's first second): no restart."""
+        role_started = self._started.get(e.get("id"))
+        if e.get("Action") != "start" or role_started is None or not role_started[1]:
+            return False
+        return abs(e.get("timeNano", 0) / 1e9 - docker_time(role_started[1])) < 1.0
+
+    def _note(self, event: tuple[float, str, dict]) -> None:
+        self.events.append(Event(event[0], "engine", event[1], event[2]))
+
+    @staticmethod
+    def _reload(c: Container) -> bool:
+        try:
+            c.reload()
+            return True
+        except (DockerException, requests.RequestException):
+            return False
+
+    def _run(self) -> None:
+        since: int | None = None
+        engine_id, down_since = None, None
+        seen: set[tuple] = set()  # a second's events can be read twice, at either end of a reading
+        filters = {"type": "container", "label": [f"{RUN_LABEL}={self.lab.run_id}", ROLE_LABEL]}
+        while not self._stop.is_set():
+            asked = time.time()
+            try:
+                info = self.client.info()
+                now = time.time()
+                engine_now = docker_time(info["SystemTime"]) if info.get("SystemTime") else now
+                until = int(engine_now)
+                events = list(self.client.events(since=since if since is not None else until - 1, until=until,
+                                                 filters=filters, decode=True))
+            except (DockerException, requests.RequestException, ValueError, KeyError) as exc:
+                if down_since is None:
+                    down_since = asked
+                    self._note((asked, "engine-unreachable", {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}))
+                self._stop.wait(self.every_s)
+                continue
+            if down_since is not None:
+                self._note((now, "engine-back", {"down_s": round(now - down_since, 2)}))
+                down_since = None
+            if engine_id is not None and info.get("ID") != engine_id:
+                self._note((now, "engine-changed", {"was": engine_id, "now": info.get("ID")}))
+            engine_id = info.get("ID")
+            self._note((now, "engine-ping", {}))
+            offset = now - engine_now
+            for e in events:
+                key = (e.get("timeNano"), e.get("id"), e.get("Action"))
+                if e.get("Action", "").split(":")[0] not in WATCHED_ACTIONS or key in seen or self._known_start(e):
+                    continue
+                seen.add(key)
+                attrs = e.get("Actor", {}).get("Attributes", {})
+                self._note((e["timeNano"] / 1e9 + offset, "container-event",
+                                    {"action": e["Action"].split(":")[0], "role": attrs.get(ROLE_LABEL),
+                                     "name": attrs.get("name"), "exit_code": attrs.get("exitCode"),
+                                     "signal": attrs.get("signal")}))
+            since = until
+            self._stop.wait(max(0.0, self.every_s - (time.time() - asked)))
 
 
 def put_files(container: Container, files: dict[str, bytes]) -> None:

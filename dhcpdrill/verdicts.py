@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from . import load as loadfig
-from . import hostcpu, neighbours
+from . import coverage, hostcpu, neighbours
 from .expectations import NEEDS, Thresholds
 from .timeline import Event, Timeline
 
@@ -1126,25 +1126,21 @@ assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key i
 
 
 def judge(tl: Timeline, limits: Thresholds, names: Iterable[str]) -> list[Verdict]:
-    gaps = tl.of("log-incomplete")
+    gaps = coverage.gaps(tl)
     verdicts = []
     for n in names:
         with tl.kinds_read() as read:
             verdict = JUDGES[n](tl, limits)
-        verdicts.append(_unless_log_lost(verdict, gaps, read))
+        verdicts.append(_unless_evidence_lost(verdict, gaps, read, _first_fault(tl)))
     return verdicts
 
 
-def _unless_log_lost(verdict: Verdict, gaps: list[Event], read: set[str]) -> Verdict:
-    """A pass or fail that rests on events a server's log should hold (HA states, syncs, a refused
-    client), when that log lost its beginning, is UNKNOWN: what is missing may be what decides it."""
-    lost = [g for g in gaps if read & set(g.get("kinds") or ())]
+def _unless_evidence_lost(verdict: Verdict, gaps: list[coverage.Gap], read: set[str], fault: Event | None) -> Verdict:
+    """A pass or fail that rests on events a source should have given while it was silent (a log
+    that lost its beginning, a client record that stopped, an engine that went away: see
+    ``coverage``) is UNKNOWN: what is missing may be what decides it."""
+    lost = [g for g in gaps if g.touches(read)]
     if not lost or verdict.status not in (PASS, FAIL):
         return verdict
-    said = "; ".join(
-        f"{g.source}'s log lost its beginning (its first line kept is from "
-        f"{time.strftime('%H:%M:%S', time.gmtime(g.get('first_kept'))) + ' UTC' if g.get('first_kept') else 'nowhere: it is empty'}"
-        f", not the container's start), so its {', '.join(sorted(read & set(g.get('kinds') or ())))} events are not "
-        "all there" for g in lost)
-    return replace(verdict, status=UNKNOWN, reason=f"{said}: the engine's log driver rotated or dropped them "
-                                                   f"(the lab asks for json-file, 4 x 256 MB); {verdict.reason}")
+    said = "; ".join(g.say(read, fault.t if fault else None) for g in lost)
+    return replace(verdict, status=UNKNOWN, reason=f"{said}; {verdict.reason}")

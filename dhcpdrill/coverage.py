@@ -1,0 +1,167 @@
+"""Evidence covers the window: every source a verdict reads is checked for silence up to ``observe-end``.
+
+A verdict can only be as good as the evidence under it, and evidence can stop without saying so:
+an engine killed mid-window stalled the client agent at +18.3 s of a 39 s window, and the drill
+still passed on what the clients had seen until then. Each source therefore has a rhythm, the
+longest silence its own nature allows, and a longer silence before the end of the window is a
+``Gap``: the verdicts that read that source's kinds of event are UNKNOWN, naming it and the stretch.
+
+The sources and their rhythms:
+
+- **the clients' record** (the agent's sends and receives): probes cycle all the time (hold,
+  release, pause, retransmit with backoff), so the record is never silent longer than
+  ``client_rhythm_s`` of the drill's workload (recorded as ``harness/rhythm``; 8 s for the default
+  workload). Measured on every recorded drill in tests/evidence (19 windows of 30-98 s, from the
+  agent's start to ``observe-end``): the longest silence was 3.90 s (kea-hs-failback, the probes'
+  4 s backoff while the standby waited to take over), the longest before ``observe-end`` 1.62 s.
+- **the harness's hold on the engine** (``engine/engine-ping``, one a second while the drill
+  runs, ``lab.EngineWatch``): silence longer than ``engine-watch``'s ``silence_s`` means the
+  engine did not answer, or the drill host stalled; either way nothing seen then can be trusted.
+- **each lab container's life**: a container that died or started again inside the window when no
+  fault targeted its role (``engine/container-event``, ``engine/container-state``) ends or breaks
+  every evidence it carries.
+- **each server's log** has no rhythm of its own: a daemon logs as it pleases (a hot-standby
+  standby can go minutes without a line, a killed server legitimately says nothing more), so its
+  silence proves nothing. What can be checked is the log's path: Docker copies a container's
+  output only while the engine runs (an outage of the engine above is a gap in every log), and a
+  log that lost its beginning says so (``log-incomplete``, recorded by the server adapter).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .timeline import Timeline
+
+CLIENT_KINDS = frozenset({"send", "recv", "bound", "lease-lost"})
+ENGINE = "engine"
+DIES = ("die", "oom")
+# The watch begins as the last lab container starts: that start can be stamped a few ms after it
+# (seen live: the clients' own start read as a restart), and is no restart.
+START_RACE_S = 1.0
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch in which ``source`` said nothing it should have said. ``kinds``: the kinds of
+    event it would have given (None: every verdict rests on it, as on a living engine)."""
+
+    source: str
+    start: float | None
+    end: float | None
+    why: str
+    kinds: frozenset[str] | None
+
+    def touches(self, read: set[str]) -> bool:
+        return self.kinds is None or bool(read & self.kinds)
+
+    def say(self, read: set[str], zero: float | None) -> str:
+        """The gap in words, its times in seconds from ``zero`` (the first fault), else in UTC."""
+        what = f", so its {', '.join(sorted(read & self.kinds))} events are not all there" if self.kinds else ""
+        if self.start is None or self.end is None:  # a lost beginning: no stretch to give
+            return f"{self.source} {self.why}{what}"
+
+        def at(t: float) -> str:
+            return f"{t - zero:+.1f} s" if zero is not None else time.strftime("%H:%M:%S UTC", time.gmtime(t))
+        since = " after the fault" if zero is not None else ""
+        return (f"{self.source} is silent from {at(self.start)} to {at(self.end)}{since} "
+                f"({self.end - self.start:.1f} s; {self.why}){what}")
+
+
+def client_silence_s(tl: Timeline) -> tuple[float, str]:
+    """The longest silence the drill's workload allows the clients' record, and where it comes
+    from: as recorded by the drill, else (timelines recorded before it was) the default workload's."""
+    rhythm = next((e for e in tl.of("rhythm") if e.get("of") == "clients"), None)
+    if rhythm is not None:
+        return float(rhythm.get("max_silence_s")), str(rhythm.get("basis"))
+    from .clients import Workload
+    from .drill import client_rhythm_s
+    return client_rhythm_s(Workload()), "the default workload's probe cycle (not recorded by this drill)"
+
+
+def _silences(times: list[float], start: float, end: float, allowed: float) -> list[tuple[float, float]]:
+    """Stretches between ``start`` and ``end`` longer than ``allowed`` with no time in ``times``."""
+    marks = [start, *(t for t in times if start < t < end), end]
+    return [(a, b) for a, b in zip(marks, marks[1:]) if b - a > allowed]
+
+
+def gaps(tl: Timeline) -> list[Gap]:
+    """Every gap in the evidence up to the end of the window (see the module), log-incomplete included."""
+    found = [Gap(f"{e.source}'s log", None, None,
+                 "lost its beginning (its first line kept is from "
+                 + (time.strftime('%H:%M:%S', time.gmtime(e.get('first_kept'))) + ' UTC'
+                    if e.get('first_kept') else 'nowhere: it is empty')
+                 + ", not the container's start): the engine's log driver rotated or dropped lines "
+                   "(the lab asks for json-file, 4 x 256 MB)", frozenset(e.get("kinds") or ()))
+             for e in tl.of("log-incomplete")]
+    end = tl.first("observe-end")
+    if end is None:  # a drill that stopped early is judged as such by the verdicts themselves
+        return found
+    return found + _client_gaps(tl, end.t) + _engine_gaps(tl, end.t) + _container_gaps(tl, end.t)
+
+
+def _client_gaps(tl: Timeline, end: float) -> list[Gap]:
+    began = tl.first("agent-start") or tl.first("pair-ready")
+    if began is None:
+        return []
+    allowed, basis = client_silence_s(tl)
+    times = [e.t for e in tl.of("send", "recv", source="clients")]
+    return [Gap("the clients' record", a, b, f"the workload allows {allowed:g} s between the clients' packets: "
+                                             f"{basis}; the agent stalled or its record was lost", CLIENT_KINDS)
+            for a, b in _silences(times, began.t, end, allowed)]
+
+
+def _engine_gaps(tl: Timeline, end: float) -> list[Gap]:
+    """Silences in the harness's pings, and every stretch around an ask the engine failed: an
+    engine that went away and came back within the allowance has still restarted, or lost its hold."""
+    watch = tl.first("engine-watch")
+    if watch is None:  # recorded before the harness watched its engine
+        return []
+    pings = [e.t for e in tl.of("engine-ping", source=ENGINE)]
+    lost = [e for e in tl.of("engine-unreachable") if watch.t <= e.t <= end]
+    stretches = _silences(pings, watch.t, end, float(watch.get("silence_s")))
+    for e in lost:
+        stretches.append((max([watch.t, *(t for t in pings if t <= e.t)]), min([end, *(t for t in pings if t > e.t)])))
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted(stretches):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    out = []
+    for a, b in merged:
+        said = [e for e in lost if a <= e.t <= b]
+        why = (f"the engine did not answer: {said[0].get('error')}" if said else
+               "the harness heard nothing from the engine (the engine or the drill host stalled)") + \
+              f"; it answers every {watch.get('every_s'):g} s when alive, and Docker copies no container's " \
+              "output while it is away"
+        out.append(Gap("the Docker engine", a, b, why, None))
+    return out
+
+
+def _container_gaps(tl: Timeline, end: float) -> list[Gap]:
+    """A lab container that died, or started again, inside the window when no fault targeted its role."""
+    watch = tl.first("engine-watch")
+    if watch is None:
+        return []
+    targeted = {e.get("target") for e in tl.of("fault-applied")}
+    out, seen = [], set()
+    for e in tl.of("container-event", "container-state", source=ENGINE):
+        role, action = e.get("role"), e.get("action")
+        if role in targeted or role in seen or not watch.t <= e.t <= end:
+            continue
+        started = action == "start" and e.t > watch.t + START_RACE_S
+        if action in DIES or started or (e.kind == "container-state" and e.get("status") != "running"):
+            seen.add(role)
+            how = "started again" if action == "start" else \
+                f"died (exit code {e.get('exit_code')}{', out of memory' if action == 'oom' else ''})"
+            out.append(Gap(f"the {role} container", e.t, end, f"it {how} and no fault targeted it", None))
+    return out
+
+
+def record(tl: Timeline) -> None:
+    """Put the gaps on the timeline for the reader (``evidence-gap``); the judge works them out again."""
+    for g in gaps(tl):
+        if g.start is not None:
+            tl.add(g.start, "harness", "evidence-gap", of=g.source, since=g.start, until=g.end, why=g.why,
+                   kinds=sorted(g.kinds) if g.kinds is not None else None)

@@ -1,0 +1,151 @@
+"""Evidence covers the window (``coverage``): a source silent longer than its rhythm allows before
+``observe-end`` makes the verdicts that read it UNKNOWN, naming the source and the stretch. Built
+from real recorded drills (tests/evidence), mutated as the engine's death mutated them live."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from dhcpdrill.timeline import Event, Timeline
+from dhcpdrill.verdicts import PASS, UNKNOWN
+
+from .test_real_evidence import EVIDENCE, fault_t, judged, load
+
+
+def cut_clients(tl: Timeline, after_s: float) -> Timeline:
+    """The clients' record as an agent that stalled ``after_s`` into the window leaves it: nothing
+    after, not even its stop (the engine's restart killed it)."""
+    end = fault_t(tl) + after_s
+    return Timeline(e for e in tl.events if not (e.source == "clients" and e.t > end))
+
+
+def watched(tl: Timeline, away: tuple[float, float] | None = None, *extra: Event) -> Timeline:
+    """The timeline with the harness's hold on the engine as ``lab.EngineWatch`` records it: a ping
+    a second from the pair's readiness to past ``observe-end``, none while the engine was ``away``
+    (seconds from the fault), which starts with the failed ask."""
+    f, start, end = fault_t(tl), tl.first("pair-ready").t, tl.first("observe-end").t + 0.5
+    events = [Event(start, "engine", "engine-watch", {"every_s": 1.0, "silence_s": 4.0})]
+    t = start + 0.3
+    while t < end:
+        if away and f + away[0] <= t < f + away[1]:
+            if not any(e.kind == "engine-unreachable" for e in events):
+                events.append(Event(t, "engine", "engine-unreachable",
+                                    {"error": "ConnectionError: ('Connection aborted.', FileNotFoundError(2, "
+                                              "'No such file or directory'))"}))
+        else:
+            events.append(Event(t, "engine", "engine-ping", {}))
+        t += 1.0
+    return Timeline([*tl.events, *events, *extra])
+
+
+def test_a_kill_primary_whose_clients_record_stops_at_18_s_is_unknown_naming_the_record_and_the_stretch():
+    """The live run of issue 26 item 12: the engine went away 2.3 s after the fault, the agent
+    stalled and its record ends at +18.3 s of the window; the drill PASSED ("5 of 5 clients kept
+    their address"). Judged on what the clients did not see, every verdict resting on them is UNKNOWN."""
+    tl = load("kea-hs-kill-primary")
+    assert judged(tl, "kill-primary")["outcome"].status == "pass"
+    cut = cut_clients(tl, 18.3)
+    last = max(e.t for e in cut.of("send", "recv", source="clients")) - fault_t(tl)
+    end = cut.first("observe-end").t - fault_t(tl)
+    v = judged(cut, "kill-primary")
+    assert v["outcome"].status != "pass"
+    stretch = f"the clients' record is silent from {last:+.1f} s to {end:+.1f} s after the fault"
+    for name in ("takeover", "duplicates", "continuity", "steady-state", "reply-checksums", "takeover-predicted"):
+        assert v[name].status == UNKNOWN, (name, v[name])
+        assert stretch in v[name].reason and "the workload allows 8 s between the clients' packets" in v[name].reason
+    assert "5 of 5 clients kept their address" in v["continuity"].reason  # what it measured, still shown
+    # Verdicts that read no client packet keep their outcome.
+    assert v["fault-effective"].status == v["state-transitions"].status == PASS
+
+
+def test_a_record_cut_short_of_its_rhythm_is_not_a_gap():
+    """The last 6 s missing is within the 8 s the workload allows: no gap, the drill still passes."""
+    tl = load("kea-hs-kill-primary")
+    end = tl.first("observe-end").t - fault_t(tl)
+    assert judged(cut_clients(tl, end - 6.0), "kill-primary")["outcome"].status == "pass"
+
+
+def test_the_engine_away_mid_window_makes_every_verdict_unknown_and_names_it():
+    """The engine killed 2.3 s after the fault and back 26 s later, as the harness's pings saw it;
+    the clients' and the servers' records themselves left whole: the servers' logs (state-transitions)
+    went through the engine that was away, so nothing judged on them stands."""
+    tl = load("kea-hs-kill-primary")
+    assert all(v.status == PASS for k, v in judged(watched(tl), "kill-primary").items() if k != "outcome")
+    away = watched(tl, (2.3, 28.3))
+    pings = [e.t - fault_t(tl) for e in away.of("engine-ping")]
+    last, back = max(t for t in pings if t < 2.3), min(t for t in pings if t > 2.3)
+    every_verdict_unknown_naming(judged(away, "kill-primary"),
+                                 f"the Docker engine is silent from {last:+.1f} s to {back:+.1f} s after the fault",
+                                 "the engine did not answer: ConnectionError",
+                                 "Docker copies no container's output while it is away")
+
+
+def every_verdict_unknown_naming(v: dict, *phrases: str) -> None:
+    assert v["outcome"].status != "pass"
+    for name, verdict in v.items():
+        if name != "outcome":
+            assert verdict.status == UNKNOWN, (name, verdict)
+            assert all(p in verdict.reason for p in phrases), (name, verdict.reason)
+
+
+def test_a_lab_container_that_died_with_no_fault_on_it_makes_the_drill_unknown():
+    tl = load("kea-hs-kill-primary")
+    f = fault_t(tl)
+    killed = Event(f + 0.05, "engine", "container-event", {"action": "die", "role": "primary", "exit_code": "137"})
+    assert judged(watched(tl, None, killed), "kill-primary")["outcome"].status == "pass"  # the fault's own kill
+    died = Event(f + 10.0, "engine", "container-event", {"action": "die", "role": "secondary", "exit_code": "137"})
+    v = judged(watched(tl, None, killed, died), "kill-primary")
+    assert v["outcome"].status != "pass"
+    assert v["state-transitions"].status == UNKNOWN
+    assert "the secondary container is silent from +10.0 s to +30.1 s after the fault" in v["state-transitions"].reason
+    assert "it died (exit code 137) and no fault targeted it" in v["state-transitions"].reason
+    stopped = Event(f + 12.0, "engine", "container-state", {"role": "clients", "status": "exited", "exit_code": 137})
+    v = judged(watched(tl, None, stopped), "kill-primary")
+    assert v["continuity"].status == UNKNOWN and "the clients container is silent from +12.0 s" in v["continuity"].reason
+
+
+ENGINE_KILLED = "kea-hs-kill-primary-engine-killed"
+
+
+def test_the_recorded_drill_whose_engine_was_killed_no_longer_passes_and_says_why():
+    """Recorded live (issue 26 item 12 reproduced): kill-primary on a second engine whose dockerd
+    was SIGKILLed 2.3 s after the fault and started again 25 s later; the restarted engine stopped
+    the clients and, 10 s later, killed the secondary before it answered again. c449a4a passed it:
+    "5 of 5 clients kept their address from the fault to the end of the window"."""
+    tl = load(ENGINE_KILLED)
+    v = judged(tl, "kill-primary")
+    every_verdict_unknown_naming(v, "the Docker engine is silent from +1.4 s to +38.0 s after the fault (36.7 s; "
+                                    "the engine did not answer: ConnectionError",
+                                 "the secondary container is silent from +37.7 s",
+                                 "it died (exit code 137) and no fault targeted it",
+                                 "the clients container is silent from +27.8 s")
+    # the clients' own start, as the watch began, is no restart
+    assert not any("started again" in verdict.reason for name, verdict in v.items() if name != "outcome")
+    assert "the clients' record is silent from +26.8 s to +39.1 s after the fault" in v["continuity"].reason
+    assert "5 of 5 clients kept their address" in v["continuity"].reason
+
+
+def test_without_the_engine_watch_the_stalled_clients_record_alone_makes_it_unknown():
+    """The same evidence as c449a4a recorded it (no engine events): the clients' silence from
+    +26.8 s to the end of the window still stops the PASS."""
+    tl = load(ENGINE_KILLED)
+    bare = Timeline(e for e in tl.events if e.source != "engine")
+    v = judged(bare, "kill-primary")
+    assert v["outcome"].status != "pass"
+    for name in ("takeover", "duplicates", "continuity"):
+        assert v[name].status == UNKNOWN
+        assert "the clients' record is silent from +26.8 s to +39.1 s after the fault (12.3 s" in v[name].reason
+    assert v["state-transitions"].status == v["fault-effective"].status == PASS
+
+
+@pytest.mark.parametrize("path", sorted(p for p in EVIDENCE.glob("*.jsonl.gz") if not p.name.startswith(ENGINE_KILLED)),
+                         ids=lambda p: p.name.split(".")[0])
+def test_no_recorded_drill_shows_a_false_gap(path):
+    """Every real recorded drill covers its window: no source silent past its rhythm. The figures
+    the rhythms rest on are in ``coverage``'s docstring."""
+    from dhcpdrill import coverage
+    with gzip.open(path, "rt") as src:
+        tl = Timeline(Event(**json.loads(line)) for line in src if line.strip())
+    assert [g for g in coverage.gaps(tl) if g.start is not None] == []
