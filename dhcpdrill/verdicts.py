@@ -1349,7 +1349,7 @@ def _proof_contradictions(tl: Timeline) -> list[str]:
 def _subnets_of(lab: Event) -> list:
     import ipaddress
     nets = [link.get("subnet") for link in lab.get("links") or []] + [lab.get("subnet")]
-    return [ipaddress.ip_network(n) for n in dict.fromkeys(n for n in nets if n)]
+    return [ipaddress.ip_network(n, strict=False) for n in dict.fromkeys(n for n in nets if n)]
 
 
 def evidence_consistent(tl: Timeline) -> Verdict:
@@ -1385,8 +1385,12 @@ def evidence_consistent(tl: Timeline) -> Verdict:
         found.append(f"steady state is recorded {steady.t - zero:+.2f} s, after the fault it must precede")
     nets = _subnets_of(lab)
     if nets:
-        outside = [e for e in _acks(tl) if e.get("yiaddr")
-                   and not any(ipaddress.ip_address(str(e.get("yiaddr"))) in n for n in nets)]
+        def inside(ip: str) -> bool:
+            try:
+                return any(ipaddress.ip_address(ip) in n for n in nets)
+            except ValueError:
+                return False
+        outside = [e for e in _acks(tl) if e.get("yiaddr") and not inside(str(e.get("yiaddr")))]
         if outside:
             found.append(f"{len(outside)} ACK(s) of addresses outside the pair's subnets ({', '.join(map(str, nets))}), "
                          f"first {outside[0].get('yiaddr')} to {outside[0].get('client')} at {outside[0].t - zero:+.2f} s")
