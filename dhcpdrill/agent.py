@@ -41,6 +41,7 @@ CODE = {v: k for k, v in MSG.items()}
 EVENTS_PATH = "/var/lib/dhcpdrill/clients.jsonl"
 CONTROL = {"agent-start", "steady", "steady-failed", "woken", "rebooted", "settle-mark", "settled", "agent-stop", "bench"}
 MAX_INDEX = 0xFFFFFF  # clients per kind: three MAC bytes
+REQUEST_TRIES = 4  # REQUESTs a client sends its chosen server before it starts over with DISCOVER
 
 # Offsets in an Ethernet frame carrying IPv4 (no IP options) / UDP / BOOTP.
 IP, UDP, BOOTP = 14, 34, 42
@@ -465,7 +466,7 @@ class Agent:
                 return
         if c.state == "BOUND" or now < c.next_tx:
             return
-        if c.state == "REQUESTING" and c.tries >= 4:
+        if c.state == "REQUESTING" and c.tries >= REQUEST_TRIES:
             began = c.exchange_start
             self.start_exchange(c, "SELECTING", now)
             c.exchange_start = began  # secs keeps counting from the first DISCOVER

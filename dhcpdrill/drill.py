@@ -27,7 +27,7 @@ from .problems import LabError
 from .servers import LabPlan, adapter_for
 from .timeline import Timeline
 from .timers import (HealWatch, Prediction, Window, heal_watch, observation_window, predict_takeover, ready_timeout,
-                     wake_after)
+                     service_gap, wake_after)
 from .outcome import FAILED, Outcome, decide
 from .verdicts import Verdict, judge
 
@@ -174,6 +174,10 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
     if prediction is not None:
         tl.add(started, "harness", "prediction", of="takeover", low_s=prediction.low_s, high_s=prediction.high_s,
                basis=prediction.basis)
+    if "service-held" in verdicts_for(scenario, plan, pair):  # re-judging an archive needs its limit recorded
+        gap = service_gap(scenario.workload.retransmit, pair.server, plan.ha_timers)
+        tl.add(started, "harness", "prediction", of="service-gap", high_s=gap.answer_s, give_up_s=gap.give_up_s,
+               basis=gap.basis)
     try:
         result.versions = server_versions(engine, image)
         with Lab(engine, image, result.run_dir) as lab:

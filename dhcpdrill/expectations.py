@@ -37,9 +37,12 @@ NEEDS: dict[str, str | None] = {
     "lease-conflicts": None,
     "subnets": None,
     "load": "max_expired_leases",
+    "service-held": None,  # max_service_gap_s, when stated, replaces the limit the pair's timers give
+    "evidence-consistent": None,
 }
-# A drill whose lab or fault did not work proves nothing, so no hazard may excuse these.
-PRECONDITIONS = ("steady-state", "fault-effective")
+# A drill whose lab or fault did not work, or whose evidence contradicts itself, proves nothing,
+# so no hazard may excuse these.
+PRECONDITIONS = ("steady-state", "fault-effective", "evidence-consistent")
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ class Thresholds:
     max_new_lease_s: float | None = None
     mclt_s: float | None = None
     max_expired_leases: int | None = None  # steady clients whose lease may expire unrenewed after the fault
+    max_service_gap_s: float | None = None  # how long any client may wait once the survivor serves (else timers.py's)
     to_suite: str | None = None  # a drill parameter, not a limit: the suite a rolling upgrade moves to
 
     def states(self, key: str) -> bool:
@@ -175,6 +179,9 @@ def problems_of(table: dict) -> list[tuple[str, str, str]]:
             out.append((key, f"has the wrong type ({type(value).__name__})", f"give {want}"))
         elif isinstance(value, float) and not math.isfinite(value):
             out.append((key, f"is {value}", "give a finite number"))
+        elif key == "max_service_gap_s" and value <= 0:
+            out.append((key, f"is {value}: no client is answered in no time",
+                        "give the seconds a client may wait once the survivor serves, or leave it out"))
     return out
 
 

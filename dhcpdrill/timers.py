@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .agent import REQUEST_TRIES
+
 KEA_HTTP_TIMEOUT_S = 10.0  # fixed in every Kea up to 3.x for HA requests (src/lib/config/timeouts.h)
 KEA_DEFAULTS = {"heartbeat-delay": 10_000, "max-response-delay": 60_000, "max-ack-delay": 10_000,
                 "max-unacked-clients": 10}
@@ -80,6 +82,57 @@ def predict_takeover(server: str, ha_timers: dict[str, float], link: str | None,
     if server == "isc-dhcp":
         return isc_takeover(ha_timers.get("load balance max seconds"), client_retry_s)
     return None
+
+
+ANSWER_S = 1.0  # a serving server's DISCOVER-OFFER-REQUEST-ACK, with room for a busy moment
+
+
+@dataclass(frozen=True)
+class ServiceGap:
+    """How long a client may wait for an answer while a server serves: ``answer_s`` for any
+    exchange, ``give_up_s`` more for one in which the client first retransmitted a REQUEST until
+    it gave up (the server it named had stopped answering: an OFFER taken just before a fault
+    or a hand-back)."""
+
+    answer_s: float
+    give_up_s: float
+    basis: str
+
+
+def service_gap(retransmit: tuple[float, ...], server: str, ha_timers: dict[str, float]) -> ServiceGap:
+    """What a serving pair's own rules allow a waiting client. A client asking a server that
+    serves it is answered at its next retransmission at the latest (the longest backoff step,
+    then the exchange within ``ANSWER_S``). Some silences are the pair's rule, and the client is
+    answered at its first retransmission after one: dhcpd answers a client of its partner's half
+    only once its ``secs`` exceed ``load balance max seconds``; Kea hands back after a failback
+    one heartbeat per state, so for up to two ``heartbeat-delay`` neither server serves. A client
+    whose REQUEST names a server that stopped answering sends it ``REQUEST_TRIES`` times on its
+    backoff before it starts over with DISCOVER."""
+    def gap(k: int) -> float:
+        return retransmit[min(k, len(retransmit) - 1)]
+    answer = max(retransmit) + ANSWER_S
+    basis = f"a serving server answers at the client's next retransmission (at most {max(retransmit):g} s) " \
+            f"within {ANSWER_S:g} s"
+    if server == "isc-dhcp":
+        lbms = ha_timers.get("load balance max seconds")
+        silent, why = (ISC_DEFAULT_LBMS if lbms is None else float(lbms)), "load balance max seconds"
+    elif server == "kea":
+        silent = 2 * float({**KEA_DEFAULTS, **{k: v for k, v in ha_timers.items() if v is not None}}[
+            "heartbeat-delay"]) / 1000
+        why = "two heartbeat-delays (a hand-back)"
+    else:
+        silent, why = 0.0, ""
+    sent, k = 0.0, 0
+    while sent <= silent:
+        sent, k = sent + gap(k), k + 1
+    if sent + ANSWER_S > answer:
+        answer = sent + ANSWER_S
+        basis = (f"after the pair's own silence of {silent:g} s ({why}) a client is answered at its "
+                 f"retransmission {sent:g} s into its exchange, within {ANSWER_S:g} s")
+    tries = [gap(k) for k in range(REQUEST_TRIES)]
+    basis += (f"; {sum(tries):g} s more after a REQUEST to a server that stopped answering ({REQUEST_TRIES} tries, "
+              f"{' + '.join(f'{g:g}' for g in tries)} s, then DISCOVER)")
+    return ServiceGap(round(answer, 3), round(sum(tries), 3), basis)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from typing import Callable, Iterable
 
 from . import load as loadfig
 from . import coverage, hostcpu, neighbours
+from .agent import REQUEST_TRIES
 from .expectations import NEEDS, Thresholds
 from .timeline import Event, Timeline
 
@@ -694,24 +695,105 @@ def _state_intervals(tl: Timeline, role: str) -> list[tuple[float, float, str]]:
     return spans
 
 
+def _hand_overs(tl: Timeline, stop: float) -> list[tuple[float, float]]:
+    """Stretches in which two servers may both serve one scope by design: a fault being applied
+    (a maintenance hand-over is part of it), and each heal until every server is back in the
+    normal state (the heal alone when they never are)."""
+    lab = tl.first("lab")
+    proofs = tl.of("fault-verified", "fault-not-effective")
+    out = [(a.t, next((p.t for p in proofs if p.t >= a.t), stop)) for a in tl.of("fault-applied")]
+    normal = lab.get("normal_state") if lab else None
+    roles = sorted(set(_roles(tl).values()))
+    for h in tl.of("heal-started"):
+        healed = next((x.t for x in tl.of("fault-healed", "heal-failed") if x.t >= h.t), h.t)
+        back = [next((s for s, _, st in _state_intervals(tl, r) if s >= h.t and st == normal), None) for r in roles]
+        out.append((h.t, max(back) if back and None not in back else healed))
+    return out
+
+
+SAME_STRETCH_S = 8.0  # switches closer than a probe's cycle and the longest backoff (drill.client_rhythm_s) are one stretch
+
+
+def double_serving(tl: Timeline) -> tuple[float, list[str]]:
+    """Seconds, from the first fault to the end of the window, during which two servers served
+    clients of one scope, and the switches that show it (one line each): consecutive answers to a
+    scope's clients from different servers with no hand-over between them. Hot-standby: every
+    client is one scope and every ACK counts. Load-balancing: a scope is the clients one server
+    alone served before the fault (which server owns a MAC is the servers' hash, not known here),
+    and each client new since is its own; what counts is the ACK each client took (a dhcpd pair
+    answers one REQUEST from both servers by design, and the client keeps the first). Switches
+    less than ``SAME_STRETCH_S`` apart count with the time between them. Not measured for a
+    dhcpd failover pair (one with interrupted states): each of its servers serves from the
+    addresses it owns, so both answering one scope is its normal operation (seen after every
+    recorded failback); its split brain is both in partner-down."""
+    lab, applied = tl.first("lab"), tl.of("fault-applied")
+    if lab is None or not applied or lab.get("interrupted_states"):
+        return 0.0, []
+    roles, zero = _roles(tl), applied[0].t
+    end = _window_end(tl)
+    stop = end if end is not None else max(e.t for e in tl)
+    pauses = _hand_overs(tl, stop)
+    if len(lab.get("serving", [])) <= 1:
+        answers = [e for e in _acks(tl) if zero <= e.t <= stop]
+        streams = {"all clients": answers}
+    else:
+        answers = [e for e in tl.of("bound", source="clients") if e.t <= stop]
+        before: dict[str, set[str]] = defaultdict(set)
+        for e in answers:
+            if e.t < zero:
+                before[e.get("mac")].add(roles.get(e.get("server_id"), str(e.get("server_id"))))
+        streams = defaultdict(list)
+        for e in answers:
+            if e.t >= zero:
+                owner = before.get(e.get("mac"), set())
+                key = f"{next(iter(owner))}'s clients" if len(owner) == 1 else "" if owner else str(e.get("client"))
+                if key:
+                    streams[key].append(e)
+    spans, said = [], []
+    for scope, events in sorted(streams.items()):
+        for x, y in zip(events, events[1:]):
+            rx, ry = roles.get(x.get("server_id")), roles.get(y.get("server_id"))
+            if rx != ry and not any(a < y.t and x.t < b for a, b in pauses):
+                spans.append((x.t, y.t))
+                said.append(f"{scope}: {rx} ACKed {x.get('client')} at {x.t - zero:+.2f} s, {ry} ACKed "
+                            f"{y.get('client')} at {y.t - zero:+.2f} s")
+    spans.sort()
+    total, reach = 0.0, -INF
+    for a, b in spans:  # switches less than SAME_STRETCH_S apart: one stretch of double service
+        total += max(0.0, b - max(a if a - reach > SAME_STRETCH_S else reach, reach))
+        reach = max(reach, b)
+    return round(total, 2), said
+
+
 def split_brain(tl: Timeline) -> Verdict:
-    """Seconds during which both servers were at once in a state where each serves every client
-    alone (Kea and ISC: partner-down): each then allocates from the whole pool on its own."""
+    """Seconds during which both servers served alone at once: both in a state where each serves
+    every client alone (Kea and ISC: partner-down: each allocates from the whole pool on its own),
+    or, whatever the states say, both answering clients of one scope outside a hand-over
+    (``double_serving``, from the packets). The figure is the longer of the two."""
     name, unit = "split-brain", "s"
     lab = tl.first("lab")
     solo = set(lab.get("solo_states", [])) if lab else set()
+    doubled, switches = double_serving(tl)
+    packets = (f"both served one scope for {doubled:g} s outside a hand-over ({len(switches)} switch(es) between "
+               f"servers: {listed(switches, 3)})" if switches else
+               "not measured from packets: both servers of a dhcpd failover pair answer one scope by design, each "
+               "from the addresses it owns" if lab is not None and lab.get("interrupted_states") else
+               "no scope was served by both servers outside a hand-over")
     if not solo or tl.first("pair-ready") is None:
-        return Verdict(name, UNKNOWN, "no server states were recorded", unit=unit, threshold="0 s")
+        if switches:
+            return Verdict(name, FAIL, f"no server states were recorded, but {packets}", figure=doubled, unit=unit,
+                           threshold="0 s")
+        return Verdict(name, UNKNOWN, f"no server states were recorded; {packets}", unit=unit, threshold="0 s")
     a = [(s, e) for s, e, st in _state_intervals(tl, "primary") if st in solo]
     b = [(s, e) for s, e, st in _state_intervals(tl, "secondary") if st in solo]
     both = sum(max(0.0, min(e1, e2) - max(s1, s2)) for s1, e1 in a for s2, e2 in b)
     both = round(both, 2)
-    if both == 0:
-        return Verdict(name, PASS, f"the servers were never both in {'/'.join(sorted(solo))}", figure=0.0,
-                       unit=unit, threshold="0 s")
-    return Verdict(name, FAIL, f"both servers were in {'/'.join(sorted(solo))} for {both:g} s: each served "
-                               "every client from the whole pool without the other", figure=both, unit=unit,
-                   threshold="0 s")
+    states = (f"both servers were in {'/'.join(sorted(solo))} for {both:g} s: each served every client from the "
+              "whole pool without the other" if both else f"the servers were never both in {'/'.join(sorted(solo))}")
+    figure = max(both, doubled)
+    if both == 0 and not switches:
+        return Verdict(name, PASS, f"{states}; {packets}", figure=0.0, unit=unit, threshold="0 s")
+    return Verdict(name, FAIL, f"{states}; {packets}", figure=figure, unit=unit, threshold="0 s")
 
 
 @dataclass(frozen=True)
@@ -1100,6 +1182,257 @@ def load(tl: Timeline, limit: Thresholds) -> Verdict:
     return _finish(Verdict(name, status, reason, figure=len(expired), threshold=threshold), limit)
 
 
+def _service_limit(tl: Timeline, limit: Thresholds) -> tuple[float | None, float, str]:
+    """How long a client may wait once the survivor serves, and how much more after it waited out
+    a REQUEST to a server that stopped answering: the pair's ``max_service_gap_s`` for every wait,
+    else what its timers allow (``prediction`` of ``service-gap``, recorded before the drill)."""
+    if limit.max_service_gap_s is not None:
+        return limit.max_service_gap_s, 0.0, "(the pair's max_service_gap_s)"
+    recorded = next((e for e in tl.of("prediction") if e.get("of") == "service-gap"), None)
+    if recorded is None:
+        return None, 0.0, ""
+    more = float(recorded.get("give_up_s") or 0.0)
+    return float(recorded.get("high_s")), more, f"({recorded.get('basis')})"
+
+
+def _spans_in(tl: Timeline, role: str, states: set[str]) -> list[tuple[float, float]]:
+    return [(s, e) for s, e, st in _state_intervals(tl, role) if st in states]
+
+
+def _survivor_waits(tl: Timeline, since: float) -> list[tuple[Wait, bool]]:
+    """Each wait of each client as the survivors are answerable for it, and whether the client
+    gave up on a REQUEST in it (sent it ``REQUEST_TRIES`` times unanswered): from the first
+    packet of the exchange a serving server must answer (a broadcast; a renewal unicast to a
+    server then serving alone), but not before ``since``, until the ACK that ended it (None:
+    open). A renewal unicast to a server that is not serving alone (a dead one, a hot standby)
+    may go unanswered until the client rebinds by broadcast, as RFC 2131 lets it."""
+    roles, lab = _roles(tl), tl.first("lab")
+    solo = set(lab.get("solo_states", [])) if lab else set()
+    alone = {role: _spans_in(tl, role, solo) for role in set(roles.values())}
+    waiting: dict[str, dict] = {}
+    server: dict[str, str | None] = {}
+    answered: set[tuple[str, object]] = set()
+    out = []
+
+    def done(w: dict, until: float | None, by: str | None) -> tuple[Wait, bool]:
+        gave_up = any(n >= REQUEST_TRIES for n in w["requests"].values())
+        return Wait(w["client"], w["clock"], until, w["using"], by, w["what"]), gave_up
+
+    for e in tl.of("send", "recv", "bound", source="clients"):
+        mac = e.get("mac")
+        if e.kind == "recv":
+            if e.get("msg") == "ACK" and e.get("expected"):
+                answered.add((mac, e.get("xid")))
+        elif e.kind == "send" and e.get("msg") in ("DISCOVER", "REQUEST") and (mac, e.get("xid")) not in answered:
+            w = waiting.setdefault(mac, {"client": str(e.get("client")), "clock": None, "using": server.get(mac),
+                                         "what": EXCHANGES.get(e.get("state"), "new lease"), "requests": {}})
+            if e.get("state") == "REBINDING":
+                w["what"] = "rebind"
+            if e.get("state") == "REQUESTING":
+                w["requests"][e.get("xid")] = w["requests"].get(e.get("xid"), 0) + 1
+            to = roles.get(e.get("dst")) if e.get("dst") else server.get(mac)
+            if w["clock"] is None and (e.get("state") != "RENEWING"
+                                       or any(a <= e.t < b for a, b in alone.get(to or "", []))):
+                w["clock"] = max(e.t, since)
+        elif e.kind == "bound":
+            server[mac] = roles.get(e.get("server_id"), e.get("server_id"))
+            w = waiting.pop(mac, None)
+            if w is not None and w["clock"] is not None and e.t >= since:
+                out.append(done(w, e.t, server[mac]))
+    return out + [done(w, None, None) for w in waiting.values() if w["clock"] is not None]
+
+
+def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
+    """From the takeover to the end of the window the survivors kept serving: every client that
+    asked was answered within what the pair's timers allow (``timers.service_gap``: the client's
+    next retransmission, and one REQUEST given up on if it named a server that stopped answering)
+    unless the pair states ``max_service_gap_s``; an exchange still open when the window ends
+    counts up to the end. The takeover is the first ACK a survivor gave a client of the fault's
+    target (how late it came is the takeover verdict's matter), or, with none in the window, the
+    moment ``max_takeover_s`` ran out. A failback's hand-back is judged alike: time a client
+    waited while the returning server synced its leases (Kea stops its partner's service for it)
+    counts, and the reason says how much it was."""
+    name, unit = "service-held", "s"
+    answer, more, basis = _service_limit(tl, limit)
+    threshold = (f"<= {answer:g} s" + (f" (+ {more:g} s after a REQUEST given up)" if more else "")) \
+        if answer is not None else ""
+    fault, end = anchor(tl), _window_end(tl)
+    if fault is None or tl.first("fault-verified") is None or end is None:
+        return Verdict(name, UNKNOWN, "no effective fault, or the window never ended: no service to judge after it",
+                       unit=unit, threshold=threshold)
+    if answer is None:
+        return Verdict(name, UNKNOWN, "the drill recorded no service limit (it predates service-held) and the pair "
+                                      "states no max_service_gap_s", unit=unit)
+    taken = takeover(tl, limit)
+    since = fault.t + taken.figure if taken.figure is not None else fault.t + limit.max_takeover_s
+    begin = (f"from the takeover (+{since - fault.t:.2f} s: {taken.reason})" if taken.figure is not None else
+             f"from +{since - fault.t:g} s, when max_takeover_s ran out ({taken.reason})")
+    if since >= end:
+        return Verdict(name, UNKNOWN, f"the window ended {end - fault.t:.1f} s after the fault, before the survivors "
+                                      "had to serve", unit=unit, threshold=threshold)
+    waits = [(w, gave_up) for w, gave_up in _survivor_waits(tl, since) if w.since < end]
+    if not waits:
+        return Verdict(name, UNKNOWN, f"no client asked for service {begin} to the end of the window "
+                                      f"(+{end - fault.t:.1f} s)", unit=unit, threshold=threshold)
+    worst, _ = max(waits, key=lambda x: x[0].length(end))
+    longest = round(worst.length(end), 2)
+    answered = f"answered by {worst.answered_by}" if worst.until is not None else "still unanswered when the window ended"
+    reason = (f"{begin} to the end of the window (+{end - fault.t:.1f} s), {len({w.client for w, _ in waits})} "
+              f"client(s) asked {len(waits)} time(s); the longest wait: {worst.client} (last served by "
+              f"{worst.using or 'no server yet'}) {longest:g} s for a {worst.exchange} from +{worst.since - fault.t:.1f} "
+              f"s, {answered}; limit {answer:g} s" + (f", {answer + more:g} s after a REQUEST given up" if more else "")
+              + f" {basis}")
+    restored = _restored(tl, fault)
+    if restored is not None:
+        stop = min(worst.until if worst.until is not None else end, end)
+        inside = sum(max(0.0, min(b, stop) - max(a, worst.since))
+                     for a, b in _spans_in(tl, str(fault.get("target")), {"syncing"}))
+        if inside:
+            reason += f"; {inside:.2f} s of it while {fault.get('target')} synced its leases"
+    over = sorted({w.client for w, gave_up in waits if w.length(end) > answer + (more if gave_up else 0.0)})
+    status = FAIL if over else PASS
+    if over:
+        reason += f"; {len(over)} client(s) waited longer than allowed: {listed(over, 8)}"
+        if dropped := _dropped(tl, since, end):
+            reason += f"; {dropped}"
+    if _unseen_replies(tl):
+        status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
+    elif status == FAIL and (saturated := hostcpu.saturation_reason(tl)):
+        status, reason = UNKNOWN, f"{saturated}; {reason}"
+    return Verdict(name, status, reason, figure=longest, unit=unit, threshold=threshold)
+
+
+# Faults whose proof shows the target serving nothing until its heal begins. A rolling upgrade is
+# proven once both servers serve again, a partition or a skew leaves the target running.
+SILENCING_FAULTS = ("kill", "kill-then-restart", "freeze", "maintenance-handoff")
+REPLIES = ("OFFER", "ACK", "NAK")
+
+
+def _silenced(tl: Timeline) -> dict[str, list[tuple[float, float, str]]]:
+    """Per role, (from, until, fault): from the proof that a kill, freeze or stop held until its
+    heal began, for ever when the heal does not bring the target back (a kill)."""
+    out: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+    for a in tl.of("fault-applied"):
+        if a.get("fault") not in SILENCING_FAULTS:
+            continue
+        same = lambda e: e.t >= a.t and e.get("fault") == a.get("fault") and e.get("target") == a.get("target")  # noqa: E731
+        proof = next((p for p in tl.of("fault-verified") if same(p)), None)
+        if proof is None:
+            continue
+        heal = next((h for h in tl.of("heal-started") if same(h) and h.t >= proof.t), None)
+        healed = next((h for h in tl.of("fault-healed", "heal-failed") if heal is not None and same(h) and h.t >= heal.t),
+                      None)
+        back = heal.t if heal is not None and (healed is None or healed.get("restored")) else INF
+        out[str(a.get("target"))].append((proof.t, back, str(a.get("fault"))))
+    return out
+
+
+def _proof_contradictions(tl: Timeline) -> list[str]:
+    """Each fault's proof must name its fault and target and lie between it and the next step."""
+    applied = tl.of("fault-applied")
+    proofs = tl.of("fault-verified", "fault-not-effective")
+    zero = applied[0].t if applied else 0.0
+    found = []
+    for k, a in enumerate(applied):
+        nxt = applied[k + 1].t if k + 1 < len(applied) else INF
+        mine = [p for p in proofs if a.t <= p.t < nxt]
+        what = f"{a.get('fault')} on {a.get('target')} (applied {a.t - zero:+.2f} s)"
+        for p in mine:
+            if (p.get("fault"), p.get("target")) != (a.get("fault"), a.get("target")):
+                found.append(f"the proof recorded for {what} is of {p.get('fault')} on {p.get('target')}")
+        if len(mine) > 1:
+            found.append(f"{what} has {len(mine)} proofs")
+        if not mine:
+            early = [p for p in proofs if p.t < a.t and (p.get("fault"), p.get("target")) == (a.get("fault"), a.get("target"))]
+            if early:
+                found.append(f"the {early[-1].kind} of {what} is dated {a.t - early[-1].t:.2f} s before it was applied")
+    if applied:
+        orphans = [p for p in proofs if p.t < applied[0].t
+                   and not any((p.get("fault"), p.get("target")) == (a.get("fault"), a.get("target")) for a in applied)]
+        found += [f"a {p.kind} of {p.get('fault')} on {p.get('target')} with no such fault applied" for p in orphans]
+    return found
+
+
+def _subnets_of(lab: Event) -> list:
+    import ipaddress
+    nets = [link.get("subnet") for link in lab.get("links") or []] + [lab.get("subnet")]
+    return [ipaddress.ip_network(n, strict=False) for n in dict.fromkeys(n for n in nets if n)]
+
+
+def evidence_consistent(tl: Timeline) -> Verdict:
+    """Nothing on the timeline contradicts the fault or the lab: no reply from a server while a
+    proof says it was killed, frozen or stopped; no reply from an address outside the pair; each
+    fault's proof names that fault and target and comes after it (a step of a sequence proven by
+    another step's proof does not count); steady state before the fault; every ACKed address
+    inside the pair's subnets; no lease row a server wrote while proven dead (after its return, a
+    row copied from its partner's record of the same grant is a sync, not a contradiction)."""
+    import ipaddress
+    name = "evidence-consistent"
+    lab, applied = tl.first("lab"), tl.of("fault-applied")
+    if lab is None or not applied:
+        return Verdict(name, UNKNOWN, "the timeline has no lab description or no fault")
+    roles, zero = _roles(tl), applied[0].t
+    silenced = _silenced(tl)
+    found, unchecked = _proof_contradictions(tl), []
+    replies = [e for e in tl.of("recv", source="clients") if e.get("msg") in REPLIES and e.get("server_id")]
+    for role, spans in sorted(silenced.items()):
+        for a, b, fault in spans:
+            dead = [e for e in replies if roles.get(e.get("server_id")) == role and a < e.t < b]
+            if dead:
+                found.append(f"{len(dead)} {'/'.join(sorted({e.get('msg') for e in dead}))} from {role} after its "
+                             f"{fault} was proven ({a - zero:+.2f} s), first to {dead[0].get('client')} at "
+                             f"{dead[0].t - zero:+.2f} s")
+    strangers = [e for e in replies if e.get("server_id") not in roles]
+    if strangers:
+        who = sorted({str(e.get("server_id")) for e in strangers})
+        found.append(f"{len(strangers)} repl(ies) from {', '.join(who)}, which is not a server of the pair, first "
+                     f"{strangers[0].get('msg')} to {strangers[0].get('client')} at {strangers[0].t - zero:+.2f} s")
+    steady = tl.first("steady")
+    if steady is not None and steady.t > zero:
+        found.append(f"steady state is recorded {steady.t - zero:+.2f} s, after the fault it must precede")
+    nets = _subnets_of(lab)
+    if nets:
+        def inside(ip: str) -> bool:
+            try:
+                return any(ipaddress.ip_address(ip) in n for n in nets)
+            except ValueError:
+                return False
+        outside = [e for e in _acks(tl) if e.get("yiaddr") and not inside(str(e.get("yiaddr")))]
+        if outside:
+            found.append(f"{len(outside)} ACK(s) of addresses outside the pair's subnets ({', '.join(map(str, nets))}), "
+                         f"first {outside[0].get('yiaddr')} to {outside[0].get('client')} at {outside[0].t - zero:+.2f} s")
+    else:
+        unchecked.append("the lab names no subnet")
+    read = {e.source for e in tl.of("lease-file") if e.get("read")}
+    try:
+        records = server_bindings(tl)
+    except ValueError as exc:
+        records, unchecked = (), [*unchecked, f"lease rows cannot be placed on the timeline: {exc}"]
+    for role, spans in sorted(silenced.items()):
+        if role not in read:
+            unchecked.append(f"{role}'s lease file was not read")
+            continue
+        others = {(b.ip, b.holder, round(b.start)) for b in records if b.seen_by != role} | {
+            (str(g.get("ip")), str(g.get("mac")), round(float(g.get("cltt")))) for g in tl.of("lease-grant")
+            if g.source != role and g.get("cltt") is not None}  # each row dhcpd wrote, not only the last
+        for a, back, fault in spans:
+            rows = [b for b in records if b.seen_by == role and a + b.slack < b.start < back
+                    and not (back < INF and any((b.ip, b.holder, round(b.start) + d) in others for d in (-1, 0, 1)))]
+            if rows:
+                found.append(f"{role}'s lease file holds {len(rows)} row(s) it wrote after its {fault} was proven "
+                             f"({a - zero:+.2f} s){' and before it came back' if back < INF else ''}, first "
+                             f"{rows[0].ip} to {rows[0].holder} from {rows[0].start - zero:+.1f} s")
+    if found:
+        return Verdict(name, FAIL, "; ".join(found), figure=len(found))
+    checked = (f"{len(replies)} replies from {', '.join(sorted(set(roles.values())))} only"
+               + "".join(f"; none from {r} while its {f} held" for r, spans in sorted(silenced.items()) for _, _, f in spans)
+               + f"; {len(applied)} fault(s) each proven after it was applied, by its own proof"
+               + (f"; every ACKed address inside {', '.join(map(str, nets))}" if nets else ""))
+    if unchecked:
+        return Verdict(name, UNKNOWN, f"not all checked ({'; '.join(unchecked)}); {checked}")
+    return Verdict(name, PASS, checked, figure=0)
+
+
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "load": load,
     "steady-state": lambda tl, _: steady_state(tl),
@@ -1121,6 +1454,8 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "client-outage": client_outage,
     "lease-conflicts": lambda tl, _: lease_conflicts(tl),
     "subnets": lambda tl, _: subnets(tl),
+    "service-held": service_held,
+    "evidence-consistent": lambda tl, _: evidence_consistent(tl),
 }
 assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key it needs"
 

@@ -17,6 +17,6 @@ BOOT_STORM = Scenario(
     dwell_s=5.0,
     observe_s=40.0,
     workload=Workload(storm_s=5.0),
-    verdicts=("steady-state", "fault-effective", "takeover", "state-transitions", "duplicates", "client-outage",
-              "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "service-held",
+              "state-transitions", "duplicates", "client-outage", "reply-checksums"),
 )

@@ -15,8 +15,8 @@ from dataclasses import replace
 from dhcpdrill.drill import Scenario
 from dhcpdrill.faults import KillServer, Sequence, SkewClock
 
-SKEW_VERDICTS = ("steady-state", "fault-effective", "expected-warnings", "state-transitions",
-                 "client-outage", "duplicates", "continuity", "reply-checksums")
+SKEW_VERDICTS = ("steady-state", "fault-effective", "evidence-consistent", "expected-warnings",
+                 "state-transitions", "client-outage", "duplicates", "continuity", "reply-checksums")
 
 SMALL_SKEW = Scenario(
     name="clock-skew-35s",
@@ -50,6 +50,6 @@ SKEW_THEN_KILL = Scenario(
     title="Primary's clock 65 s ahead for 15 s, corrected, then the primary is killed",
     fault=Sequence(steps=(SkewClock(seconds=65), KillServer()), hold_s=15.0, pause_s=5.0),
     observe_s=30.0,
-    verdicts=("steady-state", "fault-effective", "takeover", "state-transitions", "client-outage",
-              "duplicates", "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "state-transitions",
+              "client-outage", "duplicates", "reply-checksums"),
 )

@@ -15,6 +15,6 @@ CTRL_AGENT_DOWN = Scenario(
     dwell_s=5.0,
     observe_s=30.0,
     after_heal_s=25.0,
-    verdicts=("steady-state", "fault-effective", "split-brain", "client-outage", "state-transitions",
-              "heal-to-normal", "duplicates", "continuity", "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "split-brain", "client-outage",
+              "state-transitions", "heal-to-normal", "duplicates", "continuity", "reply-checksums"),
 )

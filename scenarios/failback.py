@@ -21,9 +21,9 @@ FAILBACK = Scenario(
     observe_s=25.0,
     after_heal_s=40.0,
     workload=Workload(fresh_every_s=5.0, fresh_keep=True),
-    verdicts=("steady-state", "fault-effective", "takeover", "takeover-predicted", "state-transitions",
-              "heal-to-normal",
-              "duplicates", "continuity", "failback-sync", "continuity-after-heal", "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "service-held",
+              "takeover-predicted", "state-transitions", "heal-to-normal", "duplicates", "continuity",
+              "failback-sync", "continuity-after-heal", "reply-checksums"),
 )
 
 MAINTENANCE = Scenario(
@@ -32,6 +32,6 @@ MAINTENANCE = Scenario(
     fault=MaintenanceHandoff(target="primary"),
     dwell_s=5.0,
     observe_s=30.0,
-    verdicts=("steady-state", "fault-effective", "takeover", "client-outage", "state-transitions",
-              "duplicates", "continuity", "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "service-held",
+              "client-outage", "state-transitions", "duplicates", "continuity", "reply-checksums"),
 )

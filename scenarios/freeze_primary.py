@@ -13,6 +13,7 @@ FREEZE_PRIMARY = Scenario(
     dwell_s=5.0,
     observe_s=30.0,
     after_heal_s=20.0,
-    verdicts=("steady-state", "fault-effective", "takeover", "takeover-predicted", "state-transitions", "heal-to-normal",
-              "duplicates", "continuity", "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "service-held",
+              "takeover-predicted", "state-transitions", "heal-to-normal", "duplicates", "continuity",
+              "reply-checksums"),
 )

@@ -17,8 +17,8 @@ KILL_PRIMARY = Scenario(
     fault=KillServer(target="primary"),
     dwell_s=5.0,
     observe_s=30.0,
-    verdicts=("steady-state", "fault-effective", "takeover", "takeover-predicted", "state-transitions",
-              "duplicates", "continuity", "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "service-held",
+              "takeover-predicted", "state-transitions", "duplicates", "continuity", "reply-checksums"),
 )
 
 KILL_PRIMARY_NEW_CLIENTS = Scenario(
@@ -28,6 +28,7 @@ KILL_PRIMARY_NEW_CLIENTS = Scenario(
     dwell_s=5.0,
     observe_s=30.0,
     workload=Workload(fresh_every_s=2.0),
-    verdicts=("steady-state", "fault-effective", "takeover", "takeover-predicted", "new-lease-cap", "mclt-cap", "duplicates",
-              "continuity", "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "service-held",
+              "takeover-predicted", "new-lease-cap", "mclt-cap", "duplicates", "continuity",
+              "reply-checksums"),
 )

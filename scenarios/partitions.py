@@ -15,8 +15,8 @@ PEER_PARTITION = Scenario(
     dwell_s=5.0,
     observe_s=30.0,
     after_heal_s=25.0,
-    verdicts=("steady-state", "fault-effective", "split-brain", "client-outage", "state-transitions",
-              "heal-to-normal", "duplicates", "continuity", "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "split-brain", "client-outage",
+              "state-transitions", "heal-to-normal", "duplicates", "continuity", "reply-checksums"),
 )
 
 CLIENT_PARTITION = Scenario(
@@ -26,8 +26,8 @@ CLIENT_PARTITION = Scenario(
     dwell_s=5.0,
     observe_s=30.0,
     after_heal_s=10.0,
-    verdicts=("steady-state", "fault-effective", "takeover", "client-outage", "state-transitions",
-              "duplicates", "continuity", "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "client-outage",
+              "state-transitions", "duplicates", "continuity", "reply-checksums"),
 )
 
 ONE_WAY_PEER_PARTITION = Scenario(

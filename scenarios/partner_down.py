@@ -16,6 +16,7 @@ PARTNER_DOWN = Scenario(
     dwell_s=5.0,
     observe_s=50.0,  # MCLT (30 s in the bundled pair) and time to grant from the partner's pool
     workload=Workload(fresh_every_s=0.5),
-    verdicts=("steady-state", "fault-effective", "state-transitions", "partner-pool-after-mclt",
-              "mclt-cap", "new-lease-cap", "duplicates", "continuity", "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "state-transitions",
+              "partner-pool-after-mclt", "mclt-cap", "new-lease-cap", "duplicates", "continuity",
+              "reply-checksums"),
 )

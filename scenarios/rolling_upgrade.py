@@ -14,6 +14,6 @@ ROLLING_UPGRADE = Scenario(
     fault=RollingUpgrade(),
     dwell_s=5.0,
     observe_s=20.0,
-    verdicts=("steady-state", "fault-effective", "client-outage", "duplicates", "continuity", "lease-conflicts",
-              "reply-checksums"),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "client-outage", "duplicates",
+              "continuity", "lease-conflicts", "reply-checksums"),
 )

@@ -39,4 +39,9 @@ def test_the_catalogue_shows_the_window_the_prediction_and_the_unjudged_keys():
     text = "\n".join(lines([load_pair(ROOT / "fixtures" / "kea-hot-standby"), default], entries))
     assert "watches 100 s (max_takeover_s (90 s) + 10 s); takeover predicted 50–88 s" in text
     assert "kill-primary-new-clients   not drilled: pair.toml has no [drills.kill-primary-new-clients] table" in text
-    assert "judges: steady-state, fault-effective, takeover (max_takeover_s), takeover-predicted" in text
+    assert "judges: steady-state, fault-effective, evidence-consistent, takeover (max_takeover_s), service-held, " \
+           "takeover-predicted" in text
+    assert "service held: every client answered within 5 s, 16 s after a REQUEST given up (a serving server " \
+           "answers at the client's next retransmission (at most 4 s) within 1 s" in text
+    assert "service held: every client answered within 24 s, 35 s after a REQUEST given up (after the pair's own " \
+           "silence of 20 s (two heartbeat-delays (a hand-back))" in text  # Kea's default timers

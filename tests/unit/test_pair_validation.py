@@ -152,6 +152,8 @@ BROKEN = {
         "drills.clock-skew-then-kill.known_hazard: names heal-to-normal, but the table states no max_heal_to_normal_s"),
     "threshold not a finite number": (edit_text("pair.toml", "max_takeover_s = 15", "max_takeover_s = nan"),
                                       "drills.kill-primary.max_takeover_s: is nan — give a finite number"),
+    "a service gap of no time": (edit_text("pair.toml", "max_takeover_s = 15", "max_takeover_s = 15\nmax_service_gap_s = 0"),
+                                 "drills.kill-primary.max_service_gap_s: is 0: no client is answered in no time"),
     "pair name that climbs out of reports/": (edit_text("pair.toml", 'name = "kea-hot-standby"', 'name = "../../x"'),
                                               "pair.toml: pair.name: '../../x' is not a plain name"),
     "config outside the pair folder": (edit_text("pair.toml", 'primary = "primary.json"', 'primary = "../primary.json"'),

@@ -17,6 +17,7 @@ from dhcpdrill.servers import adapter_for
 from dhcpdrill.outcome import decide
 from dhcpdrill.pair import load_pair
 from dhcpdrill.timeline import Event, Timeline
+from dhcpdrill.timers import service_gap
 from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN, judge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,15 +43,17 @@ def judged(tl: Timeline, drill: str) -> dict:
 
 
 def with_prediction(tl: Timeline, pair, scenario) -> Timeline:
-    """What run_drill records today before the lab starts (these timelines predate predictions)."""
-    if tl.of("prediction"):
-        return tl
+    """What run_drill records today before the lab starts (these timelines predate predictions):
+    the takeover the pair's timers predict and the service gap they allow."""
     prediction, _ = drill_window(pair, scenario)
-    if prediction is None:
-        return tl
-    return Timeline([Event(tl.events[0].t, "harness", "prediction", {"of": "takeover", "low_s": prediction.low_s,
-                                                                      "high_s": prediction.high_s,
-                                                                      "basis": prediction.basis}), *tl.events])
+    gap = service_gap(scenario.workload.retransmit, pair.server, adapter_for(pair).lab_plan(pair).ha_timers)
+    made = {e.get("of") for e in tl.of("prediction")}
+    added = [Event(tl.events[0].t, "harness", "prediction", data) for data in (
+        {"of": "takeover", "low_s": prediction.low_s, "high_s": prediction.high_s, "basis": prediction.basis}
+        if prediction is not None else None,
+        {"of": "service-gap", "high_s": gap.answer_s, "give_up_s": gap.give_up_s, "basis": gap.basis})
+        if data is not None and data["of"] not in made]
+    return Timeline([*added, *tl.events]) if added else tl
 
 
 def without(tl: Timeline, drop) -> Timeline:
@@ -130,10 +133,27 @@ def test_split_brain_is_the_hazard_and_a_fault_that_did_not_bite_is_not():
     assert outcome.status == "fail" and any("no hazard excuses it" in r for r in outcome.reasons)
 
 
-def test_a_healed_split_brain_is_an_unexpected_pass():
+def test_a_split_brain_the_states_hide_is_seen_in_the_packets_and_a_healed_one_is_an_unexpected_pass():
+    """The primary's HA states removed (it stays hot-standby on record while its standby is
+    partner-down): both still ACKed clients for ~22 s, which is split brain whatever the states
+    say (this mutation alone passed split-brain before). With the primary's ACKs in the cut gone
+    too, the pair really kept to one server: the hazard did not strike, an unexpected pass."""
     tl = load("kea-hs-peer-partition")
     calm = without(tl, lambda e: e.kind == "ha-state" and e.source == "primary")
-    outcome = judged(calm, "peer-partition")["outcome"]
+    v = judged(calm, "peer-partition")
+    brain = v["split-brain"]
+    assert brain.status == FAIL and 20 < brain.figure < 23, brain.reason
+    assert brain.reason.startswith("the servers were never both in partner-down; both served one scope for ")
+    assert "all clients: primary ACKed probe-01 at +12.01 s, secondary ACKed probe-02 at +12.01 s" in brain.reason
+    # the primary's missing transitions fail state-transitions; split brain is the hazard, as stated
+    assert [r.split(":")[0] for r in v["outcome"].reasons] == ["state-transitions"]
+    primary = next(ip for ip, role in tl.first("lab").get("roles").items() if role == "primary")
+    healed = tl.first("heal-started").t
+    alone = without(calm, lambda e: e.source == "clients" and e.kind in ("recv", "bound")
+                    and e.get("server_id") == primary and fault_t(tl) < e.t < healed)
+    v = judged(alone, "peer-partition")
+    assert v["split-brain"].status == PASS and v["split-brain"].figure == 0
+    outcome = v["outcome"]
     assert outcome.status == "fail" and any("split-brain: passed, unexpectedly" in r for r in outcome.reasons)
 
 

@@ -33,9 +33,10 @@ def load(name: str) -> Timeline:
 
 
 def judged(tl: Timeline, folder: Path) -> dict:
+    from .test_real_evidence import with_prediction
     pair = load_pair(folder)
     names = verdicts_for(KILL_PRIMARY, adapter_for(pair).lab_plan(pair))
-    return {v.name: v for v in judge(tl, pair.drills["kill-primary"], names)}
+    return {v.name: v for v in judge(with_prediction(tl, pair, KILL_PRIMARY), pair.drills["kill-primary"], names)}
 
 
 def copy(tmp_path: Path, folder: Path) -> Path:
@@ -227,8 +228,9 @@ def test_default_timer_takeover_is_inside_its_prediction_and_fails_a_10_s_thresh
     recorded live: 66.4 s, inside the 50-88 s its configs predict; a team that wrote 10 s into
     pair.toml gets a FAIL that says 66.4 s, and nothing else fails."""
     import dataclasses
-    tl = load("campus-default-timers-kill-primary")
+    from .test_real_evidence import with_prediction
     pair = load_pair(ROOT / "fixtures" / "production" / "kea-campus")
+    tl = with_prediction(load("campus-default-timers-kill-primary"), pair, KILL_PRIMARY)
     names = verdicts_for(KILL_PRIMARY, adapter_for(pair).lab_plan(pair))
     limits = pair.drills["kill-primary"]
     as_stated = {v.name: v for v in judge(tl, limits, names)}

@@ -21,7 +21,7 @@ from dhcpdrill.timers import VANISHES, kea_takeover
 from dhcpdrill.verdicts import JUDGES
 
 from . import test_real_evidence as real
-from .timelines import FAULT_T, SECONDARY, base, bound, healthy, lease_files_read, mac, record
+from .timelines import FAULT_T, PRIMARY, SECONDARY, base, bound, healthy, lease_files_read, mac, record
 
 SNAPSHOTS = Path(__file__).with_name("verdict_snapshots.json")
 STRICT = Thresholds(max_takeover_s=5, max_duplicates=0, min_continuity=1.0,
@@ -87,6 +87,10 @@ def _hand_built() -> dict[str, Timeline]:
     unsteady = Timeline([e for e in base(fault=False).events if e.kind != "steady"])
     unsteady.add(40.0, "clients", "steady-failed", unbound=["steady-02"])
     cases["never-steady"] = unsteady
+    contradicted = healthy()
+    bound(contradicted, FAULT_T + 8, 1, "198.18.9.101", PRIMARY, client="steady-01")  # the dead primary, off-subnet
+    contradicted.add(FAULT_T + 9, "harness", "fault-verified", fault="kill", target="secondary", evidence="exited")
+    cases["contradicted"] = contradicted
     return cases
 
 

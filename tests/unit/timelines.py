@@ -14,7 +14,9 @@ def mac(i: int) -> str:
 def base(fault: bool = True, verified: bool = True) -> Timeline:
     tl = Timeline()
     tl.add(0.9, "harness", "prediction", of="takeover", low_s=2.0, high_s=9.0, basis="the test's timers")
-    tl.add(1.0, "harness", "lab", roles={PRIMARY: "primary", SECONDARY: "secondary"}, serving=["primary"])
+    tl.add(0.9, "harness", "prediction", of="service-gap", high_s=5.0, give_up_s=11.0, basis="the test's clients")
+    tl.add(1.0, "harness", "lab", roles={PRIMARY: "primary", SECONDARY: "secondary"}, serving=["primary"],
+           subnet="198.18.0.0/24")
     for i in range(3):
         bound(tl, 10.0 + i, i, f"198.18.0.{100 + i}", PRIMARY, lease=120.0)
     tl.add(13.0, "clients", "steady", leases={f"steady-{i:02d}": f"198.18.0.{100 + i}" for i in range(3)})
