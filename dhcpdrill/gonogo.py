@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from .outcome import EXPECTED, PASSED
 from .problems import Problem
-from .report import figure_spread, repetitions
+from .report import figure_spread, pair_key, repetitions
 
 if TYPE_CHECKING:
     from .drill import DrillResult
@@ -146,15 +146,16 @@ def _run_failed(where: str, number: int, count: int, r: "DrillResult") -> str:
 def decide(pairs: list["Pair"], results: list["DrillResult"], repeat: int = 1,
            accepted: Iterable[Acceptance] = ()) -> Decision:
     """GO or NO-GO from the drills that ran: each must-pass drill of each pair needs ``repeat``
-    runs, every one a PASS, and a hazard its pair declares for it accepted by name."""
+    runs, every one a PASS, and a hazard its pair declares for it accepted by name. Runs are tied
+    to a pair by its config hash (``report.pair_key``), never by its name: another pair folder
+    under the same name is not this pair."""
     accepted = tuple(accepted)
     taken = {(a.pair, a.drill) for a in accepted}
-    folders = {pair.folder for pair in pairs}
-    by_drill = repetitions(r for r in results if r.pair.folder in folders)
+    by_drill = repetitions(results)
     passed, reasons, names = [], [], []
     for pair in pairs:
         for name in must_pass(pair):
-            runs = by_drill.get((pair.name, name), [])
+            runs = by_drill.get((pair_key(pair), name), [])
             where = f"{pair.name} / {name}"
             if not runs:
                 reasons.append(f"{where} did not run (interrupted, skipped or its lab was unavailable)")

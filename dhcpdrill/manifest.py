@@ -345,3 +345,32 @@ def drill_problems(pair: Pair, verdicts_of: Mapping[str, Iterable[str]]) -> list
                                "drill is unstated or named in the known hazard's fails",
                                "state the limits the pair must keep, and let the hazard name only what it breaks"))
     return out
+
+
+def name_clashes(pairs: Iterable[Pair]) -> list[Problem]:
+    """Pairs drilled together that share a ``[pair] name``: the reports, run folders, test ids,
+    ``--accept-hazard`` and the go/no-go line all name a pair by it, so two pairs under one name
+    would read as one (a GO for a pair that was never drilled). Refused before anything starts."""
+    first: dict[str, Pair] = {}
+    out = []
+    for pair in pairs:
+        other = first.setdefault(pair.name, pair)
+        if other is pair:
+            continue
+        where = str(pair.folder / MANIFEST)
+        if pair.folder.resolve() == other.folder.resolve():
+            out.append(Problem(where, "pair.name", f"this pair folder is given twice ({other.folder}, {pair.folder})",
+                               "give each pair folder once"))
+        else:
+            out.append(Problem(where, "pair.name", f"{pair.name!r} is also the name of {other.folder / MANIFEST}: "
+                               "reports, --accept-hazard and the go/no-go name a pair by it, so two pairs under one "
+                               "name would read as one", f"give one of them another name (e.g. name = \"{_other_name(pair, first)}\" "
+                               "in its [pair] table), or drill them in separate runs"))
+    return out
+
+
+def _other_name(pair: Pair, taken: Mapping[str, Pair]) -> str:
+    """A name to suggest for a pair whose name is taken: its folder's, else the name numbered."""
+    if pair.folder.name not in taken:
+        return pair.folder.name
+    return next(f"{pair.name}-{n}" for n in range(2, len(taken) + 3) if f"{pair.name}-{n}" not in taken)

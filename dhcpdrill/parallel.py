@@ -111,17 +111,19 @@ def host_lock(name: str) -> Iterator[None]:
 
 def results_from(run_dirs: list[Path], pairs: list[Pair]) -> list:
     """The workers' drills as results, read back from their run folders (verdicts as judged
-    there), each tied again to the session's own pair (same name and config hash)."""
+    there), each tied again to the session's own pair by its config hash (``report.pair_key``:
+    the name alone is no tie, two pair folders may share one)."""
     from .catalogue import known_scenarios
     from .merge import result_from
+    from .report import pair_key
     scenarios = known_scenarios()
-    live = {(pair.name, pair.config_hash): pair for pair in pairs}
+    live = {pair_key(pair): pair for pair in pairs}
     results = []
     for run in run_dirs:
         if not (run / "verdicts.json").is_file():
             continue
         result = result_from(run, scenarios)
-        result.pair = live.get((result.pair.name, result.pair.config_hash), result.pair)
+        result.pair = live.get(pair_key(result.pair), result.pair)
         results.append(result)
     return sorted(results, key=lambda r: (r.started, r.pair.name, r.scenario.name))
 

@@ -23,7 +23,7 @@ from .drill import DrillResult, Scenario, drill_window, run_drill
 from .images import BUILDERS, ensure_image
 from .lab import Engine, docker_client
 from .outcome import EXPECTED, FAILED
-from .manifest import drill_problems
+from .manifest import drill_problems, name_clashes
 from .pair import Pair, load_pair, pair_folders, pair_warnings
 from .problems import LabError, PairError
 from .report import NotRun
@@ -119,6 +119,7 @@ class DrillSession:
                     problems.extend(str(p) for p in exc.problems)
             scenarios = known_scenarios()
             verdicts_of = {name: s.verdicts for name, s in scenarios.items()}
+            problems += [str(p) for p in name_clashes(pairs)]
             problems += [str(p) for pair in pairs for p in drill_problems(pair, verdicts_of)]
             if scenarios:
                 problems += [p for pair in pairs for p in window_problems(pair, scenarios,

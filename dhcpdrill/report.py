@@ -19,6 +19,7 @@ from .verdicts import FAIL, NOT_JUDGED, PASS, Verdict
 
 if TYPE_CHECKING:
     from .gonogo import Acceptance
+    from .manifest import Pair
 
 JUNIT_NAME = "junit-drills.xml"
 HTML_NAME = "drills.html"
@@ -48,8 +49,8 @@ KEY_VERDICTS = ("takeover", "client-outage", "duplicates", "continuity", "split-
 
 
 def key_verdicts(result: DrillResult, limit: int = 3) -> list[Verdict]:
-    """The measured verdicts an engineer looks at first: a failed one, then takeover, outage,
-    duplicates, continuity."""
+    """The measured verdicts an engineer looks at first: a failed one, then takeover, the worst
+    wait for service after it, outage, duplicates, continuity."""
     measured = [v for v in result.verdicts if v.figure is not None and v.decides]
     rank = {name: i for i, name in enumerate(KEY_VERDICTS)}
     measured.sort(key=lambda v: (v.ok, rank.get(v.name, len(rank))))
@@ -75,17 +76,25 @@ def figure_spread(runs: Sequence[DrillResult], limit: int = 3) -> list[str]:
     return out
 
 
+def pair_key(pair: "Pair") -> str:
+    """What ties runs to a pair: its config hash (its name lies in it), never its name alone, which
+    two pair folders can share, nor its folder, which a merged or re-read run holds a copy of."""
+    return pair.config_hash
+
+
 def repetitions(results: Iterable[DrillResult]) -> dict[tuple[str, str], list[DrillResult]]:
-    """(pair, drill) -> its runs in the order they started: run 1, run 2, …"""
+    """(``pair_key``, drill) -> its runs in the order they started: run 1, run 2, …"""
     runs: dict[tuple[str, str], list[DrillResult]] = {}
+    keys: dict[int, str] = {}
     for r in sorted(results, key=lambda r: r.started):
-        runs.setdefault((r.pair.name, r.scenario.name), []).append(r)
+        key = keys.setdefault(id(r.pair), pair_key(r.pair))
+        runs.setdefault((key, r.scenario.name), []).append(r)
     return runs
 
 
 def run_of(result: DrillResult, results: Iterable[DrillResult]) -> tuple[int, int]:
     """(which run of its drill ``result`` was, how many runs the drill had) among ``results``."""
-    runs = repetitions(results).get((result.pair.name, result.scenario.name), [result])
+    runs = repetitions(results).get((pair_key(result.pair), result.scenario.name), [result])
     return next((i for i, r in enumerate(runs, 1) if r is result), 1), len(runs)
 
 
@@ -197,7 +206,7 @@ def _suite(result: DrillResult, base: Path | None = None, among: Sequence[DrillR
              "evidence": relative(result.run_dir, base), "duration_s": f"{result.duration:.1f}",
              "rewrites": "; ".join(result.rewrites) or "none", "outcome": outcome.status,
              "known_hazard": hazard.describe() if hazard else "none"}
-    runs = repetitions(among or [result]).get((result.pair.name, result.scenario.name), [result])
+    runs = repetitions(among or [result]).get((pair_key(result.pair), result.scenario.name), [result])
     number, _ = run_of(result, runs)
     props["drill_run"] = f"{number} of {len(runs)}"
     props["drill_pass_rate"] = f"{sum(1 for r in runs if r.outcome.status == PASSED)} of {len(runs)} passed"
