@@ -45,7 +45,7 @@ def mark(result: DrillResult, v: Verdict) -> str:
     return MARK[v.status]
 
 
-KEY_VERDICTS = ("takeover", "client-outage", "duplicates", "continuity", "split-brain", "heal-to-normal")
+KEY_VERDICTS = ("takeover", "service-held", "client-outage", "duplicates", "continuity", "split-brain", "heal-to-normal")
 
 
 def key_verdicts(result: DrillResult, limit: int = 3) -> list[Verdict]:
