@@ -15,6 +15,7 @@ import sys
 import warnings
 from contextlib import nullcontext
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -33,6 +34,7 @@ from . import evidence, gonogo, neighbours, parallel, report, shards
 KEY = pytest.StashKey["DrillSession"]()
 DEFAULT_WORKERS = pytest.StashKey[int]()
 RESULTS = pytest.StashKey[list]()  # on a drill test's item: the results its drill.run calls judged
+REFUSED = "dhcpdrill / run refused"  # the JUnit suite of a refused run
 DRILL_PROPERTY = "dhcpdrill_drill"  # a drill test's user property: "pair / drill", set before it may skip
 
 
@@ -97,6 +99,7 @@ class DrillSession:
         self.results: list[DrillResult] = []
         self.run_dirs: list[Path] = []  # on an xdist controller: its workers' run folders
         self.not_run: list[NotRun] = []  # drills skipped or refused before they ran
+        self.refused: str | None = None  # why the run was refused before any drill was collected
         self._pairs: list[Pair] | None = None
         self._images: dict[str, str] = {}
         self._checked: dict[Path, list[str]] = {}
@@ -108,6 +111,12 @@ class DrillSession:
         self.accepted: list[gonogo.Acceptance] = []
         opt = config.getoption("--reports-dir")
         self.reports = Path(opt) if opt else config.rootpath / "reports"
+
+    def refuse(self, message: str) -> "NoReturn":
+        """Stop the run before anything starts, and keep why: the JUnit written at the session's
+        end carries it as an error case, so CI has a file that names the refusal."""
+        self.refused = message
+        raise pytest.UsageError(message)
 
     def pairs(self) -> list[Pair]:
         if self._pairs is None:
@@ -125,9 +134,9 @@ class DrillSession:
                 problems += [p for pair in pairs for p in window_problems(pair, scenarios,
                                                                           self.config.getoption("--max-window"))]
             if problems:
-                raise pytest.UsageError("pair check failed, nothing was started:\n  " + "\n  ".join(problems))
+                self.refuse("pair check failed, nothing was started:\n  " + "\n  ".join(problems))
             if not pairs:
-                raise pytest.UsageError("no pair to drill: give --pair PATH (a folder with pair.toml)")
+                self.refuse("no pair to drill: give --pair PATH (a folder with pair.toml)")
             for pair in pairs:
                 for line in pair_warnings(pair):
                     warnings.warn(pytest.PytestWarning(line))
@@ -144,10 +153,10 @@ class DrillSession:
         run is refused before anything starts."""
         texts = self.config.getoption("--accept-hazard")
         if texts and not self.config.getoption("--go-no-go"):
-            raise pytest.UsageError(f"{gonogo.OPTION} changes only a go/no-go line: add --go-no-go, or drop it")
+            self.refuse(f"{gonogo.OPTION} changes only a go/no-go line: add --go-no-go, or drop it")
         self.accepted, problems = gonogo.acceptances(texts, self.pairs()) if texts else ([], [])
         if problems:
-            raise pytest.UsageError("NO-GO: nothing was started:\n  " + "\n  ".join(problems))
+            self.refuse("NO-GO: nothing was started:\n  " + "\n  ".join(problems))
         return self.accepted
 
     def hosts(self) -> list[str]:
@@ -358,7 +367,7 @@ def _select_shard(config: pytest.Config, items: list) -> None:
     try:
         index, count = shards.parse(config.getoption("--shard"))
     except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        config.stash[KEY].refuse(str(exc))
     scenario_of = {e.test: e.scenario for e in _entries(items)}
     costs = {}
     for item in items:
@@ -386,8 +395,8 @@ def _select_go_no_go(config: pytest.Config, items: list) -> None:
     """Keep each pair's must-pass drills only; a pair lacking one is refused before anything starts."""
     missing = gonogo.missing_drills(config.stash[KEY].pairs())
     if missing:
-        raise pytest.UsageError("NO-GO: nothing was started, a must-pass drill has no expectations:\n  "
-                                + "\n  ".join(map(str, missing)))
+        config.stash[KEY].refuse("NO-GO: nothing was started, a must-pass drill has no expectations:\n  "
+                                 + "\n  ".join(map(str, missing)))
     scenario_of = {e.test: e.scenario for e in _entries(items)}
     keep, runs = [], set()
     wanted = {(p.folder, name) for p in config.stash[KEY].pairs() for name in gonogo.must_pass(p)}
@@ -400,9 +409,9 @@ def _select_go_no_go(config: pytest.Config, items: list) -> None:
             runs.add(run)
     wanted -= {run[:2] for run in runs}
     if wanted:
-        raise pytest.UsageError("NO-GO: nothing was started: no collected test runs "
-                                + ", ".join(sorted(f"{folder.name} / {name}" for folder, name in wanted))
-                                + "; run `pytest drills/ --go-no-go` (not a single file or -k)")
+        config.stash[KEY].refuse("NO-GO: nothing was started: no collected test runs "
+                                 + ", ".join(sorted(f"{folder.name} / {name}" for folder, name in wanted))
+                                 + "; run `pytest drills/ --go-no-go` (not a single file or -k)")
     config.hook.pytest_deselected(items=[item for item in items if item not in keep])
     items[:] = keep
 
@@ -514,6 +523,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         (ds.reports / gonogo.FILE_NAME).write_text(ds.decision.line + "\n")
         if not ds.decision.go and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a known hazard's xfail is not a GO
+    if ds.refused and not ds.results:  # refused before anything started: CI still gets a file naming why
+        ds.not_run.append(NotRun(REFUSED, " ".join(session.config.invocation_params.args) or "pytest", "error",
+                                 ds.refused))
     if ds.results or ds.not_run:  # every run of drills leaves JUnit, even one where none ran
         line = ds.decision.line if ds.decision else None
         if line is None:

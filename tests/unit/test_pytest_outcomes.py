@@ -188,3 +188,68 @@ def refusing_servers(monkeypatch, no_lab):
     result.assert_outcomes(failed=1)
     error = _junit_outcome(junit).find("error")
     assert error is not None and "the servers' own checkers refused the pair" in error.get("message")
+
+
+def _refused_junit(junit: Path) -> ET.Element:
+    suites = ET.parse(junit).getroot().findall("testsuite")
+    assert [s.get("name") for s in suites] == ["dhcpdrill / run refused"]
+    error = suites[0].find("testcase[@name='outcome']/error")
+    assert error is not None
+    return error
+
+
+def test_a_pair_refused_at_collection_still_leaves_junit_naming_the_refusal(pytester, tmp_path):
+    """Before: pytest refused the pair (exit non-zero) and wrote no JUnit, so CI had no file."""
+    import shutil
+    pair = tmp_path / "pair"
+    shutil.copytree(ROOT / "fixtures" / "kea-hot-standby", pair)
+    (pair / "pair.toml").write_text((pair / "pair.toml").read_text().replace("[drills.kill-primary]",
+                                                                             "[drills.kill_primary]"))
+    pytester.makeconftest(CONFTEST)
+    pytester.makefile(".txt", case="pass")
+    pytester.makepyfile(test_drill=KILL)
+    junit = pytester.path / "reports" / "junit-drills.xml"
+    result = pytester.runpytest_inprocess("--pair", str(pair), "--reports-dir", str(junit.parent), "--rootdir",
+                                          str(pytester.path), "-p", "no:xdist", "-p", "no:cacheprovider")
+    assert result.ret not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+    error = _refused_junit(junit)
+    assert error.get("message") == "pair check failed, nothing was started:"
+    assert f"{pair}/pair.toml: drills.kill_primary: no drill has this name" in error.text
+
+
+def test_a_go_no_go_refused_before_it_started_leaves_junit_naming_the_refusal(pytester):
+    """An ``--accept-hazard`` that names no declared hazard is refused after the pairs were read."""
+    result, junit = _run(pytester, "pass", KILL, "--go-no-go", "--accept-hazard", "kea-hot-standby/takeover")
+    assert result.ret not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+    error = _refused_junit(junit)
+    assert error.get("message") == "NO-GO: nothing was started:"
+    assert "--accept-hazard kea-hot-standby/takeover: 'takeover' is not a must-pass drill" in error.text
+
+
+SKIPPING = KILL.replace("drill.run(KILL_PRIMARY)  # no assert_verdicts(): the plugin decides",
+                        "drill.run(KILL_PRIMARY)\n    pytest.{how}('the body would rather not say')") \
+    .replace("from scenarios", "import pytest\nfrom scenarios")
+
+
+@pytest.mark.parametrize("how", ["skip", "xfail"])
+def test_a_body_cannot_turn_a_failed_drill_into_a_skip_or_an_xfail(pytester, how):
+    result, junit = _run(pytester, "fail", SKIPPING.format(how=how))
+    result.assert_outcomes(failed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*kea-hot-standby / kill-primary: FAIL*", "*takeover: fail: no client of primary*"])
+    assert _junit_outcome(junit).find("failure") is not None
+
+
+def test_an_xfail_mark_cannot_turn_a_failed_drill_into_an_xfail(pytester):
+    marked = KILL.replace("def test_kill_primary", "import pytest\n\n\n@pytest.mark.xfail(reason='flaky lab')\n"
+                          "def test_kill_primary")
+    result, _ = _run(pytester, "fail", marked)
+    result.assert_outcomes(failed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.mark.parametrize("how", ["skip", "xfail"])
+def test_a_body_may_still_skip_or_xfail_a_drill_that_passed(pytester, how):
+    """The plugin overrides a body only to keep a failed drill failed: a PASS leaves the body's say."""
+    result, _ = _run(pytester, "pass", SKIPPING.format(how=how))
+    result.assert_outcomes(**{"skipped" if how == "skip" else "xfailed": 1})
