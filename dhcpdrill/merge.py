@@ -10,8 +10,10 @@ merge too; without digests an archive is checked against itself only, and the me
 which were checked against a digest. The run folders are then taken as recorded
 (their verdicts are not judged again here) and written out as one run would have been:
 ``junit-drills.xml``, ``drills.html`` and a new archive whose manifest lists every file and the
-archives it was merged from, with their manifest digests. Run it from the project root: the
-drills' scenarios are read from ``scenarios/``.
+archives it was merged from, with their manifest digests. The sources' go/no-go lines and
+accepted hazards are carried (``go_no_go``: GO only when every source said GO; sources that
+accepted different hazards, or a go/no-go with a plain run, are refused). Run it from the project
+root: the drills' scenarios are read from ``scenarios/``.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from pathlib import Path
 from .catalogue import known_scenarios
 from .drill import DrillResult
 from .evidence import MANIFEST, PAIR_DIR, VERDICTS, bundle, sha256, verify
+from .gonogo import FILE_NAME, OPTION, Acceptance
 from .manifest import read_manifest
 from .report import write
 from .timeline import Timeline
@@ -61,7 +64,7 @@ def merge(archives: list[Path], out: Path, scenarios: dict, command: list[str],
           digests: list[str] | None = None) -> tuple[Path, str, list[str]]:
     """Verify the archives (against ``digests``, the manifest digests their runs printed, when
     given), put their runs in ``out`` and write one report and one archive."""
-    lines, results, sources, engines = [], [], [], []
+    lines, results, sources, engines, decisions = [], [], [], [], []
     given = {d.lower() for d in digests or ()}
     found = {archive: _digest(archive) for archive in archives}
     if given:
@@ -80,6 +83,8 @@ def merge(archives: list[Path], out: Path, scenarios: dict, command: list[str],
         with tarfile.open(archive, "r:gz") as tar:
             raw = tar.extractfile(MANIFEST).read()
             manifest = json.loads(raw)
+            said = tar.extractfile(FILE_NAME).read().decode().strip() if FILE_NAME in tar.getnames() else None
+            decisions.append((archive, said, manifest.get("accepted_hazards", [])))
             for run in manifest["runs"]:
                 target = out / run["run"]
                 if target.exists():
@@ -97,14 +102,45 @@ def merge(archives: list[Path], out: Path, scenarios: dict, command: list[str],
         lines.append(f"  manifest sha256 {sha256(raw)}: " + ("one of the digests given" if given else
                                                              "no digest given, so checked against itself only"))
     results.sort(key=lambda r: (r.started, r.pair.name, r.scenario.name))
-    write(results, out)
+    line, accepted = go_no_go(decisions)
+    if line is not None:
+        (out / FILE_NAME).write_text(line + "\n")
+        lines.append(line)
+    write(results, out, line, accepted)
     engine = engines[0] if all(e == engines[0] for e in engines) else \
         {"docker": "; ".join(sorted({e.get("docker", "?") for e in engines})),
          "kernel": "; ".join(sorted({e.get("kernel", "?") for e in engines}))}
-    path, digest = bundle(results, out, engine, command, merged_from=sources)
+    path, digest = bundle(results, out, engine, command, merged_from=sources, accepted=accepted)
     lines.append(f"merged {len(results)} run(s) into {out / 'junit-drills.xml'} and {out / 'drills.html'}")
     lines.append(f"Evidence archive: {path} (manifest sha256 {digest})")
     return path, digest, lines
+
+
+def go_no_go(sources: list[tuple[Path, str | None, list[dict]]]) -> tuple[str | None, list[Acceptance]]:
+    """The merged report's go/no-go line and accepted hazards, from each archive's (line, acceptances).
+
+    Each source's line is kept as it decided it, over its own runs: the merged line is GO only when
+    every source said GO, and names each source's line (sharded go/no-go runs each lack the other
+    shards' drills, so each says NO-GO, and so does the merge). A go/no-go merged with a run that
+    was none, or runs that accepted different hazards, are refused: one report states one
+    acceptance, and a plain run's drills are no go/no-go's."""
+    with_line = [(archive, said) for archive, said, _ in sources if said is not None]
+    if with_line and len(with_line) < len(sources):
+        plain = next(archive for archive, said, _ in sources if said is None)
+        raise ValueError(f"{with_line[0][0]} is a go/no-go ({FILE_NAME}) but {plain} is not: merge go/no-go runs only "
+                         "with go/no-go runs (the other's drills decided no line)")
+    spelt = [(archive, sorted((a["pair"], a["drill"], a["hazard"]) for a in records)) for archive, _, records in sources]
+    for archive, taken in spelt[1:]:
+        if taken != spelt[0][1]:
+            named = lambda t: ", ".join(f"{OPTION} {p}/{d}" for p, d, _ in t) or "none"  # noqa: E731
+            raise ValueError(f"{spelt[0][0]} accepted {named(spelt[0][1])} but {archive} accepted {named(taken)}: one "
+                             f"merged report states one acceptance; merge runs made with the same {OPTION} values")
+    accepted = [Acceptance(*a) for a in spelt[0][1]] if spelt else []
+    if not with_line:
+        return None, accepted
+    go = all(said.startswith("GO ") for _, said in with_line)
+    return (f"{'GO' if go else 'NO-GO'} (merged from {len(with_line)} go/no-go runs): "
+            + "; ".join(f"{archive.name}: {said}" for archive, said in with_line)), accepted
 
 
 def main(argv: list[str] | None = None) -> int:

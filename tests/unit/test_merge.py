@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dhcpdrill import evidence, merge, report
+from dhcpdrill import evidence, gonogo, merge, report
 from dhcpdrill.catalogue import known_scenarios
 
 from .test_evidence_bundle import member, recorded_run, rewrite
@@ -92,3 +92,69 @@ def test_the_digests_given_are_checked_and_a_rebuilt_archive_is_not_merged(tmp_p
     with tarfile.open(path) as tar:
         manifest = json.loads(tar.extractfile(evidence.MANIFEST).read())
     assert [m["digest_checked"] for m in manifest["merged_from"]] == [True, True]
+
+
+STALE = "a stale binding can hand an address out twice (may fail: duplicates <= 1 address)"
+
+
+def decided_shard(tmp_path: Path, name: str, recording: str, drill: str, started: float, line: str | None,
+                  accepted: list) -> Path:
+    """A shard of a go/no-go run: its line in go-no-go.txt and its acceptances in the manifest."""
+    folder = tmp_path / name
+    r = recorded_run(folder, recording, drill)
+    r.started, r.duration = started, 42.0
+    reports = folder / "reports"
+    report.write([r], reports, line, accepted)
+    if line is not None:
+        (reports / gonogo.FILE_NAME).write_text(line + "\n")
+    evidence.record_run(r)
+    return evidence.bundle([r], reports, {"docker": "20.10 (API 1.41)", "kernel": "6.1"},
+                           ["pytest", "drills/", "--go-no-go", "--shard", name], accepted=accepted)[0]
+
+
+def test_the_sources_go_no_go_lines_and_acceptances_are_carried_into_the_merge(tmp_path):
+    """Before: the merged report, archive and JUnit had no go/no-go line and no accepted hazard."""
+    taken = [gonogo.Acceptance("kea-hot-standby", "kill-primary", STALE)]
+    a = decided_shard(tmp_path, "1of2", "kea-hs-kill-primary", "kill-primary", 1000.0,
+                      "GO (1 run of each drill): kea-hot-standby / kill-primary passed (takeover 4 s)", taken)
+    b = decided_shard(tmp_path, "2of2", "kea-hs-peer-partition", "peer-partition", 2000.0,
+                      "NO-GO (1 run of each drill): kea-hot-standby / failback did not run", taken)
+    out = tmp_path / "all"
+    path, digest, lines = merge.merge([a, b], out, known_scenarios(), ["dhcpdrill-merge"])
+    line = (out / gonogo.FILE_NAME).read_text().strip()
+    assert line == (f"NO-GO (merged from 2 go/no-go runs): {a.name}: GO (1 run of each drill): kea-hot-standby / "
+                    f"kill-primary passed (takeover 4 s); {b.name}: NO-GO (1 run of each drill): kea-hot-standby / "
+                    "failback did not run")
+    assert line in lines
+    page = (out / "drills.html").read_text()
+    assert "<p id='go-no-go' class='fail'>" in page and "id='accepted-hazards'" in page
+    props = {(p.get("name"), p.get("value")) for p in ET.parse(out / report.JUNIT_NAME).getroot().iter("property")}
+    assert ("accepted_hazard", f"--accept-hazard kea-hot-standby/kill-primary: {STALE}") in props
+    ok, said = evidence.verify(path, digest)
+    assert ok, said
+    with tarfile.open(path) as tar:
+        manifest = json.loads(tar.extractfile(evidence.MANIFEST).read())
+        assert tar.extractfile(gonogo.FILE_NAME).read().decode().strip() == line
+    assert manifest["accepted_hazards"] == [t.record() for t in taken]
+
+
+def test_a_merge_is_go_only_when_every_source_said_go(tmp_path):
+    a = decided_shard(tmp_path, "1of2", "kea-hs-kill-primary", "kill-primary", 1000.0, "GO (1 run of each drill): a", [])
+    b = decided_shard(tmp_path, "2of2", "kea-hs-peer-partition", "peer-partition", 2000.0,
+                      "GO (1 run of each drill): b", [])
+    merge.merge([a, b], tmp_path / "all", known_scenarios(), ["dhcpdrill-merge"])
+    assert (tmp_path / "all" / gonogo.FILE_NAME).read_text().startswith("GO (merged from 2 go/no-go runs): ")
+
+
+def test_sources_that_accepted_different_hazards_or_decided_no_line_are_not_merged(tmp_path):
+    taken = [gonogo.Acceptance("kea-hot-standby", "failback", STALE)]
+    a = decided_shard(tmp_path, "1of3", "kea-hs-kill-primary", "kill-primary", 1000.0, "GO (1 run of each drill): a",
+                      taken)
+    b = decided_shard(tmp_path, "2of3", "kea-hs-peer-partition", "peer-partition", 2000.0,
+                      "GO (1 run of each drill): b", [])
+    c = shard(tmp_path, "3of3", [("isc-partner-down", "partner-down")], 3000.0)
+    with pytest.raises(ValueError, match=f"{a} accepted --accept-hazard kea-hot-standby/failback but {b} accepted "
+                                         "none: one merged report states one acceptance"):
+        merge.merge([a, b], tmp_path / "ab", known_scenarios(), ["dhcpdrill-merge"])
+    with pytest.raises(ValueError, match=f"{b} is a go/no-go \\(go-no-go.txt\\) but {c} is not"):
+        merge.merge([b, c], tmp_path / "bc", known_scenarios(), ["dhcpdrill-merge"])
