@@ -475,16 +475,57 @@ def _clip_to_lifetime(records: Iterable[Binding], tl: Timeline) -> list[Binding]
 
 
 def _lease_file_gaps(tl: Timeline) -> list[str]:
-    """Why a server that ran contributes no lease-file evidence, one line per such server."""
+    """Why a server that ran contributes no lease-file evidence to trust, one line per problem:
+    its file was never collected or could not be read, rows in it were not understood, or it
+    never mentions leases the server's own ACKs say it held when the file was read (none read
+    at all, as when a time format is misread, is the extreme of that)."""
     files = {e.source: e for e in tl.of("lease-file")}
+    mentioned: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for e in tl.of("lease-record"):
+        mentioned[e.source].add((e.get("ip"), e.get("mac")))
     gaps = []
     for role in sorted(set(_roles(tl).values())):
         e = files.get(role)
         if e is None:
             gaps.append(f"{role}'s lease file was never collected")
-        elif not e.get("read"):
+            continue
+        if not e.get("read"):
             gaps.append(f"{role}'s lease file {e.get('path')} could not be read: {e.get('error')}")
+            continue
+        if e.get("not_understood"):
+            first = (e.get("unread") or [{}])[0]
+            gaps.append(f"{role}'s lease file {e.get('path')}: {e.get('not_understood')} of {e.get('rows')} row(s) "
+                        f"not understood, the first at line {first.get('row')}: {first.get('text')!r} "
+                        f"({first.get('why')})")
+        if e.get("records") is None:  # a hand-built file event that never counted its records
+            continue
+        zero, since = _zero(tl)
+        missing = [f"{ip} ({mac}, ACKed {t - zero:+.1f} s {since})"
+                   for ip, mac, t in _held_at_reading(tl, role, e.t) if (ip, mac) not in mentioned[role]]
+        if missing and not mentioned[role]:
+            gaps.append(f"{role}'s lease file {e.get('path')}: no lease read from {e.get('rows', 'its')} row(s), "
+                        f"yet {role}'s own ACKs say it held {len(missing)} when the file was read: {listed(missing, 3)}")
+        elif missing:
+            gaps.append(f"{role}'s lease file {e.get('path')} never mentions {len(missing)} lease(s) {role}'s own ACKs "
+                        f"say it held when the file was read: {listed(missing, 3)}")
     return gaps
+
+
+def _held_at_reading(tl: Timeline, role: str, read: float) -> list[tuple[str, str, float]]:
+    """(address, MAC, ACK time) of each lease ``role`` last ACKed at least a second before its
+    file was read, lasting past that, that the client neither lost nor left for another address
+    before it: a lease the server's own file must hold (dhcpd and Kea write a lease before they
+    ACK it)."""
+    roles = _roles(tl)
+    last: dict[str, Event] = {}  # per MAC, its latest ACK from anyone before the reading
+    for a in _acks(tl):
+        if a.t <= read - SERVER_RESOLUTION_S:
+            last[a.get("mac")] = a
+    lost = {(e.get("mac"), e.get("ip")): e.t for e in tl.of("lease-lost", source="clients") if e.t <= read}
+    return sorted((a.get("yiaddr"), mac, a.t) for mac, a in last.items()
+                  if roles.get(a.get("server_id")) == role
+                  and a.t + float(a.get("lease_time") or 0) > read + SERVER_RESOLUTION_S
+                  and lost.get((mac, a.get("yiaddr")), -INF) < a.t)
 
 
 def _zero(tl: Timeline) -> tuple[float, str]:
@@ -630,9 +671,19 @@ def failback_sync(tl: Timeline) -> Verdict:
     normal = lab.get("normal_state") if lab else None
     synced = next((e.t for e in tl.of("ha-state", source=target) if e.t >= healed.t and e.get("to") == normal),
                   end if end is not None else healed.t)
-    records = server_bindings(tl)
+    gaps = _lease_file_gaps(tl)
+    if gaps:
+        return Verdict(name, UNKNOWN, "; ".join(gaps), unit=unit, threshold="100 %")
+    try:
+        records = server_bindings(tl)
+    except ValueError as exc:
+        return Verdict(name, UNKNOWN, f"lease-file times cannot be placed on the timeline: {exc}", unit=unit,
+                       threshold="100 %")
     granted = [b for b in records if b.seen_by != target and fault.t <= b.start <= healed.t
                and b.end > synced]
+    undated = next((b.ambiguous for b in records if b.ambiguous and b.seen_by != target), "")
+    if undated:
+        return Verdict(name, UNKNOWN, f"a lease record cannot be dated: {undated}", unit=unit, threshold="100 %")
     if not granted:
         return Verdict(name, UNKNOWN, "no lease was granted during the outage", unit=unit, threshold="100 %")
     ends: dict[tuple[str, str], float] = {}  # (address, client) -> the latest end the returning server knows

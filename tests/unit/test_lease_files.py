@@ -1,0 +1,141 @@
+"""Lease files that parse to nothing, or to less than the server's own ACKs imply, are not
+"checked": the rows read and not understood are recorded per file, and the verdicts that read
+lease records say UNKNOWN naming the file, the row and why. dhcpd's ``db-time-format local``
+is read as the daemon writes it."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from dhcpdrill.servers.isc import IscAdapter, parse_leases
+from dhcpdrill.servers.kea import parse_memfile
+from dhcpdrill.timeline import Event, Timeline
+from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN, _lease_file_gaps
+
+from .test_real_evidence import EVIDENCE, judged, load, with_events, without
+
+# Written by dhcpd 4.4.3-P1 in the lab image (dhcpdrill/lab:bookworm, TZ unset: UTC) with
+# "db-time-format local;" after it read a lease stanza written in the default format.
+LOCAL_FORMAT = """\
+# The format of this file is documented in the dhcpd.leases(5) manual page.
+# This lease file was written by isc-dhcp-4.4.3-P1
+
+# authoring-byte-order entry is generated, DO NOT DELETE
+authoring-byte-order little-endian;
+
+lease 198.18.0.100 {
+  starts epoch 1796629800; # Mon Dec 07 07:50:00 2026
+  ends epoch 1796633400; # Mon Dec 07 08:50:00 2026
+  tstp epoch 1796633400; # Mon Dec 07 08:50:00 2026
+  cltt epoch 1796629800; # Mon Dec 07 07:50:00 2026
+  binding state active;
+  next binding state free;
+  hardware ethernet 02:d4:10:00:00:01;
+}
+"""
+DEFAULT_FORMAT = LOCAL_FORMAT.replace("epoch 1796629800; # Mon Dec 07 07:50:00 2026", "1 2026/12/07 07:50:00;") \
+    .replace("epoch 1796633400; # Mon Dec 07 08:50:00 2026", "1 2026/12/07 08:50:00;")
+LEASES = "/var/lib/dhcp/dhcpd.leases"
+STRANGER = "02:d4:99:00:00:01"
+
+
+def test_db_time_format_local_is_read_as_dhcpd_writes_it():
+    assert parse_leases(LOCAL_FORMAT) == parse_leases(DEFAULT_FORMAT) == [
+        {"ip": "198.18.0.100", "mac": "02:d4:10:00:00:01", "start": 1796629800.0, "end": 1796633400.0}]
+    report: dict = {}
+    parse_leases(LOCAL_FORMAT, report)
+    assert report == {"rows": 1, "unread": []}
+
+
+def test_dhcpd_stanzas_not_understood_are_counted_with_their_line_and_why():
+    report: dict = {}
+    text = LOCAL_FORMAT.replace("starts epoch 1796629800;", "starts 1796629800;") + \
+        "lease 198.18.0.101 {\n  binding state active;\n  starts 1 2026/12/07 07:50:00;\n  ends never;\n" \
+        "  hardware ethernet 02:d4:10:00:00:02;\n}\nlease 198.18.0.102 {\n  binding state free;\n"
+    assert parse_leases(text, report) == []
+    assert report["rows"] == 2 and [(u["row"], u["why"]) for u in report["unread"]] == [
+        (7, "starts '1796629800' is neither 'w yyyy/mm/dd hh:mm:ss' nor 'epoch <seconds>'"),
+        (16, "an active lease without starts and a dated ends (an infinite lease is not judged)"),
+        (22, "no closing brace")]
+
+
+def test_memfile_rows_not_understood_are_counted_with_their_line_and_why():
+    header = "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context\n"
+    report: dict = {}
+    got = parse_memfile(header + "198.18.0.100,02:00:00:00:00:01,,60,1060,1,0,0,,0,\n"
+                        "198.18.0.101,02:00:00:00:00:02,,sixty,1060,1,0,0,,0,\n198.18.0.102\n", report)
+    assert [r["ip"] for r in got] == ["198.18.0.100"] and report["rows"] == 3
+    assert [(u["row"], u["why"]) for u in report["unread"]] == [(3, "valid_lifetime 'sixty' is not a whole number"),
+                                                                 (4, "too few fields")]
+    report = {}
+    assert parse_memfile("address,mac,valid_lifetime,expire\n198.18.0.100,02:00:00:00:00:01,60,1060\n", report) == []
+    assert report["unread"][0]["why"] == "the header has no hwaddr column"
+
+
+def _stamp(t: float, style: str) -> str:
+    if style == "local":
+        return f"epoch {int(t)}; # {time.strftime('%a %b %d %H:%M:%S %Y', time.gmtime(t))}"
+    if style == "utc":
+        return time.strftime("%w %Y/%m/%d %H:%M:%S;", time.gmtime(t))
+    return f"{int(t)};"  # no format dhcpd writes
+
+
+def _as_dhcpd_leases(records: list[Event], style: str) -> str:
+    """The records of a recorded file written back as dhcpd.leases stanzas, times in ``style``."""
+    return "".join(f"lease {e.get('ip')} {{\n  starts {_stamp(e.get('start'), style)}\n"
+                   f"  ends {_stamp(e.get('end'), style)}\n  cltt {_stamp(e.get('start'), style)}\n"
+                   f"  binding state active;\n  hardware ethernet {e.get('mac')};\n}}\n" for e in records)
+
+
+def _secondary_file_as(tl: Timeline, style: str, extra: list[Event] = ()) -> Timeline:
+    """The recorded timeline with the secondary's lease file replaced by the same records written
+    in ``style``, read back as the collector reads a file (``extra`` records appended)."""
+    mine = [e for e in tl.of("lease-record") if e.source == "secondary"] + list(extra)
+    read = next(e.t for e in tl.of("lease-file") if e.source == "secondary")
+    out = without(tl, lambda e: e.source == "secondary" and e.kind in ("lease-file", "lease-record", "lease-grant"))
+    IscAdapter().record_lease_file(out, "secondary", LEASES, _as_dhcpd_leases(mine, style), read)
+    return out
+
+
+def test_a_file_in_local_time_format_is_judged_like_the_same_file_in_utc():
+    """Before, every stanza of such a file parsed to nothing and duplicates passed on the
+    clients' view alone: a stranger given a steady client's address in it went unseen."""
+    tl = load("isc-partner-down")
+    utc, local = _secondary_file_as(tl, "utc"), _secondary_file_as(tl, "local")
+    assert [e.data for e in local.of("lease-record")] == [e.data for e in utc.of("lease-record")]
+    assert next(e for e in local.of("lease-file") if e.source == "secondary").get("records") > 0
+    assert judged(local, "partner-down")["duplicates"].status == PASS
+    steady = next(e for e in tl.of("bound") if e.get("client") == "steady-00")
+    stranger = Event(steady.t + 5, "secondary", "lease-record", {"ip": steady.get("ip"), "mac": STRANGER,
+                                                                 "start": float(int(steady.t + 5)),
+                                                                 "end": float(int(steady.t + 65))})
+    v = judged(_secondary_file_as(tl, "local", [stranger]), "partner-down")["duplicates"]
+    assert v.status == FAIL and STRANGER in v.reason, v.reason
+
+
+def test_a_file_whose_rows_are_not_understood_makes_duplicates_unknown_naming_the_row():
+    tl = _secondary_file_as(load("isc-partner-down"), "unknown")
+    v = judged(tl, "partner-down")["duplicates"]
+    assert v.status == UNKNOWN, v.reason
+    assert f"secondary's lease file {LEASES}: " in v.reason and "row(s) not understood, the first at line 1: " \
+        "'lease 198.18.2." in v.reason and "(starts '17" in v.reason and "nor 'epoch <seconds>')" in v.reason
+    assert "no lease read from" in v.reason  # and the secondary's ACKs say it held leases
+
+
+def test_a_file_missing_leases_its_servers_own_acks_imply_makes_duplicates_unknown():
+    tl = load("isc-partner-down")
+    read = next(e.t for e in tl.of("lease-file") if e.source == "secondary")
+    held = [a for a in tl.of("recv") if a.get("msg") == "ACK" and a.get("server_id") == "198.18.2.12"
+            and a.get("mac", "").endswith(":00") and a.t + a.get("lease_time") > read + 1][-1]
+    forgot = without(tl, lambda e: e.source == "secondary" and e.kind == "lease-record"
+                     and (e.get("ip"), e.get("mac")) == (held.get("yiaddr"), held.get("mac")))
+    v = judged(forgot, "partner-down")["duplicates"]
+    assert v.status == UNKNOWN and "never mentions 1 lease(s) secondary's own ACKs say it held" in v.reason \
+        and f"{held.get('yiaddr')} ({held.get('mac')}, ACKed" in v.reason, v.reason
+
+
+@pytest.mark.parametrize("name", sorted(p.name.split(".")[0] for p in EVIDENCE.glob("*.jsonl.gz")))
+def test_every_recorded_lease_file_holds_what_its_servers_acks_imply(name):
+    """Kea deletes a released lease and dhcpd keeps history: neither may look like a gap."""
+    assert _lease_file_gaps(load(name)) == []
