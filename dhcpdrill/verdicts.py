@@ -503,7 +503,7 @@ def _lease_file_gaps(tl: Timeline) -> list[str]:
         missing = [f"{ip} ({mac}, ACKed {t - zero:+.1f} s {since})"
                    for ip, mac, t in _held_at_reading(tl, role, e.t) if (ip, mac) not in mentioned[role]]
         if missing and not mentioned[role]:
-            gaps.append(f"{role}'s lease file {e.get('path')}: no lease read from {e.get('rows', 'its')} row(s), "
+            gaps.append(f"{role}'s lease file {e.get('path')}: no lease read from {e.get('rows') or 'its'} row(s), "
                         f"yet {role}'s own ACKs say it held {len(missing)} when the file was read: {listed(missing, 3)}")
         elif missing:
             gaps.append(f"{role}'s lease file {e.get('path')} never mentions {len(missing)} lease(s) {role}'s own ACKs "
@@ -681,7 +681,7 @@ def failback_sync(tl: Timeline) -> Verdict:
                        threshold="100 %")
     granted = [b for b in records if b.seen_by != target and fault.t <= b.start <= healed.t
                and b.end > synced]
-    undated = next((b.ambiguous for b in records if b.ambiguous and b.seen_by != target), "")
+    undated = next((b.ambiguous for b in records if b.ambiguous and fault.t <= b.start <= healed.t), "")
     if undated:
         return Verdict(name, UNKNOWN, f"a lease record cannot be dated: {undated}", unit=unit, threshold="100 %")
     if not granted:
