@@ -139,3 +139,28 @@ def test_a_file_missing_leases_its_servers_own_acks_imply_makes_duplicates_unkno
 def test_every_recorded_lease_file_holds_what_its_servers_acks_imply(name):
     """Kea deletes a released lease and dhcpd keeps history: neither may look like a gap."""
     assert _lease_file_gaps(load(name)) == []
+
+
+def test_a_drill_of_a_pair_writing_local_time_reads_both_lease_files_and_still_catches_a_forgotten_lease():
+    """Recorded here: isc-failover with "db-time-format local;" in both configs, failback. Every
+    stanza of both files was understood; before, they parsed to nothing."""
+    tl = load("isc-failback-local-time")
+    files = {e.source: e for e in tl.of("lease-file")}
+    assert all(f.get("rows") > 100 and f.get("records") > 50 and f.get("not_understood") == 0 for f in files.values())
+    v = judged(tl, "failback")
+    assert v["outcome"].status == "pass" and v["duplicates"].status == PASS and v["failback-sync"].status == PASS
+    fault, healed = tl.first("fault-applied").t, tl.first("fault-healed").t
+    primary = next(ip for ip, role in tl.first("lab").get("roles").items() if role == "primary")
+    renewed = {(a.get("yiaddr"), a.get("mac")) for a in tl.of("recv") if a.get("server_id") == primary}
+    granted = {(e.get("ip"), e.get("mac")) for e in tl.of("lease-record")  # and never renewed by the primary since
+               if e.source == "secondary" and fault < e.get("start") <= healed} - renewed
+    assert granted
+    forgot = without(tl, lambda e: e.kind == "lease-record" and e.source == "primary" and e.get("start") > fault
+                     and (e.get("ip"), e.get("mac")) in granted)
+    v = judged(forgot, "failback")
+    assert v["failback-sync"].status == FAIL and "missing" in v["failback-sync"].reason, v["failback-sync"].reason
+    read_as_before = Timeline([Event(e.t, e.source, e.kind, {**e.data, "records": 0}) if e.kind == "lease-file" else e
+                               for e in tl.events if e.kind != "lease-record"])  # what c449a4a's parser made of it
+    v = judged(read_as_before, "failback")
+    assert v["duplicates"].status == UNKNOWN and "primary's lease file /var/lib/dhcp/dhcpd.leases: no lease read from 637" \
+        in v["duplicates"].reason, v["duplicates"].reason
