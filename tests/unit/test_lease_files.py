@@ -164,3 +164,25 @@ def test_a_drill_of_a_pair_writing_local_time_reads_both_lease_files_and_still_c
     v = judged(read_as_before, "failback")
     assert v["duplicates"].status == UNKNOWN and "primary's lease file /var/lib/dhcp/dhcpd.leases: no lease read from 637" \
         in v["duplicates"].reason, v["duplicates"].reason
+
+
+def test_a_server_time_stands_for_every_host_time_a_clock_period_gives_it():
+    from dhcpdrill.verdicts import _to_host_time
+    periods = [(50.0, 65.0), (100.0, -1.0)]  # +65 s from host 50 s, put back to -1 s at host 100 s
+    assert _to_host_time(periods, 20.0, 130.0) == [20.0]      # before the skew, as written
+    assert _to_host_time(periods, 114.0, 130.0) == [49.0, 115.0]  # the skew's start - 1 s of resolution, or later
+    assert _to_host_time(periods, 115.0, 130.0) == [50.0, 116.0]  # the skew's first second, or after the reset
+    assert _to_host_time(periods, 51.0, 130.0) == [51.0]      # host 51 (unskewed, within a second of the set)
+    assert _to_host_time(periods, 166.0, 130.0) == [101.0]    # edges: the skew's end + 1 s of resolution
+    assert _to_host_time(periods, 130.0, 130.0) == [65.0, 131.0]  # the file read + 1 s of resolution
+    assert _to_host_time(periods, 131.0, 130.0) == [66.0]
+    assert _to_host_time([(50.0, None)], 50.0) is None        # from the moment of an unreported set
+    assert _to_host_time([(50.0, None), (60.0, -30.0)], 40.0) == [40.0, 70.0]  # a later period still counts
+
+
+def test_failback_sync_is_unknown_when_lease_times_cannot_be_placed():
+    tl = load("kea-hs-failback")
+    v = judged(with_events(tl, Event(tl.first("fault-applied").t, "secondary", "clock-set", {"offset": 30})),
+               "failback")["failback-sync"]
+    assert v.status == UNKNOWN and v.reason == "lease-file times cannot be placed on the timeline: secondary's clock " \
+        "was moved but its daemon never reported the offset" and (v.unit, v.threshold) == ("%", "100 %")
