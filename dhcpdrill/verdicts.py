@@ -365,14 +365,13 @@ def _placings(tl: Timeline) -> Callable[[Event], list[float]]:
     for a in _acks(tl):
         acks[(roles.get(a.get("server_id")), a.get("yiaddr"), a.get("mac"))].append(a.t)
     read = {e.source: e.t for e in tl.of("lease-file")}
-    writers = sorted({*roles.values(), *periods, *(e.source for e in tl.of("lease-record"))})
+    writers = sorted({*roles.values(), *periods})
 
     def placings(e: Event) -> list[float]:
         start, until = float(e.get("start")), read.get(e.source, INF)
         fits: dict[str, list[float]] = {}
         for clock in [e.source, *(w for w in writers if w != e.source)]:  # its own clock first
-            got = _to_host_time(periods[clock], start, until) if clock in periods else (
-                [start] if start <= until + SERVER_RESOLUTION_S else [])
+            got = _to_host_time(periods.get(clock, []), start, until)
             if got is None:
                 raise ValueError(f"{clock}'s clock was moved but its daemon never reported the offset")
             fits[clock] = got
@@ -389,9 +388,16 @@ def _placings(tl: Timeline) -> Callable[[Event], list[float]]:
     return placings
 
 
+def _undatable(tl: Timeline, e: Event, hosts: list[float]) -> str:
+    """A lease record placeable at host times seconds apart, in words."""
+    zero, since = _zero(tl)
+    return (f"{e.source}'s record of {e.get('ip')} ({e.get('mac')}), dated {float(e.get('start')) - zero:+.0f} s on "
+            f"its clock, was written {' or '.join(f'{h - zero:+.1f} s' for h in hosts)} {since} on the host's clock "
+            "(its clock was put back; no captured ACK tells which)")
+
+
 def _server_bindings(tl: Timeline) -> tuple[Binding, ...]:
     placings = _placings(tl)
-    zero, since = _zero(tl) if tl.events else (0.0, "")
     released: dict[tuple[str, str], list[float]] = defaultdict(list)
     for e in tl.of("lease-lost", source="clients"):
         if e.get("why") == "released":
@@ -399,10 +405,7 @@ def _server_bindings(tl: Timeline) -> tuple[Binding, ...]:
     out = []
     for e in tl.of("lease-record"):
         hosts = placings(e)
-        ambiguous = "" if hosts[-1] - hosts[0] <= ACK_MATCH_S else (
-            f"{e.source}'s record of {e.get('ip')} ({e.get('mac')}), dated {float(e.get('start')) - zero:+.0f} s on its "
-            f"clock, was written {' or '.join(f'{h - zero:+.1f} s' for h in hosts)} {since} on the host's clock "
-            "(its clock was put back; no captured ACK tells which)")
+        ambiguous = "" if hosts[-1] - hosts[0] <= ACK_MATCH_S else _undatable(tl, e, hosts)
         for host in (hosts if ambiguous else [(hosts[0] + hosts[-1]) / 2]):
             start, end, late = float(e.get("start")), float(e.get("end")), e.get("end_late")
             shift = start - host

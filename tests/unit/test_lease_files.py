@@ -186,3 +186,30 @@ def test_failback_sync_is_unknown_when_lease_times_cannot_be_placed():
                "failback")["failback-sync"]
     assert v.status == UNKNOWN and v.reason == "lease-file times cannot be placed on the timeline: secondary's clock " \
         "was moved but its daemon never reported the offset" and (v.unit, v.threshold) == ("%", "100 %")
+
+
+def test_a_record_is_placed_by_an_ack_captured_within_two_seconds_of_a_placing_and_never_past_reading():
+    """Synthetic, to pin the edges: the primary ran +65 s from host 50 s and was put back at 100 s."""
+    from dhcpdrill.verdicts import server_bindings
+    from .timelines import base, lease_files_read, mac, record
+    def skewed() -> Timeline:
+        tl = lease_files_read(base(fault=False))
+        tl.add(50.0, "primary", "clock-set", offset=65)
+        tl.add(52.0, "primary", "clock-offset", offset=65.0)
+        tl.add(100.0, "primary", "clock-set", offset=0)
+        tl.add(101.0, "primary", "clock-offset", offset=0.0)
+        return tl
+    tl = skewed()
+    record(tl, "primary", "198.18.0.140", mac(40), 118.0, 148.0)  # host 53 (skew) or 118 (after): undatable
+    assert {b.start for b in server_bindings(tl) if b.ip == "198.18.0.140"} == {53.0, 118.0}
+    tl.add(55.0, "clients", "recv", msg="ACK", expected=True, server_id="198.18.0.11", yiaddr="198.18.0.140",
+           mac=mac(40))  # exactly ACK_MATCH_S after host 53: that placing it is
+    assert [(b.start, b.ambiguous) for b in server_bindings(tl) if b.ip == "198.18.0.140"] == [(53.0, "")]
+    tl = skewed()
+    record(tl, "primary", "198.18.0.141", mac(41), 160.0, 190.0)  # past the reading on any clock but the skew's
+    assert [b.start for b in server_bindings(tl) if b.ip == "198.18.0.141"] == [95.0]
+    tl = skewed()
+    record(tl, "primary", "198.18.0.142", mac(42), 400.0, 430.0)  # fits no clock at all
+    with pytest.raises(ValueError, match=r"primary's record of 198\.18\.0\.142 \(02:d4:10:00:00:2a\) starts at server "
+                                         r"time 400, which fits no period of any server's clock"):
+        server_bindings(tl)
