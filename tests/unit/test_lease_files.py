@@ -213,3 +213,26 @@ def test_a_record_is_placed_by_an_ack_captured_within_two_seconds_of_a_placing_a
     with pytest.raises(ValueError, match=r"primary's record of 198\.18\.0\.142 \(02:d4:10:00:00:2a\) starts at server "
                                          r"time 400, which fits no period of any server's clock"):
         server_bindings(tl)
+
+
+def test_failback_sync_is_unknown_while_a_survivors_lease_cannot_be_dated_inside_the_outage():
+    from dhcpdrill.verdicts import failback_sync
+    from .timelines import FAULT_T, SECONDARY, healthy, mac, record
+    def outage() -> Timeline:
+        tl = healthy()  # the primary killed at 100 s, back at 120 s; the secondary ran +65 s from 50 s to 90 s
+        tl.add(FAULT_T + 20, "harness", "fault-healed", fault="kill", target="primary", evidence="running", restored=True)
+        for at, offset in ((50.0, 65.0), (90.0, 0.0)):
+            tl.add(at, "secondary", "clock-set", offset=offset)
+            tl.add(at + 1, "secondary", "clock-offset", offset=offset)
+        record(tl, "secondary", "198.18.0.150", mac(50), FAULT_T + 15, FAULT_T + 75)  # host 50 (skew) or 115
+        return tl
+    v = failback_sync(outage())
+    assert v.status == UNKNOWN and v.reason.startswith("a lease record cannot be dated: secondary's record of "
+                                                       "198.18.0.150"), v.reason
+    tl = outage()
+    tl.add(FAULT_T + 15.5, "clients", "recv", msg="ACK", expected=True, server_id=SECONDARY, yiaddr="198.18.0.150",
+           mac=mac(50))  # the secondary's ACK dates it: granted at 115, during the outage
+    v = failback_sync(tl)
+    assert v.status == FAIL and "198.18.0.150" in v.reason, v.reason
+    record(tl, "primary", "198.18.0.150", mac(50), FAULT_T + 15, FAULT_T + 75)  # the partner's times, as dhcpd writes
+    assert failback_sync(tl).status == PASS
