@@ -371,6 +371,8 @@ def test_a_record_from_server_times_the_clock_ran_over_twice_is_unknown_unless_a
     record = _skewed_record(tl, "198.18.2.143", 66)
     v = judged(with_events(tl, record), "clock-skew-65s-at-boot")
     assert v["duplicates"].status == UNKNOWN and "cannot be dated" in v["duplicates"].reason, v["duplicates"].reason
+    assert (v["duplicates"].figure, v["duplicates"].threshold) == (0, "<= 0")
+    assert v["duplicates"].reason.count("after the fault; 198.18.2.143: 02:d4:99:00:00:01 (primary) and ") == 2
     assert "02:d4:20:34:d5:04 (clients)" in v["duplicates"].reason and "written +1.4 s or +67.0 s after the fault" in v["duplicates"].reason
     primary = next(ip for ip, role in tl.first("lab").get("roles").items() if role == "primary")
     for when, status in ((1.6, FAIL), (67.2, PASS)):  # the stranger's own ACK, captured by the clients
