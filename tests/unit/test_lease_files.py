@@ -116,11 +116,15 @@ def test_a_file_in_local_time_format_is_judged_like_the_same_file_in_utc():
 
 def test_a_file_whose_rows_are_not_understood_makes_duplicates_unknown_naming_the_row():
     tl = _secondary_file_as(load("isc-partner-down"), "unknown")
+    n = next(e for e in tl.of("lease-file") if e.source == "secondary").get("rows")
     v = judged(tl, "partner-down")["duplicates"]
     assert v.status == UNKNOWN, v.reason
-    assert f"secondary's lease file {LEASES}: " in v.reason and "row(s) not understood, the first at line 1: " \
+    assert f"secondary's lease file {LEASES}: {n} of {n} row(s) not understood, the first at line 1: " \
         "'lease 198.18.2." in v.reason and "(starts '17" in v.reason and "nor 'epoch <seconds>')" in v.reason
-    assert "no lease read from" in v.reason  # and the secondary's ACKs say it held leases
+    assert f"secondary's lease file {LEASES}: no lease read from {n} row(s), yet secondary's own ACKs say it held " \
+        in v.reason
+    v = judged(without(tl, lambda e: e.source == "primary" and e.kind == "lease-file"), "partner-down")["duplicates"]
+    assert v.reason.startswith(f"primary's lease file was never collected; secondary's lease file {LEASES}: {n} of")
 
 
 def test_a_file_missing_leases_its_servers_own_acks_imply_makes_duplicates_unknown():
