@@ -212,6 +212,9 @@ def test_a_record_is_placed_by_an_ack_captured_within_two_seconds_of_a_placing_a
     tl = skewed()
     record(tl, "primary", "198.18.0.141", mac(41), 160.0, 190.0)  # past the reading on any clock but the skew's
     assert [b.start for b in server_bindings(tl) if b.ip == "198.18.0.141"] == [95.0]
+    unread = Timeline([e for e in skewed().events if e.kind != "lease-file"])  # no reading bounds the last period
+    record(unread, "primary", "198.18.0.141", mac(41), 400.0, 430.0)
+    assert [b.start for b in server_bindings(unread) if b.ip == "198.18.0.141"] == [400.0]
     tl = skewed()
     record(tl, "primary", "198.18.0.142", mac(42), 400.0, 430.0)  # fits no clock at all
     with pytest.raises(ValueError, match=r"primary's record of 198\.18\.0\.142 \(02:d4:10:00:00:2a\) starts at server "
