@@ -136,7 +136,8 @@ def test_a_file_missing_leases_its_servers_own_acks_imply_makes_duplicates_unkno
                      and (e.get("ip"), e.get("mac")) == (held.get("yiaddr"), held.get("mac")))
     v = judged(forgot, "partner-down")["duplicates"]
     assert v.status == UNKNOWN and "never mentions 1 lease(s) secondary's own ACKs say it held" in v.reason \
-        and f"{held.get('yiaddr')} ({held.get('mac')}, ACKed" in v.reason, v.reason
+        and f"{held.get('yiaddr')} ({held.get('mac')}, ACKed {held.t - tl.first('fault-applied').t:+.1f} s after the " \
+        "fault)" in v.reason, v.reason
 
 
 @pytest.mark.parametrize("name", sorted(p.name.split(".")[0] for p in EVIDENCE.glob("*.jsonl.gz")))
