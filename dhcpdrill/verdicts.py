@@ -88,6 +88,7 @@ class Binding:
     slack: float = 0.0
     end_late: float | None = None
     replayed: bool = False  # a lease-file row written out of time order: its start cannot be trusted
+    ambiguous: str = ""  # why the record may have been written at another time too (one Binding per placing)
 
     @property
     def latest_end(self) -> float:
@@ -319,49 +320,106 @@ def _clock_periods(tl: Timeline) -> dict[str, list[tuple[float, float | None]]]:
     return periods
 
 
-def _to_host_time(periods: list[tuple[float, float | None]], t: float) -> float | None:
-    """A time written by a server whose clock moved, on the host's clock (None: offset unknown)."""
-    offset: float | None = 0.0
-    for since, off in periods:
-        if off is None:
+ACK_MATCH_S = 2 * SERVER_RESOLUTION_S  # a whole-second start, read with an offset measured to the second
+
+
+def _to_host_time(periods: list[tuple[float, float | None]], t: float, until: float = INF) -> list[float] | None:
+    """Every host time that a time ``t`` written by a server whose clock moved can stand for: one
+    per clock period (the stretch of host time it lasted, up to ``until`` for the last, read with
+    the offset its daemon reported) that holds ``t`` read with its offset. A clock put back runs
+    over the same server times again, so one time can belong to two periods. None when a period it
+    may belong to has no known offset."""
+    spans = [(-INF, 0.0), *periods]
+    out = []
+    for k, (since, offset) in enumerate(spans):
+        stop = spans[k + 1][0] if k + 1 < len(spans) else until
+        if offset is None:
             if t >= since:
-                offset = None
-        elif t >= since + off:
-            offset = off
-    return None if offset is None else t - offset
+                return None
+            continue
+        if since - SERVER_RESOLUTION_S <= t - offset <= stop + SERVER_RESOLUTION_S:
+            out.append(t - offset)
+    return out
 
 
 def server_bindings(tl: Timeline) -> tuple[Binding, ...]:
     """Bindings from the lease files, on the host's clock. A skewed server wrote a record's times
     all with the clock it had when it granted the lease, so the whole record moves back by the
     offset in force at its start (its expiry may lie past a later clock change; it still counts
-    in the old offset). Raises ValueError when a skewed server's offset is unknown. Worked out
-    once per timeline (duplicates and failback-sync read it)."""
+    in the old offset). Which offset that was is read from the periods whose host time the start
+    fits (a clock put back repeats server times), the partner's clock (a failover partner's lease
+    update is written with the partner's times), and the ACK the clients captured for that
+    grant; a record still placed at host times further apart than the files' resolution is kept
+    once per placing, marked ``ambiguous``. Raises ValueError when a skewed server's offset is
+    unknown, or a record fits no clock. Worked out once per timeline (duplicates and
+    failback-sync read it)."""
     return tl.derived(_server_bindings)
 
 
-def _server_bindings(tl: Timeline) -> tuple[Binding, ...]:
+def _placings(tl: Timeline) -> Callable[[Event], list[float]]:
+    """For a lease record: the host times its start can stand for (its start itself when no
+    server's clock moved)."""
     periods = _clock_periods(tl)
+    if not periods:
+        return lambda e: [float(e.get("start"))]
+    roles = _roles(tl)
+    acks: dict[tuple[str | None, str, str], list[float]] = defaultdict(list)
+    for a in _acks(tl):
+        acks[(roles.get(a.get("server_id")), a.get("yiaddr"), a.get("mac"))].append(a.t)
+    read = {e.source: e.t for e in tl.of("lease-file")}
+    writers = sorted({*roles.values(), *periods})
+
+    def placings(e: Event) -> list[float]:
+        start, until = float(e.get("start")), read.get(e.source, INF)
+        fits: dict[str, list[float]] = {}
+        for clock in [e.source, *(w for w in writers if w != e.source)]:  # its own clock first
+            got = _to_host_time(periods.get(clock, []), start, until)
+            if got is None:
+                raise ValueError(f"{clock}'s clock was moved but its daemon never reported the offset")
+            fits[clock] = got
+        backed = {clock: [h for h in hs if any(abs(t - h) <= ACK_MATCH_S
+                                               for t in acks.get((clock, e.get("ip"), e.get("mac")), ()))]
+                  for clock, hs in fits.items()}
+        # the server's own ACK near one of its own placings first, then a partner's, then any that fits
+        chosen = backed[e.source] or [h for hs in backed.values() for h in hs] or fits[e.source] or \
+            [h for hs in fits.values() for h in hs]
+        if not chosen:
+            raise ValueError(f"{e.source}'s record of {e.get('ip')} ({e.get('mac')}) starts at server time "
+                             f"{start:.0f}, which fits no period of any server's clock")
+        return sorted(set(chosen))
+    return placings
+
+
+def _undatable(tl: Timeline, e: Event, hosts: list[float]) -> str:
+    """A lease record placeable at host times seconds apart, in words."""
+    zero, since = _zero(tl)
+    return (f"{e.source}'s record of {e.get('ip')} ({e.get('mac')}), dated {float(e.get('start')) - zero:+.0f} s on "
+            f"its clock, was written {' or '.join(f'{h - zero:+.1f} s' for h in hosts)} {since} on the host's clock "
+            "(its clock was put back; no captured ACK tells which)")
+
+
+def _server_bindings(tl: Timeline) -> tuple[Binding, ...]:
+    placings = _placings(tl)
     released: dict[tuple[str, str], list[float]] = defaultdict(list)
     for e in tl.of("lease-lost", source="clients"):
         if e.get("why") == "released":
             released[(e.get("mac"), e.get("ip"))].append(e.t)
     out = []
     for e in tl.of("lease-record"):
-        start, end, late = float(e.get("start")), float(e.get("end")), e.get("end_late")
-        if e.source in periods:
-            host = _to_host_time(periods[e.source], start)
-            if host is None:
-                raise ValueError(f"{e.source}'s clock was moved but its daemon never reported the offset")
+        hosts = placings(e)
+        ambiguous = "" if hosts[-1] - hosts[0] <= ACK_MATCH_S else _undatable(tl, e, hosts)
+        for host in (hosts if ambiguous else [(hosts[0] + hosts[-1]) / 2]):
+            start, end, late = float(e.get("start")), float(e.get("end")), e.get("end_late")
             shift = start - host
             start, end, late = host, end - shift, None if late is None else float(late) - shift
-        if e.get("deleted") and late is not None:  # the file cannot date a deletion: the client's release does
-            pinned = [t for t in released[(e.get("mac"), e.get("ip"))]
-                      if start - SERVER_RESOLUTION_S <= t <= float(late) + SERVER_RESOLUTION_S]
-            if pinned:
-                end, late = max(start, min(pinned)), None
-        out.append(Binding(e.get("ip"), e.get("mac"), start, end, e.source, SERVER_RESOLUTION_S,
-                           None if late is None else float(late), bool(e.get("replayed"))))
+            slack = SERVER_RESOLUTION_S + (0.0 if ambiguous else (hosts[-1] - hosts[0]) / 2)
+            if e.get("deleted") and late is not None:  # the file cannot date a deletion: the client's release does
+                pinned = [t for t in released[(e.get("mac"), e.get("ip"))]
+                          if start - slack <= t <= float(late) + slack]
+                if pinned:
+                    end, late = max(start, min(pinned)), None
+            out.append(Binding(e.get("ip"), e.get("mac"), start, end, e.source, slack,
+                               None if late is None else float(late), bool(e.get("replayed")), ambiguous))
     return tuple(out)
 
 
@@ -417,21 +475,68 @@ def _clip_to_lifetime(records: Iterable[Binding], tl: Timeline) -> list[Binding]
                 parts = [p for s, e in parts for p in ((s, min(e, a)), (max(s, h), e)) if p[1] > p[0]]
         for s, e in parts:
             end = min(b.end, e)
-            clipped.append(Binding(b.ip, b.holder, s, end, b.seen_by, b.slack, e if e > end else None, b.replayed))
+            clipped.append(replace(b, start=s, end=end, end_late=e if e > end else None))
     return clipped
 
 
 def _lease_file_gaps(tl: Timeline) -> list[str]:
-    """Why a server that ran contributes no lease-file evidence, one line per such server."""
+    """Why a server that ran contributes no lease-file evidence to trust, one line per problem:
+    its file was never collected or could not be read, rows in it were not understood, or it
+    never mentions leases the server's own ACKs say it held when the file was read (none read
+    at all, as when a time format is misread, is the extreme of that)."""
     files = {e.source: e for e in tl.of("lease-file")}
+    mentioned: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for e in tl.of("lease-record"):
+        mentioned[e.source].add((e.get("ip"), e.get("mac")))
     gaps = []
     for role in sorted(set(_roles(tl).values())):
         e = files.get(role)
         if e is None:
             gaps.append(f"{role}'s lease file was never collected")
-        elif not e.get("read"):
+            continue
+        if not e.get("read"):
             gaps.append(f"{role}'s lease file {e.get('path')} could not be read: {e.get('error')}")
+            continue
+        if e.get("not_understood"):
+            first = (e.get("unread") or [{}])[0]
+            gaps.append(f"{role}'s lease file {e.get('path')}: {e.get('not_understood')} of {e.get('rows')} row(s) "
+                        f"not understood, the first at line {first.get('row')}: {first.get('text')!r} "
+                        f"({first.get('why')})")
+        if e.get("records") is None:  # a hand-built file event that never counted its records
+            continue
+        zero, since = _zero(tl)
+        missing = [f"{ip} ({mac}, ACKed {t - zero:+.1f} s {since})"
+                   for ip, mac, t in _held_at_reading(tl, role, e.t) if (ip, mac) not in mentioned[role]]
+        if missing and not mentioned[role]:
+            gaps.append(f"{role}'s lease file {e.get('path')}: no lease read from {e.get('rows') or 'its'} row(s), "
+                        f"yet {role}'s own ACKs say it held {len(missing)} when the file was read: {listed(missing, 3)}")
+        elif missing:
+            gaps.append(f"{role}'s lease file {e.get('path')} never mentions {len(missing)} lease(s) {role}'s own ACKs "
+                        f"say it held when the file was read: {listed(missing, 3)}")
     return gaps
+
+
+def _held_at_reading(tl: Timeline, role: str, read: float) -> list[tuple[str, str, float]]:
+    """(address, MAC, ACK time) of each lease ``role`` last ACKed at least a second before its
+    file was read, lasting past that, that the client neither lost nor left for another address
+    before it: a lease the server's own file must hold (dhcpd and Kea write a lease before they
+    ACK it)."""
+    roles = _roles(tl)
+    last: dict[str, Event] = {}  # per MAC, its latest ACK from anyone before the reading
+    for a in _acks(tl):
+        if a.t <= read - SERVER_RESOLUTION_S:
+            last[a.get("mac")] = a
+    lost = {(e.get("mac"), e.get("ip")): e.t for e in tl.of("lease-lost", source="clients") if e.t <= read}
+    return sorted((a.get("yiaddr"), mac, a.t) for mac, a in last.items()
+                  if roles.get(a.get("server_id")) == role
+                  and a.t + float(a.get("lease_time") or 0) > read + SERVER_RESOLUTION_S
+                  and lost.get((mac, a.get("yiaddr")), -INF) < a.t)
+
+
+def _zero(tl: Timeline) -> tuple[float, str]:
+    """The moment a conflict's times are told from, and its name."""
+    fault = anchor(tl)
+    return (fault.t, "after the fault") if fault else (tl.events[0].t, "into the drill")
 
 
 def duplicates(tl: Timeline, limit: Thresholds) -> Verdict:
@@ -445,12 +550,17 @@ def duplicates(tl: Timeline, limit: Thresholds) -> Verdict:
     except ValueError as exc:
         return Verdict(name, UNKNOWN, f"lease-file times cannot be placed on the timeline: {exc}", threshold=threshold)
     found = conflicts([*client_bindings(tl), *records])
-    definite = [c for c in found if c.definite]
+    undated = [c for c in found if c.definite and (c.first.ambiguous or c.second.ambiguous)]
+    definite = [c for c in found if c.definite and c not in undated]
     possible = [c for c in found if not c.definite]
     ips = sorted({c.ip for c in definite})
     status = PASS if len(ips) <= limit.max_duplicates else FAIL
-    fault = anchor(tl)
-    zero, since = (fault.t, "after the fault") if fault else (tl.events[0].t, "into the drill")
+    if status == PASS and len({*ips, *(c.ip for c in undated)}) > limit.max_duplicates:
+        why = next(b.ambiguous for c in undated for b in (c.first, c.second) if b.ambiguous)
+        return Verdict(name, UNKNOWN, f"a lease record cannot be dated: {why}; placed at one of those times it binds "
+                       f"an address to two clients: {'; '.join(c.describe(*_zero(tl)) for c in undated[:3])}",
+                       figure=len(ips), threshold=threshold)
+    zero, since = _zero(tl)
     reason = (f"{len(ips)} address(es) bound to two clients (clients and {', '.join(sorted(set(_roles(tl).values())))} "
               f"checked): {'; '.join(c.describe(zero, since) for c in definite[:5]) or 'none'}")
     if possible:
@@ -568,11 +678,23 @@ def failback_sync(tl: Timeline) -> Verdict:
     normal = lab.get("normal_state") if lab else None
     synced = next((e.t for e in tl.of("ha-state", source=target) if e.t >= healed.t and e.get("to") == normal),
                   end if end is not None else healed.t)
-    records = server_bindings(tl)
+    gaps = _lease_file_gaps(tl)
+    if gaps:
+        return Verdict(name, UNKNOWN, "; ".join(gaps), unit=unit, threshold="100 %")
+    try:
+        records = server_bindings(tl)
+    except ValueError as exc:
+        return Verdict(name, UNKNOWN, f"lease-file times cannot be placed on the timeline: {exc}", unit=unit,
+                       threshold="100 %")
     granted = [b for b in records if b.seen_by != target and fault.t <= b.start <= healed.t
                and b.end > synced]
     if not granted:
         return Verdict(name, UNKNOWN, "no lease was granted during the outage", unit=unit, threshold="100 %")
+    leases = {(g.ip, g.holder) for g in granted}
+    undated = next((b.ambiguous for b in records if b.ambiguous and (
+        fault.t <= b.start <= healed.t if b.seen_by != target else (b.ip, b.holder) in leases)), "")
+    if undated:  # one placing may count a lease as granted, or as known, and the other not
+        return Verdict(name, UNKNOWN, f"a lease record cannot be dated: {undated}", unit=unit, threshold="100 %")
     ends: dict[tuple[str, str], float] = {}  # (address, client) -> the latest end the returning server knows
     for b in records:
         if b.seen_by == target:

@@ -89,6 +89,7 @@ DAEMON_PID = "/run/dhcpdrill-daemon.pid"
 # log, and is missing where the log lost lines.
 LOG_KINDS = ("ha-state", "ha-warning", "lease-sync-page", "lease-sync-done", "pool-exhausted", "server-dropped")
 DAEMON_EXITED = "server daemon exited with status"  # the line the container prints when its daemon ends
+UNREAD_KEPT = 5  # rows not understood kept on the timeline per lease file (all are counted)
 
 
 def daemon_command(prep: str, daemon: str) -> list[str]:
@@ -130,8 +131,9 @@ class ServerAdapter:
         """A timeline event (kind, data) for one line of the daemon's log, or None."""
         raise NotImplementedError
 
-    def lease_events(self, text: str) -> list[tuple[float, str, dict]]:
-        """Timeline events (time, kind, data) from the text of one lease file."""
+    def lease_events(self, text: str, report: dict | None = None) -> list[tuple[float, str, dict]]:
+        """Timeline events (time, kind, data) from the text of one lease file; ``report``, when
+        given, receives the rows read (``rows``) and each row not understood (``unread``)."""
         raise NotImplementedError
 
     def collect(self, lab: "Lab", pair: "Pair", timeline: "Timeline") -> None:
@@ -159,11 +161,19 @@ class ServerAdapter:
                 timeline.add(time.time(), role, "lease-file", path=path, read=False, error=str(exc))
                 continue
             lab.save_artifact(f"leases-{role}.{self.lease_suffix}", text)
-            events = self.lease_events(text)
-            timeline.add(time.time(), role, "lease-file", path=path, read=True, bytes=len(text),
-                         records=sum(1 for _, kind, _ in events if kind == "lease-record"))
-            for t, kind, data in events:
-                timeline.add(t, role, kind, **data)
+            self.record_lease_file(timeline, role, path, text, time.time())
+
+    def record_lease_file(self, timeline: "Timeline", role: str, path: str, text: str, at: float) -> None:
+        """One lease file read at ``at``: its ``lease-file`` event (records, rows read, rows not
+        understood and the first few of them) and its records."""
+        report: dict = {}
+        events = self.lease_events(text, report)
+        unread = report.get("unread", [])
+        timeline.add(at, role, "lease-file", path=path, read=True, bytes=len(text),
+                     records=sum(1 for _, kind, _ in events if kind == "lease-record"),
+                     rows=report.get("rows"), not_understood=len(unread), unread=unread[:UNREAD_KEPT])
+        for t, kind, data in events:
+            timeline.add(t, role, kind, **data)
 
     def last_error(self, lab: "Lab", role: str) -> str | None:
         """The last error the daemon itself logged (what a user needs when a server never got ready)."""

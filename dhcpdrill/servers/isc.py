@@ -482,18 +482,41 @@ class IscAdapter(ServerAdapter):
             return "pool-exhausted", {"line": line.strip()}
         return None
 
-    def lease_events(self, text: str) -> list[tuple[float, str, dict]]:
-        return ([(rec["start"], "lease-record", rec) for rec in parse_leases(text)]
+    def lease_events(self, text: str, report: dict | None = None) -> list[tuple[float, str, dict]]:
+        return ([(rec["start"], "lease-record", rec) for rec in parse_leases(text, report)]
                 + [(g["cltt"], "lease-grant", g) for g in parse_grants(text)])
 
 
 LEASE = re.compile(r"^lease\s+(\S+)\s*\{(.*?)^\}", re.M | re.S)
-WHEN = r"\d\s+(\d{4})/(\d\d)/(\d\d)\s+(\d\d):(\d\d):(\d\d)"
+# dhcpd's two time formats: "w yyyy/mm/dd hh:mm:ss" in UTC (the default), and with
+# "db-time-format local;" "epoch <seconds>; # <local time>" (as dhcpd 4.4.3 writes it in the lab)
+WHEN = r"(?:\d\s+(\d{4})/(\d\d)/(\d\d)\s+(\d\d):(\d\d):(\d\d)|epoch\s+(\d+))"
+TIMES = ("starts", "ends", "cltt", "tstp", "tsfp", "atsfp")
 
 
 def _when(body: str, key: str) -> float | None:
     m = re.search(rf"^\s*{key}\s+{WHEN};", body, re.M)
-    return float(timegm(tuple(int(x) for x in m.groups()) + (0, 0, 0))) if m else None
+    if not m:
+        return None
+    if m[7] is not None:
+        return float(m[7])
+    return float(timegm(tuple(int(x) for x in m.groups()[:6]) + (0, 0, 0)))
+
+
+def _not_understood(state: str | None, mac: str | None, body: str) -> str | None:
+    """Why a lease stanza cannot be read as a binding (None when it can)."""
+    for key in TIMES:
+        m = re.search(rf"^\s*{key}\s+([^;\n]*);", body, re.M)
+        if m and _when(body, key) is None and not (key != "starts" and m[1].strip() == "never"):
+            return f"{key} {m[1].strip()!r} is neither 'w yyyy/mm/dd hh:mm:ss' nor 'epoch <seconds>'"
+    if state is None:
+        return "no binding state"
+    if state == "active":
+        if not mac:
+            return "an active lease with no hardware ethernet"
+        if _when(body, "starts") is None or _when(body, "ends") is None:
+            return "an active lease without starts and a dated ends (an infinite lease is not judged)"
+    return None
 
 
 def _stanzas(text: str):
@@ -504,12 +527,27 @@ def _stanzas(text: str):
         yield ip, state.group(1) if state else None, mac.group(1) if mac else None, body
 
 
-def parse_leases(text: str) -> list[dict]:
+def parse_leases(text: str, report: dict | None = None) -> list[dict]:
     """Bindings from dhcpd.leases: an ``active`` stanza binds its address from ``starts`` to
-    ``ends``; any later stanza for that address (released, free, expired, ...) ends it."""
+    ``ends``; any later stanza for that address (released, free, expired, ...) ends it.
+
+    ``report``, when given, receives ``rows`` (lease stanzas read) and ``unread`` (each one not
+    understood: its line, text and why), so a file that parses to nothing is told from one that
+    holds nothing."""
     current: dict[str, dict] = {}
     done: list[dict] = []
-    for ip, state, mac, body in _stanzas(text):
+    unread: list[dict] = []
+    found = {m.start() for m in LEASE.finditer(text)}
+    for m in re.finditer(r"^lease\s", text, re.M):  # a lease stanza the parser cannot even delimit
+        if m.start() not in found:
+            unread.append({"row": text.count("\n", 0, m.start()) + 1,
+                           "text": text[m.start():m.start() + 200].split("\n", 1)[0], "why": "no closing brace"})
+    for at, (ip, state, mac, body) in zip(sorted(found), _stanzas(text)):
+        why = _not_understood(state, mac, body)
+        if why is not None:
+            unread.append({"row": text.count("\n", 0, at) + 1, "text": " ".join(text[at:at + 400].split())[:200],
+                           "why": why})
+            continue
         starts, ends = _when(body, "starts"), _when(body, "ends")
         prev = current.pop(ip, None)
         if state == "active" and mac and starts is not None and ends is not None:
@@ -523,6 +561,8 @@ def parse_leases(text: str) -> list[dict]:
             stop = ends if ends is not None else starts
             prev["end"] = max(prev["start"], min(prev["end"], stop if stop is not None else prev["end"]))
             done.append(prev)
+    if report is not None:
+        report.update(rows=len(found), unread=sorted(unread, key=lambda u: u["row"]))
     return done + list(current.values())
 
 

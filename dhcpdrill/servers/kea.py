@@ -677,11 +677,21 @@ class KeaAdapter(ServerAdapter):
             return "server-dropped", {"code": m[1], "mac": m[2], "xid": m[3]}
         return None
 
-    def lease_events(self, text: str) -> list[tuple[float, str, dict]]:
-        return [(rec["start"], "lease-record", rec) for rec in parse_memfile(text)]
+    def lease_events(self, text: str, report: dict | None = None) -> list[tuple[float, str, dict]]:
+        return [(rec["start"], "lease-record", rec) for rec in parse_memfile(text, report)]
 
 
-def parse_memfile(text: str) -> list[dict]:
+MEMFILE_NEEDS = ("address", "hwaddr", "valid_lifetime", "expire")
+
+
+def _whole(row: dict, field: str) -> int:
+    try:
+        return int(row[field])
+    except (TypeError, ValueError):
+        raise ValueError(f"{field} {row[field]!r} is not a whole number") from None
+
+
+def parse_memfile(text: str, report: dict | None = None) -> list[dict]:
     """Bindings from a Kea DHCPv4 memfile: an append-only log of lease changes, oldest first.
 
     Kea appends a row for every change. A grant or renewal (``state`` 0, ``valid_lifetime`` > 0)
@@ -696,15 +706,34 @@ def parse_memfile(text: str) -> list[dict]:
     address in this file was written out of time order (a stale copy replayed into the file: a
     failback's lease sync does that with a lease its client had already released): it is kept,
     marked ``replayed``, since its start cannot be trusted.
+
+    ``report``, when given, receives ``rows`` (data rows read) and ``unread`` (each row not
+    understood: its line number, text and why), so a file that parses to nothing is told from
+    one that holds nothing.
     """
     current: dict[str, dict] = {}
     done: list[dict] = []
     newest: dict[str, int] = {}  # the latest grant start seen per address, in file order
-    for row in csv.DictReader(line.replace("\0", "") for line in text.splitlines()):
+    rows, unread = 0, []
+    lines = [line.replace("\0", "") for line in text.splitlines()]
+    reader = csv.DictReader(lines)
+    missing = [c for c in MEMFILE_NEEDS if c not in (reader.fieldnames or MEMFILE_NEEDS)]
+    for row in reader:
+        rows += 1
         try:
+            if missing:
+                raise KeyError(f"the header has no {', '.join(missing)} column")
             ip, mac = row["address"], row["hwaddr"]
-            life, expire, state = int(row["valid_lifetime"]), int(row["expire"]), int(row.get("state") or 0)
-        except (KeyError, TypeError, ValueError):
+            if not ip:
+                raise ValueError("no address")
+            if row.get(None) is not None or row["expire"] is None:
+                raise ValueError("too many fields" if row.get(None) is not None else "too few fields")
+            life, expire, state = (_whole(row, "valid_lifetime"), _whole(row, "expire"),
+                                   _whole(row, "state") if row.get("state") else 0)
+        except (KeyError, ValueError) as exc:
+            why = exc.args[0]
+            unread.append({"row": reader.line_num, "text": lines[reader.line_num - 1][:200] if reader.line_num <= len(lines)
+                           else "", "why": why})
             continue
         prev = current.pop(ip, None)
         if life > 0 and state == 0:
@@ -722,4 +751,6 @@ def parse_memfile(text: str) -> list[dict]:
             elif prev["end"] > prev["start"]:
                 prev.update(end=prev["start"], end_late=prev["end"], deleted=True)
             done.append(prev)
+    if report is not None:
+        report.update(rows=rows, unread=unread)
     return done + list(current.values())

@@ -250,9 +250,16 @@ def test_recorded_failback_passes_and_a_returning_server_that_forgot_fails_sync(
     tl = load("kea-hs-failback")
     assert judged(tl, "failback")["outcome"].status == "pass"
     healed = tl.first("fault-healed").t
-    forgot = without(tl, lambda e: e.kind == "lease-record" and e.source == "primary" and e.get("start") > fault_t(tl))
+    granted = {(e.get("ip"), e.get("mac")) for e in tl.of("lease-record")  # by the survivor while it was down
+               if e.source == "secondary" and fault_t(tl) < e.get("start") <= healed}
+    forgot = without(tl, lambda e: e.kind == "lease-record" and e.source == "primary" and e.get("start") > fault_t(tl)
+                     and (e.get("ip"), e.get("mac")) in granted)
     v = judged(forgot, "failback")
     assert v["failback-sync"].status == FAIL and "missing" in v["failback-sync"].reason
+    everything = without(tl, lambda e: e.kind == "lease-record" and e.source == "primary" and e.get("start") > fault_t(tl))
+    v = judged(everything, "failback")  # its own grants since gone too: its file is not to be trusted
+    assert v["failback-sync"].status == UNKNOWN and "never mentions 3 lease(s) primary's own ACKs" in \
+        v["failback-sync"].reason
     assert healed > fault_t(tl)
 
 
@@ -358,6 +365,57 @@ def test_recorded_skew_carries_the_daemons_offset_and_its_lease_times_are_shifte
     assert v["duplicates"].status == PASS
     unverified = without(tl, lambda e: e.kind == "clock-offset")
     assert judged(unverified, "clock-skew-65s-at-boot")["duplicates"].status == UNKNOWN
+
+
+STRANGER = "02:d4:99:00:00:01"
+
+
+def _skewed_record(tl: Timeline, ip: str, server_s: float, lease_s: float = 30.0) -> Event:
+    """A primary lease record written ``server_s`` after the fault on the primary's own clock
+    (whole seconds as the file's are)."""
+    whole = tl.of("lease-record")[0].get("start")
+    start = whole + round(fault_t(tl) + server_s - whole)
+    return Event(start, "primary", "lease-record", {"ip": ip, "mac": STRANGER, "start": start, "end": start + lease_s})
+
+
+def test_records_written_during_the_skew_are_placed_in_the_skew_not_after_the_reset():
+    """The primary ran 65 s ahead, then was put back: it wrote server times up to +116 s during the
+    skew and then ran over +50..+66 s again. A time only the skew reached is from the skew."""
+    tl = load("isc-skew-at-boot")
+    from dhcpdrill.verdicts import server_bindings
+    (skew_set, reset), read = tl.of("clock-set"), next(e.t for e in tl.of("lease-file") if e.source == "primary")
+    after_reset = float(tl.of("clock-offset")[-1].get("offset"))
+    only_skew = [e for e in tl.of("lease-record") if e.source == "primary" and e.get("start") - after_reset > read + 1]
+    assert len(only_skew) == 34
+    placed = {(b.ip, b.holder, b.end - b.start): b.start for b in server_bindings(tl) if b.seen_by == "primary"}
+    for e in only_skew:
+        assert skew_set.t - 1 <= placed[(e.get("ip"), e.get("mac"), e.get("end") - e.get("start"))] <= reset.t + 1, e
+
+
+def test_a_stranger_given_a_steady_clients_address_during_the_skew_is_a_duplicate():
+    tl = load("isc-skew-at-boot")
+    assert judged(tl, "clock-skew-65s-at-boot")["duplicates"].status == PASS
+    steady = next(e for e in tl.of("bound") if e.get("client") == "steady-00")
+    v = judged(with_events(tl, _skewed_record(tl, steady.get("ip"), 100)), "clock-skew-65s-at-boot")
+    assert v["duplicates"].status == FAIL and f"{steady.get('ip')}: {steady.get('mac')} (clients) and {STRANGER}" \
+        in v["duplicates"].reason, v["duplicates"].reason
+
+
+def test_a_record_from_server_times_the_clock_ran_over_twice_is_unknown_unless_an_ack_dates_it():
+    """Server time +66 s was reached in the skew (host +1.4 s, when probe-04 held .143) and again
+    after the reset (host +67 s, when no one did): nothing in the file tells which."""
+    tl = load("isc-skew-at-boot")
+    record = _skewed_record(tl, "198.18.2.143", 66)
+    v = judged(with_events(tl, record), "clock-skew-65s-at-boot")
+    assert v["duplicates"].status == UNKNOWN and "cannot be dated" in v["duplicates"].reason, v["duplicates"].reason
+    assert (v["duplicates"].figure, v["duplicates"].threshold) == (0, "<= 0")
+    assert v["duplicates"].reason.count("after the fault; 198.18.2.143: 02:d4:99:00:00:01 (primary) and ") == 2
+    assert "02:d4:20:34:d5:04 (clients)" in v["duplicates"].reason and "written +1.4 s or +67.0 s after the fault" in v["duplicates"].reason
+    primary = next(ip for ip, role in tl.first("lab").get("roles").items() if role == "primary")
+    for when, status in ((1.6, FAIL), (67.2, PASS)):  # the stranger's own ACK, captured by the clients
+        ack = Event(fault_t(tl) + when, "clients", "recv", {"msg": "ACK", "expected": True, "server_id": primary,
+                                                            "yiaddr": "198.18.2.143", "mac": STRANGER})
+        assert judged(with_events(tl, record, ack), "clock-skew-65s-at-boot")["duplicates"].status == status, when
 
 
 @pytest.mark.parametrize("name", sorted(p.name.split(".")[0] for p in EVIDENCE.glob("*.jsonl.gz")))
