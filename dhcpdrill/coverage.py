@@ -75,7 +75,7 @@ def client_silence_s(tl: Timeline) -> tuple[float, str]:
     if rhythm is not None:
         return float(rhythm.get("max_silence_s")), str(rhythm.get("basis"))
     from .clients import Workload
-    from .drill import client_rhythm_s
+    from .timers import client_rhythm_s
     return client_rhythm_s(Workload()), "the default workload's probe cycle (not recorded by this drill)"
 
 

@@ -26,8 +26,8 @@ from .manifest import Pair
 from .problems import LabError
 from .servers import LabPlan, adapter_for
 from .timeline import Timeline
-from .timers import (HealWatch, Prediction, Window, heal_watch, observation_window, predict_takeover, ready_timeout,
-                     service_gap, wake_after)
+from .timers import (HealWatch, Prediction, Window, client_rhythm_s, heal_watch, observation_window, predict_takeover,
+                     ready_timeout, service_gap, wake_after)
 from .outcome import FAILED, Outcome, decide
 from .verdicts import Verdict, judge
 
@@ -89,13 +89,6 @@ def verdicts_for(scenario: Scenario, plan: LabPlan, pair: Pair | None = None) ->
     if pair and (pair.population or (limits and limits.max_expired_leases is not None)):
         extra += ("load",)
     return scenario.verdicts + tuple(v for v in extra if v not in scenario.verdicts)
-
-
-def client_rhythm_s(w: Workload) -> float:
-    """The longest a waiting client can go without a packet the survivor would answer: a probe
-    holds its lease, releases, pauses, then retransmits with backoff (1 s to spare for the
-    exchange). A model that left this out predicted dhcpd's freeze takeover at <= 8 s; measured 8.87 s."""
-    return max(w.retransmit) + w.probe_hold + w.probe_gap + 1.0
 
 
 WINDOW_MARGIN_S = 10.0  # after the slowest takeover allowed: time for waiting clients to be served

@@ -40,7 +40,7 @@ from typing import Callable, Iterable
 
 from . import load as loadfig
 from . import coverage, hostcpu, neighbours
-from .agent import REQUEST_TRIES
+from .clients import REQUEST_TRIES
 from .expectations import NEEDS, Thresholds
 from .timeline import Event, Timeline
 
@@ -711,7 +711,7 @@ def _hand_overs(tl: Timeline, stop: float) -> list[tuple[float, float]]:
     return out
 
 
-SAME_STRETCH_S = 8.0  # switches closer than a probe's cycle and the longest backoff (drill.client_rhythm_s) are one stretch
+SAME_STRETCH_S = 8.0  # switches closer than a probe's cycle and the longest backoff (timers.client_rhythm_s) are one stretch
 
 
 def double_serving(tl: Timeline) -> tuple[float, list[str]]:
