@@ -194,9 +194,9 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
     finally:
         result.duration = time.time() - started
         result.run_dir.mkdir(parents=True, exist_ok=True)
-        coverage.record(tl)
+        coverage.record(tl, scenario.workload)
         tl.save(result.run_dir / "timeline.jsonl")
-    result.verdicts = judge(tl, limits, verdicts_for(scenario, plan, pair))
+    result.verdicts = judge(tl, limits, verdicts_for(scenario, plan, pair), scenario.workload)
     return result
 
 
@@ -227,7 +227,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            peer_subnet=str(plan.peer_subnet) if plan.peer_subnet else None,
            solo_states=list(plan.solo_states), normal_state=plan.normal_state,
            interrupted_states=list(plan.interrupted_states), sysctls=pair.sysctls,
-           pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites),
+           pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites), records=list(coverage.RECORDED),
            scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan, pair)), versions=versions,
            observe_s=window.observe_s, window_reason=window.reason,
            links=[{"subnet": link.subnet or str(plan.subnet), "relay": link.relay} for link in links])
@@ -249,9 +249,8 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     fleet.start()
     watch = EngineWatch(lab)
     watch.start()
-    tl.add(time.time(), "harness", "rhythm", of="clients", max_silence_s=client_rhythm_s(w),
-           basis=f"a probe holds its lease {w.probe_hold:g} s, pauses {w.probe_gap:g} s and retransmits "
-                 f"at most {max(w.retransmit):g} s apart, 1 s to spare (client_rhythm_s)")
+    allowed, basis = coverage.client_silence_s(w)
+    tl.add(time.time(), "harness", "rhythm", of="clients", max_silence_s=allowed, basis=basis)
     try:
         phases("clients leasing, waiting for steady state")
         steady = fleet.wait_steady(w.steady_timeout + 10)
