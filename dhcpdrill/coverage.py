@@ -24,7 +24,12 @@ The sources and their rhythms:
   standby can go minutes without a line, a killed server legitimately says nothing more), so its
   silence proves nothing. What can be checked is the log's path: Docker copies a container's
   output only while the engine runs (an outage of the engine above is a gap in every log), and a
-  log that lost its beginning says so (``log-incomplete``, recorded by the server adapter).
+  log that lost its beginning says so (``log-incomplete``, recorded by the server adapter). And a
+  live server always logs its way to the pair's normal state before the fault (seen in every
+  recorded drill, 0.3-1.7 s before ``pair-ready``): a log without that line (``ha-state`` to the
+  lab's ``normal_state``) was lost or not read. The adapter records how many lines it copied and
+  how many events it parsed from each log (``server-log``); an empty log, or fewer of its events on
+  the timeline than were parsed, is a gap in that log too.
 
 The limits are the judge's own, worked out again here (``client_silence_s``, ``engine_silence_s``),
 never read from the timeline: a recorded ``rhythm`` or ``engine-watch`` whose limits differ, or a
@@ -145,7 +150,35 @@ def gaps(tl: Timeline, workload: "Workload | None" = None) -> list[Gap]:
     end = tl.first("observe-end")
     if end is None:  # a drill that stopped early is judged as such by the verdicts themselves
         return found
-    return found + _client_gaps(tl, end.t, workload) + _engine_gaps(tl, end.t) + _container_gaps(tl, end.t)
+    return found + _log_gaps(tl, end.t) + _client_gaps(tl, end.t, workload) + _engine_gaps(tl, end.t) \
+        + _container_gaps(tl, end.t)
+
+
+def _log_gaps(tl: Timeline, end: float) -> list[Gap]:
+    """Each server's log against what a live server must have logged before the fault, and
+    against the adapter's own count of what it parsed (see the module)."""
+    from .servers import LOG_KINDS
+    lab, ready = tl.first("lab"), tl.first("pair-ready")
+    if lab is None or ready is None or not lab.get("normal_state"):
+        return []
+    normal, kinds = lab.get("normal_state"), frozenset(LOG_KINDS)
+    fault = tl.first("fault-applied")
+    by = fault.t if fault is not None else end
+    out = []
+    for role in sorted({r for r in (lab.get("roles") or {}).values() if r in ("primary", "secondary")}):
+        source = f"the {role}'s log"
+        if not any(e.get("to") == normal and e.t <= by for e in tl.of("ha-state", source=role)):
+            out.append(Gap(source, None, None, f"holds no line saying it reached the pair's normal state ({normal}) "
+                                               "before the fault, though a live server logs it: the log was lost, cut "
+                                               "or not read", kinds))
+        counts = tl.of("server-log", source=role)
+        parsed, kept = sum(int(e.get("parsed") or 0) for e in counts), len(tl.of(*LOG_KINDS, source=role))
+        if any(not e.get("lines") for e in counts):
+            out.append(Gap(source, None, None, "was copied with no line at all", kinds))
+        elif kept < parsed:
+            out.append(Gap(source, None, None, f"gave {parsed} events when it was read, but the timeline holds "
+                                               f"{kept} of them", kinds))
+    return out
 
 
 def _client_gaps(tl: Timeline, end: float, workload: "Workload | None") -> list[Gap]:
