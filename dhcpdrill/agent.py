@@ -41,7 +41,6 @@ CODE = {v: k for k, v in MSG.items()}
 EVENTS_PATH = "/var/lib/dhcpdrill/clients.jsonl"
 CONTROL = {"agent-start", "steady", "steady-failed", "woken", "rebooted", "settle-mark", "settled", "agent-stop", "bench"}
 MAX_INDEX = 0xFFFFFF  # clients per kind: three MAC bytes
-REQUEST_TRIES = 4  # REQUESTs a client sends its chosen server before it starts over with DISCOVER
 
 # Offsets in an Ethernet frame carrying IPv4 (no IP options) / UDP / BOOTP.
 IP, UDP, BOOTP = 14, 34, 42
@@ -289,6 +288,7 @@ class Agent:
         self.evidence = evidence or Evidence(None)
         self.retransmit = [float(x) for x in plan.get("retransmit", [1, 2, 4])]
         self.probe_hold = float(plan.get("probe_hold", 2))
+        self.request_tries = int(plan["request_tries"])  # the harness's clients.REQUEST_TRIES: the judge reads it too
         self.seed = int(plan.get("mac_seed", 0))
         random.seed(self.seed)  # xids too: a run can be repeated from its seed
         links = plan.get("links") or [{"ip": "", "subnet": "", "label": ""}]
@@ -466,7 +466,7 @@ class Agent:
                 return
         if c.state == "BOUND" or now < c.next_tx:
             return
-        if c.state == "REQUESTING" and c.tries >= REQUEST_TRIES:
+        if c.state == "REQUESTING" and c.tries >= self.request_tries:
             began = c.exchange_start
             self.start_exchange(c, "SELECTING", now)
             c.exchange_start = began  # secs keeps counting from the first DISCOVER

@@ -8,17 +8,21 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docker.models.networks import Network
 from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
 
-from .agent import EVENTS_PATH
-from .lab import Lab
 from .timeline import Event
+
+if TYPE_CHECKING:  # the judge reads Workload and REQUEST_TRIES: neither the engine's client nor the agent
+    from docker.models.networks import Network
+
+    from .lab import Lab
 
 AGENT_SOURCE = Path(__file__).with_name("agent.py")
 AGENT_IN_CONTAINER = "/opt/dhcpdrill/agent.py"
 ROLE = "clients"
+REQUEST_TRIES = 4  # REQUESTs a client sends its chosen server before it starts over with DISCOVER (in the plan)
 MAX_LINKS = 16  # the agent numbers steady clients 0x10 + link in a MAC byte, below the probes' 0x20
 
 
@@ -39,6 +43,7 @@ def parse_events(text: str) -> list[Event]:
 def agent_events(lab: Lab) -> list[Event]:
     """What the client agent has recorded so far: its evidence file, copied out of its container
     (running or stopped). A missing file raises ``LabError``: no evidence is never no events."""
+    from .agent import EVENTS_PATH
     return parse_events(lab.read_file(lab.containers[ROLE], EVENTS_PATH))
 
 
@@ -104,6 +109,7 @@ class ClientFleet:
         plan["max_clients"] = max(40, workload.steady_clients * len(links)
                                   + 3 * workload.probes_needed(len(serving_servers), retrying_clients_needed))
         plan["serving_servers"] = serving_servers
+        plan["request_tries"] = REQUEST_TRIES
         plan["links"] = [{"ip": link.address, "subnet": link.subnet, "label": link.label} for link in links]
         plan.update(max_seconds=lifetime, mac_seed=int(lab.run_id[:4], 16))
         self.plan = plan

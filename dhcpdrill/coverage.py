@@ -24,14 +24,29 @@ The sources and their rhythms:
   standby can go minutes without a line, a killed server legitimately says nothing more), so its
   silence proves nothing. What can be checked is the log's path: Docker copies a container's
   output only while the engine runs (an outage of the engine above is a gap in every log), and a
-  log that lost its beginning says so (``log-incomplete``, recorded by the server adapter).
+  log that lost its beginning says so (``log-incomplete``, recorded by the server adapter). And a
+  live server always logs its way to the pair's normal state before the fault (seen in every
+  recorded drill, 0.3-1.7 s before ``pair-ready``): a log without that line (``ha-state`` to the
+  lab's ``normal_state``) was lost or not read. The adapter records how many lines it copied and
+  how many events it parsed from each log (``server-log``); an empty log, or fewer of its events on
+  the timeline than were parsed, is a gap in that log too.
+
+The limits are the judge's own, worked out again here (``client_silence_s``, ``engine_silence_s``),
+never read from the timeline: a recorded ``rhythm`` or ``engine-watch`` whose limits differ, or a
+timeline whose harness records them (the ``lab`` event's ``records``; a ``rhythm`` implies an
+``engine-watch``) that holds none, is a contradiction (``contradictions``): every verdict reading
+what it bounds is UNKNOWN, naming it.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .timeline import Timeline
+
+if TYPE_CHECKING:
+    from .clients import Workload
 
 CLIENT_KINDS = frozenset({"send", "recv", "bound", "lease-lost"})
 ENGINE = "engine"
@@ -39,6 +54,16 @@ DIES = ("die", "oom")
 # The watch begins as the last lab container starts: that start can be stamped a few ms after it
 # (seen live: the clients' own start read as a restart), and is no restart.
 START_RACE_S = 1.0
+ENGINE_PING_S = 1.0  # the harness asks its engine how it is this often while a drill runs (lab.EngineWatch)
+# Silence allowed in that hold: one missed beat and 2 s for an answer (measured here: info() and an
+# events reading together 16 ms median, 122 ms at most; 33 ms and 115 ms with 4 CPU burners on the 2 cores).
+ENGINE_ANSWER_S = 2.0
+RECORDED = ("engine-watch", "rhythm")  # what this harness puts on every timeline (the lab event's ``records``)
+
+
+def engine_silence_s(every_s: float = ENGINE_PING_S) -> float:
+    """The longest the harness's hold on its engine may be silent: one missed ping and an answer."""
+    return 2 * every_s + ENGINE_ANSWER_S
 
 
 @dataclass(frozen=True)
@@ -68,15 +93,42 @@ class Gap:
                 f"({self.end - self.start:.1f} s; {self.why}){what}")
 
 
-def client_silence_s(tl: Timeline) -> tuple[float, str]:
-    """The longest silence the drill's workload allows the clients' record, and where it comes
-    from: as recorded by the drill, else (timelines recorded before it was) the default workload's."""
-    rhythm = next((e for e in tl.of("rhythm") if e.get("of") == "clients"), None)
-    if rhythm is not None:
-        return float(rhythm.get("max_silence_s")), str(rhythm.get("basis"))
+def client_silence_s(workload: "Workload | None" = None) -> tuple[float, str]:
+    """The longest silence the drill's workload (the default one when not given: every scenario's
+    probe cycle today) allows the clients' record, and why."""
     from .clients import Workload
-    from .drill import client_rhythm_s
-    return client_rhythm_s(Workload()), "the default workload's probe cycle (not recorded by this drill)"
+    from .timers import client_rhythm_s
+    w = workload or Workload()
+    return client_rhythm_s(w), (f"a probe holds its lease {w.probe_hold:g} s, pauses {w.probe_gap:g} s and "
+                                f"retransmits at most {max(w.retransmit):g} s apart, 1 s to spare (client_rhythm_s)")
+
+
+def contradictions(tl: Timeline, workload: "Workload | None" = None) -> list[Gap]:
+    """Recorded limits that differ from the judge's own, and evidence the harness records that
+    is missing: the timeline was edited, or recorded by other code; what it bounds cannot be trusted."""
+    out = []
+    allowed, _ = client_silence_s(workload)
+    for e in tl.of("rhythm"):
+        if e.get("of") == "clients" and e.get("max_silence_s") != allowed:
+            out.append(Gap("the recorded clients' rhythm", None, None,
+                           f"says {e.get('max_silence_s')} s, but the drill's workload allows {allowed:g} s between "
+                           "the clients' packets: the timeline was edited or recorded by other code", CLIENT_KINDS))
+    for e in tl.of("engine-watch"):
+        if (e.get("every_s"), e.get("silence_s")) != (ENGINE_PING_S, engine_silence_s()):
+            out.append(Gap("the recorded engine-watch", None, None,
+                           f"says a ping every {e.get('every_s')} s and {e.get('silence_s')} s of silence allowed, "
+                           f"but the harness pings every {ENGINE_PING_S:g} s and allows {engine_silence_s():g} s: "
+                           "the timeline was edited or recorded by other code", None))
+    lab = tl.first("lab")
+    records = set(lab.get("records") or ()) if lab is not None else set()
+    if tl.first("rhythm") is not None:
+        records.add("engine-watch")  # recorded together since the harness watched its engine
+    for kind in sorted(records):
+        if tl.first(kind) is None:
+            out.append(Gap(f"the harness's {kind} record", None, None,
+                           f"is missing, though the harness that recorded this timeline records it: "
+                           "what it covers cannot be known", CLIENT_KINDS if kind == "rhythm" else None))
+    return out
 
 
 def _silences(times: list[float], start: float, end: float, allowed: float) -> list[tuple[float, float]]:
@@ -85,9 +137,10 @@ def _silences(times: list[float], start: float, end: float, allowed: float) -> l
     return [(a, b) for a, b in zip(marks, marks[1:]) if b - a > allowed]
 
 
-def gaps(tl: Timeline) -> list[Gap]:
-    """Every gap in the evidence up to the end of the window (see the module), log-incomplete included."""
-    found = [Gap(f"{e.source}'s log", None, None,
+def gaps(tl: Timeline, workload: "Workload | None" = None) -> list[Gap]:
+    """Every gap in the evidence up to the end of the window (see the module), log-incomplete and
+    contradicting limits included; ``workload``: the drill's (else the default one)."""
+    found = contradictions(tl, workload) + [Gap(f"{e.source}'s log", None, None,
                  "lost its beginning (its first line kept is from "
                  + (time.strftime('%H:%M:%S', time.gmtime(e.get('first_kept'))) + ' UTC'
                     if e.get('first_kept') else 'nowhere: it is empty')
@@ -97,14 +150,42 @@ def gaps(tl: Timeline) -> list[Gap]:
     end = tl.first("observe-end")
     if end is None:  # a drill that stopped early is judged as such by the verdicts themselves
         return found
-    return found + _client_gaps(tl, end.t) + _engine_gaps(tl, end.t) + _container_gaps(tl, end.t)
+    return found + _log_gaps(tl, end.t) + _client_gaps(tl, end.t, workload) + _engine_gaps(tl, end.t) \
+        + _container_gaps(tl, end.t)
 
 
-def _client_gaps(tl: Timeline, end: float) -> list[Gap]:
+def _log_gaps(tl: Timeline, end: float) -> list[Gap]:
+    """Each server's log against what a live server must have logged before the fault, and
+    against the adapter's own count of what it parsed (see the module)."""
+    from .servers import LOG_KINDS
+    lab, ready = tl.first("lab"), tl.first("pair-ready")
+    if lab is None or ready is None or not lab.get("normal_state"):
+        return []
+    normal, kinds = lab.get("normal_state"), frozenset(LOG_KINDS)
+    fault = tl.first("fault-applied")
+    by = fault.t if fault is not None else end
+    out = []
+    for role in sorted({r for r in (lab.get("roles") or {}).values() if r in ("primary", "secondary")}):
+        source = f"the {role}'s log"
+        if not any(e.get("to") == normal and e.t <= by for e in tl.of("ha-state", source=role)):
+            out.append(Gap(source, None, None, f"holds no line saying it reached the pair's normal state ({normal}) "
+                                               "before the fault, though a live server logs it: the log was lost, cut "
+                                               "or not read", kinds))
+        counts = tl.of("server-log", source=role)
+        parsed, kept = sum(int(e.get("parsed") or 0) for e in counts), len(tl.of(*LOG_KINDS, source=role))
+        if any(not e.get("lines") for e in counts):
+            out.append(Gap(source, None, None, "was copied with no line at all", kinds))
+        elif kept < parsed:
+            out.append(Gap(source, None, None, f"gave {parsed} events when it was read, but the timeline holds "
+                                               f"{kept} of them", kinds))
+    return out
+
+
+def _client_gaps(tl: Timeline, end: float, workload: "Workload | None") -> list[Gap]:
     began = tl.first("agent-start") or tl.first("pair-ready")
     if began is None:
         return []
-    allowed, basis = client_silence_s(tl)
+    allowed, basis = client_silence_s(workload)
     times = [e.t for e in tl.of("send", "recv", source="clients")]
     return [Gap("the clients' record", a, b, f"the workload allows {allowed:g} s between the clients' packets: "
                                              f"{basis}; the agent stalled or its record was lost", CLIENT_KINDS)
@@ -119,7 +200,7 @@ def _engine_gaps(tl: Timeline, end: float) -> list[Gap]:
         return []
     pings = [e.t for e in tl.of("engine-ping", source=ENGINE)]
     lost = [e for e in tl.of("engine-unreachable") if watch.t <= e.t <= end]
-    stretches = _silences(pings, watch.t, end, float(watch.get("silence_s")))
+    stretches = _silences(pings, watch.t, end, engine_silence_s())
     for e in lost:
         stretches.append((max([watch.t, *(t for t in pings if t <= e.t)]), min([end, *(t for t in pings if t > e.t)])))
     merged: list[tuple[float, float]] = []
@@ -133,7 +214,7 @@ def _engine_gaps(tl: Timeline, end: float) -> list[Gap]:
         said = [e for e in lost if a <= e.t <= b]
         why = (f"the engine did not answer: {said[0].get('error')}" if said else
                "the harness heard nothing from the engine (the engine or the drill host stalled)") + \
-              f"; it answers every {watch.get('every_s'):g} s when alive, and Docker copies no container's " \
+              f"; it answers every {ENGINE_PING_S:g} s when alive, and Docker copies no container's " \
               "output while it is away"
         out.append(Gap("the Docker engine", a, b, why, None))
     return out
@@ -159,9 +240,9 @@ def _container_gaps(tl: Timeline, end: float) -> list[Gap]:
     return out
 
 
-def record(tl: Timeline) -> None:
+def record(tl: Timeline, workload: "Workload | None" = None) -> None:
     """Put the gaps on the timeline for the reader (``evidence-gap``); the judge works them out again."""
-    for g in gaps(tl):
+    for g in gaps(tl, workload):
         if g.start is not None:
             tl.add(g.start, "harness", "evidence-gap", of=g.source, since=g.start, until=g.end, why=g.why,
                    kinds=sorted(g.kinds) if g.kinds is not None else None)

@@ -26,8 +26,8 @@ from .manifest import Pair
 from .problems import LabError
 from .servers import LabPlan, adapter_for
 from .timeline import Timeline
-from .timers import (HealWatch, Prediction, Window, heal_watch, observation_window, predict_takeover, ready_timeout,
-                     service_gap, wake_after)
+from .timers import (HealWatch, Prediction, Window, client_rhythm_s, heal_watch, observation_window, predict_takeover,
+                     ready_timeout, service_gap, wake_after)
 from .outcome import FAILED, Outcome, decide
 from .verdicts import Verdict, judge
 
@@ -89,13 +89,6 @@ def verdicts_for(scenario: Scenario, plan: LabPlan, pair: Pair | None = None) ->
     if pair and (pair.population or (limits and limits.max_expired_leases is not None)):
         extra += ("load",)
     return scenario.verdicts + tuple(v for v in extra if v not in scenario.verdicts)
-
-
-def client_rhythm_s(w: Workload) -> float:
-    """The longest a waiting client can go without a packet the survivor would answer: a probe
-    holds its lease, releases, pauses, then retransmits with backoff (1 s to spare for the
-    exchange). A model that left this out predicted dhcpd's freeze takeover at <= 8 s; measured 8.87 s."""
-    return max(w.retransmit) + w.probe_hold + w.probe_gap + 1.0
 
 
 WINDOW_MARGIN_S = 10.0  # after the slowest takeover allowed: time for waiting clients to be served
@@ -201,9 +194,9 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
     finally:
         result.duration = time.time() - started
         result.run_dir.mkdir(parents=True, exist_ok=True)
-        coverage.record(tl)
+        coverage.record(tl, scenario.workload)
         tl.save(result.run_dir / "timeline.jsonl")
-    result.verdicts = judge(tl, limits, verdicts_for(scenario, plan, pair))
+    result.verdicts = judge(tl, limits, verdicts_for(scenario, plan, pair), scenario.workload)
     return result
 
 
@@ -234,7 +227,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            peer_subnet=str(plan.peer_subnet) if plan.peer_subnet else None,
            solo_states=list(plan.solo_states), normal_state=plan.normal_state,
            interrupted_states=list(plan.interrupted_states), sysctls=pair.sysctls,
-           pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites),
+           pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites), records=list(coverage.RECORDED),
            scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan, pair)), versions=versions,
            observe_s=window.observe_s, window_reason=window.reason,
            links=[{"subnet": link.subnet or str(plan.subnet), "relay": link.relay} for link in links])
@@ -256,9 +249,8 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     fleet.start()
     watch = EngineWatch(lab)
     watch.start()
-    tl.add(time.time(), "harness", "rhythm", of="clients", max_silence_s=client_rhythm_s(w),
-           basis=f"a probe holds its lease {w.probe_hold:g} s, pauses {w.probe_gap:g} s and retransmits "
-                 f"at most {max(w.retransmit):g} s apart, 1 s to spare (client_rhythm_s)")
+    allowed, basis = coverage.client_silence_s(w)
+    tl.add(time.time(), "harness", "rhythm", of="clients", max_silence_s=allowed, basis=basis)
     try:
         phases("clients leasing, waiting for steady state")
         steady = fleet.wait_steady(w.steady_timeout + 10)

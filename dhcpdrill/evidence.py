@@ -14,7 +14,12 @@ installed now, judging the verdicts its drill must judge (the scenario's, as ``v
 them; run it from the project root so ``scenarios/`` is found, else the run's own lab record lists
 them), and **re-decides** the drill's outcome from them. It says, per verdict and for the outcome,
 whether it comes out the same: a verdict recorded that the drill does not judge, one it judges that
-is not recorded, a different status or figure, or a different outcome is DIFFERS. A file changed
+is not recorded, a different status or figure, or a different outcome is DIFFERS, and so are pair
+files that do not hash to the pair the run recorded it drilled (``lab.pair_sha256``) and recorded
+limits (the takeover and service-gap ``prediction``) unlike those the pair and the scenario give.
+When the archive's harness is not the one installed, a line says so, and a verdict its harness did
+not judge (absent from its lab record's list) is NEWER, "judged differently by newer code": not
+VERIFIED, but no sign of tampering. A file changed
 after the run fails its hash; a verdict edited to read "pass", a failing one removed or renamed, or
 an outcome set to pass fails the re-judging. Someone who rewrites files *and* the manifest
 consistently (a timeline made to agree with itself) is caught only against the manifest's own
@@ -130,32 +135,69 @@ def bundle(results: list["DrillResult"], reports: Path, engine: dict[str, str], 
     return path, sha256(manifest)
 
 
-def _required(drill: str, pair: Any, tl: Any) -> tuple[tuple[str, ...], str] | None:
-    """The verdicts the drill must have judged (``verdicts_for`` over the project's scenario) and
-    where that list came from: the run's own lab record when the scenario is not here; None when
-    neither says."""
+TAMPERED = ("DIFFERS", "MANIFEST DIFFERS", "UNLISTED", "MISSING", "ALTERED", "REFUSED", "CANNOT")
+SAME, NEWER, DIFFERS = "same", "newer", "differs"  # how a run re-judges: as recorded, only new code, or not
+
+
+def _required(drill: str, pair: Any, tl: Any) -> tuple[tuple[str, ...], str, Any] | None:
+    """The verdicts the drill must have judged (``verdicts_for`` over the project's scenario),
+    where that list came from, and the scenario (None when only the run's own lab record lists
+    them, the scenario not being here); None when neither says."""
     from .catalogue import known_scenarios
     from .drill import verdicts_for
     from .servers import adapter_for
     scenario = known_scenarios().get(drill)
     if scenario is not None:
-        return verdicts_for(scenario, adapter_for(pair).lab_plan(pair), pair), "the drill's scenario"
+        return verdicts_for(scenario, adapter_for(pair).lab_plan(pair), pair), "the drill's scenario", scenario
     lab = tl.first("lab")
     if lab is None or not lab.get("verdicts"):
         return None
     return tuple(lab.get("verdicts")), (f"the run's lab record (drill {drill!r} is not among the scenarios here: run "
-                                        "from the project root to check against the scenario)")
+                                        "from the project root to check against the scenario)"), None
 
 
 def _figure(figure: float | None, unit: str = "") -> str:
     return "" if figure is None else f" {figure:g}{unit and ' ' + unit}"
 
 
-def _redecide(run: Path, listed_outcome: str) -> tuple[bool, list[str]]:
+def _pair_differs(pair: Any, tl: Any, recorded: dict) -> list[str]:
+    """The archive's pair files against the pair the run recorded it drilled: re-judged under
+    other files, the thresholds are not the run's."""
+    said = {"the timeline's lab record": (tl.first("lab").get("pair_sha256") if tl.first("lab") else None),
+            "verdicts.json": recorded.get("pair_config_sha256")}
+    other = [f"{where} says {digest}" for where, digest in said.items() if digest and digest != pair.config_hash]
+    return [f"  DIFFERS  pair: the archive's pair files hash to {pair.config_hash}, but {'; '.join(other)}: "
+            "re-judged under files the run did not drill"] if other else []
+
+
+def _limits_differ(pair: Any, scenario: Any, tl: Any) -> list[str]:
+    """Limits the run recorded before its lab started (``prediction`` of takeover and service-gap)
+    against the same worked out again from the pair and the scenario, as ``drill.run`` does."""
+    from .drill import drill_window
+    from .servers import adapter_for
+    from .timers import service_gap
+    plan = adapter_for(pair).lab_plan(pair)
+    takeover, _ = drill_window(pair, scenario, plan)
+    gap = service_gap(scenario.workload.retransmit, pair.server, plan.ha_timers)
+    expected = {"takeover": {"low_s": takeover.low_s, "high_s": takeover.high_s} if takeover else None,
+                "service-gap": {"high_s": gap.answer_s, "give_up_s": gap.give_up_s}}
+    out = []
+    for e in tl.of("prediction"):
+        want = expected.get(e.get("of"))
+        got = {k: e.get(k) for k in want or ()}
+        if want is not None and got != want:
+            out.append(f"  DIFFERS  {e.get('of')} limit: recorded {got}, the pair's timers and the scenario give {want}")
+    return out
+
+
+def _redecide(run: Path, listed_outcome: str, newer_code: bool = False) -> tuple[str, list[str]]:
     """Judge a run's recorded timeline again with this code, the verdicts its drill must judge, and
-    decide its outcome again: (all agrees with what was recorded, one line per verdict and one for
-    the outcome). A verdict recorded that the drill does not judge, one it judges that is not
-    recorded, a different status or figure, or a different outcome is a DIFFERS line."""
+    decide its outcome again: (SAME, NEWER or DIFFERS, one line per verdict and one for the outcome).
+    A verdict recorded that the drill does not judge, one it judges that is not recorded, a
+    different status or figure, a different outcome, recorded limits or pair files unlike the
+    pair's is a DIFFERS line. With ``newer_code`` (the archive's harness is not the one installed),
+    a verdict the recording harness did not judge (not in its lab record's list) is NEWER, "judged
+    differently by newer code", and so is an outcome that only such verdicts change."""
     from .manifest import read_manifest
     from .outcome import decide
     from .problems import PairError
@@ -164,52 +206,70 @@ def _redecide(run: Path, listed_outcome: str) -> tuple[bool, list[str]]:
     recorded = json.loads((run / VERDICTS).read_text())
     pair, problems, _ = read_manifest(run / PAIR_DIR)
     if problems:
-        return False, [f"  CANNOT RE-JUDGE  the recorded pair.toml is unfit now: {problems[0]}"]
+        return DIFFERS, [f"  CANNOT RE-JUDGE  the recorded pair.toml is unfit now: {problems[0]}"]
     drill, tl = recorded["drill"], Timeline.load(run / "timeline.jsonl")
     try:
         found, limits = _required(drill, pair, tl), pair.thresholds(drill)
     except PairError as exc:
-        return False, [f"  CANNOT RE-DECIDE  the recorded pair is unfit now: {exc}"]
+        return DIFFERS, [f"  CANNOT RE-DECIDE  the recorded pair is unfit now: {exc}"]
     if found is None:
-        return False, [f"  CANNOT RE-DECIDE  drill {drill!r} is not among this project's scenarios and its timeline "
-                       "does not list its verdicts: run dhcpdrill-verify from the project root"]
-    required, source = found
-    now = judge(tl, limits, required)
+        return DIFFERS, [f"  CANNOT RE-DECIDE  drill {drill!r} is not among this project's scenarios and its timeline "
+                         "does not list its verdicts: run dhcpdrill-verify from the project root"]
+    required, source, scenario = found
+    now = judge(tl, limits, required, scenario.workload if scenario else None)
     by_name = {v.name: v for v in now}
-    ok, lines = True, [f"  verdicts the drill judges, from {source}: {', '.join(required)}"]
+    lab = tl.first("lab")
+    had = set(lab.get("verdicts") or ()) if lab is not None and lab.get("verdicts") else None
+    lines = [f"  verdicts the drill judges, from {source}: {', '.join(required)}",
+             *_pair_differs(pair, tl, recorded), *(_limits_differ(pair, scenario, tl) if scenario else [])]
+    status = DIFFERS if len(lines) > 1 else SAME
+    newer: set[str] = set()
     seen: set[str] = set()
     for old in recorded["verdicts"]:
         name, figure = old["name"], _figure(old["figure"], old["unit"])
         new = by_name.get(name)
         if new is None or name in seen:
-            ok = False
+            status = DIFFERS
             lines.append(f"  DIFFERS  {name}: recorded {old['status']}{figure}, but "
                          + ("recorded twice" if new else "this drill judges no verdict of that name"))
         elif (new.status, new.figure) == (old["status"], old["figure"]):
             lines.append(f"  same     {name}: {old['status']}{figure}")
         else:
-            ok = False
+            status = DIFFERS
             lines.append(f"  DIFFERS  {name}: recorded {old['status']}{figure}, re-judged {new.status}"
                          f"{_figure(new.figure)} ({new.reason[:160]})")
         seen.add(name)
     for new in now:
-        if new.name not in seen:
-            ok = False
-            lines.append(f"  DIFFERS  {new.name}: not recorded, though the drill judges it; re-judged {new.status}"
-                         f"{_figure(new.figure, new.unit)} ({new.reason[:160]})")
+        if new.name in seen:
+            continue
+        said = f"re-judged {new.status}{_figure(new.figure, new.unit)} ({new.reason[:160]})"
+        if newer_code and had is not None and new.name not in had:
+            newer.add(new.name)
+            lines.append(f"  NEWER    {new.name}: judged differently by newer code (the recording harness did not "
+                         f"judge it); {said}")
+        else:
+            status = DIFFERS
+            lines.append(f"  DIFFERS  {new.name}: not recorded, though the drill judges it; {said}")
     outcome = decide(now, recorded.get("error"), limits.known_hazard)
     if outcome.status == recorded["outcome"] == listed_outcome:
         lines.append(f"  outcome  {outcome.status}, re-decided the same")
     else:
-        ok = False
-        lines.append(f"  DIFFERS  outcome: recorded {recorded['outcome']} (the manifest says {listed_outcome}), "
-                     f"re-decided {outcome.status}" + (f" ({'; '.join(r[:120] for r in outcome.reasons)})" if outcome.reasons else ""))
-    return ok, lines
+        old_only = decide([v for v in now if v.name not in newer], recorded.get("error"), limits.known_hazard)
+        by_newer = newer and old_only.status == recorded["outcome"] == listed_outcome
+        status = DIFFERS if not by_newer else status
+        lines.append(f"  {'NEWER   ' if by_newer else 'DIFFERS '} outcome: recorded {recorded['outcome']} "
+                     f"(the manifest says {listed_outcome}), re-decided {outcome.status}"
+                     + (f" by newer code's verdicts {', '.join(sorted(newer))}, {old_only.status} without them"
+                        if by_newer else "")
+                     + (f" ({'; '.join(r[:120] for r in outcome.reasons)})" if outcome.reasons else ""))
+    return (NEWER if status == SAME and newer else status), lines
 
 
 def verify(archive: Path, manifest_sha256: str | None = None) -> tuple[bool, list[str]]:
-    """Check an evidence archive: (everything holds, what was found, line by line)."""
-    lines, ok = [], True
+    """Check an evidence archive: (everything holds, what was found, line by line). When the
+    archive's harness is not the one installed, a line says so, and what only newer code judges
+    differently is told apart from what differs (see ``_redecide``): still not verified."""
+    lines, ok, newer = [], True, False
     with tarfile.open(archive, "r:gz") as tar:
         members = {m.name: m for m in tar.getmembers() if m.isfile()}
         if MANIFEST not in members:
@@ -245,6 +305,11 @@ def verify(archive: Path, manifest_sha256: str | None = None) -> tuple[bool, lis
             lines.append(f"files: {len(listed)} listed; harness {manifest['harness'].get('version')} "
                          f"{manifest['harness'].get('git_commit')}; engine {manifest['engine'].get('docker')}, "
                          f"kernel {manifest['engine'].get('kernel')}")
+            then, installed = manifest["harness"], harness_identity()
+            newer_code = (then.get("version"), then.get("git_commit")) != (installed["version"], installed["git_commit"])
+            if newer_code:
+                lines.append(f"harness installed now: {installed['version']} {installed['git_commit']}, not the "
+                             "archive's: verdicts it did not judge are told apart (NEWER)")
             for run in manifest.get("runs", []):
                 lines.append(f"{run['pair']} / {run['drill']}: recorded {run['outcome']} "
                              f"({run['server_versions']})")
@@ -254,14 +319,20 @@ def verify(archive: Path, manifest_sha256: str | None = None) -> tuple[bool, lis
                     lines.append("  CANNOT RE-JUDGE  the run's verdicts.json or timeline.jsonl is missing")
                     continue
                 try:
-                    agrees, judged = _redecide(folder, run["outcome"])
+                    how, judged = _redecide(folder, run["outcome"], newer_code)
                 except (TypeError, ValueError, KeyError) as exc:
-                    agrees, judged = False, [f"  CANNOT RE-JUDGE  the run's recorded files cannot be read "
-                                             f"({type(exc).__name__}: {exc})"]
-                ok = ok and agrees
+                    how, judged = DIFFERS, [f"  CANNOT RE-JUDGE  the run's recorded files cannot be read "
+                                            f"({type(exc).__name__}: {exc})"]
+                ok = ok and how == SAME
+                newer = newer or how == NEWER
                 lines.extend(judged)
-    lines.append("VERIFIED: every file as recorded, every verdict and outcome the same when re-judged" if ok else
-                 "NOT VERIFIED: see the lines above")
+    if ok:
+        lines.append("VERIFIED: every file as recorded, every verdict and outcome the same when re-judged")
+    elif newer and not any(line.lstrip().startswith(TAMPERED) for line in lines):
+        lines.append("NOT VERIFIED: every file as recorded; judged differently by newer code only (the NEWER lines "
+                     "above), no sign of tampering: re-verify with the archive's own harness version")
+    else:
+        lines.append("NOT VERIFIED: see the lines above")
     return ok, lines
 
 

@@ -96,7 +96,7 @@ def manifest(name: str, kind: str, suite: str, mode: str, primary: str, secondar
 
 
 def drill_tables(pair) -> list[str]:
-    from .drill import client_rhythm_s
+    from .timers import client_rhythm_s
     from .clients import Workload
     from .servers import adapter_for
     from .timers import HANGS, VANISHES, predict_takeover

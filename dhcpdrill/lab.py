@@ -38,6 +38,7 @@ from docker.models.networks import Network
 from docker.types import LogConfig
 
 from . import reaper
+from .coverage import ENGINE_PING_S, engine_silence_s
 from .problems import LabError
 from .timeline import Event
 from .reaper import (FIREWALL, OWNER_LABEL, ROLE_LABEL, RUN_LABEL, SENTINEL, SESSION_LABEL, rule_tag,
@@ -466,10 +467,6 @@ class Lab:
             raise LabError("teardown left something behind: " + "; ".join(errors))
 
 
-ENGINE_PING_S = 1.0  # the harness asks its engine how it is this often while a drill runs
-# Silence allowed in that hold: one missed beat and 2 s for an answer (measured here: info() and an
-# events reading together 16 ms median, 122 ms at most; 33 ms and 115 ms with 4 CPU burners on the 2 cores).
-ENGINE_ANSWER_S = 2.0
 WATCHED_ACTIONS = ("die", "oom", "start", "restart", "kill", "stop", "pause", "unpause")
 
 
@@ -499,7 +496,7 @@ class EngineWatch:
 
     def start(self) -> None:
         self._note((time.time(), "engine-watch", {"every_s": self.every_s,
-                                                               "silence_s": 2 * self.every_s + ENGINE_ANSWER_S}))
+                                                               "silence_s": engine_silence_s(self.every_s)}))
         for role, c in list(self.lab.containers.items()):
             self._started[c.id] = (role, c.attrs.get("State", {}).get("StartedAt") if self._reload(c) else None)
         self._thread.start()

@@ -40,7 +40,7 @@ from typing import Callable, Iterable
 
 from . import load as loadfig
 from . import coverage, hostcpu, neighbours
-from .agent import REQUEST_TRIES
+from .clients import REQUEST_TRIES, Workload
 from .expectations import NEEDS, Thresholds
 from .timeline import Event, Timeline
 
@@ -833,7 +833,7 @@ def _hand_overs(tl: Timeline, stop: float) -> list[tuple[float, float]]:
     return out
 
 
-SAME_STRETCH_S = 8.0  # switches closer than a probe's cycle and the longest backoff (drill.client_rhythm_s) are one stretch
+SAME_STRETCH_S = 8.0  # switches closer than a probe's cycle and the longest backoff (timers.client_rhythm_s) are one stretch
 
 
 def double_serving(tl: Timeline) -> tuple[float, list[str]]:
@@ -1582,8 +1582,10 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
 assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key it needs"
 
 
-def judge(tl: Timeline, limits: Thresholds, names: Iterable[str]) -> list[Verdict]:
-    gaps = coverage.gaps(tl)
+def judge(tl: Timeline, limits: Thresholds, names: Iterable[str], workload: "Workload | None" = None) -> list[Verdict]:
+    """The named verdicts, each UNKNOWN where evidence it reads is missing (``coverage``, whose
+    limits follow the drill's ``workload``: the default one when not given)."""
+    gaps = coverage.gaps(tl, workload)
     verdicts = []
     for n in names:
         with tl.kinds_read() as read:

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from dhcpdrill import relay  # noqa: E402
 from dhcpdrill.agent import EVENTS_PATH  # noqa: E402
-from dhcpdrill.clients import AGENT_IN_CONTAINER, AGENT_SOURCE  # noqa: E402
+from dhcpdrill.clients import AGENT_IN_CONTAINER, AGENT_SOURCE, REQUEST_TRIES  # noqa: E402
 from dhcpdrill.images import ensure_image  # noqa: E402
 from dhcpdrill.lab import Engine, Lab, docker_client  # noqa: E402
 from dhcpdrill.pair import load_pair  # noqa: E402
@@ -107,7 +107,7 @@ def start_ha(lab: Lab, pair_folder: Path) -> Target:
 
 
 def engine_trial(t: Target, rate: float, seconds: float, seed: int) -> tuple[float, dict]:
-    plan = {"steady_clients": t.clients, "probe_clients": 0, "mac_seed": seed,
+    plan = {"steady_clients": t.clients, "probe_clients": 0, "mac_seed": seed, "request_tries": REQUEST_TRIES,
             "links": [{"ip": t.client_ip, "subnet": "", "label": ""}],
             "bench": {"rate": rate, "seconds": seconds, "drop_time": 1.0}}
     out = t.run(["python3", "-u", AGENT_IN_CONTAINER, json.dumps(plan)], {AGENT_IN_CONTAINER: AGENT_SOURCE.read_bytes()})

@@ -146,10 +146,13 @@ class ServerAdapter:
         current = lab.containers_by_role(ROLES)
         retired = [(r, c) for r, c in lab.retired if r in ROLES]  # replaced during the drill
         for role, container in [*retired, *current.items()]:
-            for t, line in lab.log_lines(container):
+            lines, parsed = lab.log_lines(container), 0
+            for t, line in lines:
                 found = self.log_event(line)
                 if found:
                     timeline.add(t, role, found[0], **found[1])
+                    parsed += found[0] in LOG_KINDS
+            timeline.add(time.time(), role, "server-log", container=container.name, lines=len(lines), parsed=parsed)
             if container.name in lab.log_gaps:
                 timeline.add(time.time(), role, "log-incomplete", container=container.name, kinds=list(LOG_KINDS),
                              first_kept=lab.log_gaps[container.name])

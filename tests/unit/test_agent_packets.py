@@ -8,13 +8,14 @@ from scapy.all import ARP, BOOTP, DHCP, IP, UDP, Ether
 from dhcpdrill.agent import (
     FILTER, Agent, Client, Evidence, mac_for, parse_reply, udp_checksum_ok,
 )
+from dhcpdrill.clients import REQUEST_TRIES
 
 SERVER_MAC = "02:42:c6:12:00:0b"
 
 
 def agent(tmp_path=None, **plan) -> Agent:
     """An agent without sockets (nothing is sent): packets are captured in ``a.wire``."""
-    a = Agent({"steady_clients": 0, "probe_clients": 0, **plan},
+    a = Agent({"steady_clients": 0, "probe_clients": 0, "request_tries": REQUEST_TRIES, **plan},
               Evidence(str(tmp_path / "events.jsonl")) if tmp_path else None, sockets=False)
     a.wire = []
     a.socks = [type("Wire", (), {"send": lambda self, frame: a.wire.append(frame)})()]

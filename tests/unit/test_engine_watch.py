@@ -64,7 +64,8 @@ def test_an_engine_that_goes_away_and_a_container_that_died_are_on_the_record_an
     tl = Timeline([Event(start - 1, "harness", "fault-applied", {"target": "primary"}), *events,
                    Event(time.time(), "harness", "observe-end")])
     gaps = {g.source: g for g in coverage.gaps(tl)}
-    assert set(gaps) == {"the Docker engine", "the secondary container"}
+    # pinged every 0.1 s here, not the harness's 1 s: the judge says its limits are not these
+    assert set(gaps) == {"the Docker engine", "the secondary container", "the recorded engine-watch"}
     assert gaps["the Docker engine"].kinds is None and "the engine did not answer" in gaps["the Docker engine"].why
     assert 0.5 < gaps["the Docker engine"].end - gaps["the Docker engine"].start < 1.2
     assert gaps["the secondary container"].why == "it died (exit code 137) and no fault targeted it"

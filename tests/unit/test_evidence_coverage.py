@@ -128,10 +128,10 @@ def test_the_recorded_drill_whose_engine_was_killed_no_longer_passes_and_says_wh
 
 
 def test_without_the_engine_watch_the_stalled_clients_record_alone_makes_it_unknown():
-    """The same evidence as c449a4a recorded it (no engine events): the clients' silence from
-    +26.8 s to the end of the window still stops the PASS."""
+    """The same evidence as c449a4a recorded it (no engine events, no rhythm): the clients' silence
+    from +26.8 s to the end of the window still stops the PASS."""
     tl = load(ENGINE_KILLED)
-    bare = Timeline(e for e in tl.events if e.source != "engine")
+    bare = Timeline(e for e in tl.events if e.source != "engine" and e.kind != "rhythm")
     v = judged(bare, "kill-primary")
     assert v["outcome"].status != "pass"
     for name in ("takeover", "duplicates", "continuity"):
@@ -149,3 +149,103 @@ def test_no_recorded_drill_shows_a_false_gap(path):
     with gzip.open(path, "rt") as src:
         tl = Timeline(Event(**json.loads(line)) for line in src if line.strip())
     assert [g for g in coverage.gaps(tl) if g.start is not None] == []
+
+
+def edited(tl: Timeline, kind: str, **data) -> Timeline:
+    return Timeline(Event(e.t, e.source, e.kind, {**e.data, **data}) if e.kind == kind else e for e in tl.events)
+
+
+def test_limits_written_in_the_timeline_are_not_the_judges():
+    """The engine-killed run with its rhythm edited to 60 s and the engine's events removed
+    re-judged PASS on c0d8884 (the judge took the rhythm from the timeline, and no engine-watch
+    looked like an older recording): the judge works its limits out again and names the edit."""
+    tl = load(ENGINE_KILLED)
+    forged = Timeline(e for e in edited(tl, "rhythm", max_silence_s=60.0).events if e.source != "engine")
+    v = judged(forged, "kill-primary")
+    assert v["outcome"].status != "pass"
+    every_verdict_unknown_naming(v, "the harness's engine-watch record is missing, though the harness that recorded "
+                                    "this timeline records it")
+    for name in ("takeover", "duplicates", "continuity"):
+        assert "the recorded clients' rhythm says 60.0 s, but the drill's workload allows 8 s" in v[name].reason
+        assert "the clients' record is silent from +26.8 s to +39.1 s after the fault" in v[name].reason
+
+
+def test_an_engine_watch_whose_allowance_was_widened_is_a_contradiction():
+    """With every engine event kept but ``silence_s`` edited to 60 s, the engine's 36.7 s absence is
+    still measured against the harness's own 4 s, and the edit is named."""
+    v = judged(edited(load(ENGINE_KILLED), "engine-watch", silence_s=60.0), "kill-primary")
+    every_verdict_unknown_naming(v, "the recorded engine-watch says a ping every 1.0 s and 60.0 s of silence allowed, "
+                                    "but the harness pings every 1 s and allows 4 s",
+                                 "the Docker engine is silent from +1.4 s to +38.0 s after the fault")
+
+
+def test_a_timeline_whose_harness_records_the_engine_watch_but_holds_none_is_unknown():
+    """A recording of today's harness (its lab event lists what it records) with the engine's events
+    and the rhythm gone cannot pass as one recorded before the harness watched its engine."""
+    tl = load("kea-hs-kill-primary")
+    assert judged(tl, "kill-primary")["outcome"].status == "pass"
+    flagged = edited(tl, "lab", records=["engine-watch", "rhythm"])
+    every_verdict_unknown_naming(judged(flagged, "kill-primary"), "the harness's engine-watch record is missing")
+    assert judged(watched(edited(flagged, "lab", records=["engine-watch"])), "kill-primary")["outcome"].status == "pass"
+
+
+# -- each server's log must show what a live server logs before the fault --------------------------
+def without_log(tl: Timeline, role: str) -> Timeline:
+    from dhcpdrill.servers import LOG_KINDS
+    return Timeline(e for e in tl.events if not (e.source == role and e.kind in LOG_KINDS))
+
+
+@pytest.mark.parametrize("name, drill, role, normal", [("kea-hs-kill-primary", "kill-primary", "primary", "hot-standby"),
+                                                       ("isc-partner-down", "partner-down", "secondary", "normal")])
+def test_a_server_whose_whole_log_was_dropped_is_a_gap_not_a_pass(name, drill, role, normal):
+    """kill-primary with the primary's whole log dropped passed on c0d8884 (a killed server may
+    legitimately say nothing more, so its silence was never checked): but before the fault every
+    live server logs its way to the pair's normal state."""
+    tl = load(name)
+    assert judged(tl, drill)["outcome"].status == "pass"
+    v = judged(without_log(tl, role), drill)
+    assert v["outcome"].status != "pass"
+    st = v["state-transitions"]
+    assert st.status == UNKNOWN and f"the {role}'s log holds no line saying it reached the pair's normal state " \
+        f"({normal}) before the fault" in st.reason, st
+    assert v["duplicates"].status == PASS  # read from the lease files and the clients, not the log
+
+
+def counted(tl: Timeline, **per_role: dict) -> Timeline:
+    """The timeline with the adapter's ``server-log`` count for each role (``lines``, ``parsed``)."""
+    end = tl.first("observe-end").t + 1
+    return Timeline([*tl.events, *(Event(end, role, "server-log", {"container": f"x-{role}", **data})
+                                   for role, data in per_role.items())])
+
+
+def test_log_events_removed_after_the_adapter_counted_them_are_a_gap():
+    from dhcpdrill.servers import LOG_KINDS
+    tl = load("kea-hs-kill-primary")
+    n = len(tl.of(*LOG_KINDS, source="secondary"))
+    whole = counted(tl, secondary={"lines": 80, "parsed": n}, primary={"lines": 40, "parsed": 3})
+    assert judged(whole, "kill-primary")["outcome"].status == "pass"
+    warning = next(e for e in tl.of("ha-warning", source="secondary"))
+    cut = Timeline(e for e in whole.events if e is not warning)
+    st = judged(cut, "kill-primary")["state-transitions"]
+    assert st.status == UNKNOWN and f"the secondary's log gave {n} events when it was read, but the timeline " \
+        f"holds {n - 1} of them" in st.reason, st
+    empty = judged(counted(tl, primary={"lines": 0, "parsed": 0}), "kill-primary")["state-transitions"]
+    assert empty.status == UNKNOWN and "the primary's log was copied with no line at all" in empty.reason
+
+
+def test_the_adapter_counts_the_lines_it_copied_and_the_events_it_parsed():
+    from types import SimpleNamespace
+
+    from dhcpdrill.servers.kea import KeaAdapter
+    log = [(1.0, "dhcpdrill: container start 1"),
+           (2.0, "2026-11-30 12:06:50.100 INFO  [kea-dhcp4.ha-hooks/11.1] HA_STATE_TRANSITION server1: "
+                 "server transitions from WAITING to SYNCING state, partner state is WAITING"),
+           (3.0, "an unrelated line")]
+    container = SimpleNamespace(name="dhcpdrill-x-primary")
+    lab = SimpleNamespace(containers_by_role=lambda roles: {}, retired=[("primary", container)], log_gaps={},
+                          log_lines=lambda c: log)
+    tl = Timeline()
+    KeaAdapter().collect(lab, None, tl)
+    said = tl.first("server-log")
+    assert said.source == "primary" and said.data == {"container": "dhcpdrill-x-primary", "lines": 3, "parsed": 1}
+    assert len(tl.of("ha-state")) == 1

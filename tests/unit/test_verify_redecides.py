@@ -115,3 +115,66 @@ def test_a_run_whose_recorded_pair_lost_its_drill_table_cannot_be_re_decided(arc
     assert cut != data
     ok, lines = evidence.verify(rewrite(archive, {name: cut}, redo_hashes=True))
     assert not ok and any(line.startswith("  CANNOT RE-DECIDE  the recorded pair is unfit now") for line in lines), lines
+
+
+def rewritten_timeline(path: Path, run: str, edit: Callable[[dict], None], also: dict | None = None) -> Path:
+    """The archive rebuilt with each of the run's timeline events passed through ``edit`` (hashes redone)."""
+    name, data = member(path, f"{run}/timeline.jsonl")
+    events = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+    for e in events:
+        edit(e)
+    return rewrite(path, {name: "".join(json.dumps(e) + "\n" for e in events).encode(), **(also or {})},
+                   redo_hashes=True)
+
+
+def test_a_loosened_pair_toml_in_the_archive_differs_from_the_pair_the_run_drilled(archive):
+    """Re-judged under the archive's own pair.toml, a loosened threshold that changes no figure
+    read VERIFIED on c0d8884: the hash the run recorded of the pair it drilled now says DIFFERS."""
+    name, data = member(archive, f"{PASSED_RUN}/pair/pair.toml")
+    loose = data.decode().replace("max_takeover_s = 15", "max_takeover_s = 150", 1).encode()
+    assert loose != data
+    said = differs(rewrite(archive, {name: loose}, redo_hashes=True))
+    assert len(said) == 1 and said[0].startswith("  DIFFERS  pair: the archive's pair files hash to "), said
+    assert "the timeline's lab record says " in said[0] and "verdicts.json says " in said[0]
+
+
+def test_a_service_gap_limit_widened_in_the_timeline_differs_from_the_pairs_timers(archive):
+    def widen(e: dict) -> None:
+        if e["kind"] == "prediction" and e["data"].get("of") == "service-gap":
+            e["data"]["high_s"] = 600.0
+    said = differs(rewritten_timeline(archive, PASSED_RUN, widen))
+    assert len(said) == 1 and said[0].startswith("  DIFFERS  service-gap limit: recorded {'high_s': 600.0"), said
+
+
+def older_harness(path: Path, drop_also: str | None = None) -> Path:
+    """The archive as a harness before service-held would have left it: no such verdict in its
+    verdicts.json nor in its lab record's list, another commit in the manifest."""
+    gone = {"service-held", *([drop_also] if drop_also else [])}
+    vname, vdata = member(path, f"{PASSED_RUN}/verdicts.json")
+    recorded = json.loads(vdata)
+    judged_then = [v["name"] for v in recorded["verdicts"] if v["name"] != "service-held"]
+    recorded["verdicts"] = [v for v in recorded["verdicts"] if v["name"] not in gone]
+    manifest = json.loads(member(path, evidence.MANIFEST)[1])
+    manifest["harness"]["git_commit"] = "c449a4a0000000000000000000000000000000000"
+
+    def lab(e: dict) -> None:
+        if e["kind"] == "lab":
+            e["data"]["verdicts"] = judged_then
+    return rewritten_timeline(path, PASSED_RUN, lab, {vname: json.dumps(recorded).encode(),
+                                                      evidence.MANIFEST: json.dumps(manifest).encode()})
+
+
+def test_an_archive_of_an_older_harness_is_judged_differently_by_newer_code_not_tampered(archive):
+    """c0d8884 called every older archive DIFFERS for verdicts its harness never judged, mixing
+    code changes with tampering: those are NEWER, the harness is named, and it is still not VERIFIED."""
+    ok, lines = evidence.verify(older_harness(archive))
+    assert not ok and not [line for line in lines if line.startswith("  DIFFERS")], lines
+    assert any(line.startswith("harness installed now: ") for line in lines), lines
+    assert any(line.startswith("  NEWER    service-held: judged differently by newer code") for line in lines), lines
+    assert lines[-1].startswith("NOT VERIFIED: every file as recorded; judged differently by newer code only")
+
+
+def test_an_older_harness_does_not_excuse_a_verdict_it_did_judge(archive):
+    ok, lines = evidence.verify(older_harness(archive, drop_also="reply-checksums"))
+    assert not ok and lines[-1] == "NOT VERIFIED: see the lines above"
+    assert any(line.startswith("  DIFFERS  reply-checksums: not recorded") for line in lines), lines
