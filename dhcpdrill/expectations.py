@@ -232,7 +232,7 @@ def problems_of(table: dict) -> list[tuple[str, str, str]]:
             continue
         if key == "known_hazard" and isinstance(value, str):
             out.append((key, "a plain string does not say which verdicts the hazard breaks",
-                        f'write known_hazard = {{ why = "{value[:40]}…", fails = ["split-brain", …] }}'))
+                        f'write known_hazard = {{ why = "{value[:40]}…", fails = {{ split-brain = N, … }} }}'))
         elif not isinstance(value, kinds) or isinstance(value, bool):
             want = "a number" if kinds == (int, float) else kinds[0].__name__
             out.append((key, f"has the wrong type ({type(value).__name__})", f"give {want}"))

@@ -136,7 +136,7 @@ BROKEN = {
     "hazard as a plain string": (edit_text("pair.toml", 'known_hazard = { why = "Kea 2.2 HA: a primary that loses its clients but not its partner is never taken over (total outage)", fails = { takeover = "none", client-outage = "no-takeover", state-transitions = true } }',
                                            'known_hazard = "it breaks"'),
                                  "drills.client-partition.known_hazard: a plain string does not say which verdicts the "
-                                 'hazard breaks — write known_hazard = { why = "it breaks…", fails = ["split-brain", …] }'),
+                                 'hazard breaks — write known_hazard = { why = "it breaks…", fails = { split-brain = N, … } }'),
     "hazard names no verdict": (edit_text("pair.toml", 'fails = { split-brain = 25 }, may_fail', 'fails = { "split brain" = 25 }, may_fail'),
                                 "drills.peer-partition.known_hazard: names 'split brain', which is no verdict"),
     "hazard excuses a fault that did not bite": (edit_text("pair.toml", 'fails = { split-brain = 25 }, may_fail',
