@@ -132,9 +132,9 @@ def test_an_unknown_is_never_excused_even_within_a_bound():
 
 
 # -- what the check refuses ---------------------------------------------------------------------------
-def _pair_with(tmp_path: Path, old: str, new: str) -> Path:
+def _pair_with(tmp_path: Path, old: str, new: str, pair: str = "kea-load-balancing") -> Path:
     folder = tmp_path / "pair"
-    shutil.copytree(ROOT / "fixtures" / "kea-load-balancing", folder)
+    shutil.copytree(ROOT / "fixtures" / pair, folder)
     text = (folder / "pair.toml").read_text()
     assert old in text
     (folder / "pair.toml").write_text(text.replace(old, new, 1))
@@ -159,12 +159,17 @@ FAILBACK_MAY = "fails = [], may_fail = { duplicates = 1 }"
     ('["failback-sync"]', "excuses failback-sync without a bound"),
 ])
 def test_the_check_refuses_a_may_fail_without_a_sound_bound(tmp_path, capsys, may_fail, said):
-    folder = _pair_with(tmp_path, FAILBACK_MAY, f"fails = [], may_fail = {may_fail}")
+    assert_refused(_pair_with(tmp_path, FAILBACK_MAY, f"fails = [], may_fail = {may_fail}"), said,
+                   "drills.failback.known_hazard", capsys)
+
+
+def assert_refused(folder: Path, said: str, field: str, capsys) -> None:
+    """Loading the pair and ``dhcpdrill-check`` both refuse it, saying ``said`` about ``field``."""
     with pytest.raises(PairError) as err:
         load_pair(folder)
     assert said in str(err.value), str(err.value)
     assert check.main([str(folder)]) == 1
-    assert "drills.failback.known_hazard" in capsys.readouterr().out
+    assert field in capsys.readouterr().out
 
 
 def test_a_bound_the_table_states_reads_back_and_describes_itself(tmp_path):

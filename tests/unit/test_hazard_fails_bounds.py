@@ -6,34 +6,17 @@ mutated: each test failed on c0d8884, where ``fails = ["split-brain"]`` excused 
 any length and ``fails = ["service-held"]`` a survivor that went silent."""
 from __future__ import annotations
 
-import dataclasses
-import shutil
-from pathlib import Path
-
 import pytest
 
-from dhcpdrill import check
 from dhcpdrill.expectations import BOUNDS, NEEDS, PRECONDITIONS, UNBOUNDED, KnownHazard
 from dhcpdrill.outcome import decide
 from dhcpdrill.pair import load_pair
-from dhcpdrill.problems import PairError
 from dhcpdrill.timeline import Event, Timeline
 from dhcpdrill.verdicts import FAIL, Verdict
+from tests.unit.test_hazard_bounds import _judged_with, _pair_with, assert_refused
 from tests.unit.test_real_evidence import ROOT, fault_t, judged, load, with_events, without
 
 WHY = "a hazard that breaks it in every run"
-
-
-def _judged_with(tl: Timeline, drill: str, hazard: KnownHazard, monkeypatch) -> dict:
-    """Judged as the pair judges it, with ``hazard`` in place of the pair's own."""
-    real = load_pair
-
-    def with_hazard(folder):
-        pair = real(folder)
-        pair.drills[drill] = dataclasses.replace(pair.drills[drill], known_hazard=hazard)
-        return pair
-    monkeypatch.setattr("tests.unit.test_real_evidence.load_pair", with_hazard)
-    return judged(tl, drill)
 
 
 def _longer_split_brain(name: str) -> Timeline:
@@ -168,15 +151,6 @@ def test_every_bundled_hazard_bounds_every_verdict_with_a_figure():
 HS_PEER = "fails = { split-brain = 25 }, may_fail = { duplicates = 2 }"
 
 
-def _pair_with(tmp_path: Path, old: str, new: str, pair: str = "kea-hot-standby") -> Path:
-    folder = tmp_path / "pair"
-    shutil.copytree(ROOT / "fixtures" / pair, folder)
-    text = (folder / "pair.toml").read_text()
-    assert old in text
-    (folder / "pair.toml").write_text(text.replace(old, new, 1))
-    return folder
-
-
 @pytest.mark.parametrize("fails, said", [
     ('["split-brain"], may_fail = { duplicates = 2 }',
      "known_hazard.fails: excuses split-brain without a bound — say how badly the hazard may break it: "
@@ -194,12 +168,8 @@ def _pair_with(tmp_path: Path, old: str, new: str, pair: str = "kea-hot-standby"
     ('{ evidence-consistent = 1 }', "names evidence-consistent, which no hazard may excuse"),
 ])
 def test_the_check_refuses_fails_without_a_sound_bound(tmp_path, capsys, fails, said):
-    folder = _pair_with(tmp_path, HS_PEER, f"fails = {fails}")
-    with pytest.raises(PairError) as err:
-        load_pair(folder)
-    assert said in str(err.value), str(err.value)
-    assert check.main([str(folder)]) == 1
-    assert "drills.peer-partition.known_hazard" in capsys.readouterr().out
+    assert_refused(_pair_with(tmp_path, HS_PEER, f"fails = {fails}", "kea-hot-standby"), said,
+                   "drills.peer-partition.known_hazard", capsys)
 
 
 def test_a_fails_table_reads_back_and_describes_itself(tmp_path):
