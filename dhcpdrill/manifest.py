@@ -174,7 +174,7 @@ def _thresholds(where: str, drills: Any, problems: list[Problem], meta_server: s
         plain = {k: table[k] for k in KEY_TYPES if k in table
                  and k not in ("expect_states", "expect_warnings", "known_hazard")}
         limits = Thresholds(**plain, expect_states=states, expect_warnings=tuple(warnings),
-                            known_hazard=_hazard(hazard) if hazard else None)
+                            known_hazard=KnownHazard.from_table(hazard) if hazard else None)
         if limits.to_suite is not None and limits.to_suite not in SUITES:
             problems.append(Problem(where, f"drills.{drill}.to_suite", f"unknown Debian suite {limits.to_suite!r}",
                                     f"use one of: {', '.join(SUITES)} (Kea 2.2, 2.6, 3.0)"))
@@ -219,12 +219,6 @@ def _limit_problems(where: str, drill: str, limits: Thresholds, population: Popu
                            f"is {most}, as many as the {population.clients} clients: load could never fail",
                            "give how many leases may expire at most, e.g. 0"))
     return out
-
-
-def _hazard(table: dict) -> KnownHazard:
-    may = table.get("may_fail", [])
-    bounds = {n: v for n, v in may.items() if not isinstance(v, bool)} if isinstance(may, dict) else {}
-    return KnownHazard(table["why"], tuple(table["fails"]), tuple(may), bounds)
 
 
 def _sysctls(where: str, lab: object, problems: list[Problem]) -> dict[str, str]:

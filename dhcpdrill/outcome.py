@@ -5,8 +5,9 @@ no error, clients leased and the fault bit, every named verdict failed (a named 
 unknown is not the stated failure), and every other judged verdict passed. Anything else is a
 real failure with its reasons; a named verdict that passed is reported as an unexpected pass.
 A hazard that names only verdicts it ``may_fail`` (it strikes in some runs) passes in a run where
-it did not strike; a ``may_fail`` verdict excused only failed, and no worse than the hazard's
-bound for it (a failure beyond the bound is a real failure naming the bound).
+it did not strike. A verdict the hazard excuses, in ``fails`` or ``may_fail``, is excused only when
+it failed no worse than the hazard's bound for it (a failure beyond the bound, or a takeover that
+came where the hazard says none does, is a real failure naming it).
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def decide(verdicts: Iterable[Verdict], error: str | None, hazard: KnownHazard |
     if hazard is None:
         return Outcome(FAILED, tuple(bad)) if bad else Outcome(PASSED)
     by_name = {v.name: v for v in verdicts}
+    took = by_name.get("takeover")
+    took_over = None if took is None or took.status not in (PASS, FAIL) else took.figure is not None
     reasons = [f"{v.name}: {v.status}: {v.reason} (no hazard excuses it)"
                for v in verdicts if v.name in PRECONDITIONS and not v.ok]
     for name in hazard.fails:
@@ -49,13 +52,15 @@ def decide(verdicts: Iterable[Verdict], error: str | None, hazard: KnownHazard |
                            f"({hazard.why}); check the pair's expectations")
         elif v.status != FAIL:
             reasons.append(f"{name}: {v.status}, not the failure the known hazard states: {v.reason}")
+        elif breach := hazard.breach(name, v.figure, took_over):
+            reasons.append(f"{name}: {v.status}: {v.reason} ({breach})")
     reasons += [f"{v.name}: {v.status}: {v.reason} ("
                 + ("the known hazard excuses a failure, never an unknown" if v.name in hazard.may_fail
                    else "not a verdict the known hazard names") + ")"
                 for v in verdicts if v.name not in hazard.fails and v.name not in PRECONDITIONS and not v.ok
                 and not (v.name in hazard.may_fail and v.status == FAIL)]
     reasons += [f"{v.name}: {v.status}: {v.reason} ({breach})" for v in verdicts
-                if v.name in hazard.may_fail and v.status == FAIL and (breach := hazard.breach(v.name, v.figure))]
+                if v.name in hazard.may_fail and v.status == FAIL and (breach := hazard.breach(v.name, v.figure, took_over))]
     if reasons:
         return Outcome(FAILED, tuple(reasons))
     also = tuple(v.name for v in verdicts if v.name in hazard.may_fail and v.status == FAIL)

@@ -297,7 +297,7 @@ def test_a_known_hazard_never_excuses_a_lab_that_was_never_built(drill_session, 
         path.write_text(path.read_text().replace("198.18.0.", "198.19.9."))
     manifest = folder / "pair.toml"
     manifest.write_text(manifest.read_text().replace(
-        "[drills.kill-primary]\n", '[drills.kill-primary]\nknown_hazard = { why = "split brain", fails = ["split-brain"] }\n'))
+        "[drills.kill-primary]\n", '[drills.kill-primary]\nknown_hazard = { why = "split brain", fails = { split-brain = 30 } }\n'))
     pair = load_pair(folder)
     engine, image = drill_session.engine(pair.suite), drill_session.image(pair.suite)
     client = engine.client

@@ -70,7 +70,7 @@ def test_missing_evidence_and_errors_are_no_go(tmp_path):
 
 def test_a_known_hazard_failing_as_stated_is_still_no_go(tmp_path):
     pair = load_pair(BUNDLED)
-    hazard = KnownHazard(why="the team knows takeover is slow", fails=("takeover",))
+    hazard = KnownHazard(why="the team knows takeover is slow", fails=("takeover",), bounds={"takeover": 30})
     drills = dict(pair.drills, **{"kill-primary": dataclasses.replace(pair.drills["kill-primary"], known_hazard=hazard)})
     pair = dataclasses.replace(pair, drills=drills)
     decision = gonogo.decide([pair], all_three(tmp_path, pair, kill_primary={"takeover": FAIL}))

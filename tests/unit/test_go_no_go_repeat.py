@@ -127,7 +127,7 @@ def test_a_hazard_that_fails_every_run_cannot_be_accepted(tmp_path):
     import dataclasses
     from dhcpdrill.expectations import KnownHazard
     pair = load_pair(HS)
-    hazard = KnownHazard(why="takeover is slow here", fails=("takeover",))
+    hazard = KnownHazard(why="takeover is slow here", fails=("takeover",), bounds={"takeover": 30})
     pair = dataclasses.replace(pair, drills={**pair.drills, "kill-primary": dataclasses.replace(
         pair.drills["kill-primary"], known_hazard=hazard)})
     _, problems = gonogo.acceptances(["kea-hot-standby/kill-primary"], [pair])

@@ -48,9 +48,9 @@ def test_the_check_refuses_a_misspelt_drill_table_as_pytest_does(tmp_path, capsy
 def test_a_table_whose_hazard_excuses_every_verdict_judges_nothing(tmp_path, capsys):
     """clock-skew-then-kill judges takeover, state transitions, client outage, duplicates and
     reply checksums: a hazard that always breaks all of them leaves nothing."""
-    folder = _pair(tmp_path, lambda t: t.replace('fails = ["takeover", "client-outage"] }',
-                                                 'fails = ["takeover", "client-outage", "duplicates", '
-                                                 '"reply-checksums", "state-transitions"] }'))
+    folder = _pair(tmp_path, lambda t: t.replace('fails = { takeover = "none", client-outage = "no-takeover" }',
+                                                 'fails = { takeover = "none", client-outage = "no-takeover", '
+                                                 'duplicates = 5, reply-checksums = 5, state-transitions = true }'))
     from dhcpdrill.manifest import drill_problems
     verdicts_of = {n: s.verdicts for n, s in known_scenarios().items()}
     [problem] = drill_problems(load_pair(folder), verdicts_of)

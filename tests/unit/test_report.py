@@ -71,7 +71,9 @@ def test_html_report_has_the_verdict_table_and_the_timeline_picture(tmp_path):
 
 
 def _with_hazard(r: DrillResult, *fails: str, may_fail: tuple[str, ...] | dict[str, float] = ()) -> DrillResult:
-    bounds = may_fail if isinstance(may_fail, dict) else {}
+    """A hazard that always breaks ``fails`` (each bounded well beyond what these timelines show)
+    and may break ``may_fail``."""
+    bounds = {**{n: 30 for n in fails}, **(may_fail if isinstance(may_fail, dict) else {})}
     hazard = KnownHazard("split brain", fails, tuple(may_fail), bounds)
     r.pair.drills["kill-primary"] = dataclasses.replace(r.pair.drills["kill-primary"], known_hazard=hazard)
     return r
