@@ -137,14 +137,14 @@ BROKEN = {
                                            'known_hazard = "it breaks"'),
                                  "drills.client-partition.known_hazard: a plain string does not say which verdicts the "
                                  'hazard breaks — write known_hazard = { why = "it breaks…", fails = { split-brain = N, … } }'),
-    "hazard names no verdict": (edit_text("pair.toml", 'fails = { split-brain = 25 }, may_fail', 'fails = { "split brain" = 25 }, may_fail'),
+    "hazard names no verdict": (edit_text("pair.toml", 'fails = { split-brain = 30 }, may_fail', 'fails = { "split brain" = 25 }, may_fail'),
                                 "drills.peer-partition.known_hazard: names 'split brain', which is no verdict"),
-    "hazard excuses a fault that did not bite": (edit_text("pair.toml", 'fails = { split-brain = 25 }, may_fail',
+    "hazard excuses a fault that did not bite": (edit_text("pair.toml", 'fails = { split-brain = 30 }, may_fail',
                                                            'fails = ["fault-effective"], may_fail'),
                                                  "names fault-effective, which no hazard may excuse"),
     "hazard without its reason": (edit_text("pair.toml", 'why = "Kea 2.2 HA: a silent peer-link cut makes both servers partner-down (split brain)", ', ""),
                                   "drills.peer-partition.known_hazard.why: missing"),
-    "hazard that breaks nothing": (edit_text("pair.toml", 'fails = { split-brain = 25 }, may_fail = { duplicates = 2 }',
+    "hazard that breaks nothing": (edit_text("pair.toml", 'fails = { split-brain = 30 }, may_fail = { duplicates = 2 }',
                                              'fails = [], may_fail = []'),
                                    "drills.peer-partition.known_hazard.fails: must list the verdicts the hazard breaks"),
     "hazard names a verdict the pair does not judge": (
