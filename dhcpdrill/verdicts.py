@@ -1182,40 +1182,70 @@ def load(tl: Timeline, limit: Thresholds) -> Verdict:
     return _finish(Verdict(name, status, reason, figure=len(expired), threshold=threshold), limit)
 
 
-def _service_limit(tl: Timeline, limit: Thresholds) -> tuple[float | None, float, str]:
-    """How long a client may wait once the survivor serves, and how much more after it waited out
-    a REQUEST to a server that stopped answering: the pair's ``max_service_gap_s`` for every wait,
-    else what its timers allow (``prediction`` of ``service-gap``, recorded before the drill)."""
+def _service_limit(tl: Timeline, limit: Thresholds) -> tuple[float | None, float, float, str]:
+    """How long a client may wait once the survivor serves, how long across a hand-back (from a
+    heal until both servers are normal again), and how much more after it waited out a REQUEST to
+    a server that stopped answering: the pair's ``max_service_gap_s`` for every wait, else what
+    its timers allow (``prediction`` of ``service-gap``, recorded before the drill; one recorded
+    before hand-backs were told apart allowed its one limit everywhere)."""
     if limit.max_service_gap_s is not None:
-        return limit.max_service_gap_s, 0.0, "(the pair's max_service_gap_s)"
+        return limit.max_service_gap_s, limit.max_service_gap_s, 0.0, "(the pair's max_service_gap_s)"
     recorded = next((e for e in tl.of("prediction") if e.get("of") == "service-gap"), None)
     if recorded is None:
-        return None, 0.0, ""
+        return None, 0.0, 0.0, ""
+    answer = float(recorded.get("high_s"))
     more = float(recorded.get("give_up_s") or 0.0)
-    return float(recorded.get("high_s")), more, f"({recorded.get('basis')})"
+    return answer, float(recorded.get("hand_back_s") or answer), more, f"({recorded.get('basis')})"
+
+
+def _heal_stretches(tl: Timeline, stop: float) -> list[tuple[float, float]]:
+    """From each heal that brought its target back until every server is in the normal state
+    again, or ``stop`` (the window's end) when they never are: where a hand-back may leave a
+    client unanswered for a while. A heal that restores nothing (a kill's, at the window's end)
+    hands nothing back."""
+    lab = tl.first("lab")
+    normal = lab.get("normal_state") if lab else None
+    roles = sorted(set(_roles(tl).values()))
+    out = []
+    for h in tl.of("heal-started"):
+        healed = next((x for x in tl.of("fault-healed", "heal-failed") if x.t >= h.t), None)
+        if healed is not None and healed.kind == "fault-healed" and not healed.get("restored"):
+            continue
+        back = [next((s for s, _, st in _state_intervals(tl, r) if s >= h.t and st == normal), None) for r in roles]
+        out.append((h.t, max(back) if back and None not in back else stop))
+    return out
 
 
 def _spans_in(tl: Timeline, role: str, states: set[str]) -> list[tuple[float, float]]:
     return [(s, e) for s, e, st in _state_intervals(tl, role) if st in states]
 
 
-def _survivor_waits(tl: Timeline, since: float) -> list[tuple[Wait, bool]]:
+def _survivor_waits(tl: Timeline, since: float, stop: float) -> list[tuple[Wait, bool]]:
     """Each wait of each client as the survivors are answerable for it, and whether the client
-    gave up on a REQUEST in it (sent it ``REQUEST_TRIES`` times unanswered): from the first
-    packet of the exchange a serving server must answer (a broadcast; a renewal unicast to a
-    server then serving alone), but not before ``since``, until the ACK that ended it (None:
-    open). A renewal unicast to a server that is not serving alone (a dead one, a hot standby)
-    may go unanswered until the client rebinds by broadcast, as RFC 2131 lets it."""
+    first gave up on a REQUEST in it: sent it ``REQUEST_TRIES`` times unanswered to a server that
+    had stopped answering (the fault's target, or either server in a hand-back: from a heal until
+    both are normal again), not to one that was serving. The wait runs from the first packet of
+    the exchange a serving server must answer (a broadcast; a renewal unicast to a server then
+    serving alone), but not before ``since``, until the ACK that ended it (None: open). A renewal
+    unicast to a server that is not serving alone (a dead one, a hot standby) may go unanswered
+    until the client rebinds by broadcast, as RFC 2131 lets it."""
     roles, lab = _roles(tl), tl.first("lab")
     solo = set(lab.get("solo_states", [])) if lab else set()
     alone = {role: _spans_in(tl, role, solo) for role in set(roles.values())}
+    fault = anchor(tl)
+    heals = _heal_stretches(tl, stop)
+    down = (fault.t, min((a for a, _ in heals if a >= fault.t), default=stop)) if fault is not None else (INF, INF)
+    offered = {(e.get("mac"), e.get("xid")): roles.get(e.get("server_id"), str(e.get("server_id")))
+               for e in tl.of("recv", source="clients") if e.get("msg") == "OFFER" and e.get("expected")}
     waiting: dict[str, dict] = {}
     server: dict[str, str | None] = {}
     answered: set[tuple[str, object]] = set()
     out = []
 
     def done(w: dict, until: float | None, by: str | None) -> tuple[Wait, bool]:
-        gave_up = any(n >= REQUEST_TRIES for n in w["requests"].values())
+        gave_up = any(len(sent) >= REQUEST_TRIES and (
+            offered.get((w["mac"], xid)) == str(fault.get("target")) and sent[-1] >= down[0] and sent[0] < down[1]
+            or any(a <= sent[-1] and sent[0] <= b for a, b in heals)) for xid, sent in w["requests"].items())
         return Wait(w["client"], w["clock"], until, w["using"], by, w["what"]), gave_up
 
     for e in tl.of("send", "recv", "bound", source="clients"):
@@ -1224,12 +1254,13 @@ def _survivor_waits(tl: Timeline, since: float) -> list[tuple[Wait, bool]]:
             if e.get("msg") == "ACK" and e.get("expected"):
                 answered.add((mac, e.get("xid")))
         elif e.kind == "send" and e.get("msg") in ("DISCOVER", "REQUEST") and (mac, e.get("xid")) not in answered:
-            w = waiting.setdefault(mac, {"client": str(e.get("client")), "clock": None, "using": server.get(mac),
-                                         "what": EXCHANGES.get(e.get("state"), "new lease"), "requests": {}})
+            w = waiting.setdefault(mac, {"client": str(e.get("client")), "mac": mac, "clock": None,
+                                         "using": server.get(mac), "what": EXCHANGES.get(e.get("state"), "new lease"),
+                                         "requests": {}})
             if e.get("state") == "REBINDING":
                 w["what"] = "rebind"
             if e.get("state") == "REQUESTING":
-                w["requests"][e.get("xid")] = w["requests"].get(e.get("xid"), 0) + 1
+                w["requests"].setdefault(e.get("xid"), []).append(e.t)
             to = roles.get(e.get("dst")) if e.get("dst") else server.get(mac)
             if w["clock"] is None and (e.get("state") != "RENEWING"
                                        or any(a <= e.t < b for a, b in alone.get(to or "", []))):
@@ -1253,9 +1284,11 @@ def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
     waited while the returning server synced its leases (Kea stops its partner's service for it)
     counts, and the reason says how much it was."""
     name, unit = "service-held", "s"
-    answer, more, basis = _service_limit(tl, limit)
-    threshold = (f"<= {answer:g} s" + (f" (+ {more:g} s after a REQUEST given up)" if more else "")) \
-        if answer is not None else ""
+    answer, hand_back, more, basis = _service_limit(tl, limit)
+    if not _heal_stretches(tl, INF):
+        hand_back = answer or 0.0  # nothing healed, nothing handed back
+    threshold = (f"<= {answer:g} s" + (f", {hand_back:g} s across a hand-back" if hand_back > answer else "")
+                 + (f" (+ {more:g} s after a REQUEST given up)" if more else "")) if answer is not None else ""
     fault, end = anchor(tl), _window_end(tl)
     if fault is None or tl.first("fault-verified") is None or end is None:
         return Verdict(name, UNKNOWN, "no effective fault, or the window never ended: no service to judge after it",
@@ -1270,7 +1303,13 @@ def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
     if since >= end:
         return Verdict(name, UNKNOWN, f"the window ended {end - fault.t:.1f} s after the fault, before the survivors "
                                       "had to serve", unit=unit, threshold=threshold)
-    waits = [(w, gave_up) for w, gave_up in _survivor_waits(tl, since) if w.since < end]
+    heals = _heal_stretches(tl, end)
+
+    def allowed(w: Wait, gave_up: bool) -> float:
+        across = any(a < min(w.until if w.until is not None else end, end) and w.since < b for a, b in heals)
+        return (hand_back if across else answer) + (more if gave_up else 0.0)
+
+    waits = [(w, gave_up) for w, gave_up in _survivor_waits(tl, since, end) if w.since < end]
     if not waits:
         return Verdict(name, UNKNOWN, f"no client asked for service {begin} to the end of the window "
                                       f"(+{end - fault.t:.1f} s)", unit=unit, threshold=threshold)
@@ -1280,8 +1319,9 @@ def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
     reason = (f"{begin} to the end of the window (+{end - fault.t:.1f} s), {len({w.client for w, _ in waits})} "
               f"client(s) asked {len(waits)} time(s); the longest wait: {worst.client} (last served by "
               f"{worst.using or 'no server yet'}) {longest:g} s for a {worst.exchange} from +{worst.since - fault.t:.1f} "
-              f"s, {answered}; limit {answer:g} s" + (f", {answer + more:g} s after a REQUEST given up" if more else "")
-              + f" {basis}")
+              f"s, {answered}; limit {answer:g} s" + (f", {hand_back:g} s across a hand-back" if hand_back > answer
+                                                       else "")
+              + (f", {answer + more:g} s after a REQUEST given up" if more else "") + f" {basis}")
     restored = _restored(tl, fault)
     if restored is not None:
         stop = min(worst.until if worst.until is not None else end, end)
@@ -1289,7 +1329,7 @@ def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
                      for a, b in _spans_in(tl, str(fault.get("target")), {"syncing"}))
         if inside:
             reason += f"; {inside:.2f} s of it while {fault.get('target')} synced its leases"
-    over = sorted({w.client for w, gave_up in waits if w.length(end) > answer + (more if gave_up else 0.0)})
+    over = sorted({w.client for w, gave_up in waits if w.length(end) > allowed(w, gave_up)})
     status = FAIL if over else PASS
     if over:
         reason += f"; {len(over)} client(s) waited longer than allowed: {listed(over, 8)}"
