@@ -698,16 +698,20 @@ def _state_intervals(tl: Timeline, role: str) -> list[tuple[float, float, str]]:
 def _hand_overs(tl: Timeline, stop: float) -> list[tuple[float, float]]:
     """Stretches in which two servers may both serve one scope by design: a fault being applied
     (a maintenance hand-over is part of it), and each heal until every server is back in the
-    normal state (the heal alone when they never are)."""
+    normal state (the heal alone when they never are). A heal's hand-over begins when a target
+    that was silenced serves again (``_silenced``): while it restarts or syncs it answers no one,
+    so an answer from it then is no hand-over."""
     lab = tl.first("lab")
     proofs = tl.of("fault-verified", "fault-not-effective")
     out = [(a.t, next((p.t for p in proofs if p.t >= a.t), stop)) for a in tl.of("fault-applied")]
     normal = lab.get("normal_state") if lab else None
     roles = sorted(set(_roles(tl).values()))
+    returns = {q.heal: q.until for spans in _silenced(tl).values() for q in spans if q.until < INF}
     for h in tl.of("heal-started"):
         healed = next((x.t for x in tl.of("fault-healed", "heal-failed") if x.t >= h.t), h.t)
         back = [next((s for s, _, st in _state_intervals(tl, r) if s >= h.t and st == normal), None) for r in roles]
-        out.append((h.t, max(back) if back and None not in back else healed))
+        end = max(back) if back and None not in back else healed
+        out.append((min(returns.get(h.t, h.t), end), end))
     return out
 
 
@@ -1348,10 +1352,41 @@ SILENCING_FAULTS = ("kill", "kill-then-restart", "freeze", "maintenance-handoff"
 REPLIES = ("OFFER", "ACK", "NAK")
 
 
-def _silenced(tl: Timeline) -> dict[str, list[tuple[float, float, str]]]:
-    """Per role, (from, until, fault): from the proof that a kill, freeze or stop held until its
-    heal began, for ever when the heal does not bring the target back (a kill)."""
-    out: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+def _serving_states(tl: Timeline) -> set[str]:
+    """The states in which a server answers clients: the pair's normal state, a solo state
+    (partner-down) and a serving-but-interrupted one (dhcpd's communications-interrupted)."""
+    lab = tl.first("lab")
+    if lab is None:
+        return set()
+    return {s for s in (lab.get("normal_state"), *(lab.get("solo_states") or ()), *(lab.get("interrupted_states") or ()))
+            if s}
+
+
+@dataclass(frozen=True)
+class Silence:
+    """A stretch in which a server was proven to serve nothing: from its fault's proof until it was
+    restored and logged a serving state again (``until``; INF when its heal did not bring it back).
+    ``logged`` False: it was restored but logged no serving state, so from ``healed`` its replies
+    can be neither excused nor held against it. ``heal``: when its heal began."""
+
+    since: float
+    until: float
+    fault: str
+    healed: float = INF
+    logged: bool = True
+    heal: float = INF
+
+
+def _silenced(tl: Timeline) -> dict[str, list[Silence]]:
+    """Per role, each stretch in which a kill, freeze or stop held it silent: from the proof of
+    the fault until its heal restored it (``fault-healed`` with ``restored``) and it logged a
+    serving state (a restarted Kea server passes waiting, syncing and ready first, a restarted
+    dhcpd startup and recover: it answers no client in them); for ever when the heal does not
+    bring the target back (a kill). The silence ends at that state, not at ``fault-healed``: the
+    harness stamps that when its check is done, after the daemon may already serve (recorded:
+    a restarted dhcpd logged normal at +25.95 s, ACKed at +26.18 s, fault-healed +26.41 s)."""
+    out: dict[str, list[Silence]] = defaultdict(list)
+    serving = _serving_states(tl)
     for a in tl.of("fault-applied"):
         if a.get("fault") not in SILENCING_FAULTS:
             continue
@@ -1359,11 +1394,19 @@ def _silenced(tl: Timeline) -> dict[str, list[tuple[float, float, str]]]:
         proof = next((p for p in tl.of("fault-verified") if same(p)), None)
         if proof is None:
             continue
+        target, fault = str(a.get("target")), str(a.get("fault"))
         heal = next((h for h in tl.of("heal-started") if same(h) and h.t >= proof.t), None)
         healed = next((h for h in tl.of("fault-healed", "heal-failed") if heal is not None and same(h) and h.t >= heal.t),
                       None)
-        back = heal.t if heal is not None and (healed is None or healed.get("restored")) else INF
-        out[str(a.get("target"))].append((proof.t, back, str(a.get("fault"))))
+        if heal is None or healed is not None and healed.kind == "fault-healed" and not healed.get("restored"):
+            out[target].append(Silence(proof.t, INF, fault))
+            continue
+        if healed is None or healed.kind != "fault-healed":  # the heal's end is not known: nor is its return
+            out[target].append(Silence(proof.t, INF, fault, heal.t, logged=False, heal=heal.t))
+            continue
+        back = next((e.t for e in tl.of("ha-state", source=target) if e.t >= heal.t and e.get("to") in serving), None)
+        out[target].append(Silence(proof.t, back, fault, healed.t, heal=heal.t) if back is not None else
+                           Silence(proof.t, INF, fault, healed.t, logged=False, heal=heal.t))
     return out
 
 
@@ -1399,9 +1442,45 @@ def _subnets_of(lab: Event) -> list:
     return [ipaddress.ip_network(n, strict=False) for n in dict.fromkeys(n for n in nets if n)]
 
 
+def _foreign_sources(replies: list[Event], lab: Event, zero: float) -> list[str]:
+    """Replies that came from a host outside the pair, whatever server id they carry: a source
+    address that is neither a server's (``roles``) nor a relay's (``links``), a server's address
+    used by another server's reply, or a server's address sent from two hosts (two MACs, not
+    counting the relays', which forward the servers' replies to relayed clients)."""
+    roles = dict(lab.get("roles") or {})
+    relays = {str(link.get("relay")) for link in lab.get("links") or [] if link.get("relay")}
+    relay_macs = {e.get("src_mac") for e in replies if e.get("src_ip") in relays and e.get("src_mac")}
+    found = []
+    outside = [e for e in replies if e.get("src_ip") and e.get("src_ip") not in roles and e.get("src_ip") not in relays]
+    if outside:
+        found.append(f"{len(outside)} repl(ies) sent from {', '.join(sorted({str(e.get('src_ip')) for e in outside}))}, "
+                     f"which is neither a server of the pair nor a relay, first {outside[0].get('msg')} to "
+                     f"{outside[0].get('client')} at {outside[0].t - zero:+.2f} s with server id "
+                     f"{outside[0].get('server_id')}")
+    crossed = [e for e in replies if e.get("src_ip") in roles and roles.get(e.get("server_id")) is not None
+               and roles[e.get("src_ip")] != roles[e.get("server_id")]]
+    if crossed:
+        found.append(f"{len(crossed)} repl(ies) sent from {roles[crossed[0].get('src_ip')]}'s address "
+                     f"{crossed[0].get('src_ip')} carry {roles[crossed[0].get('server_id')]}'s server id, first "
+                     f"{crossed[0].get('msg')} to {crossed[0].get('client')} at {crossed[0].t - zero:+.2f} s")
+    hosts: dict[str, list[Event]] = defaultdict(list)
+    for e in replies:
+        if e.get("src_ip") in roles and e.get("src_mac") and e.get("src_mac") not in relay_macs:
+            hosts[str(e.get("src_ip"))].append(e)
+    for ip, sent in sorted(hosts.items()):
+        macs = list(dict.fromkeys(str(e.get("src_mac")) for e in sent))
+        if len(macs) > 1:
+            other = next(e for e in sent if e.get("src_mac") == macs[1])
+            found.append(f"{roles[ip]}'s address {ip} answered from {len(macs)} hosts ({', '.join(macs)}), the "
+                         f"second first {other.get('msg')} to {other.get('client')} at {other.t - zero:+.2f} s")
+    return found
+
+
 def evidence_consistent(tl: Timeline) -> Verdict:
     """Nothing on the timeline contradicts the fault or the lab: no reply from a server while a
-    proof says it was killed, frozen or stopped; no reply from an address outside the pair; each
+    proof says it was killed, frozen or stopped, or after its heal before it served again (a
+    thawed server's backlog excepted); no reply from a server id, source address or second host
+    outside the pair and its relays (``_foreign_sources``); each
     fault's proof names that fault and target and comes after it (a step of a sequence proven by
     another step's proof does not count); steady state before the fault; every ACKed address
     inside the pair's subnets; no lease row a server wrote while proven dead (after its return, a
@@ -1415,18 +1494,33 @@ def evidence_consistent(tl: Timeline) -> Verdict:
     silenced = _silenced(tl)
     found, unchecked = _proof_contradictions(tl), []
     replies = [e for e in tl.of("recv", source="clients") if e.get("msg") in REPLIES and e.get("server_id")]
+    asked = {(e.get("mac"), e.get("xid")): e.t for e in tl.of("send", source="clients")}  # each exchange's last send
+
+    def backlog(e: Event, q: Silence) -> bool:
+        """A thawed server answers what queued while it was frozen before its state machine runs
+        (recorded: a renewal sent +11.4 s into a freeze answered 24 ms after the thaw)."""
+        return q.fault == "freeze" and e.t >= q.heal and asked.get((e.get("mac"), e.get("xid")), INF) < q.heal
+
     for role, spans in sorted(silenced.items()):
-        for a, b, fault in spans:
-            dead = [e for e in replies if roles.get(e.get("server_id")) == role and a < e.t < b]
+        for q in spans:
+            mine = [e for e in replies if roles.get(e.get("server_id")) == role and q.since < e.t < q.until
+                    and not backlog(e, q)]
+            dead = [e for e in mine if q.logged or e.t < q.healed]
             if dead:
+                back = (f" and before it was restored and logged a serving state ({q.until - zero:+.2f} s)"
+                        if q.until < INF else "")
                 found.append(f"{len(dead)} {'/'.join(sorted({e.get('msg') for e in dead}))} from {role} after its "
-                             f"{fault} was proven ({a - zero:+.2f} s), first to {dead[0].get('client')} at "
-                             f"{dead[0].t - zero:+.2f} s")
+                             f"{q.fault} was proven ({q.since - zero:+.2f} s){back}, first to {dead[0].get('client')} "
+                             f"at {dead[0].t - zero:+.2f} s")
+            if len(mine) > len(dead):
+                unchecked.append(f"{role} logged no serving state after its heal ({q.healed - zero:+.2f} s): "
+                                 f"{len(mine) - len(dead)} repl(ies) from it since could be from before it served")
     strangers = [e for e in replies if e.get("server_id") not in roles]
     if strangers:
         who = sorted({str(e.get("server_id")) for e in strangers})
         found.append(f"{len(strangers)} repl(ies) from {', '.join(who)}, which is not a server of the pair, first "
                      f"{strangers[0].get('msg')} to {strangers[0].get('client')} at {strangers[0].t - zero:+.2f} s")
+    found += _foreign_sources(replies, lab, zero)
     steady = tl.first("steady")
     if steady is not None and steady.t > zero:
         found.append(f"steady state is recorded {steady.t - zero:+.2f} s, after the fault it must precede")
@@ -1455,7 +1549,7 @@ def evidence_consistent(tl: Timeline) -> Verdict:
         others = {(b.ip, b.holder, round(b.start)) for b in records if b.seen_by != role} | {
             (str(g.get("ip")), str(g.get("mac")), round(float(g.get("cltt")))) for g in tl.of("lease-grant")
             if g.source != role and g.get("cltt") is not None}  # each row dhcpd wrote, not only the last
-        for a, back, fault in spans:
+        for a, back, fault in ((q.since, q.until if q.logged else q.healed, q.fault) for q in spans):
             rows = [b for b in records if b.seen_by == role and a + b.slack < b.start < back
                     and not (back < INF and any((b.ip, b.holder, round(b.start) + d) in others for d in (-1, 0, 1)))]
             if rows:
@@ -1465,7 +1559,7 @@ def evidence_consistent(tl: Timeline) -> Verdict:
     if found:
         return Verdict(name, FAIL, "; ".join(found), figure=len(found))
     checked = (f"{len(replies)} replies from {', '.join(sorted(set(roles.values())))} only"
-               + "".join(f"; none from {r} while its {f} held" for r, spans in sorted(silenced.items()) for _, _, f in spans)
+               + "".join(f"; none from {r} while its {f} held" for r, spans in sorted(silenced.items()) for f in (q.fault for q in spans))
                + f"; {len(applied)} fault(s) each proven after it was applied, by its own proof"
                + (f"; every ACKed address inside {', '.join(map(str, nets))}" if nets else ""))
     if unchecked:
