@@ -1238,6 +1238,7 @@ def _survivor_waits(tl: Timeline, since: float, stop: float) -> list[tuple[Wait,
     alone = {role: _spans_in(tl, role, solo) for role in set(roles.values())}
     fault = anchor(tl)
     heals = _heal_stretches(tl, stop)
+    target = str(fault.get("target")) if fault is not None else None
     down = (fault.t, min((a for a, _ in heals if a >= fault.t), default=stop)) if fault is not None else (INF, INF)
     offered = {(e.get("mac"), e.get("xid")): roles.get(e.get("server_id"), str(e.get("server_id")))
                for e in tl.of("recv", source="clients") if e.get("msg") == "OFFER" and e.get("expected")}
@@ -1248,7 +1249,7 @@ def _survivor_waits(tl: Timeline, since: float, stop: float) -> list[tuple[Wait,
 
     def done(w: dict, until: float | None, by: str | None) -> tuple[Wait, bool]:
         gave_up = any(len(sent) >= REQUEST_TRIES and (
-            offered.get((w["mac"], xid)) == str(fault.get("target")) and sent[-1] >= down[0] and sent[0] < down[1]
+            offered.get((w["mac"], xid)) == target and sent[-1] >= down[0] and sent[0] < down[1]
             or any(a <= sent[-1] and sent[0] <= b for a, b in heals)) for xid, sent in w["requests"].items())
         return Wait(w["client"], w["clock"], until, w["using"], by, w["what"]), gave_up
 
