@@ -1232,7 +1232,10 @@ def _survivor_waits(tl: Timeline, since: float, stop: float) -> list[tuple[Wait,
     the exchange a serving server must answer (a broadcast; a renewal unicast to a server then
     serving alone), but not before ``since``, until the ACK that ended it (None: open). A renewal
     unicast to a server that is not serving alone (a dead one, a hot standby) may go unanswered
-    until the client rebinds by broadcast, as RFC 2131 lets it."""
+    until the client rebinds by broadcast, as RFC 2131 lets it; so may one to a server that left
+    its solo state before it answered (a hand-back: recorded, a renewal sent as the standby went
+    back to hot-standby, answered at the rebind 10 s later): the wait until it left is judged as it
+    stands, and a new one starts at the client's next packet a serving server must answer."""
     roles, lab = _roles(tl), tl.first("lab")
     solo = set(lab.get("solo_states", [])) if lab else set()
     alone = {role: _spans_in(tl, role, solo) for role in set(roles.values())}
@@ -1266,10 +1269,15 @@ def _survivor_waits(tl: Timeline, since: float, stop: float) -> list[tuple[Wait,
                 w["what"] = "rebind"
             if e.get("state") == "REQUESTING":
                 w["requests"].setdefault(e.get("xid"), []).append(e.t)
+            if w.get("alone_until") is not None and e.t >= w["alone_until"] and w["clock"] is not None:
+                out.append((Wait(w["client"], w["clock"], max(w["clock"], w["alone_until"]), w["using"],
+                                 f"no one ({w['to']} stopped serving alone)", w["what"]), False))
+                w["clock"], w["alone_until"] = None, None
             to = roles.get(e.get("dst")) if e.get("dst") else server.get(mac)
-            if w["clock"] is None and (e.get("state") != "RENEWING"
-                                       or any(a <= e.t < b for a, b in alone.get(to or "", []))):
+            solo = next((b for a, b in alone.get(to or "", []) if a <= e.t < b), None)
+            if w["clock"] is None and (e.get("state") != "RENEWING" or solo is not None):
                 w["clock"] = max(e.t, since)
+                w["alone_until"], w["to"] = (solo, to) if e.get("state") == "RENEWING" else (None, None)
         elif e.kind == "bound":
             server[mac] = roles.get(e.get("server_id"), e.get("server_id"))
             w = waiting.pop(mac, None)

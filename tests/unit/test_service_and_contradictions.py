@@ -23,7 +23,7 @@ DRILLS = {"kea-hs-kill-primary": "kill-primary", "kea-lb-client-partition": "cli
           "kea-hs-rolling-upgrade-straddle": "rolling-upgrade", "kea-lb-freeze-replayed": "freeze-primary",
           "kea-lb-freeze-stale-primary": "freeze-primary", "kea-lb-peer-partition": "peer-partition",
           "kea22-lb-kill-primary-scope-race": "kill-primary", "kea-hs-kill-primary-container-cpu": "kill-primary",
-          "kea-hs-kill-primary-engine-killed": "kill-primary"}
+          "kea-hs-kill-primary-engine-killed": "kill-primary", "kea-hs-failback-renewal-at-hand-back": "failback"}
 # What the new verdicts must say on each recorded drill (anything absent: pass). The 1k failback's
 # clients could not see every reply (neighbour table overflow); the partitions are real split brains.
 EXPECTED = {("isc1k-failback-neigh-overflow", "service-held"): UNKNOWN,
@@ -429,3 +429,25 @@ def test_the_give_up_allowance_is_only_for_a_request_to_a_server_that_stopped_an
     v = judged(slow, "kill-primary")["service-held"]
     assert v.status == FAIL and v.figure > 9 and offer.get("client") in v.reason, v.reason
     assert judged(tl, "kill-primary")["service-held"].status == PASS
+
+
+def test_a_renewal_sent_as_the_standby_hands_back_waits_for_the_rebind():
+    """Recorded on real Docker (2026-12-07, the host busy with other work): fresh-002 renewed by
+    unicast with the secondary at +42.21 s, the millisecond the secondary logged hot-standby
+    again; its renewals went unanswered (a hot standby ignores them, as RFC 2131 lets it) until
+    its rebind at +52.21 s, which the primary answered at once. c0d8884 counted the 10 s against
+    the survivors (the host's load made it UNKNOWN, not FAIL). The same renewal to a secondary
+    that stayed partner-down until +52.3 s is 10 s unanswered by a server serving alone: FAIL."""
+    name = "kea-hs-failback-renewal-at-hand-back"
+    tl = load(name)
+    v = judged_anywhere(name)["service-held"]
+    assert v.status == PASS and v.figure == 3.01, v.reason
+    back = next(e for e in tl.of("ha-state", source="secondary") if e.get("to") == "hot-standby"
+                and e.t > tl.first("heal-started").t)
+    late = with_events(without(tl, lambda e: e is back), moved(back, t=back.t + 10.1))
+    pair = load_pair(ROOT / "fixtures" / "kea-hot-standby")
+    from dhcpdrill.verdicts import judge
+    [held] = judge(late, pair.drills["failback"], ["service-held"])
+    assert held.status in (FAIL, UNKNOWN) and "fresh-002" in held.reason and "waited longer than allowed" in \
+        held.reason, held.reason  # UNKNOWN only because the recorded host was saturated
+    assert "the drill host's 2 cores were" in held.reason or held.status == FAIL
