@@ -15,12 +15,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterable
 
-from .drill import Scenario, drill_heal_watch, drill_window, expected_s, verdicts_for
+from .drill import Scenario, drill_heal_watch, drill_service_gap, drill_window, expected_s, verdicts_for
 from .expectations import NEEDS
 from .faults import Sequence
 from .manifest import Pair
 from .servers import adapter_for
-from .timers import service_gap
 
 
 
@@ -81,11 +80,12 @@ def lines(pairs: list[Pair], entries: list[Entry]) -> list[str]:
                 (unjudged if key and not limits.states(key) else judged).append(v if not key else f"{v} ({key})")
             out.append(f"      judges: {', '.join(judged)}")
             if "service-held" in judged:
-                gap = service_gap(s.workload.retransmit, pair.server, adapter_for(pair).lab_plan(pair).ha_timers)
+                gap = drill_service_gap(pair, s)
                 out.append(f"      service held: every client answered within {limits.max_service_gap_s:g} s "
                            "(max_service_gap_s)" if limits.max_service_gap_s is not None else
-                           f"      service held: every client answered within {gap.answer_s:g} s, "
-                           f"{gap.answer_s + gap.give_up_s:g} s after a REQUEST given up ({gap.basis})")
+                           f"      service held: every client answered within {gap.answer_s:g} s"
+                           + (f", {gap.hand_back_s:g} s across a hand-back" if gap.hand_back_s > gap.answer_s else "")
+                           + f", {gap.answer_s + gap.give_up_s:g} s after a REQUEST given up ({gap.basis})")
             if unjudged:
                 out.append(f"      shown, not judged (the pair states no key): {', '.join(unjudged)}")
             if limits.known_hazard:

@@ -26,8 +26,8 @@ from .manifest import Pair
 from .problems import LabError
 from .servers import LabPlan, adapter_for
 from .timeline import Timeline
-from .timers import (HealWatch, Prediction, Window, client_rhythm_s, heal_watch, observation_window, predict_takeover,
-                     ready_timeout, service_gap, wake_after)
+from .timers import (HealWatch, Prediction, ServiceGap, Window, client_rhythm_s, heal_watch, observation_window,
+                     predict_takeover, ready_timeout, service_gap, wake_after)
 from .outcome import FAILED, Outcome, decide
 from .verdicts import Verdict, judge
 
@@ -114,6 +114,14 @@ def drill_window(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) ->
     return prediction, window
 
 
+def drill_service_gap(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) -> ServiceGap:
+    """How long the pair's own timers let this drill's clients wait for an answer (service-held's
+    limit, recorded before the drill as ``prediction`` of ``service-gap``): the one place it is
+    worked out, for the drill, the catalogue and re-judged recordings alike."""
+    plan = plan or adapter_for(pair).lab_plan(pair)
+    return service_gap(scenario.workload.retransmit, pair.server, plan.ha_timers)
+
+
 def drill_heal_watch(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) -> HealWatch:
     """How long the drill watches after its heal and whether the clients are woken in it (only a
     drill that judges continuity after the heal needs them to speak to the returning server)."""
@@ -168,9 +176,7 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
         tl.add(started, "harness", "prediction", of="takeover", low_s=prediction.low_s, high_s=prediction.high_s,
                basis=prediction.basis)
     if "service-held" in verdicts_for(scenario, plan, pair):  # re-judging an archive needs its limit recorded
-        gap = service_gap(scenario.workload.retransmit, pair.server, plan.ha_timers)
-        tl.add(started, "harness", "prediction", of="service-gap", high_s=gap.answer_s, give_up_s=gap.give_up_s,
-               basis=gap.basis)
+        tl.add(started, "harness", "prediction", **drill_service_gap(pair, scenario, plan).as_prediction())
     try:
         result.versions = server_versions(engine, image)
         with Lab(engine, image, result.run_dir) as lab:

@@ -173,14 +173,13 @@ def _pair_differs(pair: Any, tl: Any, recorded: dict) -> list[str]:
 def _limits_differ(pair: Any, scenario: Any, tl: Any) -> list[str]:
     """Limits the run recorded before its lab started (``prediction`` of takeover and service-gap)
     against the same worked out again from the pair and the scenario, as ``drill.run`` does."""
-    from .drill import drill_window
+    from .drill import drill_service_gap, drill_window
     from .servers import adapter_for
-    from .timers import service_gap
     plan = adapter_for(pair).lab_plan(pair)
     takeover, _ = drill_window(pair, scenario, plan)
-    gap = service_gap(scenario.workload.retransmit, pair.server, plan.ha_timers)
+    gap = drill_service_gap(pair, scenario, plan).as_prediction()
     expected = {"takeover": {"low_s": takeover.low_s, "high_s": takeover.high_s} if takeover else None,
-                "service-gap": {"high_s": gap.answer_s, "give_up_s": gap.give_up_s}}
+                "service-gap": {k: gap[k] for k in ("high_s", "hand_back_s", "give_up_s")}}
     out = []
     for e in tl.of("prediction"):
         want = expected.get(e.get("of"))

@@ -101,13 +101,30 @@ ANSWER_S = 1.0  # a serving server's DISCOVER-OFFER-REQUEST-ACK, with room for a
 @dataclass(frozen=True)
 class ServiceGap:
     """How long a client may wait for an answer while a server serves: ``answer_s`` for any
-    exchange, ``give_up_s`` more for one in which the client first retransmitted a REQUEST until
-    it gave up (the server it named had stopped answering: an OFFER taken just before a fault
-    or a hand-back)."""
+    exchange; ``hand_back_s`` for one that meets a heal before both servers are normal again (a
+    Kea hand-back, during which neither server serves for a while); ``give_up_s`` more for one in
+    which the client first retransmitted a REQUEST until it gave up (the server it named had
+    stopped answering: an OFFER taken just before a fault or a hand-back)."""
 
     answer_s: float
+    hand_back_s: float
     give_up_s: float
     basis: str
+
+    def as_prediction(self) -> dict[str, object]:
+        """The ``prediction`` event a drill records before it starts, so that re-judging it
+        later reads the limit it was judged by."""
+        return {"of": "service-gap", "high_s": self.answer_s, "hand_back_s": self.hand_back_s,
+                "give_up_s": self.give_up_s, "basis": self.basis}
+
+
+def _answered_after(silent: float, retransmit: tuple[float, ...]) -> float:
+    """When a client that began asking as a silence began is answered: at its first
+    retransmission after the silence, within ``ANSWER_S``."""
+    sent, k = 0.0, 0
+    while sent <= silent:
+        sent, k = sent + retransmit[min(k, len(retransmit) - 1)], k + 1
+    return sent + ANSWER_S
 
 
 def service_gap(retransmit: tuple[float, ...], server: str, ha_timers: dict[str, float]) -> ServiceGap:
@@ -115,35 +132,34 @@ def service_gap(retransmit: tuple[float, ...], server: str, ha_timers: dict[str,
     serves it is answered at its next retransmission at the latest (the longest backoff step,
     then the exchange within ``ANSWER_S``). Some silences are the pair's rule, and the client is
     answered at its first retransmission after one: dhcpd answers a client of its partner's half
-    only once its ``secs`` exceed ``load balance max seconds``; Kea hands back after a failback
-    one heartbeat per state, so for up to two ``heartbeat-delay`` neither server serves. A client
-    whose REQUEST names a server that stopped answering sends it ``REQUEST_TRIES`` times on its
-    backoff before it starts over with DISCOVER."""
-    def gap(k: int) -> float:
-        return retransmit[min(k, len(retransmit) - 1)]
+    only once its ``secs`` exceed ``load balance max seconds`` (at any time after a fault); Kea
+    hands back after a heal one heartbeat per state, so for up to two ``heartbeat-delay`` neither
+    server serves (only then: elsewhere a Kea server that serves answers at once). A client whose
+    REQUEST names a server that stopped answering sends it ``REQUEST_TRIES`` times on its backoff
+    before it starts over with DISCOVER."""
     answer = max(retransmit) + ANSWER_S
     basis = f"a serving server answers at the client's next retransmission (at most {max(retransmit):g} s) " \
             f"within {ANSWER_S:g} s"
+    hand_back = answer
     if server == "isc-dhcp":
         lbms = ha_timers.get("load balance max seconds")
-        silent, why = (ISC_DEFAULT_LBMS if lbms is None else float(lbms)), "load balance max seconds"
+        silent = ISC_DEFAULT_LBMS if lbms is None else float(lbms)
+        if _answered_after(silent, retransmit) > answer:
+            answer = hand_back = _answered_after(silent, retransmit)
+            basis = (f"after the pair's own silence of {silent:g} s (load balance max seconds) a client is answered "
+                     f"at its retransmission {answer - ANSWER_S:g} s into its exchange, within {ANSWER_S:g} s")
     elif server == "kea":
         silent = 2 * float({**KEA_DEFAULTS, **{k: v for k, v in ha_timers.items() if v is not None}}[
             "heartbeat-delay"]) / 1000
-        why = "two heartbeat-delays (a hand-back)"
-    else:
-        silent, why = 0.0, ""
-    sent, k = 0.0, 0
-    while sent <= silent:
-        sent, k = sent + gap(k), k + 1
-    if sent + ANSWER_S > answer:
-        answer = sent + ANSWER_S
-        basis = (f"after the pair's own silence of {silent:g} s ({why}) a client is answered at its "
-                 f"retransmission {sent:g} s into its exchange, within {ANSWER_S:g} s")
-    tries = [gap(k) for k in range(REQUEST_TRIES)]
+        if _answered_after(silent, retransmit) > answer:
+            hand_back = _answered_after(silent, retransmit)
+            basis += (f"; from a heal until both servers are normal again {hand_back:g} s: after a hand-back's "
+                      f"silence of {silent:g} s (two heartbeat-delays) at the client's retransmission "
+                      f"{hand_back - ANSWER_S:g} s into its exchange")
+    tries = [retransmit[min(k, len(retransmit) - 1)] for k in range(REQUEST_TRIES)]
     basis += (f"; {sum(tries):g} s more after a REQUEST to a server that stopped answering ({REQUEST_TRIES} tries, "
               f"{' + '.join(f'{g:g}' for g in tries)} s, then DISCOVER)")
-    return ServiceGap(round(answer, 3), round(sum(tries), 3), basis)
+    return ServiceGap(round(answer, 3), round(hand_back, 3), round(sum(tries), 3), basis)
 
 
 @dataclass(frozen=True)

@@ -820,16 +820,20 @@ def _state_intervals(tl: Timeline, role: str) -> list[tuple[float, float, str]]:
 def _hand_overs(tl: Timeline, stop: float) -> list[tuple[float, float]]:
     """Stretches in which two servers may both serve one scope by design: a fault being applied
     (a maintenance hand-over is part of it), and each heal until every server is back in the
-    normal state (the heal alone when they never are)."""
+    normal state (the heal alone when they never are). A heal's hand-over begins when a target
+    that was silenced serves again (``_silenced``): while it restarts or syncs it answers no one,
+    so an answer from it then is no hand-over."""
     lab = tl.first("lab")
     proofs = tl.of("fault-verified", "fault-not-effective")
     out = [(a.t, next((p.t for p in proofs if p.t >= a.t), stop)) for a in tl.of("fault-applied")]
     normal = lab.get("normal_state") if lab else None
     roles = sorted(set(_roles(tl).values()))
+    returns = {q.heal: q.until for spans in _silenced(tl).values() for q in spans if q.until < INF}
     for h in tl.of("heal-started"):
         healed = next((x.t for x in tl.of("fault-healed", "heal-failed") if x.t >= h.t), h.t)
         back = [next((s for s, _, st in _state_intervals(tl, r) if s >= h.t and st == normal), None) for r in roles]
-        out.append((h.t, max(back) if back and None not in back else healed))
+        end = max(back) if back and None not in back else healed
+        out.append((min(returns.get(h.t, h.t), end), end))
     return out
 
 
@@ -1304,40 +1308,74 @@ def load(tl: Timeline, limit: Thresholds) -> Verdict:
     return _finish(Verdict(name, status, reason, figure=len(expired), threshold=threshold), limit)
 
 
-def _service_limit(tl: Timeline, limit: Thresholds) -> tuple[float | None, float, str]:
-    """How long a client may wait once the survivor serves, and how much more after it waited out
-    a REQUEST to a server that stopped answering: the pair's ``max_service_gap_s`` for every wait,
-    else what its timers allow (``prediction`` of ``service-gap``, recorded before the drill)."""
+def _service_limit(tl: Timeline, limit: Thresholds) -> tuple[float | None, float, float, str]:
+    """How long a client may wait once the survivor serves, how long across a hand-back (from a
+    heal until both servers are normal again), and how much more after it waited out a REQUEST to
+    a server that stopped answering: the pair's ``max_service_gap_s`` for every wait, else what
+    its timers allow (``prediction`` of ``service-gap``, recorded before the drill; one recorded
+    before hand-backs were told apart allowed its one limit everywhere)."""
     if limit.max_service_gap_s is not None:
-        return limit.max_service_gap_s, 0.0, "(the pair's max_service_gap_s)"
+        return limit.max_service_gap_s, limit.max_service_gap_s, 0.0, "(the pair's max_service_gap_s)"
     recorded = next((e for e in tl.of("prediction") if e.get("of") == "service-gap"), None)
     if recorded is None:
-        return None, 0.0, ""
+        return None, 0.0, 0.0, ""
+    answer = float(recorded.get("high_s"))
     more = float(recorded.get("give_up_s") or 0.0)
-    return float(recorded.get("high_s")), more, f"({recorded.get('basis')})"
+    return answer, float(recorded.get("hand_back_s") or answer), more, f"({recorded.get('basis')})"
+
+
+def _heal_stretches(tl: Timeline, stop: float) -> list[tuple[float, float]]:
+    """From each heal that brought its target back until every server is in the normal state
+    again, or ``stop`` (the window's end) when they never are: where a hand-back may leave a
+    client unanswered for a while. A heal that restores nothing (a kill's, at the window's end)
+    hands nothing back."""
+    lab = tl.first("lab")
+    normal = lab.get("normal_state") if lab else None
+    roles = sorted(set(_roles(tl).values()))
+    out = []
+    for h in tl.of("heal-started"):
+        healed = next((x for x in tl.of("fault-healed", "heal-failed") if x.t >= h.t), None)
+        if healed is not None and healed.kind == "fault-healed" and not healed.get("restored"):
+            continue
+        back = [next((s for s, _, st in _state_intervals(tl, r) if s >= h.t and st == normal), None) for r in roles]
+        out.append((h.t, max(back) if back and None not in back else stop))
+    return out
 
 
 def _spans_in(tl: Timeline, role: str, states: set[str]) -> list[tuple[float, float]]:
     return [(s, e) for s, e, st in _state_intervals(tl, role) if st in states]
 
 
-def _survivor_waits(tl: Timeline, since: float) -> list[tuple[Wait, bool]]:
+def _survivor_waits(tl: Timeline, since: float, stop: float) -> list[tuple[Wait, bool]]:
     """Each wait of each client as the survivors are answerable for it, and whether the client
-    gave up on a REQUEST in it (sent it ``REQUEST_TRIES`` times unanswered): from the first
-    packet of the exchange a serving server must answer (a broadcast; a renewal unicast to a
-    server then serving alone), but not before ``since``, until the ACK that ended it (None:
-    open). A renewal unicast to a server that is not serving alone (a dead one, a hot standby)
-    may go unanswered until the client rebinds by broadcast, as RFC 2131 lets it."""
+    first gave up on a REQUEST in it: sent it ``REQUEST_TRIES`` times unanswered to a server that
+    had stopped answering (the fault's target, or either server in a hand-back: from a heal until
+    both are normal again), not to one that was serving. The wait runs from the first packet of
+    the exchange a serving server must answer (a broadcast; a renewal unicast to a server then
+    serving alone), but not before ``since``, until the ACK that ended it (None: open). A renewal
+    unicast to a server that is not serving alone (a dead one, a hot standby) may go unanswered
+    until the client rebinds by broadcast, as RFC 2131 lets it; so may one to a server that left
+    its solo state before it answered (a hand-back: recorded, a renewal sent as the standby went
+    back to hot-standby, answered at the rebind 10 s later): the wait until it left is judged as it
+    stands, and a new one starts at the client's next packet a serving server must answer."""
     roles, lab = _roles(tl), tl.first("lab")
     solo = set(lab.get("solo_states", [])) if lab else set()
     alone = {role: _spans_in(tl, role, solo) for role in set(roles.values())}
+    fault = anchor(tl)
+    heals = _heal_stretches(tl, stop)
+    target = str(fault.get("target")) if fault is not None else None
+    down = (fault.t, min((a for a, _ in heals if a >= fault.t), default=stop)) if fault is not None else (INF, INF)
+    offered = {(e.get("mac"), e.get("xid")): roles.get(e.get("server_id"), str(e.get("server_id")))
+               for e in tl.of("recv", source="clients") if e.get("msg") == "OFFER" and e.get("expected")}
     waiting: dict[str, dict] = {}
     server: dict[str, str | None] = {}
     answered: set[tuple[str, object]] = set()
     out = []
 
     def done(w: dict, until: float | None, by: str | None) -> tuple[Wait, bool]:
-        gave_up = any(n >= REQUEST_TRIES for n in w["requests"].values())
+        gave_up = any(len(sent) >= REQUEST_TRIES and (
+            offered.get((w["mac"], xid)) == target and sent[-1] >= down[0] and sent[0] < down[1]
+            or any(a <= sent[-1] and sent[0] <= b for a, b in heals)) for xid, sent in w["requests"].items())
         return Wait(w["client"], w["clock"], until, w["using"], by, w["what"]), gave_up
 
     for e in tl.of("send", "recv", "bound", source="clients"):
@@ -1346,16 +1384,22 @@ def _survivor_waits(tl: Timeline, since: float) -> list[tuple[Wait, bool]]:
             if e.get("msg") == "ACK" and e.get("expected"):
                 answered.add((mac, e.get("xid")))
         elif e.kind == "send" and e.get("msg") in ("DISCOVER", "REQUEST") and (mac, e.get("xid")) not in answered:
-            w = waiting.setdefault(mac, {"client": str(e.get("client")), "clock": None, "using": server.get(mac),
-                                         "what": EXCHANGES.get(e.get("state"), "new lease"), "requests": {}})
+            w = waiting.setdefault(mac, {"client": str(e.get("client")), "mac": mac, "clock": None,
+                                         "using": server.get(mac), "what": EXCHANGES.get(e.get("state"), "new lease"),
+                                         "requests": {}})
             if e.get("state") == "REBINDING":
                 w["what"] = "rebind"
             if e.get("state") == "REQUESTING":
-                w["requests"][e.get("xid")] = w["requests"].get(e.get("xid"), 0) + 1
+                w["requests"].setdefault(e.get("xid"), []).append(e.t)
+            if w.get("alone_until") is not None and e.t >= w["alone_until"] and w["clock"] is not None:
+                out.append((Wait(w["client"], w["clock"], max(w["clock"], w["alone_until"]), w["using"],
+                                 f"no one ({w['to']} stopped serving alone)", w["what"]), False))
+                w["clock"], w["alone_until"] = None, None
             to = roles.get(e.get("dst")) if e.get("dst") else server.get(mac)
-            if w["clock"] is None and (e.get("state") != "RENEWING"
-                                       or any(a <= e.t < b for a, b in alone.get(to or "", []))):
+            solo = next((b for a, b in alone.get(to or "", []) if a <= e.t < b), None)
+            if w["clock"] is None and (e.get("state") != "RENEWING" or solo is not None):
                 w["clock"] = max(e.t, since)
+                w["alone_until"], w["to"] = (solo, to) if e.get("state") == "RENEWING" else (None, None)
         elif e.kind == "bound":
             server[mac] = roles.get(e.get("server_id"), e.get("server_id"))
             w = waiting.pop(mac, None)
@@ -1375,9 +1419,11 @@ def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
     waited while the returning server synced its leases (Kea stops its partner's service for it)
     counts, and the reason says how much it was."""
     name, unit = "service-held", "s"
-    answer, more, basis = _service_limit(tl, limit)
-    threshold = (f"<= {answer:g} s" + (f" (+ {more:g} s after a REQUEST given up)" if more else "")) \
-        if answer is not None else ""
+    answer, hand_back, more, basis = _service_limit(tl, limit)
+    if not _heal_stretches(tl, INF):
+        hand_back = answer or 0.0  # nothing healed, nothing handed back
+    threshold = (f"<= {answer:g} s" + (f", {hand_back:g} s across a hand-back" if hand_back > answer else "")
+                 + (f" (+ {more:g} s after a REQUEST given up)" if more else "")) if answer is not None else ""
     fault, end = anchor(tl), _window_end(tl)
     if fault is None or tl.first("fault-verified") is None or end is None:
         return Verdict(name, UNKNOWN, "no effective fault, or the window never ended: no service to judge after it",
@@ -1392,7 +1438,13 @@ def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
     if since >= end:
         return Verdict(name, UNKNOWN, f"the window ended {end - fault.t:.1f} s after the fault, before the survivors "
                                       "had to serve", unit=unit, threshold=threshold)
-    waits = [(w, gave_up) for w, gave_up in _survivor_waits(tl, since) if w.since < end]
+    heals = _heal_stretches(tl, end)
+
+    def allowed(w: Wait, gave_up: bool) -> float:
+        across = any(a < min(w.until if w.until is not None else end, end) and w.since < b for a, b in heals)
+        return (hand_back if across else answer) + (more if gave_up else 0.0)
+
+    waits = [(w, gave_up) for w, gave_up in _survivor_waits(tl, since, end) if w.since < end]
     if not waits:
         return Verdict(name, UNKNOWN, f"no client asked for service {begin} to the end of the window "
                                       f"(+{end - fault.t:.1f} s)", unit=unit, threshold=threshold)
@@ -1402,8 +1454,9 @@ def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
     reason = (f"{begin} to the end of the window (+{end - fault.t:.1f} s), {len({w.client for w, _ in waits})} "
               f"client(s) asked {len(waits)} time(s); the longest wait: {worst.client} (last served by "
               f"{worst.using or 'no server yet'}) {longest:g} s for a {worst.exchange} from +{worst.since - fault.t:.1f} "
-              f"s, {answered}; limit {answer:g} s" + (f", {answer + more:g} s after a REQUEST given up" if more else "")
-              + f" {basis}")
+              f"s, {answered}; limit {answer:g} s" + (f", {hand_back:g} s across a hand-back" if hand_back > answer
+                                                       else "")
+              + (f", {answer + more:g} s after a REQUEST given up" if more else "") + f" {basis}")
     restored = _restored(tl, fault)
     if restored is not None:
         stop = min(worst.until if worst.until is not None else end, end)
@@ -1411,7 +1464,7 @@ def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
                      for a, b in _spans_in(tl, str(fault.get("target")), {"syncing"}))
         if inside:
             reason += f"; {inside:.2f} s of it while {fault.get('target')} synced its leases"
-    over = sorted({w.client for w, gave_up in waits if w.length(end) > answer + (more if gave_up else 0.0)})
+    over = sorted({w.client for w, gave_up in waits if w.length(end) > allowed(w, gave_up)})
     status = FAIL if over else PASS
     if over:
         reason += f"; {len(over)} client(s) waited longer than allowed: {listed(over, 8)}"
@@ -1430,10 +1483,41 @@ SILENCING_FAULTS = ("kill", "kill-then-restart", "freeze", "maintenance-handoff"
 REPLIES = ("OFFER", "ACK", "NAK")
 
 
-def _silenced(tl: Timeline) -> dict[str, list[tuple[float, float, str]]]:
-    """Per role, (from, until, fault): from the proof that a kill, freeze or stop held until its
-    heal began, for ever when the heal does not bring the target back (a kill)."""
-    out: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+def _serving_states(tl: Timeline) -> set[str]:
+    """The states in which a server answers clients: the pair's normal state, a solo state
+    (partner-down) and a serving-but-interrupted one (dhcpd's communications-interrupted)."""
+    lab = tl.first("lab")
+    if lab is None:
+        return set()
+    return {s for s in (lab.get("normal_state"), *(lab.get("solo_states") or ()), *(lab.get("interrupted_states") or ()))
+            if s}
+
+
+@dataclass(frozen=True)
+class Silence:
+    """A stretch in which a server was proven to serve nothing: from its fault's proof until it was
+    restored and logged a serving state again (``until``; INF when its heal did not bring it back).
+    ``logged`` False: it was restored but logged no serving state, so from ``healed`` its replies
+    can be neither excused nor held against it. ``heal``: when its heal began."""
+
+    since: float
+    until: float
+    fault: str
+    healed: float = INF
+    logged: bool = True
+    heal: float = INF
+
+
+def _silenced(tl: Timeline) -> dict[str, list[Silence]]:
+    """Per role, each stretch in which a kill, freeze or stop held it silent: from the proof of
+    the fault until its heal restored it (``fault-healed`` with ``restored``) and it logged a
+    serving state (a restarted Kea server passes waiting, syncing and ready first, a restarted
+    dhcpd startup and recover: it answers no client in them); for ever when the heal does not
+    bring the target back (a kill). The silence ends at that state, not at ``fault-healed``: the
+    harness stamps that when its check is done, after the daemon may already serve (recorded:
+    a restarted dhcpd logged normal at +25.95 s, ACKed at +26.18 s, fault-healed +26.41 s)."""
+    out: dict[str, list[Silence]] = defaultdict(list)
+    serving = _serving_states(tl)
     for a in tl.of("fault-applied"):
         if a.get("fault") not in SILENCING_FAULTS:
             continue
@@ -1441,11 +1525,19 @@ def _silenced(tl: Timeline) -> dict[str, list[tuple[float, float, str]]]:
         proof = next((p for p in tl.of("fault-verified") if same(p)), None)
         if proof is None:
             continue
+        target, fault = str(a.get("target")), str(a.get("fault"))
         heal = next((h for h in tl.of("heal-started") if same(h) and h.t >= proof.t), None)
         healed = next((h for h in tl.of("fault-healed", "heal-failed") if heal is not None and same(h) and h.t >= heal.t),
                       None)
-        back = heal.t if heal is not None and (healed is None or healed.get("restored")) else INF
-        out[str(a.get("target"))].append((proof.t, back, str(a.get("fault"))))
+        if heal is None or healed is not None and healed.kind == "fault-healed" and not healed.get("restored"):
+            out[target].append(Silence(proof.t, INF, fault))
+            continue
+        if healed is None or healed.kind != "fault-healed":  # the heal's end is not known: nor is its return
+            out[target].append(Silence(proof.t, INF, fault, heal.t, logged=False, heal=heal.t))
+            continue
+        back = next((e.t for e in tl.of("ha-state", source=target) if e.t >= heal.t and e.get("to") in serving), None)
+        out[target].append(Silence(proof.t, back, fault, healed.t, heal=heal.t) if back is not None else
+                           Silence(proof.t, INF, fault, healed.t, logged=False, heal=heal.t))
     return out
 
 
@@ -1481,9 +1573,45 @@ def _subnets_of(lab: Event) -> list:
     return [ipaddress.ip_network(n, strict=False) for n in dict.fromkeys(n for n in nets if n)]
 
 
+def _foreign_sources(replies: list[Event], lab: Event, zero: float) -> list[str]:
+    """Replies that came from a host outside the pair, whatever server id they carry: a source
+    address that is neither a server's (``roles``) nor a relay's (``links``), a server's address
+    used by another server's reply, or a server's address sent from two hosts (two MACs, not
+    counting the relays', which forward the servers' replies to relayed clients)."""
+    roles = dict(lab.get("roles") or {})
+    relays = {str(link.get("relay")) for link in lab.get("links") or [] if link.get("relay")}
+    relay_macs = {e.get("src_mac") for e in replies if e.get("src_ip") in relays and e.get("src_mac")}
+    found = []
+    outside = [e for e in replies if e.get("src_ip") and e.get("src_ip") not in roles and e.get("src_ip") not in relays]
+    if outside:
+        found.append(f"{len(outside)} repl(ies) sent from {', '.join(sorted({str(e.get('src_ip')) for e in outside}))}, "
+                     f"which is neither a server of the pair nor a relay, first {outside[0].get('msg')} to "
+                     f"{outside[0].get('client')} at {outside[0].t - zero:+.2f} s with server id "
+                     f"{outside[0].get('server_id')}")
+    crossed = [e for e in replies if e.get("src_ip") in roles and roles.get(e.get("server_id")) is not None
+               and roles[e.get("src_ip")] != roles[e.get("server_id")]]
+    if crossed:
+        found.append(f"{len(crossed)} repl(ies) sent from {roles[crossed[0].get('src_ip')]}'s address "
+                     f"{crossed[0].get('src_ip')} carry {roles[crossed[0].get('server_id')]}'s server id, first "
+                     f"{crossed[0].get('msg')} to {crossed[0].get('client')} at {crossed[0].t - zero:+.2f} s")
+    hosts: dict[str, list[Event]] = defaultdict(list)
+    for e in replies:
+        if e.get("src_ip") in roles and e.get("src_mac") and e.get("src_mac") not in relay_macs:
+            hosts[str(e.get("src_ip"))].append(e)
+    for ip, sent in sorted(hosts.items()):
+        macs = list(dict.fromkeys(str(e.get("src_mac")) for e in sent))
+        if len(macs) > 1:
+            other = next(e for e in sent if e.get("src_mac") == macs[1])
+            found.append(f"{roles[ip]}'s address {ip} answered from {len(macs)} hosts ({', '.join(macs)}), the "
+                         f"second first {other.get('msg')} to {other.get('client')} at {other.t - zero:+.2f} s")
+    return found
+
+
 def evidence_consistent(tl: Timeline) -> Verdict:
     """Nothing on the timeline contradicts the fault or the lab: no reply from a server while a
-    proof says it was killed, frozen or stopped; no reply from an address outside the pair; each
+    proof says it was killed, frozen or stopped, or after its heal before it served again (a
+    thawed server's backlog excepted); no reply from a server id, source address or second host
+    outside the pair and its relays (``_foreign_sources``); each
     fault's proof names that fault and target and comes after it (a step of a sequence proven by
     another step's proof does not count); steady state before the fault; every ACKed address
     inside the pair's subnets; no lease row a server wrote while proven dead (after its return, a
@@ -1497,18 +1625,33 @@ def evidence_consistent(tl: Timeline) -> Verdict:
     silenced = _silenced(tl)
     found, unchecked = _proof_contradictions(tl), []
     replies = [e for e in tl.of("recv", source="clients") if e.get("msg") in REPLIES and e.get("server_id")]
+    asked = {(e.get("mac"), e.get("xid")): e.t for e in tl.of("send", source="clients")}  # each exchange's last send
+
+    def backlog(e: Event, q: Silence) -> bool:
+        """A thawed server answers what queued while it was frozen before its state machine runs
+        (recorded: a renewal sent +11.4 s into a freeze answered 24 ms after the thaw)."""
+        return q.fault == "freeze" and e.t >= q.heal and asked.get((e.get("mac"), e.get("xid")), INF) < q.heal
+
     for role, spans in sorted(silenced.items()):
-        for a, b, fault in spans:
-            dead = [e for e in replies if roles.get(e.get("server_id")) == role and a < e.t < b]
+        for q in spans:
+            mine = [e for e in replies if roles.get(e.get("server_id")) == role and q.since < e.t < q.until
+                    and not backlog(e, q)]
+            dead = [e for e in mine if q.logged or e.t < q.healed]
             if dead:
+                back = (f" and before it was restored and logged a serving state ({q.until - zero:+.2f} s)"
+                        if q.until < INF else "")
                 found.append(f"{len(dead)} {'/'.join(sorted({e.get('msg') for e in dead}))} from {role} after its "
-                             f"{fault} was proven ({a - zero:+.2f} s), first to {dead[0].get('client')} at "
-                             f"{dead[0].t - zero:+.2f} s")
+                             f"{q.fault} was proven ({q.since - zero:+.2f} s){back}, first to {dead[0].get('client')} "
+                             f"at {dead[0].t - zero:+.2f} s")
+            if len(mine) > len(dead):
+                unchecked.append(f"{role} logged no serving state after its heal ({q.healed - zero:+.2f} s): "
+                                 f"{len(mine) - len(dead)} repl(ies) from it since could be from before it served")
     strangers = [e for e in replies if e.get("server_id") not in roles]
     if strangers:
         who = sorted({str(e.get("server_id")) for e in strangers})
         found.append(f"{len(strangers)} repl(ies) from {', '.join(who)}, which is not a server of the pair, first "
                      f"{strangers[0].get('msg')} to {strangers[0].get('client')} at {strangers[0].t - zero:+.2f} s")
+    found += _foreign_sources(replies, lab, zero)
     steady = tl.first("steady")
     if steady is not None and steady.t > zero:
         found.append(f"steady state is recorded {steady.t - zero:+.2f} s, after the fault it must precede")
@@ -1537,7 +1680,7 @@ def evidence_consistent(tl: Timeline) -> Verdict:
         others = {(b.ip, b.holder, round(b.start)) for b in records if b.seen_by != role} | {
             (str(g.get("ip")), str(g.get("mac")), round(float(g.get("cltt")))) for g in tl.of("lease-grant")
             if g.source != role and g.get("cltt") is not None}  # each row dhcpd wrote, not only the last
-        for a, back, fault in spans:
+        for a, back, fault in ((q.since, q.until if q.logged else q.healed, q.fault) for q in spans):
             rows = [b for b in records if b.seen_by == role and a + b.slack < b.start < back
                     and not (back < INF and any((b.ip, b.holder, round(b.start) + d) in others for d in (-1, 0, 1)))]
             if rows:
@@ -1547,7 +1690,7 @@ def evidence_consistent(tl: Timeline) -> Verdict:
     if found:
         return Verdict(name, FAIL, "; ".join(found), figure=len(found))
     checked = (f"{len(replies)} replies from {', '.join(sorted(set(roles.values())))} only"
-               + "".join(f"; none from {r} while its {f} held" for r, spans in sorted(silenced.items()) for _, _, f in spans)
+               + "".join(f"; none from {r} while its {f} held" for r, spans in sorted(silenced.items()) for f in (q.fault for q in spans))
                + f"; {len(applied)} fault(s) each proven after it was applied, by its own proof"
                + (f"; every ACKed address inside {', '.join(map(str, nets))}" if nets else ""))
     if unchecked:

@@ -43,5 +43,7 @@ def test_the_catalogue_shows_the_window_the_prediction_and_the_unjudged_keys():
            "takeover-predicted" in text
     assert "service held: every client answered within 5 s, 16 s after a REQUEST given up (a serving server " \
            "answers at the client's next retransmission (at most 4 s) within 1 s" in text
-    assert "service held: every client answered within 24 s, 35 s after a REQUEST given up (after the pair's own " \
-           "silence of 20 s (two heartbeat-delays (a hand-back))" in text  # Kea's default timers
+    assert "service held: every client answered within 5 s, 24 s across a hand-back, 16 s after a REQUEST given up" \
+           in text  # Kea's default timers: their 20 s hand-back silence only from a heal until both are normal
+    assert "from a heal until both servers are normal again 24 s: after a hand-back's silence of 20 s (two " \
+           "heartbeat-delays)" in text

@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 
 import scenarios
-from dhcpdrill.drill import DrillResult, Scenario, drill_window, verdicts_for
+from dhcpdrill.drill import DrillResult, Scenario, drill_service_gap, drill_window, verdicts_for
 from dhcpdrill.servers import adapter_for
 from dhcpdrill.outcome import decide
 from dhcpdrill.pair import load_pair
 from dhcpdrill.timeline import Event, Timeline
-from dhcpdrill.timers import service_gap
 from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN, judge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,12 +45,10 @@ def with_prediction(tl: Timeline, pair, scenario) -> Timeline:
     """What run_drill records today before the lab starts (these timelines predate predictions):
     the takeover the pair's timers predict and the service gap they allow."""
     prediction, _ = drill_window(pair, scenario)
-    gap = service_gap(scenario.workload.retransmit, pair.server, adapter_for(pair).lab_plan(pair).ha_timers)
     made = {e.get("of") for e in tl.of("prediction")}
     added = [Event(tl.events[0].t, "harness", "prediction", data) for data in (
         {"of": "takeover", "low_s": prediction.low_s, "high_s": prediction.high_s, "basis": prediction.basis}
-        if prediction is not None else None,
-        {"of": "service-gap", "high_s": gap.answer_s, "give_up_s": gap.give_up_s, "basis": gap.basis})
+        if prediction is not None else None, drill_service_gap(pair, scenario).as_prediction())
         if data is not None and data["of"] not in made]
     return Timeline([*added, *tl.events]) if added else tl
 

@@ -23,14 +23,15 @@ DRILLS = {"kea-hs-kill-primary": "kill-primary", "kea-lb-client-partition": "cli
           "kea-hs-rolling-upgrade-straddle": "rolling-upgrade", "kea-lb-freeze-replayed": "freeze-primary",
           "kea-lb-freeze-stale-primary": "freeze-primary", "kea-lb-peer-partition": "peer-partition",
           "kea22-lb-kill-primary-scope-race": "kill-primary", "kea-hs-kill-primary-container-cpu": "kill-primary",
-          "kea-hs-kill-primary-engine-killed": "kill-primary", "isc-failback-local-time": "failback"}
+          "kea-hs-kill-primary-engine-killed": "kill-primary", "isc-failback-local-time": "failback",
+          "kea-hs-failback-renewal-at-hand-back": "failback"}
 # What the new verdicts must say on each recorded drill (anything absent: pass). The 1k failback's
 # clients could not see every reply (neighbour table overflow); the partitions are real split brains.
 EXPECTED = {("isc1k-failback-neigh-overflow", "service-held"): UNKNOWN,
             ("kea-hs-peer-partition", "split-brain"): FAIL, ("kea-lb-peer-partition", "split-brain"): FAIL,
             ("kea22-lb-kill-primary-scope-race", "service-held"): FAIL,
             **{("kea-hs-kill-primary-engine-killed", v): UNKNOWN  # the engine went away: nothing is evidence
-               for v in ("service-held", "evidence-consistent", "split-brain")}}
+               for v in ("service-held", "evidence-consistent")}}  # kill-primary judges no split brain
 
 
 def test_every_recorded_timeline_is_in_the_table():
@@ -58,6 +59,8 @@ def test_the_new_verdicts_on_every_recorded_drill(name):
         if verdict in v:
             assert v[verdict].status == EXPECTED.get((name, verdict), PASS), (verdict, v[verdict].reason)
     assert "evidence-consistent" in v  # judged in every drill
+    unjudged = [verdict for (drill, verdict) in EXPECTED if drill == name and verdict not in v]
+    assert not unjudged, f"EXPECTED names {unjudged} for {name}, which its drill does not judge"
 
 
 def test_every_scenario_judges_evidence_consistent_and_every_takeover_drill_service_held():
@@ -260,3 +263,192 @@ def test_a_dhcpd_pair_is_judged_by_its_states_only():
     recorded after every failback), so packets cannot tell its split brain: the states decide."""
     v = split_brain(load("isc-failback-late-renewal"))
     assert v.status == PASS and "not measured from packets" in v.reason
+
+
+# -- tightened: the hand-back allowance, a returning server, a third server by its addresses ----------
+def outcome_of(name: str, tl: Timeline):
+    """The drill's outcome and verdicts on ``tl``, a mutation of recorded timeline ``name``."""
+    from pathlib import Path
+    from dhcpdrill.drill import DrillResult, verdicts_for
+    from dhcpdrill.outcome import decide
+    from dhcpdrill.servers import adapter_for
+    from dhcpdrill.verdicts import judge
+    from .test_real_evidence import with_prediction
+    pair = load_pair(pair_folder({"campus": "kea-campus"}.get(tl.first("lab").get("pair"), tl.first("lab").get("pair"))))
+    scenario = SCENARIOS[DRILLS[name]]
+    tl = with_prediction(tl, pair, scenario)
+    verdicts = judge(tl, pair.drills[scenario.name], verdicts_for(scenario, adapter_for(pair).lab_plan(pair), pair))
+    result = DrillResult(pair, scenario, "recorded", Path("."), 0.0, tl, verdicts)
+    return decide(result.verdicts, None, result.hazard), {v.name: v for v in verdicts}
+
+
+@pytest.mark.parametrize("silent_s", [20, 22])
+def test_a_default_timers_survivor_silent_for_its_last_20_s_fails_service_held(silent_s):
+    """Kea's default heartbeat-delay (10 s) allows a hand-back 20 s of silence; c0d8884 allowed it
+    at every moment of every drill (<= 24 s), so a survivor that stopped answering for the last
+    20 or 22 s of the 98 s kill-primary window passed. Outside a heal the limit is the clients'
+    longest retransmission gap + 1 s."""
+    name = "campus-default-timers-kill-primary"
+    tl = load(name)
+    secondary = {ip for ip, role in tl.first("lab").get("roles").items() if role == "secondary"}
+    cut = tl.first("observe-end").t - silent_s
+    silent = without(tl, lambda e: e.source == "clients" and e.kind in ("recv", "bound")
+                     and e.get("server_id") in secondary and e.t > cut)
+    result, v = outcome_of(name, silent)
+    held = v["service-held"]
+    assert held.status == FAIL and held.threshold == "<= 5 s (+ 11 s after a REQUEST given up)", held.reason
+    assert "still unanswered when the window ended" in held.reason and held.figure > silent_s - 4
+    assert result.status == "fail" and [r.split(":")[0] for r in result.reasons] == ["service-held"]
+    assert outcome_of(name, tl)[0].status == "pass"  # as recorded
+
+
+def test_the_hand_back_allowance_holds_only_from_the_heal_until_both_are_normal():
+    """kea-hot-standby's 1 s heartbeat: a hand-back may leave a client 2 s without an answer, so a
+    wait across the heal may last until the retransmission after it (the limit stays 5 s with the
+    failback's backoff); a stretch the same length before the heal is held to the plain limit."""
+    from dhcpdrill.timers import service_gap
+    gap = service_gap((1.0, 2.0, 4.0), "kea", {})  # Kea's defaults: 10 s heartbeats
+    assert (gap.answer_s, gap.hand_back_s, gap.give_up_s) == (5.0, 24.0, 11.0)
+    assert "from a heal until both servers are normal again 24 s" in gap.basis
+    isc = service_gap((1.0, 2.0, 4.0), "isc-dhcp", {})  # dhcpd's load balance max seconds hold at any time
+    assert (isc.answer_s, isc.hand_back_s) == (8.0, 8.0)
+    tl = load("kea-hs-failback")
+    pair = load_pair(ROOT / "fixtures" / "kea-hot-standby")
+    from dhcpdrill.verdicts import judge
+    from .test_real_evidence import with_prediction
+    wide = [Event(e.t, e.source, e.kind, {**e.data, "high_s": 2.0, "hand_back_s": 5.0})
+            if e.kind == "prediction" and e.get("of") == "service-gap" else e
+            for e in with_prediction(tl, pair, SCENARIOS["failback"]).events]
+    [held] = judge(Timeline(wide), pair.drills["failback"], ["service-held"])
+    assert held.status == PASS and held.threshold == "<= 2 s, 5 s across a hand-back (+ 11 s after a REQUEST given up)"
+    heal = tl.first("heal-started").t
+    moved_heal = [Event(e.t + 30, e.source, e.kind, e.data) if e.kind in ("heal-started", "fault-healed") else e
+                  for e in wide]  # the same waits, no longer across a heal
+    [held] = judge(Timeline(moved_heal), pair.drills["failback"], ["service-held"])
+    assert held.status == FAIL and "probe-0" in held.reason, held.reason
+    assert heal < tl.first("observe-end").t
+
+
+def forged_primary_ack(tl: Timeline, at: float, client: str = "probe-03") -> list[Event]:
+    """The client asks (a DISCOVER's exchange) and the primary ACKs it at ``at``."""
+    primary = next(ip for ip, role in tl.first("lab").get("roles").items() if role == "primary")
+    ack = next(e for e in tl.of("recv") if e.get("msg") == "ACK" and e.get("server_id") == primary
+               and e.get("client") == client)
+    xid = 7_000_000 + round(at * 10)
+    return [Event(at - 0.01, "clients", "send", {"client": client, "mac": ack.get("mac"), "msg": "REQUEST",
+                                                  "state": "REQUESTING", "xid": xid, "dst": "255.255.255.255"}),
+            Event(at, "clients", "recv", {**ack.data, "xid": xid, "expected": True}),
+            Event(at, "clients", "bound", {"client": client, "mac": ack.get("mac"), "ip": ack.get("yiaddr"),
+                                           "server_id": primary, "how": "discover"})]
+
+
+def test_a_restarted_primary_answering_before_its_container_is_up_contradicts_the_heal():
+    tl = load("kea-hs-failback")
+    heal = tl.first("heal-started").t
+    v = evidence_consistent(with_events(tl, *forged_primary_ack(tl, heal + 0.05)))
+    assert v.status == FAIL and "1 ACK from primary after its kill-then-restart was proven (+0.11 s) and before it " \
+        "was restored and logged a serving state (+28.20 s), first to probe-03 at +25.16 s" in v.reason, v.reason
+    assert evidence_consistent(tl).status == PASS
+
+
+def test_a_primary_acking_while_it_syncs_and_the_standby_is_partner_down_is_split_brain():
+    """Three primary ACKs at +26.0/+26.5/+27.0 s: the primary was waiting/syncing (it serves no
+    one until hot-standby at +28.2 s) and the standby partner-down. c0d8884 excused everything from
+    the heal's start until both were normal: evidence-consistent, split-brain and the drill passed."""
+    name = "kea-hs-failback"
+    tl = load(name)
+    f = fault_t(tl)
+    forged = with_events(tl, *(e for t in (26.0, 26.5, 27.0) for e in forged_primary_ack(tl, f + t)))
+    v = evidence_consistent(forged)
+    assert v.status == FAIL and v.reason.startswith("3 ACK from primary after its kill-then-restart was proven")
+    brain = split_brain(forged)
+    assert brain.status == FAIL and "secondary ACKed steady-04 at +24.87 s, primary ACKed probe-03 at +26.00 s" in \
+        brain.reason, brain.reason
+    result, verdicts = outcome_of(name, forged)
+    assert result.status == "fail" and {"evidence-consistent", "split-brain"} <= {
+        r.split(":")[0] for r in result.reasons}
+    assert outcome_of(name, tl)[0].status == "pass" and verdicts["split-brain"].status == FAIL
+
+
+def test_a_thawed_server_may_answer_its_backlog_but_not_a_new_exchange_before_it_serves():
+    """Recorded: a renewal sent to the frozen primary +11.4 s into the freeze was answered 24 ms
+    after the thaw, while its log already said waiting: the backlog of a resumed process. An
+    exchange begun after the thaw and answered before the primary logged load-balancing (+40.13 s)
+    is a contradiction."""
+    tl = load("kea-lb-freeze-replayed")
+    assert evidence_consistent(tl).status == PASS
+    heal = tl.first("heal-started").t
+    v = evidence_consistent(with_events(tl, *forged_primary_ack(tl, heal + 0.5, client="probe-09")))
+    assert v.status == FAIL and "1 ACK from primary after its freeze was proven" in v.reason, v.reason
+
+
+def test_a_heal_whose_target_logs_no_serving_state_leaves_its_later_replies_unchecked():
+    tl = load("kea-hs-failback")
+    quiet = without(tl, lambda e: e.kind == "ha-state" and e.source == "primary" and e.t > tl.first("heal-started").t)
+    v = evidence_consistent(quiet)
+    assert v.status == UNKNOWN and "primary logged no serving state after its heal (+25.47 s)" in v.reason, v.reason
+
+
+def test_a_third_server_is_found_by_its_source_address_whatever_server_id_it_carries():
+    tl = load("kea-hs-kill-primary")
+    acks = [e for e in tl.of("recv") if e.get("msg") == "ACK" and e.get("server_id") == survivor(tl)][-3:]
+    resourced = with_events(without(tl, lambda e: e in acks), *(moved(e, src_ip="198.18.0.99") for e in acks))
+    v = evidence_consistent(resourced)
+    assert v.status == FAIL and v.reason.startswith(
+        "3 repl(ies) sent from 198.18.0.99, which is neither a server of the pair nor a relay, first ACK to"), v.reason
+    spoofed = with_events(without(tl, lambda e: e in acks), *(moved(e, src_mac="02:42:c6:12:00:63") for e in acks))
+    v = evidence_consistent(spoofed)
+    assert v.status == FAIL and "secondary's address 198.18.0.12 answered from 2 hosts (02:42:c6:12:00:0c, " \
+        "02:42:c6:12:00:63)" in v.reason, v.reason
+    primary = next(ip for ip, role in tl.first("lab").get("roles").items() if role == "primary")
+    crossed = with_events(without(tl, lambda e: e in acks), *(moved(e, src_ip=primary) for e in acks))
+    v = evidence_consistent(crossed)
+    assert v.status == FAIL and "3 repl(ies) sent from primary's address 198.18.0.11 carry secondary's server id" \
+        in v.reason, v.reason
+    relayed = load("kea-relayed-kill-primary")  # the relays forward the servers' replies: no third server
+    assert evidence_consistent(relayed).status == PASS
+
+
+def test_the_give_up_allowance_is_only_for_a_request_to_a_server_that_stopped_answering():
+    """A probe after the takeover: the survivor OFFERed, then let three more REQUESTs of that
+    exchange go unanswered and ACKed only at +9 s. c0d8884 allowed any wait with four REQUESTs
+    11 s more (16 s) and passed; the server that ignored them is the survivor, which serves."""
+    tl = load("kea-hs-kill-primary")
+    f = tl.first("fault-applied").t
+    request = next(e for e in tl.of("send") if e.get("msg") == "REQUEST" and e.get("state") == "REQUESTING"
+                   and e.t > f + 15)
+    mac, xid = request.get("mac"), request.get("xid")
+    ack = next(e for e in tl.of("recv") if e.get("msg") == "ACK" and (e.get("mac"), e.get("xid")) == (mac, xid))
+    assert ack.get("server_id") == survivor(tl)
+    offer = moved(ack, msg="OFFER", t=request.t - 0.001)  # the recordings keep no OFFERs (trim.py)
+    bound = next(e for e in tl.of("bound") if e.get("mac") == mac and e.t >= ack.t)
+    late = ack.t + 9
+    # the probe's own later cycles (hold, release, a new DISCOVER) start only once it is bound
+    slow = with_events(without(tl, lambda e: e.source == "clients" and e.get("mac") == mac
+                               and request.t < e.t <= late + 4), offer,
+                       *(moved(request, t=request.t + d) for d in (1, 3, 7)), moved(ack, t=late), moved(bound, t=late))
+    v = judged(slow, "kill-primary")["service-held"]
+    assert v.status == FAIL and v.figure > 9 and offer.get("client") in v.reason, v.reason
+    assert judged(tl, "kill-primary")["service-held"].status == PASS
+
+
+def test_a_renewal_sent_as_the_standby_hands_back_waits_for_the_rebind():
+    """Recorded on real Docker (2026-12-07, the host busy with other work): fresh-002 renewed by
+    unicast with the secondary at +42.21 s, the millisecond the secondary logged hot-standby
+    again; its renewals went unanswered (a hot standby ignores them, as RFC 2131 lets it) until
+    its rebind at +52.21 s, which the primary answered at once. c0d8884 counted the 10 s against
+    the survivors (the host's load made it UNKNOWN, not FAIL). The same renewal to a secondary
+    that stayed partner-down until +52.3 s is 10 s unanswered by a server serving alone: FAIL."""
+    name = "kea-hs-failback-renewal-at-hand-back"
+    tl = load(name)
+    v = judged_anywhere(name)["service-held"]
+    assert v.status == PASS and v.figure == 3.01, v.reason
+    back = next(e for e in tl.of("ha-state", source="secondary") if e.get("to") == "hot-standby"
+                and e.t > tl.first("heal-started").t)
+    late = with_events(without(tl, lambda e: e is back), moved(back, t=back.t + 10.1))
+    pair = load_pair(ROOT / "fixtures" / "kea-hot-standby")
+    from dhcpdrill.verdicts import judge
+    [held] = judge(late, pair.drills["failback"], ["service-held"])
+    assert held.status in (FAIL, UNKNOWN) and "fresh-002" in held.reason and "waited longer than allowed" in \
+        held.reason, held.reason  # UNKNOWN only because the recorded host was saturated
+    assert "the drill host's 2 cores were" in held.reason or held.status == FAIL
