@@ -93,3 +93,14 @@ def test_a_verdict_not_judged_never_decides():
     assert decide(verdicts, None, None).status == PASSED
     assert decide(verdicts, None, KnownHazard(WHY, ("takeover-predicted",))).reasons == (
         "takeover-predicted: the known hazard names it, but this drill did not judge it",)
+
+
+def test_a_may_fail_verdict_that_is_unknown_is_never_excused():
+    """The real engine-killed run again: a hazard that may break service-held does not excuse it
+    being UNKNOWN, and says so in full."""
+    verdicts = _verdicts("kea-hs-kill-primary-engine-killed", "kill-primary")
+    held = next(v for v in verdicts if v.name == "service-held")
+    out = decide([v for v in verdicts if v.name == "service-held" or v.ok], None,
+                 KnownHazard(WHY, (), ("service-held",)))
+    assert out.status == FAILED
+    assert out.reasons == (f"service-held: unknown: {held.reason} (the known hazard excuses a failure, never an unknown)",)
