@@ -1,0 +1,34 @@
+"""Verdicts on real recorded timelines, mutated, with the reason each states in full: cases the
+catalogue did not pin, found by scripts/mutation-score (mutants of verdicts.py that survived)."""
+from __future__ import annotations
+
+from dhcpdrill.timeline import Event
+from dhcpdrill.verdicts import FAIL, PASS
+
+from .test_real_evidence import fault_t, judged, load, with_events, without
+
+
+def test_a_third_server_acking_a_load_balancing_pair_before_the_fault_fails_steady_state_naming_both_serving():
+    """Kea load-balancing client-partition: both servers serve a healthy pair. An ACK from an
+    address outside the pair before the fault fails steady-state; the reason lists the roles
+    meant to serve, both of them."""
+    tl = load("kea-lb-client-partition")
+    assert judged(tl, "client-partition")["steady-state"].status == PASS
+    ack = next(e for e in tl.of("recv") if e.get("msg") == "ACK" and e.t < fault_t(tl))
+    stranger = Event(ack.t + 0.5, ack.source, ack.kind, {**ack.data, "server_id": "198.18.1.99", "src_ip": "198.18.1.99"})
+    v = judged(with_events(tl, stranger), "client-partition")["steady-state"]
+    assert v.status == FAIL
+    assert v.reason == ("before the fault, ACKs came from 198.18.1.99, which should not serve a healthy pair "
+                        "(serving: primary, secondary)")
+
+
+def test_a_returning_server_still_syncing_when_the_window_ends_is_told_with_the_longest_wait():
+    """Kea hot-standby failback with the primary's last syncing -> ready transition removed (its
+    sync never finished): failback-sync's story says it synced until the window ended, and how
+    long a client waited meanwhile."""
+    tl = load("kea-hs-failback")
+    done = [e for e in tl.of("ha-state", source="primary") if e.get("from") == "syncing"][-1]
+    v = judged(without(tl, lambda e: e is done), "failback")["failback-sync"]
+    assert v.status == PASS
+    assert v.reason == ("primary knows 5 of 5 leases granted while it was down; sync: primary was syncing until "
+                        "the window ended; longest client wait during it 10.02 s")
