@@ -3,7 +3,7 @@ catalogue did not pin, found by scripts/mutation-score (mutants of verdicts.py t
 from __future__ import annotations
 
 from dhcpdrill.timeline import Event
-from dhcpdrill.verdicts import FAIL, PASS
+from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN
 
 from .test_real_evidence import fault_t, judged, load, with_events, without
 
@@ -32,3 +32,14 @@ def test_a_returning_server_still_syncing_when_the_window_ends_is_told_with_the_
     assert v.status == PASS
     assert v.reason == ("primary knows 5 of 5 leases granted while it was down; sync: primary was syncing until "
                         "the window ended; longest client wait during it 10.02 s")
+
+
+def test_a_failback_whose_ha_states_were_never_recorded_is_unknown_not_a_failure():
+    """Kea hot-standby failback without its pair-ready event: nothing says what state either server
+    was in, so heal-to-normal cannot be measured. It said FAIL ("primary was still unknown when
+    the drill ended") on missing evidence before."""
+    tl = load("kea-hs-failback")
+    assert judged(tl, "failback")["heal-to-normal"].status == PASS
+    v = judged(without(tl, lambda e: e.kind == "pair-ready"), "failback")["heal-to-normal"]
+    assert v.status == UNKNOWN
+    assert v.reason == "primary's HA states were never recorded (no pair-ready): its recovery cannot be measured"
