@@ -43,3 +43,18 @@ def test_a_failback_whose_ha_states_were_never_recorded_is_unknown_not_a_failure
     v = judged(without(tl, lambda e: e.kind == "pair-ready"), "failback")["heal-to-normal"]
     assert v.status == UNKNOWN
     assert v.reason == "primary's HA states were never recorded (no pair-ready): its recovery cannot be measured"
+
+
+def test_a_third_server_answering_a_relayed_subnet_is_named_by_its_address_in_the_subnets_reason():
+    """Kea relayed kill-primary with one ACK to a client of 198.18.14.0/24 from an address outside
+    the pair: the subnets verdict names who answered that subnet, that address among them."""
+    from .test_relayed_subnets import KEA, judged as judged_relayed, load as load_relayed
+    tl = load_relayed("kea-relayed-kill-primary")
+    ack = next(e for e in tl.of("recv", source="clients") if e.get("msg") == "ACK" and e.get("expected")
+               and str(e.get("client", "")).startswith("198.18.14.0-"))
+    third = Event(ack.t, ack.source, ack.kind, {**ack.data, "server_id": "198.18.12.99"})
+    told = judged_relayed(with_events(tl, third), KEA)["subnets"].reason
+    assert "198.18.14.0/24 (relay " in told
+    line = next(p for p in told.split("; ") if p.startswith("198.18.14.0/24"))
+    assert line == ("198.18.14.0/24 (relay 198.18.14.1): 5 clients, 31 ACKs from 198.18.12.99, primary, secondary "
+                    "(25 after the fault)")
