@@ -1042,7 +1042,10 @@ def heal_to_normal(tl: Timeline, limit: Thresholds) -> Verdict:
     back, early, left_any = [], {}, False
     for role in sorted(set(_roles(tl).values())):
         spans = _state_intervals(tl, role)
-        last_start, _, last_state = spans[-1] if spans else (heal, heal, "unknown")
+        if not spans:  # no pair-ready: the states the pair was in are not evidence of anything
+            return _finish(Verdict(name, UNKNOWN, f"{role}'s HA states were never recorded (no pair-ready): its "
+                                                  "recovery cannot be measured", unit=unit, threshold=threshold), limit)
+        last_start, _, last_state = spans[-1]
         if last_state != normal:
             return _finish(Verdict(name, FAIL, f"{role} was still {last_state} when the drill ended", unit=unit,
                                    threshold=threshold), limit)
