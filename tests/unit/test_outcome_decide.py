@@ -68,7 +68,7 @@ def test_a_failed_precondition_and_a_verdict_the_hazard_does_not_name_are_real_f
     verdicts = _set(_set(_verdicts("kea-hs-kill-primary", "kill-primary"), "takeover", FAIL, "too slow"),
                     "fault-effective", FAIL, "the kill did not bite")
     verdicts = _set(verdicts, "continuity", FAIL, "two moved")
-    out = decide(verdicts, None, KnownHazard(WHY, ("takeover",)))
+    out = decide(verdicts, None, KnownHazard(WHY, ("takeover",), (), {"takeover": 30}))
     assert out.status == FAILED
     assert out.reasons == ("fault-effective: fail: the kill did not bite (no hazard excuses it)",
                            "continuity: fail: two moved (not a verdict the known hazard names)")
@@ -76,7 +76,7 @@ def test_a_failed_precondition_and_a_verdict_the_hazard_does_not_name_are_real_f
 
 def test_the_hazards_failure_alone_is_expected_and_says_which_verdicts_failed_as_stated():
     verdicts = _set(_verdicts("kea-hs-kill-primary", "kill-primary"), "takeover", FAIL, "too slow")
-    out = decide(verdicts, None, KnownHazard(WHY, ("takeover",)))
+    out = decide(verdicts, None, KnownHazard(WHY, ("takeover",), (), {"takeover": 30}))
     assert (out.status, out.label, out.reasons, out.as_expected) == (
         EXPECTED, "FAIL, AS EXPECTED", (f"known hazard: {WHY}",), ("takeover",))
 
