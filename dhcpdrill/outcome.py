@@ -39,8 +39,7 @@ def decide(verdicts: Iterable[Verdict], error: str | None, hazard: KnownHazard |
     if hazard is None:
         return Outcome(FAILED, tuple(bad)) if bad else Outcome(PASSED)
     by_name = {v.name: v for v in verdicts}
-    took = by_name.get("takeover")
-    took_over = None if took is None or took.status not in (PASS, FAIL) else took.figure is not None
+    took_over = _took_over(verdicts)
     reasons = [f"{v.name}: {v.status}: {v.reason} (no hazard excuses it)"
                for v in verdicts if v.name in PRECONDITIONS and not v.ok]
     for name in hazard.fails:
@@ -67,3 +66,16 @@ def decide(verdicts: Iterable[Verdict], error: str | None, hazard: KnownHazard |
     if not hazard.fails and not also:  # a hazard that strikes in some runs only did not strike in this one
         return Outcome(PASSED)
     return Outcome(EXPECTED, (f"known hazard: {hazard.why}",), tuple(hazard.fails) + also)
+
+
+def _took_over(verdicts: Iterable[Verdict]) -> bool | None:
+    """Whether a survivor took over in this run (None: the takeover verdict does not know)."""
+    took = next((v for v in verdicts if v.name == "takeover"), None)
+    return None if took is None or took.status not in (PASS, FAIL) else took.figure is not None
+
+
+def excused(hazard: KnownHazard | None, v: Verdict, verdicts: Iterable[Verdict]) -> bool:
+    """Whether ``v`` failed within what the known hazard excuses (named, and inside its bound):
+    how the reports mark it, whatever else decided the drill's outcome."""
+    return bool(hazard and v.status == FAIL and (v.name in hazard.fails or v.name in hazard.may_fail)
+                and hazard.breach(v.name, v.figure, _took_over(verdicts)) is None)

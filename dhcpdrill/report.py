@@ -14,7 +14,7 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from .drill import DrillResult
 from .picture import svg
-from .outcome import EXPECTED, FAILED, PASSED
+from .outcome import EXPECTED, FAILED, PASSED, excused
 from .verdicts import FAIL, NOT_JUDGED, PASS, Verdict
 
 if TYPE_CHECKING:
@@ -37,12 +37,9 @@ def figure_text(v: Verdict) -> str:
 
 def mark(result: DrillResult, v: Verdict) -> str:
     """How one verdict reads in the reports: its status, or XFAIL when it failed as the pair's
-    known hazard says (whatever the drill's outcome: the outcome says whether that was enough)."""
-    hazard = result.hazard
-    if v.status == FAIL and hazard and (v.name in hazard.fails or v.name in hazard.may_fail
-                                        and hazard.breach(v.name, v.figure) is None):
-        return "XFAIL"
-    return MARK[v.status]
+    known hazard says and within its bound (whatever the drill's outcome: the outcome says
+    whether that was enough); a failure beyond the bound reads FAIL."""
+    return "XFAIL" if excused(result.hazard, v, result.verdicts) else MARK[v.status]
 
 
 KEY_VERDICTS = ("takeover", "service-held", "client-outage", "duplicates", "continuity", "split-brain", "heal-to-normal")

@@ -176,3 +176,21 @@ def test_a_fails_table_reads_back_and_describes_itself(tmp_path):
                                       "with no takeover), state-transitions)")
     peer = load_pair(ROOT / "fixtures" / "kea-hot-standby").drills["peer-partition"].known_hazard
     assert peer.describe().endswith("(fails: split-brain <= 30 s; may fail: duplicates <= 2)")
+
+
+@pytest.mark.parametrize("name", ["kea-hs-peer-partition", "kea-lb-peer-partition"])
+def test_the_reports_mark_a_split_brain_beyond_its_bound_fail_and_one_within_it_xfail(name):
+    """The summary, HTML and GO line mark a hazard's verdict XFAIL only when it failed within the
+    hazard's bound; the recorded split brain is within it, the one that outlasts the cut is not."""
+    from pathlib import Path
+
+    from dhcpdrill.drill import DrillResult
+    from dhcpdrill.report import mark
+    from tests.unit.test_real_evidence import SCENARIOS
+
+    pair = load_pair(ROOT / "fixtures" / ("kea-hot-standby" if "-hs-" in name else "kea-load-balancing"))
+    for tl, want in ((load(name), "XFAIL"), (_longer_split_brain(name), "FAIL")):
+        v = judged(tl, "peer-partition")
+        verdicts = [x for k, x in v.items() if k != "outcome"]
+        result = DrillResult(pair, SCENARIOS["peer-partition"], "recorded", Path("."), 0.0, tl, verdicts)
+        assert mark(result, v["split-brain"]) == want
