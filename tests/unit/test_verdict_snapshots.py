@@ -95,9 +95,9 @@ def _hand_built() -> dict[str, Timeline]:
 
 
 def pair_folder(name: str) -> Path:
-    """A recorded drill's pair: bundled, else one of fixtures/production/."""
-    bundled = real.ROOT / "fixtures" / name
-    return bundled if bundled.is_dir() else real.ROOT / "fixtures" / "production" / name
+    """A recorded drill's pair: bundled, else one of fixtures/production/ or fixtures/versions/."""
+    return next((folder for folder in (real.ROOT / "fixtures" / name, real.ROOT / "fixtures" / "versions" / name)
+                 if folder.is_dir()), real.ROOT / "fixtures" / "production" / name)
 
 
 def _recorded() -> dict[str, tuple[Timeline, str]]:
