@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
 
 from .timeline import Event
+from .timers import REQUEST_TRIES
 
 if TYPE_CHECKING:  # the judge reads Workload and REQUEST_TRIES: neither the engine's client nor the agent
     from docker.models.networks import Network
@@ -22,7 +23,6 @@ if TYPE_CHECKING:  # the judge reads Workload and REQUEST_TRIES: neither the eng
 AGENT_SOURCE = Path(__file__).with_name("agent.py")
 AGENT_IN_CONTAINER = "/opt/dhcpdrill/agent.py"
 ROLE = "clients"
-REQUEST_TRIES = 4  # REQUESTs a client sends its chosen server before it starts over with DISCOVER (in the plan)
 MAX_LINKS = 16  # the agent numbers steady clients 0x10 + link in a MAC byte, below the probes' 0x20
 
 

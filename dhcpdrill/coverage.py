@@ -43,7 +43,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .timeline import Timeline
+from .timeline import LOG_KINDS, Timeline
+from .timers import ENGINE_PING_S, engine_silence_s
 
 if TYPE_CHECKING:
     from .clients import Workload
@@ -54,16 +55,7 @@ DIES = ("die", "oom")
 # The watch begins as the last lab container starts: that start can be stamped a few ms after it
 # (seen live: the clients' own start read as a restart), and is no restart.
 START_RACE_S = 1.0
-ENGINE_PING_S = 1.0  # the harness asks its engine how it is this often while a drill runs (lab.EngineWatch)
-# Silence allowed in that hold: one missed beat and 2 s for an answer (measured here: info() and an
-# events reading together 16 ms median, 122 ms at most; 33 ms and 115 ms with 4 CPU burners on the 2 cores).
-ENGINE_ANSWER_S = 2.0
 RECORDED = ("engine-watch", "rhythm")  # what this harness puts on every timeline (the lab event's ``records``)
-
-
-def engine_silence_s(every_s: float = ENGINE_PING_S) -> float:
-    """The longest the harness's hold on its engine may be silent: one missed ping and an answer."""
-    return 2 * every_s + ENGINE_ANSWER_S
 
 
 @dataclass(frozen=True)
@@ -157,7 +149,6 @@ def gaps(tl: Timeline, workload: "Workload | None" = None) -> list[Gap]:
 def _log_gaps(tl: Timeline, end: float) -> list[Gap]:
     """Each server's log against what a live server must have logged before the fault, and
     against the adapter's own count of what it parsed (see the module)."""
-    from .servers import LOG_KINDS
     lab, ready = tl.first("lab"), tl.first("pair-ready")
     if lab is None or ready is None or not lab.get("normal_state"):
         return []

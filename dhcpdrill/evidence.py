@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     from .drill import DrillResult
-    from .gonogo import Acceptance
+    from .expectations import Acceptance
 
 MANIFEST = "MANIFEST.json"
 VERDICTS = "verdicts.json"

@@ -181,6 +181,29 @@ class KnownHazard:
         return cls(table["why"], tuple(fails), tuple(may), bounds)
 
 
+OPTION = "--accept-hazard"  # how a go/no-go accepts a declared hazard by name
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """A go/no-go's acceptance of the known hazard a pair declares for a must-pass drill."""
+    pair: str
+    drill: str
+    hazard: str  # as the pair declares it (``KnownHazard.describe``)
+
+    @property
+    def spelling(self) -> str:
+        return f"{self.pair}/{self.drill}"
+
+    @property
+    def text(self) -> str:
+        """What the line, the reports and the archive record: ``--accept-hazard p/d: why (may fail: …)``."""
+        return f"{OPTION} {self.spelling}: {self.hazard}"
+
+    def record(self) -> dict[str, str]:
+        return {"pair": self.pair, "drill": self.drill, "hazard": self.hazard, "option": f"{OPTION} {self.spelling}"}
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """What a pair promises for one drill; read from the pair's manifest, never from code.

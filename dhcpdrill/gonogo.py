@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
+from .expectations import OPTION, Acceptance
 from .outcome import EXPECTED, PASSED
 from .problems import Problem
 from .report import figure_spread, pair_key, repetitions
@@ -41,31 +42,10 @@ if TYPE_CHECKING:
 MUST_PASS = {"kea": ("kill-primary", "maintenance-handoff", "failback"), "isc-dhcp": ("kill-primary", "failback")}
 FILE_NAME = "go-no-go.txt"
 DEFAULT_REPEAT = 3  # runs of each must-pass drill; why 3: the module's docstring
-OPTION = "--accept-hazard"
 
 
 def must_pass(pair: "Pair") -> tuple[str, ...]:
     return MUST_PASS[pair.server]
-
-
-@dataclass(frozen=True)
-class Acceptance:
-    """A go/no-go's acceptance of the known hazard a pair declares for a must-pass drill."""
-    pair: str
-    drill: str
-    hazard: str  # as the pair declares it (``KnownHazard.describe``)
-
-    @property
-    def spelling(self) -> str:
-        return f"{self.pair}/{self.drill}"
-
-    @property
-    def text(self) -> str:
-        """What the line, the reports and the archive record: ``--accept-hazard p/d: why (may fail: …)``."""
-        return f"{OPTION} {self.spelling}: {self.hazard}"
-
-    def record(self) -> dict[str, str]:
-        return {"pair": self.pair, "drill": self.drill, "hazard": self.hazard, "option": f"{OPTION} {self.spelling}"}
 
 
 def declared_hazards(pairs: Iterable["Pair"]) -> list[str]:

@@ -38,7 +38,7 @@ from docker.models.networks import Network
 from docker.types import LogConfig
 
 from . import reaper
-from .coverage import ENGINE_PING_S, engine_silence_s
+from .timers import ENGINE_PING_S, engine_silence_s
 from .problems import LabError
 from .timeline import Event
 from .reaper import (FIREWALL, OWNER_LABEL, ROLE_LABEL, RUN_LABEL, SENTINEL, SESSION_LABEL, rule_tag,

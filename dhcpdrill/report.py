@@ -18,7 +18,7 @@ from .outcome import EXPECTED, FAILED, PASSED, excused
 from .verdicts import FAIL, NOT_JUDGED, PASS, Verdict
 
 if TYPE_CHECKING:
-    from .gonogo import Acceptance
+    from .expectations import Acceptance
     from .manifest import Pair
 
 JUNIT_NAME = "junit-drills.xml"

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
+# The kinds of event a server's log yields (the adapters parse them; coverage checks they came whole).
+LOG_KINDS = ("ha-state", "ha-warning", "lease-sync-page", "lease-sync-done", "pool-exhausted", "server-dropped")
 
 
 @dataclass(frozen=True, order=True)

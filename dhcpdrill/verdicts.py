@@ -40,7 +40,8 @@ from typing import Callable, Iterable
 
 from . import load as loadfig
 from . import coverage, hostcpu, neighbours
-from .clients import REQUEST_TRIES, Workload
+from .clients import Workload
+from .timers import REQUEST_TRIES
 from .expectations import NEEDS, Thresholds
 from .timeline import Event, Timeline
 

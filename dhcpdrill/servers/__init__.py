@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 from ..expectations import ROLES
 from ..readdress import LAB_RANGE
+from ..timeline import LOG_KINDS
 from .placement import Declared, Placement, Pools, Relayed, free_addresses, peer_network, place_subnets
 
 __all__ = ["LAB_RANGE", "ROLES", "Declared", "LabPlan", "Placement", "Relayed", "ServerAdapter", "adapter_for",
@@ -87,7 +88,6 @@ class LabPlan:
 DAEMON_PID = "/run/dhcpdrill-daemon.pid"
 # Every kind of event an adapter's ``log_event`` records: evidence that lives only in a daemon's
 # log, and is missing where the log lost lines.
-LOG_KINDS = ("ha-state", "ha-warning", "lease-sync-page", "lease-sync-done", "pool-exhausted", "server-dropped")
 DAEMON_EXITED = "server daemon exited with status"  # the line the container prints when its daemon ends
 UNREAD_KEPT = 5  # rows not understood kept on the timeline per lease file (all are counted)
 
