@@ -212,11 +212,13 @@ def _engine_gaps(tl: Timeline, end: float) -> list[Gap]:
 
 
 def _container_gaps(tl: Timeline, end: float) -> list[Gap]:
-    """A lab container that died, or started again, inside the window when no fault targeted its role."""
+    """A lab container that died, or started again, inside the window when no fault targeted its role
+    (a rolling upgrade targets one role and stops each in turn: its ``stopped`` steps name them)."""
     watch = tl.first("engine-watch")
     if watch is None:
         return []
-    targeted = {e.get("target") for e in tl.of("fault-applied")}
+    targeted = {e.get("target") for e in tl.of("fault-applied")} | \
+        {e.get("role") for e in tl.of("upgrade-step") if e.get("step") == "stopped"}
     out, seen = [], set()
     for e in tl.of("container-event", "container-state", source=ENGINE):
         role, action = e.get("role"), e.get("action")

@@ -11,7 +11,7 @@ import pytest
 from dhcpdrill.timeline import Event, Timeline
 from dhcpdrill.verdicts import PASS, UNKNOWN
 
-from .test_real_evidence import EVIDENCE, fault_t, judged, load
+from .test_real_evidence import EVIDENCE, fault_t, judged, load, without
 
 
 def cut_clients(tl: Timeline, after_s: float) -> Timeline:
@@ -249,3 +249,15 @@ def test_the_adapter_counts_the_lines_it_copied_and_the_events_it_parsed():
     said = tl.first("server-log")
     assert said.source == "primary" and said.data == {"container": "dhcpdrill-x-primary", "lines": 3, "parsed": 1}
     assert len(tl.of("ha-state")) == 1
+
+
+def test_a_rolling_upgrade_stopping_each_server_in_turn_is_no_gap():
+    """CI-equivalent run 2026-12-07: the rolling upgrade targets the secondary but stops and
+    reinstalls both servers (its ``stopped`` steps name them); the primary's container dying then
+    is the fault's own step, not a gap. Before, every verdict read UNKNOWN and the drill failed."""
+    v = judged(load("kea-hs-rolling-upgrade-both-stopped"), "rolling-upgrade")
+    assert v["outcome"].status == "pass", v["outcome"].reasons
+    tl = load("kea-hs-rolling-upgrade-both-stopped")
+    unplanned = without(tl, lambda e: e.kind == "upgrade-step" and e.get("role") == "primary"
+                        and e.get("step") == "stopped")
+    assert judged(unplanned, "rolling-upgrade")["steady-state"].status == UNKNOWN
