@@ -94,6 +94,7 @@ class Link:
     subnet: str = ""  # stated on every client event when the pair has relayed subnets
     label: str = ""
     relay: str | None = None
+    shared: tuple[str, ...] = ()  # the other subnets of its shared network: its clients may be served from any
 
 
 class ClientFleet:

@@ -82,9 +82,9 @@ class DrillResult:
 
 
 def verdicts_for(scenario: Scenario, plan: LabPlan, pair: Pair | None = None) -> tuple[str, ...]:
-    """The scenario's verdicts, ``subnets`` when the pair serves relayed subnets, and ``load``
+    """The scenario's verdicts, ``subnets`` when the pair serves relayed subnets or a shared network, and ``load``
     when the pair states a population or a limit on expired leases for this drill."""
-    extra = ("subnets",) if plan.relayed else ()
+    extra = ("subnets",) if plan.multi_subnet else ()
     limits = pair.drills.get(scenario.name) if pair else None
     if pair and (pair.population or (limits and limits.max_expired_leases is not None)):
         extra += ("load",)
@@ -221,12 +221,14 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
         files = {role: {**f, CLOCK_FILE: b"+0\n"} for role, f in files.items()}
     for role in ROLES:
         lab.container(role, net, plan.ids[role], adapter.command(pair, role), files[role], env,
-                      pair.sysctls, routes=relay.routes(plan),
+                      pair.sysctls, routes={**relay.routes(plan), **plan.onlink_routes()},
                       also_on=[(peer_net, plan.addresses[role])] if peer_net else None)
     if plan.relayed:
         relay.start(lab, plan, net, relayed_nets, image_for(relay.SUITE) if image_for else image)
-    links = ([Link(net, client_ip, str(plan.subnet) if plan.relayed else "")] if plan.pools else []) + [
-        Link(n, r.spare_addresses()[1], str(r.subnet), f"{r.subnet.network_address}-", r.relay)
+    links = ([Link(net, client_ip, str(plan.subnet) if plan.multi_subnet else "", shared=tuple(map(str, plan.shared)))]
+             if plan.pools else []) + [
+        Link(n, r.spare_addresses()[1], str(r.subnet), f"{r.subnet.network_address}-", r.relay,
+             tuple(str(x) for x in r.subnets[1:]))
         for r, n in zip(plan.relayed, relayed_nets)]
     tl.add(time.time(), "harness", "lab", run_id=lab.run_id, image=image, subnet=str(plan.subnet),
            roles={ip: role for role, ip in [*plan.addresses.items(), *plan.ids.items()]}, serving=list(plan.serving),
@@ -236,7 +238,8 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites), records=list(coverage.RECORDED),
            scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan, pair)), versions=versions,
            observe_s=window.observe_s, window_reason=window.reason,
-           links=[{"subnet": link.subnet or str(plan.subnet), "relay": link.relay} for link in links])
+           links=[{"subnet": link.subnet or str(plan.subnet), "relay": link.relay,
+                   **({"shared": list(link.shared)} if link.shared else {})} for link in links])
     phases("waiting for both servers' normal state")
     states = adapter.wait_ready(lab, pair, ready_timeout(pair.server, plan.ha_timers, READY_TIMEOUT_S))
     tl.add(time.time(), "harness", "pair-ready", states=states)

@@ -299,10 +299,11 @@ class Lab:
                   sysctls: dict[str, str] | None = None, also_on: list[tuple[Network, str]] | None = None,
                   routes: dict[str, str] | None = None, image: str | None = None) -> Container:
         """Create, fill with ``files`` and start one container with a fixed address on ``network``
-        (its eth0), and on each of ``also_on`` (network, address). ``routes`` (subnet -> next hop)
-        are set before the command runs, and again whenever the container starts."""
+        (its eth0), and on each of ``also_on`` (network, address). ``routes`` (subnet -> next hop,
+        or ``dev IFACE`` for a subnet on the link) are set before the command runs, and again whenever the container starts."""
         if routes:
-            hops = " && ".join(f"ip route replace {net} via {hop}" for net, hop in routes.items())
+            hops = " && ".join(f"ip route replace {net} {hop if hop.startswith('dev ') else 'via ' + hop}"
+                               for net, hop in routes.items())
             command = ["sh", "-c", f'{hops} && exec "$@"', "routes", *command]
         self._specs[role] = dict(network=network, ip=ip, command=command, files=files, environment=environment,
                                  sysctls=sysctls, also_on=also_on or [])

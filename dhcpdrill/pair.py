@@ -107,7 +107,7 @@ def _room_problems(pair: Pair, plan: LabPlan, fields: dict[str, str]) -> list[Pr
         out.append(Problem(file, fields["pools"], f"the configs serve clients on {links} subnets; the lab drills at "
                            f"most {MAX_LINKS} at once (one client network each)",
                            f"drill a copy with at most {MAX_LINKS} subnets that have pools"))
-    pools = plan.pools or (plan.relayed[0].pools if plan.relayed else ())  # where the probing clients live
+    pools = plan.pools or (plan.relayed[0].all_pools if plan.relayed else ())  # where the probing clients live
     capacity = sum(int(hi) - int(lo) + 1 for lo, hi in pools)
     w = Workload(steady_clients=pair.population.per_link(links) if pair.population else Workload.steady_clients)
     needed = w.steady_clients + w.probes_needed(len(plan.serving), plan.retrying_clients_needed)
@@ -121,7 +121,7 @@ def _room_problems(pair: Pair, plan: LabPlan, fields: dict[str, str]) -> list[Pr
                            f"enough for {len(plan.serving)} server(s) to see {plan.retrying_clients_needed + 1} each)",
                            f"widen the pools to at least {needed} addresses{fix}"))
     for r in plan.relayed[1:] if not plan.pools else plan.relayed:
-        held = sum(int(hi) - int(lo) + 1 for lo, hi in r.pools)
+        held = sum(int(hi) - int(lo) + 1 for lo, hi in r.all_pools)
         if held < w.steady_clients:
             out.append(Problem(where, field if pair.population else r.where,
                                f"{r.subnet}'s pools hold {held} address(es), fewer than the {w.steady_clients} steady "

@@ -18,12 +18,14 @@ from .servers import LabPlan
 ROLE = "relay"
 SUITE = "bookworm"
 # Arguments: the relay's address on the servers' network, its addresses on the relayed networks
-# (space-separated), then the servers. Interfaces are found by address: Docker does not promise
-# which network becomes eth0, eth1...
+# (space-separated), the other subnets of each relayed shared network (space-separated
+# address=subnet pairs: reached on the link where the relay has that address), then the servers.
+# Interfaces are found by address: Docker does not promise which network becomes eth0, eth1...
 SCRIPT = r"""
-up="$1"; downs="$2"; shift 2
+up="$1"; downs="$2"; onlink="$3"; shift 3
 iface() { ip -o -4 addr show | awk -v a="$1" '{split($4, x, "/"); if (x[1] == a) print $2}'; }
 for i in $(ls /sys/class/net); do ethtool -K "$i" tx off >/dev/null 2>&1 || true; done
+for pair in $onlink; do ip route replace "${pair#*=}" dev "$(iface "${pair%%=*}")"; done
 args="-iu $(iface "$up")"
 for d in $downs; do args="$args -id $(iface "$d")"; done
 echo "dhcrelay $args $*"
@@ -33,12 +35,15 @@ exec dhcrelay -d -4 -a $args "$@"
 
 def command(plan: LabPlan) -> list[str]:
     servers = [plan.ids[r] for r in sorted(plan.ids)]
-    return ["sh", "-c", SCRIPT, "relay", str(plan.relay_upstream), " ".join(r.relay for r in plan.relayed), *servers]
+    onlink = " ".join(f"{r.relay}={net}" for r in plan.relayed for net in r.subnets[1:])
+    return ["sh", "-c", SCRIPT, "relay", str(plan.relay_upstream), " ".join(r.relay for r in plan.relayed), onlink,
+            *servers]
 
 
 def routes(plan: LabPlan) -> dict[str, str]:
-    """What a server needs to answer relayed clients: each relayed subnet via the relay."""
-    return {str(r.subnet): str(plan.relay_upstream) for r in plan.relayed}
+    """What a server needs to answer relayed clients: each relayed subnet, and every other subnet
+    of a relayed shared network, via the relay."""
+    return {str(net): str(plan.relay_upstream) for r in plan.relayed for net in r.subnets}
 
 
 def start(lab: Lab, plan: LabPlan, servers_net: Network, relayed_nets: list[Network], image: str) -> None:

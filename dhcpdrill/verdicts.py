@@ -1188,10 +1188,12 @@ def partner_pool_after_mclt(tl: Timeline, limit: Thresholds) -> Verdict:
 
 
 def subnets(tl: Timeline) -> Verdict:
-    """Each subnet's clients were answered with addresses of their own subnet, and a subnet whose
-    clients asked after the anchor was answered after it. A server that picks the wrong subnet for
-    a relay's giaddr, or a relay that forwards to one server only (its subnet goes dark when that
-    server dies while the others are served), shows here. Judged when the pair has relayed subnets."""
+    """Each link's clients were answered with addresses of their own link (its subnet, or any
+    subnet of its shared network), and a link whose clients asked after the anchor was answered
+    after it. A server that picks the wrong subnet for a relay's giaddr, or a relay that forwards
+    to one server only (its link goes dark when that server dies while the others are served),
+    shows here. Judged when the pair has relayed subnets or a shared network; for a shared network
+    it says how many ACKs each of its subnets gave."""
     import ipaddress
     name = "subnets"
     lab = tl.first("lab")
@@ -1202,7 +1204,14 @@ def subnets(tl: Timeline) -> Verdict:
     fault = anchor(tl)
     cut = fault.t if fault else INF
     roles = _roles(tl)
-    seen = {link["subnet"]: {"clients": 0, "acks": 0, "after": 0, "asked": 0, "by": set(), "wrong": []} for link in links}
+    seen = {link["subnet"]: {"clients": 0, "acks": 0, "after": 0, "asked": 0, "by": set(), "wrong": [], "from": {}}
+            for link in links}
+    nets_of = {}
+    for link in links:
+        try:
+            nets_of[link["subnet"]] = [ipaddress.ip_network(n) for n in [link["subnet"], *(link.get("shared") or [])]]
+        except ValueError:
+            return Verdict(name, UNKNOWN, f"the timeline names a link subnet that is no network: {link}")
     for mac, net in subnet_of.items():
         if net in seen:
             seen[net]["clients"] += 1
@@ -1220,19 +1229,27 @@ def subnets(tl: Timeline) -> Verdict:
         if e.t >= cut:
             got["after"] += 1
         try:
-            inside = ipaddress.ip_address(str(e.get("yiaddr"))) in ipaddress.ip_network(net)
+            ip = ipaddress.ip_address(str(e.get("yiaddr")))
+            inside = next((n for n in nets_of[net] if ip in n), None)
         except ValueError:
-            inside = False
-        if not inside:
+            inside = None
+        if inside is None:
             got["wrong"].append(f"{e.get('client')} got {e.get('yiaddr')}")
+        else:
+            got["from"][str(inside)] = got["from"].get(str(inside), 0) + 1
     bad, told = [], []
     for link in links:
         net, got = link["subnet"], seen[link["subnet"]]
         how = f"relay {link['relay']}" if link.get("relay") else "the servers' own network"
-        told.append(f"{net} ({how}): {got['clients']} clients, {got['acks']} ACKs from "
-                    f"{', '.join(sorted(got['by'])) or 'nobody'}" + (f" ({got['after']} after the fault)" if fault else ""))
+        shared = link.get("shared") or []
+        told.append(f"{net}{' + ' + ' + '.join(shared) if shared else ''} ({how}): {got['clients']} clients, "
+                    f"{got['acks']} ACKs from {', '.join(sorted(got['by'])) or 'nobody'}"
+                    + (f" ({got['after']} after the fault)" if fault else "")
+                    + (" [" + ", ".join(f"{n}: {got['from'].get(str(n), 0)}" for n in nets_of[net]) + "]"
+                       if shared else ""))
         if got["wrong"]:
-            bad.append(f"{net}: {len(got['wrong'])} address(es) outside the subnet ({'; '.join(got['wrong'][:3])})")
+            bad.append(f"{net}: {len(got['wrong'])} address(es) outside the "
+                       f"{'shared network' if shared else 'subnet'} ({'; '.join(got['wrong'][:3])})")
         if got["clients"] and not got["acks"]:
             bad.append(f"{net}: no client of it was ever answered")
         elif fault and got["asked"] and not got["after"]:
@@ -1573,7 +1590,8 @@ def _proof_contradictions(tl: Timeline) -> list[str]:
 
 def _subnets_of(lab: Event) -> list:
     import ipaddress
-    nets = [link.get("subnet") for link in lab.get("links") or []] + [lab.get("subnet")]
+    nets = [n for link in lab.get("links") or [] for n in [link.get("subnet"), *(link.get("shared") or [])]] \
+        + [lab.get("subnet")]
     return [ipaddress.ip_network(n, strict=False) for n in dict.fromkeys(n for n in nets if n)]
 
 

@@ -43,7 +43,8 @@ class LabPlan:
     retrying_clients_needed: int = 1
     files_in_container: dict[str, dict[str, bytes]] = field(default_factory=dict)
     rewrites: tuple[str, ...] = ()
-    pools: Pools = ()
+    pools: Pools = ()  # every pool on the servers' link: the subnet's and its shared network's
+    shared: tuple[ipaddress.IPv4Network, ...] = ()  # the other subnets of the servers' shared network, on their link
     relayed: tuple[Relayed, ...] = ()  # subnets served through a relay, each on a lab network of its own
     peer_subnet: ipaddress.IPv4Network | None = None  # the peer link's own network, when the configs put it apart
     server_ids: dict[str, str] = field(default_factory=dict)  # client-facing addresses, when not ``addresses``
@@ -72,6 +73,17 @@ class LabPlan:
         if self.peer_subnet is None:
             return None
         return free_addresses(self.peer_subnet, (), set(self.addresses.values()), 1)[0]
+
+    @property
+    def multi_subnet(self) -> bool:
+        """Whether clients sit on more than one subnet or link (the ``subnets`` verdict then judges
+        which subnet served them): relayed subnets, or a shared network."""
+        return bool(self.relayed or self.shared)
+
+    def onlink_routes(self) -> dict[str, str]:
+        """Routes a server needs beside the relay's: the other subnets of its shared network, on
+        its own link (a server on a multi-subnet link reaches them through its router, or on-link)."""
+        return {str(net): "dev eth0" for net in self.shared}
 
     @property
     def networks(self) -> list[ipaddress.IPv4Network]:

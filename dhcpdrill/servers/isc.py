@@ -103,9 +103,47 @@ class Half:
     peer: Statement | None = None
     subnets: list[tuple[str, str, list[tuple[str, str, str | None]]]] = field(default_factory=list)
     routers: list[list[str]] = field(default_factory=list)  # each subnet's option routers
+    networks: list[str] = field(default_factory=list)  # each subnet's shared-network name ("" outside one)
     omapi_port: str | None = None
     key: tuple[str, str] | None = None
     root: "Statement | None" = None
+
+
+def subnet_statements(root: Statement) -> list[tuple[Statement, Statement | None]]:
+    """Every subnet declaration with a block, top-level or inside a ``shared-network`` (given beside it)."""
+    out: list[tuple[Statement, Statement | None]] = []
+    for s in root.block or []:
+        if s.words[:1] == ["subnet"] and s.block is not None and len(s.words) >= 4:
+            out.append((s, None))
+        elif s.words[:1] == ["shared-network"] and s.block is not None:
+            out += [(sub, s) for sub in s.block if sub.words[:1] == ["subnet"] and sub.block is not None
+                    and len(sub.words) >= 4]
+    return out
+
+
+def _ranges(scope: Statement, own: bool = True) -> list[tuple[str, str, str | None]]:
+    """The ranges of a subnet (or, ``own`` false, of a shared network's own pools): (first, last,
+    the failover peer its pool names or None)."""
+    pools = []
+    for p in scope.find("pool"):
+        if p.block is None:
+            continue
+        ref = p.value("failover", "peer")
+        pools += [(r.words[1], r.words[2], ref) for r in p.find("range") if len(r.words) >= 3]
+    if own:
+        pools += [(r.words[1], r.words[2], None) for r in scope.find("range") if len(r.words) >= 3]
+    return pools
+
+
+def _holder(address: str, subnets: list[Statement]) -> Statement:
+    """The subnet declaration (``subnet N netmask M``) that holds ``address``, else the first."""
+    for sub in subnets:
+        try:
+            if ipaddress.ip_address(address) in ipaddress.ip_network(f"{sub.words[1]}/{sub.words[3]}"):
+                return sub
+        except ValueError:
+            continue
+    return subnets[0]
 
 
 def _half(path, problems: list[Problem], text: str | None = None) -> Half | None:
@@ -131,21 +169,16 @@ def _half(path, problems: list[Problem], text: str | None = None) -> Half | None
         problems.append(Problem(file, "failover peer", "missing", 'declare failover peer "name" { ... } for the pair'))
     else:
         half.peer = peers[0]
-    for s in root.block:
-        if s.words[:1] == ["subnet"] and s.block is not None and len(s.words) >= 4:
-            pools = []
-            for p in s.find("pool"):
-                if p.block is None:
-                    continue
-                ref = p.value("failover", "peer")
-                for r in p.find("range"):
-                    if len(r.words) >= 3:
-                        pools.append((r.words[1], r.words[2], ref))
-            for r in s.find("range"):
-                if len(r.words) >= 3:
-                    pools.append((r.words[1], r.words[2], None))
-            half.subnets.append((s.words[1], s.words[3], pools))
-            half.routers.append([w for r in s.find("option", "routers") for w in " ".join(r.words[2:]).split(",") if w.strip()])
+    for s, shared in subnet_statements(root):
+        pools = _ranges(s)
+        if shared is not None:  # pools of the shared network itself: dhcpd places each by its range
+            mine = [x for x in shared.block if x.words[:1] == ["subnet"] and len(x.words) >= 4]
+            pools += [r for r in _ranges(shared, own=False) if _holder(r[0], mine) is s]
+        half.subnets.append((s.words[1], s.words[3], pools))
+        half.routers.append([w for scope in (s, shared) if scope is not None for r in scope.find("option", "routers")
+                             if r.block is None for w in " ".join(r.words[2:]).split(",") if w.strip()])
+        half.networks.append(shared.words[1] if shared is not None and len(shared.words) > 1 else
+                             ("<shared-network>" if shared is not None else ""))
     ports = [s for s in root.block if s.words[:1] == ["omapi-port"] and len(s.words) > 1]
     half.omapi_port = ports[0].words[1] if ports else None
     keyname = next((s.words[1] for s in root.block if s.words[:1] == ["omapi-key"] and len(s.words) > 1), None)
@@ -162,7 +195,7 @@ ISC_DEFAULT_LEASE_S = 43200
 def isc_renew_s(root: "Statement") -> float | None:
     """T1 as a client sees it: ``option dhcp-renewal-time`` (in the subnet, else global), else half
     of ``default-lease-time`` (dhcpd's default 12 h)."""
-    scopes = [s for s in root.block if s.words[:1] == ["subnet"] and s.block is not None][:1] + [root]
+    scopes = [s for s, _ in subnet_statements(root)][:1] + [root]
     for scope in scopes:
         value = scope.value("option", "dhcp-renewal-time")
         if value and value.isdigit():
@@ -284,8 +317,8 @@ class IscAdapter(ServerAdapter):
             problems.append(Problem(sfile, f'failover peer "{sname}".port/peer port',
                                     "do not mirror the primary's", "each side's port is the other's peer port"))
         subs = {r: h.subnets for r, h in halves.items()}
-        if subs["primary"] != subs["secondary"]:
-            problems.append(Problem(sfile, "subnet", f"differs from {pair.files['primary'].name} (subnets or pool ranges)",
+        if subs["primary"] != subs["secondary"] or halves["primary"].networks != halves["secondary"].networks:
+            problems.append(Problem(sfile, "subnet", f"differs from {pair.files['primary'].name} (subnets, shared networks or pool ranges)",
                                     "give both servers the same subnets and ranges"))
         if not subs["primary"]:
             problems.append(Problem(halves["primary"].file, "subnet", "no subnet is declared",
@@ -300,10 +333,12 @@ class IscAdapter(ServerAdapter):
             raise PairError(problems)
         declared = []
         try:
-            for (net, mask, pools_raw), routers in zip(subs["primary"], halves["primary"].routers):
+            for (net, mask, pools_raw), routers, shared in zip(subs["primary"], halves["primary"].routers,
+                                                               halves["primary"].networks):
                 declared.append(Declared(ipaddress.ip_network(f"{net}/{mask}"),
                                          tuple((ipaddress.ip_address(lo), ipaddress.ip_address(hi)) for lo, hi, _ in pools_raw),
-                                         f"subnet {net} netmask {mask}", tuple(routers)))
+                                         f"shared-network {shared}: subnet {net} netmask {mask}" if shared
+                                         else f"subnet {net} netmask {mask}", tuple(routers), shared))
             mclt = float(int(prim["mclt"]))
             ports = {role: _port(v["port"]) for role, v in (("primary", prim), ("secondary", sec))}
             lbms = halves["primary"].peer.value("load", "balance", "max", "seconds")
@@ -325,7 +360,8 @@ class IscAdapter(ServerAdapter):
         problems += placed.problems
         if problems:
             raise PairError(problems)
-        subnet, pools, relayed = placed.home.subnet, placed.home.pools, placed.relayed
+        subnet, relayed = placed.home.subnet, placed.relayed
+        pools = (*placed.home.pools, *(p for d in placed.shared for p in d.pools))
         files = {}
         rewrites = [f"{pair.files['primary'].name} and {pair.files['secondary'].name}: {m}" for m in moved.describe()]
         for role in ROLES:
@@ -342,14 +378,8 @@ class IscAdapter(ServerAdapter):
                     f"no OMAPI: a lab-only omapi-port {LAB_OMAPI_PORT} and key were added to the lab copy "
                     "(the drill reads the failover state over OMAPI)"))
         rewrites += placed.describe()
-        skipped = [f"{w[1]}/{w[3]}" for s in halves["primary"].root.block if s.words[:1] == ["shared-network"]
-                   for w in (x.words for x in s.block or []) if w[:1] == ["subnet"] and len(w) >= 4]
-        warnings = [f"{halves['primary'].file}: shared-network: its subnets {', '.join(skipped)} are not drilled (the "
-                    "lab does not reproduce shared networks yet): no client of theirs is simulated and no verdict "
-                    "speaks for them; to drill them, give a copy of the pair those subnets as plain subnet "
-                    "declarations"] if skipped else []
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, relayed=relayed,
-                       warnings=tuple(warnings),
+                       shared=tuple(d.subnet for d in placed.shared),
                        peer_subnet=placed.peer_subnet, server_ids=placed.server_ids,
                        serving=("primary", "secondary"), retrying_clients_needed=1,
                        files_in_container=files, pools=pools, rewrites=tuple(rewrites),

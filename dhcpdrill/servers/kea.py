@@ -66,6 +66,8 @@ print(out.decode())
 """
 
 
+SUBNET_SHAPE: dict = {"subnet": str, "pools": [{"pool": str}], "option-data": [{"name": str}],
+                      "relay": {"ip-addresses": [str], "ip-address": str}}
 SHAPE: dict = {
     "hooks-libraries": [{"library": str, "parameters": {"high-availability": [dict]}}],
     "interfaces-config": {"interfaces": [str]},
@@ -73,8 +75,9 @@ SHAPE: dict = {
     "control-sockets": [{"socket-type": str, "socket-name": str}],  # Kea 2.7+ / 3.0
     "multi-threading": {"enable-multi-threading": bool},
     "lease-database": {"type": str, "persist": bool, "name": str},
-    "subnet4": [{"subnet": str, "pools": [{"pool": str}], "option-data": [{"name": str}],
-                 "relay": {"ip-addresses": [str], "ip-address": str}}],
+    "subnet4": [SUBNET_SHAPE],
+    "shared-networks": [{"name": str, "subnet4": [SUBNET_SHAPE], "option-data": [{"name": str}],
+                         "relay": {"ip-addresses": [str], "ip-address": str}}],
     "loggers": [{"name": str, "severity": str, "output_options": [{"output": str, "pattern": str}]}],
 }
 HA_SHAPE: dict = {
@@ -251,19 +254,22 @@ def version_refusals(suite: str, cfg: dict, file: str) -> list[Problem]:
     return out
 
 
-def shared_network_warnings(file: str, cfg: dict) -> list[str]:
-    """Subnets inside ``shared-networks`` are not drilled (the lab reproduces subnet4 entries, each
-    on a link of its own): say which, so no verdict is read as covering them."""
-    out = []
+def all_subnets(cfg: dict) -> list[tuple[str, dict, dict | None]]:
+    """Every subnet4 entry of a config with its field and, for one inside ``shared-networks``, the
+    shared network's entry (its name, and the relay, routers and timers its subnets inherit)."""
+    out: list[tuple[str, dict, dict | None]] = [(f"Dhcp4.subnet4[{i}]", e, None)
+                                                for i, e in enumerate(cfg.get("subnet4") or [])]
     for i, shared in enumerate(cfg.get("shared-networks") or []):
-        inner = [str(s.get("subnet")) for s in (shared or {}).get("subnet4") or [] if isinstance(s, dict)] \
-            if isinstance(shared, dict) else []
-        if inner:
-            out.append(f"{file}: Dhcp4.shared-networks[{i}] ({shared.get('name', '?')}): its subnets "
-                       f"{', '.join(inner)} are not drilled (the lab does not reproduce shared networks yet): no "
-                       "client of theirs is simulated and no verdict speaks for them; to drill them, give a "
-                       "copy of the pair those subnets as plain subnet4 entries")
+        for j, entry in enumerate((shared or {}).get("subnet4") or []):
+            out.append((f"Dhcp4.shared-networks[{i}].subnet4[{j}]", entry, shared))
     return out
+
+
+def inherited(entry: dict, shared: dict | None) -> dict:
+    """A subnet4 entry as Kea applies it: what its shared network says, unless the subnet says otherwise."""
+    if not shared:
+        return entry
+    return {**{k: v for k, v in shared.items() if k not in ("subnet4", "name")}, **entry}
 
 
 class KeaAdapter(ServerAdapter):
@@ -301,14 +307,14 @@ class KeaAdapter(ServerAdapter):
         """Move the subnets, and a peer network of their own, outside the lab range into it, in both
         lab copies (see ``readdress``)."""
         subnets, wheres = [], {}
-        for i, entry in enumerate(_get(cfgs["primary"], "subnet4") or []):
+        for where, entry, _ in all_subnets(cfgs["primary"]):
             try:
                 subnet = ipaddress.ip_network(str(_get(entry, "subnet")))
             except ValueError:
                 continue  # the subnet checks below name the problem
             if subnet.version == 4:
                 subnets.append(subnet)
-                wheres.setdefault(subnet, f"Dhcp4.subnet4[{i}].subnet")
+                wheres.setdefault(subnet, f"{where}.subnet")
         peers = []
         for peer in (self.ha_relationship("", cfgs["primary"], []) or {}).get("peers") or []:
             try:
@@ -441,15 +447,19 @@ class KeaAdapter(ServerAdapter):
         if len(found) > 8:
             problems.append(Problem(str(files["secondary"]), "Dhcp4.subnet4", f"and {len(found) - 8} more differences "
                                     f"from {files['primary'].name}", "give both servers the same subnets"))
-        if not subnets[0]:
-            shared = " outside shared-networks (which the lab does not reproduce yet)" \
-                if cfgs["primary"].get("shared-networks") else ""
-            problems.append(Problem(str(files["primary"]), "Dhcp4.subnet4", f"declares no subnet{shared}",
-                                    "declare the subnets the pair serves in subnet4"))
+        networks = [_get(cfgs[r], "shared-networks") or [] for r in files]
+        found = differences(networks[1], networks[0], "Dhcp4.shared-networks")
+        for where, mine, theirs in found[:8]:
+            problems.append(Problem(str(files["secondary"]), where, f"is {shown(mine)}, {files['primary'].name} has "
+                                    f"{shown(theirs)}", "give both servers the same shared networks, subnets and pools"))
+        entries = all_subnets(cfgs["primary"])
+        if not entries:
+            problems.append(Problem(str(files["primary"]), "Dhcp4.subnet4", "declares no subnet",
+                                    "declare the subnets the pair serves in subnet4 or shared-networks"))
         if problems:
             raise PairError(problems)
-        declared = [d for i, entry in enumerate(subnets[0])
-                    if (d := self._declared(str(files["primary"]), i, entry, problems)) is not None]
+        declared = [d for where, entry, shared in entries
+                    if (d := self._declared(str(files["primary"]), where, entry, problems, shared)) is not None]
         addresses, peer_ports = {}, {}
         for role, want in (("primary", "primary"), ("secondary", second)):
             peer = peers_by_role.get(want)
@@ -468,7 +478,8 @@ class KeaAdapter(ServerAdapter):
             stated)
         if placed.problems:
             raise PairError(list(placed.problems))
-        subnet, pools, relayed = placed.home.subnet, list(placed.home.pools), placed.relayed
+        subnet, relayed = placed.home.subnet, placed.relayed
+        pools = [*placed.home.pools, *(p for d in placed.shared for p in d.pools)]
         files_in, rewrites = {}, []
         for role, path in files.items():
             changes = []
@@ -495,20 +506,19 @@ class KeaAdapter(ServerAdapter):
             rewrites.append(f"{path.name}: comments dropped from the lab copy")
         rewrites = [*(f"{files['primary'].name} and {files['secondary'].name}: {m}" for m in moved.describe()), *rewrites]
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
-                       relayed=relayed, peer_subnet=placed.peer_subnet, server_ids=placed.server_ids,
+                       relayed=relayed, shared=tuple(d.subnet for d in placed.shared), peer_subnet=placed.peer_subnet, server_ids=placed.server_ids,
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
                        files_in_container=files_in, rewrites=tuple(rewrites + placed.describe()), pools=tuple(pools),
                        peer_ports=peer_ports, solo_states=("partner-down",),
                        normal_state=NORMAL_STATE[pair.mode],
                        ha_timers={k: has["primary"][k] for k in KEA_DEFAULTS if has["primary"].get(k) is not None},
-                       warnings=tuple(self._warnings(pair, has["primary"]) + shared_network_warnings(
-                           str(files["primary"]), cfgs["primary"])),
-                       renew_s=min(kea_renew_s(cfgs["primary"], entry) for entry in subnets[0]))
+                       warnings=tuple(self._warnings(pair, has["primary"])),
+                       renew_s=min(kea_renew_s(cfgs["primary"], inherited(entry, shared)) for _, entry, shared in entries))
 
     @staticmethod
-    def _declared(file: str, i: int, entry: Any, problems: list[Problem]) -> Declared | None:
-        """One subnet4 entry: its subnet, pools and the addresses it states for a relay or router."""
-        where = f"Dhcp4.subnet4[{i}]"
+    def _declared(file: str, where: str, entry: Any, problems: list[Problem], shared: dict | None = None) -> Declared | None:
+        """One subnet4 entry (``where``; inside the ``shared`` network's entry, if given): its subnet,
+        pools and the addresses it or its shared network states for a relay or router."""
         try:
             subnet = ipaddress.ip_network(str(entry["subnet"]))
             if subnet.version != 4:
@@ -536,12 +546,15 @@ class KeaAdapter(ServerAdapter):
                 problems.append(Problem(file, f"{where}.pools[{j}].pool", f"{shown(text)} is not inside {subnet}",
                                         "keep the pool inside its subnet"))
             pools.append((lo, hi))
-        relay = entry.get("relay") if isinstance(entry.get("relay"), dict) else {}
-        stated = [*(relay.get("ip-addresses") or []), *([relay["ip-address"]] if relay.get("ip-address") else [])]
-        for option in entry.get("option-data") or []:
-            if isinstance(option, dict) and option.get("name") == "routers":
-                stated += str(option.get("data", "")).split(",")
-        return Declared(subnet, tuple(pools), where, tuple(str(x) for x in stated))
+        stated = []
+        for scope in (entry, shared or {}):
+            relay = scope.get("relay") if isinstance(scope.get("relay"), dict) else {}
+            stated += [*(relay.get("ip-addresses") or []), *([relay["ip-address"]] if relay.get("ip-address") else [])]
+            for option in scope.get("option-data") or []:
+                if isinstance(option, dict) and option.get("name") == "routers":
+                    stated += str(option.get("data", "")).split(",")
+        network = str(shared.get("name") or where.split(".subnet4")[0]) if shared is not None else ""
+        return Declared(subnet, tuple(pools), where, tuple(str(x) for x in stated), network)
 
     def _warnings(self, pair: "Pair", ha: dict) -> list[str]:
         """A server whose own peer entry says ``auto-failover: false`` never takes over by itself

@@ -24,10 +24,20 @@ class Relayed:
     pools: Pools
     relay: str
     where: str  # the config field that declares it, for messages
+    shared: tuple["Declared", ...] = ()  # the other subnets of its shared network, on the same link
 
     def spare_addresses(self) -> list[str]:
         """The lab's gateway and the clients' container on this network."""
         return free_addresses(self.subnet, self.pools, {self.relay}, 2)
+
+    @property
+    def subnets(self) -> tuple[ipaddress.IPv4Network, ...]:
+        """Every subnet a client on this link may be served from: its own and its shared network's."""
+        return (self.subnet, *(d.subnet for d in self.shared))
+
+    @property
+    def all_pools(self) -> Pools:
+        return (*self.pools, *(p for d in self.shared for p in d.pools))
 
 
 def free_addresses(subnet: ipaddress.IPv4Network, pools: Pools, used: set[str], count: int) -> list[str]:
@@ -65,6 +75,7 @@ class Declared:
     pools: Pools
     where: str
     relays: tuple[str, ...] = ()
+    network: str = ""  # the shared network it belongs to (Kea shared-networks, dhcpd shared-network), if any
 
 
 @dataclass(frozen=True)
@@ -76,11 +87,20 @@ class Placement:
     peer_subnet: ipaddress.IPv4Network | None = None
     server_ids: dict[str, str] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
+    shared: tuple[Declared, ...] = ()  # the other subnets of the servers' shared network, on their link
 
     def describe(self) -> list[str]:
         """How the lab is laid out beyond one network, for the rewrites every report lists."""
         out = [f"{r.subnet} ({r.where}): clients behind a relay agent (dhcrelay, giaddr {r.relay}, option 82), on "
-               "a lab network of its own" for r in self.relayed]
+               "a lab network of its own" + (f", shared with {', '.join(f'{d.subnet} ({d.where})' for d in r.shared)} "
+                                             f"(shared network {r.shared[0].network}: served from any of them; the "
+                                             "servers route them to the relay, the relay reaches them on that link)"
+                                             if r.shared else "") for r in self.relayed]
+        if self.shared and self.home is not None:
+            out.append(f"{', '.join(f'{d.subnet} ({d.where})' for d in self.shared)}: on the servers' own link, "
+                       f"shared with {self.home.subnet} (shared network {self.home.network}): its clients may be "
+                       f"served from any of them; each server has its address in {self.home.subnet} and a route to "
+                       "the others on that link (eth0), as a server on a multi-subnet link has through its router")
         if self.peer_subnet is not None and self.home is not None:
             out.append(f"the peer link on a lab network of its own, {self.peer_subnet} (the peer addresses); the "
                        f"servers face their clients from {self.home.subnet} at "
@@ -170,14 +190,25 @@ def place_subnets(declared: list[Declared], servers: dict[str, str], file: str, 
     elif not declared:
         problems.append(Problem(file, next(iter(address_fields.values())), "no subnet is declared", fix))
     home = homes[0] if homes else None
+    shared = tuple(d for d in declared if home is not None and d is not home and d.network
+                   and d.network == home.network)
     relayed = []
+    grouped: set[str] = set()
     for d in declared:
-        if d is home or not d.pools:
-            continue  # no client lives on a poolless subnet: nothing to drill behind a relay
-        relay = relay_address(d.subnet, d.pools, list(d.relays))
-        if relay is None:
+        if d is home or d in shared or d.network in grouped:
+            continue
+        link = [d, *(o for o in declared if o is not d and d.network and o.network == d.network)]
+        if d.network:
+            grouped.add(d.network)
+        if not any(x.pools for x in link):
+            continue  # no client lives on a poolless link: nothing to drill behind a relay
+        # The relay's giaddr sits in the first subnet of the link that has room for it (a shared
+        # network is reached through the router's address in one of its subnets).
+        placed = next(((x, r) for x in link if (r := relay_address(x.subnet, x.pools, list(x.relays)))), None)
+        if placed is None:
             problems.append(Problem(file, d.where, f"{d.subnet} has no host address outside its pools for the relay",
                                     "end a pool earlier: the relay agent (a router in production) needs an address"))
             continue
-        relayed.append(Relayed(d.subnet, d.pools, relay, d.where))
-    return Placement(home, tuple(relayed), peer_subnet, server_ids, tuple(problems))
+        first, relay = placed
+        relayed.append(Relayed(first.subnet, first.pools, relay, first.where, tuple(x for x in link if x is not first)))
+    return Placement(home, tuple(relayed), peer_subnet, server_ids, tuple(problems), shared)

@@ -258,25 +258,6 @@ def test_more_client_subnets_than_the_lab_numbers_are_refused(tmp_path):
     assert len(adapter_for(load_pair(folder)).lab_plan(load_pair(folder)).relayed) == 15
 
 
-def test_subnets_in_shared_networks_are_named_as_not_drilled(tmp_path):
-    from dhcpdrill.pair import pair_warnings
-    folder = copy(tmp_path, KEA)
-    for name in ("primary.json", "standby.json"):
-        path = folder / name
-        path.write_text(path.read_text().replace('"subnet4": [', '"shared-networks": [ { "name": "floor-3", "subnet4": [ '
-                                                 '{ "id": 40, "subnet": "198.18.40.0/24", "pools": [ { "pool": '
-                                                 '"198.18.40.100 - 198.18.40.199" } ] } ] } ],\n    "subnet4": ['))
-    said = pair_warnings(load_pair(folder))
-    assert any("Dhcp4.shared-networks[0] (floor-3): its subnets 198.18.40.0/24 are not drilled" in w for w in said)
-    folder = copy(tmp_path / "isc", ISC)
-    for name in ("primary.conf", "secondary.conf"):
-        path = folder / name
-        path.write_text(path.read_text() + '\nshared-network floor-3 {\n  subnet 198.18.41.0 netmask 255.255.255.0 {\n'
-                        '    pool { failover peer "drill"; range 198.18.41.100 198.18.41.199; }\n  }\n}\n')
-    said = pair_warnings(load_pair(folder))
-    assert any("shared-network: its subnets 198.18.41.0/255.255.255.0 are not drilled" in w for w in said)
-
-
 def test_clients_on_a_single_relayed_subnet_still_carry_it():
     """A pair whose only pool is behind one relay gives the agent one link: it must still name
     its subnet, or the subnets verdict would find no client subnet and say unknown."""
