@@ -4,6 +4,8 @@ subnet of one consistently in both configs, the problems that refuse a pair, and
 verdict: an address from any subnet of the client's own link is right, one from another link wrong."""
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import shutil
 from pathlib import Path
@@ -18,7 +20,7 @@ from dhcpdrill.servers import adapter_for
 from dhcpdrill.servers.kea import CONFIG_PATH as KEA_CONFIG
 from dhcpdrill.servers.isc import CONFIG_PATH as ISC_CONFIG
 from dhcpdrill.timeline import Event, Timeline
-from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN, subnets
+from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN, anchor, subnets
 from scenarios.kill_primary import KILL_PRIMARY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,3 +193,68 @@ def test_a_link_naming_no_network_is_unknown_not_pass():
     v = subnets(timeline([("198.18.70.0/24", "198.18.70.100")],
                          [{"subnet": "198.18.70.0/24", "shared": ["not-a-network"]}]))
     assert v.status == UNKNOWN
+
+
+# -- on a real recorded drill ----------------------------------------------------------------------
+def recorded(name: str) -> Timeline:
+    with gzip.open(ROOT / "tests" / "evidence" / f"{name}.jsonl.gz", "rt") as src:
+        return Timeline(Event(**json.loads(line)) for line in src if line.strip())
+
+
+def judged(tl: Timeline, folder: Path, scenario=KILL_PRIMARY) -> dict:
+    from dhcpdrill.verdicts import judge
+
+    from .test_real_evidence import with_prediction
+    pair, plan = plan_of(folder)
+    names = verdicts_for(scenario, plan, pair)
+    return {v.name: v for v in judge(with_prediction(tl, pair, scenario), pair.drills[scenario.name], names)}
+
+
+def test_recorded_kea_shared_network_kill_primary_passes_and_used_both_subnets():
+    """kea-shared-network / kill-primary on real Docker: every verdict passes, and both subnets
+    were really used: the first (4 addresses) filled, the rest of the link served from the second,
+    as the lease files say and the subnets verdict counts."""
+    tl = recorded("kea-shared-kill-primary")
+    v = judged(tl, KEA)
+    assert {n: x.status for n, x in v.items() if x.status != PASS} == {}
+    leased = {e.get("ip") for e in tl.of("lease-record")}
+    first = {ip for ip in leased if ip.startswith("198.18.70.")}
+    second = {ip for ip in leased if ip.startswith("198.18.71.")}
+    assert first == {f"198.18.70.{i}" for i in range(100, 104)} and len(second) >= 5
+    assert leased == first | second
+    counts = dict(re.findall(r"(198\.18\.7[01]\.0/24): (\d+)", v["subnets"].reason.split("[")[1]))
+    assert int(counts["198.18.70.0/24"]) > 0 and int(counts["198.18.71.0/24"]) > 0
+
+
+def moved_ack(tl: Timeline, to: str) -> Timeline:
+    """The recording with one steady client's ACK after the fault handing out ``to`` instead."""
+    fault = anchor(tl)
+    target = next(e for e in tl.of("recv", source="clients") if e.get("msg") == "ACK" and e.get("expected")
+                  and e.t > fault.t and "steady" in str(e.get("client")))
+    return Timeline(Event(e.t, e.source, e.kind, {**e.data, "yiaddr": to}) if e is target else e for e in tl.events)
+
+
+def test_mutated_to_an_address_of_another_link_the_subnets_verdict_fails():
+    tl = recorded("kea-shared-kill-primary")
+    v = judged(moved_ack(tl, "198.18.13.150"), KEA)["subnets"]
+    assert v.status == FAIL and "198.18.70.0/24: 1 address(es) outside the shared network" in v.reason
+    assert "got 198.18.13.150" in v.reason
+
+
+def test_mutated_to_the_other_subnet_of_the_shared_network_it_still_passes():
+    tl = recorded("kea-shared-kill-primary")
+    ack = next(e for e in tl.of("recv", source="clients") if e.get("msg") == "ACK"
+               and str(e.get("yiaddr")).startswith("198.18.70."))
+    swapped = Timeline(Event(e.t, e.source, e.kind, {**e.data, "yiaddr": "198.18.71.250"}) if e is ack else e
+                       for e in tl.events)
+    assert judged(swapped, KEA)["subnets"].status == PASS
+
+
+def test_judged_as_one_subnet_per_link_the_same_recording_would_fail():
+    """What the verdict said before it knew shared networks: the second subnet's addresses are
+    "outside the subnet". The recording's lab event names the shared subnet; without it, FAIL."""
+    tl = recorded("kea-shared-kill-primary")
+    lab = tl.first("lab")
+    bare = {**lab.data, "links": [{k: x for k, x in link.items() if k != "shared"} for link in lab.get("links")]}
+    tl = Timeline(Event(e.t, e.source, e.kind, bare) if e is lab else e for e in tl.events)
+    assert subnets(tl).status == FAIL
