@@ -26,7 +26,7 @@ from scenarios.kill_primary import KILL_PRIMARY
 ROOT = Path(__file__).resolve().parents[2]
 KEA = ROOT / "fixtures" / "kea-shared-network"
 ISC = ROOT / "fixtures" / "isc-shared-network"
-KEA_RELAYED = ROOT / "fixtures" / "kea-relayed"
+KEA_RELAYED_SHARED = ROOT / "fixtures" / "production" / "kea-relayed-shared-network"
 
 
 def plan_of(folder: Path):
@@ -128,33 +128,18 @@ def test_every_subnet_of_a_production_shared_network_moves_into_the_lab_in_both_
 
 
 # -- a relayed shared network --------------------------------------------------------------------
-def relayed_shared(tmp_path: Path) -> Path:
-    """kea-relayed with 198.18.14.0/24 in a shared network beside 198.18.40.0/24 (the relay's
-    giaddr stays in 198.18.14.0/24, where the router is)."""
-    subnet14 = ('      { "id": 14, "subnet": "198.18.14.0/24",\n        "relay": { "ip-addresses": [ "198.18.14.1" ] },\n'
-                '        "pools": [ { "pool": "198.18.14.100 - 198.18.14.199" } ],\n'
-                '        "option-data": [ { "name": "routers", "data": "198.18.14.1" } ] }\n    ],')
-    shared = ('    ],\n    "shared-networks": [ { "name": "annex", "relay": { "ip-addresses": [ "198.18.14.1" ] },\n'
-              '      "subnet4": [\n        { "id": 14, "subnet": "198.18.14.0/24",\n'
-              '          "pools": [ { "pool": "198.18.14.100 - 198.18.14.103" } ],\n'
-              '          "option-data": [ { "name": "routers", "data": "198.18.14.1" } ] },\n'
-              '        { "id": 40, "subnet": "198.18.40.0/24",\n'
-              '          "pools": [ { "pool": "198.18.40.100 - 198.18.40.199" } ],\n'
-              '          "option-data": [ { "name": "routers", "data": "198.18.40.1" } ] } ] } ],')
-    return edited(tmp_path, KEA_RELAYED, (',\n' + subnet14, '\n' + shared), name="kea-relayed-shared")
-
-
-def test_a_relayed_shared_network_is_one_relayed_link_with_every_subnet_routed(tmp_path):
-    _, plan = plan_of(relayed_shared(tmp_path))
+def test_a_relayed_shared_network_is_one_relayed_link_with_every_subnet_routed():
+    """The relay address is stated once, for the shared network (Kea selects the shared network
+    by giaddr): the relay sits there, and every subnet of the link is routed through it."""
+    _, plan = plan_of(KEA_RELAYED_SHARED)
     assert [(str(r.subnet), r.relay, [str(d.subnet) for d in r.shared]) for r in plan.relayed] == [
-        ("198.18.13.0/24", "198.18.13.1", []), ("198.18.14.0/24", "198.18.14.1", ["198.18.40.0/24"])]
+        ("198.18.81.0/24", "198.18.81.1", []), ("198.18.82.0/24", "198.18.82.1", ["198.18.83.0/24"])]
     assert plan.shared == () and plan.onlink_routes() == {}
     up = plan.relay_upstream
-    assert relay.routes(plan) == {"198.18.13.0/24": up, "198.18.14.0/24": up, "198.18.40.0/24": up}
-    command = relay.command(plan)
-    assert command[6] == "198.18.14.1=198.18.40.0/24"  # the relay reaches 198.18.40.0/24 on the annex link
+    assert relay.routes(plan) == {"198.18.81.0/24": up, "198.18.82.0/24": up, "198.18.83.0/24": up}
+    assert relay.command(plan)[6] == "198.18.82.1=198.18.83.0/24"  # the relay reaches 198.18.83.0/24 on the annex link
     assert "subnets" in verdicts_for(KILL_PRIMARY, plan)
-    assert any("shared with 198.18.40.0/24" in r and "giaddr 198.18.14.1" in r for r in plan.rewrites)
+    assert any("shared with 198.18.83.0/24" in r and "giaddr 198.18.82.1" in r for r in plan.rewrites)
 
 
 # -- the subnets verdict ------------------------------------------------------------------------
