@@ -159,8 +159,13 @@ def place_subnets(declared: list[Declared], servers: dict[str, str], file: str, 
     if not homes and partial is not None:
         for role, ip in peer_ips.items():
             if ip not in partial.subnet:
+                sibling = next((d for d in declared if partial.network and d.network == partial.network
+                                and ip in d.subnet), None)
+                said = (f"; it is in {sibling.subnet} of the same shared network {partial.network}, but the lab "
+                        "gives both servers an address in one subnet of it (a copy with both peers in "
+                        f"{partial.subnet} drills the same link)") if sibling else ""
                 problems.append(Problem(file, address_fields[role], f"{ip} is not in the drilled subnet "
-                                        f"{partial.subnet}, which holds its partner's address", fix))
+                                        f"{partial.subnet}, which holds its partner's address{said}", fix))
     elif not homes and declared:
         peer_subnet = peer_network(list(peer_ips.values()), [])
         if peer_subnet.prefixlen < 16 or not peer_subnet.subnet_of(LAB_RANGE):

@@ -243,3 +243,11 @@ def test_judged_as_one_subnet_per_link_the_same_recording_would_fail():
     bare = {**lab.data, "links": [{k: x for k, x in link.items() if k != "shared"} for link in lab.get("links")]}
     tl = Timeline(Event(e.t, e.source, e.kind, bare) if e is lab else e for e in tl.events)
     assert subnets(tl).status == FAIL
+
+
+def test_peers_in_two_subnets_of_one_shared_network_are_refused_saying_so(tmp_path):
+    folder = edited(tmp_path, KEA, ("http://198.18.70.12:8001/", "http://198.18.71.12:8001/"))
+    with pytest.raises(PairError, match=r"198\.18\.71\.12 is not in the drilled subnet 198\.18\.70\.0/24, which holds "
+                                        r"its partner's address; it is in 198\.18\.71\.0/24 of the same shared network "
+                                        r"floor-3"):
+        load_pair(folder)
