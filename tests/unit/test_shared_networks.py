@@ -251,3 +251,19 @@ def test_peers_in_two_subnets_of_one_shared_network_are_refused_saying_so(tmp_pa
                                         r"its partner's address; it is in 198\.18\.71\.0/24 of the same shared network "
                                         r"floor-3"):
         load_pair(folder)
+
+
+def test_recorded_dhcpd_shared_network_kill_primary_serves_the_second_subnet_by_unicast_too():
+    """isc-shared-network / kill-primary on real Docker: every verdict passes. dhcpd merged the two
+    subnets' pools into one failover pool ("balancing pool ... floor-3 total 104" in its log) and
+    handed out the second subnet's addresses first, so every lease is in 198.18.73.0/24 while the
+    servers sit in 198.18.72.0/24; renewals unicast from those addresses were answered (dhcpd's
+    unicast ACK leaves by the kernel, over the on-link route the lab gives the servers)."""
+    tl = recorded("isc-shared-kill-primary")
+    v = judged(tl, ISC)
+    assert {n: x.status for n, x in v.items() if x.status != PASS} == {}
+    assert {e.get("ip").rsplit(".", 1)[0] for e in tl.of("lease-record")} == {"198.18.73"}
+    renewals = {e.get("xid") for e in tl.of("send", source="clients") if e.get("state") == "RENEWING"}
+    answered = [e for e in tl.of("recv", source="clients") if e.get("msg") == "ACK" and e.get("xid") in renewals]
+    assert renewals and answered and all(e.get("yiaddr").startswith("198.18.73.") for e in answered)
+    assert judged(moved_ack(tl, "198.18.2.150"), ISC)["subnets"].status == FAIL
