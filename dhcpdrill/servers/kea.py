@@ -506,7 +506,8 @@ class KeaAdapter(ServerAdapter):
             rewrites.append(f"{path.name}: comments dropped from the lab copy")
         rewrites = [*(f"{files['primary'].name} and {files['secondary'].name}: {m}" for m in moved.describe()), *rewrites]
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
-                       relayed=relayed, shared=tuple(d.subnet for d in placed.shared), peer_subnet=placed.peer_subnet, server_ids=placed.server_ids,
+                       relayed=relayed, shared=tuple(d.subnet for d in placed.shared),
+                       peer_subnet=placed.peer_subnet, server_ids=placed.server_ids,
                        retrying_clients_needed=int(has["secondary"].get("max-unacked-clients", 10)) + 1,
                        files_in_container=files_in, rewrites=tuple(rewrites + placed.describe()), pools=tuple(pools),
                        peer_ports=peer_ports, solo_states=("partner-down",),
