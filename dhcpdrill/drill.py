@@ -83,12 +83,14 @@ class DrillResult:
 
 def verdicts_for(scenario: Scenario, plan: LabPlan, pair: Pair | None = None) -> tuple[str, ...]:
     """The scenario's verdicts, ``subnets`` when the pair serves relayed subnets, and ``load``
-    when the pair states a population or a limit on expired leases for this drill."""
+    when the pair states a population or a limit on expired leases for this drill;
+    ``partner-share-held`` only where both servers serve clients of their own (not a hot standby)."""
     extra = ("subnets",) if plan.relayed else ()
     limits = pair.drills.get(scenario.name) if pair else None
     if pair and (pair.population or (limits and limits.max_expired_leases is not None)):
         extra += ("load",)
-    return scenario.verdicts + tuple(v for v in extra if v not in scenario.verdicts)
+    own = tuple(v for v in scenario.verdicts if v != "partner-share-held" or len(plan.serving) > 1)
+    return own + tuple(v for v in extra if v not in scenario.verdicts)
 
 
 WINDOW_MARGIN_S = 10.0  # after the slowest takeover allowed: time for waiting clients to be served
