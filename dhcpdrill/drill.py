@@ -116,6 +116,22 @@ def drill_window(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) ->
     return prediction, window
 
 
+SERVICE_GAP_READERS = ("service-held", "partner-share-held")  # the verdicts that judge waits by the service gap
+
+
+def predictions(pair: Pair, scenario: Scenario, plan: LabPlan) -> list[dict[str, object]]:
+    """The limits a drill records before its lab starts, so that re-judging it reads what it was
+    judged by: the takeover its timers predict, and the service gap where a verdict reads it."""
+    out: list[dict[str, object]] = []
+    prediction, _ = drill_window(pair, scenario, plan)
+    if prediction is not None:
+        out.append({"of": "takeover", "low_s": prediction.low_s, "high_s": prediction.high_s,
+                    "basis": prediction.basis})
+    if set(SERVICE_GAP_READERS) & set(verdicts_for(scenario, plan, pair)):
+        out.append(drill_service_gap(pair, scenario, plan).as_prediction())
+    return out
+
+
 def drill_service_gap(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) -> ServiceGap:
     """How long the pair's own timers let this drill's clients wait for an answer (service-held's
     limit, recorded before the drill as ``prediction`` of ``service-gap``): the one place it is
@@ -173,12 +189,9 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
     plan = adapter.lab_plan(pair)
     result.rewrites = plan.rewrites
     tl = result.timeline
-    prediction, window = drill_window(pair, scenario, plan)
-    if prediction is not None:
-        tl.add(started, "harness", "prediction", of="takeover", low_s=prediction.low_s, high_s=prediction.high_s,
-               basis=prediction.basis)
-    if "service-held" in verdicts_for(scenario, plan, pair):  # re-judging an archive needs its limit recorded
-        tl.add(started, "harness", "prediction", **drill_service_gap(pair, scenario, plan).as_prediction())
+    _, window = drill_window(pair, scenario, plan)
+    for said in predictions(pair, scenario, plan):
+        tl.add(started, "harness", "prediction", **said)
     try:
         result.versions = server_versions(engine, image)
         with Lab(engine, image, result.run_dir) as lab:

@@ -123,3 +123,15 @@ def test_no_client_of_the_partner_before_the_fault_is_unknown():
                     and e.get("server_id") == SERVER2)
     v = judged_anywhere_tl(alone, "kea-lb-client-partition")["partner-share-held"]
     assert v.status == UNKNOWN and "no client was bound to secondary" in v.reason
+
+
+@pytest.mark.parametrize("drill", ["client-partition", "peer-partition", "kill-primary"])
+def test_every_drill_that_judges_a_partners_share_records_the_limit_it_reads(drill):
+    """A live client-partition judged partner-share-held UNKNOWN ("no service limit recorded"):
+    only drills with service-held recorded the service gap before the lab started."""
+    from dhcpdrill.drill import predictions
+    from dhcpdrill.servers import adapter_for
+    from .test_real_evidence import ROOT, SCENARIOS, load_pair
+    pair = load_pair(ROOT / "fixtures" / "kea-load-balancing")
+    said = predictions(pair, SCENARIOS[drill], adapter_for(pair).lab_plan(pair))
+    assert [p["of"] for p in said if p["of"] == "service-gap"] == ["service-gap"]
