@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterable
 
-from .drill import Scenario, drill_heal_watch, drill_service_gap, drill_window, expected_s, verdicts_for
+from .drill import SERVICE_GAP_READERS, Scenario, drill_heal_watch, drill_service_gap, drill_window, expected_s, verdicts_for
 from .expectations import NEEDS
 from .faults import Sequence
 from .manifest import Pair
@@ -79,7 +79,7 @@ def lines(pairs: list[Pair], entries: list[Entry]) -> list[str]:
                 key = NEEDS[v]
                 (unjudged if key and not limits.states(key) else judged).append(v if not key else f"{v} ({key})")
             out.append(f"      judges: {', '.join(judged)}")
-            if "service-held" in judged:
+            if set(SERVICE_GAP_READERS) & set(judged):
                 gap = drill_service_gap(pair, s)
                 out.append(f"      service held: every client answered within {limits.max_service_gap_s:g} s "
                            "(max_service_gap_s)" if limits.max_service_gap_s is not None else

@@ -82,13 +82,15 @@ class DrillResult:
 
 
 def verdicts_for(scenario: Scenario, plan: LabPlan, pair: Pair | None = None) -> tuple[str, ...]:
-    """The scenario's verdicts, ``subnets`` when the pair serves relayed subnets or a shared network, and ``load``
-    when the pair states a population or a limit on expired leases for this drill."""
+    """The scenario's verdicts, ``subnets`` when the pair serves relayed subnets or a shared
+    network, and ``load`` when the pair states a population or a limit on expired leases for this
+    drill; ``partner-share-held`` only where both servers serve clients of their own (not a hot standby)."""
     extra = ("subnets",) if plan.multi_subnet else ()
     limits = pair.drills.get(scenario.name) if pair else None
     if pair and (pair.population or (limits and limits.max_expired_leases is not None)):
         extra += ("load",)
-    return scenario.verdicts + tuple(v for v in extra if v not in scenario.verdicts)
+    own = tuple(v for v in scenario.verdicts if v != "partner-share-held" or len(plan.serving) > 1)
+    return own + tuple(v for v in extra if v not in scenario.verdicts)
 
 
 WINDOW_MARGIN_S = 10.0  # after the slowest takeover allowed: time for waiting clients to be served
@@ -112,6 +114,22 @@ def drill_window(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) ->
         window = Window(plan.mclt_s + MCLT_MARGIN_S, f"the pair's MCLT ({plan.mclt_s:g} s) after the partner-down, "
                                                      f"+ {MCLT_MARGIN_S:g} s for grants from the partner's pool")
     return prediction, window
+
+
+SERVICE_GAP_READERS = ("service-held", "partner-share-held")  # the verdicts that judge waits by the service gap
+
+
+def predictions(pair: Pair, scenario: Scenario, plan: LabPlan) -> list[dict[str, object]]:
+    """The limits a drill records before its lab starts, so that re-judging it reads what it was
+    judged by: the takeover its timers predict, and the service gap where a verdict reads it."""
+    out: list[dict[str, object]] = []
+    prediction, _ = drill_window(pair, scenario, plan)
+    if prediction is not None:
+        out.append({"of": "takeover", "low_s": prediction.low_s, "high_s": prediction.high_s,
+                    "basis": prediction.basis})
+    if set(SERVICE_GAP_READERS) & set(verdicts_for(scenario, plan, pair)):
+        out.append(drill_service_gap(pair, scenario, plan).as_prediction())
+    return out
 
 
 def drill_service_gap(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) -> ServiceGap:
@@ -171,12 +189,9 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
     plan = adapter.lab_plan(pair)
     result.rewrites = plan.rewrites
     tl = result.timeline
-    prediction, window = drill_window(pair, scenario, plan)
-    if prediction is not None:
-        tl.add(started, "harness", "prediction", of="takeover", low_s=prediction.low_s, high_s=prediction.high_s,
-               basis=prediction.basis)
-    if "service-held" in verdicts_for(scenario, plan, pair):  # re-judging an archive needs its limit recorded
-        tl.add(started, "harness", "prediction", **drill_service_gap(pair, scenario, plan).as_prediction())
+    _, window = drill_window(pair, scenario, plan)
+    for said in predictions(pair, scenario, plan):
+        tl.add(started, "harness", "prediction", **said)
     try:
         result.versions = server_versions(engine, image)
         with Lab(engine, image, result.run_dir) as lab:

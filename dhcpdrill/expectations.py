@@ -37,6 +37,7 @@ NEEDS: dict[str, str | None] = {
     "lease-conflicts": None,
     "subnets": None,
     "load": "max_expired_leases",
+    "partner-share-held": None,  # the service-held limit, for the untouched server's own clients
     "service-held": None,  # max_service_gap_s, when stated, replaces the limit the pair's timers give
     "evidence-consistent": None,
 }
@@ -78,6 +79,8 @@ BOUNDS: dict[str, Bound] = {
     "client-outage": Bound("seconds the longest client may wait at worst", "max_outage_s", "s", step=0.01),
     "service-held": Bound("seconds the longest client may wait once the survivor serves, at worst",
                           "max_service_gap_s", "s", step=0.01),
+    "partner-share-held": Bound("seconds the longest client of the untouched server's own share may wait, at worst",
+                                "max_service_gap_s", "s", step=0.01),
     "split-brain": Bound("seconds both servers may serve alone at worst", None, "s", step=0.01),
     "heal-to-normal": Bound("seconds back to normal after the heal at worst", "max_heal_to_normal_s", "s",
                             step=0.01),

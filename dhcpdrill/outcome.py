@@ -51,18 +51,18 @@ def decide(verdicts: Iterable[Verdict], error: str | None, hazard: KnownHazard |
                            f"({hazard.why}); check the pair's expectations")
         elif v.status != FAIL:
             reasons.append(f"{name}: {v.status}, not the failure the known hazard states: {v.reason}")
-        elif breach := hazard.breach(name, v.figure, took_over):
-            reasons.append(f"{name}: {v.status}: {v.reason} ({breach})")
+        elif not excused(hazard, v, verdicts):
+            reasons.append(f"{name}: {v.status}: {v.reason} ({hazard.breach(name, v.figure, took_over)})")
     reasons += [f"{v.name}: {v.status}: {v.reason} ("
                 + ("the known hazard excuses a failure, never an unknown" if v.name in hazard.may_fail
                    else "not a verdict the known hazard names") + ")"
                 for v in verdicts if v.name not in hazard.fails and v.name not in PRECONDITIONS and not v.ok
                 and not (v.name in hazard.may_fail and v.status == FAIL)]
-    reasons += [f"{v.name}: {v.status}: {v.reason} ({breach})" for v in verdicts
-                if v.name in hazard.may_fail and v.status == FAIL and (breach := hazard.breach(v.name, v.figure, took_over))]
+    reasons += [f"{v.name}: {v.status}: {v.reason} ({hazard.breach(v.name, v.figure, took_over)})" for v in verdicts
+                if v.name in hazard.may_fail and v.status == FAIL and not excused(hazard, v, verdicts)]
     if reasons:
         return Outcome(FAILED, tuple(reasons))
-    also = tuple(v.name for v in verdicts if v.name in hazard.may_fail and v.status == FAIL)
+    also = tuple(v.name for v in verdicts if v.name in hazard.may_fail and excused(hazard, v, verdicts))
     if not hazard.fails and not also:  # a hazard that strikes in some runs only did not strike in this one
         return Outcome(PASSED)
     return Outcome(EXPECTED, (f"known hazard: {hazard.why}",), tuple(hazard.fails) + also)

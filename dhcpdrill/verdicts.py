@@ -41,7 +41,7 @@ from typing import Callable, Iterable
 from . import load as loadfig
 from . import coverage, hostcpu, neighbours
 from .clients import Workload
-from .timers import REQUEST_TRIES
+from .timers import KEA_HTTP_TIMEOUT_S, REQUEST_TRIES
 from .expectations import NEEDS, Thresholds
 from .timeline import Event, Timeline
 
@@ -1498,6 +1498,81 @@ def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
     return Verdict(name, status, reason, figure=longest, unit=unit, threshold=threshold)
 
 
+def partner_share_held(tl: Timeline, limit: Thresholds) -> Verdict:
+    """While the fault lasted, the server it did not target kept answering its own share: the
+    clients bound to it when the fault began, each exchange (a renewal unicast to it included)
+    answered within the service limit (as service-held's). A known hazard that excuses the target's
+    clients going unanswered (a client-link cut no one takes over) must not also hide a partner
+    that stopped serving its own. Not judged where the partner serves no one in the pair's normal
+    state (a hot standby); judged from the fault until its heal begins."""
+    name, unit = "partner-share-held", "s"
+    answer, _, _, basis = _service_limit(tl, limit)
+    threshold = f"<= {answer:g} s" if answer is not None else ""
+    fault, end, lab = anchor(tl), _window_end(tl), tl.first("lab")
+    if fault is None or tl.first("fault-verified") is None or end is None or lab is None:
+        return Verdict(name, UNKNOWN, "no effective fault, or the window never ended: no service to judge in it",
+                       unit=unit, threshold=threshold)
+    roles = _roles(tl)
+    target = str(fault.get("target"))
+    partner = next((r for r in sorted(set(roles.values())) if r != target), None)
+    if target not in roles.values() or partner is None:
+        return Verdict(name, NOT_JUDGED, f"the fault targets {target}: there is no untouched partner to judge",
+                       unit=unit)
+    if partner not in (lab.get("serving") or ()):
+        return Verdict(name, NOT_JUDGED, f"not judged: {partner} serves no client of its own in the pair's normal "
+                                         f"state ({lab.get('normal_state')})", unit=unit)
+    if answer is None:
+        return Verdict(name, UNKNOWN, "the drill recorded no service limit and the pair states no max_service_gap_s",
+                       unit=unit)
+    stop = min([h.t for h in tl.of("heal-started") if h.t >= fault.t] + [end])
+    since, waited_on = fault.t, ""
+    if not lab.get("interrupted_states") and (fault.get("takes_down") or fault.get("fault") in PEER_LINK_FAULTS):
+        left = next((s for s, _, st in _state_intervals(tl, partner) if s > fault.t and st != lab.get("normal_state")),
+                    INF)
+        since = min(left, fault.t + (limit.max_takeover_s if limit.max_takeover_s is not None else KEA_HTTP_TIMEOUT_S))
+        waited_on = (f"; judged from +{since - fault.t:.2f} s, when {partner} " +
+                     ("left its normal state" if since == left else "had had max_takeover_s to stop waiting on it")
+                     + f": until then Kea holds each reply for {target}'s lease-update acknowledgement and drops it "
+                       "when the update fails (the HA hook, send-lease-updates)")
+    held: dict[str, str | None] = {}
+    for e in tl.of("bound", source="clients"):
+        if e.t >= fault.t:
+            break
+        held[str(e.get("client"))] = roles.get(e.get("server_id"), e.get("server_id"))
+    share = {c for c, by in held.items() if by == partner}
+    if not share:
+        return Verdict(name, UNKNOWN, f"no client was bound to {partner} when the fault began: its share is "
+                                      "not in the evidence", unit=unit, threshold=threshold)
+    waits = [w for w in client_waits(tl) if w.client in share and w.using == partner and w.since < stop
+             and (w.until if w.until is not None else INF) > fault.t]
+    lengths = {w: max(0.0, min(w.until if w.until is not None else stop, stop) - max(w.since, since)) for w in waits}
+    span = f"from the fault to {'its heal' if stop < end else 'the end of the window'} (+{stop - fault.t:.1f} s)"
+    if not waits:
+        return Verdict(name, UNKNOWN, f"none of the {len(share)} client(s) bound to {partner} asked for service "
+                                      f"{span}", unit=unit, threshold=threshold)
+    worst = max(waits, key=lambda w: lengths[w])
+    longest = round(lengths[worst], 2)
+    answered = f"answered by {worst.answered_by}" if worst.until is not None and worst.until <= stop else \
+        "still unanswered " + ("at the heal" if stop < end else "when the window ended")
+    reason = (f"{span}, {len({w.client for w in waits})} of the {len(share)} client(s) bound to {partner} asked "
+              f"{len(waits)} time(s); the longest wait: {worst.client} {longest:g} s for a {worst.exchange} from "
+              f"+{max(worst.since, since) - fault.t:.1f} s, {answered}; limit {answer:g} s {basis}{waited_on}")
+    over = sorted({w.client for w in waits if lengths[w] > answer})
+    status = FAIL if over else PASS
+    if over:
+        reason += f"; {len(over)} client(s) of {partner}'s own share waited longer: {listed(over, 8)}"
+    if _unseen_replies(tl):
+        status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
+    elif status == FAIL and (saturated := hostcpu.saturation_reason(tl)):
+        status, reason = UNKNOWN, f"{saturated}; {reason}"
+    return Verdict(name, status, reason, figure=longest, unit=unit, threshold=threshold)
+
+
+# Faults that leave the target unable to acknowledge its partner's lease updates though it keeps
+# running (those that take it down say so in their ``takes_down``).
+PEER_LINK_FAULTS = ("peer-partition", "one-way-peer-partition")
+
+
 # Faults whose proof shows the target serving nothing until its heal begins. A rolling upgrade is
 # proven once both servers serve again, a partition or a skew leaves the target running.
 SILENCING_FAULTS = ("kill", "kill-then-restart", "freeze", "maintenance-handoff")
@@ -1742,6 +1817,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "lease-conflicts": lambda tl, _: lease_conflicts(tl),
     "subnets": lambda tl, _: subnets(tl),
     "service-held": service_held,
+    "partner-share-held": partner_share_held,
     "evidence-consistent": lambda tl, _: evidence_consistent(tl),
 }
 assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key it needs"

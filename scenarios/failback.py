@@ -22,8 +22,8 @@ FAILBACK = Scenario(
     after_heal_s=40.0,
     workload=Workload(fresh_every_s=5.0, fresh_keep=True),
     verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "service-held",
-              "takeover-predicted", "state-transitions", "heal-to-normal", "split-brain", "duplicates",
-              "continuity", "failback-sync", "continuity-after-heal", "reply-checksums"),
+              "partner-share-held", "takeover-predicted", "state-transitions", "heal-to-normal", "split-brain",
+              "duplicates", "continuity", "failback-sync", "continuity-after-heal", "reply-checksums"),
 )
 
 MAINTENANCE = Scenario(

@@ -14,6 +14,6 @@ FREEZE_PRIMARY = Scenario(
     observe_s=30.0,
     after_heal_s=20.0,
     verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "service-held",
-              "takeover-predicted", "state-transitions", "heal-to-normal", "split-brain", "duplicates",
+              "partner-share-held", "takeover-predicted", "state-transitions", "heal-to-normal", "split-brain", "duplicates",
               "continuity", "reply-checksums"),
 )

@@ -18,7 +18,7 @@ KILL_PRIMARY = Scenario(
     dwell_s=5.0,
     observe_s=30.0,
     verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "service-held",
-              "takeover-predicted", "state-transitions", "duplicates", "continuity", "reply-checksums"),
+              "partner-share-held", "takeover-predicted", "state-transitions", "duplicates", "continuity", "reply-checksums"),
 )
 
 KILL_PRIMARY_NEW_CLIENTS = Scenario(
@@ -29,6 +29,6 @@ KILL_PRIMARY_NEW_CLIENTS = Scenario(
     observe_s=30.0,
     workload=Workload(fresh_every_s=2.0),
     verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "service-held",
-              "takeover-predicted", "new-lease-cap", "mclt-cap", "duplicates", "continuity",
+              "partner-share-held", "takeover-predicted", "new-lease-cap", "mclt-cap", "duplicates", "continuity",
               "reply-checksums"),
 )

@@ -16,6 +16,7 @@ PEER_PARTITION = Scenario(
     observe_s=30.0,
     after_heal_s=25.0,
     verdicts=("steady-state", "fault-effective", "evidence-consistent", "split-brain", "client-outage",
+              "partner-share-held",
               "state-transitions", "heal-to-normal", "duplicates", "continuity", "reply-checksums"),
 )
 
@@ -27,6 +28,7 @@ CLIENT_PARTITION = Scenario(
     observe_s=30.0,
     after_heal_s=10.0,
     verdicts=("steady-state", "fault-effective", "evidence-consistent", "takeover", "client-outage",
+              "partner-share-held",
               "state-transitions", "duplicates", "continuity", "reply-checksums"),
 )
 

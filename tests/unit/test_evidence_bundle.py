@@ -26,7 +26,7 @@ def recorded_run(tmp_path: Path, name: str, drill: str) -> DrillResult:
     tl = Timeline(Event(e.t, e.source, e.kind, {**e.data, "pair_sha256": pair.config_hash}) if e.kind == "lab" else e
                   for e in tl.events)
     result = DrillResult(pair, scenario, "dhcpdrill/lab:bookworm-test", tmp_path / "reports" / f"run-{name}", 0.0, tl,
-                         judge(tl, pair.drills[drill], scenario.verdicts))
+                         judge(tl, pair.drills[drill], real.drilled(pair, scenario)))
     result.versions = "kea-dhcp4 2.2.0; dhcpd isc-dhcpd-4.4.3-P1; image sha256:test"
     result.run_dir.mkdir(parents=True)
     tl.save(result.run_dir / "timeline.jsonl")
@@ -73,8 +73,9 @@ def test_a_fresh_archive_verifies_and_every_verdict_rejudges_the_same(archive):
     ok, lines = evidence.verify(path, digest)
     assert ok, "\n".join(lines)
     assert lines[-1].startswith("VERIFIED")
-    assert sum(line.startswith("  same") for line in lines) == len(real.SCENARIOS["kill-primary"].verdicts) + \
-        len(real.SCENARIOS["peer-partition"].verdicts)
+    hs = real.load_pair(real.ROOT / "fixtures" / "kea-hot-standby")
+    assert sum(line.startswith("  same") for line in lines) == len(real.drilled(hs, real.SCENARIOS["kill-primary"])) + \
+        len(real.drilled(hs, real.SCENARIOS["peer-partition"]))
     manifest = json.loads(member(path, evidence.MANIFEST)[1])
     assert manifest["engine"]["kernel"] == "6.1" and manifest["command"] == ["pytest", "drills/"]
     assert {r["pair_config_sha256"] for r in manifest["runs"]} and manifest["harness"]["git_commit"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from dhcpdrill.expectations import KnownHazard
 from dhcpdrill.outcome import EXPECTED, FAILED, PASSED, decide
 from dhcpdrill.verdicts import FAIL, NOT_JUDGED, PASS, UNKNOWN, Verdict
@@ -104,3 +106,27 @@ def test_a_may_fail_verdict_that_is_unknown_is_never_excused():
                  KnownHazard(WHY, (), ("service-held",)))
     assert out.status == FAILED
     assert out.reasons == (f"service-held: unknown: {held.reason} (the known hazard excuses a failure, never an unknown)",)
+
+
+@pytest.mark.parametrize("name,drill", [("kea-hs-peer-partition", "peer-partition"),
+                                        ("kea-lb-peer-partition", "peer-partition"),
+                                        ("kea-lb-client-partition", "client-partition"),
+                                        ("kea-lb-failback-stale-primary", "failback")])
+@pytest.mark.parametrize("bound", [None, 0.5, 2.0])
+def test_the_outcome_and_the_reports_excused_marks_follow_one_rule(name, drill, bound):
+    """``decide`` and ``excused`` (how the reports mark a verdict) must agree: a drill is an
+    expected failure exactly when every failed verdict is excused, whatever the bounds say."""
+    from dhcpdrill.outcome import excused
+    from .test_real_evidence import ROOT, load_pair
+    verdicts = _verdicts(name, drill)
+    hazard = load_pair(ROOT / "fixtures" / load(name).first("lab").get("pair")).drills[drill].known_hazard
+    if bound is not None:  # every figure bound scaled: some failures now beyond it
+        hazard = dataclasses.replace(hazard, bounds={k: (b * bound if isinstance(b, (int, float)) and not
+                                                         isinstance(b, bool) else b) for k, b in hazard.bounds.items()})
+    out = decide(verdicts, None, hazard)
+    failed = [v for v in verdicts if v.decides and not v.ok]
+    all_excused = all(excused(hazard, v, verdicts) for v in failed)
+    assert (out.status == EXPECTED) == (bool(failed) and all_excused and all(
+        by.status == FAIL for n in hazard.fails for by in verdicts if by.name == n)), (out, failed)
+    if out.status == EXPECTED:
+        assert set(out.as_expected) == {v.name for v in failed}

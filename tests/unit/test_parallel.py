@@ -12,6 +12,8 @@ from dhcpdrill.drill import DrillResult
 from dhcpdrill.evidence import record_run
 from dhcpdrill.pair import load_pair, pair_folders
 from dhcpdrill.timeline import Event, Timeline
+
+from .test_real_evidence import drilled
 from dhcpdrill.verdicts import judge
 from scenarios.kill_primary import KILL_PRIMARY
 
@@ -45,7 +47,7 @@ def test_a_controller_reads_its_workers_results_back_tied_to_its_own_pairs(tmp_p
         tl = Timeline(Event(**json.loads(line)) for line in src if line.strip())
     run = tmp_path / "20261130T000000Z-kea-hot-standby-kill-primary"
     result = DrillResult(pair, KILL_PRIMARY, "img", run, tl.events[0].t, tl,
-                         judge(tl, pair.drills["kill-primary"], KILL_PRIMARY.verdicts))
+                         judge(tl, pair.drills["kill-primary"], drilled(pair, KILL_PRIMARY)))
     run.mkdir()
     tl.save(run / "timeline.jsonl")
     record_run(result)

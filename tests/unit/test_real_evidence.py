@@ -41,6 +41,11 @@ def judged(tl: Timeline, drill: str) -> dict:
     return {"outcome": decide(result.verdicts, None, result.hazard), **{v.name: v for v in result.verdicts}}
 
 
+def drilled(pair, scenario) -> tuple[str, ...]:
+    """The verdicts a drill of ``scenario`` judges on ``pair`` (what run_drill judges)."""
+    return verdicts_for(scenario, adapter_for(pair).lab_plan(pair), pair)
+
+
 def with_prediction(tl: Timeline, pair, scenario) -> Timeline:
     """What run_drill records today before the lab starts (these timelines predate predictions):
     the takeover the pair's timers predict and the service gap they allow."""

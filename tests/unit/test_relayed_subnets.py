@@ -82,7 +82,8 @@ def test_dhcpd_relayed_subnet_beside_the_servers_own():
 def test_a_single_subnet_pair_is_judged_as_before():
     pair = load_pair(ROOT / "fixtures" / "kea-hot-standby")
     plan = adapter_for(pair).lab_plan(pair)
-    assert plan.relayed == () and verdicts_for(KILL_PRIMARY, plan) == KILL_PRIMARY.verdicts
+    own = tuple(v for v in KILL_PRIMARY.verdicts if v != "partner-share-held")  # a hot standby has no share
+    assert plan.relayed == () and verdicts_for(KILL_PRIMARY, plan) == own
 
 
 def test_the_relay_sits_where_the_config_says_else_on_the_lowest_free_address(tmp_path):

@@ -19,7 +19,7 @@ from dhcpdrill import report
 from dhcpdrill.drill import DrillResult
 from dhcpdrill.picture import COLOURS
 
-from .test_real_evidence import ROOT, SCENARIOS, load, with_prediction
+from .test_real_evidence import ROOT, SCENARIOS, drilled, load, with_prediction
 from dhcpdrill.pair import load_pair
 from dhcpdrill.verdicts import judge
 
@@ -35,7 +35,7 @@ def recorded(name: str, drill: str, tmp_path: Path) -> DrillResult:
     pair = load_pair(ROOT / "fixtures" / tl.first("lab").get("pair"))
     tl = with_prediction(tl, pair, SCENARIOS[drill])
     r = DrillResult(pair, SCENARIOS[drill], "recorded", tmp_path / name, tl.events[0].t, tl,
-                    judge(tl, pair.drills[drill], SCENARIOS[drill].verdicts))
+                    judge(tl, pair.drills[drill], drilled(pair, SCENARIOS[drill])))
     r.duration = tl.events[-1].t - tl.events[0].t
     return r
 
