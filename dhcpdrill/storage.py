@@ -92,18 +92,20 @@ class FillLeaseStorage(Fault):
         wrote, said = try_write(ctx, self.target, where)
         if avail != 0 or wrote:
             return False, f"{where} is not full: df {line!r}; a 4 KiB write {'succeeded' if wrote else 'failed: ' + said}"
-        applied = since - 2.0
-        complaint = None
-        while complaint is None and time.time() < since + self.log_wait_s:
+        applied = next((e.t for e in reversed(ctx.timeline.of("fault-applied")) if e.get("fault") == self.name),
+                       since - 2.0) if ctx.timeline is not None else since - 2.0
+        while True:  # read at least once, then until the daemon complains or the wait is over
             lines = ctx.lab.log_lines(ctx.container(self.target))
             complaint = next(((t, s.strip()) for t, s in lines if t >= applied and WRITE_FAILED.search(s)), None)
-            if complaint is None:
-                time.sleep(1.0)
+            if complaint is not None or time.time() >= since + self.log_wait_s:
+                break
+            time.sleep(1.0)
         full = f"{where} full (df: {line}; a 4 KiB write: {said})"
         if complaint is None:
             return False, f"{full}, but {self.target}'s daemon logged no failed lease write in {self.log_wait_s:g} s"
         ctx.record(self.target, "storage", state="write-failed", line=complaint[1][:300])
-        return True, f"{full}; {self.target}'s daemon logged, {complaint[0] - since:+.1f} s after: {complaint[1][:200]}"
+        return True, (f"{full}; {self.target}'s daemon logged, {complaint[0] - applied:+.1f} s after the fill: "
+                      f"{complaint[1][:200]}")
 
     def heal(self, ctx: FaultContext) -> None:
         if _state(ctx, self.target).get("Running"):

@@ -254,3 +254,92 @@ def test_a_dhcpd_stanzas_end_is_read_in_utc_and_in_epoch_form():
     assert _record_end({"ip": "x", "state": "active", "ends": "1 2026/12/07 11:39:44"}) == 1796643584.0
     assert _record_end({"ip": "x", "state": "active", "ends": "epoch 1796643584"}) == 1796643584.0
     assert _record_end({"ip": "x", "state": "free", "ends": "1 2026/12/07 11:39:44"}) is None
+
+
+# -- the faults' proofs, with stand-ins (no Docker) ------------------------------------------------
+class Disk:
+    """A container whose lease directory is full or not, and a lab that reads its log and files."""
+
+    def __init__(self, full: bool, log: list[tuple[float, str]], running: bool = True) -> None:
+        self.full, self.log, self.files, self.started = full, log, {}, False
+        self.attrs = {"State": {"Running": running, "Status": "running" if running else "exited",
+                                "StartedAt": "2026-12-07T12:00:00Z"}}
+
+    def reload(self) -> None:
+        pass
+
+    def exec_run(self, cmd):
+        if cmd[0] == "df":
+            used = "2048 0 100%" if self.full else "12 2036 1%"
+            return 0, f"Filesystem 1K-blocks Used Available Use% Mounted on\ntmpfs 2048 {used} {cmd[-1]}\n".encode()
+        if "bs=4096 count=1" in cmd[2]:
+            return (1, b"dd: error writing '/var/lib/kea/.dhcpdrill-probe': No space left on device\n") if self.full \
+                else (0, b"1+0 records in\n")
+        return 0, b""
+
+    def start(self) -> None:
+        self.started = True
+
+
+def storage_ctx(disk: Disk):
+    from types import SimpleNamespace
+    from dhcpdrill.faults import FaultContext
+    from dhcpdrill.timeline import Timeline
+    adapter = SimpleNamespace(lease_path=lambda pair, role: "/var/lib/kea/kea-leases4.csv", lease_suffix="csv",
+                              ha_state=lambda lab, pair, role: "waiting")
+
+    def read_file(container, path):
+        return container.files[path]
+    lab = SimpleNamespace(containers={"primary": disk}, log_lines=lambda c: c.log, read_file=read_file)
+    tl = Timeline()
+    tl.add(1000.0, "harness", "fault-applied", fault="storage-full", target="primary")
+    return FaultContext(lab, None, adapter, None, tl)
+
+
+def test_a_full_disk_is_proven_only_once_the_daemon_itself_says_a_lease_write_failed():
+    from dhcpdrill.storage import FillLeaseStorage
+    fault = FillLeaseStorage(log_wait_s=0.0)
+    said = "ERROR ALLOC_ENGINE_V4_ALLOC_ERROR [hwtype=1 02:20:ff:00:00:00]: failed to write CSV row '198.18.0.133,...'"
+    ok, why = fault.verify(storage_ctx(Disk(True, [(999.0, said), (1001.0, "INFO DHCP4_LEASE_ALLOC")])))
+    assert not ok and "logged no failed lease write" in why and "No space left on device" in why
+    c = storage_ctx(Disk(True, [(1015.8, said)]))
+    ok, why = fault.verify(c)
+    assert ok and "ALLOC_ENGINE_V4_ALLOC_ERROR" in why and "tmpfs 2048 2048 0 100%" in why
+    assert [e.get("state") for e in c.timeline.of("storage")] == ["write-failed"]
+    ok, why = fault.verify(storage_ctx(Disk(False, [(1015.8, said)])))
+    assert not ok and "is not full" in why
+
+
+def test_a_freed_disk_is_healed_when_a_write_succeeds_again():
+    from dhcpdrill.storage import FillLeaseStorage
+    assert FillLeaseStorage().verify_healed(storage_ctx(Disk(False, [])))[0]
+    assert not FillLeaseStorage().verify_healed(storage_ctx(Disk(True, [])))[0]
+
+
+def test_the_cut_is_proven_from_the_file_read_back_before_the_restart(monkeypatch):
+    from dhcpdrill import lab as labmod
+    from dhcpdrill.storage import TruncateLeaseTail
+    disk = Disk(False, [], running=False)
+    disk.files["/var/lib/kea/kea-leases4.csv"] = KEA
+    monkeypatch.setattr(labmod, "put_files", lambda c, files: c.files.update({p: d.decode() for p, d in files.items()}))
+    fault, c = TruncateLeaseTail(records=2, restart_wait_s=0.1), storage_ctx(disk)
+    fault.heal(c)
+    cut = c.timeline.first("lease-file-truncated")
+    assert disk.started and cut.get("records_before") == 3 and cut.get("records_after") == 1
+    assert [r["ip"] for r in cut.get("removed")] == ["198.18.0.101", "198.18.0.102"] and cut.get("read_back_matches")
+    disk.attrs["State"]["Running"] = True
+    ok, why = fault.verify_healed(c)
+    assert ok and "3 records before, 1 read back after cutting the last 2 (198.18.0.101, 198.18.0.102)" in why
+
+
+def test_a_cut_that_did_not_land_fails_the_heal(monkeypatch):
+    from dhcpdrill import lab as labmod
+    from dhcpdrill.storage import TruncateLeaseTail
+    disk = Disk(False, [], running=False)
+    disk.files["/var/lib/kea/kea-leases4.csv"] = KEA
+    monkeypatch.setattr(labmod, "put_files", lambda c, files: None)  # the write went nowhere
+    fault, c = TruncateLeaseTail(records=2, restart_wait_s=0.1), storage_ctx(disk)
+    fault.heal(c)
+    disk.attrs["State"]["Running"] = True
+    ok, why = fault.verify_healed(c)
+    assert not ok and disk.started and "3 read back" in why
