@@ -343,3 +343,25 @@ def test_a_cut_that_did_not_land_fails_the_heal(monkeypatch):
     disk.attrs["State"]["Running"] = True
     ok, why = fault.verify_healed(c)
     assert not ok and disk.started and "3 read back" in why
+
+
+def test_a_dhcpd_stanza_torn_by_a_full_disk_is_cut_out_not_read_as_the_next_clients_binding():
+    """As dhcpd 4.4.3 left it (isc-failover storage-full, run 2 of 3, 2026-12-07): the stanza for
+    .151 stopped inside its ``ends`` and the next write went on with .172's stanza, whose client and
+    state the torn one would otherwise have taken (a duplicate that never was)."""
+    from dhcpdrill.servers.isc import IscAdapter
+    text = ("lease 198.18.2.151 {\n  starts 1 2026/12/07 12:12:54;\n  ends 1 2026/12/07 12:13:24;\n"
+            "  cltt 1 2026/12/07 12:12:54;\n  binding state active;\n  hardware ethernet 02:20:0b:00:00:00;\n}\n"
+            "lease 198.18.2.151 {\n  starts 1 2026/12/07 12:12:54;\n  ends 1 2026/"
+            "lease 198.18.2.172 {\n  starts 1 2026/12/07 12:13:37;\n  ends 1 2026/12/07 12:14:07;\n"
+            "  cltt 1 2026/12/07 12:13:37;\n  binding state active;\n  hardware ethernet 02:20:0b:00:00:02;\n}\n")
+    report: dict = {}
+    found = [data for _, kind, data in IscAdapter().lease_events(text, report) if kind == "lease-record"]
+    assert {(r["ip"], r["mac"]) for r in found} == {("198.18.2.151", "02:20:0b:00:00:00"),
+                                                    ("198.18.2.172", "02:20:0b:00:00:02")}
+    assert report["unread"] == [] and report["torn"] == [
+        {"row": 8, "text": "lease 198.18.2.151 { starts 1 2026/12/07 12:12:54; ends 1 2026/",
+         "why": "a stanza cut short (its write failed), the next stanza written on after it"}]
+    whole: dict = {}
+    IscAdapter().lease_events(text.replace("2026/lease", "2026/12/07 12:13:24;\n}\nlease"), whole)
+    assert "torn" not in whole and whole["unread"] == []
