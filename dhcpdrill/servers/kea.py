@@ -717,6 +717,10 @@ def parse_memfile(text: str, report: dict | None = None) -> list[dict]:
     rows, unread = 0, []
     lines = [line.replace("\0", "") for line in text.splitlines()]
     torn = _untear(lines)
+    if len(lines) > 1 and not text.endswith("\n") and lines[-1].count(",") + 1 < len(next(csv.reader([lines[0]]))):
+        # the last write stopped short and nothing followed (the daemon exited): no row to keep
+        torn.append({"row": len(lines), "text": lines.pop()[:200],
+                     "why": "a last row cut short (its write failed), nothing written after it"})
     reader = csv.DictReader(lines)
     missing = [c for c in MEMFILE_NEEDS if c not in (reader.fieldnames or MEMFILE_NEEDS)]
     for row in reader:

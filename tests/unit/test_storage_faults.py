@@ -363,5 +363,16 @@ def test_a_dhcpd_stanza_torn_by_a_full_disk_is_cut_out_not_read_as_the_next_clie
         {"row": 8, "text": "lease 198.18.2.151 { starts 1 2026/12/07 12:12:54; ends 1 2026/",
          "why": "a stanza cut short (its write failed), the next stanza written on after it"}]
     whole: dict = {}
-    IscAdapter().lease_events(text.replace("2026/lease", "2026/12/07 12:13:24;\n}\nlease"), whole)
+    IscAdapter().lease_events(text.replace("2026/lease", "2026/12/07 12:13:24;\n  binding state active;\n"
+                                           "  hardware ethernet 02:20:0b:00:00:00;\n}\nlease"), whole)
     assert "torn" not in whole and whole["unread"] == []
+
+
+def test_a_memfiles_last_row_cut_short_with_nothing_after_it_is_torn_not_unread():
+    """As Kea 3.0.4 left it: the write failed, the daemon shut down, the file ends mid-row."""
+    report: dict = {}
+    found = parse_memfile(KEA + "198.18.4.10", report)
+    assert report["unread"] == [] and report["torn"][0]["text"] == "198.18.4.10" and len(found) == 3
+    report = {}
+    parse_memfile(KEA + "198.18.4.10\n", report)  # a short row that ended its line is not a cut write
+    assert report["unread"][0]["why"] == "too few fields" and "torn" not in report
