@@ -25,6 +25,7 @@ from .expectations import ROLES, KnownHazard
 from .manifest import Pair
 from .problems import LabError
 from .servers import LabPlan, adapter_for
+from .storage import lab_tmpfs
 from .timeline import Timeline
 from .timers import (HealWatch, Prediction, ServiceGap, Window, client_rhythm_s, heal_watch, observation_window,
                      predict_takeover, ready_timeout, service_gap, wake_after)
@@ -234,10 +235,11 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     if needs_clock_control(scenario.fault):  # daemons read their clock offset from a file
         env.update(adapter.clock_environment)
         files = {role: {**f, CLOCK_FILE: b"+0\n"} for role, f in files.items()}
+    mounts = lab_tmpfs(scenario.fault, adapter, pair)  # a storage drill's size-limited lease filesystem
     for role in ROLES:
         lab.container(role, net, plan.ids[role], adapter.command(pair, role), files[role], env,
                       pair.sysctls, routes={**relay.routes(plan), **plan.onlink_routes()},
-                      also_on=[(peer_net, plan.addresses[role])] if peer_net else None)
+                      also_on=[(peer_net, plan.addresses[role])] if peer_net else None, tmpfs=mounts.get(role))
     if plan.relayed:
         relay.start(lab, plan, net, relayed_nets, image_for(relay.SUITE) if image_for else image)
     links = ([Link(net, client_ip, str(plan.subnet) if plan.multi_subnet else "", shared=tuple(map(str, plan.shared)))]
@@ -250,7 +252,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            peer_subnet=str(plan.peer_subnet) if plan.peer_subnet else None,
            solo_states=list(plan.solo_states), normal_state=plan.normal_state,
            interrupted_states=list(plan.interrupted_states), sysctls=pair.sysctls,
-           pair=pair.name, pair_sha256=pair.config_hash, rewrites=list(plan.rewrites), records=list(coverage.RECORDED),
+           pair=pair.name, pair_sha256=pair.config_hash, tmpfs=mounts, rewrites=list(plan.rewrites), records=list(coverage.RECORDED),
            scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan, pair)), versions=versions,
            observe_s=window.observe_s, window_reason=window.reason,
            links=[{"subnet": link.subnet or str(plan.subnet), "relay": link.relay,

@@ -40,6 +40,8 @@ NEEDS: dict[str, str | None] = {
     "partner-share-held": None,  # the service-held limit, for the untouched server's own clients
     "service-held": None,  # max_service_gap_s, when stated, replaces the limit the pair's timers give
     "evidence-consistent": None,
+    "naks": None,  # max_naks, 0 unless stated, as duplicates' max_duplicates
+    "tail-relearned": None,
 }
 # A drill whose lab or fault did not work, or whose evidence contradicts itself, proves nothing,
 # so no hazard may excuse these.
@@ -91,6 +93,7 @@ BOUNDS: dict[str, Bound] = {
                                      "come, at the earliest", "mclt_s", "s", at_least=True, step=0.01,
                                      zero="excuses granting the partner's addresses at once"),
     "duplicates": Bound("addresses bound to two clients at most", "max_duplicates", whole=True),
+    "naks": Bound("clients refused with a NAK they should not have had, at most", "max_naks", whole=True),
     "load": Bound("steady leases that may expire unrenewed at most", "max_expired_leases", whole=True),
     "lease-conflicts": Bound("lease update conflicts at most", None, whole=True),
     "reply-checksums": Bound("replies with a bad checksum at most", None, whole=True),
@@ -99,6 +102,9 @@ BOUNDS: dict[str, Bound] = {
                         zero="excuses losing every client", **_SHARE),
     "continuity-after-heal": Bound("share of clients that kept their address after the heal at worst (0-1)",
                                    "min_continuity", zero="excuses losing every client", **_SHARE),
+    "tail-relearned": Bound("share of the live leases a crash cut from the lease file that the returning server "
+                            "knows, at worst (0-1)", None, limit=1.0,
+                            zero="excuses a returning server that knows none of them", **_SHARE),
     "failback-sync": Bound("share of the leases granted during the outage the returning server knows, at worst "
                            "(0-1)", None, limit=1.0, zero="excuses a returning server that knows none of them",
                            **_SHARE),
@@ -216,6 +222,7 @@ class Thresholds:
 
     max_takeover_s: float
     max_duplicates: int = 0
+    max_naks: int = 0  # clients a server may refuse (DHCPNAK) though it should have served them
     min_continuity: float = 1.0
     expect_states: dict[str, tuple[str, ...]] = field(default_factory=dict)
     known_hazard: KnownHazard | None = None

@@ -297,16 +297,20 @@ class Lab:
     def container(self, role: str, network: Network, ip: str, command: list[str],
                   files: dict[str, bytes] | None = None, environment: dict[str, str] | None = None,
                   sysctls: dict[str, str] | None = None, also_on: list[tuple[Network, str]] | None = None,
-                  routes: dict[str, str] | None = None, image: str | None = None) -> Container:
+                  routes: dict[str, str] | None = None, image: str | None = None,
+                  tmpfs: dict[str, str] | None = None) -> Container:
         """Create, fill with ``files`` and start one container with a fixed address on ``network``
         (its eth0), and on each of ``also_on`` (network, address). ``routes`` (subnet -> next hop,
-        or ``dev IFACE`` for a subnet on the link) are set before the command runs, and again whenever the container starts."""
+        or ``dev IFACE`` for a subnet on the link) are set before the command runs, and again whenever
+        the container starts. ``tmpfs`` (path -> mount options such as ``size=2m``): a size-limited
+        filesystem there, only for a drill whose fault fills it; files put under it before the start
+        are hidden by the mount."""
         if routes:
             hops = " && ".join(f"ip route replace {net} {hop if hop.startswith('dev ') else 'via ' + hop}"
                                for net, hop in routes.items())
             command = ["sh", "-c", f'{hops} && exec "$@"', "routes", *command]
         self._specs[role] = dict(network=network, ip=ip, command=command, files=files, environment=environment,
-                                 sysctls=sysctls, also_on=also_on or [])
+                                 sysctls=sysctls, also_on=also_on or [], tmpfs=tmpfs)
         return self._create(role, image or self.image, f"dhcpdrill-{self.run_id}-{role}", **self._specs[role])
 
     def replace(self, role: str, image: str, extra_files: dict[str, bytes]) -> Container:
@@ -329,12 +333,13 @@ class Lab:
 
     def _create(self, role: str, image: str, name: str, network: Network, ip: str, command: list[str],
                 files: dict[str, bytes] | None, environment: dict[str, str] | None,
-                sysctls: dict[str, str] | None, also_on: list[tuple[Network, str]]) -> Container:
+                sysctls: dict[str, str] | None, also_on: list[tuple[Network, str]],
+                tmpfs: dict[str, str] | None = None) -> Container:
         try:
             c = self.client.containers.create(
                 image, ["sh", "-c", STARTED, "start", *command], name=name, hostname=role, log_config=LOG_CONFIG,
                 labels={**self.labels, ROLE_LABEL: role}, environment=environment or {},
-                cap_add=["NET_ADMIN", "NET_RAW"], detach=True, network=network.name, sysctls=sysctls or None,
+                cap_add=["NET_ADMIN", "NET_RAW"], detach=True, network=network.name, sysctls=sysctls or None, tmpfs=tmpfs or None,
                 networking_config={network.name: self.client.api.create_endpoint_config(ipv4_address=ip)})
             self.containers[role] = c
             for other, address in also_on:
@@ -431,7 +436,12 @@ class Lab:
     def read_file(self, container: Container, path: str) -> str:
         """A file from a container, running or not (Docker reads it from the container's layer).
         A file that is not there, or cannot be read, raises ``LabError``: absent evidence is
-        never an empty file."""
+        never an empty file. Under a tmpfs the lab mounted (a storage drill's) Docker's archive
+        reads the directory the mount hides, so the file is read through the running container."""
+        mounted = [m for m in (container.attrs.get("HostConfig") or {}).get("Tmpfs") or {}
+                   if path == m or path.startswith(m.rstrip("/") + "/")]
+        if mounted:
+            return self._read_in_tmpfs(container, path, mounted[0])
         try:
             stream, _ = container.get_archive(path)
         except NotFound:
@@ -442,6 +452,20 @@ class Lab:
             member = tar.next()
             data = tar.extractfile(member) if member else None
             return data.read().decode(errors="replace") if data else ""
+
+    @staticmethod
+    def _read_in_tmpfs(container: Container, path: str, mount: str) -> str:
+        try:
+            container.reload()
+            if container.status != "running":
+                raise LabError(f"{path} lived on a tmpfs ({mount}) of {container.name}, which is {container.status}: "
+                               "the file went with it")
+            code, out = container.exec_run(["cat", path])
+        except DockerException as exc:
+            raise LabError(f"{path} could not be read from {container.name}: {exc}") from None
+        if code != 0:
+            raise LabError(f"{path} could not be read from {container.name}: {out.decode(errors='replace').strip()}")
+        return out.decode(errors="replace")
 
     def save_artifact(self, name: str, text: str) -> None:
         self.artifacts.mkdir(parents=True, exist_ok=True)

@@ -571,6 +571,96 @@ def duplicates(tl: Timeline, limit: Thresholds) -> Verdict:
     return Verdict(name, status, reason, figure=len(ips), threshold=threshold)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """One DHCPNAK a client got: what it asked for (``ip``), in which exchange, from which server,
+    and whether another client held that address then (``held_by``: the NAK was warranted)."""
+
+    t: float
+    client: str
+    mac: str
+    ip: str | None
+    exchange: str
+    server: str
+    held_by: str | None
+
+
+NAK_EXCHANGES = {"REQUESTING": "new lease", "RENEWING": "renewal", "REBINDING": "rebind"}
+
+
+def refusals(tl: Timeline) -> list[Refusal]:
+    """Every NAK a client got for its own exchange, with the address it asked for: the one it was
+    offered (a new lease) or the one it held (a renewal or rebind)."""
+    roles = _roles(tl)
+    offered: dict[tuple[str, object], str] = {}
+    holding: dict[str, str] = {}
+    others = [b for b in client_bindings(tl)]
+    out = []
+    for e in tl.of("recv", "bound", "lease-lost", source="clients"):
+        mac = str(e.get("mac"))
+        if e.kind == "bound":
+            holding[mac] = str(e.get("ip"))
+        elif e.kind == "lease-lost":
+            if e.get("why") != "nak" and holding.get(mac) == e.get("ip"):
+                holding.pop(mac, None)
+        elif e.get("msg") == "OFFER":
+            offered[(mac, e.get("xid"))] = str(e.get("yiaddr"))
+        elif e.get("msg") == "NAK" and e.get("expected"):
+            state = str(e.get("state"))
+            ip = offered.get((mac, e.get("xid"))) if state == "REQUESTING" else holding.get(mac)
+            held = next((b.holder for b in others if b.ip == ip and b.holder != mac and b.start <= e.t < b.end), None)
+            out.append(Refusal(e.t, str(e.get("client")), mac, ip, NAK_EXCHANGES.get(state, state.lower()),
+                               roles.get(e.get("server_id"), str(e.get("server_id") or e.get("src_ip"))), held))
+            if state != "REQUESTING":
+                holding.pop(mac, None)
+    return out
+
+
+def naks(tl: Timeline, limit: Thresholds) -> Verdict:
+    """Clients refused (DHCPNAK) from the first fault to the window's end by a server that should
+    have served them: a NAK of the address the client was just offered, or of the one it holds,
+    while no other client held it. A NAK that ends a conflict (another client held the address:
+    the pair resolving a split brain) is warranted and only reported. The figure counts clients."""
+    name, threshold = "naks", f"<= {limit.max_naks}"
+    fault, end = _first_fault(tl), _window_end(tl)
+    if fault is None or end is None:
+        return Verdict(name, UNKNOWN, "no fault was applied, or the window never ended", threshold=threshold)
+    asked = [e for e in tl.of("send", source="clients") if fault.t <= e.t <= end and e.get("msg") == "REQUEST"]
+    if not asked:
+        return Verdict(name, UNKNOWN, "no client sent a REQUEST after the fault: nothing a server could refuse",
+                       threshold=threshold)
+    found = [r for r in refusals(tl) if fault.t <= r.t <= end]
+    wrong = [r for r in found if r.held_by is None]
+    clients = sorted({r.client for r in wrong})
+    status = PASS if len(clients) <= limit.max_naks else FAIL
+    heal = next((e.t for e in tl.of("fault-healed", "heal-failed") if e.t >= fault.t), None)
+    if wrong:
+        per: dict[tuple[str, str], int] = defaultdict(int)
+        for r in wrong:
+            per[(r.server, r.exchange)] += 1
+        first, last = wrong[0], wrong[-1]
+        reason = (f"{len(clients)} client(s) refused {len(wrong)} time(s) in {len(asked)} REQUESTs after the fault ("
+                  + ", ".join(f"{n} {what} NAK(s) from {who}" for (who, what), n in sorted(per.items()))
+                  + f"), from {first.t - fault.t:+.1f} s ({first.client}, {first.ip}) to {last.t - fault.t:+.1f} s")
+        if heal is not None:
+            after = [r for r in wrong if r.t >= heal]
+            reason += (f"; {len(after)} after the heal ({heal - fault.t:+.1f} s), the last {after[-1].t - heal:+.1f} s "
+                       "after it" if after else f"; none after the heal ({heal - fault.t:+.1f} s)")
+        reason += f": {listed(clients, 8)}"
+    else:
+        reason = f"no client refused in {len(asked)} REQUESTs after the fault"
+    target = fault.get("target")
+    if heal is not None and target:
+        served = next((e for e in _acks(tl) if heal <= e.t <= end and _roles(tl).get(e.get("server_id")) == target), None)
+        reason += (f"; {target}'s first ACK after the heal {served.t - heal:+.2f} s after it" if served else
+                   f"; {target} ACKed nobody after the heal")
+    warranted = [r for r in found if r.held_by is not None]
+    if warranted:
+        reason += (f"; {len(warranted)} NAK(s) of an address another client held (a conflict resolved, not "
+                   f"counted): {', '.join(f'{r.ip} ({r.client}, held by {r.held_by})' for r in warranted[:3])}")
+    return Verdict(name, status, reason, figure=len(clients), threshold=threshold)
+
+
 def _held_at(bindings: list[Binding], t: float) -> Binding | None:
     return next((b for b in bindings if b.start <= t < b.end), None)
 
@@ -711,6 +801,69 @@ def failback_sync(tl: Timeline) -> Verdict:
                    + (f"; {late} renewal(s) granted less than {UPDATE_GRACE_S:g} s before the evidence was read "
                       f"not yet expected at {target}" if late else "") + _sync_story(tl, target, healed.t),
                    figure=ratio, unit=unit, threshold="100 %")
+
+
+def _record_end(r: dict) -> float | None:
+    """When a lease record cut from a file ends, if it is a live grant: a Kea memfile row
+    (``expire``, ``valid_lifetime`` > 0, state 0) or an active dhcpd stanza (``ends`` in UTC, or
+    ``epoch N``); None for a release, a deletion or a free address."""
+    from calendar import timegm
+    if "expire" in r:
+        try:
+            live = int(r.get("valid_lifetime") or 0) > 0 and str(r.get("state") or "0") == "0"
+            return float(r["expire"]) if live else None
+        except (TypeError, ValueError):
+            return None
+    if r.get("state") != "active" or not r.get("ends"):
+        return None
+    words = str(r["ends"]).split()
+    try:
+        if words[0] == "epoch":
+            return float(words[1])
+        return float(timegm(time.strptime(" ".join(words[1:3]), "%Y/%m/%d %H:%M:%S")))
+    except (IndexError, ValueError):
+        return None
+
+
+def tail_relearned(tl: Timeline) -> Verdict:
+    """After a crash cut the tail of a server's lease file (``lease-file-truncated``), the server
+    that came back knows every lease among the cut records that a client still held when it was
+    started again (its final lease file binds that address to that client past the restart),
+    learned from its partner or from the client. A lease it does not know is one it may hand to
+    another client."""
+    name, unit, threshold = "tail-relearned", "%", "100 %"
+    cut = tl.first("lease-file-truncated")
+    if cut is None:
+        return Verdict(name, UNKNOWN, "no lease file was cut", unit=unit, threshold=threshold)
+    target, fault = cut.source, anchor(tl)
+    healed = _restored(tl, fault)
+    if healed is None:
+        return Verdict(name, UNKNOWN, f"{target} was not started again", unit=unit, threshold=threshold)
+    gaps = _lease_file_gaps(tl)
+    if gaps:
+        return Verdict(name, UNKNOWN, "; ".join(gaps), unit=unit, threshold=threshold)
+    try:
+        records = [b for b in server_bindings(tl) if b.seen_by == target]
+    except ValueError as exc:
+        return Verdict(name, UNKNOWN, f"lease-file times cannot be placed on the timeline: {exc}", unit=unit,
+                       threshold=threshold)
+    removed = cut.get("removed") or []
+    last = {str(r.get("ip")): r for r in removed}  # the newest cut record of each address
+    held = {(b.ip, b.holder) for b in client_bindings(tl) if b.start <= healed.t < b.end}
+    lost = sorted((ip, str(r.get("mac"))) for ip, r in last.items()
+                  if (_record_end(r) or -INF) > healed.t and (ip, str(r.get("mac"))) in held)
+    what = (f"the last {len(removed)} records of {target}'s lease file were cut ({cut.get('records_before')} "
+            f"before, {cut.get('records_after')} after)")
+    if not lost:
+        return Verdict(name, UNKNOWN, f"{what}, and none of them was a lease a client still held when {target} was "
+                                      "started again: nothing to relearn", unit=unit, threshold=threshold)
+    known = [k for k in lost if any((b.ip, b.holder) == k and b.latest_end > healed.t for b in records)]
+    missing = [f"{ip} ({mac})" for ip, mac in lost if (ip, mac) not in known]
+    ratio = round(100 * len(known) / len(lost), 1)
+    return Verdict(name, PASS if not missing else FAIL,
+                   f"{what}; {len(lost)} of them were leases clients still held at the restart, of which {target} "
+                   f"knows {len(known)}" + (f"; unknown to it: {', '.join(missing[:8])}" if missing else "")
+                   + _sync_story(tl, target, healed.t), figure=ratio, unit=unit, threshold=threshold)
 
 
 def _sync_story(tl: Timeline, target: str, since: float) -> str:
@@ -1575,7 +1728,7 @@ PEER_LINK_FAULTS = ("peer-partition", "one-way-peer-partition")
 
 # Faults whose proof shows the target serving nothing until its heal begins. A rolling upgrade is
 # proven once both servers serve again, a partition or a skew leaves the target running.
-SILENCING_FAULTS = ("kill", "kill-then-restart", "freeze", "maintenance-handoff")
+SILENCING_FAULTS = ("kill", "kill-then-restart", "freeze", "maintenance-handoff", "kill-truncate-restart")
 REPLIES = ("OFFER", "ACK", "NAK")
 
 
@@ -1819,6 +1972,8 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "service-held": service_held,
     "partner-share-held": partner_share_held,
     "evidence-consistent": lambda tl, _: evidence_consistent(tl),
+    "naks": naks,
+    "tail-relearned": lambda tl, _: tail_relearned(tl),
 }
 assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key it needs"
 

@@ -186,7 +186,9 @@ class ServerAdapter:
         unread = report.get("unread", [])
         timeline.add(at, role, "lease-file", path=path, read=True, bytes=len(text),
                      records=sum(1 for _, kind, _ in events if kind == "lease-record"),
-                     rows=report.get("rows"), not_understood=len(unread), unread=unread[:UNREAD_KEPT])
+                     rows=report.get("rows"), not_understood=len(unread), unread=unread[:UNREAD_KEPT],
+                     **({"torn": report["torn"][:UNREAD_KEPT], "torn_rows": len(report["torn"])}
+                        if report.get("torn") else {}))
         for t, kind, data in events:
             timeline.add(t, role, kind, **data)
 

@@ -513,8 +513,35 @@ class IscAdapter(ServerAdapter):
         return None
 
     def lease_events(self, text: str, report: dict | None = None) -> list[tuple[float, str, dict]]:
-        return ([(rec["start"], "lease-record", rec) for rec in parse_leases(text, report)]
-                + [(g["cltt"], "lease-grant", g) for g in parse_grants(text)])
+        text, torn = untear(text)
+        events = ([(rec["start"], "lease-record", rec) for rec in parse_leases(text, report)]
+                  + [(g["cltt"], "lease-grant", g) for g in parse_grants(text)])
+        if report is not None and torn:
+            report["torn"] = torn
+        return events
+
+
+GLUED = re.compile(r"(?<=[^\n])lease\s+\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\s*\{")
+
+
+def untear(text: str) -> tuple[str, list[dict]]:
+    """dhcpd.leases without the stanzas a full disk tore, and those stanzas (line, text, why).
+    A write that stopped short (ENOSPC) left a stanza unfinished and the next write that succeeded
+    went on on the same line, so the torn stanza would swallow the next one (its address, state
+    and client) up to that one's closing brace. The torn start is cut out and reported; the stanza
+    glued after it is kept whole. What the torn one said is in the server's memory, not its file."""
+    torn, out, pos = [], [], 0
+    for m in GLUED.finditer(text):
+        begin = text.rfind("\nlease ", pos, m.start())
+        begin = begin + 1 if begin >= 0 else (0 if text.startswith("lease ", pos) else -1)
+        if begin < pos:
+            continue
+        torn.append({"row": text.count("\n", 0, begin) + 1, "text": " ".join(text[begin:m.start()].split())[:200],
+                     "why": "a stanza cut short (its write failed), the next stanza written on after it"})
+        out.append(text[pos:begin])
+        pos = m.start()
+    out.append(text[pos:])
+    return "".join(out), torn
 
 
 LEASE = re.compile(r"^lease\s+(\S+)\s*\{(.*?)^\}", re.M | re.S)

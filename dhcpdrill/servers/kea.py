@@ -730,6 +730,11 @@ def parse_memfile(text: str, report: dict | None = None) -> list[dict]:
     newest: dict[str, int] = {}  # the latest grant start seen per address, in file order
     rows, unread = 0, []
     lines = [line.replace("\0", "") for line in text.splitlines()]
+    torn = _untear(lines)
+    if len(lines) > 1 and not text.endswith("\n") and lines[-1].count(",") + 1 < len(next(csv.reader([lines[0]]))):
+        # the last write stopped short and nothing followed (the daemon exited): no row to keep
+        torn.append({"row": len(lines), "text": lines.pop()[:200],
+                     "why": "a last row cut short (its write failed), nothing written after it"})
     reader = csv.DictReader(lines)
     missing = [c for c in MEMFILE_NEEDS if c not in (reader.fieldnames or MEMFILE_NEEDS)]
     for row in reader:
@@ -766,5 +771,31 @@ def parse_memfile(text: str, report: dict | None = None) -> list[dict]:
                 prev.update(end=prev["start"], end_late=prev["end"], deleted=True)
             done.append(prev)
     if report is not None:
-        report.update(rows=rows, unread=unread)
+        report.update(rows=rows, unread=unread, **({"torn": torn} if torn else {}))
     return done + list(current.values())
+
+
+ROW_START = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3},")
+
+
+def _untear(lines: list[str]) -> list[dict]:
+    """Mend rows a full disk tore, in place: Kea's write of a row stopped short (ENOSPC) and the
+    next write that succeeded (once space returned) continued on the same line. Kea threw on that
+    write and kept nothing of it (the client was refused), so the torn start binds nothing; the
+    row glued after it is whole and is kept. Each torn start is returned (line, text, why)."""
+    if not lines:
+        return []
+    width = len(next(csv.reader([lines[0]])))
+    torn = []
+    for i in range(1, len(lines)):
+        line = lines[i]
+        if line.count(",") + 1 <= width:
+            continue
+        for m in ROW_START.finditer(line, 1):
+            head, tail = line[:m.start()], line[m.start():]
+            if tail.count(",") + 1 == width and head.count(",") + 1 < width:
+                torn.append({"row": i + 1, "text": head[:200],
+                             "why": "a row cut short (its write failed), the next row written on after it"})
+                lines[i] = tail
+                break
+    return torn

@@ -21,6 +21,7 @@ from dhcpdrill.timers import VANISHES, kea_takeover
 from dhcpdrill.verdicts import JUDGES
 
 from . import test_real_evidence as real
+from .test_storage_faults import cut_tail, nak
 from .timelines import FAULT_T, PRIMARY, SECONDARY, base, bound, healthy, lease_files_read, mac, record
 
 SNAPSHOTS = Path(__file__).with_name("verdict_snapshots.json")
@@ -91,6 +92,13 @@ def _hand_built() -> dict[str, Timeline]:
     bound(contradicted, FAULT_T + 8, 1, "198.18.9.101", PRIMARY, client="steady-01")  # the dead primary, off-subnet
     contradicted.add(FAULT_T + 9, "harness", "fault-verified", fault="kill", target="secondary", evidence="exited")
     cases["contradicted"] = contradicted
+    refused = healthy()  # storage full: the primary refuses a renewal, a probe is refused twice
+    nak(refused, FAULT_T + 3, 1, "RENEWING")
+    nak(refused, FAULT_T + 8, 9, "REQUESTING", client="probe-09")
+    nak(refused, FAULT_T + 9, 9, "REQUESTING", client="probe-09")
+    cases["naks-refused"] = refused
+    cases["tail-cut-relearned"] = cut_tail(known=True)
+    cases["tail-cut-forgotten"] = cut_tail(known=False)
     return cases
 
 
