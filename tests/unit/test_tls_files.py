@@ -1,0 +1,177 @@
+"""Kea HA peers over TLS: the certificate, key and CA files the configs name come from the pair
+folder (absolute paths mirrored under it), are hashed with the configs, are carried into the
+servers at the paths the configs name, and a missing one is refused before anything starts,
+naming its file, its field and the fix."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dhcpdrill import check, tls
+from dhcpdrill.manifest import Pair
+from dhcpdrill.pair import load_pair
+from dhcpdrill.problems import PairError
+from dhcpdrill.servers import adapter_for
+from dhcpdrill.servers.kea import KeaAdapter, ctrl_agent_config, strip_comments
+
+PAIR = Path(__file__).resolve().parents[2] / "fixtures" / "kea-hot-standby-tls"
+TLS_FILES = {"/etc/kea/tls/ca.crt": "etc/kea/tls/ca.crt",
+             "primary": ("/etc/kea/tls/primary.crt", "/etc/kea/tls/primary.key"),
+             "secondary": ("/etc/kea/tls/standby.crt", "/etc/kea/tls/standby.key")}
+
+
+@pytest.fixture
+def pair_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "tls-pair"
+    shutil.copytree(PAIR, folder)
+    return folder
+
+
+def _cfg(folder: Path, name: str = "primary.json") -> dict:
+    return json.loads(strip_comments((folder / name).read_text()))["Dhcp4"]
+
+
+def _ha(cfg: dict) -> dict:
+    return cfg["hooks-libraries"][1]["parameters"]["high-availability"][0]
+
+
+def test_every_tls_field_is_found_relationship_peer_and_http_socket() -> None:
+    cfg = {"hooks-libraries": [
+        {"library": "/x/libdhcp_lease_cmds.so"},
+        {"library": "/x/libdhcp_ha.so", "parameters": {"high-availability": [{
+            "trust-anchor": "/ca", "cert-file": "/own.crt", "key-file": "/own.key", "require-client-certs": True,
+            "peers": [{"name": "a", "cert-file": "/a.crt", "key-file": "/a.key"}, {"name": "b"}]}]}}],
+        "control-sockets": [{"socket-type": "unix", "socket-name": "k"},
+                            {"socket-type": "https", "trust-anchor": "/ca2", "cert-file": "/s.crt", "key-file": ""}]}
+    found = [(n.field, n.path) for n in tls.named_files(cfg)]
+    rel = "Dhcp4.hooks-libraries[1].parameters.high-availability[0]"
+    assert found == [(f"{rel}.trust-anchor", "/ca"), (f"{rel}.cert-file", "/own.crt"), (f"{rel}.key-file", "/own.key"),
+                     (f"{rel}.peers[a].cert-file", "/a.crt"), (f"{rel}.peers[a].key-file", "/a.key"),
+                     ("Dhcp4.control-sockets[1].trust-anchor", "/ca2"), ("Dhcp4.control-sockets[1].cert-file", "/s.crt")]
+    assert tls.named_files({"hooks-libraries": [{"library": "/x/libdhcp_ha.so"}]}) == []
+
+
+def test_a_peer_entry_overrides_the_relationships_settings() -> None:
+    rel = {"trust-anchor": "/ca", "cert-file": "/own.crt", "key-file": "/own.key",
+           "peers": [{"name": "a", "cert-file": "/a.crt", "key-file": "/a.key"}, {"name": "b"}]}
+    assert tls.effective(rel, "a") == {"trust-anchor": "/ca", "cert-file": "/a.crt", "key-file": "/a.key"}
+    assert tls.effective(rel, "b") == {"trust-anchor": "/ca", "cert-file": "/own.crt", "key-file": "/own.key"}
+    assert tls.effective({"peers": [{"name": "b"}]}, "b") == {}
+
+
+def test_the_bundled_pair_carries_each_file_at_the_path_its_config_names() -> None:
+    pair = load_pair(PAIR)
+    plan = adapter_for(pair).lab_plan(pair)
+    own = {"primary": "primary", "secondary": "standby"}
+    for role, name in own.items():
+        files = plan.files_in_container[role]
+        for path in ("/etc/kea/tls/ca.crt", f"/etc/kea/tls/{name}.crt", f"/etc/kea/tls/{name}.key"):
+            assert files[path] == (PAIR / path.lstrip("/")).read_bytes(), path
+        other = own["secondary" if role == "primary" else "primary"]
+        assert f"/etc/kea/tls/{other}.key" not in files, "a server gets only the files its own config names"
+    carried = [r for r in plan.rewrites if "carried into the lab" in r]
+    assert len(carried) == 6
+    assert any(re.fullmatch(r"standby\.json: /etc/kea/tls/standby\.key carried into the lab from "
+                            r"etc/kea/tls/standby\.key \(sha256 [0-9a-f]{16}\)", r) for r in carried)
+
+
+def test_tls_files_are_hashed_and_kept_with_the_pairs_files(pair_copy: Path) -> None:
+    pair = load_pair(pair_copy)
+    assert {p.relative_to(pair_copy).as_posix() for p in pair.included} == {
+        "etc/kea/tls/ca.crt", "etc/kea/tls/primary.crt", "etc/kea/tls/primary.key",
+        "etc/kea/tls/standby.crt", "etc/kea/tls/standby.key"}
+    before = pair.config_hash
+    key = pair_copy / "etc/kea/tls/standby.key"
+    key.write_bytes(key.read_bytes() + b"\n")
+    assert load_pair(pair_copy).config_hash != before, "a changed key must change the pair's hash"
+
+
+def test_a_missing_file_is_refused_naming_file_field_and_fix(pair_copy: Path, capsys) -> None:
+    (pair_copy / "etc/kea/tls/standby.key").unlink()
+    (pair_copy / "etc/kea/tls/ca.crt").unlink()
+    with pytest.raises(PairError) as err:
+        load_pair(pair_copy)
+    said = {(Path(p.file).name, p.field): p for p in err.value.problems}
+    rel = "Dhcp4.hooks-libraries[1].parameters.high-availability[0]"
+    assert set(said) == {("primary.json", f"{rel}.trust-anchor"), ("standby.json", f"{rel}.trust-anchor"),
+                         ("standby.json", f"{rel}.key-file")}
+    key = said[("standby.json", f"{rel}.key-file")]
+    assert f"/etc/kea/tls/standby.key is not in the pair folder (looked for {pair_copy}/etc/kea/tls/standby.key)" in key.what
+    assert f"copy the server's /etc/kea/tls/standby.key to {pair_copy}/etc/kea/tls/standby.key" in key.fix
+    assert check.main([str(pair_copy), "--scenarios", str(PAIR.parents[1] / "scenarios")]) == 1
+    out = capsys.readouterr().out
+    assert out.count("is not in the pair folder") == 3 and f"FAIL {pair_copy}" in out
+
+
+def test_relative_and_escaping_paths_are_refused(tmp_path: Path) -> None:
+    cfg = {"hooks-libraries": [{"library": "libdhcp_ha.so", "parameters": {"high-availability": [
+        {"cert-file": "tls/own.crt", "key-file": "/etc/../../own.key"}]}}]}
+    files, problems = tls.carried(tmp_path / "a.json", cfg, tmp_path)
+    assert files == {}
+    assert [p.field.rsplit(".", 1)[1] for p in problems] == ["cert-file", "key-file"]
+    assert "is a relative path" in problems[0].what and "give the absolute path" in problems[0].fix
+    assert "resolves outside the pair folder" in problems[1].what
+
+
+def test_a_trust_anchor_directory_carries_each_file_in_it(tmp_path: Path) -> None:
+    (tmp_path / "etc/ssl/lab").mkdir(parents=True)
+    (tmp_path / "etc/ssl/lab/ca1.pem").write_text("one")
+    (tmp_path / "etc/ssl/lab/ca2.pem").write_text("two")
+    cfg = {"hooks-libraries": [{"library": "libdhcp_ha.so", "parameters": {"high-availability": [
+        {"trust-anchor": "/etc/ssl/lab"}]}}]}
+    files, problems = tls.carried(tmp_path / "a.json", cfg, tmp_path)
+    assert problems == []
+    assert {k: v.read_text() for k, v in files.items()} == {"/etc/ssl/lab/ca1.pem": "one", "/etc/ssl/lab/ca2.pem": "two"}
+    for p in list((tmp_path / "etc/ssl/lab").iterdir()):
+        p.unlink()
+    assert "is empty" in tls.carried(tmp_path / "a.json", cfg, tmp_path)[1][0].what
+
+
+def test_an_expired_certificate_drill_needs_the_expired_copy(pair_copy: Path) -> None:
+    (pair_copy / "pair.toml").write_text((pair_copy / "pair.toml").read_text()
+                                         + "\n[drills.expired-certificate]\nmax_takeover_s = 15\n")
+    load_pair(pair_copy)
+    (pair_copy / "expired/etc/kea/tls/standby.crt").unlink()
+    with pytest.raises(PairError) as err:
+        load_pair(pair_copy)
+    (problem,) = err.value.problems
+    assert problem.field == "drills.expired-certificate"
+    assert f"needs an expired copy of the secondary's /etc/kea/tls/standby.crt at {pair_copy}/expired/etc/kea/tls/standby.crt" \
+        in problem.what
+
+
+def test_the_peers_own_certificate_and_https_default_port(pair_copy: Path) -> None:
+    pair = load_pair(pair_copy)
+    adapter = KeaAdapter()
+    assert adapter.own_certificate(pair, "primary") == "/etc/kea/tls/primary.crt"
+    assert adapter.own_certificate(pair, "secondary") == "/etc/kea/tls/standby.crt"
+    for name in ("primary.json", "standby.json"):
+        path = pair_copy / name
+        path.write_text(path.read_text().replace(":8001/", "/"))
+    assert adapter_for(pair).lab_plan(load_pair(pair_copy)).peer_ports == {"primary": 443, "secondary": 443}
+
+
+def test_a_ctrl_agent_pair_gets_an_agent_that_speaks_the_servers_tls() -> None:
+    cfg = _cfg(PAIR)
+    ha = _ha(cfg)
+    cfg["multi-threading"]["enable-multi-threading"] = False
+    agent = ctrl_agent_config("bookworm", cfg, ha, "198.18.0.11", 8001)["Control-agent"]
+    assert {k: agent[k] for k in ("trust-anchor", "cert-file", "key-file", "cert-required")} == {
+        "trust-anchor": "/etc/kea/tls/ca.crt", "cert-file": "/etc/kea/tls/primary.crt",
+        "key-file": "/etc/kea/tls/primary.key", "cert-required": True}
+    ha = {k: v for k, v in ha.items() if k not in tls.TLS_KEYS}
+    assert "cert-file" not in ctrl_agent_config("bookworm", cfg, ha, "198.18.0.11", 8001)["Control-agent"]
+
+
+def test_a_refused_handshake_in_the_servers_log_is_an_event() -> None:
+    line = ("2026-12-07 11:24:19.971 INFO  [kea-dhcp4.http/15.140596066457280] HTTP_CONNECTION_HANDSHAKE_FAILED "
+            "TLS handshake with 198.18.0.12 failed with certificate verify failed")
+    assert KeaAdapter().log_event(line) == ("tls-refused", {"peer": "198.18.0.12", "reason": "certificate verify failed"})
+
+
+def test_the_pair_model_names_carried_files_only_for_known_servers(tmp_path: Path) -> None:
+    assert Pair(tmp_path, "x", "unknown", "bookworm", "hot-standby", {}).carried == []
