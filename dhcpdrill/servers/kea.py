@@ -72,7 +72,8 @@ except OSError as e:
 TLS_FACTS = {"protocol": r"New, (TLSv[\d.]+|SSLv\d)", "cipher": r"Cipher is (\S+)",
              "verify": r"Verify return code: (\d+ \([^)]*\))", "server_cert": r"subject=(.+)",
              "server_cert_expires": r"NotAfter: (.+)", "http_status": r"HTTP/1\.\d (\d+)",
-             "state": r'"state": "([^"]+)"', "refused": r"(alert [a-z ]+)", "cleartext": r"cleartext: (.*)"}
+             "state": r'"state": "([^"]+)"', "refused": r"(alert [a-z ]+)",
+             "error": r"error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):", "cleartext": r"cleartext: (.*)"}
 CONTROL = """
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)

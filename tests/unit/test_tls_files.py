@@ -132,14 +132,12 @@ def test_a_trust_anchor_directory_carries_each_file_in_it(tmp_path: Path) -> Non
 
 
 def test_an_expired_certificate_drill_needs_the_expired_copy(pair_copy: Path) -> None:
-    (pair_copy / "pair.toml").write_text((pair_copy / "pair.toml").read_text()
-                                         + "\n[drills.expired-certificate]\nmax_takeover_s = 15\n")
-    load_pair(pair_copy)
+    assert {"expired-certificate", "expired-certificate-then-kill"} <= load_pair(pair_copy).drills.keys()
     (pair_copy / "expired/etc/kea/tls/standby.crt").unlink()
     with pytest.raises(PairError) as err:
         load_pair(pair_copy)
-    (problem,) = err.value.problems
-    assert problem.field == "drills.expired-certificate"
+    assert [p.field for p in err.value.problems] == ["drills.expired-certificate", "drills.expired-certificate-then-kill"]
+    problem = err.value.problems[0]
     assert f"needs an expired copy of the secondary's /etc/kea/tls/standby.crt at {pair_copy}/expired/etc/kea/tls/standby.crt" \
         in problem.what
 
@@ -175,3 +173,46 @@ def test_a_refused_handshake_in_the_servers_log_is_an_event() -> None:
 
 def test_the_pair_model_names_carried_files_only_for_known_servers(tmp_path: Path) -> None:
     assert Pair(tmp_path, "x", "unknown", "bookworm", "hot-standby", {}).carried == []
+
+
+# openssl s_client 3.0 transcripts (trimmed), the probe's own output: a client with the primary's
+# certificate against the standby's, live and expired (made here against openssl s_server).
+GOOD = """depth=0 CN = standby, O = dhcpdrill lab
+Certificate chain
+ 0 s:CN = standby, O = dhcpdrill lab
+   v:NotBefore: Dec  7 11:23:37 2026 GMT; NotAfter: Nov 13 11:23:37 2126 GMT
+ 1 s:O = dhcpdrill lab, CN = dhcpdrill lab CA
+   v:NotBefore: Dec  7 11:23:36 2026 GMT; NotAfter: Nov 13 11:23:36 2126 GMT
+subject=CN = standby, O = dhcpdrill lab
+New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384
+Verify return code: 0 (ok)
+HTTP/1.0 200 OK
+[ { "arguments": { "date-time": "Mon, 07 Dec 2026 11:24:19 GMT", "scopes": [ ], "state": "hot-standby" }, "result": 0 } ]
+cleartext: closed without a reply
+"""
+EXPIRED = """depth=0 CN = standby, O = dhcpdrill lab
+verify error:num=10:certificate has expired
+804B4554897F0000:error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889:
+ 0 s:CN = standby, O = dhcpdrill lab
+   v:NotBefore: Jan  1 00:00:00 2020 GMT; NotAfter: Jan  2 00:00:00 2020 GMT
+no peer certificate available
+New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384
+Verify return code: 10 (certificate has expired)
+cleartext: ConnectionResetError
+"""
+
+
+def _facts(text: str) -> dict:
+    from dhcpdrill.servers.kea import TLS_FACTS
+    return {key: (m.group(1) if (m := re.search(rx, text)) else None) for key, rx in TLS_FACTS.items()}
+
+
+def test_the_tls_probe_reads_protocol_verification_and_answer() -> None:
+    assert _facts(GOOD) == {"protocol": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384", "verify": "0 (ok)",
+                            "server_cert": "CN = standby, O = dhcpdrill lab",
+                            "server_cert_expires": "Nov 13 11:23:37 2126 GMT", "http_status": "200",
+                            "state": "hot-standby", "refused": None, "error": None,
+                            "cleartext": "closed without a reply"}
+    bad = _facts(EXPIRED)
+    assert (bad["verify"], bad["error"], bad["server_cert_expires"], bad["http_status"], bad["state"]) == (
+        "10 (certificate has expired)", "certificate verify failed", "Jan  2 00:00:00 2020 GMT", None, None)
