@@ -9,7 +9,7 @@ import re
 import shlex
 import time
 from email.utils import parsedate_to_datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -604,6 +604,11 @@ class KeaAdapter(ServerAdapter):
             cfg = self.load(pair.files[role], []) if role in pair.files and pair.files[role].is_file() else None
             if cfg is not None:
                 out |= set(tls.carried(pair.files[role], cfg, pair.folder)[0].values())
+        if any(d.startswith("expired-certificate") for d in pair.drills):  # what those drills put in place
+            from ..faults import expired_copy
+            cert = self.own_certificate(pair, "secondary") if pair.files.get("secondary", Path()).is_file() else None
+            if cert and expired_copy(pair, cert).is_file():
+                out.add(expired_copy(pair, cert))
         return sorted(out)
 
     @staticmethod

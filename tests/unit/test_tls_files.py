@@ -83,11 +83,15 @@ def test_tls_files_are_hashed_and_kept_with_the_pairs_files(pair_copy: Path) -> 
     pair = load_pair(pair_copy)
     assert {p.relative_to(pair_copy).as_posix() for p in pair.included} == {
         "etc/kea/tls/ca.crt", "etc/kea/tls/primary.crt", "etc/kea/tls/primary.key",
-        "etc/kea/tls/standby.crt", "etc/kea/tls/standby.key"}
+        "etc/kea/tls/standby.crt", "etc/kea/tls/standby.key", "expired/etc/kea/tls/standby.crt"}
     before = pair.config_hash
     key = pair_copy / "etc/kea/tls/standby.key"
     key.write_bytes(key.read_bytes() + b"\n")
     assert load_pair(pair_copy).config_hash != before, "a changed key must change the pair's hash"
+    again = load_pair(pair_copy).config_hash
+    expired = pair_copy / "expired/etc/kea/tls/standby.crt"
+    expired.write_bytes(expired.read_bytes() + b"\n")
+    assert load_pair(pair_copy).config_hash != again, "the expired copy a drill puts in place is hashed too"
 
 
 def test_a_missing_file_is_refused_naming_file_field_and_fix(pair_copy: Path, capsys) -> None:
@@ -216,3 +220,15 @@ def test_the_tls_probe_reads_protocol_verification_and_answer() -> None:
     bad = _facts(EXPIRED)
     assert (bad["verify"], bad["error"], bad["server_cert_expires"], bad["http_status"], bad["state"]) == (
         "10 (certificate has expired)", "certificate verify failed", "Jan  2 00:00:00 2020 GMT", None, None)
+
+
+def test_the_run_folders_copy_of_the_pair_loads_and_hashes_the_same(tmp_path: Path) -> None:
+    """What ``evidence.record_run`` keeps (pair.toml, the configs, ``included``) is enough to load
+    the pair again and re-derive its hash: dhcpdrill-verify re-judges from that copy."""
+    pair = load_pair(PAIR)
+    kept = tmp_path / "pair"
+    for path in [PAIR / "pair.toml", *pair.files.values(), *pair.included]:
+        target = kept / path.relative_to(PAIR)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    assert load_pair(kept).config_hash == pair.config_hash
