@@ -509,14 +509,14 @@ class KeaAdapter(ServerAdapter):
             changes = []
             agent = ctrl_agent_config(pair.suite, cfgs[role], has[role], addresses[role], peer_ports[role])
             if agent is not None:
+                secured = tls.effective(has[role], str(has[role].get("this-server-name")))
                 rewrites.append(f"{path.name}: the peers talk through kea-ctrl-agent (no HA+MT listener), so the lab "
-                                f"runs one beside kea-dhcp4 with a config of its own: http://{addresses[role]}:"
-                                f"{peer_ports[role]}/ forwarding to {unix_socket(cfgs[role])} (your kea-ctrl-agent.conf "
-                                "is not used: basic auth in it is not reproduced; TLS is, with the server's own "
-                                "trust-anchor, cert-file and key-file from its HA config)"
-                                if tls.effective(has[role], str(has[role].get("this-server-name"))) else
-                                f"{peer_ports[role]}/ forwarding to {unix_socket(cfgs[role])} (your kea-ctrl-agent.conf "
-                                "is not used: TLS or basic auth in it are not reproduced)")
+                                f"runs one beside kea-dhcp4 with a config of its own: {'https' if secured else 'http'}://"
+                                f"{addresses[role]}:{peer_ports[role]}/ forwarding to {unix_socket(cfgs[role])} (your "
+                                "kea-ctrl-agent.conf is not used: "
+                                + ("basic auth in it is not reproduced; TLS is, with this server's own trust-anchor, "
+                                   "cert-file and key-file from its HA config)" if secured else
+                                   "TLS or basic auth in it are not reproduced)"))
             name, _, addr = cfgs[role]["interfaces-config"]["interfaces"][0].partition("/")
             if name != LAB_INTERFACE:
                 cfgs[role]["interfaces-config"]["interfaces"] = [LAB_INTERFACE + (f"/{addr}" if addr else "")]

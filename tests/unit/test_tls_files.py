@@ -232,3 +232,17 @@ def test_the_run_folders_copy_of_the_pair_loads_and_hashes_the_same(tmp_path: Pa
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
     assert load_pair(kept).config_hash == pair.config_hash
+
+
+def test_a_tls_pair_without_ha_mt_gets_lab_agents_that_speak_tls(pair_copy: Path) -> None:
+    for name in ("primary.json", "standby.json"):
+        path = pair_copy / name
+        path.write_text(path.read_text().replace('"enable-multi-threading": true, "thread-pool-size"',
+                                                 '"enable-multi-threading": false, "thread-pool-size"'))
+    pair = load_pair(pair_copy)
+    plan = adapter_for(pair).lab_plan(pair)
+    agent = json.loads(plan.files_in_container["secondary"]["/etc/kea/dhcpdrill-ctrl-agent.conf"])["Control-agent"]
+    assert (agent["cert-file"], agent["key-file"], agent["cert-required"]) == (
+        "/etc/kea/tls/standby.crt", "/etc/kea/tls/standby.key", True)
+    assert any(r.startswith("standby.json: the peers talk through kea-ctrl-agent") and "https://198.18.0.12:8001/" in r
+               and "TLS is, with this server's own" in r for r in plan.rewrites)
