@@ -550,7 +550,7 @@ class ExpireCertificate(Fault):
         container = ctx.container(self.target)
         put_files(container, {path: data})
         ctx.record(self.target, "certificate-replaced", path=path, sha256=sha256(data).hexdigest(),
-                   source=expired_copy(ctx.pair, path).relative_to(ctx.pair.folder).as_posix())
+                   copied_from=expired_copy(ctx.pair, path).relative_to(ctx.pair.folder).as_posix())
         container.kill(signal="SIGKILL")
         container.start()
 

@@ -246,3 +246,63 @@ def test_a_tls_pair_without_ha_mt_gets_lab_agents_that_speak_tls(pair_copy: Path
         "/etc/kea/tls/standby.crt", "/etc/kea/tls/standby.key", True)
     assert any(r.startswith("standby.json: the peers talk through kea-ctrl-agent") and "https://198.18.0.12:8001/" in r
                and "TLS is, with this server's own" in r for r in plan.rewrites)
+
+
+class _Container:
+    """What ExpireCertificate touches of a server's container, recorded."""
+
+    def __init__(self, checkend: int) -> None:
+        self.checkend, self.calls = checkend, []
+
+    def put_archive(self, path: str, data: bytes) -> None:
+        import io
+        import tarfile
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            self.calls += [("put", m.name, tar.extractfile(m).read()) for m in tar.getmembers()]
+
+    def kill(self, signal: str) -> None:
+        self.calls.append(("kill", signal))
+
+    def start(self) -> None:
+        self.calls.append(("start",))
+
+    def exec_run(self, cmd: list[str]):
+        self.calls.append(("exec", cmd[0]))
+        return self.checkend, b"notAfter=Jan  2 00:00:00 2020 GMT\nCertificate will expire\n"
+
+
+class _Adapter(KeaAdapter):
+    def __init__(self, verify: str) -> None:
+        self.verify = verify
+
+    def ha_state(self, lab, pair, role) -> str:
+        return "waiting"
+
+    def peer_link_evidence(self, lab, pair, plan):
+        return [("secondary", "peer-tls", {"from": "primary", "verify": self.verify, "refused": None})]
+
+
+@pytest.mark.parametrize("checkend,verify,bites", [(1, "10 (certificate has expired)", True),
+                                                   (0, "10 (certificate has expired)", False),
+                                                   (1, "0 (ok)", False)])
+def test_an_expired_certificate_bites_only_when_the_partner_refuses_it(checkend: int, verify: str, bites: bool) -> None:
+    from types import SimpleNamespace
+
+    from dhcpdrill.faults import ExpireCertificate, FaultContext
+    from dhcpdrill.timeline import Timeline
+    pair = load_pair(PAIR)
+    container = _Container(checkend)
+    tl = Timeline()
+    ctx = FaultContext(SimpleNamespace(containers={"secondary": container}), pair, _Adapter(verify), None, tl)
+    fault = ExpireCertificate()
+    fault.apply(ctx)
+    ok, evidence = fault.verify(ctx)
+    expired = (PAIR / "expired/etc/kea/tls/standby.crt").read_bytes()
+    assert container.calls[:3] == [("put", "etc/kea/tls/standby.crt", expired), ("kill", "SIGKILL"), ("start",)]
+    assert ok is bites
+    assert f"primary's TLS connection: verify {verify}" in evidence and "Jan  2 00:00:00 2020 GMT" in evidence
+    replaced = tl.first("certificate-replaced")
+    assert (replaced.source, replaced.get("path"), replaced.get("copied_from")) == (
+        "secondary", "/etc/kea/tls/standby.crt", "expired/etc/kea/tls/standby.crt")
+    assert [e.get("verify") for e in tl.of("peer-tls")] == [verify]
+    assert fault.restores is False, "a certificate stays expired until someone renews it"
