@@ -260,6 +260,8 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     phases("waiting for both servers' normal state")
     states = adapter.wait_ready(lab, pair, ready_timeout(pair.server, plan.ha_timers, READY_TIMEOUT_S))
     tl.add(time.time(), "harness", "pair-ready", states=states)
+    for source, kind, data in adapter.peer_link_evidence(lab, pair, plan):
+        tl.add(time.time(), source, kind, **data)
     w = scenario.workload
     healed = drill_heal_watch(pair, scenario, plan)
     if pair.population:

@@ -510,6 +510,69 @@ class SkewClock(Fault):
         return ok, f"{self.target}'s daemon clock reads {'unknown' if offset is None else f'{offset:+.0f} s'}"
 
 
+EXPIRED_DIR = "expired"  # a pair folder's expired copies of certificates, mirrored as the live ones are
+
+
+def expired_copy(pair: "Pair", path: str):
+    """Where the pair folder keeps the expired copy of the certificate the server has at ``path``."""
+    from .includes import resolve
+    return resolve(path, pair.folder / EXPIRED_DIR / "x", pair.folder / EXPIRED_DIR)
+
+
+@dataclass(frozen=True)
+class ExpireCertificate(Fault):
+    """The target's TLS certificate for its peer link is replaced by an expired copy (same key,
+    subject and CA; made beforehand, kept under the pair folder's ``expired/``) and its server
+    reboots with it: what a certificate nobody renewed does at the next restart, when the
+    daemon loads it. Kea loads its own certificate without checking its dates; the partner refuses
+    it in the handshake, in both directions (it is the target's server certificate and its client
+    certificate). Proven by the partner's own TLS connection to the target failing verification.
+    Nothing heals it: a certificate stays expired until someone renews it."""
+
+    target: str = "secondary"
+    name: str = "expired-certificate"
+    restores: bool = False
+    boot_wait_s: float = 30.0
+
+    def _cert(self, ctx: FaultContext) -> str:
+        path = ctx.adapter.own_certificate(ctx.pair, self.target)
+        if path is None:
+            raise LabError(f"{self.target}'s config names no certificate for its peer link: this drill is for pairs "
+                           "whose peers talk TLS")
+        return path
+
+    def apply(self, ctx: FaultContext) -> None:
+        from hashlib import sha256
+
+        from .lab import put_files
+        path = self._cert(ctx)
+        data = expired_copy(ctx.pair, path).read_bytes()
+        container = ctx.container(self.target)
+        put_files(container, {path: data})
+        ctx.record(self.target, "certificate-replaced", path=path, sha256=sha256(data).hexdigest(),
+                   copied_from=expired_copy(ctx.pair, path).relative_to(ctx.pair.folder).as_posix())
+        container.kill(signal="SIGKILL")
+        container.start()
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        path = self._cert(ctx)
+        code, out = ctx.container(self.target).exec_run(["openssl", "x509", "-in", path, "-noout", "-enddate",
+                                                         "-checkend", "0"])
+        dates = out.decode(errors="replace").strip().replace("\n", "; ")
+        answered = _await_daemon(ctx, self.target, self.boot_wait_s)
+        probes = [data for source, kind, data in ctx.adapter.peer_link_evidence(ctx.lab, ctx.pair, ctx.plan)
+                  if source == self.target and kind == "peer-tls"]
+        for data in probes:
+            ctx.record(self.target, "peer-tls", **data)
+        refused = [p for p in probes if not str(p.get("verify") or "").startswith("0 ")]
+        ok = code != 0 and answered is not None and bool(refused)
+        said = "; ".join(f"{p.get('from')}'s TLS connection: verify {p.get('verify')}, {p.get('refused') or 'no alert'}"
+                         for p in probes) or "no TLS probe could be made"
+        return ok, (f"{self.target} has {path} ({dates}); its daemon "
+                    + (f"answers ({answered})" if answered else f"did not answer within {self.boot_wait_s:g} s")
+                    + f"; {said}")
+
+
 @dataclass(frozen=True)
 class Sequence(Fault):
     """Faults one after another: each but the last is held ``hold_s`` and healed, then the next

@@ -109,8 +109,16 @@ class Pair:
 
     @property
     def included(self) -> list[Path]:
-        """Files the configs include (``includes``), inside the pair folder."""
-        return sorted({p for path in self.files.values() for p in included_files(path, self.folder)})
+        """Files the configs include (``includes``) and files they name that the lab carries into
+        the servers (a Kea pair's TLS certificates and keys), inside the pair folder."""
+        return sorted({p for path in self.files.values() for p in included_files(path, self.folder)}
+                      | set(self.carried))
+
+    @property
+    def carried(self) -> list[Path]:
+        """Files the configs name by path that the lab puts into the servers' containers."""
+        from .servers import adapter_for
+        return adapter_for(self).carried_files(self) if self.server in SERVERS else []
 
 
 OPTIONAL: dict[str, dict[str, type]] = {

@@ -133,6 +133,20 @@ class ServerAdapter:
     def check_in_image(self, engine, image: str, pair: "Pair") -> list:
         raise NotImplementedError
 
+    def carried_files(self, pair: "Pair") -> list:
+        """Files in the pair folder that the configs name and the lab copies into the servers
+        (they are hashed with the configs); a file the pair lacks is a ``lab_plan`` problem."""
+        return []
+
+    def own_certificate(self, pair: "Pair", role: str) -> str | None:
+        """The path of the certificate ``role`` presents on its peer link, if the peers talk TLS."""
+        return None
+
+    def peer_link_evidence(self, lab: "Lab", pair: "Pair", plan: LabPlan) -> list[tuple[str, str, dict]]:
+        """(source, kind, data) events that show how the peers talk, read from the lab once the
+        pair is ready (Kea over TLS: the handshake each server's partner makes with it)."""
+        return []
+
     lease_suffix = "txt"  # the saved copy of a server's lease file: leases-<role>.<suffix>
 
     def lease_path(self, pair: "Pair", role: str) -> str:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import csv
+from hashlib import sha256
 import ipaddress
 import json
 import re
 import shlex
 import time
 from email.utils import parsedate_to_datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -21,6 +22,7 @@ from ..readdress import Readdressing
 from ..timers import KEA_DEFAULTS
 from .compare import ABSENT, differences, shown
 from ..includes import KEA as KEA_INCLUDE, expanded
+from .. import tls
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -50,6 +52,28 @@ STATE_LINE = re.compile(r"HA_STATE_TRANSITION .*?from (\S+) to (\S+) state, part
 # (default 256), a query is dropped after its lease was allocated.
 DROPPED = re.compile(r"(DHCP4_HOOK_LEASES4_PARKING_LOT_FULL|DHCP4_PACKET_QUEUE_FULL|DHCP4_PACKET_DROP_\d{4})"
                      r"(?:.*?hwtype=\d+ ([0-9a-f:]{17}))?(?:.*?tid=(0x[0-9a-f]+))?")
+TLS_REFUSED = re.compile(r"HTTP_CONNECTION_HANDSHAKE_FAILED TLS handshake with (\S+) failed with (.+)$")
+# Run in a server's partner: a TLS connection to the server's peer port as the partner's daemon
+# makes it, an ha-heartbeat over it, then the same request in cleartext.
+TLS_PROBE = r"""
+ca={trust_anchor}; if [ -d "$ca" ]; then trust="-CApath $ca"; else trust="-CAfile $ca"; fi
+cert={cert_file}; key={key_file}
+body='{{"command":"ha-heartbeat","service":["dhcp4"]}}'
+request=$(printf 'POST / HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' ${{#body}} "$body")
+(printf '%s' "$request"; sleep 2) | timeout 8 openssl s_client -connect {host}:{port} $trust \
+  ${{cert:+-cert $cert}} ${{key:+-key $key}} -verify_return_error 2>&1
+echo "cleartext: $(printf '%s' "$request" | timeout 3 python3 -c 'import socket,sys
+s=socket.create_connection(("{host}",{port}),2); s.sendall(sys.stdin.buffer.read()); s.settimeout(2)
+try:
+    d=s.recv(200); print(repr(d[:60]) if d else "closed without a reply")
+except OSError as e:
+    print(type(e).__name__)' 2>&1)"
+"""
+TLS_FACTS = {"protocol": r"New, (TLSv[\d.]+|SSLv\d)", "cipher": r"Cipher is (\S+)",
+             "verify": r"Verify return code: (\d+ \([^)]*\))", "server_cert": r"subject=(.+)",
+             "server_cert_expires": r"NotAfter: (.+)", "http_status": r"HTTP/1\.\d (\d+)",
+             "state": r'"state": "([^"]+)"', "refused": r"(alert [a-z ]+)",
+             "error": r"error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):", "cleartext": r"cleartext: (.*)"}
 CONTROL = """
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -84,7 +108,9 @@ HA_SHAPE: dict = {
     "this-server-name": str, "mode": str, "heartbeat-delay": int, "max-response-delay": int,
     "max-ack-delay": int, "max-unacked-clients": int,
     "multi-threading": {"enable-multi-threading": bool, "http-dedicated-listener": bool},
-    "peers": [{"name": str, "url": str, "role": str, "auto-failover": bool}],
+    "trust-anchor": str, "cert-file": str, "key-file": str, "require-client-certs": bool,
+    "peers": [{"name": str, "url": str, "role": str, "auto-failover": bool,
+               "trust-anchor": str, "cert-file": str, "key-file": str}],
 }
 KIND = {str: "a string", int: "a whole number", bool: "true or false", dict: "a map", list: "a list"}
 
@@ -180,11 +206,15 @@ def peers_through_ctrl_agent(suite: str, cfg: dict, ha: dict) -> bool:
 
 def ctrl_agent_config(suite: str, cfg: dict, ha: dict, address: str, port: int) -> dict | None:
     """The lab's kea-ctrl-agent config for a server whose peers talk through one: listening at the
-    server's peer URL, forwarding to its kea-dhcp4 control socket, logging to stdout."""
+    server's peer URL, forwarding to its kea-dhcp4 control socket, logging to stdout; with the
+    server's own TLS settings from its HA config when the peers talk TLS (its partner then connects
+    with https and, unless ``require-client-certs`` is false, must present a certificate)."""
     if not peers_through_ctrl_agent(suite, cfg, ha):
         return None
+    own = tls.effective(ha, str(ha.get("this-server-name")))
+    secured = {**own, "cert-required": bool(ha.get("require-client-certs", True))} if own else {}
     return {"Control-agent": {
-        "http-host": address, "http-port": port,
+        "http-host": address, "http-port": port, **secured,
         "control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": unix_socket(cfg)}},
         "loggers": [{"name": "kea-ctrl-agent", "output_options": [{"output": "stdout"}], "severity": "INFO"}]}}
 
@@ -362,6 +392,10 @@ class KeaAdapter(ServerAdapter):
         for role, path in files.items():
             for suite in [pair.suite, *upgrades]:  # a rolling upgrade starts the same files on to_suite
                 problems += version_refusals(suite, cfgs[role], str(path))
+        carried = {}
+        for role, path in files.items():
+            carried[role], found = tls.carried(path, cfgs[role], pair.folder)
+            problems += found
         if problems:
             raise PairError(problems)
         moved = self._readdress(pair, cfgs)
@@ -369,6 +403,7 @@ class KeaAdapter(ServerAdapter):
         if problems:
             raise PairError(problems)
         manifest = str(pair.folder / "pair.toml")
+        problems += self._expired_copies(pair, has, files)
         if pair.mode not in NORMAL_STATE:
             raise PairError([Problem(manifest, "pair.mode", f"mode {shown(pair.mode)} is not drilled",
                                      f"use one of: {', '.join(NORMAL_STATE)}")])
@@ -466,7 +501,7 @@ class KeaAdapter(ServerAdapter):
             url = urlparse(str(peer.get("url", ""))) if peer else None
             try:
                 addresses[role] = str(ipaddress.ip_address(url.hostname or "" if url else ""))
-                peer_ports[role] = url.port or 80
+                peer_ports[role] = url.port or (443 if url.scheme == "https" else 80)
             except ValueError:
                 problems.append(Problem(str(files["primary"]), f"high-availability[0].peers[{want}].url",
                                         f"{shown(peer.get('url', ABSENT)) if peer else 'absent'} has no IPv4 address", "use http://a.b.c.d:port/"))
@@ -485,10 +520,14 @@ class KeaAdapter(ServerAdapter):
             changes = []
             agent = ctrl_agent_config(pair.suite, cfgs[role], has[role], addresses[role], peer_ports[role])
             if agent is not None:
+                secured = tls.effective(has[role], str(has[role].get("this-server-name")))
                 rewrites.append(f"{path.name}: the peers talk through kea-ctrl-agent (no HA+MT listener), so the lab "
-                                f"runs one beside kea-dhcp4 with a config of its own: http://{addresses[role]}:"
-                                f"{peer_ports[role]}/ forwarding to {unix_socket(cfgs[role])} (your kea-ctrl-agent.conf "
-                                "is not used: TLS or basic auth in it are not reproduced)")
+                                f"runs one beside kea-dhcp4 with a config of its own: {'https' if secured else 'http'}://"
+                                f"{addresses[role]}:{peer_ports[role]}/ forwarding to {unix_socket(cfgs[role])} (your "
+                                "kea-ctrl-agent.conf is not used: "
+                                + ("basic auth in it is not reproduced; TLS is, with this server's own trust-anchor, "
+                                   "cert-file and key-file from its HA config)" if secured else
+                                   "TLS or basic auth in it are not reproduced)"))
             name, _, addr = cfgs[role]["interfaces-config"]["interfaces"][0].partition("/")
             if name != LAB_INTERFACE:
                 cfgs[role]["interfaces-config"]["interfaces"] = [LAB_INTERFACE + (f"/{addr}" if addr else "")]
@@ -498,6 +537,10 @@ class KeaAdapter(ServerAdapter):
             if inlined:
                 changes.append(f"<?include?> of {', '.join(inlined)} replaced by the included text")
             extra = {AGENT_CONFIG_PATH: json.dumps(agent, indent=2).encode()} if agent is not None else {}
+            for target, source in sorted(carried[role].items()):
+                extra[target] = source.read_bytes()
+                rewrites.append(f"{path.name}: {target} carried into the lab from "
+                                f"{source.relative_to(pair.folder).as_posix()} (sha256 {sha256(extra[target]).hexdigest()[:16]})")
             if not changes and not moved.moves:
                 files_in[role] = {CONFIG_PATH: path.read_bytes(), **extra}
                 continue
@@ -567,6 +610,68 @@ class KeaAdapter(ServerAdapter):
                            f"false — {peer.get('name')} ({peer.get('role')}) never takes over by itself, so every "
                            "drill that judges takeover will fail; if an operator failing over by hand is your "
                            "design, state a known_hazard for those drills")
+        return out
+
+    def carried_files(self, pair: "Pair") -> list:
+        out = set()
+        for role in ROLES:
+            cfg = self.load(pair.files[role], []) if role in pair.files and pair.files[role].is_file() else None
+            if cfg is not None:
+                out |= set(tls.carried(pair.files[role], cfg, pair.folder)[0].values())
+        if any(d.startswith("expired-certificate") for d in pair.drills):  # what those drills put in place
+            from ..faults import expired_copy
+            cert = self.own_certificate(pair, "secondary") if pair.files.get("secondary", Path()).is_file() else None
+            if cert and expired_copy(pair, cert).is_file():
+                out.add(expired_copy(pair, cert))
+        return sorted(out)
+
+    @staticmethod
+    def _expired_copies(pair: "Pair", has: dict, files: dict) -> list[Problem]:
+        """The expired-certificate drills put an expired copy of the secondary's certificate in
+        place of the live one: a pair with such a drill must hold it, under ``expired/``."""
+        from ..faults import EXPIRED_DIR, expired_copy
+        out = []
+        for drill in sorted(d for d in pair.drills if d.startswith("expired-certificate")):
+            cert = tls.effective(has["secondary"], str(has["secondary"].get("this-server-name"))).get("cert-file")
+            where = str(pair.folder / "pair.toml")
+            if cert is None:
+                out.append(Problem(where, f"drills.{drill}", f"{files['secondary'].name} names no certificate for its "
+                                   "peer link, so there is none to expire", "remove the table: the drill is for pairs "
+                                   "whose peers talk TLS"))
+            elif not expired_copy(pair, cert).is_file():
+                out.append(Problem(where, f"drills.{drill}", f"needs an expired copy of the secondary's {cert} at "
+                                   f"{expired_copy(pair, cert)}",
+                                   f"make one (same key and subject, signed by the same CA, its validity over) under "
+                                   f"{pair.folder / EXPIRED_DIR}, e.g. with scripts/make_tls_certs.sh"))
+        return out
+
+    def own_certificate(self, pair: "Pair", role: str) -> str | None:
+        rel = self.ha_relationship("", self.load(pair.files[role], []) or {}, []) or {}
+        return tls.effective(rel, str(rel.get("this-server-name"))).get("cert-file")
+
+    def peer_link_evidence(self, lab: "Lab", pair: "Pair", plan: LabPlan) -> list[tuple[str, str, dict]]:
+        """For a pair whose peers talk TLS: each server's partner opens a TLS connection to the
+        server's peer URL as its daemon does (its own trust anchor, certificate and key toward that
+        peer) and asks ha-heartbeat; the negotiated protocol, the verification result, the
+        server's certificate and the answer are recorded, with what a cleartext request to the
+        same port gets."""
+        out = []
+        for role in ROLES:
+            partner = "secondary" if role == "primary" else "primary"
+            rel = self.ha_relationship("", self.load(pair.files[partner], []) or {}, []) or {}
+            me = next((p for p in rel.get("peers") or [] if isinstance(p, dict)
+                       and p.get("role") == ("primary" if role == "primary" else SECOND_ROLE[pair.mode])), None)
+            settings = tls.effective(rel, str(me.get("name"))) if me else {}
+            if not settings:
+                continue
+            host, port = plan.addresses[role], plan.peer_ports[role]
+            script = TLS_PROBE.format(host=host, port=port, **{k.replace("-", "_"): shlex.quote(settings.get(k, ""))
+                                                                for k in tls.TLS_KEYS})
+            code, raw = lab.containers[partner].exec_run(["sh", "-c", script])
+            text = raw.decode(errors="replace")
+            found = {key: (m.group(1) if (m := re.search(rx, text)) else None) for key, rx in TLS_FACTS.items()}
+            out.append((role, "peer-tls", {"from": partner, "url": f"https://{host}:{port}/", **found,
+                                           "client_cert": settings.get("cert-file"), "probe_exit": code}))
         return out
 
     def _paths(self, pair: "Pair", role: str) -> tuple[str, str]:
@@ -673,6 +778,9 @@ class KeaAdapter(ServerAdapter):
         return self._paths(pair, role)[1]
 
     def log_event(self, line: str) -> tuple[str, dict] | None:
+        m = TLS_REFUSED.search(line)
+        if m:  # the peer link's listener refused a TLS connection (an expired or unknown certificate)
+            return "tls-refused", {"peer": m[1], "reason": m[2].strip()}
         m = STATE_LINE.search(line)
         if m:
             return "ha-state", {"from": m[1].lower(), "to": m[2].lower(), "partner": m[3].lower()}
