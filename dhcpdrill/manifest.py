@@ -54,6 +54,7 @@ class Population:
 
 
 PERIODS = ("night", "day")  # [workload.<period>]: the site at that time of day (quiet.Period)
+PERIOD_OF_DRILL = {"kill-primary-quiet-hours": "night"}  # drills that run a period's population (Scenario.period)
 PERIOD_KEYS = {"active_clients": "clients holding leases then (they renew unicast at T1), e.g. 40",
                "new_per_hour": "never-seen clients arriving an hour then (broadcast), e.g. 4",
                "t1_s": "seconds to the clients' renewal, when not the configs' renew-timer",
@@ -326,6 +327,11 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
         _check_table(where, raw.get(section), schema, section, problems)
     drills = _thresholds(where, raw.get("drills"), problems, str((raw.get("pair") or {}).get("server", ""))
                          if isinstance(raw.get("pair"), dict) else "", population)
+    for drill, period in PERIOD_OF_DRILL.items():
+        if drill in drills and period not in periods and not any(p.field.startswith(f"workload.{period}") for p in problems):
+            problems.append(Problem(where, f"workload.{period}", f"missing: [drills.{drill}] runs the site's own "
+                                    f"population at that hour", f"add [workload.{period}] with active_clients and "
+                                    "new_per_hour as the site has them then, e.g. active_clients = 40, new_per_hour = 4"))
     meta = raw.get("pair") if isinstance(raw.get("pair"), dict) else {}
     files = raw.get("files") if isinstance(raw.get("files"), dict) else {}
     if isinstance(meta.get("server"), str) and meta["server"] not in SERVERS:

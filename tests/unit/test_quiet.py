@@ -119,8 +119,9 @@ def test_bad_period_is_refused_naming_file_field_and_fix(tmp_path, night, field,
 
 
 def test_a_drill_needing_a_period_the_pair_does_not_state_is_refused(tmp_path):
-    folder = copy_pair(tmp_path, "[workload.day]\nactive_clients = 1\nnew_per_hour = 4")
-    pair = load_pair(folder)
+    import dataclasses
+    pair = load_pair(FIXTURES / "kea-hot-standby")
+    pair = dataclasses.replace(pair, periods={})
     with pytest.raises(PairError, match="workload.night"):
         quiet_plan(pair, KILL_PRIMARY_QUIET_HOURS, adapter_for(pair).lab_plan(pair))
 
@@ -128,3 +129,9 @@ def test_a_drill_needing_a_period_the_pair_does_not_state_is_refused(tmp_path):
 def test_periods_leave_the_flat_population_alone():
     pair = load_pair(FIXTURES / "kea-hot-standby")
     assert pair.population is None and pair.periods["night"] == Period("night", 1, 4.0)
+
+
+def test_the_quiet_hours_drill_without_a_night_is_refused_when_the_pair_is_read(tmp_path):
+    folder = copy_pair(tmp_path, "[workload.day]\nactive_clients = 1\nnew_per_hour = 4")
+    with pytest.raises(PairError, match=r"pair.toml: workload.night: missing: \[drills.kill-primary-quiet-hours\]"):
+        load_pair(folder)
