@@ -351,6 +351,7 @@ class Agent:
         if not total:
             return
         step = float(self.plan.get("new_over_s", 0) or 0) / total
+        now += float(self.plan.get("new_after_s", 0) or 0)
         width = max(2, len(str(per_link - 1)))
         for j in range(total):
             k, i = j % len(self.links), j // len(self.links)
@@ -395,6 +396,8 @@ class Agent:
     # -- sending -------------------------------------------------------------------------------
     def _frame(self, c: Client, msg: str, unicast: bool, now: float | None = None) -> bytes:
         secs = max(0, int((time.time() if now is None else now) - c.exchange_start))
+        if c.probe and self.plan.get("passive_probes"):
+            secs = 0  # Kea's HA counts a client unacked only when secs * 1000 > max-ack-delay (quiet.py)
         aton = socket.inet_aton
         if msg == "DISCOVER":
             return self.templates.frame("DISCOVER", c.raw_mac, c.xid, secs)

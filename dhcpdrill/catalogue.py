@@ -15,7 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterable
 
-from .drill import SERVICE_GAP_READERS, Scenario, drill_heal_watch, drill_service_gap, drill_window, expected_s, verdicts_for
+from .drill import SERVICE_GAP_READERS, Scenario, drill_heal_watch, drill_service_gap, drill_window, expected_s, quiet_plan, \
+    verdicts_for
 from .expectations import NEEDS
 from .faults import Sequence
 from .manifest import Pair
@@ -71,6 +72,10 @@ def lines(pairs: list[Pair], entries: list[Entry]) -> list[str]:
             out.append(f"  {s.name:<26} ~{expected_s(pair, s):.0f} s   -k '{selector(e.test, pair.name, tests, names)}'")
             out.append(f"      {s.title}; fault: {what}; watches {window.observe_s:g} s ({window.reason})"
                        + (f"; takeover predicted {prediction.describe()}" if prediction else ""))
+            if s.period is not None:
+                quiet, w = quiet_plan(pair, s, adapter_for(pair).lab_plan(pair), window.observe_s)
+                out.append(f"      {s.period}: {quiet.words()}; replays {w.steady_clients} active and "
+                           f"{w.new_clients} new clients (over {w.new_over_s:g} s), probes with secs = 0")
             healed = drill_heal_watch(pair, s)
             if healed.wake_s is not None:
                 out.append(f"      after the heal: watches {healed.seconds:g} s ({healed.reason})")

@@ -68,6 +68,8 @@ class Workload:
     storm_s: float | None = None  # boot storm: at the fault every steady client starts over, spread over this
     new_clients: int = 0  # per link: never-seen clients that arrive once steady, and keep their leases
     new_over_s: float = 0.0  # ... spread evenly over this many seconds
+    new_after_s: float = 0.0  # ... beginning this long after steady state (after the fault, say)
+    passive_probes: bool = False  # probes always send secs = 0, so Kea's HA never counts them (quiet.py)
 
     def populated(self, clients_per_link: int, arrival_per_s: float, new_per_link: int = 0,
                   new_over_s: float = 0.0) -> "Workload":
@@ -81,6 +83,8 @@ class Workload:
     def probes_needed(self, servers: int, retrying_clients_needed: int) -> int:
         """Probes a takeover needs at least: each serving server must see more retrying clients
         than its partner's max-unacked-clients (``retrying_clients_needed`` + 1 each)."""
+        if self.passive_probes:
+            return self.probe_clients
         return max(self.probe_clients, servers * (retrying_clients_needed + 1))
 
 
@@ -103,8 +107,10 @@ class ClientFleet:
         self.lab, self.links = lab, links
         plan = asdict(workload)
         # A Kea standby takes over only once more than max-unacked-clients clients retry unanswered.
-        plan["probe_clients"] = max(workload.probe_clients, retrying_clients_needed + 1)
-        plan["min_probes_per_server"] = retrying_clients_needed + 1
+        # Passive probes (secs always 0) never count toward it: the population's clients decide.
+        needed = 0 if workload.passive_probes else retrying_clients_needed
+        plan["probe_clients"] = max(workload.probe_clients, needed + 1)
+        plan["min_probes_per_server"] = needed + 1
         # Probes are added until every serving server answers enough of them; load-balancing hashes
         # MACs, so allow three times the even split before giving up.
         plan["max_clients"] = max(40, workload.steady_clients * len(links)

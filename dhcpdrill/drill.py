@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,13 +22,14 @@ from .images import server_versions
 from .faults import CLOCK_FILE, Fault, FaultContext, Sequence, inject, needs_clock_control
 from .lab import Engine, EngineWatch, Lab
 from .expectations import ROLES, KnownHazard
-from .manifest import Pair
-from .problems import LabError
+from .manifest import MANIFEST, Pair
+from .problems import LabError, PairError, Problem
+from .quiet import QuietPrediction, quiet_takeover
 from .servers import LabPlan, adapter_for
 from .storage import lab_tmpfs
 from .timeline import Timeline
-from .timers import (HealWatch, Prediction, ServiceGap, Window, client_rhythm_s, heal_watch, observation_window,
-                     predict_takeover, ready_timeout, service_gap, wake_after)
+from .timers import (HealWatch, Prediction, ServiceGap, Window, client_rhythm_s, heal_watch, kea_takeover,
+                     observation_window, predict_takeover, ready_timeout, service_gap, wake_after)
 from .outcome import FAILED, Outcome, decide
 from .verdicts import Verdict, judge
 
@@ -48,6 +49,49 @@ class Scenario:
     verdicts: tuple[str, ...] = ("steady-state", "fault-effective", "takeover", "state-transitions",
                                  "duplicates", "continuity", "reply-checksums")
     workload: Workload = field(default_factory=Workload)
+    period: str | None = None  # runs the pair's own [workload.<period>] population instead of the lab's
+
+
+REPLAY_MAX = 10  # new clients a quiet-hours drill replays at most (a handful, compressed: see quiet_plan)
+REPLAY_START_S = 2.0  # the first replayed new client arrives this long after the fault
+
+
+def quiet_plan(pair: Pair, scenario: Scenario, plan: LabPlan, window_s: float | None = None
+               ) -> tuple[QuietPrediction, Workload]:
+    """The takeover the pair's own population predicts for this drill's period, and the workload
+    that replays it: the period's active clients (they lease before the fault and then renew and
+    rebind on the configs' own timers, never woken), the new clients that arrive before the
+    predicted takeover (at most ``REPLAY_MAX``), and passive probes that Kea never counts.
+    The new clients' gaps are compressed into the window: Kea's unacked count has no clock but
+    each client's own ``secs`` (kept in real time here) and is cleared only by contact with the
+    partner (``CommunicationState::pokeInternal``), so with the partner dead the standby decides
+    the same after the same clients, sooner or later; what compression changes is only when."""
+    where = str(pair.folder / MANIFEST)
+    if pair.server != "kea":
+        raise PairError([Problem(where, f"drills.{scenario.name}", "this drill models Kea's HA failure detection",
+                                 "remove the table for a non-Kea pair")])
+    period = pair.periods.get(scenario.period or "")
+    if period is None:
+        raise PairError([Problem(where, f"workload.{scenario.period}", "missing: this drill runs the site's own "
+                                 f"population at that hour", f"add [workload.{scenario.period}] with active_clients "
+                                 "and new_per_hour as the site has them then, e.g. active_clients = 40, "
+                                 "new_per_hour = 4")])
+    t1 = period.t1_s or plan.renew_s
+    t2 = period.t2_s or plan.rebind_s
+    if t1 is None or t2 is None:
+        raise PairError([Problem(where, f"workload.{scenario.period}.t1_s", "the configs state no lease times",
+                                 "give t1_s and t2_s, the clients' renew and rebind seconds")])
+    w = scenario.workload
+    predicted = quiet_takeover(plan.ha_timers, scenario.fault.link or "", period, t1, t2, client_rhythm_s(w),
+                               max_unacked=plan.retrying_clients_needed - 1)
+    replay = min(REPLAY_MAX, sum(1 for _, who in predicted.before if who == "new"))
+    ack_delay_s = float(plan.ha_timers.get("max-ack-delay", 10_000)) / 1000
+    # the last one arrives with time left to retry past max-ack-delay, and to be seen doing so
+    spread = max(0.0, (window_s if window_s is not None else scenario.observe_s) - REPLAY_START_S
+                 - ack_delay_s - max(w.retransmit) - WINDOW_MARGIN_S)
+    return predicted, replace(w, steady_clients=period.active_clients, new_clients=replay,
+                              new_after_s=scenario.dwell_s + REPLAY_START_S, new_over_s=spread, passive_probes=True,
+                              steady_timeout=w.steady_timeout + period.active_clients / 100)
 
 
 @dataclass
@@ -105,6 +149,12 @@ def drill_window(pair: Pair, scenario: Scenario, plan: LabPlan | None = None) ->
     plan = plan or adapter_for(pair).lab_plan(pair)
     judged = "takeover" in scenario.verdicts
     w = scenario.workload
+    if scenario.period is not None:  # watched past the takeover the timers allow once enough clients count
+        quiet, _ = quiet_plan(pair, scenario, plan)
+        limits = pair.drills.get(scenario.name)
+        timers_only = kea_takeover(plan.ha_timers, scenario.fault.link or "", client_rhythm_s(w))
+        return quiet.takeover, observation_window(scenario.observe_s, timers_only,
+                                                  limits.max_takeover_s if limits else None, WINDOW_MARGIN_S)
     prediction = predict_takeover(pair.server, plan.ha_timers, scenario.fault.link,
                                   client_rhythm_s(w)) if judged else None
     limits = pair.drills.get(scenario.name)
@@ -264,7 +314,13 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
         tl.add(time.time(), source, kind, **data)
     w = scenario.workload
     healed = drill_heal_watch(pair, scenario, plan)
-    if pair.population:
+    if scenario.period is not None:
+        quiet, w = quiet_plan(pair, scenario, plan, window.observe_s)
+        tl.add(time.time(), "harness", "prediction", of="quiet-takeover", period=scenario.period,
+               words=quiet.words(), counted_at_s=quiet.counted_at_s, max_unacked=quiet.max_unacked,
+               new_replayed=w.new_clients, new_over_s=w.new_over_s, active_clients=w.steady_clients,
+               with_zero_low_s=quiet.with_zero.low_s, with_zero_high_s=quiet.with_zero.high_s)
+    elif pair.population:
         people = pair.population
         w = w.populated(people.renewing_per_link(len(links)), people.arrival_per_s, people.new_per_link(len(links)),
                         new_over_s=scenario.dwell_s + window.observe_s + healed.seconds)

@@ -119,7 +119,34 @@ def drill_tables(pair) -> list[str]:
         if drill in states:
             out.append(f"expect_states = {states[drill]}")
         out.append(extra)
+    if pair.server == "kea":
+        out += night_tables(pair, plan)
     return out
+
+
+NIGHT_DEFAULT = {"active_clients": 10, "new_per_hour": 2}  # few: the fewer broadcast, the later a Kea standby takes over
+
+
+def night_tables(pair, plan) -> list[str]:
+    """A conservative night (few devices on, few arriving) and the quiet-hours drill that runs it:
+    a Kea standby takes over only once enough of the site's own clients broadcast (quiet.py), so
+    its limit is the takeover the timers allow with enough clients, and a night too quiet to reach
+    it fails the drill, which is the finding."""
+    from .clients import Workload
+    from .quiet import Period, quiet_takeover
+    from .timers import VANISHES, client_rhythm_s, kea_takeover
+    retry = client_rhythm_s(Workload(passive_probes=True))
+    night = Period("night", **NIGHT_DEFAULT)
+    t1 = plan.renew_s or 3600.0
+    predicted = quiet_takeover(plan.ha_timers, VANISHES, night, t1, plan.rebind_s or 1.75 * t1, retry,
+                               max_unacked=plan.retrying_clients_needed - 1)
+    limit = math.ceil(kea_takeover(plan.ha_timers, VANISHES, retry).high_s)
+    return [f"# A conservative night written by dhcpdrill-import: state your site's own. {predicted.words()}.",
+            "[workload.night]", *(f"{k} = {v}" for k, v in NIGHT_DEFAULT.items()), "",
+            "# The primary lost at night: only the night's own traffic can tell the standby (drills/test_quiet_hours.py).",
+            f"# The limit is the takeover the timers allow once enough clients count ({limit} s).",
+            "[drills.kill-primary-quiet-hours]", f"max_takeover_s = {limit}", "max_duplicates = 0",
+            'expect_states = { secondary = ["partner-down"] }', ""]
 
 
 def run(a: Path, b: Path, out: Path, suite: str, name: str | None) -> tuple[int, list[str]]:
@@ -154,6 +181,9 @@ def run(a: Path, b: Path, out: Path, suite: str, name: str | None) -> tuple[int,
                                          drill_tables(pair), note))
     pair = load_pair(out)
     lines.append(f"wrote {out}: {pair.name} ({kind} {mode}, suite {suite}); {note}")
+    if pair.periods.get("night"):
+        lines.append(f"  wrote a conservative night default ([workload.night] "
+                     f"{', '.join(f'{k} = {v}' for k, v in NIGHT_DEFAULT.items())}): state your site's own night")
     for rewrite in adapter_for(pair).lab_plan(pair).rewrites:
         lines.append(f"  the lab copy will be rewritten: {rewrite}")
     lines.append(f"next: pytest drills/ --pair {out} --drill-catalogue, then pytest drills/ --pair {out}")

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 from .images import SUITES, packages
 from .includes import included_files
 from .problems import PairError, Problem
+from .quiet import Period
 from .expectations import (KEY_TYPES, NEEDS, PRECONDITIONS, ROLES, KnownHazard, Thresholds, hazard_problems,
                            problems_of)
 
@@ -52,11 +53,67 @@ class Population:
         return self.per_link(links) - self.new_per_link(links)
 
 
+PERIODS = ("night", "day")  # [workload.<period>]: the site at that time of day (quiet.Period)
+PERIOD_OF_DRILL = {"kill-primary-quiet-hours": "night"}  # drills that run a period's population (Scenario.period)
+PERIOD_KEYS = {"active_clients": "clients holding leases then (they renew unicast at T1), e.g. 40",
+               "new_per_hour": "never-seen clients arriving an hour then (broadcast), e.g. 4",
+               "t1_s": "seconds to the clients' renewal, when not the configs' renew-timer",
+               "t2_s": "seconds to the clients' rebind, when not the configs' rebind-timer"}
+
+
+def _periods(where: str, table: Any, problems: list[Problem]) -> dict[str, Period]:
+    """``[workload.night]``, ``[workload.day]``: the population the site has at that hour."""
+    if not isinstance(table, dict):
+        return {}
+    out = {}
+    for name in PERIODS:
+        raw = table.get(name)
+        if raw is None:
+            continue
+        field_ = f"workload.{name}"
+        if not isinstance(raw, dict):
+            problems.append(Problem(where, field_, "is not a table",
+                                    f"write [{field_}] with active_clients = 40 and new_per_hour = 4"))
+            continue
+        bad = [Problem(where, f"{field_}.{key}", "unknown key", f"remove it; known keys: {', '.join(PERIOD_KEYS)}")
+               for key in raw.keys() - PERIOD_KEYS.keys()]
+        values: dict[str, float] = {}
+        for key, what in PERIOD_KEYS.items():
+            value = raw.get(key)
+            if value is None and key in ("t1_s", "t2_s"):
+                continue
+            whole = key == "active_clients"
+            ok = isinstance(value, int if whole else (int, float)) and not isinstance(value, bool) and (
+                0 <= value <= MAX_CLIENTS if whole else (value >= 0 if key == "new_per_hour" else value > 0))
+            if not ok:
+                kind = f"a whole number from 0 to {MAX_CLIENTS}" if whole else \
+                    "a number, 0 or more" if key == "new_per_hour" else "a positive number of seconds"
+                bad.append(Problem(where, f"{field_}.{key}", "missing" if value is None else f"must be {kind}",
+                                   f"give {what}"))
+            else:
+                values[key] = value
+        if not bad and "t1_s" in values and "t2_s" in values and values["t2_s"] <= values["t1_s"]:
+            bad.append(Problem(where, f"{field_}.t2_s", f"is {values['t2_s']:g}, not after t1_s ({values['t1_s']:g})",
+                               "give a rebind time later than the renewal, e.g. 0.875 of the lease"))
+        problems.extend(bad)
+        if not bad:
+            out[name] = Period(name, int(values["active_clients"]), float(values["new_per_hour"]),
+                               values.get("t1_s"), values.get("t2_s"))
+    for key in table.keys() - set(PERIODS):
+        if isinstance(table.get(key), dict):
+            problems.append(Problem(where, f"workload.{key}", "unknown time of day",
+                                    f"name it one of: {', '.join(PERIODS)}"))
+    return out
+
+
 def _population(where: str, table: Any, problems: list[Problem]) -> Population | None:
     if table is None:
         return None
     if not isinstance(table, dict):
         problems.append(Problem(where, "workload", "is not a table", "write [workload] with clients = 2000"))
+        return None
+    table = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    if not table:
         return None
     for key in table.keys() - {"clients", "arrival_per_s", "new_share"}:
         problems.append(Problem(where, f"workload.{key}", "unknown key",
@@ -89,6 +146,7 @@ class Pair:
     sysctls: dict[str, str] = field(default_factory=dict)  # applied to both server containers
     production_version: str = ""  # what the team runs in production, when pair.toml says
     population: Population | None = None  # [workload]: how many clients, arriving how fast
+    periods: dict[str, Period] = field(default_factory=dict)  # [workload.night] ...: the site by time of day
 
     def thresholds(self, drill: str) -> Thresholds:
         if drill not in self.drills:
@@ -271,11 +329,17 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
     for key in raw.keys() - {*SCHEMA, "drills", "lab", "workload"}:
         problems.append(Problem(where, key, "unknown table", "remove it; known: pair, files, lab, workload, drills"))
     population = _population(where, raw.get("workload"), problems)
+    periods = _periods(where, raw.get("workload"), problems)
     sysctls = _sysctls(where, raw.get("lab", {}), problems)
     for section, schema in SCHEMA.items():
         _check_table(where, raw.get(section), schema, section, problems)
     drills = _thresholds(where, raw.get("drills"), problems, str((raw.get("pair") or {}).get("server", ""))
                          if isinstance(raw.get("pair"), dict) else "", population)
+    for drill, period in PERIOD_OF_DRILL.items():
+        if drill in drills and period not in periods and not any(p.field.startswith(f"workload.{period}") for p in problems):
+            problems.append(Problem(where, f"workload.{period}", f"missing: [drills.{drill}] runs the site's own "
+                                    f"population at that hour", f"add [workload.{period}] with active_clients and "
+                                    "new_per_hour as the site has them then, e.g. active_clients = 40, new_per_hour = 4"))
     meta = raw.get("pair") if isinstance(raw.get("pair"), dict) else {}
     files = raw.get("files") if isinstance(raw.get("files"), dict) else {}
     if isinstance(meta.get("server"), str) and meta["server"] not in SERVERS:
@@ -306,7 +370,8 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
         and all(isinstance(meta.get(k), str) for k in SCHEMA["pair"])
     pair = Pair(folder, meta.get("name", ""), meta.get("server", ""), meta.get("suite", ""),
                 meta.get("mode", ""), paths, drills, sysctls,
-                meta["production_version"] if isinstance(meta.get("production_version"), str) else "", population)
+                meta["production_version"] if isinstance(meta.get("production_version"), str) else "", population,
+                periods)
     return pair, problems, usable
 
 

@@ -133,6 +133,9 @@ def summary(result: DrillResult, among: Sequence[DrillResult] = ()) -> str:
     if result.versions:
         lines.append(f"  servers: {result.versions}")
     lines += [f"  rewritten for the lab: {r}" for r in result.rewrites]
+    quiet = next((e for e in result.timeline.of("prediction") if e.get("of") == "quiet-takeover"), None)
+    if quiet is not None:
+        lines.append(f"  predicted from the {quiet.get('period')} population: {quiet.get('words')}")
     outcome = result.outcome
     if outcome.status == FAILED and result.hazard:
         lines.append(f"  known hazard ({result.hazard.why}) does not explain this run:")

@@ -55,6 +55,7 @@ class LabPlan:
     mclt_s: float | None = None  # the failover protocol's maximum client lead time, if it has one
     ha_timers: dict[str, float] = field(default_factory=dict)  # failure-detection timers as configured
     renew_s: float | None = None  # when a client renews (T1) with the configured lease times
+    rebind_s: float | None = None  # when a client rebinds (T2) with the configured lease times
     warnings: tuple[str, ...] = ()  # fit to drill, but some verdicts would mislead unless the team knows this
 
     def spare_addresses(self) -> list[str]:

@@ -193,6 +193,17 @@ def kea_renew_s(cfg: dict, subnet: dict) -> float | None:
     return renew if renew is not None else (pick("valid-lifetime") or KEA_VALID_LIFETIME_S) * 0.5
 
 
+def kea_rebind_s(cfg: dict, subnet: dict) -> float:
+    """T2 as a client sees it: rebind-timer (subnet, else global), else 0.875 of the valid lifetime
+    (RFC 2131 §4.4.5, when the server sends none)."""
+    for key, share in (("rebind-timer", 1.0), ("valid-lifetime", 0.875)):
+        for scope in (subnet, cfg):
+            value = scope.get(key) if isinstance(scope, dict) else None
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value) * share
+    return KEA_VALID_LIFETIME_S * 0.875
+
+
 def peers_through_ctrl_agent(suite: str, cfg: dict, ha: dict) -> bool:
     """Whether HA traffic goes through kea-ctrl-agent: unless kea-dhcp4 runs multi-threaded and
     the HA hook has its own listener (HA+MT: enable-multi-threading and http-dedicated-listener),
@@ -557,7 +568,8 @@ class KeaAdapter(ServerAdapter):
                        normal_state=NORMAL_STATE[pair.mode],
                        ha_timers={k: has["primary"][k] for k in KEA_DEFAULTS if has["primary"].get(k) is not None},
                        warnings=tuple(self._warnings(pair, has["primary"])),
-                       renew_s=min(kea_renew_s(cfgs["primary"], inherited(entry, shared)) for _, entry, shared in entries))
+                       renew_s=min(kea_renew_s(cfgs["primary"], inherited(entry, shared)) for _, entry, shared in entries),
+                       rebind_s=min(kea_rebind_s(cfgs["primary"], inherited(entry, shared)) for _, entry, shared in entries))
 
     @staticmethod
     def _declared(file: str, where: str, entry: Any, problems: list[Problem], shared: dict | None = None) -> Declared | None:

@@ -369,3 +369,14 @@ def test_a_boot_storm_reboots_the_new_clients_that_arrived_and_leaves_the_rest_t
     a.evidence.flush()
     lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     assert lines[-1]["kind"] == "rebooted" and (lines[-1]["clients"], lines[-1]["yet_to_arrive"]) == (4, 2)
+
+
+@pytest.mark.parametrize("passive, probe_secs", [(True, 0), (False, 9)])
+def test_passive_probes_always_send_secs_zero_and_the_population_keeps_its_own(passive, probe_secs):
+    """Kea's HA counts a client unacked only when secs * 1000 > max-ack-delay (dhcpdrill/quiet.py):
+    passive probes stay at 0 however long they wait; a population client's secs still rises."""
+    a = agent(passive_probes=passive)
+    probe = Client("probe-00", "02:d4:20:00:00:00", probe=True, state="SELECTING", xid=7, exchange_start=100.0)
+    new = Client("new-00", "02:d4:40:00:00:00", probe=False, late=True, state="SELECTING", xid=8, exchange_start=100.0)
+    assert Ether(a._frame(probe, "DISCOVER", unicast=False, now=109.6))[BOOTP].secs == probe_secs
+    assert Ether(a._frame(new, "DISCOVER", unicast=False, now=109.6))[BOOTP].secs == 9

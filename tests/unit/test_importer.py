@@ -31,7 +31,15 @@ def test_a_kea_pair_is_imported_in_either_order_with_thresholds_from_its_timers(
     assert pair.drills["kill-primary"].max_takeover_s == 88  # the top of the 50-88 s Kea's defaults allow
     assert pair.drills["freeze-primary"].expect_states == {"secondary": ("partner-down", "hot-standby"),
                                                            "primary": ("syncing", "hot-standby")}
-    assert set(pair.drills) == {"kill-primary", "freeze-primary", "failback", "maintenance-handoff", "rolling-upgrade"}
+    assert set(pair.drills) == {"kill-primary", "freeze-primary", "failback", "maintenance-handoff", "rolling-upgrade",
+                                "kill-primary-quiet-hours"}
+    # a conservative night, said so: with Kea's defaults (U = 10) and 12 h leases, 2 new clients an
+    # hour are 10 counted clients by 5 h 0 min 12 s; the 11th is the first of the 10 active clients to
+    # rebind, at T2 - T1 + T1/10 = 4.5 h + 36 min
+    assert pair.periods["night"].active_clients == 10 and pair.periods["night"].new_per_hour == 2
+    assert "not expected to take over for ~5 h 6 min" in (out / "pair.toml").read_text()
+    assert "conservative night default" in printed
+    assert pair.drills["kill-primary-quiet-hours"].max_takeover_s == 88
     assert "Takeover predicted 50–88 s (Kea: max-response-delay 60 s" in (out / "pair.toml").read_text()
     assert "readdressed 192.0.2.0/24 -> 198.19." in printed and '"ens192" -> "eth0"' in printed
     for name in ("dhcp-a.json", "dhcp-b.json"):
