@@ -1,6 +1,7 @@
 """From a team's two production config files to a pair folder the drills accept.
 
     dhcpdrill-import dhcp-a.json dhcp-b.json --out pairs/site-a [--suite trixie] [--name site-a]
+    dhcpdrill-import a-etc/dhcp/dhcpd.conf b-etc/dhcp/dhcpd.conf --etc a-etc --etc b-etc --out pairs/site-b
 
 The two files are copied unchanged (Kea JSON, or dhcpd.conf with a failover peer); which one is
 the primary is read from the files themselves. ``pair.toml`` gets the server kind, the HA mode,
@@ -9,6 +10,12 @@ handoff and a maintenance-window rehearsal) whose ``max_takeover_s`` is the slow
 configs' own timers allow (``timers.py``), with a comment saying where each number comes from.
 Then the pair is checked as the drills would check it, and every rewrite the lab will make to
 its copy (interface, loggers, readdressing) is listed. The user's files are never changed.
+
+Included files are copied too: an absolute include (``include "/etc/dhcp/dhcpd.failover.conf";``)
+is read on this machine, or from the copy of the server's /etc (``--etc``) or / (``--root``) the
+user gives, once for both servers or once per server; with one per server each config keeps its
+own included files in a folder of its own. Which file came from where is printed and written at
+the top of ``pair.toml``.
 """
 from __future__ import annotations
 

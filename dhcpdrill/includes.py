@@ -4,8 +4,10 @@ Kea writes ``<?include "subnets4.json"?>`` anywhere in its JSON; dhcpd writes
 ``include "/etc/dhcp/failover.conf";`` as a statement. A pair folder must hold everything, so a
 relative name is looked up beside the including file and an absolute one under the pair folder,
 as a mirror of the server's file system: ``/etc/kea/subnets4.json`` is
-``<pair>/etc/kea/subnets4.json`` (``dhcpdrill-import`` copies them there). The lab's copy of a
-config is the expanded text, so the containers need no included files.
+``<pair>/etc/kea/subnets4.json`` (``dhcpdrill-import`` copies them there). A config in a folder of
+its own (``<pair>/primary/dhcpd.conf``, when each server brought its own copy of /etc) has its own
+mirror there (``<pair>/primary/etc/dhcp/dhcpd.failover.conf``). The lab's copy of a config is the
+expanded text, so the containers need no included files.
 """
 from __future__ import annotations
 
@@ -134,21 +136,20 @@ def copy_included(src: Path, dst: Path, root: Path, copy: Copy | None = None) ->
             target = resolve(name, dst, root)
             if not PurePosixPath(name).is_absolute():
                 source = src.parent / name
-                how = "relative names are read beside the including file"
+                how, fix = "relative names are read beside the including file", f"put the server's {name} there"
             elif copy is None:
                 source = Path(name)
-                how = ("absolute names are read on this machine; give --etc DIR, a copy of that server's /etc "
-                       "(or --root DIR, of its /), to read them there")
+                how = "absolute names are read on this machine"
+                fix = ("give --etc DIR, a copy of that server's /etc (or --root DIR, of its /), and the importer "
+                       "reads it there")
             else:
                 found = copy.source(name)
                 if found is None:
                     raise ValueError(f"{where}: {name} is outside the copy given ({copy}): give --root DIR, a copy "
-                                     f"of that server's whole file system, or copy the file to {target} after the "
-                                     "import")
-                source, how = found, f"read from {copy}"
+                                     "of that server's whole file system, instead")
+                source, how, fix = found, f"read from {copy}", f"copy the server's {name} there"
             if not source.is_file():
-                raise ValueError(f"{where}: no file at {source} ({how}): copy the server's {name} there, or copy "
-                                 f"it to {target} after the import")
+                raise ValueError(f"{where}: no file at {source} ({how}): {fix}, then import again")
             if any(c.target == target for c in copied) or target.resolve() == dst.resolve():
                 continue
             if target.is_file() and target.read_bytes() != source.read_bytes():

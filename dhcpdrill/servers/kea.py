@@ -643,7 +643,8 @@ class KeaAdapter(ServerAdapter):
         sock, leases = self._paths(pair, role)
         sock_dir = str(PurePosixPath(sock).parent)
         dirs = " ".join(shlex.quote(d) for d in sorted({sock_dir, str(PurePosixPath(leases).parent), "/run/kea"}))
-        return f"mkdir -p {dirs} && chmod 0750 {shlex.quote(sock_dir)}"
+        # a socket in / (Kea 2.2 with a bare name, started in /) leaves / as it is
+        return f"mkdir -p {dirs}" + (f" && chmod 0750 {shlex.quote(sock_dir)}" if sock_dir != "/" else "")
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         # A pid file left by a killed server is removed, as systemd's RuntimeDirectory would be.

@@ -118,14 +118,17 @@ def test_a_missing_included_file_names_the_include_the_file_and_the_fix(tmp_path
     err = capsys.readouterr().err
     assert (f'{etc["secondary"] / "dhcp" / "dhcpd.conf"}: line 17: include "{FAILOVER}": no file at '
             f'{etc["secondary"] / "dhcp" / "dhcpd.failover.conf"} (read from --etc {etc["secondary"]} (the '
-            f"server's /etc)): copy the server's {FAILOVER} there") in err
+            f"server's /etc)): copy the server's {FAILOVER} there, then import again") in err
     # without the copies: the path does not exist here, and the message says how to point at them
     renamed = [tmp_path / "dhcpd-a.conf", tmp_path / "dhcpd-b.conf"]
     for path, arg in zip(renamed, args):
         path.write_bytes(Path(arg).read_bytes())
     assert importer.main([*map(str, renamed), "--out", str(tmp_path / "y")]) == 2
     err = capsys.readouterr().err
-    assert f'include "{FAILOVER}": no file at {FAILOVER} (absolute names are read on this machine; give --etc DIR' in err
+    assert (f'include "{FAILOVER}": no file at {FAILOVER} (absolute names are read on this machine): give --etc DIR, '
+            "a copy of that server's /etc (or --root DIR, of its /), and the importer reads it there, then import "
+            "again") in err
+    assert "/tmp/tmp" not in err  # the trial copy the importer made first is no business of the user's
     # an include outside the copy of /etc: --root is the way
     conf = etc["primary"] / "dhcp" / "dhcpd.conf"
     conf.write_text(conf.read_text().replace(FAILOVER, "/srv/dhcp/failover.conf"))
