@@ -292,9 +292,14 @@ def version_refusals(suite: str, cfg: dict, file: str) -> list[Problem]:
             fix = (f"move the {kind} under {where}/ (as {where}/{filename}), or give its name alone "
                    f"({shown(filename)}), which Kea {version} puts in {where}/; then drill it again"
                    if filename else f"give the {kind} a file name in {where}/")
-        else:
+        elif kind == "hooks library":
             why = "Kea 2.2 does not look in its hooks directory for a library named without its path"
             fix = f"give the full path {where}/{filename} (Kea 2.6.3 and later take either)"
+        else:
+            why = ("Kea 2.2 opens a name without a directory in its working directory: / under Debian's "
+                   "kea-dhcp4-server.service, where its user _kea may not write")
+            fix = (f"give the full path {where}/{filename}, where Kea 2.6.3 and later put the bare name, so the "
+                   "config works on every version")
         out.append(Problem(file, field_name, f"Kea {version} (suite {suite}) refuses to start with it: "
                            f"\"{placed.refusal}\" ({why}; {caught})", fix))
     if suite == "bookworm":

@@ -13,8 +13,10 @@ directory, ``.``, a relative one (``kea/``) or a doubled slash (``/run/kea//x``:
 ``/run/kea/``) is refused.
 
 Kea 2.2.0 (bookworm) checks no directory: a relative socket or lease name is opened relative to
-its working directory (``/`` under systemd), and a hooks library not given by its full path is
-handed to the dynamic linker, which does not search Kea's hooks directory.
+its working directory, ``/`` under Debian's kea-dhcp4-server.service, whose user _kea may not
+write there (measured as _kea in ``/``: refused; as root it would bind ``/kea4-ctrl-socket``, which
+no production server does), and a hooks library not given by its full path is handed to the
+dynamic linker, which does not search Kea's hooks directory.
 """
 from __future__ import annotations
 
@@ -45,7 +47,13 @@ REFUSED = {
 CAUGHT_BY_CHECK = {"trixie": ("hooks library",), "forky": ("hooks library", "control socket")}
 # Kea 2.2.0 (HOOKS_OPEN_ERROR, at start and under -t): dlopen() of a name without a slash searches
 # the linker's paths only; a relative one with a slash is opened from the working directory.
-HOOK_NOT_FOUND_22 = "failed to open hook library {name}: {name}: cannot open shared object file: No such file or directory"
+# A relative socket or lease file, run as Debian's unit runs it (user _kea, working directory /),
+# at start only (DHCP4_PARSER_COMMIT_FAIL, DHCP4_CONFIG_LOAD_FAIL).
+REFUSED_22 = {
+    "hooks library": "failed to open hook library {name}: {name}: cannot open shared object file: No such file or directory",
+    "control socket": "cannot create socket lockfile, {name}.lock, : Permission denied",
+    "lease file": "Unable to open database: unable to open '{name}'",
+}
 
 
 @dataclass(frozen=True)
@@ -72,16 +80,15 @@ def place(suite: str, kind: str, name: str) -> Placed:
     if suite in RESTRICTED:
         text = name.strip()
         parent, filename = kea_parent(text), text[text.rfind("/") + 1:]
-        if not filename:
-            return Placed(None, f"path: '{text}' has no filename", kind in CAUGHT_BY_CHECK[suite])
+        if not filename:  # the kind's own prefix, then Kea's words for it
+            prefix = REFUSED[kind][:REFUSED[kind].index("invalid path specified")]
+            return Placed(None, f"{prefix}path: '{text}' has no filename", kind in CAUGHT_BY_CHECK[suite])
         if parent is not None and parent != directory:
             return Placed(None, REFUSED[kind].format(parent=parent, dir=directory), kind in CAUGHT_BY_CHECK[suite])
         return Placed(f"{directory}/{filename}")
-    if kind == "hooks library":
-        if not name.startswith("/"):
-            return Placed(None, HOOK_NOT_FOUND_22.format(name=name), True)
-        return Placed(name)
-    return Placed(name if name.startswith("/") else str(PurePosixPath(WORKDIR, name)))
+    if name.startswith("/") or kind not in REFUSED_22:
+        return Placed(name if name.startswith("/") else str(PurePosixPath(WORKDIR, name)))
+    return Placed(None, REFUSED_22[kind].format(name=name), kind == "hooks library")
 
 
 def is_log_file(output: str) -> bool:

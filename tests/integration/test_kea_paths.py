@@ -1,7 +1,8 @@
 """The table of where Kea puts what a config names, and what it refuses (``tests/kea_paths_measured.py``,
 which the harness is held to), checked against the real daemons: every row started as kea-dhcp4 in
-its suite's lab image, in a container with no network, the directories made as Debian's unit
-makes them. An accepted row must leave the file where the table says; a refused row must stop the
+its suite's lab image, in a container with no network, as Debian's kea-dhcp4-server.service starts
+it (user _kea with CAP_NET_RAW, working directory /, its directories made and owned as systemd
+makes them). An accepted row must leave the file where the table says; a refused row must stop the
 daemon with the table's words, and ``kea-dhcp4 -t`` must refuse it exactly when the table says."""
 from __future__ import annotations
 
@@ -43,18 +44,22 @@ def config(kind: str, name: str) -> dict:
     return {"Dhcp4": dhcp4}
 
 
-# Per config: reset the directories, run kea-dhcp4 -t, start the daemon, wait up to 4 s for the
-# expected file (or for the daemon to exit), report, stop it.
+# Per config: reset the directories, run kea-dhcp4 -t, start the daemon as the unit does, wait up
+# to 4 s for the expected file (or for the daemon to exit), report, stop it.
 SCRIPT = """
 ip link add eth0 type veth peer name peer0 && ip link set eth0 up && ip link set peer0 up
 ip addr add 198.18.0.11/24 dev eth0
 cd /
+chmod 0755 /rows && chmod 0644 /rows/*
 for f in /rows/*.json; do
-  rm -rf /run/kea /var/lib/kea /var/log/kea /kea* /tmp/kea*
-  mkdir -p /run/kea /var/lib/kea /var/log/kea && chmod 0750 /run/kea
+  rm -rf /run/kea /run/lock/kea /var/lib/kea /var/log/kea /kea* /tmp/kea*
+  mkdir -p /run/kea /run/lock/kea /var/lib/kea /var/log/kea && chmod 0750 /run/kea /var/lib/kea /var/log/kea
+  chown _kea:_kea /run/kea /run/lock/kea /var/lib/kea /var/log/kea
   want=$(cat "${f%.json}.want")
   kea-dhcp4 -t "$f" >/dev/null 2>&1; check=$?
-  kea-dhcp4 -c "$f" > /tmp/out 2>&1 & pid=$!
+  KEA_LOCKFILE_DIR=/run/lock/kea setpriv --reuid=_kea --regid=_kea --init-groups \\
+    --inh-caps=+net_raw,+net_bind_service --ambient-caps=+net_raw,+net_bind_service \\
+    kea-dhcp4 -c "$f" > /tmp/out 2>&1 & pid=$!
   found=0
   for i in $(seq 40); do
     if [ -n "$want" ] && [ -e "$want" ]; then found=1; break; fi
@@ -82,7 +87,6 @@ def test_every_row_against_the_real_daemon(drill_session, suite):
     engine = drill_session.engine(suite)
     code, out, err = engine.run_helper(["sh", "-c", SCRIPT], image=drill_session.image(suite), run="kea-paths",
                                        files=files, network_mode="none", cap_add=["NET_ADMIN", "NET_RAW"],
-                                       environment={"KEA_PIDFILE_DIR": "/run/kea", "KEA_LOCKFILE_DIR": "/run/kea"},
                                        timeout=240, what="start kea-dhcp4 on each row of the paths table")
     results = {int(m[1]): (int(m[2]), m[3] == "1", m[4] == "1", m[5])
                for m in re.finditer(r"^@@ (\d+) check=(\d+) alive=(\d) found=(\d)\n((?:   .*\n)*)", out, re.M)}
