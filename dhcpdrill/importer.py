@@ -1,6 +1,7 @@
 """From a team's two production config files to a pair folder the drills accept.
 
     dhcpdrill-import dhcp-a.json dhcp-b.json --out pairs/site-a [--suite trixie] [--name site-a]
+    dhcpdrill-import a-etc/dhcp/dhcpd.conf b-etc/dhcp/dhcpd.conf --etc a-etc --etc b-etc --out pairs/site-b
 
 The two files are copied unchanged (Kea JSON, or dhcpd.conf with a failover peer); which one is
 the primary is read from the files themselves. ``pair.toml`` gets the server kind, the HA mode,
@@ -9,19 +10,27 @@ handoff and a maintenance-window rehearsal) whose ``max_takeover_s`` is the slow
 configs' own timers allow (``timers.py``), with a comment saying where each number comes from.
 Then the pair is checked as the drills would check it, and every rewrite the lab will make to
 its copy (interface, loggers, readdressing) is listed. The user's files are never changed.
+
+Included files are copied too: an absolute include (``include "/etc/dhcp/dhcpd.failover.conf";``)
+is read on this machine, or from the copy of the server's /etc (``--etc``) or / (``--root``) the
+user gives, once for both servers or once per server; with one per server each config keeps its
+own included files in a folder of its own. Which file came from where is printed and written at
+the top of ``pair.toml``.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from .manifest import MANIFEST, NAME
-from .includes import KEA as KEA_INCLUDE, copy_included
+from .includes import ISC as ISC_INCLUDE, KEA as KEA_INCLUDE, Copied, Copy, copy_included, expanded, included_files
 from .servers.compare import ABSENT, shown
 from .problems import PairError
 
@@ -48,21 +57,25 @@ STATES = {
 
 
 def kind_of(path: Path) -> str:
-    from .servers.kea import strip_comments
+    """The server kind of a config copied into the pair folder (its includes read too)."""
+    from .servers.kea import kea_json
     text = path.read_text()
     try:
-        if isinstance(json.loads(strip_comments(text)).get("Dhcp4"), dict):
+        if isinstance(kea_json(text).get("Dhcp4"), dict):
             return "kea"
     except (ValueError, AttributeError):
         if KEA_INCLUDE.search(text) and re.search(r'"Dhcp4"\s*:', text):
             return "kea"  # valid JSON once its <?include?>s are in place
-    if re.search(r"failover\s+peer", text):
+    included = "".join(p.read_text(errors="replace") for p in included_files(path, path.parent))
+    if re.search(r"failover\s+peer", text + included):
         return "isc-dhcp"
     raise ValueError(f"{path}: neither a Kea DHCPv4 config (a Dhcp4 map) nor a dhcpd.conf with a failover peer")
 
 
-def roles_and_mode(kind: str, a: Path, b: Path) -> tuple[Path, Path, str, str]:
-    """(primary file, secondary file, mode, a note on how the roles were read)."""
+def roles_and_mode(kind: str, a: Path, b: Path, label: str = "") -> tuple[Path, Path, str, str]:
+    """(primary file, secondary file, mode, a note on how the roles were read; ``label`` names
+    ``a`` there, by default its file name)."""
+    label = label or a.name
     if kind == "kea":
         from .servers.kea import KeaAdapter
         problems: list = []
@@ -74,20 +87,22 @@ def roles_and_mode(kind: str, a: Path, b: Path) -> tuple[Path, Path, str, str]:
         me = next((p for p in ha.get("peers", []) if p.get("name") == ha.get("this-server-name")), {})
         mode = str(ha.get("mode", ""))
         primary_first = me.get("role") == "primary"
-        note = (f"{a.name} says this-server-name {shown(ha.get('this-server-name', ABSENT))}, "
+        note = (f"{label} says this-server-name {shown(ha.get('this-server-name', ABSENT))}, "
                 f"role {shown(me.get('role', ABSENT))}")
     else:
-        block = re.search(r"failover\s+peer\s+\"[^\"]*\"\s*\{(.*?)\}", a.read_text(), re.S)
+        block = re.search(r"failover\s+peer\s+\"[^\"]*\"\s*\{(.*?)\}", expanded(a, ISC_INCLUDE)[0], re.S)
         primary_first = bool(block and re.search(r"(?m)^\s*primary\s*;", block.group(1)))
         mode = "failover"
-        note = f"{a.name}'s failover peer says {'primary' if primary_first else 'secondary'}"
+        note = f"{label}'s failover peer says {'primary' if primary_first else 'secondary'}"
     return (a, b, mode, note) if primary_first else (b, a, mode, note + ", so it is the secondary")
 
 
 def manifest(name: str, kind: str, suite: str, mode: str, primary: str, secondary: str,
-             tables: list[str], note: str) -> str:
+             tables: list[str], note: str, taken: list[str] = ()) -> str:
     return "\n".join([
         f"# Written by dhcpdrill-import from {primary} and {secondary} (copied unchanged). Roles: {note}.",
+        *([f"# Included files, copied into this folder (server path: where it was read -> here):"]
+          + [f"#   {line}" for line in taken] if taken else []),
         "# Every number below is a starting point: run the drills three times and set what you measure.",
         "", "[pair]", f'name = "{name}"', f'server = "{kind}"',
         f'suite = "{suite}"          # the Debian suite whose server version the lab runs',
@@ -149,36 +164,61 @@ def night_tables(pair, plan) -> list[str]:
             'expect_states = { secondary = ["partner-down"] }', ""]
 
 
-def run(a: Path, b: Path, out: Path, suite: str, name: str | None) -> tuple[int, list[str]]:
+def run(a: Path, b: Path, out: Path, suite: str, name: str | None,
+        copies: list[Copy] = ()) -> tuple[int, list[str]]:
+    """Import the pair. ``copies``: one copy of a server's /etc (or /) for both servers, or one per
+    server in the configs' order; with one per server each config and what it includes go to a
+    folder of their own (``primary/``, ``secondary/``), as the servers' own file systems differ."""
     from .pair import load_pair
     from .servers import adapter_for
     lines = []
-    kind = kind_of(a)
-    if kind_of(b) != kind:
-        return 2, [f"{a} is a {kind} config but {b} is not: give the two halves of one pair"]
+    if len(copies) > 2:
+        return 2, [f"{len(copies)} copies given (--etc/--root): give one for both servers or one per server, "
+                   "in the order of the two configs"]
+    for copy in copies:
+        if not copy.folder.is_dir():
+            return 2, [f"{copy.option} {copy.folder}: no such folder: give the folder that holds the copy of the "
+                       f"server's {copy.prefix}"]
     name = name or re.sub(r"[^A-Za-z0-9._-]", "-", out.name)[:64]
     if not NAME.fullmatch(name):
         return 2, [f"{name!r} is not a plain pair name: give --name with letters, digits, '.', '_' or '-'"]
-    if a.name == b.name:
-        return 2, [f"both files are named {a.name}: rename one (they are copied side by side)"]
+    split = len(copies) == 2
+    if a.name == b.name and not split:
+        return 2, [f"both files are named {a.name}: rename one (they are copied side by side), or give each "
+                   "server's copy of /etc (--etc A_ETC --etc B_ETC) and each goes to a folder of its own"]
     if (out / MANIFEST).exists():
         return 2, [f"{out / MANIFEST} exists: import into a new folder"]
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        for src in (a, b):
-            shutil.copyfile(src, out / src.name)
-            for source, target in copy_included(src, out / src.name, out):
-                lines.append(f"copied {source} (included by {src.name}) to {target}")
-    except ValueError as exc:
-        return 2, [str(exc)]
-    primary, secondary, mode, note = roles_and_mode(kind, out / a.name, out / b.name)
-    (out / MANIFEST).write_text(manifest(name, kind, suite, mode, primary.name, secondary.name, [], note) + "\n")
+    per_server = [copies[0], copies[-1]] if copies else [None, None]
+    folders = [out / "server-1", out / "server-2"] if split else [out, out]
+    if split and any(f.exists() for f in [*folders, out / "primary", out / "secondary"]):
+        return 2, [f"{out} already holds a server-1/, server-2/, primary/ or secondary/ folder: import into a new folder"]
+    with tempfile.TemporaryDirectory() as trial:  # an include that cannot be found leaves nothing behind
+        try:
+            _copy_configs((a, b), [Path(trial) / f.relative_to(out) for f in folders], per_server)
+        except ValueError as exc:
+            return 2, [str(exc)]
+    copied = _copy_configs((a, b), folders, per_server)
+    configs = [folder / src.name for src, folder in zip((a, b), folders)]
+    kind = kind_of(configs[0])
+    if kind_of(configs[1]) != kind:
+        return 2, [f"{a} is a {kind} config but {b} is not: give the two halves of one pair"]
+    primary, secondary, mode, note = roles_and_mode(kind, *configs, label=str(a) if split else a.name)
+    if split:  # each server's folder named after its role, now that the configs said which is which
+        for role, path in (("primary", primary), ("secondary", secondary)):
+            path.parent.rename(out / role)
+        renamed = {path.parent: out / role for role, path in (("primary", primary), ("secondary", secondary))}
+        copied = [dataclasses.replace(c, target=renamed[folder] / c.target.relative_to(folder))
+                  for c in copied for folder in folders if c.target.is_relative_to(folder)]
+        primary, secondary = out / "primary" / primary.name, out / "secondary" / secondary.name
+    taken = [c.describe(out) for c in copied]
+    lines += [f"copied {line}" for line in taken]
+    files = [p.relative_to(out).as_posix() for p in (primary, secondary)]
+    (out / MANIFEST).write_text(manifest(name, kind, suite, mode, *files, [], note, taken) + "\n")
     try:
         pair = load_pair(out)
     except PairError as exc:
-        return 1, [f"wrote {out}, but the pair is not fit to drill yet:", *(f"  {p}" for p in exc.problems)]
-    (out / MANIFEST).write_text(manifest(name, kind, suite, mode, primary.name, secondary.name,
-                                         drill_tables(pair), note))
+        return 1, [*lines, f"wrote {out}, but the pair is not fit to drill yet:", *(f"  {p}" for p in exc.problems)]
+    (out / MANIFEST).write_text(manifest(name, kind, suite, mode, *files, drill_tables(pair), note, taken))
     pair = load_pair(out)
     lines.append(f"wrote {out}: {pair.name} ({kind} {mode}, suite {suite}); {note}")
     if pair.periods.get("night"):
@@ -190,6 +230,16 @@ def run(a: Path, b: Path, out: Path, suite: str, name: str | None) -> tuple[int,
     return 0, lines
 
 
+def _copy_configs(configs: tuple[Path, Path], folders: list[Path], copies: list[Copy | None]) -> list[Copied]:
+    """Each config into its folder, with what it includes (``copy_included``)."""
+    copied: list[Copied] = []
+    for src, folder, copy in zip(configs, folders, copies):
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, folder / src.name)
+        copied += copy_included(src, folder / src.name, folder, copy)
+    return copied
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dhcpdrill-import", description=__doc__.split("\n\n")[0])
     parser.add_argument("configs", nargs=2, type=Path, help="the two servers' config files, in either order")
@@ -197,9 +247,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", default="bookworm", help="Debian suite of the lab's servers (bookworm: Kea 2.2, "
                                                            "trixie: 2.6, forky: 3.0)")
     parser.add_argument("--name", help="the pair's name (default: the folder's)")
+    parser.add_argument("--etc", dest="copies", action="append", default=[], metavar="DIR",
+                        type=lambda d: Copy("/etc", Path(d)),
+                        help="a copy of a server's /etc: includes of /etc/... are read there. Once for both "
+                             "servers, or twice (one per server, in the configs' order)")
+    parser.add_argument("--root", dest="copies", action="append", metavar="DIR", type=lambda d: Copy("/", Path(d)),
+                        help="a copy of a server's whole file system (any absolute include is read there); "
+                             "once, or once per server like --etc")
     args = parser.parse_args(argv)
     try:
-        code, lines = run(*args.configs, args.out, args.suite, args.name)
+        code, lines = run(*args.configs, args.out, args.suite, args.name, args.copies)
     except (OSError, ValueError) as exc:
         code, lines = 2, [f"dhcpdrill-import: {exc}"]
     print("\n".join(lines), file=sys.stderr if code == 2 else sys.stdout)

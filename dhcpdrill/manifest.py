@@ -165,11 +165,17 @@ class Pair:
             h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
         return h.hexdigest()
 
+    def file_name(self, role: str) -> str:
+        """A role's config as the manifest names it (``primary/dhcpd.conf`` when each server has a folder)."""
+        return self.files[role].relative_to(self.folder).as_posix()
+
     @property
     def included(self) -> list[Path]:
-        """Files the configs include (``includes``) and files they name that the lab carries into
-        the servers (a Kea pair's TLS certificates and keys), inside the pair folder."""
-        return sorted({p for path in self.files.values() for p in included_files(path, self.folder)}
+        """Files the configs include (``includes``: each config's absolute includes are mirrored under
+        its own folder, the pair folder or ``primary/``/``secondary/`` when each server brought its own)
+        and files they name that the lab carries into the servers (a Kea pair's TLS certificates and
+        keys), inside the pair folder."""
+        return sorted({p for path in self.files.values() for p in included_files(path, path.parent)}
                       | set(self.carried))
 
     @property

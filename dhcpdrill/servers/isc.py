@@ -363,16 +363,16 @@ class IscAdapter(ServerAdapter):
         subnet, relayed = placed.home.subnet, placed.relayed
         pools = (*placed.home.pools, *(p for d in placed.shared for p in d.pools))
         files = {}
-        rewrites = [f"{pair.files['primary'].name} and {pair.files['secondary'].name}: {m}" for m in moved.describe()]
+        rewrites = [f"{pair.file_name('primary')} and {pair.file_name('secondary')}: {m}" for m in moved.describe()]
         for role in ROLES:
             inlined = [f.relative_to(pair.folder).as_posix() for f in originals[role][1]]
             if inlined:
-                rewrites.append(f"{pair.files[role].name}: include of {', '.join(inlined)} replaced by the included text")
+                rewrites.append(f"{pair.file_name(role)}: include of {', '.join(inlined)} replaced by the included text")
         for role, h in halves.items():
             text, added = texts[role].encode(), lab_omapi(h, originals[role][0].encode())
             files[role] = {CONFIG_PATH: text + added.encode() if added else text}
             if added:
-                rewrites.append(f"{pair.files[role].name}: " + (
+                rewrites.append(f"{pair.file_name(role)}: " + (
                     f"omapi-port {h.omapi_port} has no omapi-key, so it is open to anyone who can reach it: a "
                     "lab-only key was added to the lab copy" if h.omapi_port else
                     f"no OMAPI: a lab-only omapi-port {LAB_OMAPI_PORT} and key were added to the lab copy "

@@ -23,6 +23,7 @@ from ..timers import KEA_DEFAULTS
 from .compare import ABSENT, differences, shown
 from ..includes import KEA as KEA_INCLUDE, expanded
 from .. import tls
+from .kea_paths import DEFAULT_DIRS, RESTRICTED, VERSIONS, is_log_file, place
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -102,7 +103,8 @@ SHAPE: dict = {
     "subnet4": [SUBNET_SHAPE],
     "shared-networks": [{"name": str, "subnet4": [SUBNET_SHAPE], "option-data": [{"name": str}],
                          "relay": {"ip-addresses": [str], "ip-address": str}}],
-    "loggers": [{"name": str, "severity": str, "output_options": [{"output": str, "pattern": str}]}],
+    "loggers": [{"name": str, "severity": str, "output_options": [{"output": str, "pattern": str}],
+                 "output-options": [{"output": str, "pattern": str}]}],  # Kea 2.5+ spelling (Debian's 2.6 file)
 }
 HA_SHAPE: dict = {
     "this-server-name": str, "mode": str, "heartbeat-delay": int, "max-response-delay": int,
@@ -156,6 +158,15 @@ def strip_comments(text: str) -> str:
             out.append(ch)
             i += 1
     return "".join(out)
+
+
+TRAILING_COMMA = re.compile(r'("(?:[^"\\]|\\.)*")|,(\s*[]}])')
+
+
+def kea_json(text: str) -> Any:
+    """Parse a config as Kea does: comments allowed, and a comma before a closing ``}`` or ``]``
+    (Debian's packaged kea-dhcp4.conf has one in its loggers; Kea 2.2, 2.6 and 3.0 all start with it)."""
+    return json.loads(TRAILING_COMMA.sub(lambda m: m.group(1) or m.group(2), strip_comments(text)))
 
 
 def _get(tree: Any, *keys: str | int) -> Any:
@@ -226,7 +237,7 @@ def ctrl_agent_config(suite: str, cfg: dict, ha: dict, address: str, port: int) 
     secured = {**own, "cert-required": bool(ha.get("require-client-certs", True))} if own else {}
     return {"Control-agent": {
         "http-host": address, "http-port": port, **secured,
-        "control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": unix_socket(cfg)}},
+        "control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": control_socket_path(suite, cfg)}},
         "loggers": [{"name": "kea-ctrl-agent", "output_options": [{"output": "stdout"}], "severity": "INFO"}]}}
 
 
@@ -239,13 +250,14 @@ def lab_loggers(cfg: dict) -> list[str]:
         if not isinstance(logger, dict) or not str(logger.get("name", "")).startswith("kea-dhcp4"):
             continue
         where = f"Dhcp4.loggers[{i}] ({logger.get('name')})"
-        outputs = [o for o in logger.get("output_options") or [] if isinstance(o, dict)]
+        key = output_key(logger)
+        outputs = [o for o in logger.get(key) or [] if isinstance(o, dict)]
         elsewhere = [str(o.get("output")) for o in outputs if o.get("output") not in ("stdout", "stderr")]
         if elsewhere:
             kept = [o for o in outputs if o.get("output") in ("stdout", "stderr")]
             pattern = next((o["pattern"] for o in outputs if "pattern" in o), None)
-            logger["output_options"] = kept or [{"output": "stdout", **({"pattern": pattern} if pattern else {})}]
-            changes.append(f"{where}.output_options: {', '.join(elsewhere)} -> stdout (the drill reads HA states "
+            logger[key] = kept or [{"output": "stdout", **({"pattern": pattern} if pattern else {})}]
+            changes.append(f"{where}.{key}: {', '.join(elsewhere)} -> stdout (the drill reads HA states "
                            "from the daemon's output)")
         if str(logger.get("severity", "INFO")).upper() in QUIET:
             changes.append(f"{where}.severity: {logger['severity']} -> INFO (HA state changes are logged at INFO)")
@@ -253,45 +265,112 @@ def lab_loggers(cfg: dict) -> list[str]:
     return changes
 
 
-# Kea 2.6.3 and later (trixie, forky) accept files, sockets and hooks only in their default
-# directories (CVE-2025-32801) and refuse to start otherwise ("invalid path specified: '...',
-# supported path is '...'"). Debian's layout. ``kea-dhcp4 -t`` passes a lease file or log file
-# elsewhere; the daemon refuses it only at start (seen here on 2.6.3 and 3.0.4).
-SUPPORTED_DIRS = {"lease file": "/var/lib/kea", "log file": "/var/log/kea", "control socket": "/run/kea",
-                  "hooks library": "/usr/lib/x86_64-linux-gnu/kea/hooks"}
-RESTRICTED_SUITES = {"trixie": "2.6.3", "forky": "3.0.4"}
+def output_key(logger: dict) -> str:
+    """The key a logger's outputs sit under: ``output-options`` (Kea 2.5 and later, as Debian's 2.6
+    and 3.0 files write it) or ``output_options`` (every version)."""
+    return "output-options" if "output-options" in logger else "output_options"
 
 
-def version_refusals(suite: str, cfg: dict, file: str) -> list[Problem]:
-    """What the suite's Kea would refuse to start with, in its own words, before any container
-    starts: a team upgrading to 2.6.3 or later meets these at its first restart."""
-    version = RESTRICTED_SUITES.get(suite)
-    if version is None:
-        return []
-    found: list[tuple[str, str, str]] = []  # (field, path, kind)
+def named_files(cfg: dict) -> list[tuple[str, str, str]]:
+    """(field, name as written, kind) of every file, socket and library the config names that the
+    daemon places by its version's rules (``kea_paths``). Shapes were checked by ``load``."""
+    found: list[tuple[str, str, str]] = []
+    single = cfg.get("control-socket")
+    if isinstance(single, dict) and single.get("socket-type") == "unix" and single.get("socket-name"):
+        found.append(("Dhcp4.control-socket.socket-name", str(single["socket-name"]), "control socket"))
+    for i, entry in enumerate(cfg.get("control-sockets") or []):
+        if isinstance(entry, dict) and entry.get("socket-type") == "unix" and entry.get("socket-name"):
+            found.append((f"Dhcp4.control-sockets[{i}].socket-name", str(entry["socket-name"]), "control socket"))
     db = cfg.get("lease-database") or {}
     if db.get("name"):
         found.append(("Dhcp4.lease-database.name", str(db["name"]), "lease file"))
-    for i, logger in enumerate(cfg.get("loggers") or []):  # shapes were checked by load()
-        for j, out in enumerate(logger.get("output_options") or []):
+    for i, logger in enumerate(cfg.get("loggers") or []):
+        key = output_key(logger)
+        for j, out in enumerate(logger.get(key) or []):
             target = str(out.get("output", ""))
-            if target.startswith("/"):
-                found.append((f"Dhcp4.loggers[{i}].output_options[{j}].output", target, "log file"))
-    if unix_socket(cfg):
-        found.append(("Dhcp4.control-socket.socket-name", str(unix_socket(cfg)), "control socket"))
+            if target and is_log_file(target):
+                found.append((f"Dhcp4.loggers[{i}].{key}[{j}].output", target, "log file"))
     for i, hook in enumerate(cfg.get("hooks-libraries") or []):
-        lib = str(hook.get("library", ""))
-        if lib.startswith("/"):
-            found.append((f"Dhcp4.hooks-libraries[{i}].library", lib, "hooks library"))
+        if hook.get("library"):
+            found.append((f"Dhcp4.hooks-libraries[{i}].library", str(hook["library"]), "hooks library"))
+    return found
+
+
+def control_socket_path(suite: str, cfg: dict) -> str | None:
+    """Where ``suite``'s daemon binds the unix control socket (a bare name goes to /run/kea on 2.6.3+)."""
+    name = unix_socket(cfg)
+    return None if name is None else place(suite, "control socket", name).path or name
+
+
+def lease_file_path(suite: str, cfg: dict) -> str:
+    """Where ``suite``'s daemon keeps its memfile: Kea's default file when the config names none."""
+    name = _get(cfg, "lease-database", "name")
+    if not name:
+        return DEFAULT_LEASE_FILE
+    return place(suite, "lease file", str(name)).path or str(name)
+
+
+# Kea 2.2 knows loggers' outputs only as output_options (measured: "got unexpected keyword
+# "output-options" in loggers map", under kea-dhcp4 -t too); 2.6.3 and 3.0.4 take both spellings.
+OUTPUT_OPTIONS_22 = 'got unexpected keyword "output-options" in loggers map'
+
+
+def version_refusals(suite: str, cfg: dict, file: str) -> list[Problem]:
+    """What the suite's Kea would refuse to start with, in its own words (``kea_paths``), before any
+    container starts: a team upgrading to 2.6.3 or later meets these at its first restart, some of
+    them only then (``kea-dhcp4 -t`` passes a lease file or log file the daemon then refuses)."""
+    version = VERSIONS.get(suite)
+    if version is None:
+        return []
     out = []
-    for field_name, path, kind in found:
-        where = str(PurePosixPath(path).parent)
-        if where != SUPPORTED_DIRS[kind]:
-            out.append(Problem(file, field_name, f"Kea {version} (suite {suite}) refuses to start with it: \"invalid path "
-                               f"specified: '{where}', supported path is '{SUPPORTED_DIRS[kind]}'\" (since 2.6.3, "
-                               "CVE-2025-32801: files, sockets and hooks only in the default directories)",
-                               f"move the {kind} under {SUPPORTED_DIRS[kind]}/ (as {SUPPORTED_DIRS[kind]}/"
-                               f"{PurePosixPath(path).name}) before upgrading, or drill the version you run now"))
+    for field_name, name, kind in named_files(cfg):
+        placed = place(suite, kind, name)
+        if not placed.refusal:
+            continue
+        filename = name.strip().rsplit("/", 1)[-1]
+        where = DEFAULT_DIRS[kind]
+        caught = ("kea-dhcp4 -t says so too" if placed.by_check
+                  else "kea-dhcp4 -t passes it: the daemon refuses it only when it starts")
+        if suite in RESTRICTED:
+            why = "since 2.6.3, CVE-2025-32801: files, sockets and hooks only in the default directories"
+            fix = (f"move the {kind} under {where}/ (as {where}/{filename}), or give its name alone "
+                   f"({shown(filename)}), which Kea {version} puts in {where}/; then drill it again"
+                   if filename else f"give the {kind} a file name in {where}/")
+        elif kind == "hooks library":
+            why = "Kea 2.2 does not look in its hooks directory for a library named without its path"
+            fix = f"give the full path {where}/{filename} (Kea 2.6.3 and later take either)"
+        else:
+            why = ("Kea 2.2 opens a name without a directory in its working directory: / under Debian's "
+                   "kea-dhcp4-server.service, where its user _kea may not write")
+            fix = (f"give the full path {where}/{filename}, where Kea 2.6.3 and later put the bare name, so the "
+                   "config works on every version")
+        out.append(Problem(file, field_name, f"Kea {version} (suite {suite}) refuses to start with it: "
+                           f"\"{placed.refusal}\" ({why}; {caught})", fix))
+    if suite == "bookworm":
+        for i, logger in enumerate(cfg.get("loggers") or []):
+            if "output-options" in logger:
+                out.append(Problem(file, f"Dhcp4.loggers[{i}].output-options", f"Kea {version} (suite {suite}) "
+                                   f"refuses to start with it: \"{OUTPUT_OPTIONS_22}\" (the spelling came with "
+                                   "Kea 2.5; kea-dhcp4 -t says so too)",
+                                   "write output_options, which every Kea version takes"))
+    return out
+
+
+def path_moves(suites: list[str], cfg: dict, file: str) -> list[Problem]:
+    """A rolling upgrade whose versions put the control socket or the lease file in different
+    places: the upgraded server would start without its leases, or be unreachable where it was."""
+    out = []
+    for what, field_name, where in (("lease file", "Dhcp4.lease-database.name", lambda s: lease_file_path(s, cfg)),
+                                    ("control socket", "Dhcp4.control-socket.socket-name",
+                                     lambda s: control_socket_path(s, cfg))):
+        places = {s: where(s) for s in suites}
+        if len(set(places.values())) > 1:
+            first, *rest = suites
+            moved = ", ".join(f"Kea {VERSIONS.get(s, s)} {shown(places[s])}" for s in rest)
+            out.append(Problem(file, field_name, f"the {what} moves in the upgrade: Kea {VERSIONS.get(first, first)} "
+                               f"uses {shown(places[first])}, {moved} (the upgraded server would start without "
+                               "what the old one left there)",
+                               f"give the full path {shown(places[rest[-1]])}, which every version takes"))
     return out
 
 
@@ -318,7 +397,7 @@ class KeaAdapter(ServerAdapter):
 
     def load(self, path, problems: list[Problem]) -> dict | None:
         try:
-            raw = json.loads(strip_comments(expanded(path, KEA_INCLUDE)[0]))
+            raw = kea_json(expanded(path, KEA_INCLUDE)[0])
         except PairError as exc:
             problems.extend(exc.problems)
             return None
@@ -403,6 +482,8 @@ class KeaAdapter(ServerAdapter):
         for role, path in files.items():
             for suite in [pair.suite, *upgrades]:  # a rolling upgrade starts the same files on to_suite
                 problems += version_refusals(suite, cfgs[role], str(path))
+            if not problems and upgrades:
+                problems += path_moves([pair.suite, *upgrades], cfgs[role], str(path))
         carried = {}
         for role, path in files.items():
             carried[role], found = tls.carried(path, cfgs[role], pair.folder)
@@ -532,9 +613,9 @@ class KeaAdapter(ServerAdapter):
             agent = ctrl_agent_config(pair.suite, cfgs[role], has[role], addresses[role], peer_ports[role])
             if agent is not None:
                 secured = tls.effective(has[role], str(has[role].get("this-server-name")))
-                rewrites.append(f"{path.name}: the peers talk through kea-ctrl-agent (no HA+MT listener), so the lab "
+                rewrites.append(f"{pair.file_name(role)}: the peers talk through kea-ctrl-agent (no HA+MT listener), so the lab "
                                 f"runs one beside kea-dhcp4 with a config of its own: {'https' if secured else 'http'}://"
-                                f"{addresses[role]}:{peer_ports[role]}/ forwarding to {unix_socket(cfgs[role])} (your "
+                                f"{addresses[role]}:{peer_ports[role]}/ forwarding to {control_socket_path(pair.suite, cfgs[role])} (your "
                                 "kea-ctrl-agent.conf is not used: "
                                 + ("basic auth in it is not reproduced; TLS is, with this server's own trust-anchor, "
                                    "cert-file and key-file from its HA config)" if secured else
@@ -556,9 +637,10 @@ class KeaAdapter(ServerAdapter):
                 files_in[role] = {CONFIG_PATH: path.read_bytes(), **extra}
                 continue
             files_in[role] = {CONFIG_PATH: json.dumps({"Dhcp4": cfgs[role]}, indent=2).encode(), **extra}
-            rewrites += [f"{path.name}: {c}" for c in changes]
-            rewrites.append(f"{path.name}: comments dropped from the lab copy")
-        rewrites = [*(f"{files['primary'].name} and {files['secondary'].name}: {m}" for m in moved.describe()), *rewrites]
+            rewrites += [f"{pair.file_name(role)}: {c}" for c in changes]
+            rewrites.append(f"{pair.file_name(role)}: comments dropped from the lab copy")
+        rewrites = [*(f"{pair.file_name('primary')} and {pair.file_name('secondary')}: {m}" for m in moved.describe()),
+                    *rewrites]
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
                        relayed=relayed, shared=tuple(d.subnet for d in placed.shared),
                        peer_subnet=placed.peer_subnet, server_ids=placed.server_ids,
@@ -688,8 +770,7 @@ class KeaAdapter(ServerAdapter):
 
     def _paths(self, pair: "Pair", role: str) -> tuple[str, str]:
         cfg = self.load(pair.files[role], [])
-        return (str(unix_socket(cfg)),
-                str(_get(cfg, "lease-database", "name") or DEFAULT_LEASE_FILE))
+        return str(control_socket_path(pair.suite, cfg)), lease_file_path(pair.suite, cfg)
 
     def _directories(self, pair: "Pair", role: str) -> str:
         """Create the daemon's directories as Debian's packaging does: Kea 2.6.3 and later refuse
@@ -697,7 +778,8 @@ class KeaAdapter(ServerAdapter):
         sock, leases = self._paths(pair, role)
         sock_dir = str(PurePosixPath(sock).parent)
         dirs = " ".join(shlex.quote(d) for d in sorted({sock_dir, str(PurePosixPath(leases).parent), "/run/kea"}))
-        return f"mkdir -p {dirs} && chmod 0750 {shlex.quote(sock_dir)}"
+        # a socket in / (Kea 2.2 with a bare name, started in /) leaves / as it is
+        return f"mkdir -p {dirs}" + (f" && chmod 0750 {shlex.quote(sock_dir)}" if sock_dir != "/" else "")
 
     def command(self, pair: "Pair", role: str) -> list[str]:
         # A pid file left by a killed server is removed, as systemd's RuntimeDirectory would be.

@@ -42,7 +42,8 @@ def test_a_kea_pair_with_includes_is_imported_checked_and_hashed_with_them(tmp_p
     assert importer.main([str(configs / "dhcp-a.json"), str(configs / "dhcp-b.json"), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     mirrored = out / str(etc / "subnets4.json").lstrip("/")
-    assert f"copied {etc / 'subnets4.json'} (included by dhcp-a.json) to {mirrored}" in printed
+    assert f'copied {etc / "subnets4.json"} -> {mirrored.relative_to(out).as_posix()} (include ' \
+           f'"{etc / "subnets4.json"}" in dhcp-a.json)' in printed
     assert (mirrored.parent / "options.json").is_file()
     assert (out / "dhcp-a.json").read_bytes() == (configs / "dhcp-a.json").read_bytes()  # unchanged
     pair = load_pair(out)

@@ -1,9 +1,9 @@
 """Configs a Kea version refuses to start with are refused before any container starts, in that
 version's own words and with the fix (Kea 2.6.3+: files, sockets and hooks only in the default
-directories, CVE-2025-32801). The wording is Kea's own: started in the trixie (2.6.3) and forky
-(3.0.4) lab images, kea-dhcp4 refused each of these paths with exactly "invalid path specified:
-'<dir>', supported path is '<dir>'" - although ``kea-dhcp4 -t`` accepts the lease file and the
-log file (the daemon refuses them only when it opens them), which is why the harness checks first."""
+directories, CVE-2025-32801). The wording is Kea's own (``tests/kea_paths_measured.py``): started in
+the trixie (2.6.3) and forky (3.0.4) lab images, kea-dhcp4 refused each of these paths - although
+``kea-dhcp4 -t`` accepts the lease file and the log file (the daemon refuses them only when it
+opens them), which is why the harness checks first."""
 from __future__ import annotations
 
 import shutil
@@ -37,8 +37,10 @@ def test_a_lease_file_outside_the_default_directory_is_refused_on_2_6_3_and_late
         load_pair(pair_on(tmp_path, suite, moved_lease_file))
     text = str(err.value)
     assert (f"primary.json: Dhcp4.lease-database.name: Kea {version} (suite {suite}) refuses to start with it: "
-            "\"invalid path specified: '/srv/dhcp', supported path is '/var/lib/kea'\"") in text
-    assert "move the lease file under /var/lib/kea/ (as /var/lib/kea/kea-leases4.csv)" in text
+            "\"Could not open lease file: invalid path specified: '/srv/dhcp', supported path is '/var/lib/kea'\"") in text
+    assert "kea-dhcp4 -t passes it: the daemon refuses it only when it starts" in text
+    assert ("move the lease file under /var/lib/kea/ (as /var/lib/kea/kea-leases4.csv), or give its name alone "
+            "(\"kea-leases4.csv\"), which Kea") in text
     assert "standby.json: Dhcp4.lease-database.name" in text
 
 
@@ -70,9 +72,10 @@ def test_log_files_sockets_and_hooks_outside_their_directories(tmp_path):
     with pytest.raises(PairError) as err:
         load_pair(pair_on(tmp_path, "trixie", edit))
     text = str(err.value)
-    for field, where, supported in (("Dhcp4.control-socket.socket-name", "/tmp", "/run/kea"),
-                                    ("Dhcp4.hooks-libraries[1].library", "/opt/kea/hooks",
-                                     "/usr/lib/x86_64-linux-gnu/kea/hooks"),
-                                    ("Dhcp4.loggers[0].output_options[0].output", "/var/log", "/var/log/kea")):
-        assert f"primary.json: {field}: Kea 2.6.3 (suite trixie) refuses to start with it: \"invalid path specified: " \
-               f"'{where}', supported path is '{supported}'\"" in text, field
+    for field, words, where, supported in (
+            ("Dhcp4.control-socket.socket-name", "'socket-name' is invalid: ", "/tmp", "/run/kea"),
+            ("Dhcp4.hooks-libraries[1].library", "hooks library configuration error: ", "/opt/kea/hooks",
+             "/usr/lib/x86_64-linux-gnu/kea/hooks"),
+            ("Dhcp4.loggers[0].output_options[0].output", "invalid path in `output`: ", "/var/log", "/var/log/kea")):
+        assert f"primary.json: {field}: Kea 2.6.3 (suite trixie) refuses to start with it: \"{words}invalid path " \
+               f"specified: '{where}', supported path is '{supported}'\"" in text, field
