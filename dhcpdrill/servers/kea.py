@@ -50,6 +50,7 @@ STATE_LINE = re.compile(r"HA_STATE_TRANSITION .*?from (\S+) to (\S+) state, part
 # (default 256), a query is dropped after its lease was allocated.
 DROPPED = re.compile(r"(DHCP4_HOOK_LEASES4_PARKING_LOT_FULL|DHCP4_PACKET_QUEUE_FULL|DHCP4_PACKET_DROP_\d{4})"
                      r"(?:.*?hwtype=\d+ ([0-9a-f:]{17}))?(?:.*?tid=(0x[0-9a-f]+))?")
+DROP_LEVEL = 15
 CONTROL = """
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -63,6 +64,27 @@ while True:
         break
     out += chunk
 print(out.decode())
+"""
+
+# ha-heartbeat over HTTP, as a partner sends it: each round trip timed by the sender.
+HEARTBEATS = """
+import json, sys, time, urllib.request
+url, count, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+body = json.dumps({"command": "ha-heartbeat", "service": ["dhcp4"]}).encode()
+out = []
+for _ in range(count):
+    began = time.monotonic()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, body, {"Content-Type": "application/json"}),
+                                    timeout=timeout) as answer:
+            reply = json.loads(answer.read())
+        reply = reply[0] if isinstance(reply, list) else reply
+        out.append({"ms": round((time.monotonic() - began) * 1000, 2),
+                    "state": (reply.get("arguments") or {}).get("state") or f"error: {reply.get('text')}"})
+    except Exception as exc:
+        out.append({"ms": round((time.monotonic() - began) * 1000, 2), "error": f"{type(exc).__name__}: {exc}"})
+    time.sleep(0.2)
+print(json.dumps(out))
 """
 
 
@@ -652,6 +674,27 @@ class KeaAdapter(ServerAdapter):
 
     def normal_state(self, pair: "Pair") -> str:
         return NORMAL_STATE[pair.mode]
+
+    def logs_drops(self, pair: "Pair", role: str) -> bool:
+        """Kea logs a dropped query (``DROPPED``) on kea-dhcp4.packets at debug level 15: true when
+        that logger, or kea-dhcp4 whose settings it inherits when it has none, is set to DEBUG with
+        debuglevel 15 or more."""
+        cfg = self.load(pair.files[role], []) or {}
+        loggers = {str(x.get("name")): x for x in cfg.get("loggers") or [] if isinstance(x, dict)}
+        logger = loggers.get("kea-dhcp4.packets") or loggers.get("kea-dhcp4") or {}
+        level = logger.get("debuglevel", 0)
+        return str(logger.get("severity", "")).upper() == "DEBUG" and isinstance(level, int) and level >= DROP_LEVEL
+
+    def status_round_trips(self, lab: "Lab", pair: "Pair", role: str, via: str, count: int = 5) -> list[dict]:
+        """ha-heartbeat to ``role``'s peer URL from ``via``'s container: the request its partner
+        sends every heartbeat-delay, timed as the partner sees it (Kea's own timeout is 10 s)."""
+        plan = self.lab_plan(pair)
+        url = f"http://{plan.addresses[role]}:{plan.peer_ports[role]}/"
+        code, out = lab.containers[via].exec_run(["python3", "-c", HEARTBEATS, url, str(count), "10"])
+        if code != 0:
+            raise LabError(f"{via}: timing ha-heartbeat to {role} failed: {out.decode(errors='replace').strip()[-200:]}")
+        return json.loads(out)
+
 
     lease_suffix = "csv"
 
