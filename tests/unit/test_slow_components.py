@@ -131,3 +131,19 @@ def test_a_timeline_whose_offers_were_trimmed_cannot_judge_discovers():
     assert v.status == UNKNOWN and "no OFFER" in v.reason
     reply(tl, FAULT_T + 1.005, 0, 7, "OFFER")
     assert dropped_queries(tl, LIMIT).status == PASS
+
+
+def test_exchange_times_run_from_the_first_transmission_to_the_first_answer_of_its_kind():
+    from dhcpdrill.faults import exchange_ms, median_ms
+    tl = base()
+    send(tl, FAULT_T + 1, 0, 7, "DISCOVER")
+    send(tl, FAULT_T + 3, 0, 7, "DISCOVER")  # a retransmission: still timed from the first
+    reply(tl, FAULT_T + 3.5, 0, 7, "OFFER")
+    send(tl, FAULT_T + 3.6, 0, 7, "REQUEST")
+    reply(tl, FAULT_T + 3.7, 0, 7, "ACK")
+    reply(tl, FAULT_T + 3.8, 0, 7, "ACK")  # a duplicate answer times nothing
+    send(tl, FAULT_T + 5, 1, 8)  # never answered: no time
+    events = [e for e in tl.events if e.kind in ("send", "recv")]
+    assert exchange_ms(events, FAULT_T, FAULT_T + 30) == [2500.0, 100.0]
+    assert exchange_ms(events, FAULT_T + 3.6, FAULT_T + 30) == [100.0]
+    assert median_ms([5.0, 1.0, 3.0]) == 3.0 and median_ms([]) is None
