@@ -147,3 +147,42 @@ def test_exchange_times_run_from_the_first_transmission_to_the_first_answer_of_i
     assert exchange_ms(events, FAULT_T, FAULT_T + 30) == [2500.0, 100.0]
     assert exchange_ms(events, FAULT_T + 3.6, FAULT_T + 30) == [100.0]
     assert median_ms([5.0, 1.0, 3.0]) == 3.0 and median_ms([]) is None
+
+
+# -- a real recording: Kea 2.2 hot-standby, narrow peer link (tests/evidence/kea-hs-narrow-peer-link) --
+def _recorded():
+    from .test_real_evidence import judged, load
+    return load("kea-hs-narrow-peer-link"), judged
+
+
+def test_recorded_narrow_link_drops_queries_and_fails_as_its_hazard_says():
+    tl, judged = _recorded()
+    v = judged(tl, "narrow-peer-link")
+    assert v["fault-effective"].status == PASS and "primary dropped 5 packet(s)" in v["fault-effective"].reason
+    assert (v["dropped-queries"].status, v["dropped-queries"].figure) == (FAIL, 67)
+    assert "67 of 110 until the heal began, 0 of 61 after" in v["dropped-queries"].reason
+    assert "loggers do not log dropped queries" in v["dropped-queries"].reason
+    assert v["outcome"].as_expected and v["split-brain"].status == PASS
+
+
+def test_answering_every_query_of_the_recording_flips_dropped_queries_to_pass_and_the_hazard_to_a_real_fail():
+    from dhcpdrill.timeline import Event
+    tl, judged = _recorded()
+    answers = {"DISCOVER": "OFFER", "REQUEST": "ACK"}
+    added = [Event(e.t + 0.001, "clients", "recv", {"client": e.get("client"), "mac": e.get("mac"), "xid": e.get("xid"),
+                                                     "msg": answers[e.get("msg")], "expected": True,
+                                                     "server_id": PRIMARY, "udp_checksum_ok": True})
+             for e in tl.of("send", source="clients") if e.get("msg") in answers]
+    v = judged(Timeline([*tl.events, *added]), "narrow-peer-link")
+    assert (v["dropped-queries"].status, v["dropped-queries"].figure) == (PASS, 0)
+    assert v["outcome"].status == FAIL and not v["outcome"].as_expected  # an unexpected pass of what the hazard names
+
+
+def test_silencing_the_primary_after_the_heal_drops_more_than_the_hazard_allows():
+    tl, judged = _recorded()
+    heal = tl.first("heal-started").t
+    muted = Timeline(e for e in tl.events if not (e.kind == "recv" and e.source == "clients" and e.t > heal))
+    v = judged(muted, "narrow-peer-link")
+    assert v["dropped-queries"].status == FAIL and v["dropped-queries"].figure > 67
+    assert v["outcome"].status == FAIL and not v["outcome"].as_expected
+    assert any("beyond the known hazard's bound" in r for r in v["outcome"].reasons)
