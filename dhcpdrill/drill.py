@@ -302,6 +302,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            peer_subnet=str(plan.peer_subnet) if plan.peer_subnet else None,
            solo_states=list(plan.solo_states), normal_state=plan.normal_state,
            interrupted_states=list(plan.interrupted_states), sysctls=pair.sysctls,
+           logs_drops={role: adapter.logs_drops(pair, role) for role in ROLES},
            pair=pair.name, pair_sha256=pair.config_hash, tmpfs=mounts, rewrites=list(plan.rewrites), records=list(coverage.RECORDED),
            scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan, pair)), versions=versions,
            observe_s=window.observe_s, window_reason=window.reason,

@@ -42,6 +42,7 @@ NEEDS: dict[str, str | None] = {
     "evidence-consistent": None,
     "naks": None,  # max_naks, 0 unless stated, as duplicates' max_duplicates
     "tail-relearned": None,
+    "dropped-queries": "max_dropped_queries",
 }
 # A drill whose lab or fault did not work, or whose evidence contradicts itself, proves nothing,
 # so no hazard may excuse these.
@@ -95,6 +96,7 @@ BOUNDS: dict[str, Bound] = {
     "duplicates": Bound("addresses bound to two clients at most", "max_duplicates", whole=True),
     "naks": Bound("clients refused with a NAK they should not have had, at most", "max_naks", whole=True),
     "load": Bound("steady leases that may expire unrenewed at most", "max_expired_leases", whole=True),
+    "dropped-queries": Bound("client queries no server answered at most", "max_dropped_queries", whole=True),
     "lease-conflicts": Bound("lease update conflicts at most", None, whole=True),
     "reply-checksums": Bound("replies with a bad checksum at most", None, whole=True),
     "subnets": Bound("subnets whose clients may get a wrong address or no answer, at most", None, whole=True),
@@ -233,6 +235,7 @@ class Thresholds:
     mclt_s: float | None = None
     max_expired_leases: int | None = None  # steady clients whose lease may expire unrenewed after the fault
     max_service_gap_s: float | None = None  # how long any client may wait once the survivor serves (else timers.py's)
+    max_dropped_queries: int | None = None  # client queries after the fault that no server may leave unanswered
     to_suite: str | None = None  # a drill parameter, not a limit: the suite a rolling upgrade moves to
 
     def states(self, key: str) -> bool:

@@ -8,6 +8,7 @@ adapters.
 """
 from __future__ import annotations
 
+import re
 import time
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
@@ -450,6 +451,378 @@ class PartitionClients(Fault):
         left = self._table(ctx) in ctx.lab.bridge_tables()
         return not left, f"bridge filter {'still present' if left else 'removed'}"
 
+
+def round_trip_ms(samples: list[dict]) -> float | None:
+    """The median round trip of the answered samples (None: none was answered)."""
+    answered = sorted(float(s["ms"]) for s in samples if "error" not in s)
+    return answered[len(answered) // 2] if answered else None
+
+
+def slowed(before: list[dict], during: list[dict], factor: float, at_least_ms: float) -> tuple[bool, str]:
+    """Whether status round trips measured ``during`` a fault are slower than ``before`` it by at
+    least ``factor`` times and ``at_least_ms``, with every request still answered: a server that
+    is slow, not gone. (slowed, the figures in words)."""
+    a, b = round_trip_ms(before), round_trip_ms(during)
+    lost = sum(1 for s in during if "error" in s)
+    said = (f"median status round trip {'unknown' if a is None else f'{a:g} ms'} before, "
+            f"{'unknown' if b is None else f'{b:g} ms'} during ({len(during) - lost} of {len(during)} answered"
+            + (f"; {next(s['error'] for s in during if 'error' in s)}" if lost else "") + ")")
+    ok = a is not None and b is not None and not lost and b >= a * factor and b - a >= at_least_ms
+    return ok, said
+
+
+def exchange_ms(events: list, since: float, until: float) -> list[float]:
+    """How long each client exchange step answered between ``since`` and ``until`` took, in ms:
+    from the first transmission of a DISCOVER or REQUEST to the first OFFER or ACK/NAK of the
+    same exchange (client, xid), as the clients' own capture timed them."""
+    first: dict[tuple, float] = {}
+    out = []
+    answers = {"OFFER": "DISCOVER", "ACK": "REQUEST", "NAK": "REQUEST"}
+    for e in sorted(events, key=lambda e: e.t):
+        key = (e.get("mac"), e.get("xid"))
+        if e.kind == "send" and e.get("msg") in ("DISCOVER", "REQUEST"):
+            first.setdefault((*key, e.get("msg")), e.t)
+        elif e.kind == "recv" and e.get("expected") and e.get("msg") in answers:
+            asked = first.pop((*key, answers[e.get("msg")]), None)
+            if asked is not None and since <= e.t <= until:
+                out.append(round((e.t - asked) * 1000, 2))
+    return out
+
+
+def median_ms(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else None
+
+
+@dataclass(frozen=True)
+class ThrottleCpu(Fault):
+    """Limit the target's container to ``cpus`` of one core (the CFS quota ``docker update
+    --cpus`` sets; ``period_ms`` its accounting period): a server that is alive, answers its
+    partner's heartbeats and clients, only slowly. Proven by the status request its partner
+    sends (Kea: ha-heartbeat to its peer URL; dhcpd: OMAPI), timed from the partner's container
+    before and after the limit and answered every time, and by the clients' own exchange times,
+    at least ``factor`` times and ``at_least_ms`` slower than before; healed by lifting the limit,
+    proven by the round trip again."""
+
+    cpus: float = 0.05
+    period_ms: int = 100
+    target: str = "primary"
+    name: str = "slow-primary"
+    samples: int = 5
+    factor: float = 3.0
+    at_least_ms: float = 10.0
+    before_s: float = 10.0
+    min_wait_s: float = 5.0  # several of the quota's periods: a stalled daemon is seen, not a lucky moment
+    exchange_wait_s: float = 15.0
+    max_apply_s: float = 5.0  # the baseline's round trips are timed first
+
+    def _times(self, ctx: FaultContext, phase: str) -> list[dict]:
+        samples = ctx.adapter.status_round_trips(ctx.lab, ctx.pair, self.target, _partner(self.target), self.samples)
+        ctx.record("harness", "status-round-trips", sender=_partner(self.target), target=self.target, phase=phase, samples=samples,
+                   median_ms=round_trip_ms(samples))
+        return samples
+
+    def _limit(self, ctx: FaultContext) -> tuple[int, int]:
+        c = ctx.container(self.target)
+        c.reload()
+        host = c.attrs.get("HostConfig", {})
+        return int(host.get("CpuQuota") or 0), int(host.get("CpuPeriod") or 0)
+
+    def apply(self, ctx: FaultContext) -> None:
+        self._times(ctx, "before")
+        period = self.period_ms * 1000
+        ctx.container(self.target).update(cpu_period=period, cpu_quota=max(1000, int(self.cpus * period)))
+
+    def _exchanges(self, ctx: FaultContext, applied: float) -> tuple[list[float], list[float]]:
+        """The clients' exchange times (ms) in ``before_s`` up to the limit and since it, waiting
+        (bounded) until ``samples`` exchanges were answered under it."""
+        from .clients import agent_events
+        deadline = time.time() + self.exchange_wait_s
+        while True:
+            try:
+                events = [e for e in agent_events(ctx.lab) if e.kind in ("send", "recv")]
+            except (LabError, KeyError):
+                events = []
+            before = exchange_ms(events, applied - self.before_s, applied)
+            during = exchange_ms(events, applied, time.time())
+            if (len(during) >= self.samples and time.time() >= applied + self.min_wait_s) or time.time() >= deadline:
+                return before, during
+            time.sleep(1.0)
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        """Alive and slow: every status request its partner sends still answered (their round
+        trips shown: a CFS quota stalls the daemon for the rest of each period once spent, so a
+        request may land in the unspent part and come back fast), and the clients' own exchanges
+        at least ``factor`` times and ``at_least_ms`` slower than just before the limit."""
+        began = ctx.timeline.of("status-round-trips") if ctx.timeline else []
+        before = next((e.get("samples") for e in reversed(began) if e.get("phase") == "before"), [])
+        applied = next((e.t for e in reversed(began) if e.get("phase") == "before"), time.time())
+        during = self._times(ctx, "during")
+        _, said = slowed(before, during, self.factor, self.at_least_ms)
+        ok = bool(during) and not any("error" in x for x in during)
+        earlier, later = self._exchanges(ctx, applied)
+        a, b = median_ms(earlier), median_ms(later)
+        ctx.record("harness", "exchange-latency", target=self.target, before_ms=earlier, during_ms=later)
+        clients_slowed = a is not None and b is not None and b >= a * self.factor and b - a >= self.at_least_ms
+        quota, period = self._limit(ctx)
+        return ok and clients_slowed, (
+            f"{self.target} limited to {quota / period if period else 0:g} CPU ({quota} us per {period} us); "
+            f"{said}; clients' exchanges: median {'unknown' if a is None else f'{a:g} ms'} over {len(earlier)} in the "
+            f"{self.before_s:g} s before, {'unknown' if b is None else f'{b:g} ms'} over {len(later)} since")
+
+    def heal(self, ctx: FaultContext) -> None:
+        if _state(ctx, self.target).get("Running"):
+            ctx.container(self.target).update(cpu_quota=-1)
+
+    def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
+        quota, _ = self._limit(ctx)
+        before = next((e.get("samples") for e in reversed(ctx.timeline.of("status-round-trips"))
+                       if e.get("phase") == "before"), []) if ctx.timeline else []
+        after = self._times(ctx, "healed")
+        a, b = round_trip_ms(before), round_trip_ms(after)
+        back = quota <= 0 and a is not None and b is not None and b <= max(2 * a, a + self.at_least_ms)
+        return back, (f"{self.target}'s CPU limit {'lifted' if quota <= 0 else f'still {quota} us'}; median status "
+                      f"round trip {'unknown' if b is None else f'{b:g} ms'} (before the fault "
+                      f"{'unknown' if a is None else f'{a:g} ms'})")
+
+NARROW_TABLE = "dhcpdrill_narrow"
+
+
+def policer_counts(listing: str) -> tuple[int, int]:
+    """(packets, bytes) the policing rule dropped, from ``nft list table``'s counter."""
+    m = re.search(r"limit rate over .*?counter packets (\d+) bytes (\d+)", listing)
+    return (int(m[1]), int(m[2])) if m else (0, 0)
+
+
+@dataclass(frozen=True)
+class NarrowPeerLink(Fault):
+    """Cap what each server sends its partner at ``rate_bytes`` per second (an nftables policer
+    in each server's own namespace: traffic over the rate is dropped, as a congested or
+    shaped WAN link would; TCP retransmits it). Clients still reach both servers at full speed.
+    Proven by the policer's own counters (packets dropped) while both peers still connect."""
+
+    rate_bytes: int = 1000
+    burst_bytes: int = 1500
+    target: str = "primary"
+    name: str = "narrow-peer-link"
+    evidence_wait_s: float = 10.0
+
+    def _nft(self, ctx: FaultContext, role: str, *args: str, stdin: str | None = None) -> tuple[int, str]:
+        command = ["sh", "-c", 'printf "%s" "$1" | nft -f -', "nft", stdin] if stdin is not None else ["nft", *args]
+        code, out = ctx.container(role).exec_run(command)
+        return code, out.decode(errors="replace")
+
+    def apply(self, ctx: FaultContext) -> None:
+        for role in ROLES:
+            partner = ctx.plan.addresses[_partner(role)]
+            rules = (f"table inet {NARROW_TABLE} {{ chain out {{ type filter hook output priority 0; policy accept; "
+                     f"ip daddr {partner} limit rate over {self.rate_bytes} bytes/second burst {self.burst_bytes} bytes "
+                     "counter drop; }; }\n")
+            code, out = self._nft(ctx, role, stdin=rules)
+            if code != 0:
+                raise RuntimeError(f"nft in {role} failed: {out.strip()}")
+
+    def _dropped(self, ctx: FaultContext) -> dict[str, tuple[int, int] | None]:
+        out = {}
+        for role in ROLES:
+            code, listing = self._nft(ctx, role, "list", "table", "inet", NARROW_TABLE)
+            out[role] = policer_counts(listing) if code == 0 else None
+        return out
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        """Wait (bounded) for the policer to drop something: heartbeats cross every heartbeat-delay."""
+        deadline = time.time() + self.evidence_wait_s
+        while True:
+            dropped = self._dropped(ctx)
+            if any(d and d[0] for d in dropped.values()) or time.time() >= deadline:
+                break
+            time.sleep(0.5)
+        ctx.record("harness", "policer-counters", dropped={r: list(d) if d else None for r, d in dropped.items()})
+        linked, what = reach(ctx, _partner(self.target), self.target, timeout=10.0)
+        ok = all(d is not None for d in dropped.values()) and any(d[0] for d in dropped.values() if d) and linked
+        counts = "; ".join(f"{r} dropped {d[0]} packet(s), {d[1]} bytes over {self.rate_bytes} bytes/s to its partner"
+                           if d else f"{r} has no policer" for r, d in dropped.items())
+        return ok, f"{counts}; peer link: {what}"
+
+    def heal(self, ctx: FaultContext) -> None:
+        dropped = self._dropped(ctx)
+        ctx.record("harness", "policer-counters", dropped={r: list(d) if d else None for r, d in dropped.items()},
+                   at="heal")
+        for role in ROLES:
+            state = _state(ctx, role)
+            if state.get("Running") and not state.get("Paused"):
+                self._nft(ctx, role, "delete", "table", "inet", NARROW_TABLE)
+
+    def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
+        left = [r for r, d in self._dropped(ctx).items() if d is not None]
+        return not left, f"policer {'still in ' + ', '.join(left) if left else 'removed from both servers'}"
+
+RELAY_PORT = 18647
+RELAY_STATS = "/tmp/dhcpdrill-delay-relay.json"  # the relay runs as nobody: /run is not its to write
+RELAY_PID = "/run/dhcpdrill-delay-relay.pid"
+RELAY_DELAY = "/tmp/dhcpdrill-delay-relay.delay"
+RELAY_UID = 65534  # nobody: the relay's own connections to the partner are not redirected back to it
+# A TCP relay that forwards every chunk, each way and in order, the seconds in RELAY_DELAY after it
+# arrived (read per chunk: writing 0 there makes the link fast again without breaking the
+# connections through it); it counts the connections and bytes it carried in RELAY_STATS.
+DELAY_RELAY = """
+import asyncio, json, os, sys, time
+target, port, listen, delay_path, stats_path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+stats = {"connections": 0, "bytes_out": 0, "bytes_in": 0, "peers": []}
+
+def delay():
+    try:
+        with open(delay_path) as f:
+            return float(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0.0
+
+async def pump(reader, writer, key):
+    loop = asyncio.get_running_loop()
+    queue = asyncio.Queue()
+    async def later():
+        while True:
+            due, data = await queue.get()
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            if data is None:
+                break
+            writer.write(data)
+            await writer.drain()
+            stats[key] += len(data)
+        writer.close()
+    sender = asyncio.ensure_future(later())
+    try:
+        while True:
+            data = await reader.read(65536)
+            queue.put_nowait((loop.time() + delay(), data or None))
+            if not data:
+                break
+    except OSError:
+        queue.put_nowait((loop.time() + delay(), None))
+    await sender
+
+async def handle(reader, writer):
+    stats["connections"] += 1
+    stats["peers"] = (stats["peers"] + [str(writer.get_extra_info("peername"))])[-20:]
+    try:
+        up_reader, up_writer = await asyncio.open_connection(target, port)
+    except OSError:
+        writer.close()
+        return
+    await asyncio.gather(pump(reader, up_writer, "bytes_out"), pump(up_reader, writer, "bytes_in"),
+                         return_exceptions=True)
+
+async def report():
+    while True:
+        with open(stats_path + ".new", "w") as f:
+            json.dump({**stats, "delay_s": delay(), "at": time.time()}, f)
+        os.replace(stats_path + ".new", stats_path)
+        await asyncio.sleep(1.0)
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", listen)
+    asyncio.ensure_future(report())
+    async with server:
+        await server.serve_forever()
+
+asyncio.run(main())
+"""
+
+
+@dataclass(frozen=True)
+class DelayPeerLink(Fault):
+    """Add ``delay_ms`` each way to what each server sends its partner on the peer link (no netem
+    on this kernel): in each server's namespace, connections it opens to its partner's peer port
+    are redirected (iptables nat OUTPUT REDIRECT) to a small relay that forwards every chunk
+    ``delay_ms`` later; the peers' open connections are closed (``ss -K``) so the daemons
+    reconnect through it. Clients are untouched. Proven from the HA exchange itself: the status
+    request a partner sends (Kea: ha-heartbeat), timed from each server over the same path
+    before and after, at least ``2 * delay_ms`` slower, and the relay's own count of the bytes
+    it carried for the daemons."""
+
+    delay_ms: float = 500.0
+    target: str = "primary"
+    name: str = "slow-peer-link"
+    max_apply_s: float = 10.0
+
+    def _rule(self, ctx: FaultContext, role: str) -> list[str]:
+        partner = _partner(role)
+        return ["OUTPUT", "-p", "tcp", "-d", ctx.plan.addresses[partner], "--dport", str(ctx.plan.peer_ports[partner]),
+                "-m", "owner", "!", "--uid-owner", str(RELAY_UID), "-j", "REDIRECT", "--to-ports", str(RELAY_PORT)]
+
+    def _stats(self, ctx: FaultContext, role: str) -> dict | None:
+        import json
+        code, out = ctx.container(role).exec_run(["cat", RELAY_STATS])
+        try:
+            return json.loads(out) if code == 0 else None
+        except ValueError:
+            return None
+
+    def _trips(self, ctx: FaultContext, phase: str) -> dict[str, float | None]:
+        out = {}
+        for role in ROLES:
+            samples = ctx.adapter.status_round_trips(ctx.lab, ctx.pair, _partner(role), role, 3)
+            out[role] = round_trip_ms(samples)
+            ctx.record("harness", "status-round-trips", sender=role, target=_partner(role), phase=phase, samples=samples,
+                       median_ms=out[role])
+        return out
+
+    def apply(self, ctx: FaultContext) -> None:
+        self._trips(ctx, "before")
+        for role in ROLES:
+            partner = _partner(role)
+            c = ctx.container(role)
+            code, out = c.exec_run(["sh", "-c", f'echo {self.delay_ms / 1000} > {RELAY_DELAY} && '
+                                    f'setpriv --reuid={RELAY_UID} --regid={RELAY_UID} --clear-groups '
+                                    f'python3 -c "$1" "$2" "$3" "$4" "$5" "$6" >/dev/null 2>&1 & echo $! > {RELAY_PID}',
+                                    "relay", DELAY_RELAY, ctx.plan.addresses[partner], str(ctx.plan.peer_ports[partner]),
+                                    str(RELAY_PORT), RELAY_DELAY, RELAY_STATS])
+            if code != 0:
+                raise RuntimeError(f"the delaying relay in {role} did not start: {out.decode(errors='replace')}")
+        for role in ROLES:
+            code, out = ctx.container(role).exec_run(["iptables", "-w", "-t", "nat", "-I", *self._rule(ctx, role)])
+            if code != 0:
+                raise RuntimeError(f"iptables nat in {role} failed: {out.decode(errors='replace')}")
+            partner = _partner(role)
+            ctx.container(role).exec_run(["ss", "-K", "dst", ctx.plan.addresses[partner], "dport", "=",
+                                          f":{ctx.plan.peer_ports[partner]}"])
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        time.sleep(3.0)  # a heartbeat-delay or two for the daemons to reconnect through the relays
+        before = {e.get("sender"): e.get("median_ms") for e in ctx.timeline.of("status-round-trips")
+                  if e.get("phase") == "before"} if ctx.timeline else {}
+        during = self._trips(ctx, "during")
+        stats = {role: self._stats(ctx, role) for role in ROLES}
+        ctx.record("harness", "relay-stats", stats=stats)
+        added = {r: (during[r] - before[r]) if during.get(r) is not None and before.get(r) is not None else None
+                 for r in ROLES}
+        carried = {r: (s or {}).get("bytes_out", 0) for r, s in stats.items()}
+        ok = all(a is not None and a >= 2 * self.delay_ms * 0.9 for a in added.values()) and all(carried.values())
+        return ok, "; ".join(f"{r} -> {_partner(r)}: ha round trip {before.get(r)} ms before, {during.get(r)} ms during "
+                             f"(+{'unknown' if added[r] is None else f'{added[r]:.0f}'} ms; {2 * self.delay_ms:g} ms "
+                             f"added by design); its relay carried {carried[r]} bytes in "
+                             f"{(stats[r] or {}).get('connections', 0)} connection(s)" for r in ROLES)
+
+    def heal(self, ctx: FaultContext) -> None:
+        for role in ROLES:
+            state = _state(ctx, role)
+            if not state.get("Running") or state.get("Paused"):
+                continue
+            c = ctx.container(role)
+            # The relay stays in the path of the connections it carries, adding nothing: closing them
+            # (as the first recorded run did) failed the lease updates in flight and sent the primary
+            # partner-down for 1.3 s, an effect of the heal, not of the slow link. New connections go direct.
+            c.exec_run(["sh", "-c", f"echo 0 > {RELAY_DELAY}"])
+            c.exec_run(["iptables", "-w", "-t", "nat", "-D", *self._rule(ctx, role)])
+
+    def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
+        time.sleep(2.0)
+        after = self._trips(ctx, "healed")
+        left = [r for r in ROLES if ctx.container(r).exec_run(["iptables", "-w", "-t", "nat", "-C",
+                                                               *self._rule(ctx, r)])[0] == 0]
+        ok = not left and all(v is not None and v < self.delay_ms for v in after.values())
+        return ok, (f"redirect {'still in ' + ', '.join(left) if left else 'removed'}; ha round trips "
+                    + ", ".join(f"{r} -> {_partner(r)} {v} ms" for r, v in after.items()))
 
 CLOCK_FILE = "/run/dhcpdrill-faketime"
 

@@ -1948,6 +1948,104 @@ def evidence_consistent(tl: Timeline) -> Verdict:
     return Verdict(name, PASS, checked, figure=0)
 
 
+QUERIES = {"DISCOVER": ("OFFER",), "REQUEST": ("ACK", "NAK")}
+REPLY_GRACE_S = 2.0  # a query sent this close to the end of the client records may be answered after them
+
+
+def unanswered_queries(tl: Timeline, since: float, until: float) -> tuple[int, int, list[str]]:
+    """(queries sent, queries no server answered, the clients that sent those) among the
+    DISCOVERs and REQUESTs clients sent from ``since`` to ``until``. The clients' own record is the
+    evidence: of the transmissions of one step of an exchange (a DISCOVER and its retransmissions,
+    which share an xid; likewise a REQUEST) sent before a reply to that step, the reply answered
+    one (the latest is taken: which one, the client cannot tell) and the others went unanswered;
+    transmissions no reply followed went unanswered. A reply that came after the client had retried counts as one
+    answer: the query was dropped, or answered too late to count, which the client lives through
+    alike. Queries sent within ``REPLY_GRACE_S`` of the last client record are left out."""
+    client_end = max((e.t for e in tl.of("send", "recv", source="clients")), default=until)
+    sends: dict[tuple, list[Event]] = defaultdict(list)
+    replies: dict[tuple, list[float]] = defaultdict(list)
+    for e in tl.of("send", "recv", source="clients"):
+        msg = e.get("msg")
+        if e.kind == "send" and msg in QUERIES:
+            sends[(e.get("mac"), e.get("xid"), msg)].append(e)
+        elif e.kind == "recv" and e.get("expected"):
+            for query, answers in QUERIES.items():
+                if msg in answers:
+                    replies[(e.get("mac"), e.get("xid"), query)].append(e.t)
+    sent, lost, who = 0, 0, set()
+
+    def within(e: Event) -> bool:
+        return since <= e.t <= until
+
+    for key, tries in sends.items():
+        pending: list[Event] = []
+        missed: list[Event] = []
+        merged = sorted([(e.t, 0, e) for e in tries] + [(t, 1, None) for t in replies.get(key, [])],
+                        key=lambda x: (x[0], x[1]))
+        for _, _, e in merged:
+            if e is not None:
+                pending.append(e)
+            elif pending:  # this reply answered the latest of them
+                missed += pending[:-1]
+                pending = []
+        undecided = pending[-1:] if pending and pending[-1].t > client_end - REPLY_GRACE_S else []
+        missed += [e for e in pending if e not in undecided]  # all but the last were retried unanswered
+        sent += sum(1 for e in tries if within(e) and e not in undecided)
+        missed = [e for e in missed if within(e)]
+        if missed:
+            lost += len(missed)
+            who.add(str(tries[0].get("client")))
+    return sent, lost, sorted(who)
+
+
+def dropped_queries(tl: Timeline, limit: Thresholds) -> Verdict:
+    """Queries (DISCOVER, REQUEST) sent after the anchor that no server answered, until the end
+    of the window. The servers' own word where their loggers say it (``server-dropped``, from a
+    server whose log, by the ``lab`` event's ``logs_drops``, would hold such lines: Kea logs them at
+    debug level 15 only); else, and always beside it, the clients' record (``unanswered_queries``).
+    The figure is the larger of the two where both exist. What neither can see is UNKNOWN, never
+    a pass: replies the clients' sockets may have missed, a window no client asked in."""
+    name = "dropped-queries"
+    threshold = f"<= {limit.max_dropped_queries}" if limit.max_dropped_queries is not None else ""
+    fault, end, lab = anchor(tl), _window_end(tl), tl.first("lab")
+    if fault is None or end is None or tl.first("fault-verified") is None:
+        return Verdict(name, UNKNOWN, "no effective fault, or the window never ended", threshold=threshold)
+    offers = any(e.get("msg") == "OFFER" for e in tl.of("recv", source="clients"))
+    if not offers and any(e.get("msg") == "DISCOVER" for e in tl.of("send", source="clients")) and tl.of("bound"):
+        return Verdict(name, UNKNOWN, "clients were leased, yet the timeline holds no OFFER they received (trimmed "
+                                      "from it): no DISCOVER can be told answered", threshold=threshold)
+    sent, lost, who = unanswered_queries(tl, fault.t, end)
+    if not sent:
+        return Verdict(name, UNKNOWN, "no client sent a query after the fault", threshold=threshold)
+    healed = next((e.t for e in tl.of("heal-started") if e.t >= fault.t), None)
+    split = ""
+    if healed is not None and healed < end:
+        during = unanswered_queries(tl, fault.t, healed)
+        split = f" ({during[1]} of {during[0]} until the heal began, {lost - during[1]} of {sent - during[0]} after)"
+    reason = (f"clients sent {sent} quer{'y' if sent == 1 else 'ies'} after the fault, {lost} unanswered{split}"
+              + (f" by {listed(who, 8)}" if who else ""))
+    logging = dict(lab.get("logs_drops") or {}) if lab else {}
+    said = [e for e in tl.of("server-dropped") if fault.t <= e.t <= end and logging.get(e.source)]
+    figure = lost
+    if any(logging.values()):
+        figure = max(lost, len(said))
+        per = defaultdict(int)
+        for e in said:
+            per[(e.source, str(e.get("code")))] += 1
+        reason += "; the servers logged " + ("; ".join(f"{role} {n} dropped ({code})" for (role, code), n in sorted(per.items()))
+                                            if per else f"no drop ({', '.join(r for r, on in sorted(logging.items()) if on)} log drops)")
+    else:
+        reason += ("; the servers' own count is unknown: their loggers do not log dropped queries (Kea logs them on "
+                   "kea-dhcp4.packets at debug level 15 only; dhcpd never does), so the clients' record decides")
+    status = PASS
+    if limit.max_dropped_queries is not None and figure > limit.max_dropped_queries:
+        status = FAIL
+    if _unseen_replies(tl):
+        status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
+    elif status == FAIL and (saturated := hostcpu.saturation_reason(tl)):
+        status, reason = UNKNOWN, f"{saturated}; {reason}"
+    return _finish(Verdict(name, status, reason, figure=figure, threshold=threshold), limit)
+
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "load": load,
     "steady-state": lambda tl, _: steady_state(tl),
@@ -1974,6 +2072,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "evidence-consistent": lambda tl, _: evidence_consistent(tl),
     "naks": naks,
     "tail-relearned": lambda tl, _: tail_relearned(tl),
+    "dropped-queries": dropped_queries,
 }
 assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key it needs"
 

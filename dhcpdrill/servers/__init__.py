@@ -235,6 +235,17 @@ class ServerAdapter:
         (``partner``), for servers that split the free pool between the peers."""
         raise NotImplementedError(f"{type(self).__name__} does not split its free pool between peers")
 
+    def logs_drops(self, pair: "Pair", role: str) -> bool:
+        """Whether ``role``'s daemon, as configured, logs the queries it drops (``server-dropped``
+        events): where it does not, silence in its log says nothing about drops."""
+        return False
+
+    def status_round_trips(self, lab: "Lab", pair: "Pair", role: str, via: str, count: int = 5) -> list[dict]:
+        """``count`` status requests to ``role``'s daemon, sent from ``via``'s container over the
+        network as its partner would (never from inside ``role``, whose own processes a CPU limit
+        would slow too): each ``{"ms": round trip, "state": ...}`` or ``{"ms": ..., "error": ...}``."""
+        raise NotImplementedError(f"{type(self).__name__} cannot time a status request to its daemon")
+
     def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
         raise NotImplementedError
 

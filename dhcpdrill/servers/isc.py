@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import json
 import re
 import time
 from calendar import timegm
@@ -445,6 +446,21 @@ class IscAdapter(ServerAdapter):
             raise LabError(f"{role}: OMAPI gave no failover state: {text.strip()[-200:]}")
         return dict(re.findall(r"^(\S+) = (\S+)$", text, re.M))
 
+    def status_round_trips(self, lab: "Lab", pair: "Pair", role: str, via: str, count: int = 5) -> list[dict]:
+        """The failover state read over OMAPI from ``via``'s container at ``role``'s address: dhcpd
+        answers OMAPI in the same single-threaded loop that serves clients and its peer. Each round
+        trip includes starting omshell in ``via`` (the same before and during a fault)."""
+        half = _half(pair.files[role], [])
+        name = half.peer.words[2]
+        port, (keyname, secret) = half.omapi_port or LAB_OMAPI_PORT, half.key or lab_key(expanded(pair.files[role], ISC_INCLUDE)[0].encode())
+        script = (f"server {self.lab_plan(pair).addresses[role]}\nport {port}\nkey {keyname} {secret}\nconnect\n"
+                  f"new failover-state\nset name = \"{name}\"\nopen\n")
+        code, out = lab.containers[via].exec_run(["python3", "-c", OMAPI_TIMED, script, str(count), "10"])
+        if code != 0:
+            raise LabError(f"{via}: timing OMAPI to {role} failed: {out.decode(errors='replace').strip()[-200:]}")
+        return [{**r, "state": STATES.get(int(r["state"].replace(":", ""), 16), r["state"])} if "state" in r else r
+                for r in json.loads(out)]
+
     def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
         try:
             state = self._omapi(lab, pair, role)["local-state"]
@@ -543,6 +559,23 @@ def untear(text: str) -> tuple[str, list[dict]]:
     out.append(text[pos:])
     return "".join(out), torn
 
+
+OMAPI_TIMED = """
+import json, re, subprocess, sys, time
+script, count, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+out = []
+for _ in range(count):
+    began = time.monotonic()
+    try:
+        text = subprocess.run(["omshell"], input=script, capture_output=True, text=True, timeout=timeout).stdout
+        state = re.search(r"^local-state = (\\S+)$", text, re.M)
+        out.append({"ms": round((time.monotonic() - began) * 1000, 2),
+                    **({"state": state[1]} if state else {"error": text.strip()[-120:] or "no answer"})})
+    except subprocess.TimeoutExpired:
+        out.append({"ms": round((time.monotonic() - began) * 1000, 2), "error": f"no answer in {timeout:g} s"})
+    time.sleep(0.2)
+print(json.dumps(out))
+"""
 
 LEASE = re.compile(r"^lease\s+(\S+)\s*\{(.*?)^\}", re.M | re.S)
 # dhcpd's two time formats: "w yyyy/mm/dd hh:mm:ss" in UTC (the default), and with

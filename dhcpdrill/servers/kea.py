@@ -75,6 +75,8 @@ TLS_FACTS = {"protocol": r"New, (TLSv[\d.]+|SSLv\d)", "cipher": r"Cipher is (\S+
              "server_cert_expires": r"NotAfter: (.+)", "http_status": r"HTTP/1\.\d (\d+)",
              "state": r'"state": "([^"]+)"', "refused": r"(alert [a-z ]+)",
              "error": r"error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):", "cleartext": r"cleartext: (.*)"}
+
+DROP_LEVEL = 15
 CONTROL = """
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -88,6 +90,27 @@ while True:
         break
     out += chunk
 print(out.decode())
+"""
+
+# ha-heartbeat over HTTP, as a partner sends it: each round trip timed by the sender.
+HEARTBEATS = """
+import json, sys, time, urllib.request
+url, count, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+body = json.dumps({"command": "ha-heartbeat", "service": ["dhcp4"]}).encode()
+out = []
+for _ in range(count):
+    began = time.monotonic()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, body, {"Content-Type": "application/json"}),
+                                    timeout=timeout) as answer:
+            reply = json.loads(answer.read())
+        reply = reply[0] if isinstance(reply, list) else reply
+        out.append({"ms": round((time.monotonic() - began) * 1000, 2),
+                    "state": (reply.get("arguments") or {}).get("state") or f"error: {reply.get('text')}"})
+    except Exception as exc:
+        out.append({"ms": round((time.monotonic() - began) * 1000, 2), "error": f"{type(exc).__name__}: {exc}"})
+    time.sleep(0.2)
+print(json.dumps(out))
 """
 
 
@@ -865,6 +888,27 @@ class KeaAdapter(ServerAdapter):
 
     def normal_state(self, pair: "Pair") -> str:
         return NORMAL_STATE[pair.mode]
+
+    def logs_drops(self, pair: "Pair", role: str) -> bool:
+        """Kea logs a dropped query (``DROPPED``) on kea-dhcp4.packets at debug level 15: true when
+        that logger, or kea-dhcp4 whose settings it inherits when it has none, is set to DEBUG with
+        debuglevel 15 or more."""
+        cfg = self.load(pair.files[role], []) or {}
+        loggers = {str(x.get("name")): x for x in cfg.get("loggers") or [] if isinstance(x, dict)}
+        logger = loggers.get("kea-dhcp4.packets") or loggers.get("kea-dhcp4") or {}
+        level = logger.get("debuglevel", 0)
+        return str(logger.get("severity", "")).upper() == "DEBUG" and isinstance(level, int) and level >= DROP_LEVEL
+
+    def status_round_trips(self, lab: "Lab", pair: "Pair", role: str, via: str, count: int = 5) -> list[dict]:
+        """ha-heartbeat to ``role``'s peer URL from ``via``'s container: the request its partner
+        sends every heartbeat-delay, timed as the partner sees it (Kea's own timeout is 10 s)."""
+        plan = self.lab_plan(pair)
+        url = f"http://{plan.addresses[role]}:{plan.peer_ports[role]}/"
+        code, out = lab.containers[via].exec_run(["python3", "-c", HEARTBEATS, url, str(count), "10"])
+        if code != 0:
+            raise LabError(f"{via}: timing ha-heartbeat to {role} failed: {out.decode(errors='replace').strip()[-200:]}")
+        return json.loads(out)
+
 
     lease_suffix = "csv"
 

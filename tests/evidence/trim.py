@@ -1,9 +1,10 @@
-"""Trim a drill's timeline.jsonl into a test fixture: OFFERs and the clients' packets after the
-window's end are dropped (no verdict reads them), the servers' lease-file events are parsed
+"""Trim a drill's timeline.jsonl into a test fixture: the clients' packets after the window's end
+are dropped (no verdict reads them), OFFERs too unless ``--keep-offers`` (dropped-queries reads
+them: a DISCOVER is answered by an OFFER), the servers' lease-file events are parsed
 afresh from the lease files saved beside the timeline (so they follow the current parsers), the
 rest is kept as recorded, and the result is gzipped.
 
-    python tests/evidence/trim.py reports/<run>/timeline.jsonl tests/evidence/<name>.jsonl.gz
+    python tests/evidence/trim.py reports/<run>/timeline.jsonl tests/evidence/<name>.jsonl.gz [--keep-offers]
 """
 import gzip
 import json
@@ -24,11 +25,11 @@ def reparsed(run: Path, events: list[dict]) -> list[dict]:
     return sorted(out, key=lambda e: e["t"])
 
 
-def main(src: str, dst: str) -> None:
+def main(src: str, dst: str, keep_offers: bool = False) -> None:
     events = reparsed(Path(src).parent, [json.loads(line) for line in open(src) if line.strip()])
     end = next((e["t"] for e in events if e["kind"] == "observe-end"), float("inf"))
     kept = [e for e in events if not (e["source"] == "clients" and e["t"] > end + 1.0)
-            and not (e["kind"] == "recv" and e["data"].get("msg") == "OFFER")]
+            and (keep_offers or not (e["kind"] == "recv" and e["data"].get("msg") == "OFFER"))]
     with gzip.open(dst, "wt") as out:
         for e in kept:
             out.write(json.dumps(e, sort_keys=True) + "\n")
@@ -36,4 +37,5 @@ def main(src: str, dst: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    args = [a for a in sys.argv[1:] if a != "--keep-offers"]
+    main(*args, keep_offers="--keep-offers" in sys.argv[1:])

@@ -26,7 +26,8 @@ DRILLS = {"kea-hs-kill-primary": "kill-primary", "kea-lb-client-partition": "cli
           "kea-hs-kill-primary-engine-killed": "kill-primary", "isc-failback-local-time": "failback",
           "kea-hs-failback-renewal-at-hand-back": "failback", "kea30-lb-kill-primary-scope-race": "kill-primary",
           "kea-hs-rolling-upgrade-both-stopped": "rolling-upgrade", "kea-shared-kill-primary": "kill-primary",
-          "isc-shared-kill-primary": "kill-primary", "kea-hs-storage-full": "storage-full"}
+          "isc-shared-kill-primary": "kill-primary", "kea-hs-storage-full": "storage-full",
+          "kea-hs-narrow-peer-link": "narrow-peer-link"}
 # What the new verdicts must say on each recorded drill (anything absent: pass). The 1k failback's
 # clients could not see every reply (neighbour table overflow); the partitions are real split brains.
 EXPECTED = {("isc1k-failback-neigh-overflow", "service-held"): UNKNOWN,

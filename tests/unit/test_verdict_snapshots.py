@@ -28,12 +28,12 @@ SNAPSHOTS = Path(__file__).with_name("verdict_snapshots.json")
 STRICT = Thresholds(max_takeover_s=5, max_duplicates=0, min_continuity=1.0,
                     expect_states={"primary": (), "secondary": ("partner-down",)}, max_outage_s=3.0,
                     expect_warnings=("HA_HIGH_CLOCK_SKEW",), max_heal_to_normal_s=2.0, max_new_lease_s=30,
-                    mclt_s=30, max_expired_leases=0)
+                    mclt_s=30, max_expired_leases=0, max_dropped_queries=0)
 NOTHING = Thresholds(max_takeover_s=15)
 LENIENT = Thresholds(max_takeover_s=60, max_duplicates=3, min_continuity=0.5,
                      expect_states={"secondary": ("partner-down", "hot-standby")}, max_outage_s=60,
                      expect_warnings=("HA_", "time offset"), max_heal_to_normal_s=60, max_new_lease_s=120,
-                     mclt_s=60, max_expired_leases=1000)
+                     mclt_s=60, max_expired_leases=1000, max_dropped_queries=1000)
 
 
 def _isc(tl: Timeline) -> Timeline:
