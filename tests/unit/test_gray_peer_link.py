@@ -1,0 +1,61 @@
+"""Gray peer-link faults: what they read back (rule counters, TCP retransmissions), how long a
+flap's cut may be, and fault-effective over a fault proven step by step."""
+from __future__ import annotations
+
+import pytest
+
+from dhcpdrill.gray import LossyPeerLink, flap_cut_s, rule_packets, tcp_retransmissions
+from dhcpdrill.timeline import Timeline
+from dhcpdrill.verdicts import FAIL, PASS, fault_effective
+
+# `iptables -w -S OUTPUT -v` in a lab container (iptables 1.8.9, nf_tables), both rules in place
+LISTING = """-P OUTPUT ACCEPT -c 0 0
+-A OUTPUT -d 198.18.0.12/32 -m statistic --mode random --probability 0.20000000019 -m comment --comment dhcpdrill-lossy-peer-link-20 -c 17 1432 -j DROP
+-A OUTPUT -d 198.18.0.12/32 -m comment --comment dhcpdrill-lossy-peer-link-20-passed -c 64 5120
+"""
+# /proc/net/snmp's Tcp rows in a server's namespace
+SNMP = """Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors
+Tcp: 1 200 120000 -1 12 3 0 0 2 900 880 37 0 4 0
+Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors
+"""
+
+
+def test_each_rule_is_read_by_its_own_tag_not_a_tag_it_begins():
+    assert rule_packets(LISTING, "dhcpdrill-lossy-peer-link-20") == 17
+    assert rule_packets(LISTING, "dhcpdrill-lossy-peer-link-20-passed") == 64
+    assert rule_packets(LISTING, "dhcpdrill-lossy-peer-link-50") is None
+    assert rule_packets("-P OUTPUT ACCEPT -c 0 0\n", "dhcpdrill-lossy-peer-link-20") is None
+
+
+def test_retransmissions_come_from_the_tcp_rows():
+    assert tcp_retransmissions(SNMP) == 37
+    assert tcp_retransmissions("Ip: Forwarding\nIp: 1\n") is None
+
+
+def test_a_cut_as_long_as_max_response_delay_is_halved():
+    assert flap_cut_s(2.0, 3.0) == 2.0  # Kea's bundled pairs: 3 s
+    assert flap_cut_s(2.0, 10.0) == 2.0  # dhcpd's: 10 s
+    assert flap_cut_s(2.0, 2.0) == 1.0
+    assert flap_cut_s(2.0, 1.5) == 0.75
+
+
+@pytest.mark.parametrize("percent", [0, 100, -5])
+def test_a_loss_that_is_no_fault_or_a_partition_is_refused_when_written(percent):
+    with pytest.raises(ValueError, match="between 1 and 99"):
+        LossyPeerLink(percent=percent)
+
+
+def stepped(*oks: bool) -> Timeline:
+    tl = Timeline()
+    tl.add(100.0, "harness", "fault-applied", fault="flapping-peer-link", target="primary", takes_down=False)
+    for k, ok in enumerate(oks):
+        tl.add(101.0 + 2 * k, "harness", "fault-step", fault="flapping-peer-link", target="primary",
+               step=f"cut {k + 1}", ok=ok, evidence="probe timed out" if ok else "primary -> secondary: connected")
+    tl.add(101.5, "harness", "fault-verified", fault="flapping-peer-link", target="primary", evidence="first cut")
+    return tl
+
+
+def test_a_fault_proven_at_first_but_not_at_a_later_step_is_not_effective():
+    assert fault_effective(stepped(True, True, True)).status == PASS
+    v = fault_effective(stepped(True, False, True))
+    assert v.status == FAIL and v.reason.startswith("1 of 3 steps of the fault not effective: flapping-peer-link cut 2")
