@@ -59,3 +59,44 @@ def test_a_fault_proven_at_first_but_not_at_a_later_step_is_not_effective():
     assert fault_effective(stepped(True, True, True)).status == PASS
     v = fault_effective(stepped(True, False, True))
     assert v.status == FAIL and v.reason.startswith("1 of 3 steps of the fault not effective: flapping-peer-link cut 2")
+
+
+# -- real recordings (tests/evidence) -------------------------------------------------------------
+from dhcpdrill.timeline import Event  # noqa: E402
+
+from .test_real_evidence import fault_t, judged, load, with_events, without  # noqa: E402
+
+
+def test_the_recorded_flapping_link_passes_with_every_cut_and_restore_proven():
+    """Kea 2.2 hot-standby: 15 cuts of ~2.2 s and 15 restores, each proven; neither server changed
+    state, no client waited more than a few seconds."""
+    tl = load("kea-hs-flapping-peer-link")
+    v = judged(tl, "flapping-peer-link")
+    assert v["outcome"].status == "pass", v["outcome"].reasons
+    steps = tl.of("fault-step")
+    assert len(steps) == 30 and all(e.get("ok") for e in steps)
+    assert v["fault-effective"].reason.endswith("each of its 30 steps proven as it was made")
+    assert v["state-transitions"].reason == "primary: no change; secondary: no change"
+
+
+def test_one_restore_not_proven_fails_fault_effective_and_the_drill():
+    """The mutation: the link did not carry after the 7th restore (its probe timed out). A flap that
+    left the link cut is a partition, not a flap: the drill proves nothing about flapping."""
+    tl = load("kea-hs-flapping-peer-link")
+    seventh = next(e for e in tl.of("fault-step") if e.get("step") == "restore 7")
+    broken = Timeline([Event(e.t, e.source, e.kind, {**e.data, "ok": False, "evidence": "TimeoutError timed out"})
+                       if e is seventh else e for e in tl.events])
+    v = judged(broken, "flapping-peer-link")
+    assert v["fault-effective"].status == FAIL and "flapping-peer-link restore 7: TimeoutError" in v["fault-effective"].reason
+    assert v["outcome"].status == "fail"
+
+
+def test_a_standby_that_saw_its_partner_down_fails_the_flapping_drill():
+    """The mutation the drill exists for: the standby declares partner-down in the middle of the
+    flapping (what Kea does once a heartbeat fails past max-response-delay with clients waiting)."""
+    tl = load("kea-hs-flapping-peer-link")
+    down = Event(fault_t(tl) + 30, "secondary", "ha-state", {"from": "hot-standby", "to": "partner-down",
+                                                             "partner": "hot-standby"})
+    v = judged(with_events(tl, down), "flapping-peer-link")
+    assert v["state-transitions"].status == FAIL and "secondary expected no change" in v["state-transitions"].reason
+    assert v["outcome"].status == "fail"
