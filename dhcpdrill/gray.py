@@ -247,6 +247,8 @@ class FlappingPeerLink(PeerLinkRule):
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         """The first cut's proof (later cuts and restores are ``fault-step`` events)."""
+        if "first" not in self._run:
+            return False, "the flapping was never started"
         self._run["first"].wait(self._run["cut_s"] + 30.0)
         proofs = self._run["proofs"]
         if not proofs:

@@ -140,3 +140,8 @@ def test_without_the_second_server_going_partner_down_there_is_no_split_brain():
                    and e.get("server_id") == standby and e.t > zero)
     assert judged(tl, "lossy-peer-link-50")["split-brain"].status == FAIL
     assert judged(calm, "lossy-peer-link-50")["split-brain"].status == PASS
+
+
+def test_a_flap_that_never_started_is_not_proven():
+    from dhcpdrill.gray import FlappingPeerLink
+    assert FlappingPeerLink().verify(None) == (False, "the flapping was never started")
