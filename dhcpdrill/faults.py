@@ -361,38 +361,66 @@ def _partner(role: str) -> str:
     return "secondary" if role == "primary" else "primary"
 
 
-def reach(ctx: FaultContext, src: str, dst: str, timeout: float = 2.0) -> tuple[bool, str]:
-    """Can ``src`` open a TCP connection to ``dst``'s peer-link port? (connected, what happened)"""
-    addr, port = ctx.plan.addresses[dst], ctx.plan.peer_ports[dst]
+def reach(ctx: FaultContext, src: str, dst: str, timeout: float = 2.0, port: int | None = None) -> tuple[bool, str]:
+    """Can ``src`` open a TCP connection to ``dst``'s peer-link port (or ``port``)? (connected, what happened)"""
+    addr, port = ctx.plan.addresses[dst], port or ctx.plan.peer_ports[dst]
     code, out = ctx.container(src).exec_run(["python3", "-c", PROBE, addr, str(port), str(timeout)])
     return code == 0, f"{src} -> {dst} {addr}:{port}: {out.decode(errors='replace').strip()}"
 
 
 @dataclass(frozen=True)
-class PartitionPeers(Fault):
-    """The servers cannot reach each other, silently (dropped, never reset), while clients still
-    reach both. ``one_way`` drops only what the target sends to its partner. The peer link is
-    ordinary TCP, so a rule in each server's own namespace cuts it."""
+class PeerLinkRule(Fault):
+    """A filter rule on the peer link, in each server's own namespace: what the target sends its
+    partner (and, unless ``one_way``, what the partner sends back) meets ``match``. The peer link
+    is ordinary TCP, so a rule in each server's OUTPUT chain acts on it while clients (who are
+    never the partner's address) are untouched."""
 
     target: str = "primary"
     one_way: bool = False
-    name: str = "peer-partition"
+
+    @property
+    def match(self) -> list[str]:
+        """The rule's matches and target after ``-d <partner>``."""
+        return ["-j", "DROP"]
 
     def _rules(self, ctx: FaultContext) -> list[tuple[str, list[str]]]:
         other = _partner(self.target)
-        rules = [(self.target, ["OUTPUT", "-d", ctx.plan.addresses[other], "-j", "DROP"])]
+        rules = [(self.target, ["OUTPUT", "-d", ctx.plan.addresses[other], *self.match])]
         if not self.one_way:
-            rules.append((other, ["OUTPUT", "-d", ctx.plan.addresses[self.target], "-j", "DROP"]))
+            rules.append((other, ["OUTPUT", "-d", ctx.plan.addresses[self.target], *self.match]))
         return rules
 
-    def _iptables(self, ctx: FaultContext, role: str, op: str, rule: list[str]) -> None:
+    def _iptables(self, ctx: FaultContext, role: str, op: str, rule: list[str]) -> str:
         code, out = ctx.container(role).exec_run(["iptables", "-w", op, *rule])
-        if code != 0 and op == "-I":
-            raise RuntimeError(f"iptables {op} in {role} failed: {out.decode(errors='replace')}")
+        text = out.decode(errors="replace")
+        if code != 0 and op != "-D":
+            raise RuntimeError(f"iptables {op} in {role} failed: {text}")
+        return text
 
-    def apply(self, ctx: FaultContext) -> None:
+    def _insert(self, ctx: FaultContext) -> None:
         for role, rule in self._rules(ctx):
             self._iptables(ctx, role, "-I", rule)
+
+    def _remove(self, ctx: FaultContext) -> None:
+        """Delete the rules from every server still running (a frozen one cannot be asked)."""
+        for role, rule in self._rules(ctx):
+            state = _state(ctx, role)
+            if state.get("Running") and not state.get("Paused"):
+                self._iptables(ctx, role, "-D", rule)
+
+    def apply(self, ctx: FaultContext) -> None:
+        self._insert(ctx)
+
+    def heal(self, ctx: FaultContext) -> None:
+        self._remove(ctx)
+
+
+@dataclass(frozen=True)
+class PartitionPeers(PeerLinkRule):
+    """The servers cannot reach each other, silently (dropped, never reset), while clients still
+    reach both. ``one_way`` drops only what the target sends to its partner."""
+
+    name: str = "peer-partition"
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         checks = [reach(ctx, self.target, _partner(self.target))]
@@ -400,12 +428,6 @@ class PartitionPeers(Fault):
             checks.append(reach(ctx, _partner(self.target), self.target))
         silent = all(not ok and "timed out" in what for ok, what in checks)
         return silent, "; ".join(what for _, what in checks)
-
-    def heal(self, ctx: FaultContext) -> None:
-        for role, rule in self._rules(ctx):
-            state = _state(ctx, role)
-            if state.get("Running") and not state.get("Paused"):
-                self._iptables(ctx, role, "-D", rule)
 
     def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
         checks = [reach(ctx, self.target, _partner(self.target)), reach(ctx, _partner(self.target), self.target)]

@@ -209,9 +209,16 @@ def fault_effective(tl: Timeline) -> Verdict:
     if misses or len(proofs) < len(applied):
         why = "; ".join(f"{e.get('fault')}: {e.get('evidence')}" for e in misses) or "no evidence was recorded"
         return Verdict(name, FAIL, f"fault not effective: {why}")
+    # A fault made again and again while it holds (a flapping link) proves each step as it goes.
+    steps = tl.of("fault-step")
+    unproven = [e for e in steps if not e.get("ok")]
+    if unproven:
+        return Verdict(name, FAIL, f"{len(unproven)} of {len(steps)} steps of the fault not effective: "
+                                   + listed([f"{e.get('fault')} {e.get('step')}: {e.get('evidence')}" for e in unproven], 3))
     return Verdict(name, PASS, "; ".join(f"{e.get('fault')}: {e.get('evidence')}"
                                          + (f" (applying it took {e.get('apply_s'):g} s from the fault's recorded time)"
-                                            if e.get("apply_s") is not None else "") for e in proofs))
+                                            if e.get("apply_s") is not None else "") for e in proofs)
+                   + (f"; each of its {len(steps)} steps proven as it was made" if steps else ""))
 
 
 def takeover(tl: Timeline, limit: Thresholds) -> Verdict:

@@ -27,12 +27,14 @@ DRILLS = {"kea-hs-kill-primary": "kill-primary", "kea-lb-client-partition": "cli
           "kea-hs-failback-renewal-at-hand-back": "failback", "kea30-lb-kill-primary-scope-race": "kill-primary",
           "kea-hs-rolling-upgrade-both-stopped": "rolling-upgrade", "kea-shared-kill-primary": "kill-primary",
           "isc-shared-kill-primary": "kill-primary", "kea-hs-storage-full": "storage-full",
-          "kea-hs-narrow-peer-link": "narrow-peer-link"}
+          "kea-hs-narrow-peer-link": "narrow-peer-link",
+          "kea-hs-flapping-peer-link": "flapping-peer-link", "kea-hs-lossy-peer-link-50": "lossy-peer-link-50"}
 # What the new verdicts must say on each recorded drill (anything absent: pass). The 1k failback's
 # clients could not see every reply (neighbour table overflow); the partitions are real split brains.
 EXPECTED = {("isc1k-failback-neigh-overflow", "service-held"): UNKNOWN,
             ("kea-hs-peer-partition", "split-brain"): FAIL, ("kea-lb-peer-partition", "split-brain"): FAIL,
             ("kea22-lb-kill-primary-scope-race", "service-held"): FAIL,
+            ("kea-hs-lossy-peer-link-50", "split-brain"): FAIL,
             # recorded while other work kept the host 100 % busy: its waits are not evidence (takeover still FAILs)
             ("kea30-lb-kill-primary-scope-race", "service-held"): UNKNOWN,
             **{("kea-hs-kill-primary-engine-killed", v): UNKNOWN  # the engine went away: nothing is evidence
