@@ -51,6 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--max-window", type=float, default=float(os.environ.get("DHCPDRILL_MAX_WINDOW_S", 600)),
                     metavar="S", help="longest a drill may watch after its fault; a pair whose timers or "
                                       "thresholds need longer is refused before anything starts (default 600 s)")
+    group.addoption("--longer", action="store_true",
+                    help="also run the drills marked 'longer' (gray failures measured too few times, or too "
+                         "heavy for the default run beside other labs; README \"The longer run\")")
     group.addoption("--drill-catalogue", action="store_true",
                     help="list every drill for each pair (name, -k expression, fault, window, verdicts, keys, "
                          "expected duration) and exit without starting anything")
@@ -332,6 +335,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drill: runs real DHCP servers in Docker (minutes, needs a Docker engine)")
+    config.addinivalue_line("markers", "longer: a drill of the longer run, deselected unless --longer is given")
     config.stash[KEY] = DrillSession(config)
     config.pluginmanager.register(RunFolders(config.stash[KEY]), "dhcpdrill-run-folders")
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
@@ -343,6 +347,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if config.getoption("--drill-catalogue"):
         _print_catalogue(config, items)
     config.stash[KEY].accept_hazards()
+    if not config.getoption("--longer"):
+        _deselect_longer(config, items)
     if config.getoption("--go-no-go"):
         _select_go_no_go(config, items)
     if config.getoption("--shard"):
@@ -358,6 +364,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
         return None
     session = config.stash[KEY]
     return parallel.scheduler(config, log, session.pairs(), session.hosts())
+
+
+def _deselect_longer(config: pytest.Config, items: list) -> None:
+    """The default run leaves out drills marked ``longer``; ``--longer`` runs them too."""
+    longer = [item for item in items if item.get_closest_marker("longer")]
+    if longer:
+        config.hook.pytest_deselected(items=longer)
+        items[:] = [item for item in items if not item.get_closest_marker("longer")]
 
 
 def _select_shard(config: pytest.Config, items: list) -> None:

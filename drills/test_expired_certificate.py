@@ -10,7 +10,12 @@ Runbook (each drill)
 3. Observe 30 s (and, in the second drill, kill the primary 25 s after the expiry and observe 30 s).
 4. Judge: split brain, duplicates, client outage, continuity, HA states; takeover in the second.
 """
+import pytest
+
 from scenarios.expired_certificate import EXPIRED_CERTIFICATE, EXPIRED_CERTIFICATE_THEN_KILL
+
+# The longer run (README "The longer run"): each drill measured once so far.
+pytestmark = pytest.mark.longer
 
 
 def test_expired_certificate(drill):

@@ -21,7 +21,12 @@ Flapping peer link — runbook
 4. Judge against [drills.flapping-peer-link]: a pair that follows its own timers changes no state
    and keeps its clients served; any step not proven fails fault-effective.
 """
+import pytest
+
 from scenarios.gray_peer_link import FLAPPING_PEER_LINK, LOSSY_PEER_LINK_20, LOSSY_PEER_LINK_50
+
+# The longer run (README "The longer run"): each drill measured once per pair so far.
+pytestmark = pytest.mark.longer
 
 
 def test_lossy_peer_link_20(drill):

@@ -18,9 +18,12 @@ Lost lease-file tail — runbook
    the leases granted while it was down, hands any address to a second client (duplicates),
    refuses clients (NAKs), and whether clients keep their addresses through the failback.
 """
+import pytest
+
 from scenarios.storage_faults import LEASE_TAIL_LOST, STORAGE_FULL
 
 
+@pytest.mark.longer  # Kea's NAK storm (~78,000 in 40 s) loads both cores: not beside other labs
 def test_storage_full(drill):
     drill.run(STORAGE_FULL).assert_verdicts()
 

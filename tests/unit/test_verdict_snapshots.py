@@ -114,7 +114,8 @@ def _recorded() -> dict[str, tuple[Timeline, str]]:
               "isc-partner-down": "partner-down", "isc-skew-at-boot": "clock-skew-65s-at-boot",
               "isc-kill-primary-new-clients": "kill-primary-new-clients",
               "kea-hs-maintenance-handoff": "maintenance-handoff",
-              "kea-relayed-kill-primary": "kill-primary", "isc-relayed-kill-primary": "kill-primary"}
+              "kea-relayed-kill-primary": "kill-primary", "isc-relayed-kill-primary": "kill-primary",
+              "kea-hs-narrow-peer-link": "narrow-peer-link"}
     out = {}
     for name, drill in drills.items():
         tl = real.load(name)
@@ -126,6 +127,13 @@ def _recorded() -> dict[str, tuple[Timeline, str]]:
                                                           and e.get("server_id") == standby), drill)
         out[f"{name}/no-lease-files"] = (real.without(tl, lambda e: e.kind == "lease-file"), drill)
         out[f"{name}/no-window-end"] = (real.without(tl, lambda e: e.kind == "observe-end"), drill)
+    # server2 of the load-balancing client partition silent to new clients from +2 s (its renewals
+    # still answered): the hole partner-share-held closes (tests/unit/test_partner_share.py).
+    tl, drill = out["kea-lb-client-partition"]
+    gone = real.fault_t(tl) + 2.0
+    out["kea-lb-client-partition/partner-silent-to-new-clients"] = (real.without(tl, lambda e: (
+        e.source == "clients" and e.t >= gone and str(e.get("client")).startswith("probe")
+        and e.kind in ("recv", "bound") and e.get("server_id") == "198.18.1.12")), drill)
     # The recorded tight-timer takeover (~12 s) set against what a default-timer config predicts.
     kill = real.load("kea-hs-kill-primary")
     default = kea_takeover({}, VANISHES, 5.0)
