@@ -1589,6 +1589,16 @@ def _survivor_waits(tl: Timeline, since: float, stop: float) -> list[tuple[Wait,
     return out + [done(w, None, None) for w in waiting.values() if w["clock"] is not None]
 
 
+def _waits_caveats(tl: Timeline, status: str, reason: str) -> tuple[str, str]:
+    """A judgement of clients' waits is UNKNOWN where the clients may not have seen every reply,
+    and a FAIL is UNKNOWN on a saturated drill host (the waits may be the host's, not the pair's)."""
+    if _unseen_replies(tl):
+        return UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
+    if status == FAIL and (saturated := hostcpu.saturation_reason(tl)):
+        return UNKNOWN, f"{saturated}; {reason}"
+    return status, reason
+
+
 def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
     """From the takeover to the end of the window the survivors kept serving: every client that
     asked was answered within what the pair's timers allow (``timers.service_gap``: the client's
@@ -1651,10 +1661,7 @@ def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
         reason += f"; {len(over)} client(s) waited longer than allowed: {listed(over, 8)}"
         if dropped := _dropped(tl, since, end):
             reason += f"; {dropped}"
-    if _unseen_replies(tl):
-        status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
-    elif status == FAIL and (saturated := hostcpu.saturation_reason(tl)):
-        status, reason = UNKNOWN, f"{saturated}; {reason}"
+    status, reason = _waits_caveats(tl, status, reason)
     return Verdict(name, status, reason, figure=longest, unit=unit, threshold=threshold)
 
 
@@ -1721,10 +1728,7 @@ def partner_share_held(tl: Timeline, limit: Thresholds) -> Verdict:
     status = FAIL if over else PASS
     if over:
         reason += f"; {len(over)} client(s) of {partner}'s own share waited longer: {listed(over, 8)}"
-    if _unseen_replies(tl):
-        status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
-    elif status == FAIL and (saturated := hostcpu.saturation_reason(tl)):
-        status, reason = UNKNOWN, f"{saturated}; {reason}"
+    status, reason = _waits_caveats(tl, status, reason)
     return Verdict(name, status, reason, figure=longest, unit=unit, threshold=threshold)
 
 
