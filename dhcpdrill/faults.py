@@ -20,6 +20,7 @@ from .images import server_versions
 from .problems import LabError
 from .timers import HANGS, VANISHES
 from .timeline import Timeline
+from .tls import expired_copy
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -905,15 +906,6 @@ class SkewClock(Fault):
         return ok, f"{self.target}'s daemon clock reads {'unknown' if offset is None else f'{offset:+.0f} s'}"
 
 
-EXPIRED_DIR = "expired"  # a pair folder's expired copies of certificates, mirrored as the live ones are
-
-
-def expired_copy(pair: "Pair", path: str):
-    """Where the pair folder keeps the expired copy of the certificate the server has at ``path``."""
-    from .includes import resolve
-    return resolve(path, pair.folder / EXPIRED_DIR / "x", pair.folder / EXPIRED_DIR)
-
-
 @dataclass(frozen=True)
 class ExpireCertificate(Fault):
     """The target's TLS certificate for its peer link is replaced by an expired copy (same key,
@@ -941,11 +933,11 @@ class ExpireCertificate(Fault):
 
         from .lab import put_files
         path = self._cert(ctx)
-        data = expired_copy(ctx.pair, path).read_bytes()
+        data = expired_copy(ctx.pair.folder, path).read_bytes()
         container = ctx.container(self.target)
         put_files(container, {path: data})
         ctx.record(self.target, "certificate-replaced", path=path, sha256=sha256(data).hexdigest(),
-                   copied_from=expired_copy(ctx.pair, path).relative_to(ctx.pair.folder).as_posix())
+                   copied_from=expired_copy(ctx.pair.folder, path).relative_to(ctx.pair.folder).as_posix())
         container.kill(signal="SIGKILL")
         container.start()
 

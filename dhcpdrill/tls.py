@@ -21,6 +21,12 @@ from .includes import resolve
 from .problems import Problem
 
 TLS_KEYS = ("trust-anchor", "cert-file", "key-file")
+EXPIRED_DIR = "expired"  # a pair folder's expired copies of certificates, mirrored as the live ones are
+
+
+def expired_copy(folder: Path, path: str) -> Path:
+    """Where the pair ``folder`` keeps the expired copy of the certificate a server has at ``path``."""
+    return resolve(path, folder / EXPIRED_DIR / "x", folder / EXPIRED_DIR)
 HA_LIBRARY = "libdhcp_ha.so"
 
 

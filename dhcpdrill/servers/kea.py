@@ -736,17 +736,15 @@ class KeaAdapter(ServerAdapter):
             if cfg is not None:
                 out |= set(tls.carried(pair.files[role], cfg, pair.folder)[0].values())
         if any(d.startswith("expired-certificate") for d in pair.drills):  # what those drills put in place
-            from ..faults import expired_copy
             cert = self.own_certificate(pair, "secondary") if pair.files.get("secondary", Path()).is_file() else None
-            if cert and expired_copy(pair, cert).is_file():
-                out.add(expired_copy(pair, cert))
+            if cert and tls.expired_copy(pair.folder, cert).is_file():
+                out.add(tls.expired_copy(pair.folder, cert))
         return sorted(out)
 
     @staticmethod
     def _expired_copies(pair: "Pair", has: dict, files: dict) -> list[Problem]:
         """The expired-certificate drills put an expired copy of the secondary's certificate in
         place of the live one: a pair with such a drill must hold it, under ``expired/``."""
-        from ..faults import EXPIRED_DIR, expired_copy
         out = []
         for drill in sorted(d for d in pair.drills if d.startswith("expired-certificate")):
             cert = tls.effective(has["secondary"], str(has["secondary"].get("this-server-name"))).get("cert-file")
@@ -755,11 +753,11 @@ class KeaAdapter(ServerAdapter):
                 out.append(Problem(where, f"drills.{drill}", f"{files['secondary'].name} names no certificate for its "
                                    "peer link, so there is none to expire", "remove the table: the drill is for pairs "
                                    "whose peers talk TLS"))
-            elif not expired_copy(pair, cert).is_file():
+            elif not tls.expired_copy(pair.folder, cert).is_file():
                 out.append(Problem(where, f"drills.{drill}", f"needs an expired copy of the secondary's {cert} at "
-                                   f"{expired_copy(pair, cert)}",
+                                   f"{tls.expired_copy(pair.folder, cert)}",
                                    f"make one (same key and subject, signed by the same CA, its validity over) under "
-                                   f"{pair.folder / EXPIRED_DIR}, e.g. with scripts/make_tls_certs.sh"))
+                                   f"{pair.folder / tls.EXPIRED_DIR}, e.g. with scripts/make_tls_certs.sh"))
         return out
 
     def own_certificate(self, pair: "Pair", role: str) -> str | None:
