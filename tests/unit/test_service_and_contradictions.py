@@ -32,6 +32,7 @@ DRILLS = {"kea-hs-kill-primary": "kill-primary", "kea-lb-client-partition": "cli
 # What the new verdicts must say on each recorded drill (anything absent: pass). The 1k failback's
 # clients could not see every reply (neighbour table overflow); the partitions are real split brains.
 EXPECTED = {("isc1k-failback-neigh-overflow", "service-held"): UNKNOWN,
+            ("isc1k-failback-neigh-overflow", "partner-share-held"): UNKNOWN,
             ("kea-hs-peer-partition", "split-brain"): FAIL, ("kea-lb-peer-partition", "split-brain"): FAIL,
             ("kea22-lb-kill-primary-scope-race", "service-held"): FAIL,
             ("kea-hs-lossy-peer-link-50", "split-brain"): FAIL,
@@ -62,7 +63,7 @@ def judged_anywhere(name: str) -> dict:
 @pytest.mark.parametrize("name", sorted(DRILLS))
 def test_the_new_verdicts_on_every_recorded_drill(name):
     v = judged_anywhere(name)
-    for verdict in ("service-held", "evidence-consistent", "split-brain"):
+    for verdict in ("service-held", "partner-share-held", "evidence-consistent", "split-brain"):
         if verdict in v:
             assert v[verdict].status == EXPECTED.get((name, verdict), PASS), (verdict, v[verdict].reason)
     assert "evidence-consistent" in v  # judged in every drill
