@@ -1770,8 +1770,10 @@ class Silence:
 
 def _silenced(tl: Timeline) -> dict[str, list[Silence]]:
     """Per role, each stretch in which a kill, freeze or stop held it silent: from the proof of
-    the fault until its heal restored it (``fault-healed`` with ``restored``) and it logged a
-    serving state (a restarted Kea server passes waiting, syncing and ready first, a restarted
+    the fault until its thaw began (a freeze: the resumed daemon answers at once in the state it was
+    frozen in, before its state machine learns what its partner did; recorded on Kea 2.2: four
+    OFFERs 30 ms after the thaw, two seconds before it logged its next state), or until its heal
+    restored it (``fault-healed`` with ``restored``) and it logged a serving state (a restarted Kea server passes waiting, syncing and ready first, a restarted
     dhcpd startup and recover: it answers no client in them); for ever when the heal does not
     bring the target back (a kill). The silence ends at that state, not at ``fault-healed``: the
     harness stamps that when its check is done, after the daemon may already serve (recorded:
@@ -1794,6 +1796,9 @@ def _silenced(tl: Timeline) -> dict[str, list[Silence]]:
             continue
         if healed is None or healed.kind != "fault-healed":  # the heal's end is not known: nor is its return
             out[target].append(Silence(proof.t, INF, fault, heal.t, logged=False, heal=heal.t))
+            continue
+        if fault == "freeze":  # a thawed process resumes in the state it was frozen in, serving or not
+            out[target].append(Silence(proof.t, heal.t, fault, healed.t, heal=heal.t))
             continue
         back = next((e.t for e in tl.of("ha-state", source=target) if e.t >= heal.t and e.get("to") in serving), None)
         out[target].append(Silence(proof.t, back, fault, healed.t, heal=heal.t) if back is not None else
@@ -1870,10 +1875,9 @@ def _foreign_sources(replies: list[Event], lab: Event, zero: float) -> list[str]
 
 def evidence_consistent(tl: Timeline) -> Verdict:
     """Nothing on the timeline contradicts the fault or the lab: no reply from a server while a
-    proof says it was killed, frozen or stopped, or after its heal before it served again (a
-    thawed server's backlog excepted); no reply from a server id, source address or second host
-    outside the pair and its relays (``_foreign_sources``); each
-    fault's proof names that fault and target and comes after it (a step of a sequence proven by
+    proof says it was killed, frozen or stopped, or after its restart before it served again; no
+    reply from a server id, source address or second host outside the pair and its relays
+    (``_foreign_sources``); each fault's proof names that fault and target and comes after it (a step of a sequence proven by
     another step's proof does not count); steady state before the fault; every ACKed address
     inside the pair's subnets; no lease row a server wrote while proven dead (after its return, a
     row copied from its partner's record of the same grant is a sync, not a contradiction)."""
@@ -1886,21 +1890,15 @@ def evidence_consistent(tl: Timeline) -> Verdict:
     silenced = _silenced(tl)
     found, unchecked = _proof_contradictions(tl), []
     replies = [e for e in tl.of("recv", source="clients") if e.get("msg") in REPLIES and e.get("server_id")]
-    asked = {(e.get("mac"), e.get("xid")): e.t for e in tl.of("send", source="clients")}  # each exchange's last send
-
-    def backlog(e: Event, q: Silence) -> bool:
-        """A thawed server answers what queued while it was frozen before its state machine runs
-        (recorded: a renewal sent +11.4 s into a freeze answered 24 ms after the thaw)."""
-        return q.fault == "freeze" and e.t >= q.heal and asked.get((e.get("mac"), e.get("xid")), INF) < q.heal
 
     for role, spans in sorted(silenced.items()):
         for q in spans:
-            mine = [e for e in replies if roles.get(e.get("server_id")) == role and q.since < e.t < q.until
-                    and not backlog(e, q)]
+            mine = [e for e in replies if roles.get(e.get("server_id")) == role and q.since < e.t < q.until]
             dead = [e for e in mine if q.logged or e.t < q.healed]
             if dead:
-                back = (f" and before it was restored and logged a serving state ({q.until - zero:+.2f} s)"
-                        if q.until < INF else "")
+                back = ("" if q.until == INF else f" and before its thaw began ({q.until - zero:+.2f} s)"
+                        if q.fault == "freeze" else
+                        f" and before it was restored and logged a serving state ({q.until - zero:+.2f} s)")
                 found.append(f"{len(dead)} {'/'.join(sorted({e.get('msg') for e in dead}))} from {role} after its "
                              f"{q.fault} was proven ({q.since - zero:+.2f} s){back}, first to {dead[0].get('client')} "
                              f"at {dead[0].t - zero:+.2f} s")
