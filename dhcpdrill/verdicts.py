@@ -417,7 +417,8 @@ def _server_bindings(tl: Timeline) -> tuple[Binding, ...]:
         hosts = placings(e)
         ambiguous = "" if hosts[-1] - hosts[0] <= ACK_MATCH_S else _undatable(tl, e, hosts)
         for host in (hosts if ambiguous else [(hosts[0] + hosts[-1]) / 2]):
-            start, end, late = float(e.get("start")), float(e.get("end")), e.get("end_late")
+            start, late = float(e.get("start")), e.get("end_late")
+            end = INF if e.get("end") is None and e.get("ends") == "never" else float(e.get("end"))
             shift = start - host
             start, end, late = host, end - shift, None if late is None else float(late) - shift
             slack = SERVER_RESOLUTION_S + (0.0 if ambiguous else (hosts[-1] - hosts[0]) / 2)

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import ipaddress
 import json
+import math
 import re
 import time
 from calendar import timegm
@@ -530,11 +531,17 @@ class IscAdapter(ServerAdapter):
 
     def lease_events(self, text: str, report: dict | None = None) -> list[tuple[float, str, dict]]:
         text, torn = untear(text)
-        events = ([(rec["start"], "lease-record", rec) for rec in parse_leases(text, report)]
+        events = ([(rec["start"], "lease-record", _infinite_as_never(rec)) for rec in parse_leases(text, report)]
                   + [(g["cltt"], "lease-grant", g) for g in parse_grants(text)])
         if report is not None and torn:
             report["torn"] = torn
         return events
+
+
+def _infinite_as_never(rec: dict) -> dict:
+    """A lease record as the timeline holds it: an infinite end is written ``"end": null, "ends":
+    "never"`` (JSON has no infinity), which ``verdicts.server_bindings`` reads back as one."""
+    return {**rec, "end": None, "ends": "never"} if rec["end"] == math.inf else rec
 
 
 GLUED = re.compile(r"(?<=[^\n])lease\s+\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\s*\{")
@@ -593,6 +600,11 @@ def _when(body: str, key: str) -> float | None:
     return float(timegm(tuple(int(x) for x in m.groups()[:6]) + (0, 0, 0)))
 
 
+def _never(body: str) -> bool:
+    """``ends never;``: an infinite lease (a dynamic BOOTP client's, or ``infinite`` lease times)."""
+    return re.search(r"^\s*ends\s+never;", body, re.M) is not None
+
+
 def _not_understood(state: str | None, mac: str | None, body: str) -> str | None:
     """Why a lease stanza cannot be read as a binding (None when it can)."""
     for key in TIMES:
@@ -604,8 +616,8 @@ def _not_understood(state: str | None, mac: str | None, body: str) -> str | None
     if state == "active":
         if not mac:
             return "an active lease with no hardware ethernet"
-        if _when(body, "starts") is None or _when(body, "ends") is None:
-            return "an active lease without starts and a dated ends (an infinite lease is not judged)"
+        if _when(body, "starts") is None or _when(body, "ends") is None and not _never(body):
+            return "an active lease without starts, or without ends (a time, or never)"
     return None
 
 
@@ -619,7 +631,8 @@ def _stanzas(text: str):
 
 def parse_leases(text: str, report: dict | None = None) -> list[dict]:
     """Bindings from dhcpd.leases: an ``active`` stanza binds its address from ``starts`` to
-    ``ends``; any later stanza for that address (released, free, expired, ...) ends it.
+    ``ends`` (``math.inf`` for ``ends never;``); any later stanza for that address (released,
+    free, expired, ...) ends it.
 
     ``report``, when given, receives ``rows`` (lease stanzas read) and ``unread`` (each one not
     understood: its line, text and why), so a file that parses to nothing is told from one that
@@ -639,6 +652,8 @@ def parse_leases(text: str, report: dict | None = None) -> list[dict]:
                            "why": why})
             continue
         starts, ends = _when(body, "starts"), _when(body, "ends")
+        if ends is None and state == "active" and _never(body):
+            ends = math.inf
         prev = current.pop(ip, None)
         if state == "active" and mac and starts is not None and ends is not None:
             if prev and prev["mac"] == mac and prev["start"] <= starts <= prev["end"]:

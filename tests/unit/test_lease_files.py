@@ -51,13 +51,36 @@ def test_db_time_format_local_is_read_as_dhcpd_writes_it():
 def test_dhcpd_stanzas_not_understood_are_counted_with_their_line_and_why():
     report: dict = {}
     text = LOCAL_FORMAT.replace("starts epoch 1796629800;", "starts 1796629800;") + \
-        "lease 198.18.0.101 {\n  binding state active;\n  starts 1 2026/12/07 07:50:00;\n  ends never;\n" \
+        "lease 198.18.0.101 {\n  binding state active;\n  ends never;\n" \
         "  hardware ethernet 02:d4:10:00:00:02;\n}\nlease 198.18.0.102 {\n  binding state free;\n"
     assert parse_leases(text, report) == []
     assert report["rows"] == 2 and [(u["row"], u["why"]) for u in report["unread"]] == [
         (7, "starts '1796629800' is neither 'w yyyy/mm/dd hh:mm:ss' nor 'epoch <seconds>'"),
-        (16, "an active lease without starts and a dated ends (an infinite lease is not judged)"),
-        (22, "no closing brace")]
+        (16, "an active lease without starts, or without ends (a time, or never)"),
+        (21, "no closing brace")]
+
+
+def test_an_infinite_lease_binds_its_address_for_ever_and_a_later_holder_is_a_duplicate():
+    """``ends never;`` (a dynamic BOOTP client's lease) was a row not understood, so any pair with
+    one said duplicates UNKNOWN. It is a binding with no end: another client given that address
+    later, by either server, is a duplicate."""
+    text = "lease 198.18.2.150 {\n  starts 1 2026/12/07 07:50:00;\n  ends never;\n  binding state active;\n" \
+        "  hardware ethernet 02:d4:10:00:00:02;\n}\n"
+    report: dict = {}
+    assert parse_leases(text, report) == [{"ip": "198.18.2.150", "mac": "02:d4:10:00:00:02",
+                                           "start": 1796629800.0, "end": float("inf")}]
+    assert report["unread"] == []
+    tl = load("isc-partner-down")
+    steady = next(e for e in tl.of("bound") if e.get("client") == "steady-00")
+    before = steady.t - 300  # granted for ever before the drill, and never released
+    bootp = Event(before, "secondary", "lease-record", {"ip": steady.get("ip"), "mac": STRANGER,
+                                                        "start": float(int(before)), "end": float("inf")})
+    forever = _secondary_file_as(tl, "utc", [bootp])
+    rec = next(e for e in forever.of("lease-record") if e.get("mac") == STRANGER)
+    assert rec.get("end") is None and rec.get("ends") == "never"
+    v = judged(forever, "partner-down")["duplicates"]
+    assert v.status == FAIL and STRANGER in v.reason and steady.get("ip") in v.reason, v.reason
+    assert judged(_secondary_file_as(tl, "utc"), "partner-down")["duplicates"].status == PASS
 
 
 def test_memfile_rows_not_understood_are_counted_with_their_line_and_why():
@@ -74,6 +97,8 @@ def test_memfile_rows_not_understood_are_counted_with_their_line_and_why():
 
 
 def _stamp(t: float, style: str) -> str:
+    if t == float("inf"):
+        return "never;"
     if style == "local":
         return f"epoch {int(t)}; # {time.strftime('%a %b %d %H:%M:%S %Y', time.gmtime(t))}"
     if style == "utc":
