@@ -12,7 +12,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from .expectations import ROLES
@@ -38,6 +38,9 @@ class FaultContext:
     plan: "LabPlan"
     timeline: Timeline | None = None
     image_for: "Callable[[str], str] | None" = None  # the lab image of a Debian suite, built if need be
+    # What a fault keeps between its apply and its heal in this drill (a worker thread, its proofs),
+    # per fault name: the fault objects themselves are shared by every drill of the catalogue.
+    state: dict[str, dict] = field(default_factory=dict)
 
     def container(self, role: str):
         return self.lab.containers[role]

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .expectations import ROLES
 from .faults import FaultContext, PeerLinkRule, _partner, reach
@@ -193,7 +193,6 @@ class FlappingPeerLink(PeerLinkRule):
     up_s: float = 2.0
     probe_s: float = 0.5
     name: str = "flapping-peer-link"
-    _run: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def tag(self) -> str:
@@ -206,11 +205,10 @@ class FlappingPeerLink(PeerLinkRule):
     def apply(self, ctx: FaultContext) -> None:
         stop, first = threading.Event(), threading.Event()
         proofs: list[tuple[bool, str]] = []
-        worker = threading.Thread(target=self._flap, args=(ctx, stop, first, proofs), name="peer-link-flap",
+        cut_s = flap_cut_s(self.cut_s, response_delay_s(ctx))
+        worker = threading.Thread(target=self._flap, args=(ctx, cut_s, stop, first, proofs), name="peer-link-flap",
                                   daemon=True)
-        self._run.clear()
-        self._run.update(stop=stop, first=first, proofs=proofs, worker=worker,
-                         cut_s=flap_cut_s(self.cut_s, response_delay_s(ctx)))
+        ctx.state[self.name] = dict(stop=stop, first=first, proofs=proofs, worker=worker, cut_s=cut_s)
         worker.start()
 
     def _step(self, ctx: FaultContext, n: int, phase: str, ok: bool, evidence: str, proofs: list) -> None:
@@ -218,8 +216,9 @@ class FlappingPeerLink(PeerLinkRule):
                    evidence=evidence)
         proofs.append((ok, f"{phase} {n}: {evidence}"))
 
-    def _flap(self, ctx: FaultContext, stop: threading.Event, first: threading.Event, proofs: list) -> None:
-        n, cut_s = 0, self._run["cut_s"]
+    def _flap(self, ctx: FaultContext, cut_s: float, stop: threading.Event, first: threading.Event,
+              proofs: list) -> None:
+        n = 0
         try:
             while not stop.is_set():
                 n += 1
@@ -247,30 +246,32 @@ class FlappingPeerLink(PeerLinkRule):
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         """The first cut's proof (later cuts and restores are ``fault-step`` events)."""
-        if "first" not in self._run:
+        run = ctx.state.get(self.name, {})
+        if "first" not in run:
             return False, "the flapping was never started"
-        self._run["first"].wait(self._run["cut_s"] + 30.0)
-        proofs = self._run["proofs"]
+        run["first"].wait(run["cut_s"] + 30.0)
+        proofs = run["proofs"]
         if not proofs:
             return False, "the first cut was not proven within its time"
         ok, what = proofs[0]
-        return ok, f"flapping {self._run['cut_s']:g} s cut / {self.up_s:g} s up (max-response-delay " \
+        return ok, f"flapping {run['cut_s']:g} s cut / {self.up_s:g} s up (max-response-delay " \
                    f"{response_delay_s(ctx):g} s); first {what}"
 
     def heal(self, ctx: FaultContext) -> None:
-        run = self._run
+        run = ctx.state.get(self.name, {})
         if run:
             run["stop"].set()
             run["worker"].join(self.cut_s + 30.0)
         self._remove(ctx)
 
     def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
-        proofs = self._run.get("proofs", [])
+        run = ctx.state.get(self.name, {})
+        proofs = run.get("proofs", [])
         cuts = [ok for ok, what in proofs if what.startswith("cut ")]
         restores = [ok for ok, what in proofs if what.startswith("restore ")]
         left = [role for role in ROLES if counters(ctx, role, self.tag) is not None]
         checks = both_ways(ctx, 2.0)
-        ok = not left and all(c is True for c, _ in checks) and not self._run.get("worker", threading.Thread()).is_alive()
+        ok = not left and all(c is True for c, _ in checks) and not run.get("worker", threading.Thread()).is_alive()
         return ok, (f"{len(cuts)} cut(s) ({sum(cuts)} proven), {len(restores)} restore(s) ({sum(restores)} proven); "
                     + (f"rules left in {', '.join(left)}; " if left else "rules removed; ")
                     + "; ".join(what for _, what in checks))

@@ -144,4 +144,9 @@ def test_without_the_second_server_going_partner_down_there_is_no_split_brain():
 
 def test_a_flap_that_never_started_is_not_proven():
     from dhcpdrill.gray import FlappingPeerLink
-    assert FlappingPeerLink().verify(None) == (False, "the flapping was never started")
+    from dhcpdrill.faults import FaultContext
+    ctx = FaultContext(None, None, None, None)  # type: ignore[arg-type]
+    assert FlappingPeerLink().verify(ctx) == (False, "the flapping was never started")
+    ctx.state["flapping-peer-link"] = {"first": None}  # another drill's flap is not this one's
+    assert FlappingPeerLink().verify(FaultContext(None, None, None, None)) == (  # type: ignore[arg-type]
+        False, "the flapping was never started")
