@@ -340,7 +340,7 @@ def _part(value: object, part: str, table: dict, out: list[tuple[str, str, str]]
             rest = "".join(f", {_key(n)} = true" for n in value if n in UNBOUNDED)
             out.append((f"known_hazard.{part}", f"excuses {name} without a bound",
                         f"say how badly the hazard may break it: {part} = {{ {_key(name)} = N{rest} }} "
-                        f"({BOUNDS[name].what}), from the worst run recorded{words}"))
+                        f"({BOUNDS[name].what}), no less than the worst run recorded{words}"))
     return list(value)
 
 
@@ -387,5 +387,5 @@ def _bound_problems(bounds: dict, table: dict, part: str = "may_fail") -> list[t
                         f"give the worst the hazard was seen to leave, above 0 and below {limit:g}"))
         elif not bound.at_least and value <= limit:
             out.append((where, f"{value:g} excuses nothing beyond {own}",
-                        f"give {bound.what}, above {limit:g}, from the worst run recorded"))
+                        f"give {bound.what}, above {limit:g}, no less than the worst run recorded"))
     return out
