@@ -328,7 +328,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     asked = ns.numprocesses is not None or ns.dist != "no" or bool(getattr(ns, "tx", None))
     needs_serial = bool(ns.usepdb or getattr(ns, "trace", False) or ns.collectonly or ns.capture == "no"
                         or getattr(ns, "drill_catalogue", False))
-    drills, groups = parallel.targets_drills(ns.file_or_dir), 0
+    drills = parallel.targets_drills(ns.file_or_dir) or (bool(getattr(ns, "pyargs", False)) and bool(ns.file_or_dir)
+                                                         and all(map(installed_drills, ns.file_or_dir)))
+    groups = 0
     if drills and not asked and not needs_serial:
         try:
             pairs = [load_pair(f) for f in pair_folders(ns.pair, early_config.rootpath / "fixtures")]
@@ -367,7 +369,7 @@ def named_drills(config: pytest.Config) -> bool:
         return True
     for arg in config.args:
         target = arg.split("::", 1)[0]
-        if getattr(option, "pyargs", False) and (target == "dhcpdrill.drills" or target.startswith("dhcpdrill.drills.")):
+        if getattr(option, "pyargs", False) and installed_drills(arg):
             return True
         path = (config.invocation_params.dir / target).resolve()
         if not path.exists():
@@ -379,6 +381,12 @@ def named_drills(config: pytest.Config) -> bool:
         if "drills" in parts:
             return True
     return False
+
+
+def installed_drills(arg: str) -> bool:
+    """Whether a ``--pyargs`` argument names the installed drills (``dhcpdrill.drills[.test_x][::test]``)."""
+    target = arg.split("::", 1)[0]
+    return target == "dhcpdrill.drills" or target.startswith("dhcpdrill.drills.")
 
 
 def is_drill_test(item: pytest.Item) -> bool:
