@@ -101,25 +101,65 @@ def lines(pairs: list[Pair], entries: list[Entry]) -> list[str]:
     return out
 
 
-def known_scenarios(roots: Iterable[Path] = ()) -> dict[str, Scenario]:
-    """Every drill the project's scenarios define (``scenarios/`` beside the drills), and any
-    other Scenario already imported; empty when none can be found, so nothing is refused then.
-    Outside pytest (``dhcpdrill-check``) ``scenarios`` is looked for in ``roots`` too: the
-    project folder the command runs in, or one above the pairs it checks."""
+SHIPPED = "dhcpdrill.scenarios"  # the repository's scenarios/ in an installed wheel (pyproject.toml package-dir)
+
+
+def shipped_scenarios() -> ModuleType | None:
+    """The scenarios installed with this harness (``dhcpdrill.scenarios``), or None when it runs
+    from a checkout, where ``scenarios/`` lies beside ``dhcpdrill/`` instead. Asked of the package
+    folder itself, not of the import system: a team's own ``scenarios`` package is never taken for it."""
+    import importlib
+    if not (Path(__file__).resolve().parent / "scenarios" / "__init__.py").is_file():
+        return None
+    return importlib.import_module(SHIPPED)
+
+
+def alias_shipped_scenarios() -> None:
+    """Let the installed drills' ``from scenarios.x import ...`` reach the scenarios installed with
+    them, the same module objects as ``dhcpdrill.scenarios.x`` (the drills' own files are those of
+    the repository, unchanged). Called by ``dhcpdrill.drills`` as it is imported, so only a session
+    that collects the installed drills names anything ``scenarios``; one that already imported a
+    different ``scenarios`` package is told so rather than drilling with the wrong catalogue."""
     import importlib
     import pkgutil
-    try:
-        import scenarios
-    except ImportError:
-        root = next((r for r in roots if (r / "scenarios" / "__init__.py").is_file()), None)
-        if root is not None:
-            sys.path.append(str(root))
-    try:
-        import scenarios
-        for module in pkgutil.iter_modules(scenarios.__path__):
-            importlib.import_module(f"scenarios.{module.name}")
-    except ImportError:
-        pass
+    package = shipped_scenarios()
+    if package is None:
+        return
+    taken = sys.modules.get("scenarios")
+    if taken is not None and taken is not package:
+        raise ImportError(f"the installed drills need the name 'scenarios' for {SHIPPED}, but this session already "
+                          f"imported another package by that name ({getattr(taken, '__file__', taken)}): run the "
+                          "drills in a pytest session of their own (pytest --pyargs dhcpdrill.drills --pair PATH)")
+    sys.modules["scenarios"] = package
+    for module in pkgutil.iter_modules(package.__path__):
+        sys.modules[f"scenarios.{module.name}"] = importlib.import_module(f"{SHIPPED}.{module.name}")
+
+
+def known_scenarios(roots: Iterable[Path] = ()) -> dict[str, Scenario]:
+    """Every drill the harness's scenarios define, and any other Scenario already imported; empty
+    when none can be found, so nothing is refused then. The scenarios are those installed with the
+    harness (``shipped_scenarios``), else the project's ``scenarios/`` beside the drills (importable
+    in a pytest session of this repository). Outside pytest (``dhcpdrill-check``) ``scenarios`` is
+    looked for in ``roots`` too: the project folder the command runs in, or one above the pairs it
+    checks."""
+    import importlib
+    import pkgutil
+    package = shipped_scenarios()
+    if package is None:
+        try:
+            import scenarios
+        except ImportError:
+            root = next((r for r in roots if (r / "scenarios" / "__init__.py").is_file()), None)
+            if root is not None:
+                sys.path.append(str(root))
+        try:
+            import scenarios as package
+        except ImportError:
+            package = None
+    if package is not None:
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
     modules = [m for name, m in list(sys.modules.items())
-               if name.split(".")[0] in ("scenarios", "drills") or name.rsplit(".", 1)[-1].startswith("test_")]
+               if name.split(".")[0] in ("scenarios", "drills") or name.startswith((SHIPPED, "dhcpdrill.drills"))
+               or name.rsplit(".", 1)[-1].startswith("test_")]
     return {value.name: value for module in modules for value in vars(module).values() if isinstance(value, Scenario)}

@@ -4,8 +4,9 @@ Every run of the drills leaves one archive, ``reports/evidence-<UTC stamp>.tar.g
 run folder (timeline, server logs, lease files, summary, per-run JUnit and HTML, ``verdicts.json``
 with the verdicts as judged, and ``pair/`` with the pair's own files as they were drilled), the
 run's ``junit-drills.xml`` and ``drills.html``, and ``MANIFEST.json``: the SHA-256 of every file,
-each pair's config hash, the harness version and git commit, the image and exact server versions,
-the Docker engine and kernel versions, and the command line.
+each pair's config hash, the harness version and the commit of its own source, separately the
+repository and commit each pair folder came from (``provenance``), the image and exact server
+versions, the Docker engine and kernel versions, and the command line.
 
     dhcpdrill-verify reports/evidence-20261130T153000Z.tar.gz [--manifest-sha256 HEX]
 
@@ -33,7 +34,6 @@ import io
 import json
 import platform
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -41,6 +41,8 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
+
+from .provenance import harness_identity, pair_source
 
 if TYPE_CHECKING:
     from .drill import DrillResult
@@ -73,28 +75,6 @@ def record_run(result: "DrillResult") -> None:
         shutil.copyfile(path, target)
 
 
-def harness_identity() -> dict[str, str]:
-    """The harness's version and, when it runs from a git checkout, the commit (and whether the
-    tree had uncommitted changes)."""
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        ident = {"version": version("dhcpdrill")}
-    except PackageNotFoundError:
-        ident = {"version": "unknown"}
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = "", ""
-    ident["git_commit"] = commit or "unknown (not a git checkout)"
-    if commit and dirty:
-        ident["git_commit"] += " with uncommitted changes"
-    return ident
-
-
 def engine_identity(client: Any) -> dict[str, str]:
     try:
         v = client.version()
@@ -105,10 +85,14 @@ def engine_identity(client: Any) -> dict[str, str]:
 
 
 def bundle(results: list["DrillResult"], reports: Path, engine: dict[str, str], command: list[str],
-           merged_from: list[dict[str, str]] | None = None, accepted: Sequence["Acceptance"] = ()) -> tuple[Path, str]:
+           merged_from: list[dict[str, str]] | None = None, accepted: Sequence["Acceptance"] = (),
+           pair_sources: dict[str, dict[str, str]] | None = None) -> tuple[Path, str]:
     """Write the run's evidence archive; return its path and its manifest's SHA-256. A merged
-    archive (``dhcpdrill-merge``) names the archives it was made from and their manifest digests;
-    a go/no-go's manifest names the known hazards it accepted (``--accept-hazard``)."""
+    archive (``dhcpdrill-merge``) names the archives it was made from and their manifest digests,
+    and carries their ``pair_sources`` (its pair folders are extracted copies); a go/no-go's
+    manifest names the known hazards it accepted (``--accept-hazard``)."""
+    if pair_sources is None:
+        pair_sources = {r.pair.name: pair_source(r.pair.folder) for r in results}
     files: dict[str, bytes] = {}
     for r in results:
         for path in sorted(p for p in r.run_dir.rglob("*") if p.is_file()):
@@ -122,6 +106,7 @@ def bundle(results: list["DrillResult"], reports: Path, engine: dict[str, str], 
     created = datetime.now(timezone.utc)
     manifest = json.dumps({"created": created.isoformat(timespec="seconds"), "command": command,
                            "harness": harness_identity(), "engine": engine, "python": platform.python_version(),
+                           "pair_sources": pair_sources,
                            "runs": runs, "files": {name: sha256(data) for name, data in sorted(files.items())},
                            **({"merged_from": merged_from} if merged_from else {}),
                            **({"accepted_hazards": [a.record() for a in accepted]} if accepted else {})},
@@ -304,6 +289,9 @@ def verify(archive: Path, manifest_sha256: str | None = None) -> tuple[bool, lis
             lines.append(f"files: {len(listed)} listed; harness {manifest['harness'].get('version')} "
                          f"{manifest['harness'].get('git_commit')}; engine {manifest['engine'].get('docker')}, "
                          f"kernel {manifest['engine'].get('kernel')}")
+            for name, source in sorted(manifest.get("pair_sources", {}).items()):
+                lines.append(f"pair {name} from {source.get('repository') or source.get('folder')} "
+                             f"at {source.get('git_commit')}")
             then, installed = manifest["harness"], harness_identity()
             newer_code = (then.get("version"), then.get("git_commit")) != (installed["version"], installed["git_commit"])
             if newer_code:

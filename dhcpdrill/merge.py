@@ -65,6 +65,7 @@ def merge(archives: list[Path], out: Path, scenarios: dict, command: list[str],
     """Verify the archives (against ``digests``, the manifest digests their runs printed, when
     given), put their runs in ``out`` and write one report and one archive."""
     lines, results, sources, engines, decisions = [], [], [], [], []
+    pair_sources: dict[str, dict[str, str]] = {}
     given = {d.lower() for d in digests or ()}
     found = {archive: _digest(archive) for archive in archives}
     if given:
@@ -85,6 +86,7 @@ def merge(archives: list[Path], out: Path, scenarios: dict, command: list[str],
             manifest = json.loads(raw)
             said = tar.extractfile(FILE_NAME).read().decode().strip() if FILE_NAME in tar.getnames() else None
             decisions.append((archive, said, manifest.get("accepted_hazards", [])))
+            pair_sources.update(manifest.get("pair_sources", {}))
             for run in manifest["runs"]:
                 target = out / run["run"]
                 if target.exists():
@@ -110,7 +112,8 @@ def merge(archives: list[Path], out: Path, scenarios: dict, command: list[str],
     engine = engines[0] if all(e == engines[0] for e in engines) else \
         {"docker": "; ".join(sorted({e.get("docker", "?") for e in engines})),
          "kernel": "; ".join(sorted({e.get("kernel", "?") for e in engines}))}
-    path, digest = bundle(results, out, engine, command, merged_from=sources, accepted=accepted)
+    path, digest = bundle(results, out, engine, command, merged_from=sources, accepted=accepted,
+                          pair_sources=pair_sources)
     lines.append(f"merged {len(results)} run(s) into {out / 'junit-drills.xml'} and {out / 'drills.html'}")
     lines.append(f"Evidence archive: {path} (manifest sha256 {digest})")
     return path, digest, lines

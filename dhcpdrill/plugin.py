@@ -5,6 +5,18 @@ Pairs come from ``--pair PATH`` (repeatable; a folder holding pair folders count
 ``$DHCPDRILL_PAIRS`` (``:``-separated), else every pair folder directly under ``fixtures/``.
 Every pair is checked before the first container starts; a bad one stops the run with each
 problem named.
+
+The plugin is registered for every pytest session of the environment it is installed in, and acts
+only in a session that drills. A **drill test** is one that uses the ``drill`` fixture (through it,
+the ``dhcpdrill_pair`` parameter: the plugin parametrizes no other test, and claims no generic
+name: a suite's own ``pair`` or ``drill`` fixture wins as pytest's own precedence says). A session
+**drills** when it collects a drill test, or (``named_drills``, asked before anything is collected,
+as an xdist controller must) when its command line names drills: a drill option such as
+``--pair``, a path inside a ``drills/`` folder (``pytest drills/``; plain ``pytest`` here, whose
+testpaths include it), or ``--pyargs dhcpdrill.drills``. Only such a session has SIGTERM turned
+into a Ctrl-C (CI timeouts then clean up), its ``longer`` drills deselected, the drills' xdist
+scheduling, and reports written; another session runs as if the plugin were not there (it still
+lists the ``dhcpdrill`` options and the ``drill``/``longer`` markers).
 """
 from __future__ import annotations
 
@@ -36,6 +48,10 @@ DEFAULT_WORKERS = pytest.StashKey[int]()
 RESULTS = pytest.StashKey[list]()  # on a drill test's item: the results its drill.run calls judged
 REFUSED = "dhcpdrill / run refused"  # the JUnit suite of a refused run
 DRILL_PROPERTY = "dhcpdrill_drill"  # a drill test's user property: "pair / drill", set before it may skip
+PAIR_PARAM = "dhcpdrill_pair"  # the parameter a drill test runs once per pair for (no generic name: see above)
+SIGTERM_BEFORE = pytest.StashKey[object]()  # the SIGTERM handler a drilling session replaced
+DRILL_OPTIONS = ("pair", "reports_dir", "longer", "drill_catalogue", "go_no_go", "repeat", "accept_hazard",
+                 "shard", "docker_host")  # given on the command line, each names drills (no env-set default)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -312,7 +328,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     asked = ns.numprocesses is not None or ns.dist != "no" or bool(getattr(ns, "tx", None))
     needs_serial = bool(ns.usepdb or getattr(ns, "trace", False) or ns.collectonly or ns.capture == "no"
                         or getattr(ns, "drill_catalogue", False))
-    drills, groups = parallel.targets_drills(ns.file_or_dir), 0
+    drills = parallel.targets_drills(ns.file_or_dir) or (bool(getattr(ns, "pyargs", False)) and bool(ns.file_or_dir)
+                                                         and all(map(installed_drills, ns.file_or_dir)))
+    groups = 0
     if drills and not asked and not needs_serial:
         try:
             pairs = [load_pair(f) for f in pair_folders(ns.pair, early_config.rootpath / "fixtures")]
@@ -336,14 +354,75 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drill: runs real DHCP servers in Docker (minutes, needs a Docker engine)")
     config.addinivalue_line("markers", "longer: a drill of the longer run, deselected unless --longer is given")
-    config.stash[KEY] = DrillSession(config)
+    config.stash[KEY] = DrillSession(config)  # inert until a drill test asks it for pairs
     config.pluginmanager.register(RunFolders(config.stash[KEY]), "dhcpdrill-run-folders")
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, signal.default_int_handler)  # CI timeouts clean up like Ctrl-C
+    if named_drills(config):
+        _trap_sigterm(config)
+
+
+def named_drills(config: pytest.Config) -> bool:
+    """Whether the command line names drills, before anything is collected: a drill option given
+    (``DRILL_OPTIONS``), a test path inside a ``drills/`` folder (below the rootdir), or ``--pyargs
+    dhcpdrill.drills[.module]``. ``config.args`` holds the testpaths when no path was given."""
+    option = config.option
+    if any(getattr(option, name, None) not in (None, False, []) for name in DRILL_OPTIONS):
+        return True
+    for arg in config.args:
+        target = arg.split("::", 1)[0]
+        if getattr(option, "pyargs", False) and installed_drills(arg):
+            return True
+        path = (config.invocation_params.dir / target).resolve()
+        if not path.exists():
+            continue
+        try:
+            parts = path.relative_to(config.rootpath.resolve()).parts
+        except ValueError:
+            parts = path.parts
+        if "drills" in parts:
+            return True
+    return False
+
+
+def installed_drills(arg: str) -> bool:
+    """Whether a ``--pyargs`` argument names the installed drills (``dhcpdrill.drills[.test_x][::test]``)."""
+    target = arg.split("::", 1)[0]
+    return target == "dhcpdrill.drills" or target.startswith("dhcpdrill.drills.")
+
+
+def is_drill_test(item: pytest.Item) -> bool:
+    """Whether ``item`` runs drills: it uses the harness's ``drill`` fixture (``PAIR_PARAM``)."""
+    return PAIR_PARAM in getattr(item, "fixturenames", ())
+
+
+def _trap_sigterm(config: pytest.Config) -> None:
+    """In a drilling session whose SIGTERM is the default: make it a Ctrl-C, so a CI timeout
+    removes the labs as an interrupt does (restored when the session ends). A handler the
+    session's own code installed is left alone."""
+    if SIGTERM_BEFORE in config.stash:
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
+            config.stash[SIGTERM_BEFORE] = signal.SIG_DFL
+    except ValueError:  # not the main thread: signals cannot be set there
+        pass
+
+
+def _release_sigterm(config: pytest.Config) -> None:
+    before = config.stash.get(SIGTERM_BEFORE, None)
+    if before is not None and signal.getsignal(signal.SIGTERM) is signal.default_int_handler:
+        try:
+            signal.signal(signal.SIGTERM, before)
+        except ValueError:
+            pass
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m: a shard splits what is left to run
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    """In a drilling session only (see the module's docstring): the catalogue, hazards accepted,
+    ``longer`` drills left out, the go/no-go's and the shard's selection; SIGTERM trapped."""
+    if not any(is_drill_test(item) for item in items) and not named_drills(config):
+        return
     if config.getoption("--drill-catalogue"):
         _print_catalogue(config, items)
     config.stash[KEY].accept_hazards()
@@ -353,6 +432,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         _select_go_no_go(config, items)
     if config.getoption("--shard"):
         _select_shard(config, items)
+    if any(is_drill_test(item) for item in items):
+        _trap_sigterm(config)
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
@@ -360,18 +441,19 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """With pytest-xdist (``-n N``), drills are dealt by lab group (``parallel``): a pair's drills,
     and pairs whose lab networks overlap, run one after another on one worker; other pairs side
     by side. The user's own ``--dist`` other than the default ``load`` is left alone."""
-    if config.getvalue("dist") != "load":
-        return None
+    if config.getvalue("dist") != "load" or not named_drills(config):
+        return None  # the user's own --dist, or a session that does not drill: xdist's own scheduling
     session = config.stash[KEY]
     return parallel.scheduler(config, log, session.pairs(), session.hosts())
 
 
 def _deselect_longer(config: pytest.Config, items: list) -> None:
-    """The default run leaves out drills marked ``longer``; ``--longer`` runs them too."""
-    longer = [item for item in items if item.get_closest_marker("longer")]
+    """The default run leaves out drills marked ``longer``; ``--longer`` runs them too. Another
+    suite's tests marked ``longer`` are not drills, and are left alone."""
+    longer = [item for item in items if item.get_closest_marker("longer") and is_drill_test(item)]
     if longer:
         config.hook.pytest_deselected(items=longer)
-        items[:] = [item for item in items if not item.get_closest_marker("longer")]
+        items[:] = [item for item in items if item not in longer]
 
 
 def _select_shard(config: pytest.Config, items: list) -> None:
@@ -395,7 +477,7 @@ def _select_shard(config: pytest.Config, items: list) -> None:
 
 def _drill_of(item, scenario_of: dict) -> tuple:
     """(pair, scenario) a collected drill test runs, either None when it is not one."""
-    pair = getattr(getattr(item, "callspec", None), "params", {}).get("pair")
+    pair = getattr(getattr(item, "callspec", None), "params", {}).get(PAIR_PARAM)
     return pair, scenario_of.get(getattr(item, "originalname", None))
 
 
@@ -440,15 +522,17 @@ def _print_catalogue(config: pytest.Config, items: list) -> None:
     pytest.exit("drill catalogue printed; nothing was started", returncode=0)
 
 
-REPEAT_PARAM = "drill_repetition"
+REPEAT_PARAM = "dhcpdrill_repetition"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A drill test runs once per pair, and ``--repeat N`` times for each (ids ``[pair-run2of3]``:
-    the xdist scheduler reads the pair back from them, ``parallel.pair_id``)."""
-    if "pair" in metafunc.fixturenames:
-        pairs = metafunc.config.stash[KEY].pairs()
-        metafunc.parametrize("pair", pairs, ids=[p.name for p in pairs])
+    the xdist scheduler reads the pair back from them, ``parallel.pair_id``). Only drill tests:
+    those whose fixtures include ``PAIR_PARAM``, which only the ``drill`` fixture requests."""
+    if PAIR_PARAM not in metafunc.fixturenames:
+        return
+    pairs = metafunc.config.stash[KEY].pairs()
+    metafunc.parametrize(PAIR_PARAM, pairs, ids=[p.name for p in pairs])
     repeat = metafunc.config.stash[KEY].repeat()
     if REPEAT_PARAM in metafunc.fixturenames and repeat > 1:
         metafunc.parametrize(REPEAT_PARAM, range(1, repeat + 1),
@@ -456,18 +540,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def drill_repetition() -> int:
+def dhcpdrill_repetition() -> int:
     """Which run of a repeated drill this test is (1 when the drill runs once)."""
     return 1
 
 
 @pytest.fixture
-def drill(pair: Pair, drill_repetition: int, request: pytest.FixtureRequest) -> DrillRunner:
+def drill(dhcpdrill_pair: Pair, dhcpdrill_repetition: int, request: pytest.FixtureRequest) -> DrillRunner:
+    """The drill tests' one fixture: ``drill.run(SCENARIO)`` against the pair this test runs for."""
     request.node.add_marker("drill")
     session = request.config.stash[KEY]
     repeat = session.repeat()
-    label = f"-{parallel.repetition_id(drill_repetition, repeat)}" if repeat > 1 else ""
-    return DrillRunner(session, pair, request.node, label)
+    label = f"-{parallel.repetition_id(dhcpdrill_repetition, repeat)}" if repeat > 1 else ""
+    return DrillRunner(session, dhcpdrill_pair, request.node, label)
 
 
 @pytest.fixture
@@ -551,6 +636,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _release_sigterm(config)
     ds = config.stash.get(KEY, None)
     if ds is not None:
         ds.close()
