@@ -2020,7 +2020,9 @@ def backup_updated(tl: Timeline) -> Verdict:
     moment it stopped receiving updates (the fault that took it down, else the reading of its
     file): for each client, its latest ACK at least ``BACKUP_LAG_S`` before that moment, the
     same address bound to the same MAC, lasting as long as the ACK said (to the file's 1 s
-    resolution). A lease the client let go of before then is not asked for. UNKNOWN without a
+    resolution). A lease the client let go of before the cutoff is not asked for; one it let go
+    of after the cutoff but before that moment must be there, granted or already deleted (the
+    update may or may not have arrived). UNKNOWN without a
     backup, or when its file was not read, or when no lease was granted in time to be judged."""
     name, unit = "backup-updated", "lease(s)"
     lab = tl.first("lab")
@@ -2047,9 +2049,10 @@ def backup_updated(tl: Timeline) -> Verdict:
             latest[a.get("mac")] = a
     lost = defaultdict(list)
     for e in tl.of("lease-lost", source="clients"):
-        if e.t <= cutoff:
+        if e.t <= until:
             lost[(e.get("mac"), e.get("ip"))].append(e.t)
-    wanted = {mac: a for mac, a in latest.items() if not any(t >= a.t for t in lost[(mac, a.get("yiaddr"))])}
+    wanted = {mac: a for mac, a in latest.items() if not any(a.t <= t <= cutoff for t in lost[(mac, a.get("yiaddr"))])}
+    late = {mac for mac, a in wanted.items() if any(t >= a.t for t in lost[(mac, a.get("yiaddr"))])}
     if not wanted:
         return Verdict(name, UNKNOWN, f"no client held a lease granted {BACKUP_LAG_S:g} s or more before {upto}: "
                                       "nothing the backup must have", unit=unit)
@@ -2064,7 +2067,7 @@ def backup_updated(tl: Timeline) -> Verdict:
         said = f"{a.get('yiaddr')} ({mac}, ACKed {a.t - zero:+.1f} s {since})"
         if end is None:
             missing.append(said)
-        elif end < a.t + float(a.get("lease_time") or 0) - 2 * SERVER_RESOLUTION_S:
+        elif mac not in late and end < a.t + float(a.get("lease_time") or 0) - 2 * SERVER_RESOLUTION_S:
             short.append(f"{said}: the backup's copy ends {end - a.t:.0f} s after that ACK, which granted "
                          f"{float(a.get('lease_time') or 0):g} s")
     bad = len(missing) + len(short)
