@@ -731,7 +731,7 @@ class KeaAdapter(ServerAdapter):
                                     "not start: every lease update the active servers send it would fail in the lab "
                                     "and not in production",
                                     "copy that server's own kea-dhcp4 config into the pair folder and name it under "
-                                    "[files] (backup = \"backup.json\"), or remove the backup from every config's peers "
+                                    "[files] (backup = \"backup.json\"; dhcpdrill-import --backup FILE writes it), or remove the backup from every config's peers "
                                     "to drill the pair without it"))
             return None
         if given is not None and not backups:

@@ -172,3 +172,15 @@ def test_clients_left_unanswered_after_the_backup_died_fail_service_held_and_cli
     v = judged(without(silenced, lambda e: e.kind == "host-cpu"), "kill-backup")
     assert v["service-held"].status == FAIL and v["client-outage"].status == FAIL
     assert v["service-held"].figure > 15 and v["outcome"].status == "fail"
+
+
+def test_import_takes_the_backups_config_and_writes_a_kill_backup_table(tmp_path):
+    from dhcpdrill.importer import run
+    configs = (FIXTURE / "standby.json", FIXTURE / "primary.json")
+    code, lines = run(*configs, tmp_path / "without", "bookworm", None)
+    assert code == 1 and any("files.backup: missing" in line for line in lines)
+    code, lines = run(*configs, tmp_path / "with", "bookworm", None, backup=FIXTURE / "backup.json")
+    assert code == 0, lines
+    pair = load_pair(tmp_path / "with")
+    assert pair.files["backup"].name == "backup.json" and "kill-backup" in pair.drills
+    assert pair.drills["kill-backup"].expect_states == {"primary": (), "secondary": ()}
