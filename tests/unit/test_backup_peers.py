@@ -187,9 +187,9 @@ def test_import_takes_the_backups_config_and_writes_a_kill_backup_table(tmp_path
 
 
 def test_the_bundled_wait_backup_ack_variant_is_refused_for_every_server():
-    """fixtures/broken/kea-hot-standby-backup-wait-ack: what the real kea-dhcp4 2.2.0 exits with at
+    """tests/refused/kea-hot-standby-backup-wait-ack: what the real kea-dhcp4 2.2.0 exits with at
     start, said before any container starts, for each of the three files."""
-    found = problems(ROOT / "fixtures" / "broken" / "kea-hot-standby-backup-wait-ack")
+    found = problems(ROOT / "tests" / "refused" / "kea-hot-standby-backup-wait-ack")
     assert sorted(Path(p.file).name for p in found) == ["backup.json", "primary.json", "standby.json"]
     assert all(p.field == "high-availability[0].wait-backup-ack" and "HA_CONFIGURATION_FAILED" in p.what
                and "kea-dhcp4 -t passes it" in p.what for p in found)
