@@ -712,7 +712,7 @@ class KeaAdapter(ServerAdapter):
                 problems.append(Problem(str(servers[role]), "high-availability[0].wait-backup-ack",
                                         f"is true, which Kea refuses in {ha['mode']} mode: \"'wait-backup-ack' must be "
                                         f"set to false in the {words} configuration\" (HA_CONFIGURATION_FAILED, then the "
-                                        "daemon exits; kea-dhcp4 -t passes it, measured on Kea 2.2.0; only "
+                                        "daemon exits; kea-dhcp4 -t passes it, measured on Kea 2.2.0, 2.6.3 and 3.0.4; only "
                                         "passive-backup, a lone primary and its backups, may hold each reply until the "
                                         "backups acknowledge its lease update, and the lab does not drill that mode)",
                                         "remove it (false is the default): active servers never wait for a backup"))

@@ -42,7 +42,7 @@ def problems(folder: Path) -> list:
 def test_the_bundled_backup_pair_plans_a_third_server_beside_the_pair():
     pair = load_pair(FIXTURE)
     plan = adapter_for(pair).lab_plan(pair)
-    assert plan.backup is not None and (plan.backup.address, plan.backup.peer_port) == ("198.18.0.13", 8001)
+    assert plan.backup is not None and (plan.backup.address, plan.backup.peer_port) == ("198.18.20.13", 8001)
     assert set(plan.files_in_container) == {"primary", "secondary", "backup"}
     assert plan.backup.address not in plan.spare_addresses()  # the gateway and the clients sit elsewhere
     assert set(plan.addresses) == {"primary", "secondary"}  # the pair's own roles stay two
@@ -111,14 +111,14 @@ def test_a_backup_whose_own_config_names_another_server_is_refused(tmp_path):
 def test_a_backup_outside_the_peers_network_is_refused(tmp_path):
     folder = copy(tmp_path)
     for name in ("primary.json", "standby.json", "backup.json"):
-        edit(folder / name, "http://198.18.0.13:8001/", "http://198.18.0.150:8001/")
+        edit(folder / name, "http://198.18.20.13:8001/", "http://198.18.20.150:8001/")
     found = problems(folder)
     assert [p.field for p in found] == ["high-availability[0].peers[backup].url"] and "pool" in found[0].what
 
 
 def test_two_backups_are_refused(tmp_path):
     folder = copy(tmp_path)
-    second = '{ "name": "backup2", "url": "http://198.18.0.14:8001/", "role": "backup", "auto-failover": false }'
+    second = '{ "name": "backup2", "url": "http://198.18.20.14:8001/", "role": "backup", "auto-failover": false }'
     for name in ("primary.json", "standby.json", "backup.json"):
         text = (folder / name).read_text()
         (folder / name).write_text(re.sub(r'(\{ "name": "backup",[^}]*\})', r"\1,\n              " + second, text))
@@ -163,13 +163,10 @@ def test_a_backup_file_not_read_or_no_backup_is_unknown_never_pass():
 
 
 def test_clients_left_unanswered_after_the_backup_died_fail_service_held_and_client_outage():
-    """The recording's host was 100 % busy (other labs beside it): a FAIL of the clients' waits is
-    then UNKNOWN by the harness's rule, so the mutation also drops the host's CPU readings."""
     tl = load("kea-hsb-kill-backup")
     fault = tl.first("fault-applied").t
-    silenced = without(tl, lambda e: e.source == "clients" and e.kind in ("recv", "bound") and fault + 3 < e.t < fault + 20)
-    assert judged(silenced, "kill-backup")["service-held"].status == UNKNOWN  # saturated host: not evidence
-    v = judged(without(silenced, lambda e: e.kind == "host-cpu"), "kill-backup")
+    v = judged(without(tl, lambda e: e.source == "clients" and e.kind in ("recv", "bound")
+                       and fault + 3 < e.t < fault + 20), "kill-backup")
     assert v["service-held"].status == FAIL and v["client-outage"].status == FAIL
     assert v["service-held"].figure > 15 and v["outcome"].status == "fail"
 
@@ -193,3 +190,20 @@ def test_the_bundled_wait_backup_ack_variant_is_refused_for_every_server():
     assert sorted(Path(p.file).name for p in found) == ["backup.json", "primary.json", "standby.json"]
     assert all(p.field == "high-availability[0].wait-backup-ack" and "HA_CONFIGURATION_FAILED" in p.what
                and "kea-dhcp4 -t passes it" in p.what for p in found)
+
+
+def test_a_backup_on_a_peer_network_of_its_own_sits_there(tmp_path):
+    """kea-relayed's peers talk on 198.18.17.0/24, apart from every client subnet: the backup goes
+    there too (it answers no client), and the peer network's gateway avoids its address."""
+    folder = copy(tmp_path, ROOT / "fixtures" / "kea-relayed")
+    peer = '{ "name": "backup", "url": "http://198.18.17.13:8001/", "role": "backup", "auto-failover": false }'
+    for name in ("primary.json", "standby.json"):
+        text = (folder / name).read_text()
+        (folder / name).write_text(re.sub(r'(\{ "name": "standby",[^}]*\})', r"\1,\n              " + peer, text))
+    text = (folder / "standby.json").read_text()
+    (folder / "backup.json").write_text(text.replace('"this-server-name": "standby"', '"this-server-name": "backup"'))
+    edit(folder / "pair.toml", 'secondary = "standby.json"', 'secondary = "standby.json"\nbackup = "backup.json"')
+    pair = load_pair(folder)
+    plan = adapter_for(pair).lab_plan(pair)
+    assert plan.peer_subnet is not None and plan.backup.address == "198.18.17.13"
+    assert plan.peer_gateway() not in {"198.18.17.11", "198.18.17.12", "198.18.17.13"}
