@@ -21,7 +21,7 @@ from .clients import ClientFleet, Link, Workload
 from .images import server_versions
 from .faults import CLOCK_FILE, Fault, FaultContext, Sequence, inject, needs_clock_control
 from .lab import Engine, EngineWatch, Lab
-from .expectations import ROLES, KnownHazard
+from .expectations import BACKUP, ROLES, KnownHazard
 from .manifest import MANIFEST, Pair
 from .problems import LabError, PairError, Problem
 from .quiet import QuietPrediction, quiet_takeover
@@ -131,6 +131,7 @@ def verdicts_for(scenario: Scenario, plan: LabPlan, pair: Pair | None = None) ->
     network, and ``load`` when the pair states a population or a limit on expired leases for this
     drill; ``partner-share-held`` only where both servers serve clients of their own (not a hot standby)."""
     extra = ("subnets",) if plan.multi_subnet else ()
+    extra += ("backup-updated",) if plan.backup is not None else ()
     limits = pair.drills.get(scenario.name) if pair else None
     if pair and (pair.population or (limits and limits.max_expired_leases is not None)):
         extra += ("load",)
@@ -290,6 +291,9 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
         lab.container(role, net, plan.ids[role], adapter.command(pair, role), files[role], env,
                       pair.sysctls, routes={**relay.routes(plan), **plan.onlink_routes()},
                       also_on=[(peer_net, plan.addresses[role])] if peer_net else None, tmpfs=mounts.get(role))
+    if plan.backup is not None:  # on the peers' network alone, at its peer address: it answers no client
+        lab.container(BACKUP, peer_net or net, plan.backup.address, adapter.command(pair, BACKUP), files[BACKUP], env,
+                      pair.sysctls)
     if plan.relayed:
         relay.start(lab, plan, net, relayed_nets, image_for(relay.SUITE) if image_for else image)
     links = ([Link(net, client_ip, str(plan.subnet) if plan.multi_subnet else "", shared=tuple(map(str, plan.shared)))]
@@ -306,11 +310,15 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            pair=pair.name, pair_sha256=pair.config_hash, tmpfs=mounts, rewrites=list(plan.rewrites), records=list(coverage.RECORDED),
            scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan, pair)), versions=versions,
            observe_s=window.observe_s, window_reason=window.reason,
+           **({"backup": plan.backup.describe()} if plan.backup else {}),
            links=[{"subnet": link.subnet or str(plan.subnet), "relay": link.relay,
                    **({"shared": list(link.shared)} if link.shared else {})} for link in links])
     phases("waiting for both servers' normal state")
     states = adapter.wait_ready(lab, pair, ready_timeout(pair.server, plan.ha_timers, READY_TIMEOUT_S))
     tl.add(time.time(), "harness", "pair-ready", states=states)
+    if plan.backup is not None:
+        tl.add(time.time(), "harness", "backup-ready", state=adapter.wait_backup(lab, pair, READY_TIMEOUT_S),
+               name=plan.backup.name, address=plan.backup.address)
     for source, kind, data in adapter.peer_link_evidence(lab, pair, plan):
         tl.add(time.time(), source, kind, **data)
     w = scenario.workload

@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass, field
 
 ROLES = ("primary", "secondary")
+BACKUP = "backup"  # a Kea HA backup server: receives lease updates, serves no client (``files.backup``)
 
 # The verdicts a drill can judge, each with the manifest key it needs (None: judged always).
 NEEDS: dict[str, str | None] = {
@@ -43,6 +44,7 @@ NEEDS: dict[str, str | None] = {
     "naks": None,  # max_naks, 0 unless stated, as duplicates' max_duplicates
     "tail-relearned": None,
     "dropped-queries": "max_dropped_queries",
+    "backup-updated": None,  # the backup's lease file holds what was granted: none missing
 }
 # A drill whose lab or fault did not work, or whose evidence contradicts itself, proves nothing,
 # so no hazard may excuse these.
@@ -99,6 +101,7 @@ BOUNDS: dict[str, Bound] = {
     "dropped-queries": Bound("client queries no server answered at most", "max_dropped_queries", whole=True),
     "lease-conflicts": Bound("lease update conflicts at most", None, whole=True),
     "reply-checksums": Bound("replies with a bad checksum at most", None, whole=True),
+    "backup-updated": Bound("granted leases the backup's file may lack at most", None, whole=True),
     "subnets": Bound("subnets whose clients may get a wrong address or no answer, at most", None, whole=True),
     "continuity": Bound("share of clients that kept their address at worst (0-1)", "min_continuity",
                         zero="excuses losing every client", **_SHARE),

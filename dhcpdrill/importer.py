@@ -98,7 +98,7 @@ def roles_and_mode(kind: str, a: Path, b: Path, label: str = "") -> tuple[Path, 
 
 
 def manifest(name: str, kind: str, suite: str, mode: str, primary: str, secondary: str,
-             tables: list[str], note: str, taken: list[str] = ()) -> str:
+             tables: list[str], note: str, taken: list[str] = (), backup: str | None = None) -> str:
     return "\n".join([
         f"# Written by dhcpdrill-import from {primary} and {secondary} (copied unchanged). Roles: {note}.",
         *([f"# Included files, copied into this folder (server path: where it was read -> here):"]
@@ -106,7 +106,9 @@ def manifest(name: str, kind: str, suite: str, mode: str, primary: str, secondar
         "# Every number below is a starting point: run the drills three times and set what you measure.",
         "", "[pair]", f'name = "{name}"', f'server = "{kind}"',
         f'suite = "{suite}"          # the Debian suite whose server version the lab runs',
-        f'mode = "{mode}"', "", "[files]", f'primary = "{primary}"', f'secondary = "{secondary}"', "",
+        f'mode = "{mode}"', "", "[files]", f'primary = "{primary}"', f'secondary = "{secondary}"',
+        *([f'backup = "{backup}"          # the HA backup server\'s own config: it runs as a third server'] if backup else []),
+        "",
         *tables])
 
 
@@ -134,6 +136,11 @@ def drill_tables(pair) -> list[str]:
         if drill in states:
             out.append(f"expect_states = {states[drill]}")
         out.append(extra)
+    if plan.backup is not None:
+        out += ["# The backup killed under load: active servers never wait for a backup in this mode, so no client",
+                "# should notice and the pair should not change state (drills/test_kill_backup.py).",
+                "[drills.kill-backup]", "max_takeover_s = 15", "max_outage_s = 5", "max_duplicates = 0",
+                "min_continuity = 1.0", f"expect_states = {{ primary = [], secondary = [] }}", ""]
     if pair.server == "kea":
         out += night_tables(pair, plan)
     return out
@@ -165,7 +172,7 @@ def night_tables(pair, plan) -> list[str]:
 
 
 def run(a: Path, b: Path, out: Path, suite: str, name: str | None,
-        copies: list[Copy] = ()) -> tuple[int, list[str]]:
+        copies: list[Copy] = (), backup: Path | None = None) -> tuple[int, list[str]]:
     """Import the pair. ``copies``: one copy of a server's /etc (or /) for both servers, or one per
     server in the configs' order; with one per server each config and what it includes go to a
     folder of their own (``primary/``, ``secondary/``), as the servers' own file systems differ."""
@@ -210,15 +217,22 @@ def run(a: Path, b: Path, out: Path, suite: str, name: str | None,
         copied = [dataclasses.replace(c, target=renamed[folder] / c.target.relative_to(folder))
                   for c in copied for folder in folders if c.target.is_relative_to(folder)]
         primary, secondary = out / "primary" / primary.name, out / "secondary" / secondary.name
+    backup_file = None
+    if backup is not None:  # a Kea HA backup server's own config, beside the pair's (its own folder when split)
+        folder = out / "backup" if split else out
+        if (folder / backup.name).exists():
+            return 2, [f"{backup.name} is already in {folder}: rename the backup's config"]
+        copied += _copy_configs((backup,), [folder], [copies[0] if len(copies) == 1 else None])
+        backup_file = (folder / backup.name).relative_to(out).as_posix()
     taken = [c.describe(out) for c in copied]
     lines += [f"copied {line}" for line in taken]
     files = [p.relative_to(out).as_posix() for p in (primary, secondary)]
-    (out / MANIFEST).write_text(manifest(name, kind, suite, mode, *files, [], note, taken) + "\n")
+    (out / MANIFEST).write_text(manifest(name, kind, suite, mode, *files, [], note, taken, backup_file) + "\n")
     try:
         pair = load_pair(out)
     except PairError as exc:
         return 1, [*lines, f"wrote {out}, but the pair is not fit to drill yet:", *(f"  {p}" for p in exc.problems)]
-    (out / MANIFEST).write_text(manifest(name, kind, suite, mode, *files, drill_tables(pair), note, taken))
+    (out / MANIFEST).write_text(manifest(name, kind, suite, mode, *files, drill_tables(pair), note, taken, backup_file))
     pair = load_pair(out)
     lines.append(f"wrote {out}: {pair.name} ({kind} {mode}, suite {suite}); {note}")
     if pair.periods.get("night"):
@@ -230,7 +244,7 @@ def run(a: Path, b: Path, out: Path, suite: str, name: str | None,
     return 0, lines
 
 
-def _copy_configs(configs: tuple[Path, Path], folders: list[Path], copies: list[Copy | None]) -> list[Copied]:
+def _copy_configs(configs: tuple[Path, ...], folders: list[Path], copies: list[Copy | None]) -> list[Copied]:
     """Each config into its folder, with what it includes (``copy_included``)."""
     copied: list[Copied] = []
     for src, folder, copy in zip(configs, folders, copies):
@@ -254,9 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", dest="copies", action="append", metavar="DIR", type=lambda d: Copy("/", Path(d)),
                         help="a copy of a server's whole file system (any absolute include is read there); "
                              "once, or once per server like --etc")
+    parser.add_argument("--backup", type=Path, metavar="FILE",
+                        help="a Kea HA backup server's own config (the peers list it in role backup): copied too and "
+                             "named files.backup, so the drills run it as a third server")
     args = parser.parse_args(argv)
     try:
-        code, lines = run(*args.configs, args.out, args.suite, args.name, args.copies)
+        code, lines = run(*args.configs, args.out, args.suite, args.name, args.copies, args.backup)
     except (OSError, ValueError) as exc:
         code, lines = 2, [f"dhcpdrill-import: {exc}"]
     print("\n".join(lines), file=sys.stderr if code == 2 else sys.stdout)

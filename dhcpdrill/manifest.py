@@ -16,7 +16,7 @@ from .images import SUITES, packages
 from .includes import included_files
 from .problems import PairError, Problem
 from .quiet import Period
-from .expectations import (KEY_TYPES, NEEDS, PRECONDITIONS, ROLES, KnownHazard, Thresholds, hazard_problems,
+from .expectations import (BACKUP, KEY_TYPES, NEEDS, PRECONDITIONS, ROLES, KnownHazard, Thresholds, hazard_problems,
                            problems_of)
 
 MANIFEST = "pair.toml"
@@ -187,7 +187,11 @@ class Pair:
 
 OPTIONAL: dict[str, dict[str, type]] = {
     "pair": {"production_version": str},  # the server version the team runs, e.g. "2.4.1": warned when the lab's differs
+    "files": {BACKUP: str},  # a Kea HA backup server's own config, when the peers list one: it runs as a third server
 }
+
+
+OPTIONAL_EXAMPLES = {BACKUP: "backup.json"}
 
 
 def _check_table(where: str, table: Any, schema: dict, section: str, problems: list[Problem]) -> None:
@@ -201,7 +205,7 @@ def _check_table(where: str, table: Any, schema: dict, section: str, problems: l
     for key, kind in optional.items():
         if key in table and not isinstance(table[key], kind):
             problems.append(Problem(where, f"{section}.{key}", f"has the wrong type ({type(table[key]).__name__})",
-                                    f"give a {kind.__name__}, e.g. \"2.4.1\""))
+                                    f"give a {kind.__name__}, e.g. \"{OPTIONAL_EXAMPLES.get(key, '2.4.1')}\""))
     for key, kind in schema.items():
         if key not in table:
             problems.append(Problem(where, f"{section}.{key}", "missing", f"add {key} = ..."))
@@ -362,7 +366,7 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
         problems.append(Problem(where, "pair.name", f"{meta['name'][:40]!r} is not a plain name",
                                 "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit "
                                 "(it names the report folders)"))
-    paths = {role: folder / name for role, name in files.items() if role in ROLES and isinstance(name, str)}
+    paths = {role: folder / name for role, name in files.items() if role in (*ROLES, BACKUP) and isinstance(name, str)}
     for role, name in files.items():
         if isinstance(name, str) and (PurePath(name).is_absolute() or ".." in PurePath(name).parts):
             problems.append(Problem(where, f"files.{role}", f"{name!r} points outside the pair folder",
@@ -372,7 +376,7 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
         if not path.is_file():
             problems.append(Problem(where, f"files.{role}", f"{path} does not exist",
                                     "name the config file, relative to the pair folder"))
-    usable = len(paths) == 2 and all(p.is_file() for p in paths.values()) and meta.get("server") in SERVERS \
+    usable = all(role in paths for role in ROLES) and all(p.is_file() for p in paths.values()) and meta.get("server") in SERVERS \
         and all(isinstance(meta.get(k), str) for k in SCHEMA["pair"])
     pair = Pair(folder, meta.get("name", ""), meta.get("server", ""), meta.get("suite", ""),
                 meta.get("mode", ""), paths, drills, sysctls,

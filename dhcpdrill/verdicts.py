@@ -42,7 +42,7 @@ from . import load as loadfig
 from . import coverage, hostcpu, neighbours
 from .clients import Workload
 from .timers import KEA_HTTP_TIMEOUT_S, REQUEST_TRIES
-from .expectations import NEEDS, Thresholds
+from .expectations import BACKUP, NEEDS, Thresholds
 from .timeline import Event, Timeline
 
 PASS, FAIL, UNKNOWN, NOT_JUDGED = "pass", "fail", "unknown", "not-judged"
@@ -1601,7 +1601,8 @@ def _waits_caveats(tl: Timeline, status: str, reason: str) -> tuple[str, str]:
 
 
 def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
-    """From the takeover to the end of the window the survivors kept serving: every client that
+    """From the takeover (from the fault itself when it hit a backup server, which answers no
+    client) to the end of the window the survivors kept serving: every client that
     asked was answered within what the pair's timers allow (``timers.service_gap``: the client's
     next retransmission, and one REQUEST given up on if it named a server that stopped answering)
     unless the pair states ``max_service_gap_s``; an exchange still open when the window ends
@@ -1623,10 +1624,13 @@ def service_held(tl: Timeline, limit: Thresholds) -> Verdict:
     if answer is None:
         return Verdict(name, UNKNOWN, "the drill recorded no service limit (it predates service-held) and the pair "
                                       "states no max_service_gap_s", unit=unit)
-    taken = takeover(tl, limit)
-    since = fault.t + taken.figure if taken.figure is not None else fault.t + limit.max_takeover_s
-    begin = (f"from the takeover (+{since - fault.t:.2f} s: {taken.reason})" if taken.figure is not None else
-             f"from +{since - fault.t:g} s, when max_takeover_s ran out ({taken.reason})")
+    if fault.get("target") == BACKUP:  # it answers no client: the servers must serve on from the fault itself
+        since, begin = fault.t, "from the fault (the backup answers no client: nothing to take over)"
+    else:
+        taken = takeover(tl, limit)
+        since = fault.t + taken.figure if taken.figure is not None else fault.t + limit.max_takeover_s
+        begin = (f"from the takeover (+{since - fault.t:.2f} s: {taken.reason})" if taken.figure is not None else
+                 f"from +{since - fault.t:g} s, when max_takeover_s ran out ({taken.reason})")
     if since >= end:
         return Verdict(name, UNKNOWN, f"the window ended {end - fault.t:.1f} s after the fault, before the survivors "
                                       "had to serve", unit=unit, threshold=threshold)
@@ -2008,6 +2012,75 @@ def unanswered_queries(tl: Timeline, since: float, until: float) -> tuple[int, i
     return sent, lost, sorted(who)
 
 
+BACKUP_LAG_S = 2.0  # a lease update reaches a backup beside the ACK, not before it: Kea never waits for a backup here
+
+
+def backup_updated(tl: Timeline) -> Verdict:
+    """The backup server's lease file holds every lease the serving servers granted up to the
+    moment it stopped receiving updates (the fault that took it down, else the reading of its
+    file): for each client, its latest ACK at least ``BACKUP_LAG_S`` before that moment, the
+    same address bound to the same MAC, lasting as long as the ACK said (to the file's 1 s
+    resolution). A lease the client let go of before the cutoff is not asked for; one it let go
+    of after the cutoff but before that moment must be there, granted or already deleted (the
+    update may or may not have arrived). UNKNOWN without a
+    backup, or when its file was not read, or when no lease was granted in time to be judged."""
+    name, unit = "backup-updated", "lease(s)"
+    lab = tl.first("lab")
+    backup = lab.get("backup") if lab else None
+    if not backup:
+        return Verdict(name, UNKNOWN, "the lab ran no backup server", unit=unit)
+    files = tl.of("lease-file", source=BACKUP)
+    read = next((e for e in files if e.get("read")), None)
+    if read is None:
+        why = files[0].get("error") if files else "it was never collected"
+        return Verdict(name, UNKNOWN, f"the backup's lease file was not read: {why}", unit=unit)
+    if read.get("not_understood"):
+        first = (read.get("unread") or [{}])[0]
+        return Verdict(name, UNKNOWN, f"the backup's lease file {read.get('path')}: {read.get('not_understood')} of "
+                                      f"{read.get('rows')} row(s) not understood, the first at line {first.get('row')} "
+                                      f"({first.get('why')})", unit=unit)
+    killed = next((e for e in tl.of("fault-applied") if e.get("target") == BACKUP and e.get("takes_down")), None)
+    until = killed.t if killed is not None else read.t
+    upto = "the backup was taken down" if killed is not None else "its file was read"
+    cutoff = until - BACKUP_LAG_S
+    latest: dict[str, Event] = {}
+    for a in _acks(tl):
+        if a.t <= cutoff:
+            latest[a.get("mac")] = a
+    lost = defaultdict(list)
+    for e in tl.of("lease-lost", source="clients"):
+        if e.t <= until:
+            lost[(e.get("mac"), e.get("ip"))].append(e.t)
+    wanted = {mac: a for mac, a in latest.items() if not any(a.t <= t <= cutoff for t in lost[(mac, a.get("yiaddr"))])}
+    late = {mac for mac, a in wanted.items() if any(t >= a.t for t in lost[(mac, a.get("yiaddr"))])}
+    if not wanted:
+        return Verdict(name, UNKNOWN, f"no client held a lease granted {BACKUP_LAG_S:g} s or more before {upto}: "
+                                      "nothing the backup must have", unit=unit)
+    held: dict[tuple[str, str], float] = {}
+    for e in tl.of("backup-lease", source=BACKUP):
+        key = (e.get("ip"), e.get("mac"))
+        held[key] = max(held.get(key, -INF), float(e.get("end")))
+    zero, since = _zero(tl)
+    missing, short = [], []
+    for mac, a in sorted(wanted.items(), key=lambda x: x[1].t):
+        end = held.get((a.get("yiaddr"), mac))
+        said = f"{a.get('yiaddr')} ({mac}, ACKed {a.t - zero:+.1f} s {since})"
+        if end is None:
+            missing.append(said)
+        elif mac not in late and end < a.t + float(a.get("lease_time") or 0) - 2 * SERVER_RESOLUTION_S:
+            short.append(f"{said}: the backup's copy ends {end - a.t:.0f} s after that ACK, which granted "
+                         f"{float(a.get('lease_time') or 0):g} s")
+    bad = len(missing) + len(short)
+    reason = (f"{len(wanted) - bad} of {len(wanted)} lease(s) the clients held, granted up to {BACKUP_LAG_S:g} s "
+              f"before {upto} ({until - zero:+.1f} s {since}), are in the backup's file "
+              f"({read.get('records')} record(s) read)")
+    if missing:
+        reason += f"; missing: {listed(missing, 5)}"
+    if short:
+        reason += f"; older than the grant: {listed(short, 5)}"
+    return Verdict(name, FAIL if bad else PASS, reason, figure=bad, unit=unit, threshold="0 missing")
+
+
 def dropped_queries(tl: Timeline, limit: Thresholds) -> Verdict:
     """Queries (DISCOVER, REQUEST) sent after the anchor that no server answered, until the end
     of the window. The servers' own word where their loggers say it (``server-dropped``, from a
@@ -2083,6 +2156,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "naks": naks,
     "tail-relearned": lambda tl, _: tail_relearned(tl),
     "dropped-queries": dropped_queries,
+    "backup-updated": lambda tl, _: backup_updated(tl),
 }
 assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key it needs"
 

@@ -15,18 +15,34 @@ if TYPE_CHECKING:
     from ..manifest import Pair
     from ..timeline import Timeline
 
-from ..expectations import ROLES
+from ..expectations import BACKUP, ROLES
 from ..readdress import LAB_RANGE
 from ..timeline import LOG_KINDS
 from .placement import Declared, Placement, Pools, Relayed, free_addresses, peer_network, place_subnets
 
-__all__ = ["LAB_RANGE", "ROLES", "Declared", "LabPlan", "Placement", "Relayed", "ServerAdapter", "adapter_for",
+__all__ = ["LAB_RANGE", "ROLES", "BackupPeer", "Declared", "LabPlan", "Placement", "Relayed", "ServerAdapter", "adapter_for",
            "daemon_command", "peer_network", "place_subnets"]
 
 # veth devices leave UDP checksums to an offload that never happens, so replies a daemon sends
 # through its kernel socket (dhcpd's unicast ACKs) would carry bad checksums, which a real NIC
 # would have filled in. The lab computes them in software, as production hardware does.
 LAB_PREP = "(ethtool -K eth0 tx off >/dev/null 2>&1 || true)"
+
+
+@dataclass(frozen=True)
+class BackupPeer:
+    """A Kea HA backup server the configs name (``files.backup`` is its own config): it runs as a
+    third container at its peer address, receives the active servers' lease updates and answers
+    no client (Kea's backup state). ``wait_ack`` is its ``wait-backup-ack``, always false here:
+    Kea refuses true outside passive-backup, which the lab does not drill."""
+
+    name: str
+    address: str
+    peer_port: int
+    wait_ack: bool = False
+
+    def describe(self) -> dict:
+        return {"name": self.name, "address": self.address, "peer_port": self.peer_port, "wait_ack": self.wait_ack}
 
 
 @dataclass(frozen=True)
@@ -57,11 +73,14 @@ class LabPlan:
     renew_s: float | None = None  # when a client renews (T1) with the configured lease times
     rebind_s: float | None = None  # when a client rebinds (T2) with the configured lease times
     warnings: tuple[str, ...] = ()  # fit to drill, but some verdicts would mislead unless the team knows this
+    backup: BackupPeer | None = None  # a third server in role backup (Kea HA), when the pair has one
 
     def spare_addresses(self) -> list[str]:
-        """Host addresses of the servers' subnet outside every pool and not a server's, highest
-        first: the lab's gateway, the clients' container and, when subnets are relayed, the relay."""
-        return free_addresses(self.subnet, self.pools, set(self.ids.values()), 3 if self.relayed else 2)
+        """Host addresses of the servers' subnet outside every pool and not a server's (nor the
+        backup's), highest first: the lab's gateway, the clients' container and, when subnets
+        are relayed, the relay."""
+        used = set(self.ids.values()) | ({self.backup.address} if self.backup else set())
+        return free_addresses(self.subnet, self.pools, used, 3 if self.relayed else 2)
 
     @property
     def ids(self) -> dict[str, str]:
@@ -73,7 +92,8 @@ class LabPlan:
         """The Docker gateway of the peer network: its highest host address that is no server's."""
         if self.peer_subnet is None:
             return None
-        return free_addresses(self.peer_subnet, (), set(self.addresses.values()), 1)[0]
+        used = set(self.addresses.values()) | ({self.backup.address} if self.backup else set())
+        return free_addresses(self.peer_subnet, (), used, 1)[0]
 
     @property
     def multi_subnet(self) -> bool:
@@ -170,7 +190,7 @@ class ServerAdapter:
         import time
 
         from ..problems import LabError
-        current = lab.containers_by_role(ROLES)
+        current = lab.containers_by_role((*ROLES, BACKUP))
         retired = [(r, c) for r, c in lab.retired if r in ROLES]  # replaced during the drill
         for role, container in [*retired, *current.items()]:
             lines, parsed = lab.log_lines(container), 0
@@ -193,6 +213,10 @@ class ServerAdapter:
             lab.save_artifact(f"leases-{role}.{self.lease_suffix}", text)
             self.record_lease_file(timeline, role, path, text, time.time())
 
+    # A backup's rows are copies of the active servers' grants, never its own: kept apart from
+    # ``lease-record`` so that duplicates and continuity judge the servers that answer clients.
+    RECORD_KIND = {BACKUP: "backup-lease"}
+
     def record_lease_file(self, timeline: "Timeline", role: str, path: str, text: str, at: float) -> None:
         """One lease file read at ``at``: its ``lease-file`` event (records, rows read, rows not
         understood and the first few of them) and its records."""
@@ -205,7 +229,7 @@ class ServerAdapter:
                      **({"torn": report["torn"][:UNREAD_KEPT], "torn_rows": len(report["torn"])}
                         if report.get("torn") else {}))
         for t, kind, data in events:
-            timeline.add(t, role, kind, **data)
+            timeline.add(t, role, self.RECORD_KIND.get(role, kind) if kind == "lease-record" else kind, **data)
 
     def last_error(self, lab: "Lab", role: str) -> str | None:
         """The last error the daemon itself logged (what a user needs when a server never got ready)."""
@@ -288,6 +312,11 @@ class ServerAdapter:
             last = exc.last_attempt.result()
             raise LabError(f"the pair did not reach {normal} within {timeout:.0f} s: "
                            + ", ".join(f"{r} is {s}" for r, s in last.items())) from None
+
+    def wait_backup(self, lab: "Lab", pair: "Pair", timeout: float) -> str:
+        """Wait until the pair's backup server (``LabPlan.backup``) is ready; its state."""
+        from ..problems import LabError
+        raise LabError(f"{type(self).__name__}: this server has no backup servers")
 
     def run_checker(self, engine, image: str, files: dict[str, bytes], script: str) -> tuple[int, str]:
         """Run a config checker with ``files`` in place, in a container with no network

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
+from ..expectations import BACKUP
 from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, peer_network, place_subnets
 from .. import readdress
 from ..readdress import Readdressing
@@ -247,6 +248,11 @@ class IscAdapter(ServerAdapter):
 
     def lab_plan(self, pair: "Pair") -> LabPlan:
         problems: list[Problem] = []
+        if BACKUP in pair.files or "kill-backup" in pair.drills:
+            problems.append(Problem(str(pair.folder / "pair.toml"), "files.backup" if BACKUP in pair.files
+                                    else "drills.kill-backup", "ISC dhcpd failover has no backup server (a failover "
+                                    "pair is exactly two peers); files.backup and kill-backup are for Kea HA pairs "
+                                    "whose peers list a server in role backup", "remove it"))
         halves = {role: _half(pair.files[role], problems) for role in ROLES}
         if problems:
             raise PairError(problems)

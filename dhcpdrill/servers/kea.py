@@ -16,7 +16,8 @@ from urllib.parse import urlparse
 from docker.errors import DockerException
 
 from ..problems import LabError, PairError, Problem
-from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, peer_network, place_subnets
+from ..expectations import BACKUP
+from . import LAB_RANGE, ROLES, BackupPeer, Declared, LabPlan, ServerAdapter, daemon_command, peer_network, place_subnets
 from .. import readdress
 from ..readdress import Readdressing
 from ..timers import KEA_DEFAULTS
@@ -40,6 +41,7 @@ LAB_INTERFACE = "eth0"
 DEFAULT_LEASE_FILE = "/var/lib/kea/kea-leases4.csv"
 NORMAL_STATE = {"hot-standby": "hot-standby", "load-balancing": "load-balancing"}
 SECOND_ROLE = {"hot-standby": "standby", "load-balancing": "secondary"}
+BACKUP_STATE = "backup"  # the HA state of a server in role backup
 SERVING = {"hot-standby": ("primary",), "load-balancing": ("primary", "secondary")}
 PEER_DEFAULTS = {"auto-failover": True}
 HA_DEFAULTS = {"heartbeat-delay": 10000, "max-response-delay": 60000, "max-ack-delay": 10000,
@@ -415,6 +417,31 @@ def inherited(entry: dict, shared: dict | None) -> dict:
     return {**{k: v for k, v in shared.items() if k not in ("subnet4", "name")}, **entry}
 
 
+def server_problems(path: str, cfg: dict) -> list[Problem]:
+    """What every server of the lab needs of its own config: a unix control socket (the drill asks
+    it for HA state), one named interface, and a persistent memfile the drill can read."""
+    out = []
+    if unix_socket(cfg) is None:
+        out.append(Problem(path, "Dhcp4.control-socket", "no unix control socket",
+                           "add a control-socket (Kea 3.0: a control-sockets entry) of socket-type "
+                           "unix with a socket-name; the drill asks it for HA state"))
+    ifaces = _get(cfg, "interfaces-config", "interfaces")
+    if not isinstance(ifaces, list) or len(ifaces) != 1 or not isinstance(ifaces[0], str) or ifaces[0] == "*":
+        out.append(Problem(path, "Dhcp4.interfaces-config.interfaces",
+                           f"is {shown(ifaces if ifaces is not None else ABSENT)}; the lab reproduces exactly one named interface",
+                           "list the one interface that serves the drilled subnet"))
+    db = cfg.get("lease-database") or {}
+    if db.get("type") != "memfile" or db.get("persist") is False:
+        out.append(Problem(path, "Dhcp4.lease-database", "is not a persistent memfile",
+                           "use type memfile with persist true; the drill reads its lease file"))
+    if any(ch.isspace() for ch in str(db.get("name", ""))):
+        out.append(Problem(path, "Dhcp4.lease-database.name",
+                           f"{shown(db['name'])} holds whitespace, which Kea cannot open (it splits its "
+                           "database access string at spaces; kea-dhcp4 -t does not notice)",
+                           "use a lease file path without spaces"))
+    return out
+
+
 class KeaAdapter(ServerAdapter):
     """Knows Kea's config shape, its HA state machine and its memfile lease database."""
 
@@ -498,26 +525,28 @@ class KeaAdapter(ServerAdapter):
     def lab_plan(self, pair: "Pair") -> LabPlan:
         problems: list[Problem] = []
         files = {role: pair.files[role] for role in ROLES}
-        cfgs = {role: self.load(path, problems) for role, path in files.items()}
+        servers = {**files, **({BACKUP: pair.files[BACKUP]} if BACKUP in pair.files else {})}  # with the backup's
+        cfgs = {role: self.load(path, problems) for role, path in servers.items()}
         if problems:
             raise PairError(problems)
         upgrades = sorted({d.to_suite for d in pair.drills.values() if d.to_suite and d.to_suite != pair.suite})
-        for role, path in files.items():
+        for role, path in servers.items():
             for suite in [pair.suite, *upgrades]:  # a rolling upgrade starts the same files on to_suite
                 problems += version_refusals(suite, cfgs[role], str(path))
             if not problems and upgrades:
                 problems += path_moves([pair.suite, *upgrades], cfgs[role], str(path))
         carried = {}
-        for role, path in files.items():
+        for role, path in servers.items():
             carried[role], found = tls.carried(path, cfgs[role], pair.folder)
             problems += found
         if problems:
             raise PairError(problems)
         moved = self._readdress(pair, cfgs)
-        has = {role: self.ha_relationship(files[role], cfgs[role], problems) for role in files}
+        has = {role: self.ha_relationship(servers[role], cfgs[role], problems) for role in servers}
         if problems:
             raise PairError(problems)
         manifest = str(pair.folder / "pair.toml")
+        backup = self._backup_problems(pair, has, servers, problems)
         problems += self._expired_copies(pair, has, files)
         if pair.mode not in NORMAL_STATE:
             raise PairError([Problem(manifest, "pair.mode", f"mode {shown(pair.mode)} is not drilled",
@@ -558,24 +587,9 @@ class KeaAdapter(ServerAdapter):
                 problems.append(Problem(str(path), f"{where}.max-response-delay",
                                         f"{timers['max-response-delay']} ms is not above heartbeat-delay {timers['heartbeat-delay']} ms",
                                         "make max-response-delay a few heartbeats long"))
-            if unix_socket(cfgs[role]) is None:
-                problems.append(Problem(str(path), "Dhcp4.control-socket", "no unix control socket",
-                                        "add a control-socket (Kea 3.0: a control-sockets entry) of socket-type "
-                                        "unix with a socket-name; the drill asks it for HA state"))
-            ifaces = _get(cfgs[role], "interfaces-config", "interfaces")
-            if not isinstance(ifaces, list) or len(ifaces) != 1 or not isinstance(ifaces[0], str) or ifaces[0] == "*":
-                problems.append(Problem(str(path), "Dhcp4.interfaces-config.interfaces",
-                                        f"is {shown(ifaces if ifaces is not None else ABSENT)}; the lab reproduces exactly one named interface",
-                                        "list the one interface that serves the drilled subnet"))
-            db = cfgs[role].get("lease-database") or {}
-            if db.get("type") != "memfile" or db.get("persist") is False:
-                problems.append(Problem(str(path), "Dhcp4.lease-database", "is not a persistent memfile",
-                                        "use type memfile with persist true; the drill reads its lease file"))
-            if any(ch.isspace() for ch in str(db.get("name", ""))):
-                problems.append(Problem(str(path), "Dhcp4.lease-database.name",
-                                        f"{shown(db['name'])} holds whitespace, which Kea cannot open (it splits its "
-                                        "database access string at spaces; kea-dhcp4 -t does not notice)",
-                                        "use a lease file path without spaces"))
+            problems += server_problems(str(path), cfgs[role])
+        if backup is not None:
+            problems += server_problems(str(servers[BACKUP]), cfgs[BACKUP])
         if problems:
             raise PairError(problems)
         peers = {role: [{**PEER_DEFAULTS, **p} for p in has[role].get("peers") or []] for role in files}
@@ -630,15 +644,19 @@ class KeaAdapter(ServerAdapter):
             raise PairError(list(placed.problems))
         subnet, relayed = placed.home.subnet, placed.relayed
         pools = [*placed.home.pools, *(p for d in placed.shared for p in d.pools)]
+        backup_peer = self._backup_place(backup, str(files["primary"]), placed, addresses, pools)
+        addressed, ports = dict(addresses), dict(peer_ports)  # with the backup's, for its own lab copy
+        if backup_peer is not None:
+            addressed[BACKUP], ports[BACKUP] = backup_peer.address, backup_peer.peer_port
         files_in, rewrites = {}, []
-        for role, path in files.items():
+        for role, path in servers.items():
             changes = []
-            agent = ctrl_agent_config(pair.suite, cfgs[role], has[role], addresses[role], peer_ports[role])
+            agent = ctrl_agent_config(pair.suite, cfgs[role], has[role], addressed[role], ports[role])
             if agent is not None:
                 secured = tls.effective(has[role], str(has[role].get("this-server-name")))
                 rewrites.append(f"{pair.file_name(role)}: the peers talk through kea-ctrl-agent (no HA+MT listener), so the lab "
                                 f"runs one beside kea-dhcp4 with a config of its own: {'https' if secured else 'http'}://"
-                                f"{addresses[role]}:{peer_ports[role]}/ forwarding to {control_socket_path(pair.suite, cfgs[role])} (your "
+                                f"{addressed[role]}:{ports[role]}/ forwarding to {control_socket_path(pair.suite, cfgs[role])} (your "
                                 "kea-ctrl-agent.conf is not used: "
                                 + ("basic auth in it is not reproduced; TLS is, with this server's own trust-anchor, "
                                    "cert-file and key-file from its HA config)" if secured else
@@ -662,8 +680,13 @@ class KeaAdapter(ServerAdapter):
             files_in[role] = {CONFIG_PATH: json.dumps({"Dhcp4": cfgs[role]}, indent=2).encode(), **extra}
             rewrites += [f"{pair.file_name(role)}: {c}" for c in changes]
             rewrites.append(f"{pair.file_name(role)}: comments dropped from the lab copy")
-        rewrites = [*(f"{pair.file_name('primary')} and {pair.file_name('secondary')}: {m}" for m in moved.describe()),
-                    *rewrites]
+        named = (f"{pair.file_name('primary')}, {pair.file_name('secondary')} and {pair.file_name(BACKUP)}"
+                 if backup_peer else f"{pair.file_name('primary')} and {pair.file_name('secondary')}")
+        rewrites = [*(f"{named}: {m}" for m in moved.describe()), *rewrites]
+        if backup_peer is not None:
+            rewrites.append(f"{pair.file_name(BACKUP)}: the backup {shown(backup_peer.name)} runs as a third server at "
+                            f"{backup_peer.address}:{backup_peer.peer_port} (its peer URL), the same image, its own config; "
+                            "it receives the active servers' lease updates and answers no client (Kea's backup state)")
         return LabPlan(subnet=subnet, addresses=addresses, interface=LAB_INTERFACE, serving=SERVING[pair.mode],
                        relayed=relayed, shared=tuple(d.subnet for d in placed.shared),
                        peer_subnet=placed.peer_subnet, server_ids=placed.server_ids,
@@ -672,9 +695,99 @@ class KeaAdapter(ServerAdapter):
                        peer_ports=peer_ports, solo_states=("partner-down",),
                        normal_state=NORMAL_STATE[pair.mode],
                        ha_timers={k: has["primary"][k] for k in KEA_DEFAULTS if has["primary"].get(k) is not None},
-                       warnings=tuple(self._warnings(pair, has["primary"])),
+                       warnings=tuple(self._warnings(pair, has["primary"])), backup=backup_peer,
                        renew_s=min(kea_renew_s(cfgs["primary"], inherited(entry, shared)) for _, entry, shared in entries),
                        rebind_s=min(kea_rebind_s(cfgs["primary"], inherited(entry, shared)) for _, entry, shared in entries))
+
+    def _backup_problems(self, pair: "Pair", has: dict[str, dict], servers: dict[str, Path],
+                         problems: list[Problem]) -> dict | None:
+        """The backup peer the configs name, when the lab can run it (``files.backup``), else None
+        with every problem added: a backup the lab would not start (its lease updates would fail in
+        the lab and not in production), a backup config for a pair without one, more than one, and
+        ``wait-backup-ack`` true, which Kea itself refuses in hot-standby and load-balancing."""
+        manifest, primary = str(pair.folder / "pair.toml"), servers["primary"]
+        for role, ha in has.items():
+            if ha.get("wait-backup-ack") is True and ha.get("mode") in NORMAL_STATE:
+                words = ha["mode"].replace("-", " ")
+                problems.append(Problem(str(servers[role]), "high-availability[0].wait-backup-ack",
+                                        f"is true, which Kea refuses in {ha['mode']} mode: \"'wait-backup-ack' must be "
+                                        f"set to false in the {words} configuration\" (HA_CONFIGURATION_FAILED, then the "
+                                        "daemon exits; kea-dhcp4 -t passes it, measured on Kea 2.2.0, 2.6.3 and 3.0.4; only "
+                                        "passive-backup, a lone primary and its backups, may hold each reply until the "
+                                        "backups acknowledge its lease update, and the lab does not drill that mode)",
+                                        "remove it (false is the default): active servers never wait for a backup"))
+        backups = [p for p in has["primary"].get("peers") or [] if isinstance(p, dict) and p.get("role") == "backup"]
+        given = servers.get(BACKUP)
+        if len(backups) > 1:
+            problems.append(Problem(str(primary), "high-availability[0].peers",
+                                    f"lists {len(backups)} servers in role backup "
+                                    f"({', '.join(shown(p.get('name')) for p in backups)}); the lab runs one",
+                                    "drill a copy whose peers list one backup (each receives the same lease updates)"))
+            return None
+        if backups and given is None:
+            b = backups[0]
+            problems.append(Problem(manifest, "files.backup", f"missing: {primary.name}'s high-availability[0].peers "
+                                    f"names {shown(b.get('name'))} ({b.get('url')}) in role backup, which the lab would "
+                                    "not start: every lease update the active servers send it would fail in the lab "
+                                    "and not in production",
+                                    "copy that server's own kea-dhcp4 config into the pair folder and name it under "
+                                    "[files] (backup = \"backup.json\"; dhcpdrill-import --backup FILE writes it), or remove the backup from every config's peers "
+                                    "to drill the pair without it"))
+            return None
+        if given is not None and not backups:
+            problems.append(Problem(manifest, "files.backup", f"names {pair.file_name(BACKUP)}, but {primary.name}'s "
+                                    "high-availability[0].peers lists no server in role backup",
+                                    "add the backup to every config's peers (role backup), or remove files.backup"))
+            return None
+        if not backups:
+            if "kill-backup" in pair.drills:
+                problems.append(Problem(manifest, "drills.kill-backup", f"the pair has no backup server to kill "
+                                        f"({primary.name}'s peers list none in role backup)",
+                                        "remove the table, or add the backup: role backup in every config's peers, "
+                                        "its own config as files.backup"))
+            return None
+        b, ha, path = backups[0], has[BACKUP], str(given)
+        if ha.get("this-server-name") != b.get("name"):
+            problems.append(Problem(path, "high-availability[0].this-server-name",
+                                    f"is {shown(ha.get('this-server-name', ABSENT))}, but the peers name the backup "
+                                    f"{shown(b.get('name'))}", f"set this-server-name to {shown(b.get('name'))} in "
+                                    "the backup's own config"))
+        if ha.get("mode", ABSENT) != has["primary"].get("mode", ABSENT):
+            problems.append(Problem(path, "high-availability[0].mode", f"is {shown(ha.get('mode', ABSENT))}, "
+                                    f"{primary.name} has {shown(has['primary'].get('mode', ABSENT))}",
+                                    "give every server of the relationship the same HA mode"))
+        mine, theirs = ([{**PEER_DEFAULTS, **p} for p in h.get("peers") or []] for h in (ha, has["primary"]))
+        for where, m, t in differences(mine, theirs, "high-availability[0].peers")[:8]:
+            problems.append(Problem(path, where, f"is {shown(m)}, {primary.name} has {shown(t)}",
+                                    "copy the same peers list to every server, the backup's too"))
+        return b
+
+    @staticmethod
+    def _backup_place(backup: dict | None, file: str, placed, addresses: dict[str, str], pools) -> "BackupPeer | None":
+        """Where the backup sits: at its peer address, on the network the lab puts the peers on
+        (the servers' subnet, or the peer link's own network); refused anywhere else."""
+        if backup is None:
+            return None
+        where = f"high-availability[0].peers[{backup.get('name')}].url"
+        url = urlparse(str(backup.get("url", "")))
+        try:
+            ip = ipaddress.ip_address(url.hostname or "")
+            port = url.port or (443 if url.scheme == "https" else 80)
+        except ValueError:
+            raise PairError([Problem(file, where, f"{shown(backup.get('url', ABSENT))} has no IPv4 address",
+                                     "use http://a.b.c.d:port/")]) from None
+        home = placed.peer_subnet or placed.home.subnet
+        taken = {*addresses.values(), *placed.server_ids.values()}
+        why = (f"{ip} is not in {home}, the network the lab puts the peers on" if ip not in home else
+               f"{ip} is a partner's address" if str(ip) in taken else
+               f"{ip} is the network or broadcast address of {home}" if home.prefixlen < 31
+               and ip in (home.network_address, home.broadcast_address) else
+               f"{ip} lies in a pool of {home}" if placed.peer_subnet is None and any(lo <= ip <= hi for lo, hi in pools)
+               else None)
+        if why:
+            raise PairError([Problem(file, where, why, f"give the backup its own address in {home}, outside the pools, "
+                                     "beside its partners")])
+        return BackupPeer(str(backup.get("name")), str(ip), port)
 
     @staticmethod
     def _declared(file: str, where: str, entry: Any, problems: list[Problem], shared: dict | None = None) -> Declared | None:
@@ -722,7 +835,7 @@ class KeaAdapter(ServerAdapter):
         (Kea reads the flag from the server's own entry): every takeover verdict would fail."""
         out = []
         for peer in ha.get("peers") or []:
-            if isinstance(peer, dict) and peer.get("auto-failover") is False and peer.get("role") != "primary":
+            if isinstance(peer, dict) and peer.get("auto-failover") is False and peer.get("role") not in ("primary", "backup"):
                 out.append(f"{pair.files['primary']}: high-availability[0].peers[{peer.get('name')}].auto-failover: "
                            f"false — {peer.get('name')} ({peer.get('role')}) never takes over by itself, so every "
                            "drill that judges takeover will fail; if an operator failing over by hand is your "
@@ -837,10 +950,13 @@ class KeaAdapter(ServerAdapter):
         plan = self.lab_plan(pair)
         problems = []
         for role, files in plan.files_in_container.items():
+            if role == BACKUP:  # the backup sits on the peers' network alone, at its peer address
+                addrs = [f"{plan.backup.address}/{(plan.peer_subnet or plan.subnet).prefixlen}"]
+            else:
+                addrs = [f"{plan.ids[role]}/{plan.subnet.prefixlen}",
+                         *([f"{plan.addresses[role]}/{plan.peer_subnet.prefixlen}"] if plan.peer_subnet else [])]
             script = (f"ip link add {LAB_INTERFACE} type veth peer name peer0 && ip link set {LAB_INTERFACE} up && "
-                      f"ip addr add {plan.ids[role]}/{plan.subnet.prefixlen} dev {LAB_INTERFACE} && "
-                      + (f"ip addr add {plan.addresses[role]}/{plan.peer_subnet.prefixlen} dev {LAB_INTERFACE} && "
-                         if plan.peer_subnet else "") +
+                      + "".join(f"ip addr add {a} dev {LAB_INTERFACE} && " for a in addrs) +
                       f"{self._directories(pair, role)} && kea-dhcp4 -t {CONFIG_PATH}"
                       + (f" && kea-ctrl-agent -t {AGENT_CONFIG_PATH}" if AGENT_CONFIG_PATH in files else ""))
             code, out = self.run_checker(engine, image, files, script)
@@ -886,6 +1002,19 @@ class KeaAdapter(ServerAdapter):
 
     def normal_state(self, pair: "Pair") -> str:
         return NORMAL_STATE[pair.mode]
+
+    def wait_backup(self, lab: "Lab", pair: "Pair", timeout: float) -> str:
+        """Wait until the backup server reports Kea's ``backup`` state (it then takes lease updates
+        and answers no client); raise LabError with the state it is in otherwise."""
+        from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
+
+        poll = retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5),
+                     retry=retry_if_result(lambda s: s != BACKUP_STATE))(self.ha_state)
+        try:
+            return poll(lab, pair, BACKUP)
+        except RetryError as exc:
+            raise LabError(f"the backup server did not reach the {BACKUP_STATE} state within {timeout:.0f} s: it is "
+                           f"{exc.last_attempt.result()}") from None
 
     def logs_drops(self, pair: "Pair", role: str) -> bool:
         """Kea logs a dropped query (``DROPPED``) on kea-dhcp4.packets at debug level 15: true when

@@ -15,13 +15,13 @@ from pathlib import Path
 def reparsed(run: Path, events: list[dict]) -> list[dict]:
     from dhcpdrill.servers.isc import IscAdapter
     from dhcpdrill.servers.kea import KeaAdapter
-    out = [e for e in events if e["kind"] not in ("lease-record", "lease-grant")]
+    out = [e for e in events if e["kind"] not in ("lease-record", "lease-grant", "backup-lease")]
     for adapter in (KeaAdapter(), IscAdapter()):
-        for role in ("primary", "secondary"):
+        for role in ("primary", "secondary", "backup"):  # a Kea HA backup's rows are backup-lease events
             saved = run / f"leases-{role}.{adapter.lease_suffix}"
             if saved.is_file():
-                out += [{"t": t, "source": role, "kind": kind, "data": data}
-                        for t, kind, data in adapter.lease_events(saved.read_text())]
+                out += [{"t": t, "source": role, "kind": adapter.RECORD_KIND.get(role, kind) if kind == "lease-record"
+                         else kind, "data": data} for t, kind, data in adapter.lease_events(saved.read_text())]
     return sorted(out, key=lambda e: e["t"])
 
 

@@ -115,7 +115,7 @@ def _recorded() -> dict[str, tuple[Timeline, str]]:
               "isc-kill-primary-new-clients": "kill-primary-new-clients",
               "kea-hs-maintenance-handoff": "maintenance-handoff",
               "kea-relayed-kill-primary": "kill-primary", "isc-relayed-kill-primary": "kill-primary",
-              "kea-hs-narrow-peer-link": "narrow-peer-link"}
+              "kea-hs-narrow-peer-link": "narrow-peer-link", "kea-hsb-kill-backup": "kill-backup"}
     out = {}
     for name, drill in drills.items():
         tl = real.load(name)
@@ -134,6 +134,11 @@ def _recorded() -> dict[str, tuple[Timeline, str]]:
     out["kea-lb-client-partition/partner-silent-to-new-clients"] = (real.without(tl, lambda e: (
         e.source == "clients" and e.t >= gone and str(e.get("client")).startswith("probe")
         and e.kind in ("recv", "bound") and e.get("server_id") == "198.18.1.12")), drill)
+    # The backup never heard of one steady client's lease (backup-updated FAILs).
+    tl, drill = out["kea-hsb-kill-backup"]
+    mac = next(e.get("mac") for e in tl.of("bound") if e.get("client") == "steady-00")
+    out["kea-hsb-kill-backup/backup-missed-a-lease"] = (real.without(
+        tl, lambda e: e.kind == "backup-lease" and e.get("mac") == mac), drill)
     # The recorded tight-timer takeover (~12 s) set against what a default-timer config predicts.
     kill = real.load("kea-hs-kill-primary")
     default = kea_takeover({}, VANISHES, 5.0)
