@@ -43,6 +43,10 @@ NEEDS: dict[str, str | None] = {
     "naks": None,  # max_naks, 0 unless stated, as duplicates' max_duplicates
     "tail-relearned": None,
     "dropped-queries": "max_dropped_queries",
+    # one per real client daemon (realclients.py), judged only in drills run with them
+    "real-dhclient": None,
+    "real-dhcpcd": None,
+    "real-udhcpc": None,
 }
 # A drill whose lab or fault did not work, or whose evidence contradicts itself, proves nothing,
 # so no hazard may excuse these.
