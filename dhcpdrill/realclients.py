@@ -256,6 +256,7 @@ class Reading:
     naks: list[Event]
     gaps: list[tuple[float, float]]  # stretches between samples longer than MAX_SAMPLE_GAP_S
     problem: str = ""  # why it cannot be judged, when it cannot
+    max_gap_s: float | None = None  # the longest stretch between two samples in the window
 
 
 def read(tl: Timeline, kind: str, zero: float, end: float) -> Reading:
@@ -293,4 +294,35 @@ def read(tl: Timeline, kind: str, zero: float, end: float) -> Reading:
             since = None
     if since is not None and end - since > longest:
         longest, longest_from = end - since, since
-    return Reading(kind, held, lost_at, longest, longest_from, naks, gaps)
+    spans = [b[0] - a[0] for a, b in zip(window, window[1:])]
+    return Reading(kind, held, lost_at, longest, longest_from, naks, gaps,
+                   max_gap_s=round(max(spans), 3) if spans else None)
+
+
+SERVER_ID = re.compile(r"(?:dhcp-server-identifier|dhcp_server_identifier=|serverid=)\s*(\d+\.\d+\.\d+\.\d+)")
+
+
+def lease_server(tl: Timeline, kind: str) -> str | None:
+    """The server that granted the lease the client held at the end, from its own lease file."""
+    files = [e for e in tl.of("lease-file", source=SOURCE + kind) if e.get("read")]
+    found = SERVER_ID.findall(files[-1].get("text", "")) if files else []
+    return found[-1] if found else None
+
+
+def rows(tl: Timeline, zero: float | None, end: float | None) -> list[dict]:
+    """One row per real client that ran, for the reports: the address it held at ``zero`` (the
+    anchor), whether it kept it to ``end``, its longest time without a usable address, its NAKs,
+    the longest stretch between two samples and the server its last lease came from."""
+    out = []
+    for kind in KINDS:
+        if not tl.of("real-client", source=SOURCE + kind):
+            continue
+        r = read(tl, kind, zero, end) if zero is not None and end is not None else None
+        ok = r is not None and not r.problem and r.held is not None
+        out.append({"client": kind, "package": PACKAGES[kind], "address": r.held if ok else None,
+                    "kept": (r.lost_at is None) if ok else None,
+                    "longest_without_s": round(r.without_s, 2) if ok else None,
+                    "naks": len(r.naks) if r is not None else None,
+                    "max_sample_gap_s": r.max_gap_s if r is not None else None,
+                    "server_at_end": lease_server(tl, kind)})
+    return out
