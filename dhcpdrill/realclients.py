@@ -123,17 +123,28 @@ def role(kind: str) -> str:
     return f"real-{kind}"
 
 
+def mac_for(run_id: str, kind: str) -> str:
+    """A locally administered unicast MAC for ``kind``'s container, new each run (from the lab's run
+    id): Docker derives a MAC from the container's address, which is the same every run, so a pair
+    that splits clients by a hash of it (dhcpd's load balancing, Kea's) would put each real client on
+    the same server every time; a new device each run lands on either."""
+    import hashlib
+    digest = hashlib.sha256(f"{run_id}:{kind}".encode()).digest()
+    return "02:" + ":".join(f"{b:02x}" for b in digest[:5])
+
+
 def start(lab: "Lab", kinds: Iterable[str], where: Placement, image: str, tl: Timeline) -> list[str]:
     """Start one container per kind on ``where.network``; returns their roles."""
     import time
     roles = []
     for kind, address in zip(kinds, where.addresses):
         r = role(kind)
+        mac = mac_for(lab.run_id, kind)
         lab.container(r, where.network, address, ["sh", SCRIPT, kind, f"{SAMPLE_EVERY_S:g}", SAMPLES],
                       files={SCRIPT: RUN.encode(), "/opt/dhcpdrill/udhcpc.script": UDHCPC_SCRIPT.encode()},
-                      image=image, sysctls=SYSCTLS.get(kind))
+                      image=image, sysctls=SYSCTLS.get(kind), mac=mac)
         tl.add(time.time(), SOURCE + kind, "real-client", client=kind, role=r, package=PACKAGES[kind],
-               every_s=SAMPLE_EVERY_S, docker_address=address, subnets=list(where.subnets), image=image)
+               every_s=SAMPLE_EVERY_S, docker_address=address, mac=mac, subnets=list(where.subnets), image=image)
         roles.append(r)
     return roles
 

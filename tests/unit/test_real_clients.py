@@ -207,3 +207,11 @@ def test_the_real_clients_image_is_apart_from_the_servers_image():
     assert image_tag("bookworm", REAL_CLIENTS) != image_tag("bookworm")
     assert not {"isc-dhcp-client", "dhcpcd-base", "udhcpc"} & set(packages("bookworm"))
     assert {realclients.PACKAGES[k] for k in realclients.KINDS} <= set(packages("bookworm", REAL_CLIENTS))
+
+
+def test_each_run_has_new_devices_with_locally_administered_unicast_macs():
+    a, b = realclients.mac_for("0123456789ab", "dhclient"), realclients.mac_for("0123456789ac", "dhclient")
+    assert a != b and a != realclients.mac_for("0123456789ab", "udhcpc")
+    assert a == realclients.mac_for("0123456789ab", "dhclient")  # the run's record names it
+    first = int(a.split(":")[0], 16)
+    assert first & 0x02 and not first & 0x01 and len(a.split(":")) == 6
