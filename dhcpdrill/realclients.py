@@ -15,7 +15,7 @@ Its evidence is what the machine itself had:
   there (containers share the host's kernel clock, so these are host-clock times like every
   other event);
 - ``client-log`` (``line``): the daemon's own output, stamped by Docker on arrival (host clock);
-- ``lease-file`` (``path``, ``read``, ``text`` or ``error``): its lease database at the end
+- ``client-lease-file`` (``path``, ``read``, ``text`` or ``error``): its lease database at the end
   (udhcpc keeps none: its script's last ``bound``/``renew`` is written out instead);
 - ``real-client`` (``client``, ``role``, ``every_s``, ``subnets``): the client's start.
 
@@ -215,10 +215,10 @@ def collect(lab: "Lab", kinds: Iterable[str], tl: Timeline) -> list[str]:
             else:
                 text = lab.read_file(c, path)
             lab.save_artifact(f"{role(kind)}.lease", text)
-            tl.add(time.time(), source, "lease-file", path=path, read=True, text=text[:4000])
+            tl.add(time.time(), source, "client-lease-file", path=path, read=True, text=text[:4000])
         except Exception as exc:  # noqa: BLE001
             errors.append(f"{kind}'s lease file: {exc}")
-            tl.add(time.time(), source, "lease-file", path=path, read=False, error=str(exc)[:300])
+            tl.add(time.time(), source, "client-lease-file", path=path, read=False, error=str(exc)[:300])
         try:
             lab.save_artifact(f"{role(kind)}.resolv.conf", lab.read_file(c, "/etc/resolv.conf"))
         except LabError:
@@ -315,7 +315,7 @@ SERVER_ID = re.compile(r"(?:dhcp-server-identifier|dhcp_server_identifier=|serve
 
 def lease_server(tl: Timeline, kind: str) -> str | None:
     """The server that granted the lease the client held at the end, from its own lease file."""
-    files = [e for e in tl.of("lease-file", source=SOURCE + kind) if e.get("read")]
+    files = [e for e in tl.of("client-lease-file", source=SOURCE + kind) if e.get("read")]
     found = SERVER_ID.findall(files[-1].get("text", "")) if files else []
     return found[-1] if found else None
 

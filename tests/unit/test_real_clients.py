@@ -215,3 +215,79 @@ def test_each_run_has_new_devices_with_locally_administered_unicast_macs():
     assert a == realclients.mac_for("0123456789ab", "dhclient")  # the run's record names it
     first = int(a.split(":")[0], 16)
     assert first & 0x02 and not first & 0x01 and len(a.split(":")) == 6
+
+
+# -- on a real recording: kea-hot-standby / kill-primary with the three daemons ------------------
+from dhcpdrill.timeline import Event  # noqa: E402
+
+from .test_real_evidence import load  # noqa: E402
+
+RECORDED = "kea-hs-kill-primary-real-clients"
+KEA = load_pair(ROOT / "fixtures" / "kea-hot-standby").drills["kill-primary"]
+
+
+def _recorded_fault(tl: Timeline) -> tuple[float, float]:
+    return tl.first("fault-applied").t, tl.first("observe-end").t
+
+
+def test_on_the_recording_every_real_client_kept_its_address_and_agrees_with_the_simulated_ones():
+    tl = load(RECORDED)
+    for kind in realclients.KINDS:
+        v = judge(tl, KEA, [f"real-{kind}"])[0]
+        assert v.status == PASS and v.figure == 0.0, v
+        assert "continuity: pass (100 %)" in v.reason and "DISAGREES" not in v.reason
+
+
+def test_on_the_recording_the_samples_are_never_further_apart_than_allowed():
+    tl = load(RECORDED)
+    zero, end = _recorded_fault(tl)
+    for kind in realclients.KINDS:
+        r = realclients.read(tl, kind, zero, end)
+        assert r.gaps == [] and r.max_gap_s is not None and r.max_gap_s <= realclients.MAX_SAMPLE_GAP_S
+
+
+def _mutated(drop=lambda e: False, change=lambda e: e, extra: list[Event] = ()) -> Timeline:
+    tl = load(RECORDED)
+    return Timeline([*(change(e) for e in tl.events if not drop(e)), *extra])
+
+
+def test_the_recording_with_dhcpcds_address_gone_for_two_seconds_after_its_rebind_fails_dhcpcd_only():
+    tl = load(RECORDED)
+    zero, _ = _recorded_fault(tl)
+    source = realclients.SOURCE + "dhcpcd"
+
+    def gone(e: Event) -> Event:
+        if e.source == source and e.kind == "address-sample" and zero + 15 <= e.t <= zero + 17:
+            return Event(e.t, e.source, e.kind, {"addrs": []})
+        return e
+    bad = _mutated(change=gone)
+    v = judge(bad, KEA, ["real-dhcpcd"])[0]
+    assert v.status == FAIL and 1.8 <= v.figure <= 2.4 and "DISAGREES" in v.reason
+    assert judge(bad, KEA, ["real-dhclient"])[0].status == PASS
+
+
+def test_the_recording_with_a_hole_in_udhcpcs_samples_is_unknown():
+    tl = load(RECORDED)
+    zero, _ = _recorded_fault(tl)
+    source = realclients.SOURCE + "udhcpc"
+    holed = _mutated(drop=lambda e: e.source == source and e.kind == "address-sample" and zero + 20 <= e.t <= zero + 21)
+    v = judge(holed, KEA, ["real-udhcpc"])[0]
+    assert v.status == UNKNOWN and "address samples missing" in v.reason
+
+
+def test_the_recording_with_a_nak_in_dhclients_log_fails_it():
+    tl = load(RECORDED)
+    zero, _ = _recorded_fault(tl)
+    naked = _mutated(extra=[Event(zero + 21.0, realclients.SOURCE + "dhclient", "client-log",
+                                  {"line": "DHCPNAK from 198.18.0.12"})])
+    v = judge(naked, KEA, ["real-dhclient"])[0]
+    assert v.status == FAIL and "1 NAK(s)" in v.reason and v.figure == 0.0
+
+
+def test_the_reports_rows_of_the_recording_name_each_clients_address_and_server():
+    tl = load(RECORDED)
+    zero, end = _recorded_fault(tl)
+    rows = {r["client"]: r for r in realclients.rows(tl, zero, end)}
+    assert set(rows) == set(realclients.KINDS)
+    assert all(r["kept"] is True and r["longest_without_s"] == 0.0 and r["naks"] == 0 for r in rows.values())
+    assert rows["dhclient"]["server_at_end"] == "198.18.0.12"  # the standby, after the rebind
