@@ -265,9 +265,9 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
                     adapter.collect(lab, pair, tl)
                     if relay.ROLE in lab.containers:
                         lab.log_lines(lab.containers[relay.ROLE])  # kept beside the servers' logs
-                    missed = realclients.collect(lab, real_clients, tl)
-                    if missed and result.error is None:
-                        result.error = "real clients' evidence not collected: " + "; ".join(missed)
+                    # what could not be read is on the timeline: a real client's verdict without its
+                    # samples is UNKNOWN; a lost log or lease file decides nothing, so it is no error
+                    realclients.collect(lab, real_clients, tl)
                 except Exception as exc:  # noqa: BLE001
                     result.error = (result.error + "; " if result.error else "") + \
                         "evidence not collected: " + _describe(exc, result.run_dir)
