@@ -27,11 +27,16 @@ the window, the longest time without a usable address (one in the link's subnets
 """
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
+from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
+
+from .problems import LabError
 from .timeline import Event, Timeline
 
 if TYPE_CHECKING:
@@ -128,14 +133,12 @@ def mac_for(run_id: str, kind: str) -> str:
     id): Docker derives a MAC from the container's address, which is the same every run, so a pair
     that splits clients by a hash of it (dhcpd's load balancing, Kea's) would put each real client on
     the same server every time; a new device each run lands on either."""
-    import hashlib
     digest = hashlib.sha256(f"{run_id}:{kind}".encode()).digest()
     return "02:" + ":".join(f"{b:02x}" for b in digest[:5])
 
 
 def start(lab: "Lab", kinds: Iterable[str], where: Placement, image: str, tl: Timeline) -> list[str]:
     """Start one container per kind on ``where.network``; returns their roles."""
-    import time
     roles = []
     for kind, address in zip(kinds, where.addresses):
         r = role(kind)
@@ -152,7 +155,6 @@ def start(lab: "Lab", kinds: Iterable[str], where: Placement, image: str, tl: Ti
 def wait_bound(lab: "Lab", kinds: Iterable[str], subnets: Iterable[str], timeout: float) -> dict[str, str | None]:
     """Each client's usable address once all have one, or after ``timeout`` (None: none yet).
     Readiness only: the verdicts read the samples, not this."""
-    from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
     kinds = list(kinds)
     nets = [ipaddress.ip_network(s) for s in subnets]
     found: dict[str, str | None] = {k: None for k in kinds}
@@ -181,9 +183,6 @@ def wait_bound(lab: "Lab", kinds: Iterable[str], subnets: Iterable[str], timeout
 def collect(lab: "Lab", kinds: Iterable[str], tl: Timeline) -> list[str]:
     """Put each real client's samples, log and lease file on the timeline (and its files in the
     run folder); returns what could not be read, in words (each is also an event)."""
-    import time
-
-    from .problems import LabError
     errors = []
     for kind in kinds:
         c = lab.containers.get(role(kind))
