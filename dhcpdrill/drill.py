@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 from docker.errors import DockerException
 
-from . import coverage, hostcpu, neighbours, relay
+from . import coverage, hostcpu, neighbours, realclients, relay
 from .clients import ClientFleet, Link, Workload
 from .images import server_versions
 from .faults import CLOCK_FILE, Fault, FaultContext, Sequence, inject, needs_clock_control
@@ -26,6 +26,7 @@ from .manifest import MANIFEST, Pair
 from .problems import LabError, PairError, Problem
 from .quiet import QuietPrediction, quiet_takeover
 from .servers import LabPlan, adapter_for
+from .servers.placement import free_addresses
 from .storage import lab_tmpfs
 from .timeline import Timeline
 from .timers import (HealWatch, Prediction, ServiceGap, Window, client_rhythm_s, heal_watch, kea_takeover,
@@ -126,17 +127,19 @@ class DrillResult:
         assert outcome.status != FAILED, f"{self.pair.name} / {self.scenario.name}:\n  " + "\n  ".join(outcome.reasons)
 
 
-def verdicts_for(scenario: Scenario, plan: LabPlan, pair: Pair | None = None) -> tuple[str, ...]:
+def verdicts_for(scenario: Scenario, plan: LabPlan, pair: Pair | None = None,
+                 real_clients: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The scenario's verdicts, ``subnets`` when the pair serves relayed subnets or a shared
     network, and ``load`` when the pair states a population or a limit on expired leases for this
-    drill; ``partner-share-held`` only where both servers serve clients of their own (not a hot standby)."""
+    drill; ``partner-share-held`` only where both servers serve clients of their own (not a hot
+    standby); one ``real-<kind>`` per real client daemon the drill runs (``realclients``)."""
     extra = ("subnets",) if plan.multi_subnet else ()
     extra += ("backup-updated",) if plan.backup is not None else ()
     limits = pair.drills.get(scenario.name) if pair else None
     if pair and (pair.population or (limits and limits.max_expired_leases is not None)):
         extra += ("load",)
     own = tuple(v for v in scenario.verdicts if v != "partner-share-held" or len(plan.serving) > 1)
-    return own + tuple(v for v in extra if v not in scenario.verdicts)
+    return own + tuple(v for v in extra if v not in scenario.verdicts) + realclients.verdict_names(real_clients)
 
 
 WINDOW_MARGIN_S = 10.0  # after the slowest takeover allowed: time for waiting clients to be served
@@ -228,11 +231,14 @@ class Phases:
 
 def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, reports: Path,
               progress: Progress | None = None, image_for: Callable[[str], str] | None = None,
-              label: str = "") -> DrillResult:
+              label: str = "", real_clients: tuple[str, ...] = (), real_image: str | None = None) -> DrillResult:
     """Run one drill and judge it. However it ends (a server that never gets ready, a fault that
     raises, an engine that stops answering) the servers' logs and lease files are collected as far
     as the engine allows, the error names what each daemon last complained of, and the timeline is
-    saved and judged. ``label`` ends the run folder's name (``-run2of3`` for a repeated drill)."""
+    saved and judged. ``label`` ends the run folder's name (``-run2of3`` for a repeated drill).
+    ``real_clients`` (with the pair's own ``[lab] real_clients``) run as real daemons from
+    ``real_image`` beside the simulated clients (``realclients``)."""
+    real_clients = tuple(k for k in realclients.KINDS if k in {*real_clients, *pair.real_clients})
     started = time.time()
     stamp = datetime.fromtimestamp(started, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     result = DrillResult(pair, scenario, image, reports / f"{stamp}-{pair.name}-{scenario.name}{label}", started)
@@ -250,7 +256,8 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
             try:
                 phases = Phases(f"{pair.name} / {scenario.name}", expected_s(pair, scenario),
                                 progress or (lambda line: None))
-                _perform(lab, adapter, plan, pair, scenario, image, tl, result.versions, window, phases, image_for)
+                _perform(lab, adapter, plan, pair, scenario, image, tl, result.versions, window, phases, image_for,
+                         (real_clients, real_image))
             except Exception as exc:  # noqa: BLE001 - any failure is reported as this drill's error
                 result.error = _describe(exc, result.run_dir) + _daemons_said(lab, adapter)
             finally:
@@ -259,6 +266,9 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
                     adapter.collect(lab, pair, tl)
                     if relay.ROLE in lab.containers:
                         lab.log_lines(lab.containers[relay.ROLE])  # kept beside the servers' logs
+                    # what could not be read is on the timeline: a real client's verdict without its
+                    # samples is UNKNOWN; a lost log or lease file decides nothing, so it is no error
+                    realclients.collect(lab, real_clients, tl)
                 except Exception as exc:  # noqa: BLE001
                     result.error = (result.error + "; " if result.error else "") + \
                         "evidence not collected: " + _describe(exc, result.run_dir)
@@ -269,14 +279,16 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
         result.run_dir.mkdir(parents=True, exist_ok=True)
         coverage.record(tl, scenario.workload)
         tl.save(result.run_dir / "timeline.jsonl")
-    result.verdicts = judge(tl, limits, verdicts_for(scenario, plan, pair), scenario.workload)
+    result.verdicts = judge(tl, limits, verdicts_for(scenario, plan, pair, real_clients), scenario.workload)
     return result
 
 
 def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str, tl: Timeline,
              versions: str, window: Window, phases: Phases,
-             image_for: Callable[[str], str] | None = None) -> None:
+             image_for: Callable[[str], str] | None = None,
+             real: tuple[tuple[str, ...], str | None] = ((), None)) -> None:
     """The drill's action: servers up and ready, clients steady, the fault, the observation."""
+    real_clients, real_image = real
     phases("starting servers")
     gateway, client_ip = plan.spare_addresses()[:2]
     net = lab.network(plan.subnet, gateway)
@@ -308,7 +320,8 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            interrupted_states=list(plan.interrupted_states), sysctls=pair.sysctls,
            logs_drops={role: adapter.logs_drops(pair, role) for role in ROLES},
            pair=pair.name, pair_sha256=pair.config_hash, tmpfs=mounts, rewrites=list(plan.rewrites), records=list(coverage.RECORDED),
-           scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan, pair)), versions=versions,
+           scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan, pair, real_clients)), versions=versions,
+           **({"real_clients": list(real_clients)} if real_clients else {}),
            observe_s=window.observe_s, window_reason=window.reason,
            **({"backup": plan.backup.describe()} if plan.backup else {}),
            links=[{"subnet": link.subnet or str(plan.subnet), "relay": link.relay,
@@ -337,6 +350,10 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
                         lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s + scenario.fault.max_apply_s
                         + healed.seconds + SETTLE_MAX_S + 120,
                         serving_servers=[plan.ids[r] for r in plan.serving])
+    placement = real_placement(plan, links, len(real_clients)) if real_clients else None
+    if placement is not None:
+        phases(f"starting real clients ({', '.join(real_clients)})")
+        realclients.start(lab, real_clients, placement, real_image or image, tl)
     neighbours.record(lab.engine, tl, "start", fleet.clients, time.time())
     hostcpu.record(lab.engine, tl, "start", time.time(), lab.containers)
     fleet.start()
@@ -347,6 +364,10 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
     try:
         phases("clients leasing, waiting for steady state")
         steady = fleet.wait_steady(w.steady_timeout + 10)
+        if placement is not None:
+            phases("waiting for the real clients' addresses")
+            bound = realclients.wait_bound(lab, real_clients, placement.subnets, REAL_BOUND_S)
+            tl.add(time.time(), "harness", "real-clients-bound", addresses=bound, timeout_s=REAL_BOUND_S)
         seen = time.time()
         hostcpu.record(lab.engine, tl, "steady", seen, lab.containers)
         if steady is not None and steady.kind == "steady":
@@ -382,6 +403,29 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
         neighbours.record(lab.engine, tl, "end", fleet.clients, time.time())
         hostcpu.record(lab.engine, tl, "end", time.time(), lab.containers)
         tl.extend(fleet.events())
+
+
+REAL_BOUND_S = 30.0  # a real client with no address this long after steady state is judged UNKNOWN, not waited for
+
+
+def real_placement(plan: LabPlan, links: list[Link], n: int) -> realclients.Placement:
+    """The real clients' network (the first client link: the servers' own, else the first relayed
+    subnet's, behind the relay), addresses for their containers outside every pool and clear of the
+    lab's own, and the subnets a lease there may be in."""
+    link = links[0]
+    if plan.pools:
+        taken = len(plan.spare_addresses())
+        free = free_addresses(plan.subnet, plan.pools, set(plan.ids.values()) | set(plan.addresses.values()), taken + n)
+        subnets = (str(plan.subnet), *map(str, plan.shared))
+    else:
+        r = plan.relayed[0]
+        taken = len(r.spare_addresses())
+        free = free_addresses(r.subnet, r.pools, {r.relay}, taken + n)
+        subnets = tuple(map(str, r.subnets))
+    if len(free) < taken + n:
+        raise LabError(f"no room for {n} real client container(s) on {subnets[0]} outside the pools "
+                       f"(needs {n} free addresses beside the lab's {taken})")
+    return realclients.Placement(link.network, tuple(free[taken:]), subnets)
 
 
 def _watch_healed(healed: HealWatch, phases: Phases, tl: Timeline, fleet: ClientFleet) -> None:

@@ -132,9 +132,10 @@ def _required(drill: str, pair: Any, tl: Any) -> tuple[tuple[str, ...], str, Any
     from .drill import verdicts_for
     from .servers import adapter_for
     scenario = known_scenarios().get(drill)
-    if scenario is not None:
-        return verdicts_for(scenario, adapter_for(pair).lab_plan(pair), pair), "the drill's scenario", scenario
     lab = tl.first("lab")
+    if scenario is not None:  # with the real client daemons the run recorded it ran (their verdicts with them)
+        real = tuple(lab.get("real_clients") or ()) if lab is not None else ()
+        return verdicts_for(scenario, adapter_for(pair).lab_plan(pair), pair, real), "the drill's scenario", scenario
     if lab is None or not lab.get("verdicts"):
         return None
     return tuple(lab.get("verdicts")), (f"the run's lab record (drill {drill!r} is not among the scenarios here: run "

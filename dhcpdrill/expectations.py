@@ -45,6 +45,10 @@ NEEDS: dict[str, str | None] = {
     "tail-relearned": None,
     "dropped-queries": "max_dropped_queries",
     "backup-updated": None,  # the backup's lease file holds what was granted: none missing
+    # one per real client daemon (realclients.py), judged only in drills run with them
+    "real-dhclient": None,
+    "real-dhcpcd": None,
+    "real-udhcpc": None,
 }
 # A drill whose lab or fault did not work, or whose evidence contradicts itself, proves nothing,
 # so no hazard may excuse these.
@@ -110,6 +114,8 @@ BOUNDS: dict[str, Bound] = {
     "tail-relearned": Bound("share of the live leases a crash cut from the lease file that the returning server "
                             "knows, at worst (0-1)", None, limit=1.0,
                             zero="excuses a returning server that knows none of them", **_SHARE),
+    **{f"real-{kind}": Bound(f"seconds the real {kind} may go without a usable address at worst", None, "s",
+                             step=0.01) for kind in ("dhclient", "dhcpcd", "udhcpc")},
     "failback-sync": Bound("share of the leases granted during the outage the returning server knows, at worst "
                            "(0-1)", None, limit=1.0, zero="excuses a returning server that knows none of them",
                            **_SHARE),

@@ -5,6 +5,11 @@ mirror the user names) and ``docker import`` turns it into an image. Users who c
 ``debian:<suite>`` may build the bundled Dockerfile instead. Either way the tag is
 ``dhcpdrill/lab:<suite>-<hash>``, so a changed recipe builds a new image and an unchanged one is
 never rebuilt.
+
+Two recipes share the Dockerfile: the lab image (``packages.txt``: servers, scapy clients, helpers)
+and the real-clients image (``real-clients.txt``: dhclient, dhcpcd, busybox udhcpc), built only
+when a drill runs real DHCP client daemons (``realclients.py``), so the servers' image stays as
+it was and a default run never builds the second one.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from .problems import LabError
 RECIPE = Path(__file__).parent / "image"
 REPOSITORY = "dhcpdrill/lab"
 BUILDERS = ("auto", "mmdebstrap", "dockerfile")
+LAB, REAL_CLIENTS = "packages.txt", "real-clients.txt"  # the recipes' package lists
 
 
 SUITES = ("bookworm", "trixie", "forky")
@@ -36,10 +42,10 @@ SERVER_VERSIONS = {"bookworm": {"kea": "2.2.0", "isc-dhcp": "4.4.3-P1"},
 STALE_OK = ("forky",)
 
 
-def packages(suite: str = "bookworm") -> list[str]:
+def packages(suite: str = "bookworm", listing: str = LAB) -> list[str]:
     """The image's packages for ``suite``: ``name`` or ``name [suite suite]`` per line."""
     out = []
-    for line in (RECIPE / "packages.txt").read_text().splitlines():
+    for line in (RECIPE / listing).read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
@@ -49,11 +55,13 @@ def packages(suite: str = "bookworm") -> list[str]:
     return out
 
 
-def image_tag(suite: str) -> str:
+def image_tag(suite: str, listing: str = LAB) -> str:
+    """``dhcpdrill/lab:<suite>-<hash>`` (the real-clients image: ``<suite>-real-clients-<hash>``)."""
     h = hashlib.sha256(suite.encode())
-    for name in ("packages.txt", "Dockerfile"):
+    for name in (listing, "Dockerfile"):
         h.update((RECIPE / name).read_bytes())
-    return f"{REPOSITORY}:{suite}-{h.hexdigest()[:12]}"
+    kind = "" if listing == LAB else "real-clients-"
+    return f"{REPOSITORY}:{suite}-{kind}{h.hexdigest()[:12]}"
 
 
 def _os_codename(os_release: str) -> str:
@@ -106,9 +114,10 @@ def apt_sources(suite: str, mirror: str | None = None, etc: Path = Path("/etc"))
     return lines
 
 
-def ensure_image(client: docker.DockerClient, suite: str, builder: str = "auto", mirror: str | None = None) -> str:
-    """Return the lab image's tag, building it first if this recipe was never built here."""
-    tag = image_tag(suite)
+def ensure_image(client: docker.DockerClient, suite: str, builder: str = "auto", mirror: str | None = None,
+                 listing: str = LAB) -> str:
+    """Return the image's tag, building it first if this recipe was never built here."""
+    tag = image_tag(suite, listing)
     try:
         client.images.get(tag)
         return tag
@@ -117,17 +126,18 @@ def ensure_image(client: docker.DockerClient, suite: str, builder: str = "auto",
     if builder == "auto":
         builder = "mmdebstrap" if shutil.which("mmdebstrap") else "dockerfile"
     if builder == "dockerfile":
-        return _build_dockerfile(client, suite, tag)
-    return _build_mmdebstrap(client, suite, tag, mirror)
+        return _build_dockerfile(client, suite, tag, listing)
+    return _build_mmdebstrap(client, suite, tag, mirror, listing)
 
 
-def _build_mmdebstrap(client: docker.DockerClient, suite: str, tag: str, mirror: str | None) -> str:
+def _build_mmdebstrap(client: docker.DockerClient, suite: str, tag: str, mirror: str | None,
+                      listing: str = LAB) -> str:
     if not shutil.which("mmdebstrap"):
         raise LabError("mmdebstrap is not installed: `apt-get install mmdebstrap` (Debian/Ubuntu), "
                        "or build from the Dockerfile with --image-builder=dockerfile if you can pull debian:*")
     with tempfile.TemporaryDirectory(prefix="dhcpdrill-image-") as tmp:
         rootfs = Path(tmp) / "rootfs.tar"
-        cmd = ["mmdebstrap", "--variant=apt", "--include=" + ",".join(packages(suite)),
+        cmd = ["mmdebstrap", "--variant=apt", "--include=" + ",".join(packages(suite, listing)),
                "--aptopt=Acquire::Retries \"3\"",
                *(['--aptopt=Acquire::Check-Valid-Until "false"'] if suite in STALE_OK else []),
                suite, str(rootfs), *apt_sources(suite, mirror)]
@@ -140,10 +150,10 @@ def _build_mmdebstrap(client: docker.DockerClient, suite: str, tag: str, mirror:
     return tag
 
 
-def _build_dockerfile(client: docker.DockerClient, suite: str, tag: str) -> str:
+def _build_dockerfile(client: docker.DockerClient, suite: str, tag: str, listing: str = LAB) -> str:
     try:
         client.images.build(path=str(RECIPE), tag=tag, rm=True, pull=False,
-                            buildargs={"SUITE": suite, "PACKAGES": " ".join(packages(suite))})
+                            buildargs={"SUITE": suite, "PACKAGES": " ".join(packages(suite, listing))})
     except (BuildError, docker.errors.APIError) as exc:
         raise LabError(f"building {tag} from {RECIPE / 'Dockerfile'} failed ({exc}); without a registry "
                        "use the default mmdebstrap builder (`apt-get install mmdebstrap`)") from None

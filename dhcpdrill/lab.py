@@ -298,19 +298,20 @@ class Lab:
                   files: dict[str, bytes] | None = None, environment: dict[str, str] | None = None,
                   sysctls: dict[str, str] | None = None, also_on: list[tuple[Network, str]] | None = None,
                   routes: dict[str, str] | None = None, image: str | None = None,
-                  tmpfs: dict[str, str] | None = None) -> Container:
+                  tmpfs: dict[str, str] | None = None, mac: str | None = None) -> Container:
         """Create, fill with ``files`` and start one container with a fixed address on ``network``
         (its eth0), and on each of ``also_on`` (network, address). ``routes`` (subnet -> next hop,
         or ``dev IFACE`` for a subnet on the link) are set before the command runs, and again whenever
         the container starts. ``tmpfs`` (path -> mount options such as ``size=2m``): a size-limited
         filesystem there, only for a drill whose fault fills it; files put under it before the start
-        are hidden by the mount."""
+        are hidden by the mount. ``mac``: eth0's MAC address, when not the one Docker derives from the
+        address (a real client daemon is a different device each run: ``realclients``)."""
         if routes:
             hops = " && ".join(f"ip route replace {net} {hop if hop.startswith('dev ') else 'via ' + hop}"
                                for net, hop in routes.items())
             command = ["sh", "-c", f'{hops} && exec "$@"', "routes", *command]
         self._specs[role] = dict(network=network, ip=ip, command=command, files=files, environment=environment,
-                                 sysctls=sysctls, also_on=also_on or [], tmpfs=tmpfs)
+                                 sysctls=sysctls, also_on=also_on or [], tmpfs=tmpfs, mac=mac)
         return self._create(role, image or self.image, f"dhcpdrill-{self.run_id}-{role}", **self._specs[role])
 
     def replace(self, role: str, image: str, extra_files: dict[str, bytes]) -> Container:
@@ -334,12 +335,13 @@ class Lab:
     def _create(self, role: str, image: str, name: str, network: Network, ip: str, command: list[str],
                 files: dict[str, bytes] | None, environment: dict[str, str] | None,
                 sysctls: dict[str, str] | None, also_on: list[tuple[Network, str]],
-                tmpfs: dict[str, str] | None = None) -> Container:
+                tmpfs: dict[str, str] | None = None, mac: str | None = None) -> Container:
         try:
             c = self.client.containers.create(
                 image, ["sh", "-c", STARTED, "start", *command], name=name, hostname=role, log_config=LOG_CONFIG,
                 labels={**self.labels, ROLE_LABEL: role}, environment=environment or {},
                 cap_add=["NET_ADMIN", "NET_RAW"], detach=True, network=network.name, sysctls=sysctls or None, tmpfs=tmpfs or None,
+                mac_address=mac,
                 networking_config={network.name: self.client.api.create_endpoint_config(ipv4_address=ip)})
             self.containers[role] = c
             for other, address in also_on:

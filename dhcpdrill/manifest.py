@@ -12,10 +12,11 @@ import re
 from pathlib import Path, PurePath
 from typing import Any, Iterable, Mapping
 
-from .images import SUITES, packages
+from .images import REAL_CLIENTS, SUITES, packages
 from .includes import included_files
 from .problems import PairError, Problem
 from .quiet import Period
+from .realclients import KINDS, PACKAGES as CLIENT_PACKAGES
 from .expectations import (BACKUP, KEY_TYPES, NEEDS, PRECONDITIONS, ROLES, KnownHazard, Thresholds, hazard_problems,
                            problems_of)
 
@@ -147,6 +148,7 @@ class Pair:
     production_version: str = ""  # what the team runs in production, when pair.toml says
     population: Population | None = None  # [workload]: how many clients, arriving how fast
     periods: dict[str, Period] = field(default_factory=dict)  # [workload.night] ...: the site by time of day
+    real_clients: tuple[str, ...] = ()  # [lab] real_clients: real DHCP client daemons beside the simulated ones
 
     def thresholds(self, drill: str) -> Thresholds:
         if drill not in self.drills:
@@ -300,9 +302,10 @@ def _limit_problems(where: str, drill: str, limits: Thresholds, population: Popu
 def _sysctls(where: str, lab: object, problems: list[Problem]) -> dict[str, str]:
     """``[lab] sysctls``: kernel settings the pair's owners use in production on the servers'
     hosts (e.g. net.ipv4.tcp_syn_retries), limited to the network namespace's own."""
-    if not isinstance(lab, dict) or lab.keys() - {"sysctls"}:
-        problems.append(Problem(where, "lab", "only a sysctls table is known there",
-                                'e.g. [lab] sysctls = { "net.ipv4.tcp_syn_retries" = 2 }'))
+    if not isinstance(lab, dict) or lab.keys() - {"sysctls", "real_clients"}:
+        problems.append(Problem(where, "lab", "only sysctls and real_clients are known there",
+                                'e.g. [lab] sysctls = { "net.ipv4.tcp_syn_retries" = 2 }, '
+                                'real_clients = ["dhclient", "dhcpcd", "udhcpc"]'))
         return {}
     out = {}
     for key, value in (lab.get("sysctls") or {}).items():
@@ -312,6 +315,34 @@ def _sysctls(where: str, lab: object, problems: list[Problem]) -> dict[str, str]
         else:
             out[key] = str(value)
     return out
+
+
+def _real_clients(where: str, lab: object, suite: object, problems: list[Problem]) -> tuple[str, ...]:
+    """``[lab] real_clients``: the real DHCP client daemons (``realclients.KINDS``) every drill of
+    the pair runs beside the simulated clients, each from the pair's suite's Debian packages."""
+    raw = lab.get("real_clients") if isinstance(lab, dict) else None
+    if raw is None:
+        return ()
+    field_ = "lab.real_clients"
+    if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
+        problems.append(Problem(where, field_, "must be a list of client names",
+                                f'e.g. real_clients = ["dhclient", "dhcpcd", "udhcpc"] (known: {", ".join(KINDS)})'))
+        return ()
+    bad = False
+    for k in raw:
+        if k not in KINDS:
+            near = difflib.get_close_matches(k, KINDS, n=1)
+            problems.append(Problem(where, field_, f"unknown real client {k!r}",
+                                    (f"did you mean {near[0]!r}? " if near else "") + f"known: {', '.join(KINDS)}"))
+            bad = True
+        elif isinstance(suite, str) and suite in SUITES and CLIENT_PACKAGES[k] not in packages(suite, REAL_CLIENTS):
+            problems.append(Problem(where, field_, f"{k} ({CLIENT_PACKAGES[k]}) is not packaged for Debian {suite}",
+                                    f"remove {k!r}, or drill the pair on a suite that has it"))
+            bad = True
+    if len(set(raw)) != len(raw):
+        problems.append(Problem(where, field_, "names a client twice", "name each client once"))
+        bad = True
+    return () if bad else tuple(k for k in KINDS if k in raw)
 
 
 def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
@@ -341,6 +372,8 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
     population = _population(where, raw.get("workload"), problems)
     periods = _periods(where, raw.get("workload"), problems)
     sysctls = _sysctls(where, raw.get("lab", {}), problems)
+    real = _real_clients(where, raw.get("lab", {}), (raw.get("pair") or {}).get("suite") if isinstance(raw.get("pair"), dict)
+                         else None, problems)
     for section, schema in SCHEMA.items():
         _check_table(where, raw.get(section), schema, section, problems)
     drills = _thresholds(where, raw.get("drills"), problems, str((raw.get("pair") or {}).get("server", ""))
@@ -381,7 +414,7 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
     pair = Pair(folder, meta.get("name", ""), meta.get("server", ""), meta.get("suite", ""),
                 meta.get("mode", ""), paths, drills, sysctls,
                 meta["production_version"] if isinstance(meta.get("production_version"), str) else "", population,
-                periods)
+                periods, real)
     return pair, problems, usable
 
 

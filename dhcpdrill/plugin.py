@@ -33,7 +33,7 @@ import pytest
 
 from .catalogue import known_scenarios
 from .drill import DrillResult, Scenario, drill_window, run_drill
-from .images import BUILDERS, ensure_image
+from .images import BUILDERS, REAL_CLIENTS, ensure_image, packages
 from .lab import Engine, docker_client
 from .outcome import EXPECTED, FAILED
 from .manifest import drill_problems, name_clashes
@@ -41,7 +41,7 @@ from .pair import Pair, load_pair, pair_folders, pair_warnings
 from .problems import LabError, PairError
 from .report import NotRun
 from .servers import adapter_for
-from . import evidence, gonogo, neighbours, parallel, report, shards
+from . import evidence, gonogo, neighbours, parallel, realclients, report, shards
 
 KEY = pytest.StashKey["DrillSession"]()
 DEFAULT_WORKERS = pytest.StashKey[int]()
@@ -97,8 +97,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Docker engine to drill on (a DOCKER_HOST URL: unix://, tcp://, ssh://); repeatable: "
                          "with -n N, worker K drives engine K mod N (default: $DHCPDRILL_DOCKER_HOSTS, comma-"
                          "separated, else DOCKER_HOST)")
+    group.addoption("--real-clients", type=real_client_kinds, default=(), metavar="KINDS",
+                    help="run real DHCP client daemons beside the simulated clients in every drill, one container "
+                         f"each, judged per kind (comma-separated: {','.join(realclients.KINDS)}; a pair can ask "
+                         "for them itself with [lab] real_clients; README \"Real clients\")")
     group.addoption("--apt-mirror", default=os.environ.get("DHCPDRILL_APT_MIRROR"), metavar="URL",
                     help="Debian mirror for mmdebstrap (default: this host's own apt sources)")
+
+
+def real_client_kinds(text: str) -> tuple[str, ...]:
+    """``--real-clients``' value: known client kinds, comma-separated."""
+    try:
+        return realclients.parse_kinds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run_count(text: str) -> int:
@@ -148,6 +160,11 @@ class DrillSession:
             scenarios = known_scenarios()
             verdicts_of = {name: s.verdicts for name, s in scenarios.items()}
             problems += [str(p) for p in name_clashes(pairs)]
+            problems += [f"--real-clients: {kind} ({realclients.PACKAGES[kind]}) is not packaged for Debian "
+                         f"{pair.suite}, the suite of {pair.folder / 'pair.toml'}: drop {kind} from --real-clients, "
+                         "or leave that pair out of this run"
+                         for pair in pairs for kind in self.config.getoption("--real-clients")
+                         if realclients.PACKAGES[kind] not in packages(pair.suite, REAL_CLIENTS)]
             problems += [str(p) for pair in pairs for p in drill_problems(pair, verdicts_of)]
             if scenarios:
                 problems += [p for pair in pairs for p in window_problems(pair, scenarios,
@@ -199,6 +216,16 @@ class DrillSession:
                 self._images[suite] = ensure_image(self.client(), suite, self.config.getoption("--image-builder"),
                                                    self.config.getoption("--apt-mirror"))
         return self._images[suite]
+
+    def real_clients_image(self, suite: str) -> str:
+        """The real-clients image for ``suite`` (``images.REAL_CLIENTS``), built here the first
+        time a drill runs real clients: a default run never builds it."""
+        key = f"{suite}-real-clients"
+        if key not in self._images:
+            with parallel.host_lock(f"image-{key}"):
+                self._images[key] = ensure_image(self.client(), suite, self.config.getoption("--image-builder"),
+                                                 self.config.getoption("--apt-mirror"), listing=REAL_CLIENTS)
+        return self._images[key]
 
     def engine(self, suite: str) -> Engine:
         """The session's hold on the engine: its sentinel is started (from ``suite``'s image) before
@@ -278,12 +305,14 @@ class DrillRunner:
             if to_suite:  # a rolling upgrade's target image is built before its lab starts
                 self.session.image(to_suite)
             problems = self.session.server_check(self.pair)
+            real = tuple(self.node.config.getoption("--real-clients")) + self.pair.real_clients
+            real_image = self.session.real_clients_image(self.pair.suite) if real else None
         except LabError as exc:
             pytest.fail(f"lab unavailable: {exc}", pytrace=False)
         if problems:
             pytest.fail("the servers' own checkers refused the pair:\n  " + "\n  ".join(problems), pytrace=False)
         result = run_drill(engine, self.pair, scenario, image, self.session.reports, progress=self._progress,
-                           image_for=self.session.image, label=self.label)
+                           image_for=self.session.image, label=self.label, real_clients=real, real_image=real_image)
         evidence.record_run(result)  # now, not at the end: an xdist controller reads it from the run folder
         self.session.results.append(result)
         self.node.stash.setdefault(RESULTS, []).append(result)

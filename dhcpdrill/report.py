@@ -15,7 +15,8 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 from .drill import DrillResult
 from .picture import svg
 from .outcome import EXPECTED, FAILED, PASSED, excused
-from .verdicts import FAIL, NOT_JUDGED, PASS, Verdict
+from .realclients import rows as real_client_rows
+from .verdicts import FAIL, NOT_JUDGED, PASS, Verdict, anchor as fault_anchor
 
 if TYPE_CHECKING:
     from .expectations import Acceptance
@@ -117,6 +118,23 @@ def anchor(result: DrillResult) -> str:
     return "run-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in result.run_dir.name)
 
 
+def real_clients(result: DrillResult) -> list[dict]:
+    """Per real client daemon of the drill (``realclients``): what its interface had across the fault."""
+    tl = result.timeline
+    fault, end = fault_anchor(tl), tl.first("observe-end")
+    return real_client_rows(tl, fault.t if fault else None, end.t if end else None)
+
+
+def _yes(value: object) -> str:
+    return "unknown" if value is None else ("yes" if value is True else "no" if value is False else f"{value:g}"
+                                            if isinstance(value, float) else str(value))
+
+
+REAL_COLUMNS = (("client", "client"), ("address", "address at the fault"), ("kept", "kept it"),
+                ("longest_without_s", "longest without an address (s)"), ("naks", "NAKs after the fault"),
+                ("server_at_end", "last lease from"), ("max_sample_gap_s", "longest between samples (s)"))
+
+
 def headline(result: DrillResult) -> str:
     outcome = result.outcome
     if outcome.status == EXPECTED:
@@ -146,6 +164,8 @@ def summary(result: DrillResult, among: Sequence[DrillResult] = ()) -> str:
         figure = f" = {figure_text(v)}" if v.figure is not None else ""
         limit = f" (limit {v.threshold})" if v.threshold else ""
         lines.append(f"  {mark(result, v):<10} {v.name}{figure}{limit}: {v.reason}")
+    for row in real_clients(result):
+        lines.append(f"  real {row['client']}: " + ", ".join(f"{title} {_yes(row[key])}" for key, title in REAL_COLUMNS[1:]))
     lines.append(f"  evidence: {result.run_dir}")
     return "\n".join(lines)
 
@@ -269,6 +289,10 @@ def junit_xml(results: Iterable[DrillResult], base: Path | None = None, among: S
         for v in result.verdicts:
             for name, value in verdict_properties(v):
                 ET.SubElement(props, "property", name=name, value=value)
+        for row in real_clients(result):
+            for key, value in row.items():
+                if key != "client":
+                    ET.SubElement(props, "property", name=f"real-client.{row['client']}.{key}", value=_yes(value))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -327,6 +351,13 @@ def html(results: list[DrillResult], verdict_line: str | None = None, base: Path
             parts.append(f"<tr><td>{v.name}</td><td class='{how}'>{how}</td><td>{escape(figure)}</td>"
                          f"<td>{escape(v.threshold)}</td><td>{escape(v.reason)}</td></tr>")
         parts.append("</table>")
+        found = real_clients(r)
+        if found:
+            parts.append("<h3>Real clients</h3><table class='real-clients'><tr>"
+                         + "".join(f"<th>{escape(title)}</th>" for _, title in REAL_COLUMNS) + "</tr>")
+            for row in found:
+                parts.append("<tr>" + "".join(f"<td>{escape(_yes(row[key]))}</td>" for key, _ in REAL_COLUMNS) + "</tr>")
+            parts.append("</table>")
         parts.append(svg(r.timeline))
     return "\n".join(parts) + "\n"
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from . import load as loadfig
-from . import coverage, hostcpu, neighbours
+from . import coverage, hostcpu, neighbours, realclients
 from .clients import Workload
 from .timers import KEA_HTTP_TIMEOUT_S, REQUEST_TRIES
 from .expectations import BACKUP, NEEDS, Thresholds
@@ -2129,6 +2129,58 @@ def dropped_queries(tl: Timeline, limit: Thresholds) -> Verdict:
         status, reason = UNKNOWN, f"{saturated}; {reason}"
     return _finish(Verdict(name, status, reason, figure=figure, threshold=threshold), limit)
 
+def real_client(tl: Timeline, limit: Thresholds, kind: str) -> Verdict:
+    """One real client daemon (``realclients``) kept the address it held at the anchor on its
+    interface until the window's end, and its log shows no more NAKs than the pair allows
+    (``max_naks``). Figure: the longest time its interface had no usable address. Samples further
+    apart than ``realclients.MAX_SAMPLE_GAP_S`` leave a pass UNKNOWN (a loss they prove stays a
+    FAIL). The reason says whether the simulated clients' continuity agrees."""
+    name = f"real-{kind}"
+    threshold = f"keeps its address, NAKs <= {limit.max_naks}"
+    fault, end = anchor(tl), _window_end(tl)
+    if tl.first("fault-verified") is None or fault is None:
+        return Verdict(name, UNKNOWN, "no effective fault, so no continuity across it to judge", unit="s",
+                       threshold=threshold)
+    if end is None:
+        return Verdict(name, UNKNOWN, "the window has no recorded end (observe-end)", unit="s", threshold=threshold)
+    r = realclients.read(tl, kind, fault.t, end)
+    if r.problem:
+        return Verdict(name, UNKNOWN, r.problem, unit="s", threshold=threshold)
+    if r.held is None:
+        said = [e.get("line", "") for e in tl.of("client-log", source=realclients.SOURCE + kind) if e.t <= fault.t]
+        return Verdict(name, UNKNOWN, f"{kind} held no usable address when the fault came, so there was none to "
+                       f"keep" + (f" (its log last said: {said[-1][:200]!r})" if said else " (its log is empty)"),
+                       unit="s", threshold=threshold)
+    fig = round(r.without_s, 2)
+    gaps = "; ".join(f"{a - fault.t:+.1f} s to {b - fault.t:+.1f} s" for a, b in r.gaps)
+    nak_text = f"{len(r.naks)} NAK(s) in its log after the fault" + (
+        f" (first at {r.naks[0].t - fault.t:+.1f} s: {r.naks[0].get('line', '')[:120]!r})" if r.naks else "")
+    if r.lost_at is not None:
+        how = (f"without a usable address for {r.without_s:.1f} s from {r.without_from - fault.t:+.1f} s"
+               if r.without_from is not None else "its interface always had some usable address, but not that one")
+        status = FAIL
+        reason = f"{kind} lost {r.held} at {r.lost_at - fault.t:+.1f} s after the fault: {how}; {nak_text}"
+    elif len(r.naks) > limit.max_naks:
+        status = FAIL
+        reason = f"{kind} kept {r.held} to the window's end, but {nak_text} (at most {limit.max_naks} allowed)"
+    else:
+        status = PASS
+        reason = (f"{kind} kept {r.held} on its interface from the fault to the window's end "
+                  f"({end - fault.t:+.1f} s); {nak_text}")
+    if gaps:
+        reason += f"; address samples missing {gaps} (more than {realclients.MAX_SAMPLE_GAP_S:g} s apart)"
+        if status == PASS:
+            status, reason = UNKNOWN, f"what the interface had then is unknown: {reason}"
+    with tl.aside():
+        sim = continuity(tl, limit)
+    if sim.status in (PASS, FAIL):
+        agrees = (sim.status == PASS) == (r.lost_at is None)
+        reason += (f"; the simulated clients' continuity: {sim.status}"
+                   + (f" ({sim.figure:g} %)" if sim.figure is not None else "")
+                   + ("" if agrees else f" — {kind} DISAGREES with them"))
+    return Verdict(name, status, reason, figure=fig, unit="s", threshold=threshold)
+
+
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "load": load,
     "steady-state": lambda tl, _: steady_state(tl),
@@ -2157,6 +2209,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "tail-relearned": lambda tl, _: tail_relearned(tl),
     "dropped-queries": dropped_queries,
     "backup-updated": lambda tl, _: backup_updated(tl),
+    **{name: (lambda tl, limit, kind=kind: real_client(tl, limit, kind)) for name, kind in realclients.VERDICTS.items()},
 }
 assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key it needs"
 
