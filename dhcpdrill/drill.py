@@ -306,6 +306,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            pair=pair.name, pair_sha256=pair.config_hash, tmpfs=mounts, rewrites=list(plan.rewrites), records=list(coverage.RECORDED),
            scenario=scenario.name, verdicts=list(verdicts_for(scenario, plan, pair)), versions=versions,
            observe_s=window.observe_s, window_reason=window.reason,
+           **({"lease_sync": plan.lease_sync} if plan.lease_sync else {}),
            links=[{"subnet": link.subnet or str(plan.subnet), "relay": link.relay,
                    **({"shared": list(link.shared)} if link.shared else {})} for link in links])
     phases("waiting for both servers' normal state")
