@@ -28,7 +28,8 @@ DRILLS = {"kea-hs-kill-primary": "kill-primary", "kea-lb-client-partition": "cli
           "kea-hs-rolling-upgrade-both-stopped": "rolling-upgrade", "kea-shared-kill-primary": "kill-primary",
           "isc-shared-kill-primary": "kill-primary", "kea-hs-storage-full": "storage-full",
           "kea-hs-narrow-peer-link": "narrow-peer-link",
-          "kea-hs-flapping-peer-link": "flapping-peer-link", "kea-hs-lossy-peer-link-50": "lossy-peer-link-50"}
+          "kea-hs-flapping-peer-link": "flapping-peer-link", "kea-hs-lossy-peer-link-50": "lossy-peer-link-50",
+          "kea-lb-heal-under-load": "heal-under-load"}
 # What the new verdicts must say on each recorded drill (anything absent: pass). The 1k failback's
 # clients could not see every reply (neighbour table overflow); the partitions are real split brains.
 EXPECTED = {("isc1k-failback-neigh-overflow", "service-held"): UNKNOWN,
