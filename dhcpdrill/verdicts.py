@@ -34,6 +34,7 @@ The events they read:
 from __future__ import annotations
 
 from collections import defaultdict
+import re
 import time
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable
@@ -2072,48 +2073,81 @@ class Off:
     how: str
 
 
+def kea_version(tl: Timeline) -> tuple[int, int] | None:
+    """The drilled Kea's (major, minor), from the ``lab`` event's versions (None: not recorded)."""
+    lab = tl.first("lab")
+    m = re.search(r"kea-dhcp4 (\d+)\.(\d+)", str(lab.get("versions") or "")) if lab else None
+    return (int(m[1]), int(m[2])) if m else None
+
+
+SEPARATE_HA_SWITCHES = (2, 4)  # from Kea 2.4 its HA state and its partner's commands switch the service apart
+
+
+def _switched(role: str, events: list[Event], timeout_s: float, stop: float) -> list[Off]:
+    """Off stretches of one switch: off at ``service-disabled`` or the partner's ``dhcp-disable``,
+    on at ``service-enabled`` or the partner's notify or ``dhcp-enable``; a dhcp-disable nothing
+    ended lapses after ``timeout_s`` (Kea's sync-timeout)."""
+    out: list[Off] = []
+    off: tuple[float, str] | None = None
+    last_disable = None
+    for e in events:
+        if off is not None and last_disable is not None and e.t > last_disable + timeout_s:
+            out.append(Off(role, off[0], last_disable + timeout_s, off[1] + ", until sync-timeout"))
+            off, last_disable = None, None
+        if e.kind == "service-disabled" or e.get("command") == "dhcp-disable":
+            last_disable = e.t if e.kind == "ha-command" else last_disable
+            if off is None:
+                off = (e.t, f"its {e.get('state')} state" if e.kind == "service-disabled" else "its partner's dhcp-disable")
+        elif off is not None:
+            ended = f"its {e.get('state')} state" if e.kind == "service-enabled" else f"the partner's {e.get('command')}"
+            out.append(Off(role, off[0], e.t, f"{off[1]} until {ended}"))
+            off, last_disable = None, None
+    if off is not None:
+        until = min(last_disable + timeout_s, stop) if last_disable is not None else stop
+        out.append(Off(role, off[0], until, off[1] + (", until sync-timeout" if until < stop else ", to the window's end")))
+    return out
+
+
+def _union(role: str, offs: list[Off]) -> list[Off]:
+    """One server's off stretches from two switches, merged where they overlap."""
+    out: list[Off] = []
+    for o in sorted(offs, key=lambda o: o.since):
+        if out and o.since <= out[-1].until:
+            last = out[-1]
+            out[-1] = Off(role, last.since, max(last.until, o.until), f"{last.how}; {o.how}")
+        else:
+            out.append(o)
+    return out
+
+
 def service_off(tl: Timeline, since: float, stop: float) -> list[Off]:
     """Each stretch from ``since`` to ``stop`` in which a server's DHCP service was off, by its own
-    log, read as one switch per server (Kea 2.2 keeps a single HA origin for its own state and its
-    partner's commands, so either turns it on or off): off at ``service-disabled`` (its HA state:
-    waiting, syncing, ready) and at its partner's ``dhcp-disable`` (sent before every page a
-    syncing partner pulls); on at ``service-enabled`` and at the partner's
-    ``ha-sync-complete-notify`` or ``dhcp-enable``, or, after a dhcp-disable that nothing ended,
-    once the sync-timeout has passed (Kea switches itself on again then). A log without the
-    service lines (another version) falls back to its stretches in Kea's off states."""
+    log: off at ``service-disabled`` (its HA state: waiting, syncing, ready) and at its partner's
+    ``dhcp-disable`` (sent before every page a syncing partner pulls); on at ``service-enabled``
+    and at the partner's ``ha-sync-complete-notify`` or ``dhcp-enable``, or, after a dhcp-disable
+    nothing ended, once the sync-timeout has passed (Kea switches itself on again then). Kea 2.2
+    keeps one HA switch for its own state and its partner's commands (either turns the service on
+    or off: a notify switches on a server still in ready); from 2.4 they are two switches, and the
+    service is off while either is. A log without the service lines falls back to the server's
+    stretches in Kea's off states."""
     lab = tl.first("lab")
     timeout_s = float(((lab.get("lease_sync") if lab else None) or {}).get("sync-timeout", 60000)) / 1000
+    version = kea_version(tl)
+    separate = version is not None and version >= SEPARATE_HA_SWITCHES
     out: list[Off] = []
     for role in sorted(set(_roles(tl).values())):
-        switches = [e for e in tl.of("service-disabled", "service-enabled", "ha-command", source=role)
-                    if e.t <= stop and (e.kind != "ha-command" or e.get("command") in ("dhcp-disable", *SYNC_ENABLES))]
-        if not any(e.kind != "ha-command" for e in switches):
-            for a, b, state in _state_intervals(tl, role):
-                if state in KEA_OFF_STATES and b > since and a < stop:
-                    out.append(Off(role, max(a, since), min(b, stop), f"its {state} state"))
-            switches = [e for e in switches if e.kind == "ha-command"]
-        off: tuple[float, str] | None = None
-        last_disable = None
-        for e in switches:
-            if off is not None and last_disable is not None and e.t > last_disable + timeout_s \
-                    and off[1].startswith("its partner's"):
-                out.append(Off(role, off[0], last_disable + timeout_s, off[1] + ", until sync-timeout"))
-                off = None
-            turns_off = e.kind == "service-disabled" or e.get("command") == "dhcp-disable"
-            if turns_off:
-                last_disable = e.t if e.kind == "ha-command" else None
-                if off is None:
-                    off = (e.t, f"its {e.get('state')} state" if e.kind == "service-disabled"
-                           else "its partner's dhcp-disable")
-            elif off is not None:
-                ended = f"its {e.get('state')} state" if e.kind == "service-enabled" else f"the partner's {e.get('command')}"
-                out.append(Off(role, off[0], e.t, f"{off[1]} until {ended}"))
-                off = None
-        if off is not None:
-            until = min(last_disable + timeout_s, stop) if last_disable is not None and off[1].startswith("its partner's") \
-                else stop
-            out.append(Off(role, off[0], until, off[1] + (", until sync-timeout" if until < stop else
-                                                          ", to the window's end")))
+        events = [e for e in tl.of("service-disabled", "service-enabled", "ha-command", source=role)
+                  if e.t <= stop and (e.kind != "ha-command" or e.get("command") in ("dhcp-disable", *SYNC_ENABLES))]
+        local = [e for e in events if e.kind != "ha-command"]
+        remote = [e for e in events if e.kind == "ha-command"]
+        if not local:
+            out += [Off(role, a, b, f"its {state} state") for a, b, state in _state_intervals(tl, role)
+                    if state in KEA_OFF_STATES and b > since and a < stop]
+            out += _switched(role, remote, timeout_s, stop)
+        elif separate:
+            out += _union(role, _switched(role, local, timeout_s, stop) + _switched(role, remote, timeout_s, stop))
+        else:
+            out += _switched(role, events, timeout_s, stop)
     clipped = [Off(o.role, max(o.since, since), min(o.until, stop), o.how) for o in out]
     return sorted((o for o in clipped if o.until > o.since), key=lambda o: o.since)
 
@@ -2192,7 +2226,7 @@ def lease_sync_gap(tl: Timeline, limit: Thresholds) -> Verdict:
                            unit=unit, threshold=threshold)
         return _finish(Verdict(name, PASS, "no lease sync after the heal, and none was due (no server went "
                                            "partner-down or granted more leases while cut off than delayed-updates-"
-                                           f"limit {lab['lease_sync'].get('delayed-updates-limit')})"
+                                           f"limit {lab.get('lease_sync').get('delayed-updates-limit')})"
                                            + (f"; {sent}" if sent else ""), figure=0.0, unit=unit,
                                threshold=threshold), limit)
     marks = [e.t for e in (*starts, *syncing, *disables)]

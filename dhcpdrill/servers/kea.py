@@ -55,8 +55,10 @@ def lease_sync(ha: dict, mode: str) -> dict[str, object]:
     return {**{k: ha.get(k, v) for k, v in defaults.items()}, "stated": sorted(k for k in defaults if k in ha)}
 
 
-SYNC_PAGE = re.compile(r"HA_LEASES_SYNC_LEASE_PAGE_RECEIVED received (\d+) leases from (\S+)")
-SYNC_DONE = re.compile(r"HA_SYNC_SUCCESSFUL lease database synchronization with (\S+) completed successfully in (.+?)\.?$")
+# Kea 3.0 puts the server's own name first ("server1: received ...") and the partner's URL after its name.
+SYNC_PAGE = re.compile(r"HA_LEASES_SYNC_LEASE_PAGE_RECEIVED (?:\S+: )?received (\d+) leases from (\S+)")
+SYNC_DONE = re.compile(r"HA_SYNC_SUCCESSFUL (?:\S+: )?lease database synchronization with (\S+)(?: \(\S+\))? completed "
+                       r"successfully in (.+?)\.?$")
 SYNC_START = re.compile(r"HA_SYNC_START (\S+): starting lease database synchronization with (\S+)|"
                         r"HA_SYNC_START starting lease database synchronization with (\S+)")
 # The server's own DHCP service switched off or on by its HA state (waiting, syncing, ready: off).

@@ -30,6 +30,12 @@ LINES = {
         ("lease-sync-start", {"partner": "server1", "thread": "1"}),
     "INFO  [kea-dhcp4.ha-hooks/14.2] HA_SYNC_START server2: starting lease database synchronization with server1":
         ("lease-sync-start", {"partner": "server1", "thread": "2"}),  # Kea 3.0 names the server first
+    # Kea 3.0.4's words for a page and the end of a sync (the server's own name first, the partner's URL)
+    "INFO  [kea-dhcp4.ha-hooks/13.7] HA_LEASES_SYNC_LEASE_PAGE_RECEIVED server1: received 508 leases from server2 "
+    "(http://198.18.16.12:8001/)": ("lease-sync-page", {"leases": 508, "partner": "server2", "thread": "7"}),
+    "INFO  [kea-dhcp4.ha-hooks/13.7] HA_SYNC_SUCCESSFUL server1: lease database synchronization with server2 "
+    "(http://198.18.16.12:8001/) completed successfully in 63.494 ms":
+        ("lease-sync-done", {"partner": "server2", "took": "63.494 ms", "thread": "7"}),
     "INFO  [kea-dhcp4.ha-hooks/14.1] HA_LEASES_BACKLOG_START starting to send 12 outstanding lease updates to server1":
         ("lease-backlog", {"phase": "start", "updates": 12}),
 }
@@ -38,6 +44,28 @@ LINES = {
 @pytest.mark.parametrize("line", sorted(LINES))
 def test_each_sync_line_becomes_its_event(line):
     assert KeaAdapter().log_event(f"2026-12-07 15:02:54.446 {line}") == LINES[line]
+
+
+def test_from_kea_24_its_own_state_and_its_partners_commands_switch_the_service_apart():
+    """Kea 3.0 (recorded, run once): server2 went waiting, got server1's dhcp-disable and notify,
+    and came on again only when its partner-down state switched it on, 0.70 s after the waiting;
+    read as Kea 2.2's single switch the notify would have ended it after 0.06 s."""
+    tl = load(RECORDED)
+    heal = heal_t(tl)
+    lab = tl.first("lab")
+    t0 = heal + 0.60
+    events = [Event(t0, "secondary", "service-disabled", {"by": "state", "state": "waiting"}),
+              Event(t0 + 0.001, "secondary", "ha-command", {"command": "dhcp-disable"}),
+              Event(t0 + 0.06, "secondary", "ha-command", {"command": "ha-sync-complete-notify"}),
+              Event(t0 + 0.70, "secondary", "service-enabled", {"by": "state", "state": "partner-down"})]
+    base = Timeline(e for e in tl.events if not (e.source == "secondary" and e.kind in (
+        "service-disabled", "service-enabled", "ha-command") and e.t > heal))
+    for versions, until in (("kea-dhcp4 3.0.4 (3.0.4 (tarball)); dhcpd not installed", 0.70),
+                            ("kea-dhcp4 2.2.0; dhcpd isc-dhcpd-4.4.3-P1", 0.06)):
+        made = Timeline([*(dataclasses.replace(e, data={**e.data, "versions": versions}) if e is lab else e
+                           for e in base.events), *events])
+        offs = [o for o in service_off(made, heal, made.first("observe-end").t) if o.role == "secondary"]
+        assert round(offs[0].until - t0, 2) == until, (versions, offs)
 
 
 def test_commands_that_are_not_about_a_sync_are_left_out():
