@@ -2236,6 +2236,7 @@ def lease_sync_gap(tl: Timeline, limit: Thresholds) -> Verdict:
         return f"{t - heal:+.2f} s"
     pages = [e for e in tl.of("lease-sync-page") if heal <= e.t <= end]
     done = [e for e in tl.of("lease-sync-done") if heal <= e.t <= end]
+
     def told(e: Event) -> str:
         """One sync in words: who pulled from whom, how many leases in how many pages, how long."""
         def same(x: Event) -> bool:  # the same server, and the same thread where the log names it
@@ -2250,18 +2251,18 @@ def lease_sync_gap(tl: Timeline, limit: Thresholds) -> Verdict:
                 + ", pulled "
                 f"{sum(int(p.get('leases') or 0) for p in mine):,} lease(s) in {len(mine)} page(s), "
                 + (f"done at {at(finish.t)} (Kea: {finish.get('took')})" if finish is not None else "never logged done"))
-    story = "; ".join(told(e) for e in starts) or \
-        "no HA_SYNC_START logged, but " + ", ".join(f"{e.source} syncing at {at(e.t)}" for e in syncing) \
-        + ", ".join(f"{e.source} sent dhcp-disable at {at(e.t)}" for e in disables[:2])
+    story = "; ".join(told(e) for e in starts) or "no HA_SYNC_START logged, but " + ", ".join(
+        [*(f"{e.source} syncing at {at(e.t)}" for e in syncing),
+         *(f"{e.source} got its partner's dhcp-disable at {at(e.t)}" for e in disables[:2])])
     if not episodes:
-        return Verdict(name, UNKNOWN, f"heal at {fault_rel(heal, fault)}; {story}; but no server's log shows its "
+        return Verdict(name, UNKNOWN, f"heal at {_after_fault(heal, fault)}; {story}; but no server's log shows its "
                                       "service off around it (no HA_LOCAL_DHCP_DISABLE, off state or dhcp-disable): "
                                       "the gap cannot be placed", unit=unit, threshold=threshold)
     waits = [w for w in client_waits(tl) if w.since < end and (w.until if w.until is not None else INF) > heal]
     hit = [(w, ep) for w in waits for ep in episodes if w.since < ep[1] and (w.until if w.until is not None else INF) > ep[0]]
     offs = "; ".join(f"{o.role} off {at(o.since)} to {at(o.until)} ({o.until - o.since:.2f} s, {o.how})"
                      for _, _, members in episodes for o in members)
-    reason = f"heal at {fault_rel(heal, fault)}; {story}; service off: {offs}"
+    reason = f"heal at {_after_fault(heal, fault)}; {story}; service off: {offs}"
     if sent:
         reason += f"; {sent}"
     if not hit:
@@ -2291,7 +2292,7 @@ def lease_sync_gap(tl: Timeline, limit: Thresholds) -> Verdict:
     return _finish(Verdict(name, status, reason, figure=figure, unit=unit, threshold=threshold), limit)
 
 
-def fault_rel(t: float, fault: Event) -> str:
+def _after_fault(t: float, fault: Event) -> str:
     """``t`` as seconds after the fault, for a reason."""
     return f"{t - fault.t:+.1f} s after the fault"
 

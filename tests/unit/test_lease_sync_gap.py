@@ -201,3 +201,11 @@ def test_no_client_asking_while_the_service_was_off_leaves_the_gap_unmeasured():
     quiet = without(tl, lambda e: e.source == "clients" and e.kind in ("send", "recv", "bound") and e.t > heal)
     v = lease_sync_gap(quiet, limits(tl))
     assert v.status == UNKNOWN and "no client asked while a server's service was off" in v.reason
+
+
+def test_a_log_without_sync_start_lines_still_places_the_sync_by_its_states_and_commands():
+    tl = without(load(RECORDED), lambda e: e.kind == "lease-sync-start")
+    v = lease_sync_gap(tl, limits(tl))
+    assert v.status == PASS and v.figure == 3.01
+    assert "no HA_SYNC_START logged, but secondary syncing at +1.10 s" in v.reason
+    assert "primary got its partner's dhcp-disable at +2.18 s" in v.reason
