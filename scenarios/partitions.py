@@ -60,3 +60,15 @@ HEAL_UNDER_LOAD = Scenario(
     verdicts=("steady-state", "fault-effective", "evidence-consistent", "split-brain", "state-transitions",
               "heal-to-normal", "lease-sync-gap", "dropped-queries", "naks", "duplicates", "reply-checksums"),
 )
+
+HEAL_UNDER_LOAD_LONG = Scenario(
+    name="heal-under-load-long",
+    title="As heal-under-load, with the peer link refused for 75 s: past Kea's default max-response-delay (60 s), "
+          "so each server calls its partner interrupted before the heal",
+    fault=RefusePeers(target="primary"),
+    dwell_s=5.0,
+    observe_s=75.0,
+    after_heal_s=30.0,
+    workload=Workload(storm_s=5.0),
+    verdicts=HEAL_UNDER_LOAD.verdicts,
+)
