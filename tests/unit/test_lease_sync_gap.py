@@ -209,3 +209,22 @@ def test_a_log_without_sync_start_lines_still_places_the_sync_by_its_states_and_
     assert v.status == PASS and v.figure == 3.01
     assert "no HA_SYNC_START logged, but secondary syncing at +1.10 s" in v.reason
     assert "primary got its partner's dhcp-disable at +2.18 s" in v.reason
+
+
+def test_a_long_cut_with_default_timers_is_the_pairs_stated_hazard_duplicates_from_the_partner_down_server():
+    """Recorded once (Kea 2.2, Kea's default HA timers, 75 s cut): server2 went partner-down on
+    server1's ha-reset and, during the ~10 s before its next heartbeat, gave addresses of server1's
+    pool that server1 had granted during the cut to other clients; server1's second sync held it
+    off a whole 10 s heartbeat."""
+    tl = load("kea-lb-heal-under-load-default-timers")
+    v = judged(tl, "heal-under-load-long")
+    assert v["outcome"].status == "expected-failure" and set(v["outcome"].as_expected) == {"duplicates", "lease-sync-gap"}
+    assert v["duplicates"].figure == 9 and v["lease-sync-gap"].figure == 11.01
+    assert "primary off +12.12 s to +22.17 s (10.05 s, its waiting state until its load-balancing state)" \
+        in v["lease-sync-gap"].reason
+    heal = heal_t(tl)
+    down = next(e.t for e in tl.of("ha-state", source="secondary") if e.t > heal and e.get("to") == "partner-down")
+    back = next(e.t for e in tl.of("ha-state", source="secondary") if e.t > down and e.get("to") == "load-balancing")
+    taken = [e for e in tl.of("bound", source="clients") if down <= e.t <= back and e.get("ip") == "198.18.41.11"]
+    assert taken and tl.first("lab").get("roles")[taken[0].get("server_id")] == "secondary"  # server1's pool
+    assert v["split-brain"].status == PASS and v["state-transitions"].status == PASS

@@ -115,7 +115,8 @@ def _recorded() -> dict[str, tuple[Timeline, str]]:
               "isc-kill-primary-new-clients": "kill-primary-new-clients",
               "kea-hs-maintenance-handoff": "maintenance-handoff",
               "kea-relayed-kill-primary": "kill-primary", "isc-relayed-kill-primary": "kill-primary",
-              "kea-hs-narrow-peer-link": "narrow-peer-link", "kea-lb-heal-under-load": "heal-under-load"}
+              "kea-hs-narrow-peer-link": "narrow-peer-link", "kea-lb-heal-under-load": "heal-under-load",
+              "kea-lb-heal-under-load-default-timers": "heal-under-load-long"}
     out = {}
     for name, drill in drills.items():
         tl = real.load(name)
