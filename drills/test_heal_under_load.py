@@ -24,7 +24,7 @@ def test_heal_under_load(drill):
     drill.run(HEAL_UNDER_LOAD).assert_verdicts()
 
 
-@pytest.mark.longer  # measured once (fixtures/kea-load-balancing-storm-default-timers), ~150 s
+@pytest.mark.longer  # two runs so far (fixtures/kea-load-balancing-storm-default-timers), ~150 s
 def test_heal_under_load_long(drill):
     """As above with a 75 s cut, longer than Kea's default max-response-delay (60 s)."""
     drill.run(HEAL_UNDER_LOAD_LONG).assert_verdicts()
