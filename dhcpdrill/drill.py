@@ -324,6 +324,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
            **({"real_clients": list(real_clients)} if real_clients else {}),
            observe_s=window.observe_s, window_reason=window.reason,
            **({"backup": plan.backup.describe()} if plan.backup else {}),
+           **({"lease_sync": plan.lease_sync} if plan.lease_sync else {}),
            links=[{"subnet": link.subnet or str(plan.subnet), "relay": link.relay,
                    **({"shared": list(link.shared)} if link.shared else {})} for link in links])
     phases("waiting for both servers' normal state")

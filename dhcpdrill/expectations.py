@@ -49,6 +49,7 @@ NEEDS: dict[str, str | None] = {
     "real-dhclient": None,
     "real-dhcpcd": None,
     "real-udhcpc": None,
+    "lease-sync-gap": "max_lease_sync_gap_s",
 }
 # A drill whose lab or fault did not work, or whose evidence contradicts itself, proves nothing,
 # so no hazard may excuse these.
@@ -103,6 +104,8 @@ BOUNDS: dict[str, Bound] = {
     "naks": Bound("clients refused with a NAK they should not have had, at most", "max_naks", whole=True),
     "load": Bound("steady leases that may expire unrenewed at most", "max_expired_leases", whole=True),
     "dropped-queries": Bound("client queries no server answered at most", "max_dropped_queries", whole=True),
+    "lease-sync-gap": Bound("seconds a client may go unanswered while a lease sync holds a server's service off, "
+                            "at worst", "max_lease_sync_gap_s", "s", step=0.01),
     "lease-conflicts": Bound("lease update conflicts at most", None, whole=True),
     "reply-checksums": Bound("replies with a bad checksum at most", None, whole=True),
     "backup-updated": Bound("granted leases the backup's file may lack at most", None, whole=True),
@@ -245,6 +248,7 @@ class Thresholds:
     max_expired_leases: int | None = None  # steady clients whose lease may expire unrenewed after the fault
     max_service_gap_s: float | None = None  # how long any client may wait once the survivor serves (else timers.py's)
     max_dropped_queries: int | None = None  # client queries after the fault that no server may leave unanswered
+    max_lease_sync_gap_s: float | None = None  # how long a client may go unanswered while a sync holds service off
     to_suite: str | None = None  # a drill parameter, not a limit: the suite a rolling upgrade moves to
 
     def states(self, key: str) -> bool:
@@ -283,6 +287,9 @@ def problems_of(table: dict) -> list[tuple[str, str, str]]:
             out.append((key, f"has the wrong type ({type(value).__name__})", f"give {want}"))
         elif isinstance(value, float) and not math.isfinite(value):
             out.append((key, f"is {value}", "give a finite number"))
+        elif key == "max_lease_sync_gap_s" and value <= 0:
+            out.append((key, f"is {value}: a sync with both servers' service off cannot take no time",
+                        "give the seconds a client may go unanswered during the heal's lease sync, e.g. 10"))
         elif key == "max_service_gap_s" and value <= 0:
             out.append((key, f"is {value}: no client is answered in no time",
                         "give the seconds a client may wait once the survivor serves, or leave it out"))

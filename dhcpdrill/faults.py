@@ -372,6 +372,23 @@ def reach(ctx: FaultContext, src: str, dst: str, timeout: float = 2.0, port: int
     return code == 0, f"{src} -> {dst} {addr}:{port}: {out.decode(errors='replace').strip()}"
 
 
+COUNTERS = re.compile(r"-c (\d+) (\d+)")
+
+
+def rule_packets(listing: str, tag: str) -> int | None:
+    """Packets the rule tagged ``tag`` has matched, from ``iptables -S <chain> -v`` (None: no such rule)."""
+    for line in listing.splitlines():
+        if re.search(rf"--comment {re.escape(tag)}(\s|$)", line) and (m := COUNTERS.search(line)):
+            return int(m[1])
+    return None
+
+
+def counters(ctx: FaultContext, role: str, tag: str) -> int | None:
+    """Packets the rule tagged ``tag`` in ``role``'s OUTPUT chain has matched (None: no such rule)."""
+    _, out = ctx.container(role).exec_run(["iptables", "-w", "-S", "OUTPUT", "-v"])
+    return rule_packets(out.decode(errors="replace"), tag)
+
+
 @dataclass(frozen=True)
 class PeerLinkRule(Fault):
     """A filter rule on the peer link, in each server's own namespace: what the target sends its
@@ -436,6 +453,52 @@ class PartitionPeers(PeerLinkRule):
     def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
         checks = [reach(ctx, self.target, _partner(self.target)), reach(ctx, _partner(self.target), self.target)]
         return all(ok for ok, _ in checks), "; ".join(what for _, what in checks)
+
+
+REFUSED_TAG = "dhcpdrill-peer-link-refused"
+
+
+@dataclass(frozen=True)
+class RefusePeers(PeerLinkRule):
+    """The servers cannot reach each other and are told so at once: every TCP segment one sends
+    its partner is answered with a reset (a firewall that rejects rather than drops), while
+    clients still reach both. Kea's HA then sees each heartbeat and lease update fail at once,
+    not after its fixed 10 s HTTP timeout, so no client's reply hangs on the partner: a
+    load-balancing pair goes to communication-recovery, as Kea's manual says it does on a
+    partition, and queues its lease updates (up to ``delayed-updates-limit``) for the heal.
+    Proven by a connection refused each way and both rules' packet counters."""
+
+    name: str = "peer-link-refused"
+
+    @property
+    def match(self) -> list[str]:
+        return ["-p", "tcp", "-m", "comment", "--comment", REFUSED_TAG, "-j", "REJECT", "--reject-with", "tcp-reset"]
+
+    def _rejected(self, ctx: FaultContext) -> dict[str, int | None]:
+        return {role: counters(ctx, role, REFUSED_TAG) for role, _ in self._rules(ctx)}
+
+    def verify(self, ctx: FaultContext) -> tuple[bool, str]:
+        checks = [reach(ctx, self.target, _partner(self.target))]
+        if not self.one_way:
+            checks.append(reach(ctx, _partner(self.target), self.target))
+        rejected = self._rejected(ctx)
+        refused = all(not ok and "ConnectionRefused" in what for ok, what in checks)
+        ok = refused and all((n or 0) > 0 for n in rejected.values())
+        return ok, "; ".join(what for _, what in checks) + "; reset " + ", ".join(
+            f"{n if n is not None else 'no rule:'} segment(s) {role} -> {_partner(role)}" for role, n in rejected.items())
+
+    def heal(self, ctx: FaultContext) -> None:
+        try:
+            ctx.record("harness", "peer-link-rejected", fault=self.name, **self._rejected(ctx))
+        finally:
+            self._remove(ctx)
+
+    def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
+        left = [role for role, n in self._rejected(ctx).items() if n is not None]
+        checks = [reach(ctx, self.target, _partner(self.target)), reach(ctx, _partner(self.target), self.target)]
+        ok = not left and all(c for c, _ in checks)
+        return ok, (f"rules left in {', '.join(left)}; " if left else "rules removed; ") + \
+            "; ".join(what for _, what in checks)
 
 
 @dataclass(frozen=True)

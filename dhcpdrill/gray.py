@@ -9,32 +9,22 @@ for every cut and heal of a flap, whether a probe reached the partner.
 """
 from __future__ import annotations
 
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .expectations import ROLES
-from .faults import FaultContext, PeerLinkRule, _partner, reach
+from .faults import FaultContext, PeerLinkRule, _partner, counters, reach, rule_packets  # noqa: F401 (rule_packets: re-exported)
 from .timers import KEA_DEFAULTS
 
 # A port nothing listens on: a probe there is refused (the link carries both ways) or times out
 # (it does not), and no daemon sees a connection from its partner's address that is not its peer.
 UNUSED_PORT = 9
-COUNTERS = re.compile(r"-c (\d+) (\d+)")
 
 
 def _comment(tag: str) -> list[str]:
     return ["-m", "comment", "--comment", tag]
-
-
-def rule_packets(listing: str, tag: str) -> int | None:
-    """Packets the rule tagged ``tag`` has matched, from ``iptables -S <chain> -v`` (None: no such rule)."""
-    for line in listing.splitlines():
-        if re.search(rf"--comment {re.escape(tag)}(\s|$)", line) and (m := COUNTERS.search(line)):
-            return int(m[1])
-    return None
 
 
 def tcp_retransmissions(snmp: str) -> int | None:
@@ -43,12 +33,6 @@ def tcp_retransmissions(snmp: str) -> int | None:
     if len(rows) < 2 or "RetransSegs" not in rows[0]:
         return None
     return int(rows[1][rows[0].index("RetransSegs")])
-
-
-def counters(ctx: FaultContext, role: str, tag: str) -> int | None:
-    """Packets the rule tagged ``tag`` in ``role``'s OUTPUT chain has matched (None: no such rule)."""
-    _, out = ctx.container(role).exec_run(["iptables", "-w", "-S", "OUTPUT", "-v"])
-    return rule_packets(out.decode(errors="replace"), tag)
 
 
 def retransmissions(ctx: FaultContext, role: str) -> int | None:

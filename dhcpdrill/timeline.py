@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 # The kinds of event a server's log yields (the adapters parse them; coverage checks they came whole).
-LOG_KINDS = ("ha-state", "ha-warning", "lease-sync-page", "lease-sync-done", "pool-exhausted", "server-dropped")
+LOG_KINDS = ("ha-state", "ha-warning", "lease-sync-page", "lease-sync-done", "pool-exhausted", "server-dropped",
+             "lease-sync-start", "service-disabled", "service-enabled", "ha-command", "lease-backlog")
 
 
 @dataclass(frozen=True, order=True)

@@ -34,6 +34,7 @@ The events they read:
 from __future__ import annotations
 
 from collections import defaultdict
+import re
 import time
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable
@@ -2180,6 +2181,245 @@ def real_client(tl: Timeline, limit: Thresholds, kind: str) -> Verdict:
                    + ("" if agrees else f" — {kind} DISAGREES with them"))
     return Verdict(name, status, reason, figure=fig, unit="s", threshold=threshold)
 
+# The HA states in which Kea switches its own DHCP service off (HAService::adjustNetworkState): a
+# server resyncing after a partition passes through them and serves no one meanwhile.
+KEA_OFF_STATES = ("waiting", "syncing", "ready")
+SYNC_ENABLES = ("dhcp-enable", "ha-sync-complete-notify")  # what ends a partner's dhcp-disable
+
+
+@dataclass(frozen=True)
+class Off:
+    """A stretch in which ``role``'s DHCP service was off, and why (``how``)."""
+
+    role: str
+    since: float
+    until: float
+    how: str
+
+
+def kea_version(tl: Timeline) -> tuple[int, int] | None:
+    """The drilled Kea's (major, minor), from the ``lab`` event's versions (None: not recorded)."""
+    lab = tl.first("lab")
+    m = re.search(r"kea-dhcp4 (\d+)\.(\d+)", str(lab.get("versions") or "")) if lab else None
+    return (int(m[1]), int(m[2])) if m else None
+
+
+SEPARATE_HA_SWITCHES = (2, 4)  # from Kea 2.4 its HA state and its partner's commands switch the service apart
+
+
+def _switched(role: str, events: list[Event], timeout_s: float, stop: float) -> list[Off]:
+    """Off stretches of one switch: off at ``service-disabled`` or the partner's ``dhcp-disable``,
+    on at ``service-enabled`` or the partner's notify or ``dhcp-enable``; a dhcp-disable nothing
+    ended lapses after ``timeout_s`` (Kea's sync-timeout)."""
+    out: list[Off] = []
+    off: tuple[float, str] | None = None
+    last_disable = None
+    for e in events:
+        if off is not None and last_disable is not None and e.t > last_disable + timeout_s:
+            out.append(Off(role, off[0], last_disable + timeout_s, off[1] + ", until sync-timeout"))
+            off, last_disable = None, None
+        if e.kind == "service-disabled" or e.get("command") == "dhcp-disable":
+            last_disable = e.t if e.kind == "ha-command" else last_disable
+            if off is None:
+                off = (e.t, f"its {e.get('state')} state" if e.kind == "service-disabled" else "its partner's dhcp-disable")
+        elif off is not None:
+            ended = f"its {e.get('state')} state" if e.kind == "service-enabled" else f"the partner's {e.get('command')}"
+            out.append(Off(role, off[0], e.t, f"{off[1]} until {ended}"))
+            off, last_disable = None, None
+    if off is not None:
+        until = min(last_disable + timeout_s, stop) if last_disable is not None else stop
+        out.append(Off(role, off[0], until, off[1] + (", until sync-timeout" if until < stop else ", to the window's end")))
+    return out
+
+
+def _union(role: str, offs: list[Off]) -> list[Off]:
+    """One server's off stretches from two switches, merged where they overlap."""
+    out: list[Off] = []
+    for o in sorted(offs, key=lambda o: o.since):
+        if out and o.since <= out[-1].until:
+            last = out[-1]
+            out[-1] = Off(role, last.since, max(last.until, o.until), f"{last.how}; {o.how}")
+        else:
+            out.append(o)
+    return out
+
+
+def service_off(tl: Timeline, since: float, stop: float) -> list[Off]:
+    """Each stretch from ``since`` to ``stop`` in which a server's DHCP service was off, by its own
+    log: off at ``service-disabled`` (its HA state: waiting, syncing, ready) and at its partner's
+    ``dhcp-disable`` (sent before every page a syncing partner pulls); on at ``service-enabled``
+    and at the partner's ``ha-sync-complete-notify`` or ``dhcp-enable``, or, after a dhcp-disable
+    nothing ended, once the sync-timeout has passed (Kea switches itself on again then). Kea 2.2
+    keeps one HA switch for its own state and its partner's commands (either turns the service on
+    or off: a notify switches on a server still in ready); from 2.4 they are two switches, and the
+    service is off while either is. A log without the service lines falls back to the server's
+    stretches in Kea's off states."""
+    lab = tl.first("lab")
+    timeout_s = float(((lab.get("lease_sync") if lab else None) or {}).get("sync-timeout", 60000)) / 1000
+    version = kea_version(tl)
+    separate = version is not None and version >= SEPARATE_HA_SWITCHES
+    out: list[Off] = []
+    for role in sorted(set(_roles(tl).values())):
+        events = [e for e in tl.of("service-disabled", "service-enabled", "ha-command", source=role)
+                  if e.t <= stop and (e.kind != "ha-command" or e.get("command") in ("dhcp-disable", *SYNC_ENABLES))]
+        local = [e for e in events if e.kind != "ha-command"]
+        remote = [e for e in events if e.kind == "ha-command"]
+        if not local:
+            out += [Off(role, a, b, f"its {state} state") for a, b, state in _state_intervals(tl, role)
+                    if state in KEA_OFF_STATES and b > since and a < stop]
+            out += _switched(role, remote, timeout_s, stop)
+        elif separate:
+            out += _union(role, _switched(role, local, timeout_s, stop) + _switched(role, remote, timeout_s, stop))
+        else:
+            out += _switched(role, events, timeout_s, stop)
+    clipped = [Off(o.role, max(o.since, since), min(o.until, stop), o.how) for o in out]
+    return sorted((o for o in clipped if o.until > o.since), key=lambda o: o.since)
+
+
+def _episodes(offs: list[Off]) -> list[tuple[float, float, list[Off]]]:
+    """Off stretches of either server that touch, merged: (start, end, the stretches)."""
+    out: list[tuple[float, float, list[Off]]] = []
+    for o in offs:
+        if out and o.since <= out[-1][1]:
+            a, b, members = out[-1]
+            out[-1] = (a, max(b, o.until), [*members, o])
+        else:
+            out.append((o.since, o.until, [o]))
+    return out
+
+
+def _sync_due(tl: Timeline, fault: Event, heal: float) -> str:
+    """Why the partition should have cost a lease sync at the heal, in words (empty: no sign it should):
+    a server went partner-down, or granted more leases while cut off than delayed-updates-limit
+    lets it queue (Kea sends its partner one update per lease it commits)."""
+    why = [f"{role} went partner-down" for role in sorted(set(_roles(tl).values()))
+           if any(e.get("to") == "partner-down" and fault.t <= e.t <= heal for e in tl.of("ha-state", source=role))]
+    lab = tl.first("lab")
+    limit = ((lab.get("lease_sync") if lab else None) or {}).get("delayed-updates-limit")
+    if isinstance(limit, int):
+        per: dict[str, int] = defaultdict(int)
+        for e in _acks(tl):
+            if fault.t <= e.t <= heal:
+                per[_roles(tl).get(e.get("server_id"), str(e.get("server_id")))] += 1
+        why += [f"{role} ACKed {n:,} leases while cut off, past delayed-updates-limit {limit}"
+                for role, n in sorted(per.items()) if n > limit]
+        if limit == 0:
+            why.append("delayed-updates-limit is 0 (no communication-recovery: any lost update means a sync)")
+    return "; ".join(why)
+
+
+def lease_sync_gap(tl: Timeline, limit: Thresholds) -> Verdict:
+    """From the heal to the window's end, the longest any client went unanswered while a server's
+    DHCP service was off for a lease sync (Kea: the syncing server serves no one from waiting to
+    ready, and it switches its partner off with dhcp-disable before every page it pulls; a sync is
+    known from the logs' HA_SYNC_START, a syncing state, or a dhcp-disable). A client's wait counts
+    when it overlaps such a stretch of either server, from the heal (or its start) until its answer
+    or the window's end. UNKNOWN when the logs hold no sync though the partition should have
+    caused one (a server went partner-down, or granted more leases while cut off than
+    ``delayed-updates-limit``), when a server's log is missing, or when no client asked while the
+    service was off; figure 0 when no sync was due and none came."""
+    name, unit = "lease-sync-gap", "s"
+    threshold = f"<= {limit.max_lease_sync_gap_s:g} s" if limit.max_lease_sync_gap_s is not None else ""
+    fault, end, lab = _first_fault(tl), _window_end(tl), tl.first("lab")
+    if fault is None or end is None or tl.first("fault-verified") is None:
+        return Verdict(name, UNKNOWN, "no effective fault, or the window never ended", unit=unit, threshold=threshold)
+    heal = next((e.t for e in tl.of("heal-started") if e.t >= fault.t), None)
+    if heal is None or heal >= end:
+        return Verdict(name, UNKNOWN, "the fault was never healed inside the window: there was no resync to watch",
+                       unit=unit, threshold=threshold)
+    logs = {e.source for e in tl.of("server-log") if int(e.get("lines") or 0) > 0}
+    missing = [r for r in sorted(set(_roles(tl).values())) if r not in logs]
+    if missing:
+        return Verdict(name, UNKNOWN, f"no log of {', '.join(missing)} on the timeline: its sync and its service "
+                                      "cannot be seen", unit=unit, threshold=threshold)
+    starts = [e for e in tl.of("lease-sync-start") if heal <= e.t <= end]
+    syncing = [e for e in tl.of("ha-state") if heal <= e.t <= end and e.get("to") == "syncing"]
+    disables = [e for e in tl.of("ha-command") if heal <= e.t <= end and e.get("command") == "dhcp-disable"]
+    due = _sync_due(tl, fault, heal)
+    backlog = [e for e in tl.of("lease-backlog") if heal <= e.t <= end]
+    sent = "; ".join(f"{e.source} logged its update backlog {e.get('phase')}"
+                     + (f" ({e.get('updates')} updates)" if e.get("updates") is not None else "") for e in backlog)
+    if not (starts or syncing or disables):
+        if due:
+            return Verdict(name, UNKNOWN, f"no lease sync in the servers' logs after the heal (no HA_SYNC_START, no "
+                                          f"syncing state, no dhcp-disable received), though one was due: {due}"
+                                          + (f"; {sent}" if sent else ""), unit=unit, threshold=threshold)
+        if not (lab and lab.get("lease_sync")):
+            return Verdict(name, UNKNOWN, "no lease sync logged after the heal, and the timeline does not record the "
+                                          "pair's delayed-updates-limit: whether one was due cannot be told",
+                           unit=unit, threshold=threshold)
+        return _finish(Verdict(name, PASS, "no lease sync after the heal, and none was due (no server went "
+                                           "partner-down or granted more leases while cut off than delayed-updates-"
+                                           f"limit {lab.get('lease_sync').get('delayed-updates-limit')})"
+                                           + (f"; {sent}" if sent else ""), figure=0.0, unit=unit,
+                               threshold=threshold), limit)
+    marks = [e.t for e in (*starts, *syncing, *disables)]
+    episodes = [ep for ep in _episodes(service_off(tl, heal, end)) if any(ep[0] <= t <= ep[1] for t in marks)]
+
+    def at(t: float) -> str:
+        return f"{t - heal:+.2f} s"
+    pages = [e for e in tl.of("lease-sync-page") if heal <= e.t <= end]
+    done = [e for e in tl.of("lease-sync-done") if heal <= e.t <= end]
+
+    def told(e: Event) -> str:
+        """One sync in words: who pulled from whom, how many leases in how many pages, how long."""
+        def same(x: Event) -> bool:  # the same server, and the same thread where the log names it
+            return x.source == e.source and (x.get("thread") is None or x.get("thread") == e.get("thread"))
+        finish = next((d for d in done if same(d) and d.t >= e.t), None)
+        upto = finish.t if finish is not None else end
+        mine = [p for p in pages if same(p) and e.t <= p.t <= upto]
+        twin = any(o is not e and o.source == e.source and o.get("thread") != e.get("thread")
+                   and abs(o.t - e.t) < 1.0 for o in starts)
+        return (f"{e.source} began a sync with {e.get('partner')} at {at(e.t)}"
+                + (" (another of its threads began one at once: Kea HA+MT ran its state machine twice)" if twin else "")
+                + ", pulled "
+                f"{sum(int(p.get('leases') or 0) for p in mine):,} lease(s) in {len(mine)} page(s), "
+                + (f"done at {at(finish.t)} (Kea: {finish.get('took')})" if finish is not None else "never logged done"))
+    story = "; ".join(told(e) for e in starts) or "no HA_SYNC_START logged, but " + ", ".join(
+        [*(f"{e.source} syncing at {at(e.t)}" for e in syncing),
+         *(f"{e.source} got its partner's dhcp-disable at {at(e.t)}" for e in disables[:2])])
+    if not episodes:
+        return Verdict(name, UNKNOWN, f"heal at {_after_fault(heal, fault)}; {story}; but no server's log shows its "
+                                      "service off around it (no HA_LOCAL_DHCP_DISABLE, off state or dhcp-disable): "
+                                      "the gap cannot be placed", unit=unit, threshold=threshold)
+    waits = [w for w in client_waits(tl) if w.since < end and (w.until if w.until is not None else INF) > heal]
+    hit = [(w, ep) for w in waits for ep in episodes if w.since < ep[1] and (w.until if w.until is not None else INF) > ep[0]]
+    offs = "; ".join(f"{o.role} off {at(o.since)} to {at(o.until)} ({o.until - o.since:.2f} s, {o.how})"
+                     for _, _, members in episodes for o in members)
+    reason = f"heal at {_after_fault(heal, fault)}; {story}; service off: {offs}"
+    if sent:
+        reason += f"; {sent}"
+    if not hit:
+        return Verdict(name, UNKNOWN, f"{reason}; no client asked while a server's service was off: the gap is "
+                                      "unmeasured", unit=unit, threshold=threshold)
+
+    def length(w: Wait) -> float:
+        return min(w.until if w.until is not None else end, end) - max(w.since, heal)
+    worst, _ = max(hit, key=lambda x: length(x[0]))
+    figure = round(length(worst), 2)
+    clients = sorted({w.client for w, _ in hit})
+    slow = sorted({w.client for w, _ in hit if length(w) > 1.0})
+    answered = f"answered by {worst.answered_by}" if worst.until is not None else "still unanswered when the window ended"
+    times = [heal] + [e.t for e in _acks(tl) if heal <= e.t <= end] + [end]
+    quiet = max(((a, b) for a, b in zip(times, times[1:])), key=lambda x: x[1] - x[0])
+    reason += (f"; {len(clients)} client(s) asked while it was off, {len(slow)} of them waited more than 1 s, the "
+               f"longest {worst.client} {figure:g} s for a "
+               f"{worst.exchange} from {at(max(worst.since, heal))}, {answered}; the longest stretch without any ACK "
+               f"after the heal {quiet[1] - quiet[0]:.2f} s from {at(quiet[0])}")
+    status = PASS
+    if limit.max_lease_sync_gap_s is not None:
+        over = sorted({w.client for w, _ in hit if length(w) > limit.max_lease_sync_gap_s})
+        if over:
+            status = FAIL
+            reason += f"; {len(over)} client(s) waited longer than {limit.max_lease_sync_gap_s:g} s: {listed(over, 8)}"
+    status, reason = _waits_caveats(tl, status, reason)
+    return _finish(Verdict(name, status, reason, figure=figure, unit=unit, threshold=threshold), limit)
+
+
+def _after_fault(t: float, fault: Event) -> str:
+    """``t`` as seconds after the fault, for a reason."""
+    return f"{t - fault.t:+.1f} s after the fault"
+
 
 JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "load": load,
@@ -2210,6 +2450,7 @@ JUDGES: dict[str, Callable[[Timeline, Thresholds], Verdict]] = {
     "dropped-queries": dropped_queries,
     "backup-updated": lambda tl, _: backup_updated(tl),
     **{name: (lambda tl, limit, kind=kind: real_client(tl, limit, kind)) for name, kind in realclients.VERDICTS.items()},
+    "lease-sync-gap": lease_sync_gap,
 }
 assert JUDGES.keys() == NEEDS.keys(), "every verdict states which manifest key it needs"
 

@@ -4,9 +4,15 @@ Peer link cut (both servers up, clients reach both): the pair must not end up wi
 serving alone (split brain), must not hand an address to two clients, and must resynchronise
 after the link heals. Client link cut (the primary is up and reaches its partner, but no client
 reaches it): clients must still be served, by the secondary.
+
+Heal under load (load-balancing): the peer link refused while every client starts over, so each
+server leases its own half of a building alone and queues the lease updates it cannot send; past
+``delayed-updates-limit`` Kea gives the queue up and, at the heal, resyncs the whole lease
+database, with both servers' service off while it does. Judged per client (``lease-sync-gap``).
 """
+from dhcpdrill.clients import Workload
 from dhcpdrill.drill import Scenario
-from dhcpdrill.faults import PartitionClients, PartitionPeers
+from dhcpdrill.faults import PartitionClients, PartitionPeers, RefusePeers
 
 PEER_PARTITION = Scenario(
     name="peer-partition",
@@ -40,4 +46,29 @@ ONE_WAY_PEER_PARTITION = Scenario(
     observe_s=30.0,
     after_heal_s=25.0,
     verdicts=PEER_PARTITION.verdicts,
+)
+
+HEAL_UNDER_LOAD = Scenario(
+    name="heal-under-load",
+    title="Peer link refused (TCP resets) for 30 s while every client starts over (a boot storm), then healed: "
+          "the lease sync the heal costs",
+    fault=RefusePeers(target="primary"),
+    dwell_s=5.0,
+    observe_s=30.0,
+    after_heal_s=30.0,
+    workload=Workload(storm_s=5.0),
+    verdicts=("steady-state", "fault-effective", "evidence-consistent", "split-brain", "state-transitions",
+              "heal-to-normal", "lease-sync-gap", "dropped-queries", "naks", "duplicates", "reply-checksums"),
+)
+
+HEAL_UNDER_LOAD_LONG = Scenario(
+    name="heal-under-load-long",
+    title="As heal-under-load, with the peer link refused for 75 s: past Kea's default max-response-delay (60 s), "
+          "so each server calls its partner interrupted before the heal",
+    fault=RefusePeers(target="primary"),
+    dwell_s=5.0,
+    observe_s=75.0,
+    after_heal_s=30.0,
+    workload=Workload(storm_s=5.0),
+    verdicts=HEAL_UNDER_LOAD.verdicts,
 )

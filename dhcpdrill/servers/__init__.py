@@ -70,6 +70,9 @@ class LabPlan:
     interrupted_states: tuple[str, ...] = ()  # serving, but unable to tell the partner (MCLT applies)
     mclt_s: float | None = None  # the failover protocol's maximum client lead time, if it has one
     ha_timers: dict[str, float] = field(default_factory=dict)  # failure-detection timers as configured
+    # How the pair resyncs after a partition (Kea): delayed-updates-limit, sync-leases, sync-page-limit,
+    # sync-timeout as configured or by Kea's defaults, and which of them the config states itself
+    lease_sync: dict[str, object] = field(default_factory=dict)
     renew_s: float | None = None  # when a client renews (T1) with the configured lease times
     rebind_s: float | None = None  # when a client rebinds (T2) with the configured lease times
     warnings: tuple[str, ...] = ()  # fit to drill, but some verdicts would mislead unless the team knows this

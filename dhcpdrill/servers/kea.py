@@ -46,8 +46,32 @@ SERVING = {"hot-standby": ("primary",), "load-balancing": ("primary", "secondary
 PEER_DEFAULTS = {"auto-failover": True}
 HA_DEFAULTS = {"heartbeat-delay": 10000, "max-response-delay": 60000, "max-ack-delay": 10000,
                "max-unacked-clients": 10}
-SYNC_PAGE = re.compile(r"HA_LEASES_SYNC_LEASE_PAGE_RECEIVED received (\d+) leases from (\S+)")
-SYNC_DONE = re.compile(r"HA_SYNC_SUCCESSFUL lease database synchronization with (\S+) completed successfully in (.+?)\.?$")
+# Kea's lease-sync settings and their defaults (ARM "Load-Balancing Configuration", "Timeouts";
+# delayed-updates-limit is 100 in load-balancing since 1.9.4 and means nothing in hot-standby).
+SYNC_DEFAULTS = {"sync-leases": True, "sync-page-limit": 10000, "sync-timeout": 60000}
+
+
+def lease_sync(ha: dict, mode: str) -> dict[str, object]:
+    """A server's lease-sync settings as it runs them (``stated``: those its config writes itself)."""
+    defaults = {**SYNC_DEFAULTS, "delayed-updates-limit": 100 if mode == "load-balancing" else 0}
+    return {**{k: ha.get(k, v) for k, v in defaults.items()}, "stated": sorted(k for k in defaults if k in ha)}
+
+
+# Kea 3.0 puts the server's own name first ("server1: received ...") and the partner's URL after its name.
+SYNC_PAGE = re.compile(r"HA_LEASES_SYNC_LEASE_PAGE_RECEIVED (?:\S+: )?received (\d+) leases from (\S+)")
+SYNC_DONE = re.compile(r"HA_SYNC_SUCCESSFUL (?:\S+: )?lease database synchronization with (\S+)(?: \(\S+\))? completed "
+                       r"successfully in (.+?)\.?$")
+SYNC_START = re.compile(r"HA_SYNC_START (\S+): starting lease database synchronization with (\S+)|"
+                        r"HA_SYNC_START starting lease database synchronization with (\S+)")
+# The server's own DHCP service switched off or on by its HA state (waiting, syncing, ready: off).
+LOCAL_SERVICE = re.compile(r"HA_LOCAL_DHCP_(DISABLE|ENABLE) local DHCP service is (?:disabled|enabled) while the "
+                           r"(\S+) is in the (\S+) state")
+# Commands a partner sends around a lease sync: dhcp-disable before each page it pulls, then
+# ha-sync-complete-notify (or dhcp-enable) when done; ha-reset to send the partner to waiting.
+SYNC_COMMANDS = ("dhcp-disable", "dhcp-enable", "ha-sync-complete-notify", "ha-reset")
+COMMAND_LINE = re.compile(r"COMMAND_RECEIVED Received command '([a-z0-9-]+)'")
+BACKLOG = re.compile(r"HA_LEASES_BACKLOG_(START|SUCCESS|NOTHING_TO_SEND)\b(?: starting to send (\d+) outstanding)?")
+THREAD = re.compile(r"\[[\w.-]+/\d+\.(\d+)\]")  # the logging thread: Kea HA+MT can run two syncs at once
 STATE_LINE = re.compile(r"HA_STATE_TRANSITION .*?from (\S+) to (\S+) state, partner state is (\S+)")
 # Queries the daemon dropped unanswered, logged on kea-dhcp4.packets at debug level 15 only (a pair
 # whose loggers include it at that level leaves them in its log): under load, chiefly HA's parking
@@ -134,6 +158,7 @@ SHAPE: dict = {
 HA_SHAPE: dict = {
     "this-server-name": str, "mode": str, "heartbeat-delay": int, "max-response-delay": int,
     "max-ack-delay": int, "max-unacked-clients": int,
+    "delayed-updates-limit": int, "sync-leases": bool, "sync-page-limit": int, "sync-timeout": int,
     "multi-threading": {"enable-multi-threading": bool, "http-dedicated-listener": bool},
     "trust-anchor": str, "cert-file": str, "key-file": str, "require-client-certs": bool,
     "peers": [{"name": str, "url": str, "role": str, "auto-failover": bool,
@@ -695,6 +720,7 @@ class KeaAdapter(ServerAdapter):
                        peer_ports=peer_ports, solo_states=("partner-down",),
                        normal_state=NORMAL_STATE[pair.mode],
                        ha_timers={k: has["primary"][k] for k in KEA_DEFAULTS if has["primary"].get(k) is not None},
+                       lease_sync=lease_sync(has["primary"], pair.mode),
                        warnings=tuple(self._warnings(pair, has["primary"])), backup=backup_peer,
                        renew_s=min(kea_renew_s(cfgs["primary"], inherited(entry, shared)) for _, entry, shared in entries),
                        rebind_s=min(kea_rebind_s(cfgs["primary"], inherited(entry, shared)) for _, entry, shared in entries))
@@ -1051,12 +1077,25 @@ class KeaAdapter(ServerAdapter):
             return "ha-state", {"from": m[1].lower(), "to": m[2].lower(), "partner": m[3].lower()}
         if "HA_" in line and ("WARN" in line or "ERROR" in line):
             return "ha-warning", {"line": line.strip()}
+        thread = {"thread": t[1]} if (t := THREAD.search(line)) else {}
         m = SYNC_PAGE.search(line)  # a returning server pulling its partner's leases, a page at a time
         if m:
-            return "lease-sync-page", {"leases": int(m[1]), "partner": m[2]}
+            return "lease-sync-page", {"leases": int(m[1]), "partner": m[2], **thread}
         m = SYNC_DONE.search(line)
         if m:
-            return "lease-sync-done", {"partner": m[1], "took": m[2].strip()}
+            return "lease-sync-done", {"partner": m[1], "took": m[2].strip(), **thread}
+        m = SYNC_START.search(line)  # the sync's own start (its service and the partner's go off for it)
+        if m:
+            return "lease-sync-start", {"partner": m[2] or m[3], **thread}
+        m = LOCAL_SERVICE.search(line)
+        if m:
+            return f"service-{m[1].lower()}d", {"by": "state", "state": m[3].lower()}
+        m = COMMAND_LINE.search(line)
+        if m and m[1] in SYNC_COMMANDS:
+            return "ha-command", {"command": m[1]}
+        m = BACKLOG.search(line)  # communication-recovery's queued lease updates sent at the heal
+        if m:
+            return "lease-backlog", {"phase": m[1].lower(), **({"updates": int(m[2])} if m[2] else {})}
         if "ALLOC_ENGINE_V4_ALLOC_FAIL" in line:  # no address left for a client (pool exhausted)
             return "pool-exhausted", {"line": line.strip()}
         m = DROPPED.search(line)

@@ -98,3 +98,38 @@ def test_a_maintenance_window_waits_through_waiting_and_says_so_when_it_never_se
         None, Timeline())
     with pytest.raises(RuntimeError, match="primary stayed waiting for 0.5 s while secondary held partner-in-maintenance"):
         _await_hand_back(stuck, "primary", "secondary", 0.5)
+
+
+class Peer:
+    """A server's container as RefusePeers reads it: the TCP probe's words, its OUTPUT chain's listing."""
+
+    def __init__(self, probe: bytes, rejected: int | None) -> None:
+        self.probe, self.rejected = probe, rejected
+        self.attrs = {"State": {"Running": True}}
+
+    def exec_run(self, cmd):
+        if cmd[0] == "python3":
+            return (0 if self.probe == b"connected" else 1), self.probe
+        rule = (f"-A OUTPUT -d 198.18.40.12/32 -p tcp -m comment --comment dhcpdrill-peer-link-refused "
+                f"-c {self.rejected} 240 -j REJECT --reject-with tcp-reset\n") if self.rejected is not None else ""
+        return 0, ("-P OUTPUT ACCEPT -c 0 0\n" + rule).encode()
+
+
+def refused_ctx(probe: bytes, rejected: int | None) -> FaultContext:
+    peers = {role: Peer(probe, rejected) for role in ("primary", "secondary")}
+    plan = SimpleNamespace(addresses={"primary": "198.18.40.11", "secondary": "198.18.40.12"},
+                           peer_ports={"primary": 8001, "secondary": 8001})
+    return FaultContext(SimpleNamespace(containers=peers), None, None, plan, Timeline())
+
+
+def test_a_refused_peer_link_is_proven_by_refusals_each_way_and_the_reject_rules_counting():
+    from dhcpdrill.faults import RefusePeers
+    refused = b"ConnectionRefusedError [Errno 111] Connection refused"
+    ok, why = RefusePeers().verify(refused_ctx(refused, 3))
+    assert ok and "reset 3 segment(s) primary -> secondary, 3 segment(s) secondary -> primary" in why
+    assert not RefusePeers().verify(refused_ctx(b"TimeoutError timed out", 3))[0]  # silent, not refused
+    assert not RefusePeers().verify(refused_ctx(refused, 0))[0]  # refused by something else: the rules never bit
+    assert not RefusePeers().verify(refused_ctx(refused, None))[0]  # no rule at all
+    ok, why = RefusePeers().verify_healed(refused_ctx(b"connected", None))
+    assert ok and why.startswith("rules removed")
+    assert not RefusePeers().verify_healed(refused_ctx(b"connected", 5))[0]  # a rule left behind

@@ -29,12 +29,12 @@ SNAPSHOTS = Path(__file__).with_name("verdict_snapshots.json")
 STRICT = Thresholds(max_takeover_s=5, max_duplicates=0, min_continuity=1.0,
                     expect_states={"primary": (), "secondary": ("partner-down",)}, max_outage_s=3.0,
                     expect_warnings=("HA_HIGH_CLOCK_SKEW",), max_heal_to_normal_s=2.0, max_new_lease_s=30,
-                    mclt_s=30, max_expired_leases=0, max_dropped_queries=0)
+                    mclt_s=30, max_expired_leases=0, max_dropped_queries=0, max_lease_sync_gap_s=2.0)
 NOTHING = Thresholds(max_takeover_s=15)
 LENIENT = Thresholds(max_takeover_s=60, max_duplicates=3, min_continuity=0.5,
                      expect_states={"secondary": ("partner-down", "hot-standby")}, max_outage_s=60,
                      expect_warnings=("HA_", "time offset"), max_heal_to_normal_s=60, max_new_lease_s=120,
-                     mclt_s=60, max_expired_leases=1000, max_dropped_queries=1000)
+                     mclt_s=60, max_expired_leases=1000, max_dropped_queries=1000, max_lease_sync_gap_s=60)
 
 
 def _isc(tl: Timeline) -> Timeline:
@@ -123,7 +123,9 @@ def _recorded() -> dict[str, tuple[Timeline, str]]:
               "isc-kill-primary-new-clients": "kill-primary-new-clients",
               "kea-hs-maintenance-handoff": "maintenance-handoff",
               "kea-relayed-kill-primary": "kill-primary", "isc-relayed-kill-primary": "kill-primary",
-              "kea-hs-narrow-peer-link": "narrow-peer-link", "kea-hsb-kill-backup": "kill-backup"}
+              "kea-hs-narrow-peer-link": "narrow-peer-link", "kea-hsb-kill-backup": "kill-backup",
+              "kea-lb-heal-under-load": "heal-under-load",
+              "kea-lb-heal-under-load-default-timers": "heal-under-load-long"}
     out = {}
     for name, drill in drills.items():
         tl = real.load(name)
@@ -147,6 +149,11 @@ def _recorded() -> dict[str, tuple[Timeline, str]]:
     mac = next(e.get("mac") for e in tl.of("bound") if e.get("client") == "steady-00")
     out["kea-hsb-kill-backup/backup-missed-a-lease"] = (real.without(
         tl, lambda e: e.kind == "backup-lease" and e.get("mac") == mac), drill)
+    # The recorded heal under load as if its second lease sync had held the service off 9 s longer:
+    # lease-sync-gap fails (tests/unit/test_lease_sync_gap.py).
+    from .test_lease_sync_gap import longer_sync
+    tl, drill = out["kea-lb-heal-under-load"]
+    out["kea-lb-heal-under-load/sync-off-9s-longer"] = (longer_sync(tl, 9.0), drill)
     # The recorded tight-timer takeover (~12 s) set against what a default-timer config predicts.
     kill = real.load("kea-hs-kill-primary")
     default = kea_takeover({}, VANISHES, 5.0)
