@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
+from . import bykind
 from .drill import DrillResult
 from .picture import svg
 from .outcome import EXPECTED, FAILED, PASSED, excused
@@ -146,6 +147,10 @@ def summary(result: DrillResult, among: Sequence[DrillResult] = ()) -> str:
         figure = f" = {figure_text(v)}" if v.figure is not None else ""
         limit = f" (limit {v.threshold})" if v.threshold else ""
         lines.append(f"  {mark(result, v):<10} {v.name}{figure}{limit}: {v.reason}")
+    kinds = bykind.per_kind(result.timeline)
+    if kinds:
+        lines.append("  per client kind, from the fault to the end of the window:")
+        lines += [f"    {f.words()}" for f in kinds]
     lines.append(f"  evidence: {result.run_dir}")
     return "\n".join(lines)
 
@@ -213,6 +218,7 @@ def _suite(result: DrillResult, base: Path | None = None, among: Sequence[DrillR
     acceptance = accepted_for(result, accepted)
     if acceptance:
         props["accepted_hazard"] = acceptance.text
+    props.update(bykind.properties(bykind.per_kind(result.timeline)))
     return TestSuite(f"{result.pair.name} / {result.scenario.name}", cases, timestamp=_iso(result.started),
                      properties=props)
 
@@ -327,8 +333,26 @@ def html(results: list[DrillResult], verdict_line: str | None = None, base: Path
             parts.append(f"<tr><td>{v.name}</td><td class='{how}'>{how}</td><td>{escape(figure)}</td>"
                          f"<td>{escape(v.threshold)}</td><td>{escape(v.reason)}</td></tr>")
         parts.append("</table>")
+        parts.append(kind_table(r))
         parts.append(svg(r.timeline))
     return "\n".join(parts) + "\n"
+
+
+def kind_table(result: DrillResult) -> str:
+    """The drill's figures per client kind (empty without a stated mix)."""
+    kinds = bykind.per_kind(result.timeline)
+    if not kinds:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(f.kind)}</td><td>{f.clients}</td>"
+        f"<td>{'' if f.continuity_pct is None else f'{f.continuity_pct:g} %'}</td>"
+        f"<td>{f.kept} / {f.lost} / {f.unknown}</td>"
+        f"<td>{'' if f.longest_wait_s is None else f'{f.longest_wait_s:g} s'}</td><td>{escape(f.longest_wait)}</td>"
+        f"<td>{f.naked}</td><td>{f.fell_back}</td><td>{f.gave_up}</td></tr>" for f in kinds)
+    return ("<table class='kinds'><caption>Per client kind, from the fault to the end of the window</caption>"
+            "<tr><th>kind</th><th>clients</th><th>continuity</th><th>kept / lost / unknown</th>"
+            "<th>longest wait</th><th>who</th><th>NAKed</th><th>fell back</th><th>gave up early</th></tr>"
+            + rows + "</table>")
 
 
 def _run_text(result: DrillResult, results: Sequence[DrillResult]) -> str:
