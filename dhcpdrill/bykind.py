@@ -33,6 +33,8 @@ class KindFigures:
     naked: int  # clients refused (NAK) after the fault
     fell_back: int  # clients that fell back to a self-assigned address (IPv4LL, APIPA)
     gave_up: int  # clients that dropped their address before it expired (udhcpc after 3 rebinds)
+    new: int = 0  # new clients of this kind (they arrive with DISCOVER during the drill)
+    new_leased: int = 0  # ... of them leased by the window's end
 
     @property
     def continuity_pct(self) -> float | None:
@@ -46,7 +48,13 @@ class KindFigures:
         wait = "no client asked" if self.longest_wait_s is None else f"longest wait {self.longest_wait_s:g} s ({self.longest_wait})"
         extra = [f"{n} {what}" for n, what in ((self.naked, "NAKed"), (self.fell_back, "fell back to a self-assigned "
                                                 "address"), (self.gave_up, "gave up an unexpired address")) if n]
-        return f"{self.kind}: {self.clients} client(s), {cont}, {wait}" + (f"; {', '.join(extra)}" if extra else "")
+        new = f", {self.new_leased} of {self.new} new client(s) leased" if self.new else ""
+        return f"{self.kind}: {self.clients} client(s), {cont}{new}, {wait}" + (f"; {', '.join(extra)}" if extra else "")
+
+
+def roles_of(tl: Timeline) -> dict[str, str]:
+    """Client name -> its role (steady, new, probe, fresh)."""
+    return {str(e.get("client")): str(e.get("role")) for e in tl.of("client", source="clients")}
 
 
 def kinds_of(tl: Timeline) -> dict[str, str]:
@@ -76,6 +84,8 @@ def per_kind(tl: Timeline) -> list[KindFigures]:
     fell = {str(e.get("client")) for e in tl.of("fallback", source="clients") if e.t <= end.t}
     gave = {str(e.get("client")) for e in tl.of("lease-lost", source="clients")
             if e.get("why") == "gave-up" and fault.t <= e.t <= end.t}
+    roles = roles_of(tl)
+    leased = {str(e.get("client")) for e in tl.of("bound", source="clients") if e.t <= end.t}
     out = []
     for kind in sorted(members, key=lambda k: NAMES.index(k) if k in NAMES else len(NAMES)):
         mine = set(members[kind])
@@ -87,7 +97,8 @@ def per_kind(tl: Timeline) -> list[KindFigures]:
                                            else "unanswered when the window ended"))
         out.append(KindFigures(kind, len(mine), sum(c in mine for c in kept), sum(c in mine for c, _ in lost),
                                sum(c in mine for c, _ in unknown), longest, how, len(naked & mine),
-                               len(fell & mine), len(gave & mine)))
+                               len(fell & mine), len(gave & mine), sum(roles.get(c) == "new" for c in mine),
+                               sum(roles.get(c) == "new" and c in leased for c in mine)))
     return out
 
 
@@ -97,7 +108,7 @@ def properties(figures: list[KindFigures]) -> list[tuple[str, str]]:
     for f in figures:
         values = (("clients", f.clients), ("continuity_pct", f.continuity_pct), ("kept", f.kept), ("lost", f.lost),
                   ("unknown", f.unknown), ("longest_wait_s", f.longest_wait_s), ("naked", f.naked),
-                  ("fell_back", f.fell_back), ("gave_up", f.gave_up))
+                  ("fell_back", f.fell_back), ("gave_up", f.gave_up), ("new", f.new), ("new_leased", f.new_leased))
         out += [(f"client_kind.{f.kind}.{key}", f"{value:g}" if isinstance(value, float) else str(value))
                 for key, value in values if value is not None]
     return out

@@ -246,7 +246,7 @@ class Windows(Kind):
     summary = ("renews at T1 unicast (4 tries), waits until T2, rebinds by broadcast (4 tries), DISCOVER at expiry; "
                "secs byte-swapped on the wire (1 s reads 256 s to a server that does not swap it back); APIPA after "
                "6 s without a lease; after a restart INIT-REBOOT and, unanswered, keeps its unexpired lease")
-    rebind_fresh_secs = True
+    rebind_fresh_secs = True  # not documented: taken, as TechNet describes it, as a new request at T2
     fallback_after, fallback_name = 6.0, "apipa"
     reboot_timeout = 30.0
     TRIES, APIPA_RETRY = 4, 300.0

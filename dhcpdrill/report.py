@@ -346,11 +346,11 @@ def kind_table(result: DrillResult) -> str:
     rows = "".join(
         f"<tr><td>{escape(f.kind)}</td><td>{f.clients}</td>"
         f"<td>{'' if f.continuity_pct is None else f'{f.continuity_pct:g} %'}</td>"
-        f"<td>{f.kept} / {f.lost} / {f.unknown}</td>"
+        f"<td>{f.kept} / {f.lost} / {f.unknown}</td><td>{f.new_leased} of {f.new}</td>"
         f"<td>{'' if f.longest_wait_s is None else f'{f.longest_wait_s:g} s'}</td><td>{escape(f.longest_wait)}</td>"
         f"<td>{f.naked}</td><td>{f.fell_back}</td><td>{f.gave_up}</td></tr>" for f in kinds)
     return ("<table class='kinds'><caption>Per client kind, from the fault to the end of the window</caption>"
-            "<tr><th>kind</th><th>clients</th><th>continuity</th><th>kept / lost / unknown</th>"
+            "<tr><th>kind</th><th>clients</th><th>continuity</th><th>kept / lost / unknown</th><th>new leased</th>"
             "<th>longest wait</th><th>who</th><th>NAKed</th><th>fell back</th><th>gave up early</th></tr>"
             + rows + "</table>")
 

@@ -331,6 +331,10 @@ def mixed_timeline() -> Timeline:
     bound(tl, FAULT_T + 9, 1, "198.18.0.101", SECONDARY, asked=FAULT_T + 2)
     tl.add(FAULT_T + 20, "clients", "lease-lost", client="steady-02", mac=mac(2), ip="198.18.0.102", why="gave-up")
     tl.add(FAULT_T + 20, "clients", "send", client="steady-02", mac=mac(2), msg="DISCOVER", state="SELECTING", xid=9)
+    for i, name in ((5, "new-00"), (6, "new-01")):  # udhcpc newcomers: one leased, one fell back to nothing yet
+        tl.add(0.5, "clients", "client", client=name, mac=mac(i), role="new", client_kind="udhcpc")
+    bound(tl, FAULT_T + 12, 5, "198.18.0.105", SECONDARY, client="new-00", asked=FAULT_T + 6, role="new")
+    tl.add(FAULT_T + 8, "clients", "send", client="new-01", mac=mac(6), msg="DISCOVER", state="SELECTING", xid=11)
     return tl
 
 
@@ -339,8 +343,9 @@ def test_figures_per_kind_split_continuity_and_waits_by_the_clients_kind():
     assert set(figs) == {"rfc2131", "udhcpc"}
     assert (figs["rfc2131"].clients, figs["rfc2131"].kept, figs["rfc2131"].continuity_pct) == (1, 1, 100.0)
     u = figs["udhcpc"]
-    assert (u.clients, u.kept, u.lost, u.gave_up, u.continuity_pct) == (2, 1, 1, 1, 50.0)
-    assert u.longest_wait_s == 10.0 and "steady-02" in u.longest_wait and "unanswered" in u.longest_wait
+    assert (u.clients, u.kept, u.lost, u.gave_up, u.continuity_pct, u.new, u.new_leased) == (4, 1, 1, 1, 50.0, 2, 1)
+    assert u.longest_wait_s == 22.0 and "new-01" in u.longest_wait and "unanswered" in u.longest_wait
+    assert "1 of 2 new client(s) leased" in u.words() and "1 gave up an unexpired address" in u.words()
     assert figs["rfc2131"].longest_wait_s == 3.0  # the probe's waits are the lab's, not the population's
     props = dict(bykind.properties(list(figs.values())))
     assert props["client_kind.udhcpc.continuity_pct"] == "50" and props["client_kind.udhcpc.gave_up"] == "1"
