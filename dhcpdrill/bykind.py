@@ -44,12 +44,16 @@ class KindFigures:
     def words(self) -> str:
         cont = "no renewing client" if self.continuity_pct is None else (
             f"continuity {self.continuity_pct:g} % ({self.kept} of {self.kept + self.lost + self.unknown} kept"
-            + (f", {self.lost} lost" if self.lost else "") + (f", {self.unknown} unknown" if self.unknown else "") + ")")
-        wait = "no client asked" if self.longest_wait_s is None else f"longest wait {self.longest_wait_s:g} s ({self.longest_wait})"
-        extra = [f"{n} {what}" for n, what in ((self.naked, "NAKed"), (self.fell_back, "fell back to a self-assigned "
-                                                "address"), (self.gave_up, "gave up an unexpired address")) if n]
+            + (f", {self.lost} lost" if self.lost else "")
+            + (f", {self.unknown} unknown" if self.unknown else "") + ")")
+        wait = ("no client asked" if self.longest_wait_s is None
+                else f"longest wait {self.longest_wait_s:g} s ({self.longest_wait})")
+        extra = [f"{n} {what}" for n, what in ((self.naked, "NAKed"),
+                                               (self.fell_back, "fell back to a self-assigned address"),
+                                               (self.gave_up, "gave up an unexpired address")) if n]
         new = f", {self.new_leased} of {self.new} new client(s) leased" if self.new else ""
-        return f"{self.kind}: {self.clients} client(s), {cont}{new}, {wait}" + (f"; {', '.join(extra)}" if extra else "")
+        tail = "; " + ", ".join(extra) if extra else ""
+        return f"{self.kind}: {self.clients} client(s), {cont}{new}, {wait}{tail}"
 
 
 def roles_of(tl: Timeline) -> dict[str, str]:

@@ -93,9 +93,9 @@ class Dhclient(Kind):
     source = ("isc-dhcp-client 4.4 (isc-projects/dhcp client/dhclient.c: dhcpack() T1/T2, send_discover(), "
               "send_request(), dhcpnak(); client/clparse.c defaults initial_interval 3, backoff_cutoff 15, "
               "reboot_timeout 10, timeout 60, retry_interval 300)")
-    summary = ("renews at a randomised 0.75–1 × T1, unicast; retries every ~3–21 s (random backoff, cut off at 15); "
-               "broadcasts only from its first try after T2; secs from the renewal's start; NAK from any server: "
-               "DISCOVER at once; INIT-REBOOT for 10 s after a restart")
+    summary = ("renews at a random moment from 0.75 × T1 to T1 + 1 s, unicast; retries every ~3–21 s (random "
+               "backoff, cut off at 15); broadcasts only from its first try after T2; secs from the renewal's start; "
+               "NAK from any server: DISCOVER at once; INIT-REBOOT for 10 s after a restart")
     t2_timer = False  # send_request(): "If the lease T2 time has elapsed ... broadcast" — decided per try
     reboot_timeout = 10.0
     request_restarts_clock = True  # state_selecting(): first_sending = cur_time before send_request()
@@ -171,8 +171,8 @@ class Udhcpc(Kind):
               "'lease_remaining > 0 && packet_num < 3', discover_timeout 3 s, discover_retries 3, tryagain_timeout "
               "20 s, NAK checked against server_id then sleep(3); init_packet() secs from first_secs)")
     summary = ("ignores T1/T2 (options 58/59): renews at half the remaining lease, one unicast try per attempt "
-               "(3 s), halving the wait until 30 s remain, then 3 broadcasts 3 s apart and drops the address ~9 s "
-               "later even if lease remains; secs restarts at each renewal try; ignores a NAK from another server")
+               "(3 s), halving the wait until 30 s remain, then 3 broadcasts 3 s apart and drops the address 3 s after "
+               "the last, lease left or not; secs restarts at each renewal try; ignores a NAK from another server")
     t2_timer = False
     TIMEOUT, RETRIES, TRYAGAIN, REBIND_BELOW = 3.0, 3, 20.0, 30.0
 
