@@ -354,3 +354,21 @@ def test_figures_per_kind_split_continuity_and_waits_by_the_clients_kind():
 def test_a_drill_without_a_mix_has_no_per_kind_figures():
     from tests.unit.timelines import healthy
     assert bykind.per_kind(healthy()) == [] and not bykind.mixed(healthy())
+
+
+def test_reports_give_each_kinds_figures_in_the_summary_the_html_and_junit_and_nothing_without_a_mix(tmp_path):
+    import xml.etree.ElementTree as ET
+    from dhcpdrill import report
+    from tests.unit.test_report import result
+    from tests.unit.timelines import healthy
+    mixed = result(mixed_timeline(), tmp_path)
+    text = report.summary(mixed)
+    assert "per client kind, from the fault to the end of the window:" in text
+    assert "    udhcpc: 4 client(s), continuity 50 % (1 of 2 kept, 1 lost), 1 of 2 new client(s) leased" in text
+    assert "<table class='kinds'>" in report.html([mixed]) and "<td>udhcpc</td><td>4</td><td>50 %</td>" in report.html([mixed])
+    props = {p.get("name"): p.get("value") for p in ET.fromstring(report.junit_xml([mixed])).find("testsuite/properties")}
+    assert props["client_kind.udhcpc.continuity_pct"] == "50" and props["client_kind.rfc2131.longest_wait_s"] == "3"
+    plain = result(healthy(), tmp_path)
+    assert "per client kind" not in report.summary(plain) and "class='kinds'" not in report.html([plain])
+    assert not any(p.get("name").startswith("client_kind.")
+                   for p in ET.fromstring(report.junit_xml([plain])).find("testsuite/properties"))
