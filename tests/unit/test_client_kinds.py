@@ -365,8 +365,10 @@ def test_reports_give_each_kinds_figures_in_the_summary_the_html_and_junit_and_n
     text = report.summary(mixed)
     assert "per client kind, from the fault to the end of the window:" in text
     assert "    udhcpc: 4 client(s), continuity 50 % (1 of 2 kept, 1 lost), 1 of 2 new client(s) leased" in text
-    assert "<table class='kinds'>" in report.html([mixed]) and "<td>udhcpc</td><td>4</td><td>50 %</td>" in report.html([mixed])
-    props = {p.get("name"): p.get("value") for p in ET.fromstring(report.junit_xml([mixed])).find("testsuite/properties")}
+    page = report.html([mixed])
+    assert "<table class='kinds'>" in page and "<td>udhcpc</td><td>4</td><td>50 %</td>" in page
+    suite = ET.fromstring(report.junit_xml([mixed])).find("testsuite/properties")
+    props = {p.get("name"): p.get("value") for p in suite}
     assert props["client_kind.udhcpc.continuity_pct"] == "50" and props["client_kind.rfc2131.longest_wait_s"] == "3"
     plain = result(healthy(), tmp_path)
     assert "per client kind" not in report.summary(plain) and "class='kinds'" not in report.html([plain])
