@@ -35,6 +35,7 @@ class KindFigures:
     gave_up: int  # clients that dropped their address before it expired (udhcpc after 3 rebinds)
     new: int = 0  # new clients of this kind (they arrive with DISCOVER during the drill)
     new_leased: int = 0  # ... of them leased by the window's end
+    continuity_judged: bool = True  # the drill judges continuity (a boot storm, where every client restarts, does not)
 
     @property
     def continuity_pct(self) -> float | None:
@@ -42,7 +43,8 @@ class KindFigures:
         return round(100.0 * self.kept / judged, 1) if judged else None
 
     def words(self) -> str:
-        cont = "no renewing client" if self.continuity_pct is None else (
+        cont = "continuity not judged by this drill" if not self.continuity_judged else \
+            "no renewing client" if self.continuity_pct is None else (
             f"continuity {self.continuity_pct:g} % ({self.kept} of {self.kept + self.lost + self.unknown} kept"
             + (f", {self.lost} lost" if self.lost else "")
             + (f", {self.unknown} unknown" if self.unknown else "") + ")")
@@ -81,7 +83,10 @@ def per_kind(tl: Timeline) -> list[KindFigures]:
     members: dict[str, list[str]] = defaultdict(list)
     for client, kind in kinds.items():
         members[kind].append(client)
-    kept, lost, unknown = continuity_outcomes(tl, fault.t, end.t)
+    lab = tl.first("lab")
+    judged = lab is None or not lab.get("verdicts") or \
+        bool({"continuity", "continuity-after-heal"} & set(lab.get("verdicts") or ()))
+    kept, lost, unknown = continuity_outcomes(tl, fault.t, end.t) if judged else ([], [], [])
     waits = [w for w in client_waits(tl) if w.client in kinds
              and (w.until if w.until is not None else float("inf")) >= fault.t and w.since < end.t]
     naked = {r.client for r in refusals(tl) if fault.t <= r.t <= end.t}
@@ -102,7 +107,7 @@ def per_kind(tl: Timeline) -> list[KindFigures]:
         out.append(KindFigures(kind, len(mine), sum(c in mine for c in kept), sum(c in mine for c, _ in lost),
                                sum(c in mine for c, _ in unknown), longest, how, len(naked & mine),
                                len(fell & mine), len(gave & mine), sum(roles.get(c) == "new" for c in mine),
-                               sum(roles.get(c) == "new" and c in leased for c in mine)))
+                               sum(roles.get(c) == "new" and c in leased for c in mine), judged))
     return out
 
 

@@ -338,6 +338,12 @@ def html(results: list[DrillResult], verdict_line: str | None = None, base: Path
     return "\n".join(parts) + "\n"
 
 
+def _continuity_cell(f: "bykind.KindFigures") -> str:
+    if not f.continuity_judged:
+        return "not judged"
+    return "" if f.continuity_pct is None else f"{f.continuity_pct:g} %"
+
+
 def kind_table(result: DrillResult) -> str:
     """The drill's figures per client kind (empty without a stated mix)."""
     kinds = bykind.per_kind(result.timeline)
@@ -345,7 +351,7 @@ def kind_table(result: DrillResult) -> str:
         return ""
     rows = "".join(
         f"<tr><td>{escape(f.kind)}</td><td>{f.clients}</td>"
-        f"<td>{'' if f.continuity_pct is None else f'{f.continuity_pct:g} %'}</td>"
+        f"<td>{_continuity_cell(f)}</td>"
         f"<td>{f.kept} / {f.lost} / {f.unknown}</td><td>{f.new_leased} of {f.new}</td>"
         f"<td>{'' if f.longest_wait_s is None else f'{f.longest_wait_s:g} s'}</td><td>{escape(f.longest_wait)}</td>"
         f"<td>{f.naked}</td><td>{f.fell_back}</td><td>{f.gave_up}</td></tr>" for f in kinds)

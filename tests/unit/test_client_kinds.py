@@ -374,3 +374,14 @@ def test_reports_give_each_kinds_figures_in_the_summary_the_html_and_junit_and_n
     assert "per client kind" not in report.summary(plain) and "class='kinds'" not in report.html([plain])
     assert not any(p.get("name").startswith("client_kind.")
                    for p in ET.fromstring(report.junit_xml([plain])).find("testsuite/properties"))
+
+
+def test_a_drill_that_does_not_judge_continuity_shows_none_per_kind():
+    from dhcpdrill.timeline import Event
+    storm = [Event(e.t, e.source, e.kind, {**e.data, "verdicts": ["takeover", "client-outage"]})
+             if e.kind == "lab" else e for e in mixed_timeline()]  # a boot storm: every client restarts
+    tl = Timeline(storm)
+    figs = {f.kind: f for f in bykind.per_kind(tl)}
+    u = figs["udhcpc"]
+    assert not u.continuity_judged and (u.kept, u.lost, u.continuity_pct) == (0, 0, None)
+    assert "continuity not judged by this drill" in u.words() and u.longest_wait_s == 22.0
