@@ -1110,7 +1110,7 @@ class Wait:
         return min(self.until if self.until is not None else end, end) - self.since
 
 
-EXCHANGES = {"RENEWING": "renewal", "REBINDING": "rebind"}
+EXCHANGES = {"RENEWING": "renewal", "REBINDING": "rebind", "REBOOTING": "reboot (INIT-REBOOT)"}
 
 
 def client_waits(tl: Timeline) -> tuple[Wait, ...]:
