@@ -13,13 +13,18 @@ compact JSON line in ``EVENTS_PATH`` (received packets carry the kernel's captur
 the harness copies out when the agent stops; stdout carries only the few control events the
 harness waits on (``steady``, ``woken``...), never one line per packet.
 
-Clients behave as RFC 2131 describes, with timers compressed for drills: retransmissions back off
+Clients behave as RFC 2131 describes (kind ``rfc2131``, the default), with timers compressed for drills: retransmissions back off
 (``retransmit`` seconds), ``secs`` counts the seconds since the exchange began (so a Kea HA
 standby sees clients that its partner leaves unanswered), renewals are unicast to the granting
 server at T1 and rebinds broadcast at T2, leases are released, ARP requests for a client's
 address are answered. Steady clients lease once and then renew and rebind; probe clients keep
 doing DISCOVER/OFFER/REQUEST/ACK, hold the lease briefly and release it, so new-client service is
 sampled all the time without draining the pool.
+
+A pair may state a mix of client kinds (``[workload] mix``): the renewing and new clients then
+behave as dhclient, dhcpcd, udhcpc, systemd-networkd or Windows clients do, each kind's timing
+decided by ``clientkinds`` (copied beside this file), and every client event says its
+``client_kind``. Probes and fresh clients stay the lab's own ``rfc2131`` instruments.
 """
 from __future__ import annotations
 
@@ -35,6 +40,11 @@ import socket
 import struct
 import sys
 import time
+
+if __package__:
+    from . import clientkinds as ck
+else:  # run as a script in the client container, clientkinds.py beside it
+    import clientkinds as ck  # type: ignore[no-redef]
 
 MSG = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE"}
 CODE = {v: k for k, v in MSG.items()}
@@ -107,7 +117,8 @@ class Templates:
     """One frame per kind of client message, built by scapy once; ``frame`` patches a copy.
 
     Kinds: DISCOVER, REQUEST-selecting (requested address and server id), REQUEST-renew (unicast,
-    ciaddr), REQUEST-rebind (broadcast, ciaddr), RELEASE (unicast, ciaddr, server id)."""
+    ciaddr), REQUEST-rebind (broadcast, ciaddr), REQUEST-init-reboot (broadcast, requested address,
+    no server id), RELEASE (unicast, ciaddr, server id)."""
 
     def __init__(self) -> None:
         from scapy.all import BOOTP as SBOOTP, DHCP as SDHCP, IP as SIP, UDP as SUDP, Ether  # type: ignore[import-untyped]
@@ -125,6 +136,7 @@ class Templates:
             "SELECTING": build("request", [("requested_addr", zero), ("server_id", zero)], False),
             "RENEWING": build("request", [], True),
             "REBINDING": build("request", [], False),
+            "REBOOTING": build("request", [("requested_addr", zero)], False),
             "RELEASE": build("release", [("server_id", zero)], True),
         }
 
@@ -237,13 +249,15 @@ class Evidence:
 class Client:
     __slots__ = ("name", "mac", "raw_mac", "probe", "fresh", "keeps", "late", "link", "subnet", "state", "xid",
                  "exchange_start", "next_tx", "tries", "offer_ip", "offer_server", "ip", "server_id",
-                 "server_mac", "bound_at", "lease", "t1", "t2", "idle_until", "gen", "index")
+                 "server_mac", "bound_at", "lease", "t1", "t2", "idle_until", "gen", "index",
+                 # a client kind's own timing (clientkinds.Record has the same fields)
+                 "kind", "started", "pending", "then_at", "interval", "naks", "fallback_at", "discover_secs")
 
     def __init__(self, name: str, mac: str, probe: bool, fresh: bool = False, keeps: bool = False,
                  link: int = 0, subnet: str = "", state: str = "INIT", xid: int = 0, exchange_start: float = 0.0,
                  ip: str = "", server_id: str = "", server_mac: str = "", offer_ip: str = "",
                  offer_server: str = "", bound_at: float = 0.0, lease: float = 0.0, t1: float = 0.0,
-                 t2: float = 0.0, late: bool = False) -> None:
+                 t2: float = 0.0, late: bool = False, kind: str = ck.RFC2131) -> None:
         self.name, self.mac, self.raw_mac = name, mac, bytes.fromhex(mac.replace(":", ""))
         self.late = late  # one of the population's new clients: arrives once the rest are steady
         self.probe, self.fresh, self.keeps, self.link, self.subnet = probe, fresh, keeps, link, subnet
@@ -251,6 +265,8 @@ class Client:
         self.offer_ip, self.offer_server, self.ip, self.server_id = offer_ip, offer_server, ip, server_id
         self.server_mac, self.bound_at, self.lease, self.t1, self.t2 = server_mac, bound_at, lease, t1, t2
         self.idle_until, self.gen, self.index = 0.0, 0, 0
+        self.kind, self.started, self.pending, self.then_at, self.interval = kind, 0.0, ck.SEND, 0.0, 0.0
+        self.naks, self.fallback_at, self.discover_secs = 0, ck.INF, 0
 
     @property
     def holds_lease(self) -> bool:
@@ -264,6 +280,9 @@ class Client:
 
     def due(self, probe_hold: float) -> float | None:
         """When this client next has something to do (a retransmission, T1, T2, expiry, release)."""
+        if self.kind != ck.RFC2131:
+            when = ck.due(ck.KINDS[self.kind], self)
+            return None if when is None or when == ck.INF else when
         s = self.state
         if s == "DONE":
             return None
@@ -299,11 +318,14 @@ class Agent:
         self.by_ip: dict[tuple[int, str], Client] = {}
         self.heap: list[tuple[float, int, int]] = []
         self.counts = {"probe": 0, "fresh": 0}
+        self.mix = dict(plan.get("mix") or {})  # kind -> share; empty: every client is rfc2131, events untagged
         steady = int(plan.get("steady_clients", 5))
+        kinds = ck.assign(steady, self.mix)
         for k, link in enumerate(self.links):
             for i in range(steady):
                 self.add(Client(f"{link['label']}steady-{i:0{max(2, len(str(steady - 1)))}d}",
-                                mac_for(0x10 + k, self.seed, i), probe=False, link=k, subnet=link["subnet"]))
+                                mac_for(0x10 + k, self.seed, i), probe=False, link=k, subnet=link["subnet"],
+                                kind=kinds[i]))
         for _ in range(int(plan.get("probe_clients", 4))):
             self.add(self.new_probe())
         self.templates = Templates()
@@ -323,8 +345,13 @@ class Agent:
         self.clients.append(c)
         self.by_mac[c.raw_mac] = c
         self.evidence.emit("client", client=c.name, mac=c.mac, role=c.role,
-                           **({"subnet": c.subnet} if c.subnet else {}))
+                           **({"subnet": c.subnet} if c.subnet else {}), **self.tag(c))
         return c
+
+    def tag(self, c: Client) -> dict:
+        """``client_kind`` for the client's events when the pair states a mix (else nothing: the
+        evidence of a drill without a mix is what it always was)."""
+        return {"client_kind": c.kind} if self.mix else {}
 
     def new_probe(self) -> Client:
         i = self.counts["probe"]
@@ -353,11 +380,12 @@ class Agent:
         step = float(self.plan.get("new_over_s", 0) or 0) / total
         now += float(self.plan.get("new_after_s", 0) or 0)
         width = max(2, len(str(per_link - 1)))
+        kinds = ck.assign(per_link, self.mix)
         for j in range(total):
             k, i = j % len(self.links), j // len(self.links)
             link = self.links[k]
             c = self.add(Client(f"{link['label']}new-{i:0{width}d}", mac_for(0x40 + k, self.seed, i), probe=False,
-                                late=True, link=k, subnet=link["subnet"]))
+                                late=True, link=k, subnet=link["subnet"], kind=kinds[i]))
             self.start_exchange(c, "SELECTING", now + j * step)
 
     def servers_short_of_probes(self) -> list[str]:
@@ -394,8 +422,9 @@ class Agent:
             self.schedule(c)
 
     # -- sending -------------------------------------------------------------------------------
-    def _frame(self, c: Client, msg: str, unicast: bool, now: float | None = None) -> bytes:
-        secs = max(0, int((time.time() if now is None else now) - c.exchange_start))
+    def _frame(self, c: Client, msg: str, unicast: bool, now: float | None = None, secs: int | None = None) -> bytes:
+        if secs is None:
+            secs = max(0, int((time.time() if now is None else now) - c.exchange_start))
         if c.probe and self.plan.get("passive_probes"):
             secs = 0  # Kea's HA counts a client unacked only when secs * 1000 > max-ack-delay (quiet.py)
         aton = socket.inet_aton
@@ -404,6 +433,8 @@ class Agent:
         if msg == "REQUEST" and c.state == "REQUESTING":
             return self.templates.frame("SELECTING", c.raw_mac, c.xid, secs, requested=aton(c.offer_ip),
                                         server_id=aton(c.offer_server))
+        if msg == "REQUEST" and c.state == "REBOOTING":
+            return self.templates.frame("REBOOTING", c.raw_mac, c.xid, secs, requested=aton(c.offer_ip))
         ip = aton(c.ip)
         if msg == "RELEASE":
             return self.templates.frame("RELEASE", c.raw_mac, c.xid, secs, ciaddr=ip, src=ip, dst=aton(c.server_id),
@@ -414,18 +445,18 @@ class Agent:
                                         dst_mac=bytes.fromhex(c.server_mac.replace(":", "")))
         return self.templates.frame("REBINDING", c.raw_mac, c.xid, secs, ciaddr=ip, src=ip)
 
-    def send(self, c: Client, msg: str, unicast: bool = False) -> None:
+    def send(self, c: Client, msg: str, unicast: bool = False, secs: int | None = None) -> None:
         """Send and record it, stamped before it leaves: a reply captured by the kernel a moment
-        later must never sort before the request it answers."""
+        later must never sort before the request it answers (``secs``: the client kind's own)."""
         sent = time.time()
-        frame = self._frame(c, msg, unicast, sent)
+        frame = self._frame(c, msg, unicast, sent, secs)
         self.socks[c.link].send(frame)
         self.sent += 1
         self.exchange_counts[msg] = self.exchange_counts.get(msg, 0) + 1
         self.evidence.emit("send", t=sent, client=c.name, mac=c.mac, msg=msg, xid=c.xid,
                            secs=struct.unpack_from("!H", frame, SECS)[0], state=c.state,
                            dst=socket.inet_ntoa(frame[IP + 16:IP + 20]),
-                           ciaddr=socket.inet_ntoa(frame[CIADDR:CIADDR + 4]))
+                           ciaddr=socket.inet_ntoa(frame[CIADDR:CIADDR + 4]), **self.tag(c))
 
     def _schedule_retry(self, c: Client, now: float) -> None:
         c.next_tx = now + self.retransmit[min(c.tries, len(self.retransmit) - 1)]
@@ -433,6 +464,11 @@ class Agent:
 
     # -- state machine -------------------------------------------------------------------------
     def start_exchange(self, c: Client, state: str, now: float) -> None:
+        if c.kind != ck.RFC2131:
+            ck.begin(ck.KINDS[c.kind], c, state, now, random)
+            if self.clients and self.clients[c.index] is c:
+                self.schedule(c)
+            return
         c.state = state
         c.xid = random.getrandbits(32)
         c.exchange_start = now
@@ -442,6 +478,9 @@ class Agent:
             self.schedule(c)
 
     def tick(self, c: Client, now: float) -> None:
+        if c.kind != ck.RFC2131:
+            self.carry_out(c, ck.tick(ck.KINDS[c.kind], c, now, random), now)
+            return
         if c.state == "DONE":
             return
         if c.state == "IDLE":
@@ -483,10 +522,31 @@ class Agent:
         c.tries = 0
         c.next_tx = now
 
+    def carry_out(self, c: Client, actions: list[tuple], now: float) -> None:
+        """Do what a client kind's machine decided (``clientkinds.tick``): send with its ``secs``,
+        lose the address, record a fallback to a self-assigned address (nothing is sent for it),
+        or take up a remembered lease again."""
+        for action in actions:
+            what = action[0]
+            if what == "send":
+                _, msg, secs, unicast = action
+                self.send(c, msg, unicast=unicast, secs=secs)
+            elif what == "lose":
+                if c.ip:
+                    self.lose(c, action[1], now)
+            elif what == "fallback":
+                self.evidence.emit("fallback", t=now, client=c.name, mac=c.mac, to=action[1], state=c.state,
+                                   **self.tag(c))
+            elif what == "resume":
+                c.ip = action[1]
+                self.by_ip[(c.link, c.ip)] = c
+                self.evidence.emit("lease-resumed", t=now, client=c.name, mac=c.mac, ip=c.ip,
+                                   why="no answer to INIT-REBOOT, lease unexpired", **self.tag(c))
+
     def lose(self, c: Client, why: str, now: float) -> None:
         """The client stops holding ``c.ip`` at ``now`` (the capture time of the packet that
         ended it, so the end is ordered correctly against a new binding stamped the same way)."""
-        self.evidence.emit("lease-lost", t=now, client=c.name, mac=c.mac, ip=c.ip, why=why)
+        self.evidence.emit("lease-lost", t=now, client=c.name, mac=c.mac, ip=c.ip, why=why, **self.tag(c))
         self.by_ip.pop((c.link, c.ip), None)
         c.ip = ""
 
@@ -504,7 +564,8 @@ class Agent:
                            yiaddr=reply["yiaddr"], server_id=reply["server_id"], src_ip=reply["src_ip"],
                            src_mac=reply["src_mac"], lease_time=reply["lease_time"],
                            renewal_time=reply["renewal_time"], rebinding_time=reply["rebinding_time"],
-                           udp_checksum_ok=udp_checksum_ok(frame), expected=reply["xid"] == c.xid, state=c.state)
+                           udp_checksum_ok=udp_checksum_ok(frame), expected=reply["xid"] == c.xid, state=c.state,
+                           **self.tag(c))
         if reply["xid"] != c.xid:
             return
         if (reply["msg"], c.state) in (("OFFER", "SELECTING"), ("ACK", "REQUESTING")):
@@ -513,6 +574,9 @@ class Agent:
         self.schedule(c)
 
     def react(self, c: Client, reply: dict, now: float) -> None:
+        if c.kind != ck.RFC2131:
+            self.react_kind(c, reply, now)
+            return
         msg = reply["msg"]
         server = reply["server_id"] or reply["src_ip"]
         if msg == "OFFER" and c.state == "SELECTING":
@@ -531,11 +595,39 @@ class Agent:
             c.t2 = float(reply["rebinding_time"] or c.lease * 0.875)
             c.bound_at, c.state = now, "BOUND"
             self.evidence.emit("bound", t=now, client=c.name, mac=c.mac, ip=c.ip, server_id=c.server_id,
-                               lease_time=c.lease, how=how, secs_waited=round(now - c.exchange_start, 3))
+                               lease_time=c.lease, how=how, secs_waited=round(now - c.exchange_start, 3),
+                               **self.tag(c))
         elif msg == "NAK" and c.state in ("REQUESTING", "RENEWING", "REBINDING"):
             if c.ip:
                 self.lose(c, "nak", now)
             self.start_exchange(c, "SELECTING", time.time())
+
+    def react_kind(self, c: Client, reply: dict, now: float) -> None:
+        """A reply to a client of another kind: the bookkeeping is the engine's, every timing
+        decision its kind's (``clientkinds``)."""
+        k, msg = ck.KINDS[c.kind], reply["msg"]
+        server = reply["server_id"] or reply["src_ip"]
+        if msg == "OFFER" and c.state == "SELECTING":
+            c.offer_ip, c.offer_server = reply["yiaddr"], server
+            self.carry_out(c, ck.on_offer(k, c, time.time(), random), now)
+        elif msg == "ACK" and c.state in ("REQUESTING", "RENEWING", "REBINDING", "REBOOTING"):
+            how = {"REQUESTING": "discover", "RENEWING": "renew", "REBINDING": "rebind", "REBOOTING": "reboot"}[c.state]
+            if c.ip and c.ip != reply["yiaddr"]:
+                self.lose(c, "changed", now)
+            c.ip, c.server_id, c.server_mac = reply["yiaddr"], server, reply["src_mac"]
+            self.by_ip[(c.link, c.ip)] = c
+            ck.on_ack(k, c, float(reply["lease_time"] or 60), reply["renewal_time"], reply["rebinding_time"], now,
+                      random)
+            self.evidence.emit("bound", t=now, client=c.name, mac=c.mac, ip=c.ip, server_id=c.server_id,
+                               lease_time=c.lease, how=how, secs_waited=round(now - c.exchange_start, 3),
+                               **self.tag(c))
+        elif msg == "NAK" and c.state in ("REQUESTING", "RENEWING", "REBINDING", "REBOOTING"):
+            actions = ck.on_nak(k, c, server, now, random)
+            if actions is None:
+                self.evidence.emit("nak-ignored", t=now, client=c.name, mac=c.mac, server_id=server,
+                                   state=c.state, **self.tag(c))
+            else:
+                self.carry_out(c, actions, now)
 
     def wake_steady(self, now: float) -> None:
         """Every bound steady client renews now, as one woken from sleep or told to by an operator
@@ -579,9 +671,14 @@ class Agent:
         population = [c for c in self.clients if not c.probe]
         arrived = [c for c in population if not (c.late and c.tries == 0 and c.next_tx > now)]
         for i, c in enumerate(arrived):
+            at = now + spread * i / max(1, len(arrived))
+            if c.kind != ck.RFC2131:  # kinds that remember leases ask for theirs again (INIT-REBOOT)
+                self.carry_out(c, ck.on_reboot(ck.KINDS[c.kind], c, now, at, random), now)
+                self.schedule(c)
+                continue
             if c.ip:
                 self.lose(c, "reboot", now)
-            self.start_exchange(c, "SELECTING", now + spread * i / max(1, len(arrived)))
+            self.start_exchange(c, "SELECTING", at)
         self.evidence.emit("rebooted", t=now, clients=len(arrived), over_s=spread,
                            yet_to_arrive=len(population) - len(arrived))
 

@@ -22,6 +22,14 @@ if TYPE_CHECKING:  # the judge reads Workload and REQUEST_TRIES: neither the eng
 
 AGENT_SOURCE = Path(__file__).with_name("agent.py")
 AGENT_IN_CONTAINER = "/opt/dhcpdrill/agent.py"
+KINDS_SOURCE = Path(__file__).with_name("clientkinds.py")  # the client kinds' policy, imported by the agent
+KINDS_IN_CONTAINER = "/opt/dhcpdrill/clientkinds.py"
+
+
+def agent_files(agent_source: bytes | None = None) -> dict[str, bytes]:
+    """The files the agent runs from in its container: itself and the client kinds beside it."""
+    return {AGENT_IN_CONTAINER: agent_source if agent_source is not None else AGENT_SOURCE.read_bytes(),
+            KINDS_IN_CONTAINER: KINDS_SOURCE.read_bytes()}
 ROLE = "clients"
 MAX_LINKS = 16  # the agent numbers steady clients 0x10 + link in a MAC byte, below the probes' 0x20
 
@@ -70,6 +78,7 @@ class Workload:
     new_over_s: float = 0.0  # ... spread evenly over this many seconds
     new_after_s: float = 0.0  # ... beginning this long after steady state (after the fault, say)
     passive_probes: bool = False  # probes always send secs = 0, so Kea's HA never counts them (quiet.py)
+    mix: tuple[tuple[str, float], ...] = ()  # (client kind, share) of the renewing and new clients (clientkinds)
 
     def populated(self, clients_per_link: int, arrival_per_s: float, new_per_link: int = 0,
                   new_over_s: float = 0.0) -> "Workload":
@@ -128,7 +137,7 @@ class ClientFleet:
         first, *others = self.links
         self.lab.container(ROLE, first.network, first.address,
                            ["python3", "-u", AGENT_IN_CONTAINER, json.dumps(self.plan)],
-                           files={AGENT_IN_CONTAINER: AGENT_SOURCE.read_bytes()},
+                           files=agent_files(),
                            also_on=[(link.network, link.address) for link in others])
 
     @property

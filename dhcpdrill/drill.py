@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Callable
 from datetime import datetime, timezone
@@ -17,6 +18,7 @@ import requests
 from docker.errors import DockerException
 
 from . import coverage, hostcpu, neighbours, realclients, relay
+from .clientkinds import assign
 from .clients import ClientFleet, Link, Workload
 from .images import server_versions
 from .faults import CLOCK_FILE, Fault, FaultContext, Sequence, inject, needs_clock_control
@@ -347,6 +349,12 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
         people = pair.population
         w = w.populated(people.renewing_per_link(len(links)), people.arrival_per_s, people.new_per_link(len(links)),
                         new_over_s=scenario.dwell_s + window.observe_s + healed.seconds)
+    if pair.mix:  # the renewing and new clients behave as the site's kinds of client do (clientkinds)
+        w = replace(w, mix=pair.mix)
+        tl.add(time.time(), "harness", "client-mix", mix=dict(pair.mix),
+               steady=dict(Counter(assign(w.steady_clients, dict(pair.mix)))) if w.steady_clients else {},
+               new=dict(Counter(assign(w.new_clients, dict(pair.mix)))) if w.new_clients else {},
+               per_link=True, links=len(links))
     fleet = ClientFleet(lab, links, w, plan.retrying_clients_needed,
                         lifetime=w.steady_timeout + scenario.dwell_s + window.observe_s + scenario.fault.max_apply_s
                         + healed.seconds + SETTLE_MAX_S + 120,

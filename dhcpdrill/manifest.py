@@ -12,6 +12,7 @@ import re
 from pathlib import Path, PurePath
 from typing import Any, Iterable, Mapping
 
+from .clientkinds import NAMES as CLIENT_KINDS
 from .images import REAL_CLIENTS, SUITES, packages
 from .includes import included_files
 from .problems import PairError, Problem
@@ -100,11 +101,44 @@ def _periods(where: str, table: Any, problems: list[Problem]) -> dict[str, Perio
         if not bad:
             out[name] = Period(name, int(values["active_clients"]), float(values["new_per_hour"]),
                                values.get("t1_s"), values.get("t2_s"))
-    for key in table.keys() - set(PERIODS):
+    for key in table.keys() - set(PERIODS) - {"mix"}:
         if isinstance(table.get(key), dict):
             problems.append(Problem(where, f"workload.{key}", "unknown time of day",
                                     f"name it one of: {', '.join(PERIODS)}"))
     return out
+
+
+MIX_EXAMPLE = "mix = { rfc2131 = 0.5, windows = 0.2, udhcpc = 0.3 }"
+
+
+def _mix(where: str, table: Any, problems: list[Problem]) -> tuple[tuple[str, float], ...]:
+    """``[workload] mix``: the share of each client kind (``clientkinds``) among the renewing and
+    new clients, adding up to 1. Unstated: every client is the lab's RFC 2131 client, as always."""
+    if not isinstance(table, dict) or "mix" not in table:
+        return ()
+    raw = table["mix"]
+    if not isinstance(raw, dict) or not raw:
+        problems.append(Problem(where, "workload.mix", "is not a table of client kinds and their shares",
+                                f"write it as {MIX_EXAMPLE} (kinds: {', '.join(CLIENT_KINDS)})"))
+        return ()
+    bad: list[Problem] = []
+    for kind, share in raw.items():
+        if kind not in CLIENT_KINDS:
+            near = difflib.get_close_matches(kind, CLIENT_KINDS, n=1)
+            bad.append(Problem(where, f"workload.mix.{kind}", "unknown client kind",
+                               (f"did you mean {near[0]}? " if near else "") + f"kinds: {', '.join(CLIENT_KINDS)}"))
+        elif not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share <= 1:
+            bad.append(Problem(where, f"workload.mix.{kind}", f"{share!r} is not a share from 0 to 1",
+                               "give the fraction of clients of that kind, e.g. 0.2 for 20 %"))
+    if not bad:
+        total = sum(float(v) for v in raw.values())
+        if abs(total - 1.0) > 0.001:
+            bad.append(Problem(where, "workload.mix", f"the shares add up to {total:g}, not 1",
+                               f"make them add up to 1, e.g. {MIX_EXAMPLE}"))
+    problems.extend(bad)
+    if bad:
+        return ()
+    return tuple((kind, float(raw[kind])) for kind in CLIENT_KINDS if raw.get(kind, 0) > 0)
 
 
 def _population(where: str, table: Any, problems: list[Problem]) -> Population | None:
@@ -113,12 +147,12 @@ def _population(where: str, table: Any, problems: list[Problem]) -> Population |
     if not isinstance(table, dict):
         problems.append(Problem(where, "workload", "is not a table", "write [workload] with clients = 2000"))
         return None
-    table = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    table = {k: v for k, v in table.items() if not isinstance(v, dict) and k != "mix"}
     if not table:
         return None
     for key in table.keys() - {"clients", "arrival_per_s", "new_share"}:
         problems.append(Problem(where, f"workload.{key}", "unknown key",
-                                "remove it; known keys: clients, arrival_per_s, new_share"))
+                                "remove it; known keys: clients, arrival_per_s, new_share, mix"))
     clients, rate, share = table.get("clients"), table.get("arrival_per_s", 500.0), table.get("new_share", 0.0)
     if not isinstance(clients, int) or isinstance(clients, bool) or not 1 <= clients <= MAX_CLIENTS:
         problems.append(Problem(where, "workload.clients", f"must be a whole number from 1 to {MAX_CLIENTS}",
@@ -149,6 +183,7 @@ class Pair:
     population: Population | None = None  # [workload]: how many clients, arriving how fast
     periods: dict[str, Period] = field(default_factory=dict)  # [workload.night] ...: the site by time of day
     real_clients: tuple[str, ...] = ()  # [lab] real_clients: real DHCP client daemons beside the simulated ones
+    mix: tuple[tuple[str, float], ...] = ()  # [workload] mix: (client kind, share); () = all rfc2131
 
     def thresholds(self, drill: str) -> Thresholds:
         if drill not in self.drills:
@@ -371,6 +406,7 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
         problems.append(Problem(where, key, "unknown table", "remove it; known: pair, files, lab, workload, drills"))
     population = _population(where, raw.get("workload"), problems)
     periods = _periods(where, raw.get("workload"), problems)
+    mix = _mix(where, raw.get("workload"), problems)
     sysctls = _sysctls(where, raw.get("lab", {}), problems)
     real = _real_clients(where, raw.get("lab", {}), (raw.get("pair") or {}).get("suite") if isinstance(raw.get("pair"), dict)
                          else None, problems)
@@ -414,7 +450,7 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
     pair = Pair(folder, meta.get("name", ""), meta.get("server", ""), meta.get("suite", ""),
                 meta.get("mode", ""), paths, drills, sysctls,
                 meta["production_version"] if isinstance(meta.get("production_version"), str) else "", population,
-                periods, real)
+                periods, real, mix)
     return pair, problems, usable
 
 

@@ -10,6 +10,7 @@ import ipaddress
 import os
 from pathlib import Path
 
+from .clientkinds import assign
 from .clients import MAX_LINKS, Workload
 from .images import SERVER_VERSIONS
 from .manifest import MANIFEST, Pair, read_manifest
@@ -24,7 +25,7 @@ SERVER_NAMES = {"kea": "Kea", "isc-dhcp": "ISC dhcpd"}
 def pair_warnings(pair: Pair) -> list[str]:
     """What makes a fit pair's verdicts mislead unless the team knows it: the configs' own
     (``LabPlan.warnings``) and a lab version other than the one the team says it runs."""
-    out = list(adapter_for(pair).lab_plan(pair).warnings)
+    out = list(adapter_for(pair).lab_plan(pair).warnings) + mix_warnings(pair)
     ours = SERVER_VERSIONS.get(pair.suite, {}).get(pair.server, "")
     theirs = pair.production_version.strip().lower().removeprefix("kea").removeprefix("isc-dhcpd-").strip()
     if not (theirs and ours) or theirs.split(".")[:2] == ours.split(".")[:2]:
@@ -39,6 +40,21 @@ def pair_warnings(pair: Pair) -> list[str]:
                f"{pair.suite} image runs {name} {ours}, and what the drills find may not hold for {theirs} (the "
                f"README's 'What changed between versions') — {fix}")
     return out
+
+
+def mix_warnings(pair: Pair) -> list[str]:
+    """A mix stating more kinds than a drill has renewing clients per link: some kinds would go
+    undrilled (the rest of the drill stands, so this warns rather than refuses)."""
+    if not pair.mix:
+        return []
+    per_link = pair.population.renewing_per_link(1) if pair.population else Workload.steady_clients
+    drilled = set(assign(per_link, dict(pair.mix)))
+    missing = [kind for kind, _ in pair.mix if kind not in drilled]
+    if not missing:
+        return []
+    return [f"{pair.folder / MANIFEST}: workload.mix: a drill leases {per_link} renewing client(s) per link, too few "
+            f"for {len(pair.mix)} kinds, so {', '.join(missing)} get none — state [workload] clients = "
+            f"{max(10, 2 * len(pair.mix))} or more to drill every kind"]
 
 
 def load_pair(folder: Path | str) -> Pair:

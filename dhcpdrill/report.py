@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
+from . import bykind
 from .drill import DrillResult
 from .picture import svg
 from .outcome import EXPECTED, FAILED, PASSED, excused
@@ -166,6 +167,10 @@ def summary(result: DrillResult, among: Sequence[DrillResult] = ()) -> str:
         lines.append(f"  {mark(result, v):<10} {v.name}{figure}{limit}: {v.reason}")
     for row in real_clients(result):
         lines.append(f"  real {row['client']}: " + ", ".join(f"{title} {_yes(row[key])}" for key, title in REAL_COLUMNS[1:]))
+    kinds = bykind.per_kind(result.timeline)
+    if kinds:
+        lines.append("  per client kind, from the fault to the end of the window:")
+        lines += [f"    {f.words()}" for f in kinds]
     lines.append(f"  evidence: {result.run_dir}")
     return "\n".join(lines)
 
@@ -233,6 +238,7 @@ def _suite(result: DrillResult, base: Path | None = None, among: Sequence[DrillR
     acceptance = accepted_for(result, accepted)
     if acceptance:
         props["accepted_hazard"] = acceptance.text
+    props.update(bykind.properties(bykind.per_kind(result.timeline)))
     return TestSuite(f"{result.pair.name} / {result.scenario.name}", cases, timestamp=_iso(result.started),
                      properties=props)
 
@@ -358,8 +364,32 @@ def html(results: list[DrillResult], verdict_line: str | None = None, base: Path
             for row in found:
                 parts.append("<tr>" + "".join(f"<td>{escape(_yes(row[key]))}</td>" for key, _ in REAL_COLUMNS) + "</tr>")
             parts.append("</table>")
+        parts.append(kind_table(r))
         parts.append(svg(r.timeline))
     return "\n".join(parts) + "\n"
+
+
+def _continuity_cell(f: "bykind.KindFigures") -> str:
+    if not f.continuity_judged:
+        return "not judged"
+    return "" if f.continuity_pct is None else f"{f.continuity_pct:g} %"
+
+
+def kind_table(result: DrillResult) -> str:
+    """The drill's figures per client kind (empty without a stated mix)."""
+    kinds = bykind.per_kind(result.timeline)
+    if not kinds:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(f.kind)}</td><td>{f.clients}</td>"
+        f"<td>{_continuity_cell(f)}</td>"
+        f"<td>{f.kept} / {f.lost} / {f.unknown}</td><td>{f.new_leased} of {f.new}</td>"
+        f"<td>{'' if f.longest_wait_s is None else f'{f.longest_wait_s:g} s'}</td><td>{escape(f.longest_wait)}</td>"
+        f"<td>{f.naked}</td><td>{f.fell_back}</td><td>{f.gave_up}</td></tr>" for f in kinds)
+    return ("<table class='kinds'><caption>Per client kind, from the fault to the end of the window</caption>"
+            "<tr><th>kind</th><th>clients</th><th>continuity</th><th>kept / lost / unknown</th><th>new leased</th>"
+            "<th>longest wait</th><th>who</th><th>NAKed</th><th>fell back</th><th>gave up early</th></tr>"
+            + rows + "</table>")
 
 
 def _run_text(result: DrillResult, results: Sequence[DrillResult]) -> str:

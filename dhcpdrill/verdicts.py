@@ -674,16 +674,11 @@ def _held_at(bindings: list[Binding], t: float) -> Binding | None:
     return next((b for b in bindings if b.start <= t < b.end), None)
 
 
-def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str, what: str) -> Verdict:
-    """Every steady client that held an address at ``start`` still holds that same binding (never
-    lost in between) at the end of the window, confirmed by a server after ``start``. A client
-    whose lease was neither confirmed nor lost in the window is unknown: nothing shows whether a
-    server would honour it. Passes when even the unknown ones counted as lost meet the limit;
-    fails when even counted as kept they cannot."""
-    unit, threshold = "%", f">= {limit.min_continuity * 100:g} %"
-    end = _window_end(tl)
-    if start is None or end is None:
-        return Verdict(name, UNKNOWN, f"no {what} happened, or the window never ended", unit=unit, threshold=threshold)
+def continuity_outcomes(tl: Timeline, start: float, end: float
+                        ) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Each steady client that held an address at ``start``: kept (the same binding at ``end``,
+    confirmed by a server after ``start``), lost, or unknown (neither confirmed nor lost), as
+    client names and (client, why) pairs. Continuity verdicts and the per-kind figures read it."""
     steady = tl.first("steady")
     names = set(steady.get("leases", {})) if steady else set()
     bound = [e for e in tl.of("bound", source="clients") if e.get("client") in names]
@@ -699,25 +694,40 @@ def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str,
         mine[b.holder].append(b)
     kept, lost, unknown = [], [], []
     for client in sorted(macs):
-        at = _held_at(mine[macs[client]], start.t)
+        at = _held_at(mine[macs[client]], start)
         if at is None:
             continue
         now = _held_at(mine[macs[client]], end)
-        confirmed = [e for e in bound_by[client] if start.t < e.t <= end and e.get("ip") == at.ip]
+        confirmed = [e for e in bound_by[client] if start < e.t <= end and e.get("ip") == at.ip]
         if now is not None and now.ip == at.ip and now.start == at.start:
             if confirmed:
                 kept.append(client)
             else:
-                unknown.append(f"{client} {at.ip}: no server confirmed it in the window")
+                unknown.append((client, f"{client} {at.ip}: no server confirmed it in the window"))
         else:
-            gone = [e for e in lost_by[macs[client]] if e.get("ip") == at.ip and start.t <= e.t <= end]
+            gone = [e for e in lost_by[macs[client]] if e.get("ip") == at.ip and start <= e.t <= end]
             if gone:
-                how = f"lost it ({gone[0].get('why')} at {gone[0].t - start.t:+.1f} s)"
+                how = f"lost it ({gone[0].get('why')} at {gone[0].t - start:+.1f} s)"
             elif now is not None and now.ip != at.ip:
                 how = "moved"
             else:
                 how = "it ran out unrenewed"
-            lost.append(f"{client} {at.ip} -> {now.ip if now else 'no lease'} at the end ({how})")
+            lost.append((client, f"{client} {at.ip} -> {now.ip if now else 'no lease'} at the end ({how})"))
+    return kept, lost, unknown
+
+
+def _continuity(tl: Timeline, limit: Thresholds, start: Event | None, name: str, what: str) -> Verdict:
+    """Every steady client that held an address at ``start`` still holds that same binding (never
+    lost in between) at the end of the window, confirmed by a server after ``start``. A client
+    whose lease was neither confirmed nor lost in the window is unknown: nothing shows whether a
+    server would honour it. Passes when even the unknown ones counted as lost meet the limit;
+    fails when even counted as kept they cannot."""
+    unit, threshold = "%", f">= {limit.min_continuity * 100:g} %"
+    end = _window_end(tl)
+    if start is None or end is None:
+        return Verdict(name, UNKNOWN, f"no {what} happened, or the window never ended", unit=unit, threshold=threshold)
+    kept_, lost_, unknown_ = continuity_outcomes(tl, start.t, end)
+    kept, lost, unknown = kept_, [text for _, text in lost_], [text for _, text in unknown_]
     total = len(kept) + len(lost) + len(unknown)
     if not total:
         return Verdict(name, UNKNOWN, f"no steady client held a lease at the {what}", unit=unit, threshold=threshold)
@@ -1102,7 +1112,7 @@ class Wait:
         return min(self.until if self.until is not None else end, end) - self.since
 
 
-EXCHANGES = {"RENEWING": "renewal", "REBINDING": "rebind"}
+EXCHANGES = {"RENEWING": "renewal", "REBINDING": "rebind", "REBOOTING": "reboot (INIT-REBOOT)"}
 
 
 def client_waits(tl: Timeline) -> tuple[Wait, ...]:

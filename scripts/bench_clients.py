@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from dhcpdrill import relay  # noqa: E402
 from dhcpdrill.agent import EVENTS_PATH  # noqa: E402
-from dhcpdrill.clients import AGENT_IN_CONTAINER, AGENT_SOURCE, REQUEST_TRIES  # noqa: E402
+from dhcpdrill.clients import AGENT_IN_CONTAINER, AGENT_SOURCE, REQUEST_TRIES, agent_files  # noqa: E402
 from dhcpdrill.images import ensure_image  # noqa: E402
 from dhcpdrill.lab import Engine, Lab, docker_client  # noqa: E402
 from dhcpdrill.pair import load_pair  # noqa: E402
@@ -110,7 +110,7 @@ def engine_trial(t: Target, rate: float, seconds: float, seed: int) -> tuple[flo
     plan = {"steady_clients": t.clients, "probe_clients": 0, "mac_seed": seed, "request_tries": REQUEST_TRIES,
             "links": [{"ip": t.client_ip, "subnet": "", "label": ""}],
             "bench": {"rate": rate, "seconds": seconds, "drop_time": 1.0}}
-    out = t.run(["python3", "-u", AGENT_IN_CONTAINER, json.dumps(plan)], {AGENT_IN_CONTAINER: AGENT_SOURCE.read_bytes()})
+    out = t.run(["python3", "-u", AGENT_IN_CONTAINER, json.dumps(plan)], agent_files())
     found = [json.loads(line) for line in out.splitlines() if '"kind":"bench"' in line]
     if not found:
         raise RuntimeError(f"the engine said no result:\n{out[-2000:]}")
@@ -167,7 +167,7 @@ def population_rate(t: Target, source: bytes, clients: int, seed: int, arrival_p
             "max_seconds": 330, "links": [{"ip": t.client_ip, "subnet": "", "label": ""}]}
     role = f"pop-{seed}"
     c = t.lab.container(role, t.network, t.client_ip, ["python3", "-u", AGENT_IN_CONTAINER, json.dumps(plan)],
-                        {AGENT_IN_CONTAINER: source})
+                        agent_files(source))
     deadline, events = time.time() + 330, []
     while time.time() < deadline:
         time.sleep(1)
