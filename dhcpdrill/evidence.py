@@ -186,6 +186,7 @@ def _redecide(run: Path, listed_outcome: str, newer_code: bool = False) -> tuple
     from .manifest import read_manifest
     from .outcome import decide
     from .problems import PairError
+    from .events import problems as event_problems
     from .timeline import Timeline
     from .verdicts import judge
     recorded = json.loads((run / VERDICTS).read_text())
@@ -247,6 +248,8 @@ def _redecide(run: Path, listed_outcome: str, newer_code: bool = False) -> tuple
                      + (f" by newer code's verdicts {', '.join(sorted(newer))}, {old_only.status} without them"
                         if by_newer else "")
                      + (f" ({'; '.join(r[:120] for r in outcome.reasons)})" if outcome.reasons else ""))
+    # Said, not judged: an older harness's kinds and fields are the archive's truth, not tampering.
+    lines.extend(f"  events   {line}" for line in event_problems(tl)[:10])
     return (NEWER if status == SAME and newer else status), lines
 
 

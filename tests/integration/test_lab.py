@@ -265,6 +265,7 @@ def test_a_renamed_readdressed_copy_of_the_bundled_pair_drills_green(drill_sessi
     would split the directory in two and ``$(...)`` would rename it, and the server would never
     get ready."""
     import json
+    from dhcpdrill.events import problems
     from dhcpdrill.servers.kea import strip_comments
     folder = tmp_path / "site-b"
     copy_without_upgrade(folder)
@@ -283,6 +284,7 @@ def test_a_renamed_readdressed_copy_of_the_bundled_pair_drills_green(drill_sessi
     result = drill(drill_session, pair, KILL_PRIMARY, tmp_path / "reports")
     assert sum('"ens192" -> "eth0"' in r for r in result.rewrites) == 2
     assert result.timeline.first("lab").get("subnet") == "198.19.7.0/24"
+    assert problems(result.timeline) == []  # what the agent, adapters and faults wrote, as dhcpdrill/events.py declares
     result.assert_verdicts()
 
 
