@@ -12,19 +12,32 @@ came where the hazard says none does, is a real failure naming it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Iterable
 
 from .expectations import PRECONDITIONS, KnownHazard
 from .verdicts import FAIL, PASS, Verdict
 
-PASSED, FAILED, EXPECTED = "pass", "fail", "expected-failure"
+
+
+class OutcomeStatus(StrEnum):
+    """A drill's outcome; members are the strings the reports and archives have always held."""
+    PASSED = "pass"
+    FAILED = "fail"
+    EXPECTED = "expected-failure"
+
+
+PASSED, FAILED, EXPECTED = OutcomeStatus.PASSED, OutcomeStatus.FAILED, OutcomeStatus.EXPECTED
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str
+    status: OutcomeStatus
     reasons: tuple[str, ...] = ()
     as_expected: tuple[str, ...] = ()  # the hazard's verdicts, when they failed as it says
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", OutcomeStatus(self.status))
 
     @property
     def label(self) -> str:

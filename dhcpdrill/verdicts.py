@@ -37,6 +37,7 @@ from collections import defaultdict
 import re
 import time
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Callable, Iterable
 
 from . import load as loadfig
@@ -46,18 +47,32 @@ from .timers import KEA_HTTP_TIMEOUT_S, REQUEST_TRIES
 from .expectations import BACKUP, NEEDS, Thresholds
 from .timeline import Event, Timeline
 
-PASS, FAIL, UNKNOWN, NOT_JUDGED = "pass", "fail", "unknown", "not-judged"
+
+
+class Status(StrEnum):
+    """A verdict's status. UNKNOWN is missing evidence, never a pass; NOT_JUDGED: the drill's pair
+    states no limit for it. Members are the strings the reports and archives have always held."""
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    NOT_JUDGED = "not-judged"
+
+
+PASS, FAIL, UNKNOWN, NOT_JUDGED = Status.PASS, Status.FAIL, Status.UNKNOWN, Status.NOT_JUDGED
 INF = float("inf")
 
 
 @dataclass(frozen=True)
 class Verdict:
     name: str
-    status: str
+    status: Status
     reason: str
     figure: float | None = None
     unit: str = ""
     threshold: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Status(self.status))  # a misspelt status fails here, not as a silent UNKNOWN
 
     @property
     def ok(self) -> bool:
