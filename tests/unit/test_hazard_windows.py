@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from dhcpdrill import verdicts
-from dhcpdrill.expectations import KnownHazard
+from dhcpdrill.expectations import KnownHazard, Thresholds
 from dhcpdrill.timeline import Event, Timeline
 from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN, Verdict
 
@@ -58,6 +58,32 @@ def test_the_window_begins_an_update_timeout_early_because_a_recorded_grant_need
     v = judged(tl, "peer-partition")
     assert v["duplicates"].outside == 2 and "granted +7.1 s (outside)" in v["duplicates"].reason
     assert v["outcome"].status == "fail"
+
+
+def test_the_head_start_never_reaches_before_the_fault_and_a_files_whole_second_counts(monkeypatch):
+    """Until the cut every lease update reached the partner: a head start longer than the time
+    from the fault to the split brain stops at the fault. A lease-file row is dated to the whole
+    second, so a grant within that second of the window's start is inside it."""
+    tl = load("kea-hs-peer-partition")
+    monkeypatch.setattr(verdicts, "UNACKED_UPDATE_S", 30.0)
+    assert verdicts.split_brain_windows(tl)[0][0] == fault_t(tl)
+    solo = next(e.t for e in tl.of("ha-state") if e.get("to") == "partner-down")
+    written = min(float(e.get("start")) for e in tl.of("lease-record") if e.get("ip") == "198.18.0.113"
+                  and e.get("mac") == "02:d4:20:17:70:01" and e.t > fault_t(tl) + 5)
+    monkeypatch.setattr(verdicts, "UNACKED_UPDATE_S", solo - written - 0.5)  # the row 0.5 s before the window
+    assert judged(tl, "peer-partition")["duplicates"].outside == 0
+    monkeypatch.setattr(verdicts, "UNACKED_UPDATE_S", solo - written - 1.5)  # beyond its whole second
+    assert judged(tl, "peer-partition")["duplicates"].outside == 2
+
+
+def test_duplicates_within_the_pairs_own_limit_pass_though_no_window_is_measured():
+    tl = load("kea-hs-peer-partition")
+    primary = next(ip for ip, role in tl.first("lab").get("roles").items() if role == "primary")
+    blind = without(tl, lambda e: e.kind == "pair-ready" or (
+        e.source == "clients" and e.kind in ("recv", "bound") and e.get("server_id") == primary and e.t > fault_t(tl)))
+    hazard = KnownHazard("split brain", ("split-brain",), ("duplicates",), {"split-brain": 30, "duplicates": 30})
+    dup = verdicts.duplicates(blind, Thresholds(max_takeover_s=15, max_duplicates=2, known_hazard=hazard))
+    assert (dup.status, dup.figure) == (PASS, 2) and dup.reason.startswith("the split brain's window cannot be")
 
 
 @pytest.mark.parametrize("by", [-40.0, -36.0])
