@@ -198,7 +198,15 @@ class KnownHazard:
             return "takeover (none at all)"
         if name == "client-outage" and value == NO_TAKEOVER[name]:
             return "client-outage (up to the whole window, with no takeover)"
-        return f"{name} {BOUNDS[name].text(value)}" if name in BOUNDS and value is not None else name
+        if name not in BOUNDS or value is None:
+            return name
+        return f"{name} {BOUNDS[name].text(value)}{self._where(name)}"
+
+    def _where(self, name: str) -> str:
+        """Where the bound counts (``Verdict.outside``: the rest is never excused)."""
+        if name == "duplicates" and "split-brain" in (*self.fails, *self.may_fail):
+            return " inside the split brain"
+        return " before the heal" if name == "dropped-queries" else ""
 
     def describe(self) -> str:
         """``why (fails: a <= 25 s, b; may fail: c <= 2)``, as reports and the catalogue show it."""

@@ -215,3 +215,12 @@ def test_any_part_outside_is_a_breach_and_a_verdict_recorded_before_it_existed_h
     assert hazard.breach("state-transitions", None, None, 0) is None
     # a verdict recorded before ``outside`` existed (an old archive) reads as nothing outside
     assert Verdict(**{"name": "duplicates", "status": PASS, "reason": "", "figure": 0}).outside == 0
+
+
+def test_a_hazard_says_where_its_bound_counts():
+    split = KnownHazard("split brain", ("split-brain",), ("duplicates",), {"split-brain": 30, "duplicates": 28})
+    assert split.describe() == "split brain (fails: split-brain <= 30 s; may fail: duplicates <= 28 inside the split brain)"
+    stale = KnownHazard("stale binding", (), ("duplicates",), {"duplicates": 1})
+    assert stale.describe() == "stale binding (may fail: duplicates <= 1)"
+    slow = KnownHazard("slow link", ("dropped-queries",), (), {"dropped-queries": 110})
+    assert slow.describe() == "slow link (fails: dropped-queries <= 110 before the heal)"
