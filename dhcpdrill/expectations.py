@@ -74,6 +74,8 @@ class Bound:
     limit: float = 0.0
     step: float = 0.0
     zero: str = "excuses any failure"  # what an at-least bound of 0 would excuse
+    # what of the figure no hazard excuses, whatever the bound (``Verdict.outside``), in words
+    outside: str = ""
 
     def text(self, value: float) -> str:
         """``<= 2``, ``>= 80 %``, ``<= 20 s``: a bound as reports show it, in the figure's unit."""
@@ -100,10 +102,14 @@ BOUNDS: dict[str, Bound] = {
     "partner-pool-after-mclt": Bound("seconds after partner-down the first grant of a partner's address may "
                                      "come, at the earliest", "mclt_s", "s", at_least=True, step=0.01,
                                      zero="excuses granting the partner's addresses at once"),
-    "duplicates": Bound("addresses bound to two clients at most", "max_duplicates", whole=True),
+    "duplicates": Bound("addresses bound to two clients at most", "max_duplicates", whole=True,
+                        outside="address(es) granted twice outside the split brain, which a split-brain hazard "
+                                "cannot have caused"),
     "naks": Bound("clients refused with a NAK they should not have had, at most", "max_naks", whole=True),
     "load": Bound("steady leases that may expire unrenewed at most", "max_expired_leases", whole=True),
-    "dropped-queries": Bound("client queries no server answered at most", "max_dropped_queries", whole=True),
+    "dropped-queries": Bound("client queries no server answered at most", "max_dropped_queries", whole=True,
+                             outside="quer(ies) dropped after the heal began, when the fault the hazard "
+                                     "describes was gone"),
     "lease-sync-gap": Bound("seconds a client may go unanswered while a lease sync holds a server's service off, "
                             "at worst", "max_lease_sync_gap_s", "s", step=0.01),
     "lease-conflicts": Bound("lease update conflicts at most", None, whole=True),
@@ -149,10 +155,15 @@ class KnownHazard:
     may_fail: tuple[str, ...] = ()
     bounds: dict[str, float | str] = field(default_factory=dict)
 
-    def breach(self, name: str, figure: float | None, took_over: bool | None = None) -> str | None:
+    def breach(self, name: str, figure: float | None, took_over: bool | None = None,
+               outside: int = 0) -> str | None:
         """Why a failed verdict of the hazard is beyond what it excuses (None: within).
-        ``took_over``: whether a survivor took over in this run (None: not known)."""
+        ``took_over``: whether a survivor took over in this run (None: not known); ``outside``:
+        how much of the figure lies where the hazard cannot have caused it, which no bound excuses."""
         bound, said = BOUNDS.get(name), self.bounds.get(name)
+        if outside and bound is not None:
+            return (f"{outside} {bound.outside or 'of it outside what the hazard describes'}: no known hazard "
+                    "excuses them, whatever its bound (the verdict names them)")
         if isinstance(said, str):
             return self._no_takeover(name, said, figure, took_over)
         if said is None or bound is None:
@@ -187,7 +198,15 @@ class KnownHazard:
             return "takeover (none at all)"
         if name == "client-outage" and value == NO_TAKEOVER[name]:
             return "client-outage (up to the whole window, with no takeover)"
-        return f"{name} {BOUNDS[name].text(value)}" if name in BOUNDS and value is not None else name
+        if name not in BOUNDS or value is None:
+            return name
+        return f"{name} {BOUNDS[name].text(value)}{self._where(name)}"
+
+    def _where(self, name: str) -> str:
+        """Where the bound counts (``Verdict.outside``: the rest is never excused)."""
+        if name == "duplicates" and "split-brain" in (*self.fails, *self.may_fail):
+            return " inside the split brain"
+        return " before the heal" if name == "dropped-queries" else ""
 
     def describe(self) -> str:
         """``why (fails: a <= 25 s, b; may fail: c <= 2)``, as reports and the catalogue show it."""

@@ -7,7 +7,9 @@ real failure with its reasons; a named verdict that passed is reported as an une
 A hazard that names only verdicts it ``may_fail`` (it strikes in some runs) passes in a run where
 it did not strike. A verdict the hazard excuses, in ``fails`` or ``may_fail``, is excused only when
 it failed no worse than the hazard's bound for it (a failure beyond the bound, or a takeover that
-came where the hazard says none does, is a real failure naming it).
+came where the hazard says none does, is a real failure naming it), and only for the part of it
+the hazard can have caused (``Verdict.outside`` is 0): a duplicate granted outside the split brain
+of a split-brain hazard, a query dropped after the heal, is a real failure whatever the bound.
 """
 from __future__ import annotations
 
@@ -65,13 +67,14 @@ def decide(verdicts: Iterable[Verdict], error: str | None, hazard: KnownHazard |
         elif v.status != FAIL:
             reasons.append(f"{name}: {v.status}, not the failure the known hazard states: {v.reason}")
         elif not excused(hazard, v, verdicts):
-            reasons.append(f"{name}: {v.status}: {v.reason} ({hazard.breach(name, v.figure, took_over)})")
+            reasons.append(f"{name}: {v.status}: {v.reason} ({hazard.breach(name, v.figure, took_over, v.outside)})")
     reasons += [f"{v.name}: {v.status}: {v.reason} ("
                 + ("the known hazard excuses a failure, never an unknown" if v.name in hazard.may_fail
                    else "not a verdict the known hazard names") + ")"
                 for v in verdicts if v.name not in hazard.fails and v.name not in PRECONDITIONS and not v.ok
                 and not (v.name in hazard.may_fail and v.status == FAIL)]
-    reasons += [f"{v.name}: {v.status}: {v.reason} ({hazard.breach(v.name, v.figure, took_over)})" for v in verdicts
+    reasons += [f"{v.name}: {v.status}: {v.reason} ({hazard.breach(v.name, v.figure, took_over, v.outside)})"
+                for v in verdicts
                 if v.name in hazard.may_fail and v.status == FAIL and not excused(hazard, v, verdicts)]
     if reasons:
         return Outcome(FAILED, tuple(reasons))
@@ -91,4 +94,4 @@ def excused(hazard: KnownHazard | None, v: Verdict, verdicts: Iterable[Verdict])
     """Whether ``v`` failed within what the known hazard excuses (named, and inside its bound):
     how the reports mark it, whatever else decided the drill's outcome."""
     return bool(hazard and v.status == FAIL and (v.name in hazard.fails or v.name in hazard.may_fail)
-                and hazard.breach(v.name, v.figure, _took_over(verdicts)) is None)
+                and hazard.breach(v.name, v.figure, _took_over(verdicts), v.outside) is None)

@@ -70,6 +70,10 @@ class Verdict:
     figure: float | None = None
     unit: str = ""
     threshold: str = ""
+    # How much of the figure lies where no known hazard of the fault can have caused it: duplicates
+    # granted outside the split brain (under a hazard that names split-brain), queries dropped after
+    # the heal. A hazard excuses a failure only when this is 0 (``KnownHazard.breach``).
+    outside: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))  # a misspelt status fails here, not as a silent UNKNOWN
@@ -592,7 +596,31 @@ def duplicates(tl: Timeline, limit: Thresholds) -> Verdict:
         reason += f"; {len(possible)} possible overlap(s) the lease files cannot rule out (whole seconds, " \
             "deletions without a time of their own, rows replayed out of time order), not counted: " + \
             "; ".join(c.describe(zero, since) for c in possible[:3])
-    return Verdict(name, status, reason, figure=len(ips), threshold=threshold)
+    if not ips or not _names_split_brain(limit):
+        return Verdict(name, status, reason, figure=len(ips), threshold=threshold)
+    windows = split_brain_windows(tl)
+    if windows is None:
+        return Verdict(name, UNKNOWN if status == FAIL else status,
+                       "the split brain's window cannot be measured (no server states were recorded and the packets "
+                       "show no double service), and the known hazard excuses only duplicates granted inside it; "
+                       + reason, figure=len(ips), threshold=threshold)
+    outside = [next(c for c in definite if c.ip == ip and not _granted_within(c, windows)) for ip in ips
+               if not all(_granted_within(c, windows) for c in definite if c.ip == ip)]
+    said = " and ".join(f"{lo - zero:+.1f} s to {hi - zero:+.1f} s" for lo, hi in windows) or "none"
+    reason += (f"; split brain (both servers serving alone, from {UNACKED_UPDATE_S:g} s before it for a lease update "
+               f"that never reached the partner): {said} {since}; {len(ips) - len(outside)} address(es) granted "
+               f"twice inside it, {len(outside)} outside")
+    if outside:
+        reason += ": " + listed([_grants(c, windows, zero) for c in outside], 5)
+    return Verdict(name, status, reason, figure=len(ips), threshold=threshold, outside=len(outside))
+
+
+def _grants(c: Conflict, windows: list[tuple[float, float]], zero: float) -> str:
+    """A conflict's two grants, each marked when it lies outside every window."""
+    def one(b: Binding) -> str:
+        out = not any(lo - b.slack <= b.start <= hi + b.slack for lo, hi in windows)
+        return f"{b.holder} ({b.seen_by}) granted {b.start - zero:+.1f} s{' (outside)' if out else ''}"
+    return f"{c.ip}: {one(c.first)}, {one(c.second)}"
 
 
 @dataclass(frozen=True)
@@ -1029,6 +1057,12 @@ SAME_STRETCH_S = 8.0  # switches closer than a probe's cycle and the longest bac
 
 
 def double_serving(tl: Timeline) -> tuple[float, list[str]]:
+    """Seconds and switches of ``double_stretches`` (which see)."""
+    total, said, _ = double_stretches(tl)
+    return total, said
+
+
+def double_stretches(tl: Timeline) -> tuple[float, list[str], list[tuple[float, float]]]:
     """Seconds, from the first fault to the end of the window, during which two servers served
     clients of one scope, and the switches that show it (one line each): consecutive answers to a
     scope's clients from different servers with no hand-over between them. Hot-standby: every
@@ -1042,7 +1076,7 @@ def double_serving(tl: Timeline) -> tuple[float, list[str]]:
     recorded failback); its split brain is both in partner-down."""
     lab, applied = tl.first("lab"), tl.of("fault-applied")
     if lab is None or not applied or lab.get("interrupted_states"):
-        return 0.0, []
+        return 0.0, [], []
     roles, zero = _roles(tl), applied[0].t
     end = _window_end(tl)
     stop = end if end is not None else max(e.t for e in tl)
@@ -1072,11 +1106,15 @@ def double_serving(tl: Timeline) -> tuple[float, list[str]]:
                 said.append(f"{scope}: {rx} ACKed {x.get('client')} at {x.t - zero:+.2f} s, {ry} ACKed "
                             f"{y.get('client')} at {y.t - zero:+.2f} s")
     spans.sort()
-    total, reach = 0.0, -INF
+    total, reach, stretches = 0.0, -INF, []
     for a, b in spans:  # switches less than SAME_STRETCH_S apart: one stretch of double service
         total += max(0.0, b - max(a if a - reach > SAME_STRETCH_S else reach, reach))
+        if a - reach > SAME_STRETCH_S:
+            stretches.append((a, b))
+        else:
+            stretches[-1] = (stretches[-1][0], max(reach, b))
         reach = max(reach, b)
-    return round(total, 2), said
+    return round(total, 2), said, stretches
 
 
 def split_brain(tl: Timeline) -> Verdict:
@@ -1108,6 +1146,52 @@ def split_brain(tl: Timeline) -> Verdict:
     if both == 0 and not switches:
         return Verdict(name, PASS, f"{states}; {packets}", figure=0.0, unit=unit, threshold="0 s")
     return Verdict(name, FAIL, f"{states}; {packets}", figure=figure, unit=unit, threshold="0 s")
+
+
+UNACKED_UPDATE_S = KEA_HTTP_TIMEOUT_S
+"""How long before a split brain began a server may have granted a lease its partner never learned
+of: its lease update hangs on the cut peer link for up to the peer timeout (Kea's fixed 10 s HTTP
+timeout; the bundled dhcpd pairs' max-response-delay 10 s) while it holds the client's ACK, and the
+partner goes on alone without it. Recorded (tests/evidence/kea-hs-peer-partition): the primary
+wrote 198.18.0.113 and .114 for probe-01 3.8 s before both servers went partner-down; the standby,
+never told, gave both to probe-00 6 s into the split brain."""
+
+
+def split_brain_windows(tl: Timeline) -> list[tuple[float, float]] | None:
+    """The stretches in which both servers served on their own, as split-brain measures them: from
+    the first of the two to enter a solo state until the last to leave it, wherever both were in
+    one at once, and each stretch of double service the packets show (``double_stretches``); each
+    begun ``UNACKED_UPDATE_S`` early, but not before the first fault (until the fault every lease
+    update reached the partner), and merged. None when neither can be measured (no server states
+    recorded and no double service in the packets): split-brain is then unknown too."""
+    lab, first = tl.first("lab"), _first_fault(tl)
+    solo = set(lab.get("solo_states", [])) if lab else set()
+    _, _, stretches = double_stretches(tl)
+    spans = list(stretches)
+    if solo and tl.first("pair-ready") is not None:
+        a = [(s, e) for s, e, st in _state_intervals(tl, "primary") if st in solo]
+        b = [(s, e) for s, e, st in _state_intervals(tl, "secondary") if st in solo]
+        spans += [(min(s1, s2), max(e1, e2)) for s1, e1 in a for s2, e2 in b if min(e1, e2) > max(s1, s2)]
+    elif not spans:
+        return None
+    floor = first.t if first is not None else -INF
+    merged: list[tuple[float, float]] = []
+    for s, e in sorted((min(s, max(floor, s - UNACKED_UPDATE_S)), e) for s, e in spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _granted_within(c: Conflict, windows: list[tuple[float, float]]) -> bool:
+    """Both grants of a conflict (each binding's start, give or take its slack) in one window."""
+    return any(all(lo - b.slack <= b.start <= hi + b.slack for b in (c.first, c.second)) for lo, hi in windows)
+
+
+def _names_split_brain(limit: Thresholds) -> bool:
+    hazard = limit.known_hazard
+    return hazard is not None and "split-brain" in (*hazard.fails, *hazard.may_fail)
 
 
 @dataclass(frozen=True)
@@ -2109,7 +2193,8 @@ def backup_updated(tl: Timeline) -> Verdict:
 
 def dropped_queries(tl: Timeline, limit: Thresholds) -> Verdict:
     """Queries (DISCOVER, REQUEST) sent after the anchor that no server answered, until the end
-    of the window. The servers' own word where their loggers say it (``server-dropped``, from a
+    of the window; those sent after the heal began are counted apart (``outside``: no known
+    hazard of the fault excuses them, the fault being gone). The servers' own word where their loggers say it (``server-dropped``, from a
     server whose log, by the ``lab`` event's ``logs_drops``, would hold such lines: Kea logs them at
     debug level 15 only); else, and always beside it, the clients' record (``unanswered_queries``).
     The figure is the larger of the two where both exist. What neither can see is UNKNOWN, never
@@ -2127,10 +2212,11 @@ def dropped_queries(tl: Timeline, limit: Thresholds) -> Verdict:
     if not sent:
         return Verdict(name, UNKNOWN, "no client sent a query after the fault", threshold=threshold)
     healed = next((e.t for e in tl.of("heal-started") if e.t >= fault.t), None)
-    split = ""
+    split, after = "", 0
     if healed is not None and healed < end:
         during = unanswered_queries(tl, fault.t, healed)
-        split = f" ({during[1]} of {during[0]} until the heal began, {lost - during[1]} of {sent - during[0]} after)"
+        after = lost - during[1]
+        split = f" ({during[1]} of {during[0]} until the heal began, {after} of {sent - during[0]} after)"
     reason = (f"clients sent {sent} quer{'y' if sent == 1 else 'ies'} after the fault, {lost} unanswered{split}"
               + (f" by {listed(who, 8)}" if who else ""))
     logging = dict(lab.get("logs_drops") or {}) if lab else {}
@@ -2138,6 +2224,8 @@ def dropped_queries(tl: Timeline, limit: Thresholds) -> Verdict:
     figure = lost
     if any(logging.values()):
         figure = max(lost, len(said))
+        if split:
+            after = max(after, sum(1 for e in said if e.t >= healed))
         per = defaultdict(int)
         for e in said:
             per[(e.source, str(e.get("code")))] += 1
@@ -2153,7 +2241,7 @@ def dropped_queries(tl: Timeline, limit: Thresholds) -> Verdict:
         status, reason = UNKNOWN, f"{_unseen_replies(tl)}; {reason}"
     elif status == FAIL and (saturated := hostcpu.saturation_reason(tl)):
         status, reason = UNKNOWN, f"{saturated}; {reason}"
-    return _finish(Verdict(name, status, reason, figure=figure, threshold=threshold), limit)
+    return _finish(Verdict(name, status, reason, figure=figure, threshold=threshold, outside=after), limit)
 
 def real_client(tl: Timeline, limit: Thresholds, kind: str) -> Verdict:
     """One real client daemon (``realclients``) kept the address it held at the anchor on its
