@@ -11,7 +11,9 @@ Clients behave as RFC 8415 says, with the server's own short timers: Solicit (co
 Advertises for the first timeout), Request, Renew at T1 naming the server's DUID (which only that
 server answers), Rebind at T2 to any server, a fresh Solicit when the valid lifetimes run out;
 every retransmission backs off (``v6timers``) with Elapsed Time rising. Steady clients keep their
-lease; probe clients lease, hold briefly and Release, so new-client service is sampled all the time.
+lease; probe clients lease, hold briefly and Release, so new-client service is sampled all the time
+(a probe sends its Release once and does not wait for the Reply, where RFC 8415 retransmits it up
+to REL_MAX_RC times: a lost Release leaves a lease to expire, never a second holder).
 
 Evidence: one JSON line per packet sent or received, per binding and per lost lease in
 ``EVENTS_PATH``; stdout carries only the control events the harness waits on (``steady``...).
@@ -123,16 +125,21 @@ def parse(data: bytes) -> dict | None:
 class Agent:
     """The clients, one socket, one timer heap; ``record`` writes the evidence."""
 
-    def __init__(self, plan: dict) -> None:
+    def __init__(self, plan: dict, sock: socket.socket | None = None, out=None) -> None:
+        """``sock`` and ``out`` stand in for the client socket and the evidence file in tests."""
         self.plan = plan
         self.rng = random.Random(plan.get("seed", 0))
         self.pd = bool(plan.get("pd", True))
-        self.out = open(EVENTS_PATH, "a", buffering=1)
-        self.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.ifindex = socket.if_nametoindex(plan.get("interface", "eth0"))
-        self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, self.ifindex)
-        self.sock.bind(("::", CLIENT_PORT))
+        self.out = out if out is not None else open(EVENTS_PATH, "a", buffering=1)
+        if sock is None:
+            sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.ifindex = socket.if_nametoindex(plan.get("interface", "eth0"))
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, self.ifindex)
+            sock.bind(("::", CLIENT_PORT))
+        else:
+            self.ifindex = 0
+        self.sock = sock
         seed = plan.get("seed", 0)
         self.clients: dict[str, dict] = {}
         for kind, count, code in (("steady", plan.get("steady", 5), 0x10), ("probe", plan.get("probes", 4), 0x20)):

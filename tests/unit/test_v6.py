@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import heapq
 import json
 import random
 import shutil
@@ -266,3 +267,80 @@ def test_missing_evidence_is_unknown(kind, verdict):
 def test_no_clients_at_all_is_unknown_everywhere():
     tl = with_events(recorded(), drop=lambda e: e.source == "clients")
     assert {v.status for v in verdicts6.kill_primary(tl, THRESHOLDS)} == {UNKNOWN}
+
+
+# -- the agent's state machine, driven by hand (no socket, no Docker) ----------------------------
+class FakeSocket:
+    def __init__(self):
+        self.sent = []
+
+    def sendto(self, data, address):
+        self.sent.append(data)
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def _reply(d, cls, xid, server_mac, t1=10, t2=20):
+    return bytes(cls(trid=xid) / d.DHCP6OptServerId(duid=d.DUID_LLT(lladdr=server_mac, timeval=5))
+                 / d.DHCP6OptIA_NA(iaid=1, T1=t1, T2=t2, ianaopts=[d.DHCP6OptIAAddress(addr="2001:2:0:60::100", preflft=40, validlft=60)])
+                 / d.DHCP6OptIA_PD(iaid=1, T1=t1, T2=t2, iapdopt=[d.DHCP6OptIAPrefix(prefix="2001:2:0:6000::", plen=64, preflft=40, validlft=60)]))
+
+
+def test_a_steady_client_solicits_requests_renews_to_its_server_then_rebinds_to_any(monkeypatch):
+    d = pytest.importorskip("scapy.layers.dhcp6")
+    import io
+    clock = Clock(1000.0)
+    monkeypatch.setattr(agent6.time, "time", clock)
+    sock, out = FakeSocket(), io.StringIO()
+    agent = agent6.Agent({"steady": 1, "probes": 0, "seed": 3}, sock=sock, out=out)
+
+    def due():  # the next live timer, stale generations skipped as the agent's loop does
+        while True:
+            when, _, name, gen = heapq.heappop(agent.heap)
+            if gen == agent.clients[name]["gen"]:
+                return when, name, gen
+
+    agent.timer("steady-0")                                    # first Solicit, Elapsed Time 0
+    first = d.DHCP6_Solicit(sock.sent[-1])
+    assert first[d.DHCP6OptElapsedTime].elapsedtime == 0
+    when, name, gen = due()
+    assert 1.0 < when - 1000.0 <= 1.1                          # SOL_TIMEOUT with a positive RAND
+    clock.now = when
+    agent.timer(name)                                          # no Advertise: retransmitted, same xid
+    again = d.DHCP6_Solicit(sock.sent[-1])
+    assert again.trid == first.trid and again[d.DHCP6OptElapsedTime].elapsedtime == round((when - 1000.0) * 100)
+    clock.now += 0.2
+    agent.receive(_reply(d, d.DHCP6_Advertise, first.trid, "02:00:00:00:00:11"), clock.now, "fe80::11")
+    request = d.DHCP6_Request(sock.sent[-1])                   # past the first RT: taken at once
+    server = agent6._server_id_bytes(request)
+    assert request[d.DHCP6OptIAAddress].addr == "2001:2:0:60::100" and server.endswith(bytes.fromhex("020000000011"))
+    clock.now += 0.01
+    agent.receive(_reply(d, d.DHCP6_Reply, request.trid, "02:00:00:00:00:11"), clock.now, "fe80::11")
+    bound = clock.now
+    assert agent.clients["steady-0"]["lease"]["prefixes"] == ["2001:2:0:6000::/64"]
+    when, name, gen = due()
+    assert when == pytest.approx(bound + 10)                   # T1
+    clock.now = when
+    agent.timer(name)
+    renew = d.DHCP6_Renew(sock.sent[-1])
+    assert agent6._server_id_bytes(renew) == server and renew[d.DHCP6OptElapsedTime].elapsedtime == 0
+    when, name, gen = due()
+    assert when == pytest.approx(bound + 20)                   # REN_TIMEOUT 10 s reaches T2: Renew ends there
+    clock.now = when
+    agent.timer(name)
+    rebind = d.DHCP6_Rebind(sock.sent[-1])
+    assert rebind.getlayer(d.DHCP6OptServerId) is None and rebind.trid != renew.trid
+    assert rebind[d.DHCP6OptIAAddress].addr == "2001:2:0:60::100"
+    when, name, gen = due()
+    assert 9.0 <= when - clock.now <= 11.0                     # REB_TIMEOUT
+    clock.now = when
+    agent.timer(name)
+    assert d.DHCP6_Rebind(sock.sent[-1])[d.DHCP6OptElapsedTime].elapsedtime >= 900
+    kinds = [json.loads(line)["kind"] for line in out.getvalue().splitlines()]
+    assert kinds.count("v6-send") == 6 and "v6-bound" in kinds and "steady" in kinds
