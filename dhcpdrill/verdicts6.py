@@ -102,6 +102,9 @@ def takeover(tl: Timeline, max_s: float | None) -> Verdict:
     fault, primary = fault_time(tl), primary_duid(tl)
     if fault is None or primary is None:
         return Verdict("takeover", UNKNOWN, "no fault recorded" if fault is None else "the primary's DUID was not read")
+    if primary in [e.get("duid") for e in tl.of("server-duid") if e.source != "primary"]:
+        return Verdict("takeover", UNKNOWN, f"both servers have the DUID {primary}: clients cannot tell who served them "
+                                            "(a copied kea-dhcp6-serverid file?)")
     if not [e for e in tl.of("v6-bound") if e.t < fault]:
         return Verdict("takeover", UNKNOWN, "no client was bound before the fault: nothing shows the pair served")
     served = [e for e in tl.of("v6-bound") if e.t > fault and e.get("server") != primary]

@@ -264,6 +264,15 @@ def test_missing_evidence_is_unknown(kind, verdict):
     assert v.status == UNKNOWN, v
 
 
+def test_servers_sharing_one_duid_make_takeover_unknown():
+    tl = recorded()
+    primary = verdicts6.primary_duid(tl)
+    same = with_events(tl, change=lambda e: dataclasses.replace(e, data={"duid": primary})
+                       if e.kind == "server-duid" else e)
+    v = verdicts6.takeover(same, 15)
+    assert v.status == UNKNOWN and "both servers have the DUID" in v.reason
+
+
 def test_no_clients_at_all_is_unknown_everywhere():
     tl = with_events(recorded(), drop=lambda e: e.source == "clients")
     assert {v.status for v in verdicts6.kill_primary(tl, THRESHOLDS)} == {UNKNOWN}
