@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .timeline import Timeline
-from .verdicts import FAIL, PASS, UNKNOWN, Verdict
+from .verdicts import FAIL, NOT_JUDGED, PASS, UNKNOWN, Verdict
 
 SLACK_S = 1.0  # lease files keep whole seconds
 
@@ -174,8 +174,34 @@ def continuity(tl: Timeline, minimum: float) -> Verdict:
     return Verdict("continuity", PASS if share >= minimum else FAIL, reason, share, "", f">= {minimum:g}")
 
 
+def client_outage(tl: Timeline, max_s: float | None) -> Verdict:
+    """The longest any client waited across the fault: from its first message after the fault to
+    the next binding it got (or the end of the timeline, if none came). Not judged unless the
+    pair states ``max_outage_s``."""
+    fault = fault_time(tl)
+    if fault is None:
+        return Verdict("client-outage", UNKNOWN, "no fault recorded")
+    end = max((e.t for e in tl), default=fault)
+    waits: dict[str, tuple[float, bool]] = {}
+    for client in {e.get("client") for e in tl.of("v6-send") if e.t > fault}:
+        first = next(e.t for e in tl.of("v6-send") if e.t > fault and e.get("client") == client)
+        served = [e.t for e in tl.of("v6-bound") if e.t > first and e.get("client") == client]
+        waits[client] = ((served[0] if served else end) - first, bool(served))
+    if not waits:
+        return Verdict("client-outage", UNKNOWN, "no client sent anything after the fault")
+    worst = max(waits, key=lambda c: waits[c][0])
+    wait, served = waits[worst]
+    reason = (f"longest wait {wait:.2f} s ({worst}, {'then served' if served else 'never served before the end'}); "
+              f"{sum(1 for w, _ in waits.values() if w > 10)} of {len(waits)} clients waited more than 10 s")
+    if max_s is None:
+        return Verdict("client-outage", NOT_JUDGED, f"not judged: the pair states no max_outage_s; measured: {reason}",
+                       wait, "s")
+    return Verdict("client-outage", PASS if wait <= max_s and served else FAIL, reason, wait, "s", f"<= {max_s:g} s")
+
+
 def kill_primary(tl: Timeline, thresholds: dict) -> list[Verdict]:
     """Every verdict of the v6 kill-primary drill, in order."""
     return [takeover(tl, thresholds.get("max_takeover_s")),
             duplicates(tl, int(thresholds.get("max_duplicates", 0))),
-            continuity(tl, float(thresholds.get("min_continuity", 1.0)))]
+            continuity(tl, float(thresholds.get("min_continuity", 1.0))),
+            client_outage(tl, thresholds.get("max_outage_s"))]

@@ -19,7 +19,7 @@ from dhcpdrill.pair import load_pair
 from dhcpdrill.problems import PairError
 from dhcpdrill.servers.kea6 import load6, parse_leases6, plan6
 from dhcpdrill.timeline import Event, Timeline
-from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN
+from dhcpdrill.verdicts import FAIL, NOT_JUDGED, PASS, UNKNOWN
 
 ROOT = Path(__file__).resolve().parents[2]
 PAIR = ROOT / "fixtures" / "v6" / "kea-hot-standby-v6"
@@ -205,7 +205,9 @@ def with_events(tl: Timeline, drop=lambda e: False, change=lambda e: e, add=()) 
 
 def test_recorded_kill_primary_passes():
     verdicts = {v.name: v for v in verdicts6.kill_primary(recorded(), THRESHOLDS)}
-    assert {n: v.status for n, v in verdicts.items()} == {"takeover": PASS, "duplicates": PASS, "continuity": PASS}
+    assert {n: v.status for n, v in verdicts.items()} == {"takeover": PASS, "duplicates": PASS, "continuity": PASS,
+                                                          "client-outage": NOT_JUDGED}
+    assert 10 < verdicts["client-outage"].figure < 30
     assert 10 < verdicts["takeover"].figure < 15
     assert verdicts["continuity"].figure == 1.0
 
@@ -218,6 +220,16 @@ def test_no_survivor_reply_fails_takeover_and_continuity():
     verdicts = {v.name: v for v in verdicts6.kill_primary(cut, THRESHOLDS)}
     assert verdicts["takeover"].status == FAIL and "no client was served" in verdicts["takeover"].reason
     assert verdicts["continuity"].status == FAIL and "never served again" in verdicts["continuity"].reason
+
+
+def test_client_outage_judged_only_when_stated_and_fails_past_its_bound():
+    tl = recorded()
+    assert verdicts6.client_outage(tl, 60).status == PASS
+    assert verdicts6.client_outage(tl, 5).status == FAIL
+    fault = verdicts6.fault_time(tl)
+    unserved = with_events(tl, drop=lambda e: e.kind == "v6-bound" and e.t > fault)
+    v = verdicts6.client_outage(unserved, 60)
+    assert v.status == FAIL and "never served" in v.reason
 
 
 def test_slow_takeover_fails_its_bound():
@@ -257,6 +269,7 @@ def test_a_new_address_after_the_fault_breaks_continuity():
 
 
 @pytest.mark.parametrize("kind, verdict", [("fault", "takeover"), ("fault", "continuity"), ("server-duid", "takeover"),
+                                           ("fault", "client-outage"),
                                            ("lease6-record", "duplicates")])
 def test_missing_evidence_is_unknown(kind, verdict):
     tl = with_events(recorded(), drop=lambda e: e.kind == kind)
