@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
 
 from . import agent6, v6timers, verdicts6
 from .images import ensure_image
-from .lab import Engine, Lab, docker_client, put_files
+from .lab import Engine, Lab, docker_client
 from .problems import LabError, PairError, Problem
 from .servers import daemon_command
 from .servers.kea6 import CONFIG_PATH, Plan6, log_event, parse_leases6, plan6
@@ -95,7 +95,6 @@ class Result6:
     timeline: Timeline
     verdicts: list[Verdict]
     report: Path
-    notes: list[str] = field(default_factory=list)
 
     def assert_verdicts(self) -> None:
         bad = [v for v in self.verdicts if v.status not in (verdicts6.PASS, verdicts6.NOT_JUDGED)]
@@ -164,8 +163,7 @@ def kill_primary6(pair: Pair6, reports: Path, observe_s: float = 45.0, steady: i
                 if not found and clients.status != "running":
                     raise LabError("the v6 client agent exited: " + clients.logs(stderr=True, stdout=False).decode()[-800:])
                 return found
-            if not _wait(lambda: said("steady") or said("steady-failed"), 60, "the v6 clients did not say steady"):
-                pass
+            _wait(lambda: said("steady") or said("steady-failed"), 60, "the v6 clients did not say steady")
             if said("steady-failed"):
                 raise LabError(f"the v6 clients could not all lease before the fault: {said('steady-failed')[0][:300]}")
             time.sleep(5)  # a few probes' exchanges on the healthy pair

@@ -17,7 +17,7 @@ from dhcpdrill import agent6, v6timers as vt, verdicts6
 from dhcpdrill.drill6 import load_pair6
 from dhcpdrill.pair import load_pair
 from dhcpdrill.problems import PairError
-from dhcpdrill.servers.kea6 import load6, parse_leases6, plan6
+from dhcpdrill.servers.kea6 import load6, parse_leases6
 from dhcpdrill.timeline import Event, Timeline
 from dhcpdrill.verdicts import FAIL, NOT_JUDGED, PASS, UNKNOWN
 
