@@ -248,7 +248,9 @@ def test_a_prefix_delegated_to_two_clients_fails_duplicates():
 
 def test_an_address_leased_twice_in_the_files_fails_duplicates():
     tl = recorded()
-    row = next(e for e in tl.of("lease6-record") if e.source == "secondary" and e.get("type") == "address")
+    rows = [e for e in tl.of("lease6-record") if e.source == "secondary" and e.get("type") == "address"]
+    last = {e.get("lease"): e for e in sorted(rows, key=lambda e: e.get("row"))}  # each address's latest row
+    row = next(e for e in last.values() if e.get("valid") and e.get("state") == 0)
     other = Event(row.t + 1, "primary", "lease6-record", {**row.data, "duid": "00030001deadbeef0000", "row": 99999,
                                                           "start": row.get("start") + 1, "expire": row.get("expire") + 1})
     v = verdicts6.duplicates(with_events(tl, add=[other]), 0)
