@@ -368,3 +368,14 @@ def test_a_steady_client_solicits_requests_renews_to_its_server_then_rebinds_to_
     assert d.DHCP6_Rebind(sock.sent[-1])[d.DHCP6OptElapsedTime].elapsedtime >= 900
     kinds = [json.loads(line)["kind"] for line in out.getvalue().splitlines()]
     assert kinds.count("v6-send") == 6 and "v6-bound" in kinds and "steady" in kinds
+
+
+def test_the_default_drill_run_leaves_the_v6_drill_out_and_longer_takes_it():
+    import subprocess
+    import sys
+
+    def collected(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "pytest", "drills/", "--collect-only", "-q", "-n", "0",
+                               "-p", "no:cacheprovider", *args], cwd=ROOT, capture_output=True, text=True).stdout
+    assert "test_v6_kill_primary" not in collected()
+    assert "drills/test_v6_kill_primary.py::test_v6_kill_primary" in collected("--longer")
