@@ -123,7 +123,7 @@ def parse(data: bytes) -> dict | None:
 
 
 class Agent:
-    """The clients, one socket, one timer heap; ``record`` writes the evidence."""
+    """The clients, one socket, one timer heap; ``emit`` writes the evidence."""
 
     def __init__(self, plan: dict, sock: socket.socket | None = None, out=None) -> None:
         """``sock`` and ``out`` stand in for the client socket and the evidence file in tests."""
@@ -155,7 +155,7 @@ class Agent:
         self.stopping = False
 
     # -- evidence --------------------------------------------------------------------------
-    def record(self, kind: str, **data) -> None:
+    def emit(self, kind: str, **data) -> None:
         line = json.dumps({"t": round(time.time(), 6), "kind": kind, **data}, sort_keys=True)
         self.out.write(line + "\n")
         if kind in CONTROL:
@@ -204,9 +204,9 @@ class Agent:
             sent_ok = True
         except OSError as exc:
             sent_ok = False
-            self.record("v6-send-error", client=name, msg=c["state"], error=str(exc))
+            self.emit("v6-send-error", client=name, msg=c["state"], error=str(exc))
         if sent_ok:
-            self.record("v6-send", client=name, msg=c["state"], xid=c["xid"], elapsed=elapsed, **{"try": c["sent"] + 1},
+            self.emit("v6-send", client=name, msg=c["state"], xid=c["xid"], elapsed=elapsed, **{"try": c["sent"] + 1},
                         server=c["server"].hex() if c["server"] else None, addresses=addresses, prefixes=prefixes)
         c["sent"] += 1
         first_solicit = c["state"] == "SOLICIT" and c["rt"] is None
@@ -225,13 +225,13 @@ class Agent:
             self.lose(name, "expired")
             self.begin(name, "SOLICIT", vt.SOLICIT)
         else:  # a Request unanswered: start over
-            self.record("v6-gave-up", client=name, msg=state, why=why)
+            self.emit("v6-gave-up", client=name, msg=state, why=why)
             self.begin(name, "SOLICIT", vt.SOLICIT)
 
     def lose(self, name: str, why: str) -> None:
         c = self.clients[name]
         if c["lease"]:
-            self.record("v6-lost", client=name, why=why, addresses=c["lease"]["addresses"],
+            self.emit("v6-lost", client=name, why=why, addresses=c["lease"]["addresses"],
                         prefixes=c["lease"]["prefixes"], server=c["lease"]["server"])
         c["lease"] = None
 
@@ -265,7 +265,7 @@ class Agent:
         try:
             reply = parse(data)
         except Exception as exc:  # a malformed reply is evidence, never a crash
-            self.record("v6-unparsed", error=str(exc)[:200], sender=source)
+            self.emit("v6-unparsed", error=str(exc)[:200], sender=source)
             return
         if reply is None:
             return
@@ -273,7 +273,7 @@ class Agent:
         if name is None:
             return
         c = self.clients[name]
-        self.record("v6-recv", client=name, msg=reply["msg"], xid=reply["xid"], server=reply["server"],
+        self.emit("v6-recv", client=name, msg=reply["msg"], xid=reply["xid"], server=reply["server"],
                     status=reply["status"], ia_status=reply["ia_status"], addresses=reply["addresses"],
                     prefixes=reply["prefixes"], sender=source, answers=c["state"])
         state = c["state"]
@@ -290,7 +290,7 @@ class Agent:
             return
         if reply["status"] != SUCCESS or not reply["addresses"] or \
                 (self.pd and not reply["prefixes"]) or NO_BINDING in reply["ia_status"]:
-            self.record("v6-refused", client=name, msg=state, status=reply["status"], ia_status=reply["ia_status"])
+            self.emit("v6-refused", client=name, msg=state, status=reply["status"], ia_status=reply["ia_status"])
             if state == "REQUEST":
                 return self.begin(name, "SOLICIT", vt.SOLICIT)
             return  # Renew/Rebind: keep trying until T2 / expiry, as the exchange's timers say
@@ -306,7 +306,7 @@ class Agent:
                       "rebind_at": stamp + rebind, "expires": stamp + reply["valid"]}
         self.by_xid.pop(c["xid"], None)
         c["xid"] = None
-        self.record("v6-bound", client=name, via=via, addresses=reply["addresses"], prefixes=reply["prefixes"],
+        self.emit("v6-bound", client=name, via=via, addresses=reply["addresses"], prefixes=reply["prefixes"],
                     server=reply["server"], t1=renew, t2=rebind, valid=reply["valid"], elapsed=round(stamp - c["began"], 3))
         if c["kind"] == "probe":
             c["state"] = "HOLD"
@@ -316,11 +316,12 @@ class Agent:
             self.at(stamp + renew, name)
         if not self.steady_said and all(x["lease"] for x in self.clients.values() if x["kind"] == "steady"):
             self.steady_said = True
-            self.record("steady", clients=sum(1 for x in self.clients.values() if x["kind"] == "steady"))
+            self.emit("steady", leases=sum(1 for x in self.clients.values() if x["kind"] == "steady"),
+                        probes=sum(1 for x in self.clients.values() if x["kind"] == "probe"))
 
     # -- main loop -------------------------------------------------------------------------
     def run(self) -> None:
-        self.record("agent-start", plan=self.plan)
+        self.emit("agent-start", clients=len(self.clients), iface=self.plan.get("interface", "eth0"))
         start = time.time()
         for i, name in enumerate(self.clients):  # spread the first Solicits over the first second
             self.clients[name]["state"] = "idle"
@@ -330,8 +331,8 @@ class Agent:
             now = time.time()
             if not self.steady_said and now > start + self.plan.get("steady_timeout", 30):
                 self.steady_said = True
-                self.record("steady-failed", unbound=[n for n, c in self.clients.items()
-                                                      if c["kind"] == "steady" and not c["lease"]])
+                unbound = [n for n, c in self.clients.items() if c["kind"] == "steady" and not c["lease"]]
+                self.emit("steady-failed", unbound_count=len(unbound), unbound=unbound)
             while self.heap and self.heap[0][0] <= now:
                 _, _, name, gen = heapq.heappop(self.heap)
                 if gen == self.clients[name]["gen"]:
@@ -349,9 +350,9 @@ class Agent:
                 self.receive(data, time.time(), addr[0])
         for name, c in self.clients.items():
             if c["lease"]:
-                self.record("v6-held", client=name, addresses=c["lease"]["addresses"],
+                self.emit("v6-held", client=name, addresses=c["lease"]["addresses"],
                             prefixes=c["lease"]["prefixes"], server=c["lease"]["server"])
-        self.record("agent-stop")
+        self.emit("agent-stop", reason="stopped" if self.stopping else "max_seconds", clients=len(self.clients))
         self.out.close()
 
 

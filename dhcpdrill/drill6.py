@@ -136,7 +136,7 @@ def kill_primary6(pair: Pair6, reports: Path, observe_s: float = 45.0, steady: i
                 return all(any("HA_STATE_TRANSITION" in text and "to HOT-STANDBY state" in text
                                for _, text in lab.log_lines(lab.containers[role])) for role in ROLES)
             _wait(normal, 60, "the pair did not reach hot-standby on both servers")
-            tl.add(time.time(), "drill", "pair-ready")
+            tl.add(time.time(), "harness", "pair-ready", states={role: "hot-standby" for role in ROLES})
             agent_plan = {"steady": steady, "probes": probes if probes is not None else plan.max_unacked + 2,
                           "probe_hold": 2.0, "probe_gap": 1.0, "pd": bool(plan.pd_pools), "seed": int(lab.run_id[:4], 16),
                           "max_seconds": 600, "steady_timeout": 30}
@@ -151,7 +151,7 @@ def kill_primary6(pair: Pair6, reports: Path, observe_s: float = 45.0, steady: i
             for role in (*ROLES, "clients"):
                 code, out = lab.containers[role].exec_run(["sh", "-c", RA_CHECK])
                 values = out.decode(errors="replace").split()
-                tl.add(time.time(), role, "lab-check", check="accept_ra", values=values)
+                tl.add(time.time(), role, "v6-lab-check", check="accept_ra", values=values)
                 if code != 0 or not values or any(v != "0" for v in values):
                     raise LabError(f"{role} would accept router advertisements (accept_ra {values or out[-200:]}); "
                                    "the lab keeps IPv6 to its own 2001:2::/48 addresses")
@@ -168,14 +168,17 @@ def kill_primary6(pair: Pair6, reports: Path, observe_s: float = 45.0, steady: i
                 raise LabError(f"the v6 clients could not all lease before the fault: {said('steady-failed')[0][:300]}")
             time.sleep(5)  # a few probes' exchanges on the healthy pair
             primary = lab.containers["primary"]
-            tl.add(time.time(), "drill", "fault", fault="kill-primary", target="primary")
+            tl.add(time.time(), "harness", "v6-lab", pair=pair.name, image=image, run_id=lab.run_id, plan=agent_plan,
+                   subnet6=str(plan.subnet6), peer_subnet=str(plan.peer_net))
+            tl.add(time.time(), "harness", "fault-applied", fault="kill-primary", target="primary", takes_down=["primary"])
             primary.kill(signal="SIGKILL")
             primary.reload()
-            tl.add(time.time(), "drill", "fault-proven", status=primary.status)
+            tl.add(time.time(), "harness", "fault-verified", fault="kill-primary", target="primary",
+                   evidence=f"the primary's container is {primary.status}")
             if primary.status == "running":
                 raise LabError("the primary container still runs after SIGKILL")
             time.sleep(observe_s)
-            tl.add(time.time(), "drill", "observe-end")
+            tl.add(time.time(), "harness", "observe-end")
             clients.kill(signal="SIGTERM")
             clients.wait(timeout=15)
             text = lab.read_file(clients, agent6.EVENTS_PATH)

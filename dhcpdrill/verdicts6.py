@@ -2,7 +2,7 @@
 
 The timeline holds the v6 client agent's events (``v6-send``, ``v6-recv``, ``v6-bound``,
 ``v6-lost``, ``v6-held``), the servers' HA states (``ha-state``), their DUIDs (``server-duid``),
-their lease-file rows (``lease6-record``) and the fault (``fault``). Nothing here looks at the lab.
+their lease-file rows (``lease6-record``) and the fault (``fault-applied``). Nothing here looks at the lab.
 Missing evidence is UNKNOWN, never PASS.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Holding:
 
 
 def fault_time(tl: Timeline) -> float | None:
-    fault = tl.first("fault")
+    fault = tl.first("fault-applied")
     return fault.t if fault else None
 
 

@@ -270,8 +270,8 @@ def test_a_new_address_after_the_fault_breaks_continuity():
     assert v.status == FAIL and "changed: " + first.get("client") in v.reason
 
 
-@pytest.mark.parametrize("kind, verdict", [("fault", "takeover"), ("fault", "continuity"), ("server-duid", "takeover"),
-                                           ("fault", "client-outage"),
+@pytest.mark.parametrize("kind, verdict", [("fault-applied", "takeover"), ("fault-applied", "continuity"),
+                                           ("server-duid", "takeover"), ("fault-applied", "client-outage"),
                                            ("lease6-record", "duplicates")])
 def test_missing_evidence_is_unknown(kind, verdict):
     tl = with_events(recorded(), drop=lambda e: e.kind == kind)
