@@ -274,14 +274,22 @@ class Lab:
         self.close()
 
     # -- building ------------------------------------------------------------------------------
-    def network(self, subnet: ipaddress.IPv4Network, gateway: str) -> Network:
-        """An internal bridge for ``subnet``: the servers' network first, then one per relayed subnet."""
+    def network(self, subnet: ipaddress.IPv4Network, gateway: str,
+                subnet6: ipaddress.IPv6Network | None = None) -> Network:
+        """An internal bridge for ``subnet``: the servers' network first, then one per relayed subnet.
+        With ``subnet6`` (a DHCPv6 pair's link, inside 2001:2::/48) the bridge is dual-stack."""
         k = len(self.networks)
         bridge = self.bridge if k == 0 else f"dd{k}-{self.run_id[:10]}"
-        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(subnet), gateway=gateway)])
+        pools = [docker.types.IPAMPool(subnet=str(subnet), gateway=gateway)]
+        if subnet6 is not None:
+            if not subnet6.subnet_of(ipaddress.ip_network("2001:2::/48")):
+                raise LabError(f"the lab's IPv6 subnet {subnet6} is outside 2001:2::/48 (RFC 5180); refused")
+            pools.append(docker.types.IPAMPool(subnet=str(subnet6)))
+        ipam = docker.types.IPAMConfig(pool_configs=pools)
         try:
             net = self.client.networks.create(
                 f"dhcpdrill-{self.run_id}" + (f"-{k}" if k else ""), driver="bridge", internal=True, ipam=ipam,
+                enable_ipv6=subnet6 is not None,
                 labels=self.labels, options={"com.docker.network.bridge.name": bridge,
                                              "com.docker.network.bridge.enable_ip_masquerade": "false"})
         except APIError as exc:
@@ -298,7 +306,8 @@ class Lab:
                   files: dict[str, bytes] | None = None, environment: dict[str, str] | None = None,
                   sysctls: dict[str, str] | None = None, also_on: list[tuple[Network, str]] | None = None,
                   routes: dict[str, str] | None = None, image: str | None = None,
-                  tmpfs: dict[str, str] | None = None, mac: str | None = None) -> Container:
+                  tmpfs: dict[str, str] | None = None, mac: str | None = None,
+                  ip6: str | None = None) -> Container:
         """Create, fill with ``files`` and start one container with a fixed address on ``network``
         (its eth0), and on each of ``also_on`` (network, address). ``routes`` (subnet -> next hop,
         or ``dev IFACE`` for a subnet on the link) are set before the command runs, and again whenever
@@ -311,7 +320,8 @@ class Lab:
                                for net, hop in routes.items())
             command = ["sh", "-c", f'{hops} && exec "$@"', "routes", *command]
         self._specs[role] = dict(network=network, ip=ip, command=command, files=files, environment=environment,
-                                 sysctls=sysctls, also_on=also_on or [], tmpfs=tmpfs, mac=mac)
+                                 sysctls=sysctls, also_on=also_on or [], tmpfs=tmpfs, mac=mac,
+                                 ip6=ip6)
         return self._create(role, image or self.image, f"dhcpdrill-{self.run_id}-{role}", **self._specs[role])
 
     def replace(self, role: str, image: str, extra_files: dict[str, bytes]) -> Container:
@@ -335,14 +345,15 @@ class Lab:
     def _create(self, role: str, image: str, name: str, network: Network, ip: str, command: list[str],
                 files: dict[str, bytes] | None, environment: dict[str, str] | None,
                 sysctls: dict[str, str] | None, also_on: list[tuple[Network, str]],
-                tmpfs: dict[str, str] | None = None, mac: str | None = None) -> Container:
+                tmpfs: dict[str, str] | None = None, mac: str | None = None, ip6: str | None = None) -> Container:
         try:
             c = self.client.containers.create(
                 image, ["sh", "-c", STARTED, "start", *command], name=name, hostname=role, log_config=LOG_CONFIG,
                 labels={**self.labels, ROLE_LABEL: role}, environment=environment or {},
                 cap_add=["NET_ADMIN", "NET_RAW"], detach=True, network=network.name, sysctls=sysctls or None, tmpfs=tmpfs or None,
                 mac_address=mac,
-                networking_config={network.name: self.client.api.create_endpoint_config(ipv4_address=ip)})
+                networking_config={network.name: self.client.api.create_endpoint_config(
+                    ipv4_address=ip, **({"ipv6_address": ip6} if ip6 else {}))})
             self.containers[role] = c
             for other, address in also_on:
                 other.connect(c, ipv4_address=address)

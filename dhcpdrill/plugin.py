@@ -50,8 +50,9 @@ REFUSED = "dhcpdrill / run refused"  # the JUnit suite of a refused run
 DRILL_PROPERTY = "dhcpdrill_drill"  # a drill test's user property: "pair / drill", set before it may skip
 PAIR_PARAM = "dhcpdrill_pair"  # the parameter a drill test runs once per pair for (no generic name: see above)
 SIGTERM_BEFORE = pytest.StashKey[object]()  # the SIGTERM handler a drilling session replaced
+V6_PAIR = "v6_pair"  # the fixture of the DHCPv6 drills
 DRILL_OPTIONS = ("pair", "reports_dir", "longer", "drill_catalogue", "go_no_go", "repeat", "accept_hazard",
-                 "shard", "docker_host")  # given on the command line, each names drills (no env-set default)
+                 "shard", "docker_host", "v6_pair")  # given on the command line, each names drills (no env-set default)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -67,6 +68,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--max-window", type=float, default=float(os.environ.get("DHCPDRILL_MAX_WINDOW_S", 600)),
                     metavar="S", help="longest a drill may watch after its fault; a pair whose timers or "
                                       "thresholds need longer is refused before anything starts (default 600 s)")
+    group.addoption("--v6-pair", default=None, metavar="PATH",
+                    help="the DHCPv6 pair drills/test_v6_kill_primary.py drills (default: "
+                         "fixtures/v6/kea-hot-standby-v6; README \"DHCPv6 (first slice)\")")
     group.addoption("--longer", action="store_true",
                     help="also run the drills marked 'longer' (gray failures measured too few times, or too "
                          "heavy for the default run beside other labs; README \"The longer run\")")
@@ -423,6 +427,12 @@ def is_drill_test(item: pytest.Item) -> bool:
     return PAIR_PARAM in getattr(item, "fixturenames", ())
 
 
+def is_v6_drill(item: pytest.Item) -> bool:
+    """Whether ``item`` is a DHCPv6 drill (issue 30's first slice): it uses the ``v6_pair`` fixture,
+    runs its own lab (``drill6``) and, like a ``longer`` drill, only with ``--longer``."""
+    return V6_PAIR in getattr(item, "fixturenames", ())
+
+
 def _trap_sigterm(config: pytest.Config) -> None:
     """In a drilling session whose SIGTERM is the default: make it a Ctrl-C, so a CI timeout
     removes the labs as an interrupt does (restored when the session ends). A handler the
@@ -450,7 +460,7 @@ def _release_sigterm(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
     """In a drilling session only (see the module's docstring): the catalogue, hazards accepted,
     ``longer`` drills left out, the go/no-go's and the shard's selection; SIGTERM trapped."""
-    if not any(is_drill_test(item) for item in items) and not named_drills(config):
+    if not any(is_drill_test(item) or is_v6_drill(item) for item in items) and not named_drills(config):
         return
     if config.getoption("--drill-catalogue"):
         _print_catalogue(config, items)
@@ -479,7 +489,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 def _deselect_longer(config: pytest.Config, items: list) -> None:
     """The default run leaves out drills marked ``longer``; ``--longer`` runs them too. Another
     suite's tests marked ``longer`` are not drills, and are left alone."""
-    longer = [item for item in items if item.get_closest_marker("longer") and is_drill_test(item)]
+    longer = [item for item in items if item.get_closest_marker("longer") and (is_drill_test(item) or is_v6_drill(item))]
     if longer:
         config.hook.pytest_deselected(items=longer)
         items[:] = [item for item in items if item not in longer]

@@ -136,7 +136,7 @@ def test_every_verdict_is_bounded_unbounded_or_a_precondition():
 
 def test_every_bundled_hazard_bounds_every_verdict_with_a_figure():
     hazards = [(f, d, lim.known_hazard) for f in sorted(p.parent for p in (ROOT / "fixtures").rglob("pair.toml"))
-               if "broken" not in f.parts for d, lim in load_pair(f).drills.items() if lim.known_hazard]
+               if "broken" not in f.parts and "v6" not in f.relative_to(ROOT).parts for d, lim in load_pair(f).drills.items() if lim.known_hazard]
     assert len(hazards) >= 20
     for folder, drill, hazard in hazards:
         for name in (*hazard.fails, *hazard.may_fail):
