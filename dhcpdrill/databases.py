@@ -1,0 +1,254 @@
+"""SQL lease databases: a Kea pair whose ``lease-database`` is PostgreSQL, drilled against a real one.
+
+Each database host the configs name becomes a lab container of its own (PostgreSQL from the
+suite's Debian packages, ``image/databases.txt``) on the servers' network, at an address of the
+servers' subnet outside every pool; the config's ``host`` is rewritten to it (listed as a
+rewrite). One server per host, one database per (host, name): two configs naming the same host
+and name share one database, as they would in production. The user and password are the
+config's own; the schema is made by the suite's own ``kea-admin db-init`` (the same Kea release
+as the daemon under test), before either server starts.
+
+After the drill each server's lease evidence is the ``lease4`` table read back with the
+config's credentials, as rows of a memfile (``parse_memfile`` reads both). A table holds one
+row per address, the latest: it has no history of earlier holders, which a memfile's log keeps.
+"""
+from __future__ import annotations
+
+import shlex
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .problems import LabError, Problem
+from .servers.compare import shown
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
+    from docker.models.networks import Network
+
+    from .lab import Lab
+
+SQL_TYPES = {"postgresql": 5432}  # the kinds the lab runs, with their default port
+NOT_YET = {"mysql": "MySQL/MariaDB lease databases are not reproduced in the lab yet (PostgreSQL is)"}
+ROLE = "database"  # the first database server's lab role; the next ones are database-2, ...
+LOCAL = ("localhost", "127.0.0.1", "::1", "")
+TLS_KEYS = ("trust-anchor", "cert-file", "key-file", "key-password", "cipher-list")
+READY_S = 60.0
+INIT_SQL_PATH = "/tmp/dhcpdrill-db-init.sql"
+# The role and database a config names, made by the superuser (psql variables: names and
+# password are quoted by psql itself, whatever they hold).
+INIT_SQL = """\\set ON_ERROR_STOP 1
+SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') AS make_role \\gset
+\\if :make_role
+CREATE ROLE :"user" LOGIN PASSWORD :'password';
+\\endif
+SELECT NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') AS make_db \\gset
+\\if :make_db
+CREATE DATABASE :"name" OWNER :"user";
+\\endif
+"""
+# The server listens on the lab network with password logins (scram), as a remote Kea needs.
+SERVE = """V=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
+[ -d /etc/postgresql/$V/main ] || pg_createcluster $V main >/dev/null
+echo "host all all 0.0.0.0/0 scram-sha-256" >> /etc/postgresql/$V/main/pg_hba.conf
+mkdir -p /run/postgresql && chown postgres:postgres /run/postgresql
+exec su postgres -s /bin/sh -c "exec /usr/lib/postgresql/$V/bin/postgres -D /var/lib/postgresql/$V/main \
+-c config_file=/etc/postgresql/$V/main/postgresql.conf -c listen_addresses='*' -c port=$1"
+"""
+# Every lease a server holds, memfile-shaped: dotted address, colon-separated MAC, epoch expiry,
+# state as a number; oldest client-last-transmission first. Columns stable since Kea 1.x.
+LEASES_SQL = ("SELECT '0.0.0.0'::inet + address AS address, "
+              "regexp_replace(encode(hwaddr, 'hex'), '(..)(?!$)', '\\1:', 'g') AS hwaddr, "
+              "encode(client_id, 'hex') AS client_id, valid_lifetime, "
+              "extract(epoch FROM expire)::bigint AS expire, subnet_id, state "
+              "FROM lease4 ORDER BY extract(epoch FROM expire)::bigint - valid_lifetime, address")
+
+
+@dataclass(frozen=True)
+class LeaseDatabase:
+    """One server's SQL lease database as its config states it (``host`` as written) and where
+    the lab puts it (``address``: its database server's container)."""
+
+    kind: str
+    host: str
+    port: int
+    name: str
+    user: str
+    password: str
+    address: str = ""
+    server_role: str = ""
+
+    def key(self, role: str) -> tuple[str, str, int]:
+        """Which database server holds it: the host and port, and for a local host (each server's
+        own machine) the server's role too, since two servers' localhost are two machines."""
+        return self.kind, f"{role}:{self.host}" if self.host in LOCAL else self.host, self.port
+
+    def where(self) -> str:
+        """What a ``lease-file`` event names as the evidence's place."""
+        return f"{self.kind}://{self.user}@{self.address}:{self.port}/{self.name} table lease4"
+
+
+@dataclass(frozen=True)
+class DatabaseServer:
+    """A lab container that runs one database server for every database the configs put on ``host``."""
+
+    role: str
+    kind: str
+    host: str
+    port: int
+    address: str
+    databases: tuple[LeaseDatabase, ...]
+
+
+def is_sql(cfg: dict) -> bool:
+    """Whether a Dhcp4 config keeps its leases in a SQL database (any type but memfile)."""
+    db = cfg.get("lease-database") or {}
+    return isinstance(db, dict) and db.get("type", "memfile") != "memfile"
+
+
+def problems(path: str, cfg: dict) -> list[Problem]:
+    """What the lab cannot reproduce of a SQL ``lease-database`` (and of the other databases a
+    server would connect to at start), each naming the field and the fix. Empty for memfile."""
+    out: list[Problem] = []
+    where = "Dhcp4.lease-database"
+    for other in ("hosts-database", "hosts-databases", "config-control"):
+        if cfg.get(other):
+            out.append(Problem(path, f"Dhcp4.{other}", "names a database the lab does not run (only the lease "
+                               "database is reproduced), so the daemon would not start",
+                               f"drill a copy without {other} (host reservations in the config itself)"))
+    if not is_sql(cfg):
+        return out
+    db = cfg["lease-database"]
+    kind = str(db.get("type"))
+    if kind in NOT_YET:
+        return out + [Problem(path, f"{where}.type", f"is {shown(kind)}: {NOT_YET[kind]}",
+                              "drill a copy with type postgresql (the same schema through kea-admin), or memfile")]
+    if kind not in SQL_TYPES:
+        return out + [Problem(path, f"{where}.type", f"is {shown(kind)}, which Kea does not know as a lease database",
+                              "use memfile, postgresql or mysql")]
+    host = db.get("host", "localhost")
+    if not isinstance(host, str) or host.startswith("/"):
+        out.append(Problem(path, f"{where}.host", f"is {shown(host)}, a unix socket directory: the lab runs the "
+                           "database in a container of its own, reached over TCP",
+                           "give the database's address or name (the lab readdresses it); a socket is not reproduced"))
+    for key in ("name", "user", "password"):
+        if not isinstance(db.get(key), str) or not db.get(key):
+            out.append(Problem(path, f"{where}.{key}", f"is {shown(db.get(key, 'absent'))}: the lab makes the "
+                               "database with the config's own name and credentials",
+                               f"give {key} as the server has it (a lab copy may use any value)"))
+    port = db.get("port", SQL_TYPES[kind])
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        out.append(Problem(path, f"{where}.port", f"is {shown(port)}, not a TCP port", "give a port number, e.g. 5432"))
+    for key in TLS_KEYS:
+        if key in db:
+            out.append(Problem(path, f"{where}.{key}", "TLS to the database is not reproduced in the lab",
+                               f"drill a copy without {key}"))
+    return out
+
+
+def stated(cfg: dict) -> LeaseDatabase | None:
+    """The SQL lease database a checked config names, not yet placed; None for memfile."""
+    if not is_sql(cfg):
+        return None
+    db = cfg["lease-database"]
+    kind = str(db["type"])
+    return LeaseDatabase(kind, str(db.get("host", "localhost")), int(db.get("port", SQL_TYPES[kind])),
+                         str(db["name"]), str(db["user"]), str(db["password"]))
+
+
+def place(wanted: dict[str, LeaseDatabase], addresses: list[str]) -> tuple[dict[str, LeaseDatabase], tuple[DatabaseServer, ...]]:
+    """Each role's database placed on a lab database server (one per distinct host and port, in
+    role order), at ``addresses`` (as many as there are hosts)."""
+    hosts: dict[tuple, str] = {}
+    for role, db in wanted.items():
+        hosts.setdefault(db.key(role), addresses[len(hosts)])
+    roles = {key: ROLE if i == 0 else f"{ROLE}-{i + 1}" for i, key in enumerate(hosts)}
+    placed = {role: LeaseDatabase(**{**db.__dict__, "address": hosts[db.key(role)], "server_role": roles[db.key(role)]})
+              for role, db in wanted.items()}
+    servers = []
+    for key, address in hosts.items():
+        mine = {(d.name, d.user): d for r, d in placed.items() if d.key(r) == key}
+        servers.append(DatabaseServer(roles[key], key[0], key[1], key[2], address, tuple(mine.values())))
+    return placed, tuple(servers)
+
+
+def hosts_needed(cfgs: dict[str, dict]) -> int:
+    """How many database servers the lab runs for these configs (role -> Dhcp4)."""
+    return len({db.key(role) for role, cfg in cfgs.items() if (db := stated(cfg)) is not None})
+
+
+def rewrite(cfg: dict, db: LeaseDatabase) -> str:
+    """Point a lab copy's ``lease-database.host`` at its database container; the rewrite's words."""
+    before = cfg["lease-database"].get("host", "localhost")
+    cfg["lease-database"]["host"] = db.address
+    local = before in LOCAL
+    return (f"Dhcp4.lease-database.host: {shown(before)} -> {shown(db.address)} (the lab's {db.kind} server "
+            f"{db.server_role}, from the suite's Debian packages; database {shown(db.name)}, user {shown(db.user)}, "
+            "schema made by the suite's own kea-admin db-init"
+            + ("; on the server's own host in production, a container of its own in the lab, so a fault on the "
+               "server's container leaves its database up" if local else "") + ")")
+
+
+def _exec(container: "Container", cmd: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    code, out = container.exec_run(cmd, environment=env or {})
+    return code, out.decode(errors="replace").strip()
+
+
+def _client(db: LeaseDatabase) -> tuple[list[str], dict[str, str]]:
+    """psql as the server logs in: its user and password, over TCP to its database."""
+    return (["psql", "-h", "127.0.0.1", "-p", str(db.port), "-U", db.user, "-d", db.name, "-X", "-q"],
+            {"PGPASSWORD": db.password})
+
+
+def start(lab: "Lab", servers: tuple[DatabaseServer, ...], network: "Network", image: str) -> list[dict]:
+    """Start each database server, make its roles and databases and the suite's schema in each;
+    what was made (versions, schema version) per database, for the timeline. Raises ``LabError``
+    naming the step that failed."""
+    from .lab import put_files
+    made = []
+    for server in servers:
+        container = lab.container(server.role, network, server.address,
+                                  ["sh", "-c", SERVE, "serve", str(server.port)], image=image)
+        deadline = time.time() + READY_S
+        while _exec(container, ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(server.port)])[0] != 0:
+            if time.time() > deadline:  # readiness only: the server either listens or the drill cannot run
+                raise LabError(f"the {server.kind} server {server.role} did not accept connections within "
+                               f"{READY_S:g} s: {lab.log_lines(container)[-3:]}")
+            time.sleep(0.5)
+        put_files(container, {INIT_SQL_PATH: INIT_SQL.encode()})
+        for db in server.databases:
+            code, said = _exec(container, ["su", "postgres", "-s", "/bin/sh", "-c",
+                                           "psql -X -q -p \"$1\" -v user=\"$2\" -v password=\"$3\" -v name=\"$4\" -f \"$5\"",
+                                           "init", str(db.port), db.user, db.password, db.name, INIT_SQL_PATH])
+            if code != 0:
+                raise LabError(f"{server.role}: making user {db.user!r} and database {db.name!r} failed: {said[-300:]}")
+            init = ["kea-admin", "db-init", "pgsql", "-h", "127.0.0.1", "-P", str(db.port), "-u", db.user,
+                    "-p", db.password, "-n", db.name]
+            code, said = _exec(container, init)
+            if code != 0 and "schema already exists" not in said.lower() and "already" not in said.lower():
+                raise LabError(f"{server.role}: kea-admin db-init pgsql for database {db.name!r} failed: {said[-300:]}")
+            _, version = _exec(container, ["kea-admin", "db-version", "pgsql", "-h", "127.0.0.1", "-P", str(db.port),
+                                           "-u", db.user, "-p", db.password, "-n", db.name])
+            _, admin = _exec(container, ["kea-admin", "--version"])
+            _, server_version = _exec(container, ["sh", "-c", "postgres --version 2>/dev/null || "
+                                                  "$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)/postgres --version"])
+            made.append({"role": server.role, "database": server.kind, "address": server.address, "port": db.port,
+                         "name": db.name, "user": db.user, "schema_version": version.splitlines()[-1] if version else None,
+                         "kea_admin": admin, "server": server_version, "db_init": "made" if code == 0 else said[-200:]})
+    return made
+
+
+def read_leases(lab: "Lab", db: LeaseDatabase) -> str:
+    """The ``lease4`` table as memfile rows (header first), read with the server's own credentials.
+    A table that cannot be read raises ``LabError`` naming it: absent evidence is never an empty table."""
+    container = lab.containers.get(db.server_role)
+    if container is None:
+        raise LabError(f"{db.where()}: the database server {db.server_role} was never started")
+    cmd, env = _client(db)
+    try:
+        code, out = _exec(container, [*cmd, "-A", "-F", ",", "-P", "footer=off", "-c", LEASES_SQL], env)
+    except Exception as exc:  # noqa: BLE001 - a stopped container or a lost engine: the table was not read
+        raise LabError(f"{db.where()} could not be read: {exc}") from None
+    if code != 0:
+        raise LabError(f"{db.where()} could not be read: {out[-300:]}")
+    return out + "\n"
