@@ -8,13 +8,16 @@ and name share one database, as they would in production. The user and password 
 config's own; the schema is made by the suite's own ``kea-admin db-init`` (the same Kea release
 as the daemon under test), before either server starts.
 
-After the drill each server's lease evidence is the ``lease4`` table read back with the
-config's credentials, as rows of a memfile (``parse_memfile`` reads both). A table holds one
-row per address, the latest: it has no history of earlier holders, which a memfile's log keeps.
+Each server's lease evidence is its ``lease4`` table read with the config's credentials, as
+rows of a memfile (``parse_memfile`` reads both). A table holds one row per address, the
+latest, where a memfile appends every change; so ``TableWatch`` reads each table every
+``WATCH_EVERY_S`` during the drill and appends each row that changed, and for a row that
+vanished (a release) the deletion row a memfile would hold: a memfile-shaped log whose
+resolution is the sampling period, ended by the table as read after the drill.
 """
 from __future__ import annotations
 
-import shlex
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,6 +37,7 @@ ROLE = "database"  # the first database server's lab role; the next ones are dat
 LOCAL = ("localhost", "127.0.0.1", "::1", "")
 TLS_KEYS = ("trust-anchor", "cert-file", "key-file", "key-password", "cipher-list")
 READY_S = 60.0
+WATCH_EVERY_S = 2.0
 INIT_SQL_PATH = "/tmp/dhcpdrill-db-init.sql"
 # The role and database a config names, made by the superuser (psql variables: names and
 # password are quoted by psql itself, whatever they hold).
@@ -161,7 +165,8 @@ def place(wanted: dict[str, LeaseDatabase], addresses: list[str]) -> tuple[dict[
     role order), at ``addresses`` (as many as there are hosts)."""
     hosts: dict[tuple, str] = {}
     for role, db in wanted.items():
-        hosts.setdefault(db.key(role), addresses[len(hosts)])
+        if db.key(role) not in hosts:
+            hosts[db.key(role)] = addresses[len(hosts)]
     roles = {key: ROLE if i == 0 else f"{ROLE}-{i + 1}" for i, key in enumerate(hosts)}
     placed = {role: LeaseDatabase(**{**db.__dict__, "address": hosts[db.key(role)], "server_role": roles[db.key(role)]})
               for role, db in wanted.items()}
@@ -182,8 +187,8 @@ def rewrite(cfg: dict, db: LeaseDatabase) -> str:
     before = cfg["lease-database"].get("host", "localhost")
     cfg["lease-database"]["host"] = db.address
     local = before in LOCAL
-    return (f"Dhcp4.lease-database.host: {shown(before)} -> {shown(db.address)} (the lab's {db.kind} server "
-            f"{db.server_role}, from the suite's Debian packages; database {shown(db.name)}, user {shown(db.user)}, "
+    return (f"Dhcp4.lease-database.host: {shown(before)} -> {shown(db.address)} (the lab container "
+            f"{db.server_role}: {db.kind} from the suite's Debian packages; database {shown(db.name)}, user {shown(db.user)}, "
             "schema made by the suite's own kea-admin db-init"
             + ("; on the server's own host in production, a container of its own in the lab, so a fault on the "
                "server's container leaves its database up" if local else "") + ")")
@@ -238,9 +243,23 @@ def start(lab: "Lab", servers: tuple[DatabaseServer, ...], network: "Network", i
     return made
 
 
-def read_leases(lab: "Lab", db: LeaseDatabase) -> str:
-    """The ``lease4`` table as memfile rows (header first), read with the server's own credentials.
-    A table that cannot be read raises ``LabError`` naming it: absent evidence is never an empty table."""
+def read_leases(lab: "Lab", db: LeaseDatabase, role: str | None = None) -> str:
+    """``role``'s lease evidence: with a ``TableWatch`` running on ``lab``, its log of the table
+    ended by a read now (the watch stops); else the table now. A table that cannot be read now
+    raises ``LabError`` naming it: absent evidence is never an empty table."""
+    watch = WATCHES.get(lab.run_id) if role else None
+    if watch is None:
+        return read_table(lab, db)
+    watch.stop()
+    watch.merge(role, read_table(lab, db))
+    watch.read_back.add(role)
+    if watch.read_back >= set(watch.dbs):
+        WATCHES.pop(lab.run_id, None)
+    return watch.log(role)
+
+
+def read_table(lab: "Lab", db: LeaseDatabase) -> str:
+    """The ``lease4`` table as memfile rows (header first), read with the server's own credentials."""
     container = lab.containers.get(db.server_role)
     if container is None:
         raise LabError(f"{db.where()}: the database server {db.server_role} was never started")
@@ -252,3 +271,74 @@ def read_leases(lab: "Lab", db: LeaseDatabase) -> str:
     if code != 0:
         raise LabError(f"{db.where()} could not be read: {out[-300:]}")
     return out + "\n"
+
+
+def deletion(row: str) -> str:
+    """The row a memfile appends when a lease is deleted (a release): no lifetime, expiry = its cltt."""
+    cells = row.split(",")
+    try:
+        cells[4] = str(int(cells[4]) - int(cells[3]))
+    except (IndexError, ValueError):
+        return row
+    cells[3] = "0"
+    return ",".join(cells)
+
+
+class TableWatch:
+    """Reads each role's ``lease4`` table every ``every_s`` while a drill runs (a thread), keeping
+    a memfile-shaped log per role: each row that changed since the last read, and a deletion row
+    for each row that vanished. Registered in ``WATCHES`` by the lab's run id; it ends by itself
+    once the lab is closed. A read that fails (a stopped database) adds nothing."""
+
+    def __init__(self, lab: "Lab", dbs: dict[str, LeaseDatabase], every_s: float = WATCH_EVERY_S) -> None:
+        self.lab, self.dbs, self.every_s = lab, dict(dbs), every_s
+        self.header: str | None = None
+        self.rows: dict[str, list[str]] = {role: [] for role in dbs}
+        self.last: dict[str, dict[str, str]] = {role: {} for role in dbs}
+        self.reads: dict[str, int] = {role: 0 for role in dbs}
+        self.read_back: set[str] = set()  # roles whose log was taken after the drill
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=f"table-watch-{lab.run_id}", daemon=True)
+
+    def start(self) -> "TableWatch":
+        WATCHES[self.lab.run_id] = self
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s) and self.lab.containers:
+            for role, db in self.dbs.items():
+                try:
+                    self.merge(role, read_table(self.lab, db))
+                except Exception:  # noqa: BLE001 - a database that is down this time: nothing read
+                    continue
+
+    def merge(self, role: str, text: str) -> None:
+        """One read of ``role``'s table into its log."""
+        lines = [line for line in text.splitlines() if line.strip()]
+        if not lines:
+            return
+        with self._lock:
+            self.header = self.header or lines[0]
+            now = {line.split(",", 1)[0]: line for line in lines[1:]}
+            for address, row in self.last[role].items():  # released before anything granted since
+                if address not in now:
+                    self.rows[role].append(deletion(row))
+            for address, row in now.items():
+                if self.last[role].get(address) != row:
+                    self.rows[role].append(row)
+            self.last[role] = now
+            self.reads[role] += 1
+
+    def log(self, role: str) -> str:
+        with self._lock:
+            return "\n".join([self.header or "", *self.rows[role]]) + "\n"
+
+
+WATCHES: dict[str, TableWatch] = {}  # lab run id -> its running watch

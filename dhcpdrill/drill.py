@@ -309,6 +309,7 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
         phases("starting lease databases")
         for made in databases.start(lab, plan.databases, net, database_image):
             tl.add(time.time(), made["role"], "database-ready", **made)
+        databases.TableWatch(lab, plan.lease_databases).start()  # a table keeps no history: sample it
     for role in ROLES:
         lab.container(role, net, plan.ids[role], adapter.command(pair, role), files[role], env,
                       pair.sysctls, routes={**relay.routes(plan), **plan.onlink_routes()},

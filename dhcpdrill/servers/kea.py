@@ -1096,7 +1096,7 @@ class KeaAdapter(ServerAdapter):
     def read_leases(self, lab: "Lab", pair: "Pair", role: str, container: "Container", path: str) -> str:
         """A SQL pair's ``lease4`` table (memfile-shaped rows), else the lease file."""
         db = self.lab_plan(pair).lease_databases.get(role) if databases.is_sql(self.load(pair.files[role], []) or {}) else None
-        return databases.read_leases(lab, db) if db else super().read_leases(lab, pair, role, container, path)
+        return databases.read_leases(lab, db, role) if db else super().read_leases(lab, pair, role, container, path)
 
     def log_event(self, line: str) -> tuple[str, dict] | None:
         m = TLS_REFUSED.search(line)
