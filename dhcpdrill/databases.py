@@ -150,6 +150,34 @@ def problems(path: str, cfg: dict) -> list[Problem]:
     return out
 
 
+# Kea 3.0 moved the SQL lease backends into hooks (Debian forky ships libdhcp_pgsql.so). Measured
+# with 3.0.4 and no such hook: ``kea-dhcp4 -t`` passes (lease backends available: memfile), and
+# the daemon refuses to start with these words.
+HOOKED_FROM = (3, 0)
+NO_BACKEND_30 = ("Unable to open database: The Kea server has not been compiled with support for lease database "
+                 "type: postgresql. Did you forget to use -D postgresql=enabled during setup or to load "
+                 "libdhcp_pgsql hook library?")
+
+
+def version_problems(version: str, suite: str, cfg: dict, path: str) -> list[Problem]:
+    """What Kea ``version`` refuses of a SQL lease database the daemon tests pass: from 3.0, a
+    PostgreSQL lease database without the ``libdhcp_pgsql.so`` hook."""
+    if not is_sql(cfg) or str((cfg.get("lease-database") or {}).get("type")) != "postgresql":
+        return []
+    try:
+        major_minor = tuple(int(x) for x in version.split(".")[:2])
+    except ValueError:
+        return []
+    libs = [str(h.get("library", "")) for h in cfg.get("hooks-libraries") or [] if isinstance(h, dict)]
+    if major_minor >= HOOKED_FROM and not any(lib.endswith("libdhcp_pgsql.so") for lib in libs):
+        return [Problem(path, "Dhcp4.hooks-libraries", f"Kea {version} (suite {suite}) refuses to start with a "
+                        f"postgresql lease-database and no libdhcp_pgsql.so: \"{NO_BACKEND_30}\" (kea-dhcp4 -t "
+                        "passes it: the daemon refuses it only when it starts)",
+                        'add { "library": "libdhcp_pgsql.so" } to hooks-libraries (Kea 3.0 loads its SQL lease '
+                        "backends as hooks; 2.2 and 2.6 have them built in)")]
+    return []
+
+
 def stated(cfg: dict) -> LeaseDatabase | None:
     """The SQL lease database a checked config names, not yet placed; None for memfile."""
     if not is_sql(cfg):

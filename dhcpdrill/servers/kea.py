@@ -398,6 +398,7 @@ def version_refusals(suite: str, cfg: dict, file: str) -> list[Problem]:
                    "config works on every version")
         out.append(Problem(file, field_name, f"Kea {version} (suite {suite}) refuses to start with it: "
                            f"\"{placed.refusal}\" ({why}; {caught})", fix))
+    out += databases.version_problems(version, suite, cfg, file)
     if suite == "bookworm":
         for i, logger in enumerate(cfg.get("loggers") or []):
             if "output-options" in logger:

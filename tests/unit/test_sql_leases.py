@@ -233,3 +233,13 @@ def test_a_watched_drill_reads_the_log_ended_by_the_table_now():
     assert "drill" in databases.WATCHES  # the secondary's log is still to be read
     assert len(databases.read_leases(lab, DB, "secondary").splitlines()) == 3  # its own log, then the table now
     assert "drill" not in databases.WATCHES
+
+
+def test_kea_30_without_the_pgsql_hook_is_refused_in_the_daemons_own_words():
+    from dhcpdrill.servers.kea import version_refusals
+    found = version_refusals("forky", config(), "primary.json")
+    assert [p.field for p in found] == ["Dhcp4.hooks-libraries"]
+    assert "did you forget" in found[0].what.lower() and "libdhcp_pgsql.so" in found[0].fix
+    hooked = {**config(), "hooks-libraries": [*config()["hooks-libraries"], {"library": "libdhcp_pgsql.so"}]}
+    assert version_refusals("forky", hooked, "primary.json") == []
+    assert version_refusals("trixie", config(), "primary.json") == []  # 2.6.3: built in
