@@ -34,6 +34,8 @@ BLACKHOLE_TAG = "dhcpdrill-db-blackhole"
 
 def _db(ctx: FaultContext, target: str) -> "LeaseDatabase":
     db = ctx.plan.lease_databases.get(target)
+    if db is not None and db.kind != "postgresql":
+        raise RuntimeError(f"{target}'s lease database is {db.kind}: database faults are made for postgresql only")
     if db is None:
         raise RuntimeError(f"{target} keeps no SQL lease database: database faults are for pairs whose "
                            "lease-database is postgresql")

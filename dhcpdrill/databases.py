@@ -1,7 +1,7 @@
 """SQL lease databases: a Kea pair whose ``lease-database`` is PostgreSQL, drilled against a real one.
 
-Each database host the configs name becomes a lab container of its own (PostgreSQL from the
-suite's Debian packages, ``image/databases.txt``) on the servers' network, at an address of the
+Each database host the configs name becomes a lab container of its own (PostgreSQL, or MariaDB
+for ``mysql``, from the suite's Debian packages, ``image/databases.txt``) on the servers' network, at an address of the
 servers' subnet outside every pool; the config's ``host`` is rewritten to it (listed as a
 rewrite). One server per host, one database per (host, name): two configs naming the same host
 and name share one database, as they would in production. The user and password are the
@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 
     from .lab import Lab
 
-SQL_TYPES = {"postgresql": 5432}  # the kinds the lab runs, with their default port
-NOT_YET = {"mysql": "MySQL/MariaDB lease databases are not reproduced in the lab yet (PostgreSQL is)"}
+SQL_TYPES = {"postgresql": 5432, "mysql": 3306}  # the kinds the lab runs, with their default port
+ADMIN = {"postgresql": "pgsql", "mysql": "mysql"}  # kea-admin's name for each
+NOT_YET: dict[str, str] = {}
 ROLE = "database"  # the first database server's lab role; the next ones are database-2, ...
 LOCAL = ("localhost", "127.0.0.1", "::1", "")
 TLS_KEYS = ("trust-anchor", "cert-file", "key-file", "key-password", "cipher-list")
@@ -59,6 +60,14 @@ mkdir -p /run/postgresql && chown postgres:postgres /run/postgresql
 exec su postgres -s /bin/sh -c "exec /usr/lib/postgresql/$V/bin/postgres -D /var/lib/postgresql/$V/main \
 -c config_file=/etc/postgresql/$V/main/postgresql.conf -c listen_addresses='*' -c port=$1"
 """
+# MariaDB (Debian's mysql): listening on the lab network; its root logs in through the unix socket.
+SERVE_MYSQL = """mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
+[ -d /var/lib/mysql/mysql ] || mariadb-install-db --user=mysql >/dev/null
+exec mariadbd --user=mysql --bind-address=0.0.0.0 --port=$1 --skip-name-resolve
+"""
+MYSQL_LEASES_SQL = ("SELECT INET_NTOA(address) AS address, LOWER(HEX(hwaddr)) AS hwaddr, "
+                    "LOWER(HEX(client_id)) AS client_id, valid_lifetime, UNIX_TIMESTAMP(expire) AS expire, "
+                    "subnet_id, state FROM lease4 ORDER BY UNIX_TIMESTAMP(expire) - valid_lifetime, address")
 # Every lease a server holds, memfile-shaped: dotted address, colon-separated MAC, epoch expiry,
 # state as a number; oldest client-last-transmission first. Columns stable since Kea 1.x.
 LEASES_SQL = ("SELECT '0.0.0.0'::inet + address AS address, "
@@ -210,14 +219,16 @@ def hosts_needed(cfgs: dict[str, dict]) -> int:
     return len({db.key(role) for role, cfg in cfgs.items() if (db := stated(cfg)) is not None})
 
 
-def rewrite(cfg: dict, db: LeaseDatabase) -> str:
-    """Point a lab copy's ``lease-database.host`` at its database container; the rewrite's words."""
+def rewrite(cfg: dict, db: LeaseDatabase, shared: bool = False) -> str:
+    """Point a lab copy's ``lease-database.host`` at its database container; the rewrite's words
+    (``shared``: another server of the pair names the same database)."""
     before = cfg["lease-database"].get("host", "localhost")
     cfg["lease-database"]["host"] = db.address
     local = before in LOCAL
     return (f"Dhcp4.lease-database.host: {shown(before)} -> {shown(db.address)} (the lab container "
             f"{db.server_role}: {db.kind} from the suite's Debian packages; database {shown(db.name)}, user {shown(db.user)}, "
             "schema made by the suite's own kea-admin db-init"
+            + ("; one database shared with the other server, as the configs say" if shared else "")
             + ("; on the server's own host in production, a container of its own in the lab, so a fault on the "
                "server's container leaves its database up" if local else "") + ")")
 
@@ -228,9 +239,39 @@ def _exec(container: "Container", cmd: list[str], env: dict[str, str] | None = N
 
 
 def _client(db: LeaseDatabase) -> tuple[list[str], dict[str, str]]:
-    """psql as the server logs in: its user and password, over TCP to its database."""
+    """The database's client as the server logs in: its user and password, over TCP to its database."""
+    if db.kind == "mysql":
+        return (["mysql", "-h", "127.0.0.1", "-P", str(db.port), "-u", db.user, "-D", db.name],
+                {"MYSQL_PWD": db.password})
     return (["psql", "-h", "127.0.0.1", "-p", str(db.port), "-U", db.user, "-d", db.name, "-X", "-q"],
             {"PGPASSWORD": db.password})
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _sql_name(text: str) -> str:
+    return "`" + text.replace("`", "``") + "`"
+
+
+def mysql_init(db: LeaseDatabase) -> str:
+    """The user and database a config names, made by MariaDB's root (quoted here: no client variables)."""
+    user = f"{_sql_string(db.user)}@'%'"
+    return (f"CREATE USER IF NOT EXISTS {user} IDENTIFIED BY {_sql_string(db.password)};\n"
+            f"CREATE DATABASE IF NOT EXISTS {_sql_name(db.name)};\n"
+            f"GRANT ALL PRIVILEGES ON {_sql_name(db.name)}.* TO {user};\n")
+
+
+def memfile_rows(tsv: str) -> str:
+    """mysql's tab-separated rows as memfile rows: commas, colon-separated MAC, NULL as empty."""
+    out = []
+    for i, line in enumerate(tsv.splitlines()):
+        cells = ["" if c == "NULL" else c for c in line.split("\t")]
+        if i > 0 and len(cells) > 1 and cells[1]:
+            cells[1] = ":".join(cells[1][j:j + 2] for j in range(0, len(cells[1]), 2))
+        out.append(",".join(cells))
+    return "\n".join(out)
 
 
 def start(lab: "Lab", servers: tuple[DatabaseServer, ...], network: "Network", image: str) -> list[dict]:
@@ -240,30 +281,39 @@ def start(lab: "Lab", servers: tuple[DatabaseServer, ...], network: "Network", i
     from .lab import put_files
     made = []
     for server in servers:
+        mysql = server.kind == "mysql"
         container = lab.container(server.role, network, server.address,
-                                  ["sh", "-c", SERVE, "serve", str(server.port)], image=image)
+                                  ["sh", "-c", SERVE_MYSQL if mysql else SERVE, "serve", str(server.port)], image=image)
         deadline = time.time() + READY_S
-        while _exec(container, ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(server.port)])[0] != 0:
+        ready = (["mysql", "-u", "root", "-e", "SELECT 1"] if mysql else  # root: the unix socket
+                 ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(server.port)])
+        while _exec(container, ready)[0] != 0:
             if time.time() > deadline:  # readiness only: the server either listens or the drill cannot run
                 raise LabError(f"the {server.kind} server {server.role} did not accept connections within "
                                f"{READY_S:g} s: {lab.log_lines(container)[-3:]}")
             time.sleep(0.5)
         put_files(container, {INIT_SQL_PATH: INIT_SQL.encode()})
         for db in server.databases:
-            code, said = _exec(container, ["su", "postgres", "-s", "/bin/sh", "-c",
-                                           "psql -X -q -p \"$1\" -v user=\"$2\" -v password=\"$3\" -v name=\"$4\" -f \"$5\"",
-                                           "init", str(db.port), db.user, db.password, db.name, INIT_SQL_PATH])
+            if mysql:
+                put_files(container, {INIT_SQL_PATH: mysql_init(db).encode()})
+                code, said = _exec(container, ["sh", "-c", 'mysql -u root < "$1"', "init", INIT_SQL_PATH])
+            else:
+                code, said = _exec(container, ["su", "postgres", "-s", "/bin/sh", "-c",
+                                               "psql -X -q -p \"$1\" -v user=\"$2\" -v password=\"$3\" -v name=\"$4\" -f \"$5\"",
+                                               "init", str(db.port), db.user, db.password, db.name, INIT_SQL_PATH])
             if code != 0:
                 raise LabError(f"{server.role}: making user {db.user!r} and database {db.name!r} failed: {said[-300:]}")
-            init = ["kea-admin", "db-init", "pgsql", "-h", "127.0.0.1", "-P", str(db.port), "-u", db.user,
+            backend = ADMIN[db.kind]
+            init = ["kea-admin", "db-init", backend, "-h", "127.0.0.1", "-P", str(db.port), "-u", db.user,
                     "-p", db.password, "-n", db.name]
             code, said = _exec(container, init)
-            if code != 0 and "schema already exists" not in said.lower() and "already" not in said.lower():
-                raise LabError(f"{server.role}: kea-admin db-init pgsql for database {db.name!r} failed: {said[-300:]}")
-            _, version = _exec(container, ["kea-admin", "db-version", "pgsql", "-h", "127.0.0.1", "-P", str(db.port),
+            if code != 0 and "already" not in said.lower():
+                raise LabError(f"{server.role}: kea-admin db-init {backend} for database {db.name!r} failed: {said[-300:]}")
+            _, version = _exec(container, ["kea-admin", "db-version", backend, "-h", "127.0.0.1", "-P", str(db.port),
                                            "-u", db.user, "-p", db.password, "-n", db.name])
             _, admin = _exec(container, ["kea-admin", "--version"])
-            _, server_version = _exec(container, ["sh", "-c", "postgres --version 2>/dev/null || "
+            _, server_version = _exec(container, ["sh", "-c", "mariadbd --version" if mysql else
+                                                  "postgres --version 2>/dev/null || "
                                                   "$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)/postgres --version"])
             made.append({"role": server.role, "database": server.kind, "address": server.address, "port": db.port,
                          "name": db.name, "user": db.user, "schema_version": version.splitlines()[-1] if version else None,
@@ -292,13 +342,14 @@ def read_table(lab: "Lab", db: LeaseDatabase) -> str:
     if container is None:
         raise LabError(f"{db.where()}: the database server {db.server_role} was never started")
     cmd, env = _client(db)
+    query = ["-B", "-e", MYSQL_LEASES_SQL] if db.kind == "mysql" else ["-A", "-F", ",", "-P", "footer=off", "-c", LEASES_SQL]
     try:
-        code, out = _exec(container, [*cmd, "-A", "-F", ",", "-P", "footer=off", "-c", LEASES_SQL], env)
+        code, out = _exec(container, [*cmd, *query], env)
     except Exception as exc:  # noqa: BLE001 - a stopped container or a lost engine: the table was not read
         raise LabError(f"{db.where()} could not be read: {exc}") from None
     if code != 0:
         raise LabError(f"{db.where()} could not be read: {out[-300:]}")
-    return out + "\n"
+    return (memfile_rows(out) if db.kind == "mysql" else out) + "\n"
 
 
 def deletion(row: str) -> str:

@@ -682,7 +682,8 @@ class KeaAdapter(ServerAdapter):
         lease_dbs, db_servers = self._databases(cfgs, placed, addresses, pools, backup_peer, subnet, relayed)
         files_in, rewrites = {}, []
         for role, path in servers.items():
-            changes = [databases.rewrite(cfgs[role], lease_dbs[role])] if role in lease_dbs else []
+            changes = [databases.rewrite(cfgs[role], lease_dbs[role], list(lease_dbs.values()).count(lease_dbs[role]) > 1)
+                       ] if role in lease_dbs else []
             agent = ctrl_agent_config(pair.suite, cfgs[role], has[role], addressed[role], ports[role])
             if agent is not None:
                 secured = tls.effective(has[role], str(has[role].get("this-server-name")))

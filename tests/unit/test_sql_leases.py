@@ -60,13 +60,28 @@ def test_the_bundled_sql_configs_are_accepted():
     ({"name": ""}, "Dhcp4.lease-database.name", "credentials"),
     ({"port": 70000}, "Dhcp4.lease-database.port", "not a TCP port"),
     ({"trust-anchor": "/etc/kea/ca.pem"}, "Dhcp4.lease-database.trust-anchor", "TLS to the database"),
-    ({"type": "mysql"}, "Dhcp4.lease-database.type", "MySQL/MariaDB"),
     ({"type": "cql"}, "Dhcp4.lease-database.type", "does not know"),
 ])
 def test_what_the_lab_cannot_reproduce_is_refused_naming_file_field_and_fix(changes, field, words):
     found = server_problems("kea-a.conf", with_db(**changes))
     assert field in fields(found) and words in fields(found)[field]
     assert all(p.file == "kea-a.conf" and p.fix for p in found)
+
+
+def test_a_mysql_pair_is_placed_on_mariadb_at_its_port():
+    pair = load_pair(ROOT / "fixtures" / "sql" / "kea-hot-standby-mysql")
+    plan = adapter_for(pair).lab_plan(pair)
+    assert [(s.kind, s.port) for s in plan.databases] == [("mysql", 3306), ("mysql", 3306)]
+    assert adapter_for(pair).lease_path(pair, "secondary").startswith("mysql://kea@198.18.91.")
+
+
+def test_mysql_rows_become_memfile_rows_and_its_init_quotes_what_the_config_holds():
+    tsv = ("address\thwaddr\tclient_id\tvalid_lifetime\texpire\tsubnet_id\tstate\n"
+           "198.18.91.100\t02106b000000\tNULL\t60\t1796668831\t1\t0")
+    assert databases.memfile_rows(tsv).splitlines() == [HEADER, "198.18.91.100,02:10:6b:00:00:00,,60,1796668831,1,0"]
+    odd = databases.LeaseDatabase("mysql", "h", 3306, "ke`a", "o'brien", "p\\w'", "198.18.91.252", "database")
+    made = databases.mysql_init(odd)
+    assert "'o\\'brien'@'%'" in made and "`ke``a`" in made and "'p\\\\w\\''" in made
 
 
 def test_a_hosts_database_the_lab_does_not_run_is_refused():
@@ -110,6 +125,7 @@ def test_two_servers_naming_one_remote_host_and_name_share_one_database(tmp_path
     plan = adapter_for(pair).lab_plan(pair)
     assert len(plan.databases) == 1 and len(plan.databases[0].databases) == 1
     assert plan.lease_databases["primary"] == plan.lease_databases["secondary"]
+    assert sum("one database shared with the other server" in r for r in plan.rewrites) == 2
 
 
 def test_a_refused_database_stops_the_pair_before_any_container(tmp_path):
