@@ -187,6 +187,26 @@ def version_problems(version: str, suite: str, cfg: dict, path: str) -> list[Pro
     return []
 
 
+# Drills whose fault acts on a lease file (storage.py): a SQL database has none.
+FILE_DRILLS = ("storage-full", "lease-tail-lost")
+
+
+def drill_problems(manifest: str, drills: dict) -> list[Problem]:
+    """Drills a pair with SQL lease databases states that the lab cannot run on it: the lease-file
+    faults, and a rolling upgrade (it carries a lease file over; ``kea-admin db-upgrade`` is not run)."""
+    out = []
+    for name, limits in sorted(drills.items()):
+        if name in FILE_DRILLS:
+            out.append(Problem(manifest, f"drills.{name}", "acts on a lease file, and this pair keeps its leases "
+                               "in SQL", f"remove [drills.{name}]; the database faults (database-stopped, "
+                               "database-blackholed) are the SQL pair's storage drills"))
+        elif getattr(limits, "to_suite", None):
+            out.append(Problem(manifest, f"drills.{name}", "a rolling upgrade of a SQL pair needs kea-admin "
+                               "db-upgrade at the right step, which the lab does not run yet",
+                               f"remove [drills.{name}] (or drill a memfile copy of the pair)"))
+    return out
+
+
 def stated(cfg: dict) -> LeaseDatabase | None:
     """The SQL lease database a checked config names, not yet placed; None for memfile."""
     if not is_sql(cfg):

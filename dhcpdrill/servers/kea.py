@@ -680,6 +680,8 @@ class KeaAdapter(ServerAdapter):
         if backup_peer is not None:
             addressed[BACKUP], ports[BACKUP] = backup_peer.address, backup_peer.peer_port
         lease_dbs, db_servers = self._databases(cfgs, placed, addresses, pools, backup_peer, subnet, relayed)
+        if lease_dbs and (found := databases.drill_problems(manifest, pair.drills)):
+            raise PairError(found)
         files_in, rewrites = {}, []
         for role, path in servers.items():
             changes = [databases.rewrite(cfgs[role], lease_dbs[role], list(lease_dbs.values()).count(lease_dbs[role]) > 1)

@@ -138,6 +138,18 @@ def test_a_refused_database_stops_the_pair_before_any_container(tmp_path):
     assert "primary.json: Dhcp4.lease-database.host" in str(caught.value)
 
 
+def test_lease_file_drills_and_rolling_upgrades_on_a_sql_pair_are_refused_naming_the_table(tmp_path):
+    pair_dir = tmp_path / "with-storage"
+    shutil.copytree(BUNDLED, pair_dir)
+    with (pair_dir / "pair.toml").open("a") as toml:
+        toml.write('\n[drills.storage-full]\nmax_takeover_s = 15\n'
+                   '\n[drills.rolling-upgrade]\nto_suite = "trixie"\nmax_takeover_s = 15\n')
+    with pytest.raises(PairError) as caught:
+        load_pair(pair_dir)
+    said = str(caught.value)
+    assert "drills.storage-full: acts on a lease file" in said and "drills.rolling-upgrade: a rolling upgrade" in said
+
+
 # -- reading the tables -------------------------------------------------------------------------
 class FakeContainer:
     def __init__(self, code: int, out: str) -> None:
