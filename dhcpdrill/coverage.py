@@ -213,12 +213,15 @@ def _engine_gaps(tl: Timeline, end: float) -> list[Gap]:
 
 def _container_gaps(tl: Timeline, end: float) -> list[Gap]:
     """A lab container that died, or started again, inside the window when no fault targeted its role
-    (a rolling upgrade targets one role and stops each in turn: its ``stopped`` steps name them)."""
+    (a rolling upgrade targets one role and stops each in turn: its ``stopped`` steps name them; a
+    database fault targets a server and stops its database container: its ``database`` event
+    ``stopped`` names that container's role)."""
     watch = tl.first("engine-watch")
     if watch is None:
         return []
     targeted = {e.get("target") for e in tl.of("fault-applied")} | \
-        {e.get("role") for e in tl.of("upgrade-step") if e.get("step") == "stopped"}
+        {e.get("role") for e in tl.of("upgrade-step") if e.get("step") == "stopped"} | \
+        {e.source for e in tl.of("database") if e.get("state") == "stopped"}
     out, seen = [], set()
     for e in tl.of("container-event", "container-state", source=ENGINE):
         role, action = e.get("role"), e.get("action")

@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 from docker.errors import DockerException
 
-from . import coverage, hostcpu, neighbours, realclients, relay
+from . import coverage, databases, hostcpu, neighbours, realclients, relay
 from .clientkinds import assign
 from .clients import ClientFleet, Link, Workload
 from .images import server_versions
@@ -233,13 +233,15 @@ class Phases:
 
 def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, reports: Path,
               progress: Progress | None = None, image_for: Callable[[str], str] | None = None,
-              label: str = "", real_clients: tuple[str, ...] = (), real_image: str | None = None) -> DrillResult:
+              label: str = "", real_clients: tuple[str, ...] = (), real_image: str | None = None,
+              database_image: str | None = None) -> DrillResult:
     """Run one drill and judge it. However it ends (a server that never gets ready, a fault that
     raises, an engine that stops answering) the servers' logs and lease files are collected as far
     as the engine allows, the error names what each daemon last complained of, and the timeline is
     saved and judged. ``label`` ends the run folder's name (``-run2of3`` for a repeated drill).
     ``real_clients`` (with the pair's own ``[lab] real_clients``) run as real daemons from
-    ``real_image`` beside the simulated clients (``realclients``)."""
+    ``real_image`` beside the simulated clients (``realclients``); a pair with SQL lease databases
+    runs them from ``database_image`` (``databases``)."""
     real_clients = tuple(k for k in realclients.KINDS if k in {*real_clients, *pair.real_clients})
     started = time.time()
     stamp = datetime.fromtimestamp(started, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -259,7 +261,7 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
                 phases = Phases(f"{pair.name} / {scenario.name}", expected_s(pair, scenario),
                                 progress or (lambda line: None))
                 _perform(lab, adapter, plan, pair, scenario, image, tl, result.versions, window, phases, image_for,
-                         (real_clients, real_image))
+                         (real_clients, real_image), database_image)
             except Exception as exc:  # noqa: BLE001 - any failure is reported as this drill's error
                 result.error = _describe(exc, result.run_dir) + _daemons_said(lab, adapter)
             finally:
@@ -288,7 +290,7 @@ def run_drill(engine: Engine, pair: Pair, scenario: Scenario, image: str, report
 def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str, tl: Timeline,
              versions: str, window: Window, phases: Phases,
              image_for: Callable[[str], str] | None = None,
-             real: tuple[tuple[str, ...], str | None] = ((), None)) -> None:
+             real: tuple[tuple[str, ...], str | None] = ((), None), database_image: str | None = None) -> None:
     """The drill's action: servers up and ready, clients steady, the fault, the observation."""
     real_clients, real_image = real
     phases("starting servers")
@@ -301,6 +303,13 @@ def _perform(lab: Lab, adapter, plan, pair: Pair, scenario: Scenario, image: str
         env.update(adapter.clock_environment)
         files = {role: {**f, CLOCK_FILE: b"+0\n"} for role, f in files.items()}
     mounts = lab_tmpfs(scenario.fault, adapter, pair)  # a storage drill's size-limited lease filesystem
+    if plan.databases:  # up, with its schema, before a server connects to it
+        if database_image is None:
+            raise LabError(f"{pair.name} keeps its leases in SQL but no database image was given")
+        phases("starting lease databases")
+        for made in databases.start(lab, plan.databases, net, database_image):
+            tl.add(time.time(), made["role"], "database-ready", **made)
+        databases.TableWatch(lab, plan.lease_databases).start()  # a table keeps no history: sample it
     for role in ROLES:
         lab.container(role, net, plan.ids[role], adapter.command(pair, role), files[role], env,
                       pair.sysctls, routes={**relay.routes(plan), **plan.onlink_routes()},

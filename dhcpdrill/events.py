@@ -16,13 +16,15 @@ from typing import Iterable
 from .timeline import Event
 
 HARNESS, CLIENTS, ENGINE, SERVER, REAL_CLIENT = "harness", "clients", "engine", "server", "real-client"
+DATABASE = "database"  # a SQL lease database's lab role: database, database-2, ...
 SERVER_ROLES = ("primary", "secondary", "backup")
 CLIENT_KIND = ("client_kind",)  # on the agent's per-client events when the pair states a [workload] mix
 
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of event: who writes it (``server``: a server role; ``real-client``: ``real-client:<kind>``),
+    """One kind of event: who writes it (``server``: a server role; ``real-client``: ``real-client:<kind>``;
+    ``database``: ``database`` or ``database-<n>``),
     the fields it always has, the fields it may have, and what it means."""
     sources: tuple[str, ...]
     required: tuple[str, ...]
@@ -91,6 +93,12 @@ KINDS: dict[str, Kind] = {
                                  "a server's TLS certificate swapped for an expired copy"),
     "clock-set": Kind((SERVER,), ("offset",), (), "a server's clock skewed by this many seconds"),
     "clock-offset": Kind((SERVER,), ("offset",), (), "a server's clock read back against the host's"),
+    "database-ready": Kind((DATABASE,), ("role", "database", "address", "port", "name"),
+                           ("user", "schema_version", "kea_admin", "server", "db_init"),
+                           "a SQL lease database up, its schema made by the suite's kea-admin db-init"),
+    "database": Kind((DATABASE, SERVER), ("state",), ("server", "exit", "said", "line", "dropped", "connect",
+                                                      "from_address"),
+                     "a lease database stopped, blackholed, lost (the daemon's words) or started again"),
     # -- the lab's engine watch (lab.EngineWatch) -------------------------------------------------------
     "engine-watch": Kind((ENGINE,), ("every_s", "silence_s"), (), "the engine watch began"),
     "engine-ping": Kind((ENGINE,), (), (), "the engine answered"),
@@ -184,6 +192,7 @@ KINDS: dict[str, Kind] = {
 
 def source_allowed(kind: Kind, source: str) -> bool:
     return any(source == s or (s == SERVER and source in SERVER_ROLES) or
+               (s == DATABASE and source.startswith(DATABASE + "-") and source[len(DATABASE) + 1:].isdigit()) or
                (s == REAL_CLIENT and source.startswith(REAL_CLIENT + ":")) for s in kind.sources)
 
 

@@ -29,7 +29,7 @@ from .problems import LabError
 RECIPE = Path(__file__).parent / "image"
 REPOSITORY = "dhcpdrill/lab"
 BUILDERS = ("auto", "mmdebstrap", "dockerfile")
-LAB, REAL_CLIENTS = "packages.txt", "real-clients.txt"  # the recipes' package lists
+LAB, REAL_CLIENTS, DATABASES = "packages.txt", "real-clients.txt", "databases.txt"  # the recipes' package lists
 
 
 SUITES = ("bookworm", "trixie", "forky")
@@ -56,11 +56,12 @@ def packages(suite: str = "bookworm", listing: str = LAB) -> list[str]:
 
 
 def image_tag(suite: str, listing: str = LAB) -> str:
-    """``dhcpdrill/lab:<suite>-<hash>`` (the real-clients image: ``<suite>-real-clients-<hash>``)."""
+    """``dhcpdrill/lab:<suite>-<hash>`` (another listing's image: ``<suite>-real-clients-<hash>``,
+    ``<suite>-databases-<hash>``)."""
     h = hashlib.sha256(suite.encode())
     for name in (listing, "Dockerfile"):
         h.update((RECIPE / name).read_bytes())
-    kind = "" if listing == LAB else "real-clients-"
+    kind = "" if listing == LAB else listing.removesuffix(".txt") + "-"
     return f"{REPOSITORY}:{suite}-{kind}{h.hexdigest()[:12]}"
 
 

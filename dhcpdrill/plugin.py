@@ -33,7 +33,7 @@ import pytest
 
 from .catalogue import known_scenarios
 from .drill import DrillResult, Scenario, drill_window, run_drill
-from .images import BUILDERS, REAL_CLIENTS, ensure_image, packages
+from .images import BUILDERS, DATABASES, REAL_CLIENTS, ensure_image, packages
 from .lab import Engine, docker_client
 from .outcome import EXPECTED, FAILED
 from .manifest import drill_problems, name_clashes
@@ -231,6 +231,16 @@ class DrillSession:
                                                  self.config.getoption("--apt-mirror"), listing=REAL_CLIENTS)
         return self._images[key]
 
+    def database_image(self, suite: str) -> str:
+        """The lease-database image for ``suite`` (``images.DATABASES``), built here the first
+        time a pair with a SQL lease database is drilled: a default run never builds it."""
+        key = f"{suite}-databases"
+        if key not in self._images:
+            with parallel.host_lock(f"image-{key}"):
+                self._images[key] = ensure_image(self.client(), suite, self.config.getoption("--image-builder"),
+                                                 self.config.getoption("--apt-mirror"), listing=DATABASES)
+        return self._images[key]
+
     def engine(self, suite: str) -> Engine:
         """The session's hold on the engine: its sentinel is started (from ``suite``'s image) before
         anything else, then what dead sessions left is swept."""
@@ -311,12 +321,14 @@ class DrillRunner:
             problems = self.session.server_check(self.pair)
             real = tuple(self.node.config.getoption("--real-clients")) + self.pair.real_clients
             real_image = self.session.real_clients_image(self.pair.suite) if real else None
+            database_image = self.session.database_image(self.pair.suite) if adapter_for(self.pair).lab_plan(self.pair).databases else None
         except LabError as exc:
             pytest.fail(f"lab unavailable: {exc}", pytrace=False)
         if problems:
             pytest.fail("the servers' own checkers refused the pair:\n  " + "\n  ".join(problems), pytrace=False)
         result = run_drill(engine, self.pair, scenario, image, self.session.reports, progress=self._progress,
-                           image_for=self.session.image, label=self.label, real_clients=real, real_image=real_image)
+                           image_for=self.session.image, label=self.label, real_clients=real, real_image=real_image,
+                           database_image=database_image)
         evidence.record_run(result)  # now, not at the end: an xdist controller reads it from the run folder
         self.session.results.append(result)
         self.node.stash.setdefault(RESULTS, []).append(result)

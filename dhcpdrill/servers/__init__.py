@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from docker.models.containers import Container
+
     from ..lab import Lab
     from ..manifest import Pair
     from ..timeline import Timeline
@@ -77,6 +79,8 @@ class LabPlan:
     rebind_s: float | None = None  # when a client rebinds (T2) with the configured lease times
     warnings: tuple[str, ...] = ()  # fit to drill, but some verdicts would mislead unless the team knows this
     backup: BackupPeer | None = None  # a third server in role backup (Kea HA), when the pair has one
+    databases: tuple = ()  # SQL database servers the lab runs for the servers' leases (``databases``)
+    lease_databases: dict = field(default_factory=dict)  # role -> its placed ``databases.LeaseDatabase``
 
     def spare_addresses(self) -> list[str]:
         """Host addresses of the servers' subnet outside every pool and not a server's (nor the
@@ -177,6 +181,11 @@ class ServerAdapter:
         """Where ``role``'s daemon keeps its lease database inside its container."""
         raise NotImplementedError
 
+    def read_leases(self, lab: "Lab", pair: "Pair", role: str, container: "Container", path: str) -> str:
+        """The text of ``role``'s lease database at ``path`` (its lease file; a SQL table read back
+        as rows of one); raises ``LabError`` when it cannot be read."""
+        return lab.read_file(container, path)
+
     def log_event(self, line: str) -> tuple[str, dict] | None:
         """A timeline event (kind, data) for one line of the daemon's log, or None."""
         raise NotImplementedError
@@ -209,7 +218,7 @@ class ServerAdapter:
         for role, container in current.items():
             path = self.lease_path(pair, role)
             try:
-                text = lab.read_file(container, path)
+                text = self.read_leases(lab, pair, role, container, path)
             except LabError as exc:
                 timeline.add(time.time(), role, "lease-file", path=path, read=False, error=str(exc))
                 continue

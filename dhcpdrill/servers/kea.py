@@ -18,12 +18,13 @@ from docker.errors import DockerException
 from ..problems import LabError, PairError, Problem
 from ..expectations import BACKUP
 from . import LAB_RANGE, ROLES, BackupPeer, Declared, LabPlan, ServerAdapter, daemon_command, peer_network, place_subnets
+from .placement import free_addresses
 from .. import readdress
 from ..readdress import Readdressing
 from ..timers import KEA_DEFAULTS
 from .compare import ABSENT, differences, shown
 from ..includes import KEA as KEA_INCLUDE, expanded
-from .. import tls
+from .. import databases, tls
 from .kea_paths import DEFAULT_DIRS, RESTRICTED, VERSIONS, is_log_file, place
 
 if TYPE_CHECKING:
@@ -148,7 +149,8 @@ SHAPE: dict = {
     "control-socket": {"socket-type": str, "socket-name": str},
     "control-sockets": [{"socket-type": str, "socket-name": str}],  # Kea 2.7+ / 3.0
     "multi-threading": {"enable-multi-threading": bool},
-    "lease-database": {"type": str, "persist": bool, "name": str},
+    "lease-database": {"type": str, "persist": bool, "name": str, "host": str, "port": int, "user": str,
+                       "password": str},
     "subnet4": [SUBNET_SHAPE],
     "shared-networks": [{"name": str, "subnet4": [SUBNET_SHAPE], "option-data": [{"name": str}],
                          "relay": {"ip-addresses": [str], "ip-address": str}}],
@@ -332,7 +334,7 @@ def named_files(cfg: dict) -> list[tuple[str, str, str]]:
         if isinstance(entry, dict) and entry.get("socket-type") == "unix" and entry.get("socket-name"):
             found.append((f"Dhcp4.control-sockets[{i}].socket-name", str(entry["socket-name"]), "control socket"))
     db = cfg.get("lease-database") or {}
-    if db.get("name"):
+    if db.get("name") and not databases.is_sql(cfg):  # a SQL database's name is no file
         found.append(("Dhcp4.lease-database.name", str(db["name"]), "lease file"))
     for i, logger in enumerate(cfg.get("loggers") or []):
         key = output_key(logger)
@@ -355,7 +357,7 @@ def control_socket_path(suite: str, cfg: dict) -> str | None:
 def lease_file_path(suite: str, cfg: dict) -> str:
     """Where ``suite``'s daemon keeps its memfile: Kea's default file when the config names none."""
     name = _get(cfg, "lease-database", "name")
-    if not name:
+    if not name or databases.is_sql(cfg):
         return DEFAULT_LEASE_FILE
     return place(suite, "lease file", str(name)).path or str(name)
 
@@ -396,6 +398,7 @@ def version_refusals(suite: str, cfg: dict, file: str) -> list[Problem]:
                    "config works on every version")
         out.append(Problem(file, field_name, f"Kea {version} (suite {suite}) refuses to start with it: "
                            f"\"{placed.refusal}\" ({why}; {caught})", fix))
+    out += databases.version_problems(version, suite, cfg, file)
     if suite == "bookworm":
         for i, logger in enumerate(cfg.get("loggers") or []):
             if "output-options" in logger:
@@ -444,7 +447,7 @@ def inherited(entry: dict, shared: dict | None) -> dict:
 
 def server_problems(path: str, cfg: dict) -> list[Problem]:
     """What every server of the lab needs of its own config: a unix control socket (the drill asks
-    it for HA state), one named interface, and a persistent memfile the drill can read."""
+    it for HA state), one named interface, and a persistent memfile or a SQL database the lab runs."""
     out = []
     if unix_socket(cfg) is None:
         out.append(Problem(path, "Dhcp4.control-socket", "no unix control socket",
@@ -456,9 +459,12 @@ def server_problems(path: str, cfg: dict) -> list[Problem]:
                            f"is {shown(ifaces if ifaces is not None else ABSENT)}; the lab reproduces exactly one named interface",
                            "list the one interface that serves the drilled subnet"))
     db = cfg.get("lease-database") or {}
-    if db.get("type") != "memfile" or db.get("persist") is False:
-        out.append(Problem(path, "Dhcp4.lease-database", "is not a persistent memfile",
-                           "use type memfile with persist true; the drill reads its lease file"))
+    out += databases.problems(path, cfg)
+    if databases.is_sql(cfg):
+        return out
+    if db.get("persist") is False:
+        out.append(Problem(path, "Dhcp4.lease-database.persist", "is false: the memfile is never written",
+                           "use persist true (the drill reads the lease file), or a postgresql lease database"))
     if any(ch.isspace() for ch in str(db.get("name", ""))):
         out.append(Problem(path, "Dhcp4.lease-database.name",
                            f"{shown(db['name'])} holds whitespace, which Kea cannot open (it splits its "
@@ -673,9 +679,13 @@ class KeaAdapter(ServerAdapter):
         addressed, ports = dict(addresses), dict(peer_ports)  # with the backup's, for its own lab copy
         if backup_peer is not None:
             addressed[BACKUP], ports[BACKUP] = backup_peer.address, backup_peer.peer_port
+        lease_dbs, db_servers = self._databases(cfgs, placed, addresses, pools, backup_peer, subnet, relayed)
+        if lease_dbs and (found := databases.drill_problems(manifest, pair.drills)):
+            raise PairError(found)
         files_in, rewrites = {}, []
         for role, path in servers.items():
-            changes = []
+            changes = [databases.rewrite(cfgs[role], lease_dbs[role], list(lease_dbs.values()).count(lease_dbs[role]) > 1)
+                       ] if role in lease_dbs else []
             agent = ctrl_agent_config(pair.suite, cfgs[role], has[role], addressed[role], ports[role])
             if agent is not None:
                 secured = tls.effective(has[role], str(has[role].get("this-server-name")))
@@ -722,8 +732,26 @@ class KeaAdapter(ServerAdapter):
                        ha_timers={k: has["primary"][k] for k in KEA_DEFAULTS if has["primary"].get(k) is not None},
                        lease_sync=lease_sync(has["primary"], pair.mode),
                        warnings=tuple(self._warnings(pair, has["primary"])), backup=backup_peer,
+                       databases=db_servers, lease_databases=lease_dbs,
                        renew_s=min(kea_renew_s(cfgs["primary"], inherited(entry, shared)) for _, entry, shared in entries),
                        rebind_s=min(kea_rebind_s(cfgs["primary"], inherited(entry, shared)) for _, entry, shared in entries))
+
+    @staticmethod
+    def _databases(cfgs: dict[str, dict], placed, addresses: dict[str, str], pools, backup_peer, subnet,
+                   relayed) -> tuple[dict, tuple]:
+        """Each role's SQL lease database placed on a lab database server, on the servers' subnet
+        below the lab's gateway, clients' and relay's addresses (``LabPlan.spare_addresses``)."""
+        wanted = {role: db for role, cfg in cfgs.items() if (db := databases.stated(cfg)) is not None}
+        if not wanted:
+            return {}, ()
+        used = set((placed.server_ids or addresses).values()) | ({backup_peer.address} if backup_peer else set())
+        taken = 3 if relayed else 2
+        free = free_addresses(subnet, pools, used, taken + databases.hosts_needed(cfgs))[taken:]
+        if len(free) < databases.hosts_needed(cfgs):
+            raise PairError([Problem("-", "Dhcp4.lease-database.host", f"{subnet} has no address outside its pools "
+                                     "left for the lab's database server", "leave a few addresses of the subnet outside "
+                                     "every pool, as the servers' and the router's are")])
+        return databases.place(wanted, free)
 
     def _backup_problems(self, pair: "Pair", has: dict[str, dict], servers: dict[str, Path],
                          problems: list[Problem]) -> dict | None:
@@ -1066,7 +1094,13 @@ class KeaAdapter(ServerAdapter):
     lease_suffix = "csv"
 
     def lease_path(self, pair: "Pair", role: str) -> str:
-        return self._paths(pair, role)[1]
+        db = self.lab_plan(pair).lease_databases.get(role) if databases.is_sql(self.load(pair.files[role], []) or {}) else None
+        return db.where() if db else self._paths(pair, role)[1]
+
+    def read_leases(self, lab: "Lab", pair: "Pair", role: str, container: "Container", path: str) -> str:
+        """A SQL pair's ``lease4`` table (memfile-shaped rows), else the lease file."""
+        db = self.lab_plan(pair).lease_databases.get(role) if databases.is_sql(self.load(pair.files[role], []) or {}) else None
+        return databases.read_leases(lab, db, role) if db else super().read_leases(lab, pair, role, container, path)
 
     def log_event(self, line: str) -> tuple[str, dict] | None:
         m = TLS_REFUSED.search(line)

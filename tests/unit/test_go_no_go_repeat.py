@@ -291,7 +291,7 @@ from dhcpdrill.drill import DrillResult
 from dhcpdrill.verdicts import Verdict
 
 
-def run_drill(engine, pair, scenario, image, reports, progress=None, image_for=None, label="", real_clients=(), real_image=None):
+def run_drill(engine, pair, scenario, image, reports, progress=None, image_for=None, label="", real_clients=(), real_image=None, database_image=None):
     r = DrillResult(pair, scenario, image, reports / f"{pair.name}-{scenario.name}{label}", time.time())
     ok = f"{scenario.name}{label}" != os.environ.get("FAKE_FAIL")
     r.verdicts = [Verdict("fault-effective", "pass", "the primary exited"),

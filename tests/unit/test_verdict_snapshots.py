@@ -111,8 +111,9 @@ def _hand_built() -> dict[str, Timeline]:
 
 
 def pair_folder(name: str) -> Path:
-    """A recorded drill's pair: bundled, else one of fixtures/production/ or fixtures/versions/."""
-    return next((folder for folder in (real.ROOT / "fixtures" / name, real.ROOT / "fixtures" / "versions" / name)
+    """A recorded drill's pair: bundled, else one of fixtures/production/, fixtures/versions/ or fixtures/sql/."""
+    return next((folder for folder in (real.ROOT / "fixtures" / name, real.ROOT / "fixtures" / "versions" / name,
+                                       real.ROOT / "fixtures" / "sql" / name)
                  if folder.is_dir()), real.ROOT / "fixtures" / "production" / name)
 
 
