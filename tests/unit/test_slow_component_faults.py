@@ -44,7 +44,7 @@ def test_a_daemon_the_quota_alone_does_not_slow_shares_it_with_a_busy_loop_until
     fault.apply(ctx)
     try:
         pid = fault._neighbour(ctx)
-        assert pid and box.updates == [{"cpu_period": 1_000_000, "cpu_quota": 2000}]
+        assert pid and box.updates == [{"cpu_period": 100_000, "cpu_quota": 1000}]  # 1 ms per 100 ms, the loop beside it
         assert [(e.kind, e.get("running")) for e in ctx.timeline.of("cpu-neighbour")] == [("cpu-neighbour", True)]
         fault.heal(ctx)
         assert fault._neighbour(ctx) is None and box.updates[-1] == {"cpu_quota": -1}
@@ -58,7 +58,7 @@ def test_a_daemon_the_quota_slows_gets_no_neighbour():
     adapter = SimpleNamespace(slowed_by_quota_alone=True, status_round_trips=lambda *a: [{"ms": 1.0}])
     ctx = FaultContext(SimpleNamespace(containers={"primary": box}), None, adapter, None, Timeline())
     ThrottleCpu(cpus=0.002, period_ms=1000).apply(ctx)
-    assert not ctx.timeline.of("cpu-neighbour") and len(box.updates) == 1
+    assert not ctx.timeline.of("cpu-neighbour") and box.updates == [{"cpu_period": 1_000_000, "cpu_quota": 2000}]
 
 
 def test_the_relay_records_how_long_it_held_each_way(tmp_path):
