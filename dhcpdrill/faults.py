@@ -560,10 +560,12 @@ def slowed(before: list[dict], during: list[dict], factor: float, at_least_ms: f
     return ok, said
 
 
-def exchange_ms(events: list, since: float, until: float) -> list[float]:
+def exchange_ms(events: list, since: float, until: float, server: str | None = None) -> list[float]:
     """How long each client exchange step answered between ``since`` and ``until`` took, in ms:
     from the first transmission of a DISCOVER or REQUEST to the first OFFER or ACK/NAK of the
-    same exchange (client, xid), as the clients' own capture timed them."""
+    same exchange (client, xid), as the clients' own capture timed them; with ``server`` (its
+    server identifier), only the steps that server answered (a load-balancing partner answers
+    its own half at full speed)."""
     first: dict[tuple, float] = {}
     out = []
     answers = {"OFFER": "DISCOVER", "ACK": "REQUEST", "NAK": "REQUEST"}
@@ -571,6 +573,8 @@ def exchange_ms(events: list, since: float, until: float) -> list[float]:
         key = (e.get("mac"), e.get("xid"))
         if e.kind == "send" and e.get("msg") in ("DISCOVER", "REQUEST"):
             first.setdefault((*key, e.get("msg")), e.t)
+        elif server is not None and e.kind == "recv" and e.get("server_id") != server:
+            continue
         elif e.kind == "recv" and e.get("expected") and e.get("msg") in answers:
             asked = first.pop((*key, answers[e.get("msg")]), None)
             if asked is not None and since <= e.t <= until:
@@ -654,8 +658,9 @@ class ThrottleCpu(Fault):
                 events = [e for e in agent_events(ctx.lab) if e.kind in ("send", "recv")]
             except (LabError, KeyError):
                 events = []
-            before = exchange_ms(events, applied - self.before_s, applied)
-            during = exchange_ms(events, applied, time.time())
+            server = ctx.plan.ids[self.target]
+            before = exchange_ms(events, applied - self.before_s, applied, server)
+            during = exchange_ms(events, applied, time.time(), server)
             if (len(during) >= self.samples and time.time() >= applied + self.min_wait_s) or time.time() >= deadline:
                 return before, during
             time.sleep(1.0)
