@@ -560,10 +560,12 @@ def slowed(before: list[dict], during: list[dict], factor: float, at_least_ms: f
     return ok, said
 
 
-def exchange_ms(events: list, since: float, until: float) -> list[float]:
+def exchange_ms(events: list, since: float, until: float, server: str | None = None) -> list[float]:
     """How long each client exchange step answered between ``since`` and ``until`` took, in ms:
     from the first transmission of a DISCOVER or REQUEST to the first OFFER or ACK/NAK of the
-    same exchange (client, xid), as the clients' own capture timed them."""
+    same exchange (client, xid), as the clients' own capture timed them; with ``server`` (its
+    server identifier), only the steps that server answered (a load-balancing partner answers
+    its own half at full speed)."""
     first: dict[tuple, float] = {}
     out = []
     answers = {"OFFER": "DISCOVER", "ACK": "REQUEST", "NAK": "REQUEST"}
@@ -571,6 +573,8 @@ def exchange_ms(events: list, since: float, until: float) -> list[float]:
         key = (e.get("mac"), e.get("xid"))
         if e.kind == "send" and e.get("msg") in ("DISCOVER", "REQUEST"):
             first.setdefault((*key, e.get("msg")), e.t)
+        elif server is not None and e.kind == "recv" and e.get("server_id") != server:
+            continue
         elif e.kind == "recv" and e.get("expected") and e.get("msg") in answers:
             asked = first.pop((*key, answers[e.get("msg")]), None)
             if asked is not None and since <= e.t <= until:
@@ -583,6 +587,9 @@ def median_ms(values: list[float]) -> float | None:
     return ordered[len(ordered) // 2] if ordered else None
 
 
+NEIGHBOUR_PID = "/run/dhcpdrill-cpu-neighbour.pid"
+
+
 @dataclass(frozen=True)
 class ThrottleCpu(Fault):
     """Limit the target's container to ``cpus`` of one core (the CFS quota ``docker update
@@ -591,7 +598,11 @@ class ThrottleCpu(Fault):
     sends (Kea: ha-heartbeat to its peer URL; dhcpd: OMAPI), timed from the partner's container
     before and after the limit and answered every time, and by the clients' own exchange times,
     at least ``factor`` times and ``at_least_ms`` slower than before; healed by lifting the limit,
-    proven by the round trip again."""
+    proven by the round trip again. A daemon the quota alone does not slow (dhcpd needs less than
+    the smallest quota at a drill's load) shares it with a busy loop in its container, a runaway
+    process beside it at nice 19, with ``neighbour_period_ms`` periods: the loop spends each period's
+    quota while the daemon sleeps, so a query waits for the next period, and the daemon, weighted
+    ~70 times the loop, then gets nearly all of it."""
 
     cpus: float = 0.05
     period_ms: int = 100
@@ -604,6 +615,10 @@ class ThrottleCpu(Fault):
     min_wait_s: float = 5.0  # several of the quota's periods: a stalled daemon is seen, not a lucky moment
     exchange_wait_s: float = 15.0
     max_apply_s: float = 5.0  # the baseline's round trips are timed first
+    # With a busy neighbour every step the daemon takes waits for the next period: OMAPI and the
+    # failover handshake take several, and 1 s periods left dhcpd's OMAPI unanswered for 10 s and its
+    # failover connection lost over and over (2 runs, 2026-12-07). 100 ms: 1 ms (the smallest quota) each.
+    neighbour_period_ms: int = 100
 
     def _times(self, ctx: FaultContext, phase: str) -> list[dict]:
         samples = ctx.adapter.status_round_trips(ctx.lab, ctx.pair, self.target, _partner(self.target), self.samples)
@@ -619,8 +634,19 @@ class ThrottleCpu(Fault):
 
     def apply(self, ctx: FaultContext) -> None:
         self._times(ctx, "before")
-        period = self.period_ms * 1000
+        period = (self.period_ms if ctx.adapter.slowed_by_quota_alone else self.neighbour_period_ms) * 1000
         ctx.container(self.target).update(cpu_period=period, cpu_quota=max(1000, int(self.cpus * period)))
+        if not ctx.adapter.slowed_by_quota_alone:
+            code, out = ctx.container(self.target).exec_run(
+                ["sh", "-c", f"nice -n 19 sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $! > {NEIGHBOUR_PID}; cat {NEIGHBOUR_PID}"])
+            if code != 0:
+                raise RuntimeError(f"the busy neighbour in {self.target} did not start: {out.decode(errors='replace')}")
+            ctx.record("harness", "cpu-neighbour", target=self.target, pid=out.decode().strip(), running=True)
+
+    def _neighbour(self, ctx: FaultContext) -> str | None:
+        """The busy neighbour's pid if it runs in the target's container."""
+        code, out = ctx.container(self.target).exec_run(["sh", "-c", f"kill -0 $(cat {NEIGHBOUR_PID}) && cat {NEIGHBOUR_PID}"])
+        return out.decode().strip() if code == 0 else None
 
     def _exchanges(self, ctx: FaultContext, applied: float) -> tuple[list[float], list[float]]:
         """The clients' exchange times (ms) in ``before_s`` up to the limit and since it, waiting
@@ -632,8 +658,9 @@ class ThrottleCpu(Fault):
                 events = [e for e in agent_events(ctx.lab) if e.kind in ("send", "recv")]
             except (LabError, KeyError):
                 events = []
-            before = exchange_ms(events, applied - self.before_s, applied)
-            during = exchange_ms(events, applied, time.time())
+            server = ctx.plan.ids[self.target]
+            before = exchange_ms(events, applied - self.before_s, applied, server)
+            during = exchange_ms(events, applied, time.time(), server)
             if (len(during) >= self.samples and time.time() >= applied + self.min_wait_s) or time.time() >= deadline:
                 return before, during
             time.sleep(1.0)
@@ -654,14 +681,24 @@ class ThrottleCpu(Fault):
         ctx.record("harness", "exchange-latency", target=self.target, before_ms=earlier, during_ms=later)
         clients_slowed = a is not None and b is not None and b >= a * self.factor and b - a >= self.at_least_ms
         quota, period = self._limit(ctx)
+        neighbour = ""
+        if not ctx.adapter.slowed_by_quota_alone:
+            pid = self._neighbour(ctx)
+            ok = ok and pid is not None
+            neighbour = f", shared with a busy loop (pid {pid})" if pid else ", but its busy neighbour is not running"
         return ok and clients_slowed, (
-            f"{self.target} limited to {quota / period if period else 0:g} CPU ({quota} us per {period} us); "
+            f"{self.target} limited to {quota / period if period else 0:g} CPU ({quota} us per {period} us){neighbour}; "
             f"{said}; clients' exchanges: median {'unknown' if a is None else f'{a:g} ms'} over {len(earlier)} in the "
             f"{self.before_s:g} s before, {'unknown' if b is None else f'{b:g} ms'} over {len(later)} since")
 
     def heal(self, ctx: FaultContext) -> None:
-        if _state(ctx, self.target).get("Running"):
-            ctx.container(self.target).update(cpu_quota=-1)
+        state = _state(ctx, self.target)
+        if not state.get("Running"):
+            return
+        if not ctx.adapter.slowed_by_quota_alone and not state.get("Paused"):
+            ctx.container(self.target).exec_run(["sh", "-c", f"kill $(cat {NEIGHBOUR_PID}) && rm -f {NEIGHBOUR_PID}"])
+            ctx.record("harness", "cpu-neighbour", target=self.target, running=self._neighbour(ctx) is not None)
+        ctx.container(self.target).update(cpu_quota=-1)
 
     def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
         quota, _ = self._limit(ctx)
@@ -670,7 +707,9 @@ class ThrottleCpu(Fault):
         after = self._times(ctx, "healed")
         a, b = round_trip_ms(before), round_trip_ms(after)
         back = quota <= 0 and a is not None and b is not None and b <= max(2 * a, a + self.at_least_ms)
-        return back, (f"{self.target}'s CPU limit {'lifted' if quota <= 0 else f'still {quota} us'}; median status "
+        busy = not ctx.adapter.slowed_by_quota_alone and self._neighbour(ctx) is not None
+        return back and not busy, (f"{self.target}'s CPU limit {'lifted' if quota <= 0 else f'still {quota} us'}"
+                                   f"{'; its busy neighbour still runs' if busy else ''}; median status "
                       f"round trip {'unknown' if b is None else f'{b:g} ms'} (before the fault "
                       f"{'unknown' if a is None else f'{a:g} ms'})")
 
@@ -753,11 +792,12 @@ RELAY_DELAY = "/tmp/dhcpdrill-delay-relay.delay"
 RELAY_UID = 65534  # nobody: the relay's own connections to the partner are not redirected back to it
 # A TCP relay that forwards every chunk, each way and in order, the seconds in RELAY_DELAY after it
 # arrived (read per chunk: writing 0 there makes the link fast again without breaking the
-# connections through it); it counts the connections and bytes it carried in RELAY_STATS.
+# connections through it); it counts the connections and bytes it carried in RELAY_STATS, and each
+# way the shortest and longest time a delayed chunk spent in it, and how many there were.
 DELAY_RELAY = """
 import asyncio, json, os, sys, time
 target, port, listen, delay_path, stats_path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-stats = {"connections": 0, "bytes_out": 0, "bytes_in": 0, "peers": []}
+stats = {"connections": 0, "bytes_out": 0, "bytes_in": 0, "peers": [], "held_ms": {}}
 
 def delay():
     try:
@@ -771,23 +811,27 @@ async def pump(reader, writer, key):
     queue = asyncio.Queue()
     async def later():
         while True:
-            due, data = await queue.get()
+            arrived, due, data = await queue.get()
             await asyncio.sleep(max(0.0, due - loop.time()))
             if data is None:
                 break
             writer.write(data)
             await writer.drain()
             stats[key] += len(data)
+            if due > arrived:
+                held = round((loop.time() - arrived) * 1000, 1)
+                low, high, n = stats["held_ms"].get(key, [held, held, 0])
+                stats["held_ms"][key] = [min(low, held), max(high, held), n + 1]
         writer.close()
     sender = asyncio.ensure_future(later())
     try:
         while True:
             data = await reader.read(65536)
-            queue.put_nowait((loop.time() + delay(), data or None))
+            queue.put_nowait((loop.time(), loop.time() + delay(), data or None))
             if not data:
                 break
     except OSError:
-        queue.put_nowait((loop.time() + delay(), None))
+        queue.put_nowait((loop.time(), loop.time() + delay(), None))
     await sender
 
 async def handle(reader, writer):
@@ -878,6 +922,8 @@ class DelayPeerLink(Fault):
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         time.sleep(3.0)  # a heartbeat-delay or two for the daemons to reconnect through the relays
+        if not ctx.adapter.status_on_peer_path:
+            return self._verify_by_relays(ctx)
         before = {e.get("sender"): e.get("median_ms") for e in ctx.timeline.of("status-round-trips")
                   if e.get("phase") == "before"} if ctx.timeline else {}
         during = self._trips(ctx, "during")
@@ -891,6 +937,33 @@ class DelayPeerLink(Fault):
                              f"(+{'unknown' if added[r] is None else f'{added[r]:.0f}'} ms; {2 * self.delay_ms:g} ms "
                              f"added by design); its relay carried {carried[r]} bytes in "
                              f"{(stats[r] or {}).get('connections', 0)} connection(s)" for r in ROLES)
+
+    def _verify_by_relays(self, ctx: FaultContext) -> tuple[bool, str]:
+        """For daemons whose status request does not travel the peer path (dhcpd: OMAPI has its
+        own port, and nothing else on the failover port can be asked without joining the failover
+        connection): the daemons' own peer connection went through a relay (bytes carried both
+        ways, waited for up to ``max_apply_s``) and every chunk of it was held ``delay_ms`` (the
+        relay's own clock, 0.9 of it at least)."""
+        deadline = time.time() + self.max_apply_s
+        while True:
+            stats = {role: self._stats(ctx, role) for role in ROLES}
+            through = [r for r, st in stats.items() if st and st.get("bytes_out") and st.get("bytes_in")]
+            if through or time.time() >= deadline:
+                break
+            time.sleep(1.0)
+        ctx.record("harness", "relay-stats", stats=stats)
+        held = {r: (st or {}).get("held_ms", {}) for r, st in stats.items()}
+        short = [f"{r} {way} {v[0]} ms" for r, ways in held.items() for way, v in ways.items()
+                 if v[0] < 0.9 * self.delay_ms]
+        ok = bool(through) and not short
+        said = "; ".join(
+            f"{r} -> {_partner(r)}: its relay carried {(stats[r] or {}).get('bytes_out', 0)} bytes out, "
+            f"{(stats[r] or {}).get('bytes_in', 0)} back in {(stats[r] or {}).get('connections', 0)} connection(s)"
+            + "".join(f", {way} {v[2]} chunk(s) held {v[0]:g}-{v[1]:g} ms" for way, v in sorted(held[r].items()))
+            for r in ROLES)
+        return ok, (f"{said}; {self.delay_ms:g} ms each way by design"
+                    + ("" if through else "; no relay carried the daemons' peer connection")
+                    + (f"; held less than 0.9 of it: {', '.join(short)}" if short else ""))
 
     def heal(self, ctx: FaultContext) -> None:
         for role in ROLES:

@@ -151,6 +151,12 @@ class ServerAdapter:
     environment: dict[str, str] = {}
     clock_environment: dict[str, str] = {}
     fields = {"address": "server address", "pools": "pools"}  # where the config states them, for problems
+    # Whether the smallest CPU quota alone slows the daemon at a drill's load; where it does not,
+    # slow-primary adds a busy process beside it in its container (a runaway neighbour).
+    slowed_by_quota_alone = True
+    # Whether ``status_round_trips`` travels the peer link (Kea: ha-heartbeat to the peer URL), so
+    # timing it proves a delay on that link.
+    status_on_peer_path = True
 
     def lab_plan(self, pair: "Pair") -> LabPlan:
         raise NotImplementedError

@@ -242,6 +242,9 @@ class IscAdapter(ServerAdapter):
     """Knows dhcpd.conf, the failover state machine (read over OMAPI) and dhcpd.leases."""
 
     fields = {"address": "failover peer address", "pools": "subnet pool range"}
+    # dhcpd served the drill's load under 2 ms of CPU a second with 0.9 ms exchanges (2026-12-07)
+    slowed_by_quota_alone = False
+    status_on_peer_path = False  # OMAPI has its own port
     clock_environment = {"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
                          "FAKETIME_TIMESTAMP_FILE": "/run/dhcpdrill-faketime", "FAKETIME_NO_CACHE": "1",
                          "FAKETIME_DONT_FAKE_MONOTONIC": "1"}

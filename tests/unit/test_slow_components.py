@@ -186,3 +186,20 @@ def test_silencing_the_primary_after_the_heal_drops_more_than_the_hazard_allows(
     assert v["dropped-queries"].status == FAIL and v["dropped-queries"].figure > 67
     assert v["outcome"].status == FAIL and not v["outcome"].as_expected
     assert any("dropped after the heal began" in r for r in v["outcome"].reasons)
+
+
+def test_a_slowed_servers_exchanges_are_timed_from_its_own_answers_only():
+    """A dhcpd load-balancing pair (isc-failover, 2026-12-07): the partner answered its own half
+    at full speed, so the median of every exchange (6.87 ms) hid the slowed primary's (~500 ms)."""
+    from dhcpdrill.faults import exchange_ms
+    tl = base()
+    send(tl, FAULT_T + 1, 0, 7, "DISCOVER")
+    tl.add(FAULT_T + 1.005, "clients", "recv", client="steady-00", mac=mac(0), msg="OFFER", expected=True, xid=7,
+           server_id="198.18.0.12", udp_checksum_ok=True)  # the partner's answer, ahead of the primary's
+    reply(tl, FAULT_T + 1.6, 0, 7, "OFFER")
+    send(tl, FAULT_T + 2, 1, 8, "DISCOVER")
+    tl.add(FAULT_T + 2.004, "clients", "recv", client="steady-01", mac=mac(1), msg="OFFER", expected=True, xid=8,
+           server_id="198.18.0.12", udp_checksum_ok=True)
+    events = [e for e in tl.events if e.kind in ("send", "recv")]
+    assert exchange_ms(events, FAULT_T, FAULT_T + 30) == [5.0, 4.0]
+    assert exchange_ms(events, FAULT_T, FAULT_T + 30, PRIMARY) == [600.0]
