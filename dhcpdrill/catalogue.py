@@ -147,7 +147,7 @@ def known_scenarios(roots: Iterable[Path] = ()) -> dict[str, Scenario]:
     package = shipped_scenarios()
     if package is None:
         try:
-            import scenarios
+            import scenarios  # noqa: F401  (is the checkout's scenarios package importable?)
         except ImportError:
             root = next((r for r in roots if (r / "scenarios" / "__init__.py").is_file()), None)
             if root is not None:

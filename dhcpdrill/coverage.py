@@ -118,7 +118,7 @@ def contradictions(tl: Timeline, workload: "Workload | None" = None) -> list[Gap
     for kind in sorted(records):
         if tl.first(kind) is None:
             out.append(Gap(f"the harness's {kind} record", None, None,
-                           f"is missing, though the harness that recorded this timeline records it: "
+                           "is missing, though the harness that recorded this timeline records it: "
                            "what it covers cannot be known", CLIENT_KINDS if kind == "rhythm" else None))
     return out
 

@@ -76,7 +76,7 @@ def quiet_plan(pair: Pair, scenario: Scenario, plan: LabPlan, window_s: float | 
     period = pair.periods.get(scenario.period or "")
     if period is None:
         raise PairError([Problem(where, f"workload.{scenario.period}", "missing: this drill runs the site's own "
-                                 f"population at that hour", f"add [workload.{scenario.period}] with active_clients "
+                                 "population at that hour", f"add [workload.{scenario.period}] with active_clients "
                                  "and new_per_hour as the site has them then, e.g. active_clients = 40, "
                                  "new_per_hour = 4")])
     t1 = period.t1_s or plan.renew_s

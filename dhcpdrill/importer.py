@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
 import re
 import shutil
@@ -101,7 +100,7 @@ def manifest(name: str, kind: str, suite: str, mode: str, primary: str, secondar
              tables: list[str], note: str, taken: list[str] = (), backup: str | None = None) -> str:
     return "\n".join([
         f"# Written by dhcpdrill-import from {primary} and {secondary} (copied unchanged). Roles: {note}.",
-        *([f"# Included files, copied into this folder (server path: where it was read -> here):"]
+        *(["# Included files, copied into this folder (server path: where it was read -> here):"]
           + [f"#   {line}" for line in taken] if taken else []),
         "# Every number below is a starting point: run the drills three times and set what you measure.",
         "", "[pair]", f'name = "{name}"', f'server = "{kind}"',
@@ -140,7 +139,7 @@ def drill_tables(pair) -> list[str]:
         out += ["# The backup killed under load: active servers never wait for a backup in this mode, so no client",
                 "# should notice and the pair should not change state (drills/test_kill_backup.py).",
                 "[drills.kill-backup]", "max_takeover_s = 15", "max_outage_s = 5", "max_duplicates = 0",
-                "min_continuity = 1.0", f"expect_states = {{ primary = [], secondary = [] }}", ""]
+                "min_continuity = 1.0", "expect_states = { primary = [], secondary = [] }", ""]
     if pair.server == "kea":
         out += night_tables(pair, plan)
     return out

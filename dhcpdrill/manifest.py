@@ -404,7 +404,7 @@ def read_manifest(folder: Path) -> tuple[Pair, list[Problem], bool]:
     if isinstance(raw.get("pair"), dict) and raw["pair"].get("family") == 6:
         raise PairError([Problem(where, "pair.family", "is 6: a DHCPv6 pair, which the DHCPv4 drills cannot run",
                                  "drill it with `pytest drills/test_v6_kill_primary.py --longer --v6-pair "
-                                 f"{folder}` (README \"DHCPv6 (first slice)\"), or give a DHCPv4 pair here")])
+                                 f"{folder}` (docs/dhcpv6.md \"DHCPv6 (first slice)\"), or give a DHCPv4 pair here")])
     problems: list[Problem] = []
     for key in raw.keys() - {*SCHEMA, "drills", "lab", "workload"}:
         problems.append(Problem(where, key, "unknown table", "remove it; known: pair, files, lab, workload, drills"))

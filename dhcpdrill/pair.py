@@ -37,8 +37,8 @@ def pair_warnings(pair: Pair) -> list[str]:
            f"no suite here ships {name} {'.'.join(theirs.split('.')[:2])}; the lab offers "
            + ", ".join(f"{suite} ({v})" for suite, v in offered.items()))
     out.append(f"{pair.folder / MANIFEST}: pair.production_version: your servers run {name} {theirs}, the lab's "
-               f"{pair.suite} image runs {name} {ours}, and what the drills find may not hold for {theirs} (the "
-               f"README's 'What changed between versions') — {fix}")
+               f"{pair.suite} image runs {name} {ours}, and what the drills find may not hold for {theirs} (see "
+               f"docs/versions.md 'What changed between versions') — {fix}")
     return out
 
 

@@ -29,7 +29,7 @@ from .manifest import Pair
 from .servers import adapter_for
 
 # Measured on 2 cores: at 2 workers every drill's figures stayed within the spread of serial runs
-# (scripts/bench_parallel.py, three rounds each way; README "Many pairs, one engine").
+# (scripts/bench_parallel.py, three rounds each way; docs/ci.md "Many pairs, one engine").
 MEASURED_WORKERS = 2
 RUN_PROPERTY = "dhcpdrill_run_dir"  # a drill test's user property naming its run folder
 LOCKS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dhcpdrill" / "locks"

@@ -70,10 +70,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                                       "thresholds need longer is refused before anything starts (default 600 s)")
     group.addoption("--v6-pair", default=None, metavar="PATH",
                     help="the DHCPv6 pair drills/test_v6_kill_primary.py drills (default: "
-                         "fixtures/v6/kea-hot-standby-v6; README \"DHCPv6 (first slice)\")")
+                         "fixtures/v6/kea-hot-standby-v6; docs/dhcpv6.md \"DHCPv6 (first slice)\")")
     group.addoption("--longer", action="store_true",
                     help="also run the drills marked 'longer' (gray failures measured too few times, or too "
-                         "heavy for the default run beside other labs; README \"The longer run\")")
+                         "heavy for the default run beside other labs; docs/drills.md \"The longer run\")")
     group.addoption("--drill-catalogue", action="store_true",
                     help="list every drill for each pair (name, -k expression, fault, window, verdicts, keys, "
                          "expected duration) and exit without starting anything")
@@ -85,7 +85,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--repeat", type=run_count, default=None, metavar="N",
                     help="run each selected drill N times, each a full drill with its own run folder and evidence; "
                          "the summary, HTML and JUnit give each drill's pass rate (default 1; with --go-no-go "
-                         f"{gonogo.DEFAULT_REPEAT}, see the README)")
+                         f"{gonogo.DEFAULT_REPEAT}, see docs/results.md 'Go / no-go')")
     group.addoption("--accept-hazard", action="append", default=[], metavar="PAIR/DRILL",
                     help="with --go-no-go: accept the known hazard PAIR's pair.toml declares for must-pass DRILL "
                          "(e.g. kea-load-balancing/failback), so runs it spared may say GO (a failed run never "
@@ -104,7 +104,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--real-clients", type=real_client_kinds, default=(), metavar="KINDS",
                     help="run real DHCP client daemons beside the simulated clients in every drill, one container "
                          f"each, judged per kind (comma-separated: {','.join(realclients.KINDS)}; a pair can ask "
-                         "for them itself with [lab] real_clients; README \"Real clients\")")
+                         "for them itself with [lab] real_clients; docs/clients.md \"Real clients\")")
     group.addoption("--apt-mirror", default=os.environ.get("DHCPDRILL_APT_MIRROR"), metavar="URL",
                     help="Debian mirror for mmdebstrap (default: this host's own apt sources)")
 

@@ -50,7 +50,7 @@ SAMPLE_EVERY_S = 0.1  # the sampler's pause between two readings of eth0's addre
 # The longest stretch between two samples the judge accepts (the issue asks for a reading at least
 # every 0.5 s): the pause, the forks of a reading and a busy 2-core host's scheduling fit in it. A
 # longer one is a hole in the evidence: what the interface had then is unknown.
-MAX_SAMPLE_GAP_S = 0.5  # see README "Real clients" for the stretches measured
+MAX_SAMPLE_GAP_S = 0.5  # see docs/clients.md "Real clients" for the stretches measured
 SAMPLES = "/var/log/dhcpdrill/address-samples"
 SCRIPT = "/opt/dhcpdrill/real-client.sh"
 UDHCPC_LEASE = "/var/lib/udhcpc/eth0.lease"

@@ -17,7 +17,7 @@ from .drill import DrillResult
 from .picture import svg
 from .outcome import EXPECTED, FAILED, PASSED, excused
 from .realclients import rows as real_client_rows
-from .verdicts import FAIL, NOT_JUDGED, PASS, Verdict, anchor as fault_anchor
+from .verdicts import NOT_JUDGED, PASS, Verdict, anchor as fault_anchor
 
 if TYPE_CHECKING:
     from .expectations import Acceptance

@@ -53,7 +53,7 @@ def try_write(ctx: FaultContext, role: str, where: str) -> tuple[bool, str]:
     """Can a new 4 KiB file be written at ``where`` (what a daemon's next lease row needs)?"""
     probe = f"{where}/{PROBE}"
     code, out = ctx.container(role).exec_run(
-        ["sh", "-c", f'dd if=/dev/zero of="$1" bs=4096 count=1 conv=fsync 2>&1; r=$?; rm -f "$1"; exit $r',
+        ["sh", "-c", 'dd if=/dev/zero of="$1" bs=4096 count=1 conv=fsync 2>&1; r=$?; rm -f "$1"; exit $r',
          "probe", probe])
     said = out.decode(errors="replace").strip().splitlines()
     return code == 0, (said[0] if said else f"exit {code}")

@@ -14,7 +14,7 @@ import pytest
 
 from scenarios.expired_certificate import EXPIRED_CERTIFICATE, EXPIRED_CERTIFICATE_THEN_KILL
 
-# The longer run (README "The longer run"): each drill measured once so far.
+# The longer run (docs/drills.md "The longer run"): each drill measured once so far.
 pytestmark = pytest.mark.longer
 
 

@@ -25,7 +25,7 @@ import pytest
 
 from scenarios.gray_peer_link import FLAPPING_PEER_LINK, LOSSY_PEER_LINK_20, LOSSY_PEER_LINK_50
 
-# The longer run (README "The longer run"): three runs and more per pair now, but ~100 s each would
+# The longer run (docs/drills.md "The longer run"): three runs and more per pair now, but ~100 s each would
 # add ~10 min (6 drill runs on the two bundled pairs) to a default run that has none to spare.
 pytestmark = pytest.mark.longer
 

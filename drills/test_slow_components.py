@@ -34,7 +34,7 @@ import pytest
 
 from scenarios.slow_components import NARROW_PEER_LINK, SLOW_PEER_LINK, SLOW_PRIMARY
 
-# The longer run (README "The longer run"): three runs and more on kea-hot-standby, several UNKNOWN on a
+# The longer run (docs/drills.md "The longer run"): three runs and more on kea-hot-standby, several UNKNOWN on a
 # saturated host; on dhcpd slow-primary and narrow-peer-link do not prove their fault yet.
 pytestmark = pytest.mark.longer
 

@@ -39,7 +39,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dhcpdrill import relay  # noqa: E402
-from dhcpdrill.agent import EVENTS_PATH  # noqa: E402
 from dhcpdrill.clients import AGENT_IN_CONTAINER, AGENT_SOURCE, REQUEST_TRIES, agent_files  # noqa: E402
 from dhcpdrill.images import ensure_image  # noqa: E402
 from dhcpdrill.lab import Engine, Lab, docker_client  # noqa: E402

@@ -1,5 +1,5 @@
 """The CI templates a team copies: valid YAML, scheduled twice a year and on demand, publishing
-the JUnit and keeping the evidence archive, and running exactly the README's commands."""
+the JUnit and keeping the evidence archive, and running exactly the commands docs/ci.md gives."""
 from __future__ import annotations
 
 import re
@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
-SECTION = README.split("## Scheduled drills in CI", 1)[1].split("\n## ", 1)[0]
+PAGE = (ROOT / "docs" / "ci.md").read_text()
+SECTION = PAGE.split("## Scheduled drills in CI", 1)[1].split("\n## ", 1)[0]
 COMMANDS = {line.strip() for line in SECTION.splitlines() if line.startswith("    ")}
 
 

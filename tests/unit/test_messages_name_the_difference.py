@@ -95,7 +95,7 @@ def test_a_standby_that_never_fails_over_by_itself_is_warned(tmp_path):
 
 @pytest.mark.parametrize("runs, says", [
     ("2.6.1", 'your servers run Kea 2.6.1, the lab\'s bookworm image runs Kea 2.2.0, and what the drills find may not '
-              'hold for 2.6.1 (the README\'s \'What changed between versions\') — set suite = "trixie" in [pair] to '
+              'hold for 2.6.1 (see docs/versions.md \'What changed between versions\') — set suite = "trixie" in [pair] to '
               'drill Kea 2.6.3'),
     ("Kea 2.4.1", "no suite here ships Kea 2.4; the lab offers bookworm (2.2.0), trixie (2.6.3), forky (3.0.4)"),
 ])

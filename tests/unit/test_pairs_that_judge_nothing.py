@@ -82,5 +82,5 @@ def test_kill_primary(drill):
                                           "--reports-dir", str(pytester.path / "reports"),
                                           "-p", "no:xdist", "-p", "no:cacheprovider")
     assert result.ret not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
-    result.stdout.fnmatch_lines([f"*pair check failed, nothing was started:*"])
+    result.stdout.fnmatch_lines(["*pair check failed, nothing was started:*"])
     assert f"{folder}/pair.toml: drills: states no [drills.<name>] table" in result.stdout.str()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from dhcpdrill.timeline import Event, Timeline
+from dhcpdrill.timeline import Timeline
 from dhcpdrill.expectations import Thresholds
 from dhcpdrill.verdicts import FAIL, NOT_JUDGED, PASS, UNKNOWN, partner_share_held
 
-from .test_real_evidence import fault_t, load, with_events, without
+from .test_real_evidence import fault_t, load, without
 from .test_service_and_contradictions import judged_anywhere
 
 SERVER2 = "198.18.1.12"

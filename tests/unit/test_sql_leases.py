@@ -17,7 +17,7 @@ from dhcpdrill.outcome import decide
 from dhcpdrill.pair import load_pair
 from dhcpdrill.problems import LabError, PairError
 from dhcpdrill.servers import adapter_for
-from dhcpdrill.servers.kea import KeaAdapter, kea_json, server_problems, strip_comments
+from dhcpdrill.servers.kea import KeaAdapter, kea_json, server_problems
 from dhcpdrill.timeline import Event, Timeline
 from dhcpdrill.verdicts import FAIL, PASS, UNKNOWN, judge
 
