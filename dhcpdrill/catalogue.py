@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterable
 
-from .drill import SERVICE_GAP_READERS, Scenario, drill_heal_watch, drill_service_gap, drill_window, expected_s, quiet_plan, \
+from .scenario import SERVICE_GAP_READERS, Scenario, drill_heal_watch, drill_service_gap, drill_window, expected_s, quiet_plan, \
     verdicts_for
 from .expectations import NEEDS
 from .faults import Sequence

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .provenance import harness_identity, pair_source
 
 if TYPE_CHECKING:
-    from .drill import DrillResult
+    from .runrecord import DrillResult
     from .expectations import Acceptance
 
 MANIFEST = "MANIFEST.json"
@@ -129,7 +129,7 @@ def _required(drill: str, pair: Any, tl: Any) -> tuple[tuple[str, ...], str, Any
     where that list came from, and the scenario (None when only the run's own lab record lists
     them, the scenario not being here); None when neither says."""
     from .catalogue import known_scenarios
-    from .drill import verdicts_for
+    from .scenario import verdicts_for
     from .servers import adapter_for
     scenario = known_scenarios().get(drill)
     lab = tl.first("lab")
@@ -159,7 +159,7 @@ def _pair_differs(pair: Any, tl: Any, recorded: dict) -> list[str]:
 def _limits_differ(pair: Any, scenario: Any, tl: Any) -> list[str]:
     """Limits the run recorded before its lab started (``prediction`` of takeover and service-gap)
     against the same worked out again from the pair and the scenario, as ``drill.run`` does."""
-    from .drill import drill_service_gap, drill_window
+    from .scenario import drill_service_gap, drill_window
     from .servers import adapter_for
     plan = adapter_for(pair).lab_plan(pair)
     takeover, _ = drill_window(pair, scenario, plan)

@@ -33,7 +33,7 @@ from .problems import Problem
 from .report import figure_spread, pair_key, repetitions
 
 if TYPE_CHECKING:
-    from .drill import DrillResult
+    from .runrecord import DrillResult
     from .manifest import Pair
 
 # Unplanned loss of the primary, the planned handover a maintenance window starts with, and the

@@ -21,12 +21,15 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import docker
-from docker.errors import BuildError, ImageNotFound
+from typing import TYPE_CHECKING
 
-from .problems import LabError
+from .problems import LabError, docker_errors
+
+if TYPE_CHECKING:  # the engine's client is imported where an image is built or asked for, not with the recipe
+    import docker
 
 RECIPE = Path(__file__).parent / "image"
+
 REPOSITORY = "dhcpdrill/lab"
 BUILDERS = ("auto", "mmdebstrap", "dockerfile")
 LAB, REAL_CLIENTS, DATABASES = "packages.txt", "real-clients.txt", "databases.txt"  # the recipes' package lists
@@ -122,7 +125,7 @@ def ensure_image(client: docker.DockerClient, suite: str, builder: str = "auto",
     try:
         client.images.get(tag)
         return tag
-    except ImageNotFound:
+    except docker_errors().ImageNotFound:
         pass
     if builder == "auto":
         builder = "mmdebstrap" if shutil.which("mmdebstrap") else "dockerfile"
@@ -155,7 +158,7 @@ def _build_dockerfile(client: docker.DockerClient, suite: str, tag: str, listing
     try:
         client.images.build(path=str(RECIPE), tag=tag, rm=True, pull=False,
                             buildargs={"SUITE": suite, "PACKAGES": " ".join(packages(suite, listing))})
-    except (BuildError, docker.errors.APIError) as exc:
+    except (docker_errors().BuildError, docker_errors().APIError) as exc:
         raise LabError(f"building {tag} from {RECIPE / 'Dockerfile'} failed ({exc}); without a registry "
                        "use the default mmdebstrap builder (`apt-get install mmdebstrap`)") from None
     return tag
@@ -177,7 +180,7 @@ def server_versions(engine, tag: str) -> str:
                                        what=f"read the server versions in {tag}")
     try:
         image_id = engine.client.images.get(tag).id
-    except docker.errors.DockerException as exc:
+    except docker_errors().DockerException as exc:
         raise LabError(f"could not read the image ID of {tag}: {exc}") from None
     if code != 0:
         raise LabError(f"could not read the server versions in {tag}: {err.strip()[-300:]}")

@@ -24,7 +24,7 @@ import tarfile
 from pathlib import Path
 
 from .catalogue import known_scenarios
-from .drill import DrillResult
+from .runrecord import DrillResult
 from .evidence import MANIFEST, PAIR_DIR, VERDICTS, bundle, sha256, verify
 from .gonogo import FILE_NAME, OPTION, Acceptance
 from .manifest import read_manifest

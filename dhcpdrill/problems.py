@@ -25,3 +25,10 @@ class PairError(Exception):
 
 class LabError(Exception):
     """The lab could not be brought up (image build, Docker, a server that never got ready)."""
+
+
+def docker_errors():
+    """The Docker SDK's exceptions, imported where an engine is asked, not with the judging code
+    (``except (LabError, docker_errors().DockerException)`` evaluates only once something was raised)."""
+    import docker.errors
+    return docker.errors

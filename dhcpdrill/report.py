@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from . import bykind
-from .drill import DrillResult
+from .runrecord import DrillResult
 from .picture import svg
 from .outcome import EXPECTED, FAILED, PASSED, excused
 from .realclients import rows as real_client_rows

@@ -7,7 +7,7 @@ clients. Judged per client (``client-outage``: how long each waited for its new 
 a pair that states a population, the load figures (latency p50/p99, exchanges per second).
 """
 from dhcpdrill.clients import Workload
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import KillServer
 
 BOOT_STORM = Scenario(

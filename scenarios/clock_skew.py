@@ -12,7 +12,7 @@ clock is corrected. (Skewing a running dhcpd that is already connected broke the
 """
 from dataclasses import replace
 
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import KillServer, Sequence, SkewClock
 
 SKEW_VERDICTS = ("steady-state", "fault-effective", "evidence-consistent", "expected-warnings",

@@ -5,7 +5,7 @@ updates to is gone, so the partner's requests are refused at once. A healthy pai
 every client served, must not end up with both servers serving alone, and must return to its
 normal state once the agent is back.
 """
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import StopCtrlAgent
 
 CTRL_AGENT_DOWN = Scenario(

@@ -8,7 +8,7 @@ settings (``max-reconnect-tries``, ``reconnect-wait-time``, ``on-fail``): does t
 state them (every other pair skips these drills).
 """
 from dhcpdrill.database_faults import BlackholeDatabase, StopDatabase
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 
 VERDICTS = ("steady-state", "fault-effective", "evidence-consistent", "naks", "client-outage",
             "state-transitions", "heal-to-normal", "split-brain", "duplicates", "reply-checksums")

@@ -7,7 +7,7 @@ requires one). The drill records what the pair then does: whether the peers refu
 (the servers' own logs), whether both serve alone (split brain), and, in the second drill,
 whether the secondary still takes over when the primary is then killed.
 """
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import ExpireCertificate, KillServer, Sequence
 
 EXPIRED_CERTIFICATE = Scenario(

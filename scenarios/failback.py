@@ -10,7 +10,7 @@ failback to sync (a dhcpd pair's steady clients renew with the dead primary only
 release their leases at once).
 """
 from dhcpdrill.clients import Workload
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import MaintenanceHandoff, RestartServer
 
 FAILBACK = Scenario(

@@ -3,7 +3,7 @@
 Expected of a healthy pair: the same as a kill (takeover in time, no duplicates, continuity),
 and after the thaw the two servers agree again without handing any address out twice.
 """
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import FreezeServer
 
 FREEZE_PRIMARY = Scenario(

@@ -9,7 +9,7 @@ Flapping link: cut for 2 s and restored for 2 s, over and over for 60 s; each cu
 the pair's max-response-delay, so by its own rules neither server should ever see its partner down
 (no state change) and clients should not notice.
 """
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.gray import FlappingPeerLink, LossyPeerLink
 
 GRAY_VERDICTS = ("steady-state", "fault-effective", "evidence-consistent", "split-brain", "client-outage",

@@ -6,7 +6,7 @@ load-balancing the active servers never wait for its acknowledgement (Kea refuse
 state change, no client waiting longer than the pair's ``max_outage_s``, service held from the
 kill on, and the backup's lease file holding every lease granted up to the kill.
 """
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import KillServer
 
 KILL_BACKUP = Scenario(

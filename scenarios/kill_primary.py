@@ -8,7 +8,7 @@ threshold is larger (see dhcpdrill/timers.py): a default-timer Kea pair is watch
 ``takeover-predicted`` sets the measured takeover beside the interval the config predicts.
 """
 from dhcpdrill.clients import Workload
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import KillServer
 
 KILL_PRIMARY = Scenario(

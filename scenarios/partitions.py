@@ -13,7 +13,7 @@ database, with both servers' service off while it does. Judged per client (``lea
 from dataclasses import replace
 
 from dhcpdrill.clients import Workload
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import PartitionClients, PartitionPeers, RefusePeers
 
 PEER_PARTITION = Scenario(

@@ -6,7 +6,7 @@ promised those addresses to clients just before it died). New clients keep arriv
 secondary's own half of the free pool runs dry and it has to reach for its partner's.
 """
 from dhcpdrill.clients import Workload
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import DeclarePartnerDown, KillServer, Sequence
 
 PARTNER_DOWN = Scenario(

@@ -16,7 +16,7 @@ Expected of most pairs: no takeover in the window (the finding, bounded as the p
 hazard), with the fix the config allows (max-unacked-clients: 0) predicted beside it.
 """
 from dhcpdrill.clients import Workload
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import KillServer
 
 KILL_PRIMARY_QUIET_HOURS = Scenario(

@@ -5,7 +5,7 @@ the primary the same way. Clients keep leasing throughout. The suite comes from 
 [drills.rolling-upgrade] to_suite; without it the pair's own suite is reinstalled, which makes
 this the maintenance-window rehearsal (each server in turn through maintenance and back).
 """
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import RollingUpgrade
 
 ROLLING_UPGRADE = Scenario(

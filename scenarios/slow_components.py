@@ -14,7 +14,7 @@ so a narrow link reaches the clients.
 Slow peer link: 500 ms added each way to everything the servers send each other (a relay on the
 peer path in each server's namespace; this kernel has no netem), clients untouched.
 """
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.faults import DelayPeerLink, NarrowPeerLink, ThrottleCpu
 
 SLOW_VERDICTS = ("steady-state", "fault-effective", "evidence-consistent", "state-transitions", "client-outage",

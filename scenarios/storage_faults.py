@@ -15,7 +15,7 @@ the returning primary learn those leases from its partner before it serves, or h
 addresses out again (``tail-relearned``, ``duplicates``)? Judged against [drills.lease-tail-lost].
 """
 from dhcpdrill.clients import Workload
-from dhcpdrill.drill import Scenario
+from dhcpdrill.scenario import Scenario
 from dhcpdrill.storage import FillLeaseStorage, TruncateLeaseTail
 
 STORAGE_FULL = Scenario(

@@ -18,9 +18,8 @@ from calendar import timegm
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from docker.errors import DockerException
 
-from ..problems import LabError, PairError, Problem
+from ..problems import LabError, docker_errors, PairError, Problem
 from ..expectations import BACKUP
 from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command, peer_network, place_subnets
 from .. import readdress
@@ -474,7 +473,7 @@ class IscAdapter(ServerAdapter):
     def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
         try:
             state = self._omapi(lab, pair, role)["local-state"]
-        except (LabError, KeyError, DockerException, AttributeError, TypeError):
+        except (LabError, KeyError, docker_errors().DockerException, AttributeError, TypeError):
             return "unreachable"
         return STATES.get(int(state.replace(":", ""), 16), f"state {state}")
 
@@ -489,7 +488,7 @@ class IscAdapter(ServerAdapter):
         code = next(k for k, v in STATES.items() if v == "partner-down")
         try:
             answer = self._omapi(lab, pair, role, f"set local-state = {code}\nupdate\n")
-        except (LabError, DockerException) as exc:
+        except (LabError, docker_errors().DockerException) as exc:
             return {"result": 1, "text": str(exc)}
         return {"result": 0, "text": f"local-state is now {answer.get('local-state')}"}
 
@@ -504,7 +503,7 @@ class IscAdapter(ServerAdapter):
             try:
                 acks = [e for e in agent_events(lab) if e.kind == "recv" and e.get("msg") == "ACK"
                         and e.get("expected") and e.get("server_id") == address and e.t >= since]
-            except (KeyError, DockerException, LabError):  # no clients container, or its evidence file unreadable
+            except (KeyError, docker_errors().DockerException, LabError):  # no clients container, or its evidence file unreadable
                 return None
             if not acks:
                 continue

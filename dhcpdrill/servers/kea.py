@@ -13,9 +13,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from docker.errors import DockerException
 
-from ..problems import LabError, PairError, Problem
+from ..problems import LabError, docker_errors, PairError, Problem
 from ..expectations import BACKUP
 from . import LAB_RANGE, ROLES, BackupPeer, Declared, LabPlan, ServerAdapter, daemon_command, peer_network, place_subnets
 from .placement import free_addresses
@@ -1038,7 +1037,7 @@ class KeaAdapter(ServerAdapter):
                 before = time.time()
                 stamp = _get(self.ask(lab, pair, role, "ha-heartbeat"), "arguments", "date-time")
                 return parsedate_to_datetime(stamp).timestamp() - (before + time.time()) / 2
-            except (LabError, ValueError, TypeError, DockerException):
+            except (LabError, ValueError, TypeError, docker_errors().DockerException):
                 if time.time() >= deadline:
                     return None
                 time.sleep(0.5)
@@ -1050,7 +1049,7 @@ class KeaAdapter(ServerAdapter):
     def ha_state(self, lab: "Lab", pair: "Pair", role: str) -> str:
         try:
             answer = self.ask(lab, pair, role, "ha-heartbeat")
-        except (LabError, ValueError, DockerException):
+        except (LabError, ValueError, docker_errors().DockerException):
             return "unreachable"
         return str(_get(answer, "arguments", "state") or f"error: {answer.get('text')}")
 
