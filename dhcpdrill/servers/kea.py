@@ -472,24 +472,30 @@ def server_problems(path: str, cfg: dict) -> list[Problem]:
     return out
 
 
+def read_config(path, problems: list[Problem]) -> Any:
+    """A Kea config file's JSON (comments allowed, ``<?include?>`` expanded); None, with what is wrong
+    added to ``problems``, when it is unreadable, not UTF-8, not JSON (line and column) or includes badly."""
+    try:
+        return kea_json(expanded(path, KEA_INCLUDE)[0])
+    except PairError as exc:
+        problems.extend(exc.problems)
+    except OSError as exc:
+        problems.append(Problem(str(path), "-", f"cannot be read ({exc.strerror})", "make the file readable"))
+    except UnicodeDecodeError:
+        problems.append(Problem(str(path), "-", "is not UTF-8 text", "give the Kea JSON config file"))
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(str(path), f"line {exc.lineno} column {exc.colno}",
+                                f"is not valid JSON ({exc.msg})", "fix the syntax there"))
+    return None
+
+
 class KeaAdapter(ServerAdapter):
     """Knows Kea's config shape, its HA state machine and its memfile lease database."""
 
     def load(self, path, problems: list[Problem]) -> dict | None:
-        try:
-            raw = kea_json(expanded(path, KEA_INCLUDE)[0])
-        except PairError as exc:
-            problems.extend(exc.problems)
-            return None
-        except OSError as exc:
-            problems.append(Problem(str(path), "-", f"cannot be read ({exc.strerror})", "make the file readable"))
-            return None
-        except UnicodeDecodeError:
-            problems.append(Problem(str(path), "-", "is not UTF-8 text", "give the Kea JSON config file"))
-            return None
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(str(path), f"line {exc.lineno} column {exc.colno}",
-                                    f"is not valid JSON ({exc.msg})", "fix the syntax there"))
+        said = len(problems)
+        raw = read_config(path, problems)
+        if len(problems) > said:
             return None
         if not isinstance(_get(raw, "Dhcp4"), dict):
             problems.append(Problem(str(path), "Dhcp4", "missing", "give a kea-dhcp4 config with a Dhcp4 map"))

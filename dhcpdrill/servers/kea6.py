@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..problems import PairError, Problem
-from .kea import HA_SHAPE, STATE_LINE, _get, check_shape, kea_json, unix_socket
+from .kea import HA_SHAPE, STATE_LINE, _get, check_shape, read_config, unix_socket
 
 CONFIG_PATH = "/etc/kea/kea-dhcp6.conf"
 LAB_INTERFACE = "eth0"
@@ -35,17 +35,9 @@ LEASE_TYPES = {0: "address", 1: "temporary", 2: "prefix"}
 
 def load6(path: Path, problems: list[Problem]) -> dict | None:
     """The ``Dhcp6`` map of a kea-dhcp6 config, or None with the problems named."""
-    try:
-        raw = kea_json(Path(path).read_text())
-    except OSError as exc:
-        problems.append(Problem(str(path), "-", f"cannot be read ({exc.strerror})", "make the file readable"))
-        return None
-    except UnicodeDecodeError:
-        problems.append(Problem(str(path), "-", "is not UTF-8 text", "give the Kea JSON config file"))
-        return None
-    except json.JSONDecodeError as exc:
-        problems.append(Problem(str(path), f"line {exc.lineno} column {exc.colno}",
-                                f"is not valid JSON ({exc.msg})", "fix the syntax there"))
+    said = len(problems)
+    raw = read_config(path, problems)
+    if len(problems) > said:
         return None
     if not isinstance(_get(raw, "Dhcp6"), dict):
         got = ", ".join(sorted(raw)) if isinstance(raw, dict) else type(raw).__name__
