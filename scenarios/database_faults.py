@@ -7,6 +7,8 @@ settings (``max-reconnect-tries``, ``reconnect-wait-time``, ``on-fail``): does t
 [drills.database-stopped] and [drills.database-blackholed]; only pairs with a SQL lease database
 state them (every other pair skips these drills).
 """
+from dataclasses import replace
+
 from dhcpdrill.database_faults import BlackholeDatabase, StopDatabase
 from dhcpdrill.scenario import Scenario
 
@@ -23,12 +25,9 @@ DATABASE_STOPPED = Scenario(
     verdicts=VERDICTS,
 )
 
-DATABASE_BLACKHOLED = Scenario(
+DATABASE_BLACKHOLED = replace(
+    DATABASE_STOPPED,
     name="database-blackholed",
     title="Packets from the primary to its lease database dropped for 30 s (no reset), then let through",
     fault=BlackholeDatabase(target="primary"),
-    dwell_s=5.0,
-    observe_s=30.0,
-    after_heal_s=30.0,
-    verdicts=VERDICTS,
 )
