@@ -10,10 +10,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
-
 from .timeline import Event
 from .timers import REQUEST_TRIES
+from .waiting import NotReady, until
 
 if TYPE_CHECKING:  # the judge reads Workload and REQUEST_TRIES: neither the engine's client nor the agent
     from docker.models.networks import Network
@@ -163,9 +162,8 @@ class ClientFleet:
             return None
 
         try:
-            return retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.2),
-                         retry=retry_if_result(lambda r: r is None))(verdict)()
-        except RetryError:
+            return until(verdict, timeout=timeout, every=0.2, what=f"the agent's {' or '.join(kinds)} event")
+        except NotReady:
             return None
 
     def wake(self) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .faults import PROBE, Fault, FaultContext, _state, rule_packets
+from .waiting import NotReady, until
 
 if TYPE_CHECKING:
     from .databases import LeaseDatabase
@@ -52,13 +53,14 @@ def _ready(ctx: FaultContext, db: "LeaseDatabase") -> tuple[bool, str]:
 
 def _daemon_said(ctx: FaultContext, role: str, since: float, pattern: re.Pattern, wait_s: float) -> tuple[float, str] | None:
     """The first line of ``role``'s daemon log after ``since`` that matches, waiting up to ``wait_s``."""
-    until = time.time() + wait_s
-    while True:
-        lines = ctx.lab.log_lines(ctx.container(role))
-        found = next(((t, s.strip()) for t, s in lines if t >= since and pattern.search(s)), None)
-        if found is not None or time.time() >= until:
-            return found
-        time.sleep(1.0)
+    def found() -> tuple[float, str] | None:
+        return next(((t, s.strip()) for t, s in ctx.lab.log_lines(ctx.container(role))
+                     if t >= since and pattern.search(s)), None)
+
+    try:
+        return until(found, timeout=wait_s, every=1.0, what=f"{role}'s daemon to log {pattern.pattern}")
+    except NotReady:
+        return None
 
 
 def _applied_at(ctx: FaultContext, name: str) -> float:
@@ -85,10 +87,11 @@ class StopDatabase(Fault):
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         db = _db(ctx, self.target)
-        for _ in range(20):  # the container ends with its postgres
-            if not _state(ctx, db.server_role).get("Running"):
-                break
-            time.sleep(0.25)
+        try:  # the container ends with its postgres
+            until(lambda: not _state(ctx, db.server_role).get("Running"), timeout=5.0, every=0.25,
+                  what=f"{db.server_role} to stop")
+        except NotReady:
+            pass
         up, said = _ready(ctx, db)
         if up:
             return False, f"{db.where()} still accepts connections: {said}"
@@ -106,9 +109,11 @@ class StopDatabase(Fault):
 
     def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:
         db = _db(ctx, self.target)
-        deadline = time.time() + self.ready_wait_s
-        while not (ready := _ready(ctx, db))[0] and time.time() < deadline:  # readiness of the restart only
-            time.sleep(0.5)
+        try:  # readiness of the restart only
+            ready = until(lambda: _ready(ctx, db), done=lambda r: r[0], timeout=self.ready_wait_s, every=0.5,
+                          what=f"{db.where()} to accept connections")
+        except NotReady as exc:
+            ready = exc.last
         ctx.record(db.server_role, "database", state="started" if ready[0] else "not-started", said=ready[1])
         return ready[0], f"{db.where()}: {ready[1]}"
 
@@ -147,9 +152,11 @@ class BlackholeDatabase(Fault):
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         """Bitten: the daemon's own packets to the database were dropped (the counter moved), and a
         new connection times out (a drop), not refused (a reset)."""
-        until = time.time() + self.packet_wait_s
-        while (dropped := self._dropped(ctx)) == 0 and time.time() < until:
-            time.sleep(1.0)  # the daemon sends only when it next queries: a client's lease
+        try:  # the daemon sends only when it next queries: a client's lease
+            dropped = until(lambda: self._dropped(ctx), done=lambda d: d != 0, timeout=self.packet_wait_s,
+                            every=1.0, what=f"{self.target}'s packets to its database dropped")
+        except NotReady as exc:
+            dropped = exc.last
         connected, said = self._connect(ctx)  # after the count: its own SYNs are not the daemon's
         ctx.record(self.target, "database", state="blackhole-proof", dropped=dropped, connect=said)
         ok = bool(dropped) and not connected and "timed out" in said.lower()

@@ -18,12 +18,12 @@ resolution is the sampling period, ended by the table as read after the drill.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .problems import LabError, Problem
 from .servers.compare import shown
+from .waiting import NotReady, until
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -304,14 +304,14 @@ def start(lab: "Lab", servers: tuple[DatabaseServer, ...], network: "Network", i
         mysql = server.kind == "mysql"
         container = lab.container(server.role, network, server.address,
                                   ["sh", "-c", SERVE_MYSQL if mysql else SERVE, "serve", str(server.port)], image=image)
-        deadline = time.time() + READY_S
         ready = (["mysql", "-u", "root", "-e", "SELECT 1"] if mysql else  # root: the unix socket
                  ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(server.port)])
-        while _exec(container, ready)[0] != 0:
-            if time.time() > deadline:  # readiness only: the server either listens or the drill cannot run
-                raise LabError(f"the {server.kind} server {server.role} did not accept connections within "
-                               f"{READY_S:g} s: {lab.log_lines(container)[-3:]}")
-            time.sleep(0.5)
+        try:  # readiness only: the server either listens or the drill cannot run
+            until(lambda: _exec(container, ready)[0] == 0, timeout=READY_S, every=0.5,
+                  what=f"the {server.kind} server {server.role} to accept connections")
+        except NotReady:
+            raise LabError(f"the {server.kind} server {server.role} did not accept connections within "
+                           f"{READY_S:g} s: {lab.log_lines(container)[-3:]}") from None
         put_files(container, {INIT_SQL_PATH: INIT_SQL.encode()})
         for db in server.databases:
             if mysql:

@@ -14,8 +14,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
-
 from . import agent6, v6timers, verdicts6
 from .images import ensure_image
 from .lab import Engine, Lab, docker_client
@@ -24,6 +22,7 @@ from .servers import daemon_command
 from .servers.kea6 import CONFIG_PATH, Plan6, log_event, parse_leases6, plan6
 from .timeline import Event, Timeline
 from .verdicts import Verdict
+from .waiting import until
 
 ROLES = ("primary", "secondary")
 SERVER_DUID_FILE = "/var/lib/kea/kea-dhcp6-serverid"
@@ -101,14 +100,6 @@ class Result6:
         assert not bad, "\n".join(f"{v.name}: {v.status.upper()}: {v.reason}" for v in bad) + f"\nevidence: {self.report}"
 
 
-def _wait(condition, timeout: float, what: str):
-    try:
-        return retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5),
-                     retry=retry_if_result(lambda r: not r))(condition)()
-    except RetryError:
-        raise LabError(f"{what} within {timeout:.0f} s") from None
-
-
 def kill_primary6(pair: Pair6, reports: Path, observe_s: float = 45.0, steady: int = 6, probes: int | None = None) -> Result6:
     """Kill the primary's container (SIGKILL) once the clients hold their leases; observe."""
     thresholds = pair.drills.get("kill-primary") or {}
@@ -135,7 +126,7 @@ def kill_primary6(pair: Pair6, reports: Path, observe_s: float = 45.0, steady: i
             def normal() -> bool:
                 return all(any("HA_STATE_TRANSITION" in text and "to HOT-STANDBY state" in text
                                for _, text in lab.log_lines(lab.containers[role])) for role in ROLES)
-            _wait(normal, 60, "the pair did not reach hot-standby on both servers")
+            until(normal, timeout=60, every=0.5, what="the pair in hot-standby on both servers")
             tl.add(time.time(), "harness", "pair-ready", states={role: "hot-standby" for role in ROLES})
             agent_plan = {"steady": steady, "probes": probes if probes is not None else plan.max_unacked + 2,
                           "probe_hold": 2.0, "probe_gap": 1.0, "pd": bool(plan.pd_pools), "seed": int(lab.run_id[:4], 16),
@@ -163,7 +154,8 @@ def kill_primary6(pair: Pair6, reports: Path, observe_s: float = 45.0, steady: i
                 if not found and clients.status != "running":
                     raise LabError("the v6 client agent exited: " + clients.logs(stderr=True, stdout=False).decode()[-800:])
                 return found
-            _wait(lambda: said("steady") or said("steady-failed"), 60, "the v6 clients did not say steady")
+            until(lambda: said("steady") or said("steady-failed"), timeout=60, every=0.5,
+                  what="the v6 clients' steady or steady-failed")
             if said("steady-failed"):
                 raise LabError(f"the v6 clients could not all lease before the fault: {said('steady-failed')[0][:300]}")
             time.sleep(5)  # a few probes' exchanges on the healthy pair

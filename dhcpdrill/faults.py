@@ -21,6 +21,7 @@ from .problems import LabError
 from .timers import HANGS, VANISHES
 from .timeline import Timeline
 from .tls import expired_copy
+from .waiting import NotReady, until
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -130,13 +131,10 @@ class RestartServer(KillServer):
 
 def _await_daemon(ctx: FaultContext, role: str, wait_s: float) -> str | None:
     """The state the daemon reports once it answers its control channel, or None after ``wait_s``."""
-    from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
-
-    ask = retry(stop=stop_after_delay(wait_s), wait=wait_fixed(0.5),
-                retry=retry_if_result(lambda s: s == "unreachable"))(ctx.adapter.ha_state)
     try:
-        return ask(ctx.lab, ctx.pair, role)
-    except RetryError:
+        return until(lambda: ctx.adapter.ha_state(ctx.lab, ctx.pair, role), done=lambda s: s != "unreachable",
+                     timeout=wait_s, every=0.5, what=f"{role}'s daemon to answer its control channel")
+    except NotReady:
         return None
 
 
@@ -154,17 +152,14 @@ def hand_back(state: str, partner_state: str) -> str:
 
 def _await_hand_back(ctx: FaultContext, role: str, partner: str, wait_s: float) -> tuple[str, str]:
     """The (server, partner) HA states once ``hand_back`` says anything but ``wait``."""
-    from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
-
     def states() -> tuple[str, str]:
         return ctx.adapter.ha_state(ctx.lab, ctx.pair, role), ctx.adapter.ha_state(ctx.lab, ctx.pair, partner)
 
-    poll = retry(stop=stop_after_delay(wait_s), wait=wait_fixed(0.2),
-                 retry=retry_if_result(lambda s: hand_back(*s) == "wait"))(states)
     try:
-        return poll()
-    except RetryError as exc:
-        state, partner_state = exc.last_attempt.result()
+        return until(states, done=lambda s: hand_back(*s) != "wait", timeout=wait_s, every=0.2,
+                     what=f"{role} and {partner} to resync or hand back")
+    except NotReady as exc:
+        state, partner_state = exc.last
         raise RuntimeError(f"after its restart {role} stayed {state} for {wait_s:g} s while {partner} held "
                            f"{partner_state}: neither a resync nor a hand-back could begin") from None
 
@@ -519,16 +514,13 @@ class PartitionClients(Fault):
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         """Wait (bounded) for the filter to drop client traffic: clients retry every few seconds."""
-        deadline = time.time() + self.evidence_wait_s
-        dropped = 0
-        while time.time() < deadline:
-            try:
-                dropped = ctx.lab.cut_counters(self._table(ctx))
-            except LabError:
-                return False, f"no bridge filter for {self.target} is in place"
-            if dropped:
-                break
-            time.sleep(0.5)
+        try:
+            dropped = until(lambda: ctx.lab.cut_counters(self._table(ctx)), timeout=self.evidence_wait_s, every=0.5,
+                            what=f"the bridge filter to drop {self.target}'s DHCP frames")
+        except NotReady as exc:
+            dropped = exc.last
+        except LabError:
+            return False, f"no bridge filter for {self.target} is in place"
         linked, what = reach(ctx, _partner(self.target), self.target)
         ok = dropped > 0 and linked
         return ok, f"bridge filter dropped {dropped} DHCP frame(s) of {self.target}; peer link: {what}"
@@ -652,18 +644,20 @@ class ThrottleCpu(Fault):
         """The clients' exchange times (ms) in ``before_s`` up to the limit and since it, waiting
         (bounded) until ``samples`` exchanges were answered under it."""
         from .clients import agent_events
-        deadline = time.time() + self.exchange_wait_s
-        while True:
+        def exchanges() -> tuple[list[float], list[float]]:
             try:
                 events = [e for e in agent_events(ctx.lab) if e.kind in ("send", "recv")]
             except (LabError, KeyError):
                 events = []
             server = ctx.plan.ids[self.target]
-            before = exchange_ms(events, applied - self.before_s, applied, server)
-            during = exchange_ms(events, applied, time.time(), server)
-            if (len(during) >= self.samples and time.time() >= applied + self.min_wait_s) or time.time() >= deadline:
-                return before, during
-            time.sleep(1.0)
+            return (exchange_ms(events, applied - self.before_s, applied, server),
+                    exchange_ms(events, applied, time.time(), server))
+
+        try:
+            return until(exchanges, done=lambda got: len(got[1]) >= self.samples and time.time() >= applied + self.min_wait_s,
+                         timeout=self.exchange_wait_s, every=1.0, what=f"{self.samples} exchanges answered by the slowed {self.target}")
+        except NotReady as exc:
+            return exc.last
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         """Alive and slow: every status request its partner sends still answered (their round
@@ -759,12 +753,11 @@ class NarrowPeerLink(Fault):
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         """Wait (bounded) for the policer to drop something: heartbeats cross every heartbeat-delay."""
-        deadline = time.time() + self.evidence_wait_s
-        while True:
-            dropped = self._dropped(ctx)
-            if any(d and d[0] for d in dropped.values()) or time.time() >= deadline:
-                break
-            time.sleep(0.5)
+        try:
+            dropped = until(lambda: self._dropped(ctx), done=lambda got: any(d and d[0] for d in got.values()),
+                            timeout=self.evidence_wait_s, every=0.5, what="the policer to drop a packet")
+        except NotReady as exc:
+            dropped = exc.last
         ctx.record("harness", "policer-counters", dropped={r: list(d) if d else None for r, d in dropped.items()})
         linked, what = reach(ctx, _partner(self.target), self.target, timeout=10.0)
         ok = all(d is not None for d in dropped.values()) and any(d[0] for d in dropped.values() if d) and linked
@@ -944,13 +937,15 @@ class DelayPeerLink(Fault):
         connection): the daemons' own peer connection went through a relay (bytes carried both
         ways, waited for up to ``max_apply_s``) and every chunk of it was held ``delay_ms`` (the
         relay's own clock, 0.9 of it at least)."""
-        deadline = time.time() + self.max_apply_s
-        while True:
-            stats = {role: self._stats(ctx, role) for role in ROLES}
-            through = [r for r, st in stats.items() if st and st.get("bytes_out") and st.get("bytes_in")]
-            if through or time.time() >= deadline:
-                break
-            time.sleep(1.0)
+        def carried(stats: dict) -> list[str]:
+            return [r for r, st in stats.items() if st and st.get("bytes_out") and st.get("bytes_in")]
+
+        try:
+            stats = until(lambda: {role: self._stats(ctx, role) for role in ROLES}, done=lambda got: bool(carried(got)),
+                          timeout=self.max_apply_s, every=1.0, what="the peers' connection through a relay")
+        except NotReady as exc:
+            stats = exc.last
+        through = carried(stats)
         ctx.record("harness", "relay-stats", stats=stats)
         held = {r: (st or {}).get("held_ms", {}) for r, st in stats.items()}
         short = [f"{r} {way} {v[0]} ms" for r, ways in held.items() for way, v in ways.items()

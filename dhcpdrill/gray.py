@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from .expectations import ROLES
 from .faults import FaultContext, PeerLinkRule, _partner, counters, reach, rule_packets  # noqa: F401 (rule_packets: re-exported)
 from .timers import KEA_DEFAULTS
+from .waiting import NotReady, until
 
 # A port nothing listens on: a probe there is refused (the link carries both ways) or times out
 # (it does not), and no daemon sees a connection from its partner's address that is not its peer.
@@ -129,14 +130,15 @@ class LossyPeerLink(PeerLinkRule):
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         """Wait (bounded) until each direction has lost a packet: the peers talk every heartbeat."""
         before = self._baseline_recorded(ctx)
-        deadline = time.time() + self.evidence_wait_s
-        while True:
-            loss = self._loss(ctx)
-            bit = all((f["dropped"] or 0) > 0 for f in loss.values())
-            if bit or time.time() >= deadline:
-                break
-            time.sleep(0.5)
-        return bit, f"{self.percent} % random loss: " + self._say(loss, before)
+        def bit(loss: dict) -> bool:
+            return all((f["dropped"] or 0) > 0 for f in loss.values())
+
+        try:
+            loss = until(lambda: self._loss(ctx), done=bit, timeout=self.evidence_wait_s, every=0.5,
+                         what="a packet lost each way")
+        except NotReady as exc:
+            loss = exc.last
+        return bit(loss), f"{self.percent} % random loss: " + self._say(loss, before)
 
     def _baseline_recorded(self, ctx: FaultContext) -> dict[str, int | None]:
         if ctx.timeline is not None:

@@ -41,6 +41,7 @@ from . import reaper
 from .timers import ENGINE_PING_S, engine_silence_s
 from .problems import LabError
 from .timeline import Event
+from .waiting import NotReady, until
 from .reaper import (FIREWALL, OWNER_LABEL, ROLE_LABEL, RUN_LABEL, SENTINEL, SESSION_LABEL, rule_tag,
                      table_name)
 
@@ -163,15 +164,22 @@ class Engine:
         return [str(item) for item in removed]
 
     def _wait_watching(self) -> None:
-        deadline, said = time.monotonic() + SENTINEL_READY_S, ""
-        while time.monotonic() < deadline:
+        said = ""
+
+        def watching() -> bool | None:
+            nonlocal said
             try:
                 said = self.sentinel.logs().decode(errors="replace")
             except NotFound:
-                break  # it exited, and auto-remove took it
-            if "watching session" in said:
+                return None  # it exited, and auto-remove took it
+            return "watching session" in said
+
+        try:
+            if until(watching, done=lambda w: w is not False, timeout=SENTINEL_READY_S, every=0.2,
+                     what="the session's sentinel to watch"):
                 return
-            time.sleep(0.2)
+        except NotReady:
+            pass
         self.close()
         raise LabError(f"the session's sentinel did not start watching within {SENTINEL_READY_S:.0f} s"
                        f"{': ' + said.strip()[-400:] if said.strip() else ''}; it mounts the engine socket "

@@ -34,10 +34,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
-from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
-
 from .problems import LabError
 from .timeline import Event, Timeline
+from .waiting import NotReady, until
 
 if TYPE_CHECKING:
     from docker.models.networks import Network
@@ -174,8 +173,8 @@ def wait_bound(lab: "Lab", kinds: Iterable[str], subnets: Iterable[str], timeout
         return all(found[k] or k in gone for k in kinds)
 
     try:
-        retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5), retry=retry_if_result(lambda ok: not ok))(look)()
-    except RetryError:
+        until(look, timeout=timeout, every=0.5, what="the real clients' addresses")
+    except NotReady:
         pass
     return found
 

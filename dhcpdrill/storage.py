@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from .faults import Fault, FaultContext, RestartServer, Sequence, _state
+from .waiting import NotReady, until
 
 if TYPE_CHECKING:
     from .manifest import Pair
@@ -94,12 +95,13 @@ class FillLeaseStorage(Fault):
             return False, f"{where} is not full: df {line!r}; a 4 KiB write {'succeeded' if wrote else 'failed: ' + said}"
         applied = next((e.t for e in reversed(ctx.timeline.of("fault-applied")) if e.get("fault") == self.name),
                        since - 2.0) if ctx.timeline is not None else since - 2.0
-        while True:  # read at least once, then until the daemon complains or the wait is over
-            lines = ctx.lab.log_lines(ctx.container(self.target))
-            complaint = next(((t, s.strip()) for t, s in lines if t >= applied and WRITE_FAILED.search(s)), None)
-            if complaint is not None or time.time() >= since + self.log_wait_s:
-                break
-            time.sleep(1.0)
+        try:  # read at least once, then until the daemon complains or the wait is over
+            complaint = until(lambda: next(((t, s.strip()) for t, s in ctx.lab.log_lines(ctx.container(self.target))
+                                            if t >= applied and WRITE_FAILED.search(s)), None),
+                              timeout=max(0.0, since + self.log_wait_s - time.time()), every=1.0,
+                              what=f"{self.target}'s daemon to log a failed lease write")
+        except NotReady:
+            complaint = None
         full = f"{where} full (df: {line}; a 4 KiB write: {said})"
         if complaint is None:
             return False, f"{full}, but {self.target}'s daemon logged no failed lease write in {self.log_wait_s:g} s"

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 from ..expectations import BACKUP, ROLES
 from ..readdress import LAB_RANGE
 from ..timeline import LOG_KINDS
+from ..waiting import NotReady, until
 from .placement import Declared, Placement, Pools, Relayed, free_addresses, peer_network, place_subnets
 
 __all__ = ["LAB_RANGE", "ROLES", "BackupPeer", "Declared", "LabPlan", "Placement", "Relayed", "ServerAdapter", "adapter_for",
@@ -314,20 +315,17 @@ class ServerAdapter:
 
     def wait_ready(self, lab: "Lab", pair: "Pair", timeout: float) -> dict[str, str]:
         """Wait until both servers report the pair's normal state; raise LabError otherwise."""
-        from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
-
         from ..problems import LabError
         normal = self.normal_state(pair)
 
         def states() -> dict[str, str]:
             return {role: self.ha_state(lab, pair, role) for role in ROLES}
 
-        poll = retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5),
-                     retry=retry_if_result(lambda s: set(s.values()) != {normal}))(states)
         try:
-            return poll()
-        except RetryError as exc:
-            last = exc.last_attempt.result()
+            return until(states, done=lambda s: set(s.values()) == {normal}, timeout=timeout, every=0.5,
+                         what=f"both servers in {normal}")
+        except NotReady as exc:
+            last = exc.last
             raise LabError(f"the pair did not reach {normal} within {timeout:.0f} s: "
                            + ", ".join(f"{r} is {s}" for r, s in last.items())) from None
 

@@ -25,6 +25,7 @@ from . import LAB_RANGE, ROLES, Declared, LabPlan, ServerAdapter, daemon_command
 from .. import readdress
 from ..readdress import Readdressing
 from ..includes import ISC as ISC_INCLUDE, expanded
+from ..waiting import NotReady, until
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -498,26 +499,29 @@ class IscAdapter(ServerAdapter):
         (1 s resolution). None if it granted nothing in ``wait_s``."""
         from ..clients import agent_events
         since, address = time.time(), self.lab_plan(pair).ids[role]
-        while time.time() < since + wait_s:
-            time.sleep(0.5)
-            try:
-                acks = [e for e in agent_events(lab) if e.kind == "recv" and e.get("msg") == "ACK"
-                        and e.get("expected") and e.get("server_id") == address and e.t >= since]
-            except (KeyError, docker_errors().DockerException, LabError):  # no clients container, or its evidence file unreadable
-                return None
+
+        def offset() -> float | None:
+            acks = [e for e in agent_events(lab) if e.kind == "recv" and e.get("msg") == "ACK"
+                    and e.get("expected") and e.get("server_id") == address and e.t >= since]
             if not acks:
-                continue
+                return None
             ack = acks[-1]
             try:
                 text = lab.read_file(lab.containers[role], LEASES_PATH)
             except LabError:
-                continue
+                return None
             grants = [g for g in parse_grants(text)
                       if g["ip"] == ack.get("yiaddr") and g["mac"] == ack.get("mac")
                       and abs(g["ends"] - g["cltt"] - float(ack.get("lease_time") or 0)) <= 1]
-            if grants:
-                return grants[-1]["cltt"] - ack.t
-        return None
+            return grants[-1]["cltt"] - ack.t if grants else None
+
+        try:
+            return until(offset, done=lambda o: o is not None, timeout=wait_s, every=0.5,
+                         what=f"an ACK of {role}'s and its lease record")
+        except NotReady:
+            return None
+        except (KeyError, docker_errors().DockerException, LabError):  # no clients container, or its evidence file unreadable
+            return None
 
     def pool_owners(self, lab: "Lab", pair: "Pair", role: str) -> dict[str, list[str]]:
         return pool_owners(lab.read_file(lab.containers[role], LEASES_PATH), role)

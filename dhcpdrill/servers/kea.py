@@ -21,6 +21,7 @@ from .placement import free_addresses
 from .. import readdress
 from ..readdress import Readdressing
 from ..timers import KEA_DEFAULTS
+from ..waiting import NotReady, until
 from .compare import ABSENT, differences, shown
 from ..includes import KEA as KEA_INCLUDE, expanded
 from .. import databases, tls
@@ -991,12 +992,12 @@ class KeaAdapter(ServerAdapter):
             container.exec_run(["pkill", "-KILL", "-x", "kea-ctrl-agent"])
         elif action == "start":  # its log joins the daemon's on the container's stdout, as at boot
             container.exec_run(["sh", "-c", f"kea-ctrl-agent -c {AGENT_CONFIG_PATH} >/proc/1/fd/1 2>&1 &"])
-        for _ in range(25):
-            runs = container.exec_run(["pgrep", "-x", "kea-ctrl-agent"])[0] == 0
-            if action == "runs" or runs == (action == "start"):
-                return runs
-            time.sleep(0.2)
-        return runs
+        try:
+            return until(lambda: container.exec_run(["pgrep", "-x", "kea-ctrl-agent"])[0] == 0,
+                         done=lambda runs: action == "runs" or runs == (action == "start"), timeout=5.0, every=0.2,
+                         what=f"{role}'s kea-ctrl-agent to {action}")
+        except NotReady as exc:
+            return exc.last
 
     fields = {"address": "high-availability[0].peers[].url", "pools": "Dhcp4.subnet4[0].pools"}
     environment = {"KEA_PIDFILE_DIR": "/run/kea", "KEA_LOCKFILE_DIR": "/run/kea"}
@@ -1037,16 +1038,19 @@ class KeaAdapter(ServerAdapter):
 
     def clock_offset(self, lab: "Lab", pair: "Pair", role: str, wait_s: float = 12.0) -> float | None:
         """The daemon's clock minus the host's, from its ha-heartbeat date-time (1 s resolution)."""
-        deadline = time.time() + wait_s
-        while True:
+        def offset() -> float | None:
             try:
                 before = time.time()
                 stamp = _get(self.ask(lab, pair, role, "ha-heartbeat"), "arguments", "date-time")
                 return parsedate_to_datetime(stamp).timestamp() - (before + time.time()) / 2
             except (LabError, ValueError, TypeError, docker_errors().DockerException):
-                if time.time() >= deadline:
-                    return None
-                time.sleep(0.5)
+                return None
+
+        try:
+            return until(offset, done=lambda o: o is not None, timeout=wait_s, every=0.5,
+                         what=f"{role}'s heartbeat date-time")
+        except NotReady:
+            return None
 
     clock_environment = {"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
                          "FAKETIME_TIMESTAMP_FILE": "/run/dhcpdrill-faketime", "FAKETIME_NO_CACHE": "1",
@@ -1065,15 +1069,12 @@ class KeaAdapter(ServerAdapter):
     def wait_backup(self, lab: "Lab", pair: "Pair", timeout: float) -> str:
         """Wait until the backup server reports Kea's ``backup`` state (it then takes lease updates
         and answers no client); raise LabError with the state it is in otherwise."""
-        from tenacity import RetryError, retry, retry_if_result, stop_after_delay, wait_fixed
-
-        poll = retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5),
-                     retry=retry_if_result(lambda s: s != BACKUP_STATE))(self.ha_state)
         try:
-            return poll(lab, pair, BACKUP)
-        except RetryError as exc:
+            return until(lambda: self.ha_state(lab, pair, BACKUP), done=lambda s: s == BACKUP_STATE,
+                         timeout=timeout, every=0.5, what=f"the backup server in the {BACKUP_STATE} state")
+        except NotReady as exc:
             raise LabError(f"the backup server did not reach the {BACKUP_STATE} state within {timeout:.0f} s: it is "
-                           f"{exc.last_attempt.result()}") from None
+                           f"{exc.last}") from None
 
     def logs_drops(self, pair: "Pair", role: str) -> bool:
         """Kea logs a dropped query (``DROPPED``) on kea-dhcp4.packets at debug level 15: true when
