@@ -70,7 +70,7 @@ KINDS: dict[str, Kind] = {
     "fault-verified": Kind((HARNESS,), _FAULT, ("evidence", "apply_s"), "the fault proven to bite, from evidence read back"),
     "fault-not-effective": Kind((HARNESS,), _FAULT, ("evidence", "apply_s"), "the fault could not be proven"),
     "fault-step": Kind((HARNESS,), (*_FAULT, "step"), ("ok", "evidence"), "one step of a fault that acts in steps"),
-    "heal-started": Kind((HARNESS,), _FAULT, (), "the heal begins"),
+    "heal-started": Kind((HARNESS,), _FAULT, ("interrupted",), "the heal begins (``interrupted``: on a Ctrl-C or SIGTERM)"),
     "fault-healed": Kind((HARNESS,), _FAULT, ("evidence", "restored"), "the heal proven"),
     "heal-failed": Kind((HARNESS,), _FAULT, ("evidence", "restored"), "the heal could not be proven"),
     "upgrade-step": Kind((HARNESS,), ("role", "step"),

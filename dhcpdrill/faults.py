@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from . import interrupts
 from .expectations import ROLES
 from .images import server_versions
 from .problems import LabError
@@ -1146,9 +1147,29 @@ def inject(fault: Fault, ctx: FaultContext, timeline: Timeline) -> Iterator[None
         timeline.add(time.time(), "harness", "fault-verified" if ok else "fault-not-effective",
                      fault=fault.name, target=fault.target, evidence=evidence, apply_s=apply_s)
         yield
-    finally:
-        timeline.add(time.time(), "harness", "heal-started", fault=fault.name, target=fault.target)
-        fault.heal(ctx)
+    except KeyboardInterrupt:
+        _heal(fault, ctx, timeline, interrupted=True)
+        raise
+    except BaseException:
+        _heal(fault, ctx, timeline)
+        raise
+    _heal(fault, ctx, timeline)
+
+
+def _heal(fault: Fault, ctx: FaultContext, timeline: Timeline, interrupted: bool = False) -> None:
+    """Lift the fault and prove it, however the drill got here. The lifting is never cut in half:
+    an interrupt that arrives meanwhile waits for it (``interrupts.held``). On an interrupt
+    (Ctrl-C, or the plugin's SIGTERM) the heal's own error is recorded, not raised over it: the
+    interrupt goes on to the lab's teardown, which removes the containers either way."""
+    timeline.add(time.time(), "harness", "heal-started", fault=fault.name, target=fault.target,
+                 **({"interrupted": True} if interrupted else {}))
+    try:
+        with interrupts.held():
+            fault.heal(ctx)
         ok, evidence = fault.verify_healed(ctx)
-        timeline.add(time.time(), "harness", "fault-healed" if ok else "heal-failed",
-                     fault=fault.name, target=fault.target, evidence=evidence, restored=fault.restores)
+    except Exception as exc:  # noqa: BLE001 - only on an interrupt, which must not be replaced by it
+        if not interrupted:
+            raise
+        ok, evidence = False, f"the heal after an interrupt failed: {type(exc).__name__}: {exc}"
+    timeline.add(time.time(), "harness", "fault-healed" if ok else "heal-failed",
+                 fault=fault.name, target=fault.target, evidence=evidence, restored=fault.restores)

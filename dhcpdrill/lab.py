@@ -37,7 +37,7 @@ from docker.models.containers import Container
 from docker.models.networks import Network
 from docker.types import LogConfig
 
-from . import reaper
+from . import interrupts, reaper
 from .timers import ENGINE_PING_S, engine_silence_s
 from .problems import LabError
 from .timeline import Event
@@ -279,7 +279,8 @@ class Lab:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        with interrupts.held():  # a second Ctrl-C waits: the lab goes whole, not half
+            self.close()
 
     # -- building ------------------------------------------------------------------------------
     def network(self, subnet: ipaddress.IPv4Network, gateway: str,
