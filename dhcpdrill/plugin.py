@@ -13,8 +13,8 @@ name: a suite's own ``pair`` or ``drill`` fixture wins as pytest's own precedenc
 **drills** when it collects a drill test, or (``named_drills``, asked before anything is collected,
 as an xdist controller must) when its command line names drills: a drill option such as
 ``--pair``, a path inside a ``drills/`` folder (``pytest drills/``; plain ``pytest`` here, whose
-testpaths include it), or ``--pyargs dhcpdrill.drills``. Only such a session has SIGTERM turned
-into a Ctrl-C (CI timeouts then clean up), its ``longer`` drills deselected, the drills' xdist
+testpaths include it), or ``--pyargs dhcpdrill.drills``. Only such a session has SIGTERM (and a
+SIGINT its shell ignored) turned into a Ctrl-C (CI timeouts and interrupts then clean up), its ``longer`` drills deselected, the drills' xdist
 scheduling, and reports written; another session runs as if the plugin were not there (it still
 lists the ``dhcpdrill`` options and the ``drill``/``longer`` markers).
 """
@@ -49,7 +49,7 @@ RESULTS = pytest.StashKey[list]()  # on a drill test's item: the results its dri
 REFUSED = "dhcpdrill / run refused"  # the JUnit suite of a refused run
 DRILL_PROPERTY = "dhcpdrill_drill"  # a drill test's user property: "pair / drill", set before it may skip
 PAIR_PARAM = "dhcpdrill_pair"  # the parameter a drill test runs once per pair for (no generic name: see above)
-SIGTERM_BEFORE = pytest.StashKey[object]()  # the SIGTERM handler a drilling session replaced
+SIGTERM_BEFORE = pytest.StashKey[dict]()  # the signal handlers a drilling session replaced (TRAPPED)
 V6_PAIR = "v6_pair"  # the fixture of the DHCPv6 drills
 DRILL_OPTIONS = ("pair", "reports_dir", "longer", "drill_catalogue", "go_no_go", "repeat", "accept_hazard",
                  "shard", "docker_host", "v6_pair")  # given on the command line, each names drills (no env-set default)
@@ -445,27 +445,37 @@ def is_v6_drill(item: pytest.Item) -> bool:
     return V6_PAIR in getattr(item, "fixturenames", ())
 
 
+# The handlers a drilling session replaces, and what each must be for it to be replaced: SIGTERM
+# at its default (a CI timeout), SIGINT ignored (a shell that starts a command in the background
+# without job control, ``cmd &`` in a script, has it ignore SIGINT: Ctrl-C, ``kill -INT`` and
+# ``timeout -s INT`` then did nothing and the drill ran on with its fault applied, issue 28).
+TRAPPED = {signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.SIG_IGN}
+
+
 def _trap_sigterm(config: pytest.Config) -> None:
-    """In a drilling session whose SIGTERM is the default: make it a Ctrl-C, so a CI timeout
-    removes the labs as an interrupt does (restored when the session ends). A handler the
+    """In a drilling session: make a default SIGTERM, and an ignored SIGINT, a Ctrl-C, so a CI
+    timeout or an interrupt removes the labs (restored when the session ends). A handler the
     session's own code installed is left alone."""
     if SIGTERM_BEFORE in config.stash:
         return
+    replaced = {}
     try:
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, signal.default_int_handler)
-            config.stash[SIGTERM_BEFORE] = signal.SIG_DFL
+        for sig, when in TRAPPED.items():
+            if signal.getsignal(sig) is when:
+                signal.signal(sig, signal.default_int_handler)
+                replaced[sig] = when
     except ValueError:  # not the main thread: signals cannot be set there
         pass
+    config.stash[SIGTERM_BEFORE] = replaced
 
 
 def _release_sigterm(config: pytest.Config) -> None:
-    before = config.stash.get(SIGTERM_BEFORE, None)
-    if before is not None and signal.getsignal(signal.SIGTERM) is signal.default_int_handler:
-        try:
-            signal.signal(signal.SIGTERM, before)
-        except ValueError:
-            pass
+    for sig, before in config.stash.get(SIGTERM_BEFORE, {}).items():
+        if signal.getsignal(sig) is signal.default_int_handler:
+            try:
+                signal.signal(sig, before)
+            except ValueError:
+                pass
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m: a shard splits what is left to run

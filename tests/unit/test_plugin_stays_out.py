@@ -180,3 +180,23 @@ def test_plain_pytest_in_this_repository_drills_through_its_testpaths(pytester):
     config = pytester.parseconfigure()
     assert plugin.named_drills(config)
     config._ensure_unconfigure()
+
+
+def test_a_drilling_session_started_in_the_background_still_stops_on_sigint(pytester):
+    """A script's ``pytest drills/ &`` inherits SIGINT ignored (a shell without job control sets
+    that): Ctrl-C, ``kill -INT`` and ``timeout -s INT`` then did nothing and the drill ran on with
+    its fault applied (issue 28). A drilling session makes it a Ctrl-C; an unrelated one, and the
+    end of the session, leave it ignored."""
+    (pytester.path / "drills").mkdir()
+    (pytester.path / "drills" / "test_x.py").write_text("def test_y():\n    pass\n")
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        config = pytester.parseconfigure("tests/")
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        config._ensure_unconfigure()
+        config = pytester.parseconfigure("drills/")
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        config._ensure_unconfigure()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
