@@ -202,10 +202,11 @@ def test_one_more_client_refused_is_beyond_the_hazards_bound_and_a_real_fail():
 
 
 # -- tail-relearned --------------------------------------------------------------------------------
-def cut_tail(known: bool, live: bool = True) -> object:
+def cut_tail(known: bool, live: bool = True, released_after: float | None = None) -> object:
     """The primary killed at the fault, 20 records cut, started again at +25 s; steady-01's lease
     (198.18.0.101, ACKed at 11 s for 120 s) was the newest record cut. ``known``: the primary's
-    final file binds it past the restart (its partner synced it back)."""
+    final file binds it past the restart (its partner synced it back). ``released_after``: the
+    client released it that many seconds after the restart."""
     from .timelines import lease_files_read, record
     tl = base()
     heal = FAULT_T + 25
@@ -215,6 +216,9 @@ def cut_tail(known: bool, live: bool = True) -> object:
                 "state": "0"},
                {"ip": "198.18.0.150", "mac": mac(9), "valid_lifetime": "0", "expire": "90", "state": "0"}])
     tl.add(heal, "harness", "fault-healed", fault="kill-truncate-restart", target="primary", restored=True)
+    if released_after is not None:
+        tl.add(heal + released_after, "clients", "lease-lost", client="steady-01", mac=mac(1), ip="198.18.0.101",
+               why="released")
     record(tl, "primary", "198.18.0.100", mac(0), 10.0, 130.0)
     if known:
         record(tl, "primary", "198.18.0.101", mac(1), 11.0, 131.0)
@@ -226,13 +230,26 @@ def test_a_returning_server_that_knows_the_cut_lease_passes():
     from dhcpdrill.verdicts import tail_relearned
     v = tail_relearned(cut_tail(known=True))
     assert v.status == PASS and v.figure == 100.0
-    assert "1 of them were leases clients still held at the restart, of which primary knows 1" in v.reason
+    assert "1 of them were leases clients still held at the restart and 5 s after, of which primary knows 1" in v.reason
 
 
 def test_a_returning_server_that_lost_a_held_lease_fails_naming_it():
     from dhcpdrill.verdicts import tail_relearned
     v = tail_relearned(cut_tail(known=False))
     assert v.status == FAIL and v.figure == 0.0 and f"unknown to it: 198.18.0.101 ({mac(1)})" in v.reason
+
+
+def test_a_lease_its_client_gave_up_soon_after_the_restart_is_named_not_asked_for():
+    """CI stop 34: a probe held a cut lease at the restart and released it 2 s later; the partner's
+    update carried only the release. Nothing was left to relearn: UNKNOWN, the lease named. Held
+    6 s after the restart and still unknown, the same lease fails the drill."""
+    from dhcpdrill.verdicts import tail_relearned
+    v = tail_relearned(cut_tail(known=False, released_after=2.0))
+    assert v.status == UNKNOWN and "nothing to relearn" in v.reason
+    assert f"given up by their clients within 5 s of it, before the partner's update was due, not counted: " \
+           f"198.18.0.101 ({mac(1)})" in v.reason
+    late = tail_relearned(cut_tail(known=False, released_after=6.0))
+    assert late.status == FAIL and f"unknown to it: 198.18.0.101 ({mac(1)})" in late.reason
 
 
 def test_a_cut_of_released_leases_only_leaves_nothing_to_relearn_unknown():
