@@ -115,6 +115,20 @@ def test_cutting_dhcpd_stanzas_keeps_the_failover_state_between_them():
     assert drop_tail(ISC, "leases", 0) == (ISC, [])
 
 
+def test_a_cut_reaching_back_in_time_takes_every_record_from_the_first_begun_since():
+    """dhcpd ``starts`` (UTC) and Kea's expire less lifetime date a record's binding; the cut is a
+    tail, so it also takes an older binding written after that first record."""
+    at = 1796641200.0  # 2026/12/07 11:00:00 UTC
+    assert [r["began"] for _, _, r in records(ISC, "leases")] == [at, at + 1]
+    assert drop_tail(ISC, "leases", 0, since=at + 0.5)[1] == [records(ISC, "leases")[1][2]]
+    assert len(drop_tail(ISC, "leases", 1, since=at)[1]) == 2  # the time reaches further back than the count
+    assert len(drop_tail(ISC, "leases", 2, since=at + 5)[1]) == 2  # the count reaches further back than the time
+    assert [r["began"] for _, _, r in records(KEA, "csv")] == [940.0, 941.0, 942.0]
+    late = KEA + "198.18.0.100,02:10:ff:00:00:00,,0,945,1,0,0,,0,\n"  # released after .101 and .102 began
+    assert [r["ip"] for r in drop_tail(late, "csv", 0, since=941.0)[1]] == ["198.18.0.101", "198.18.0.102",
+                                                                             "198.18.0.100"]
+
+
 def test_an_unknown_lease_file_kind_is_refused_by_name():
     with pytest.raises(ValueError, match="no record format .* 'json'"):
         records("", "json")
@@ -230,7 +244,8 @@ def test_a_returning_server_that_knows_the_cut_lease_passes():
     from dhcpdrill.verdicts import tail_relearned
     v = tail_relearned(cut_tail(known=True))
     assert v.status == PASS and v.figure == 100.0
-    assert "1 of them were leases clients still held at the restart and 5 s after, of which primary knows 1" in v.reason
+    assert "1 of them were leases live at the crash that clients still held at the restart and 5 s after, of which " \
+           "primary knows 1" in v.reason
 
 
 def test_a_returning_server_that_lost_a_held_lease_fails_naming_it():
@@ -347,6 +362,28 @@ def test_the_cut_is_proven_from_the_file_read_back_before_the_restart(monkeypatc
     disk.attrs["State"]["Running"] = True
     ok, why = fault.verify_healed(c)
     assert ok and "3 records before, 1 read back after cutting the last 2 (198.18.0.101, 198.18.0.102)" in why
+
+
+def test_the_cut_reaches_back_from_the_kill_by_the_time_the_fault_states(monkeypatch):
+    from dhcpdrill import lab as labmod
+    from dhcpdrill import storage
+    disk = Disk(False, [], running=False)
+    disk.files["/var/lib/kea/kea-leases4.csv"] = KEA
+    monkeypatch.setattr(labmod, "put_files", lambda c, files: c.files.update({p: d.decode() for p, d in files.items()}))
+    fault, c = storage.TruncateLeaseTail(records=1, written_s=60.0, restart_wait_s=0.1), storage_ctx(disk)
+    fault.proof["killed"] = 1001.5  # what apply() notes before its kill: rows begun at 941.5 s or later are cut
+    fault.heal(c)
+    cut = c.timeline.first("lease-file-truncated")
+    assert cut.get("since") == 941.5 and [r["ip"] for r in cut.get("removed")] == ["198.18.0.102"]
+    fault.proof["killed"] = 1001.0
+    disk.files["/var/lib/kea/kea-leases4.csv"] = KEA
+    disk.attrs["State"]["Running"] = False
+    fault.heal(c)
+    assert [r["ip"] for r in c.timeline.of("lease-file-truncated")[-1].get("removed")] == ["198.18.0.101",
+                                                                                           "198.18.0.102"]
+    disk.attrs["State"]["Running"] = True
+    ok, why = fault.verify_healed(c)
+    assert ok and "cutting the last 2, back to -60 s from the kill" in why
 
 
 def test_a_cut_that_did_not_land_fails_the_heal(monkeypatch):
