@@ -186,7 +186,7 @@ def drop_tail(text: str, kind: str, n: int, since: float | None = None) -> tuple
     found = records(text, kind)
     first = next((i for i, (_, _, what) in enumerate(found)
                   if since is not None and what.get("began") is not None and what["began"] >= since), len(found))
-    cut = found[min(first, len(found) - n if n > 0 else len(found)):]
+    cut = found[min(first, max(len(found) - n, 0) if n > 0 else len(found)):]
     out, pos = [], 0
     for start, end, _ in cut:
         out.append(text[pos:start])

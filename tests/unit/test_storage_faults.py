@@ -123,6 +123,8 @@ def test_a_cut_reaching_back_in_time_takes_every_record_from_the_first_begun_sin
     assert drop_tail(ISC, "leases", 0, since=at + 0.5)[1] == [records(ISC, "leases")[1][2]]
     assert len(drop_tail(ISC, "leases", 1, since=at)[1]) == 2  # the time reaches further back than the count
     assert len(drop_tail(ISC, "leases", 2, since=at + 5)[1]) == 2  # the count reaches further back than the time
+    assert len(drop_tail(ISC, "leases", 40, since=at + 5)[1]) == 2  # a shorter file is cut whole
+    assert len(drop_tail(KEA, "csv", 40, since=2000.0)[1]) == 3
     assert [r["began"] for _, _, r in records(KEA, "csv")] == [940.0, 941.0, 942.0]
     late = KEA + "198.18.0.100,02:10:ff:00:00:00,,0,945,1,0,0,,0,\n"  # released after .101 and .102 began
     assert [r["ip"] for r in drop_tail(late, "csv", 0, since=941.0)[1]] == ["198.18.0.101", "198.18.0.102",
