@@ -65,6 +65,11 @@ class DrillResult:
         healed = [f"{e.get('fault')} {'heal began' if e.kind == 'heal-started' else 'healed'} {e.t - zero:+.1f} s"
                   for e in self.timeline.of("heal-started", "fault-healed")]
         lines += [f"{role} states (from the fault): {', '.join(seen)}" for role, seen in sorted(states.items())]
+        told: dict[str, list[str]] = {}  # a partner's dhcp-disable without its dhcp-enable silences a server
+        for e in self.timeline.of("ha-command"):
+            if fault is None or e.t >= fault.t:
+                told.setdefault(e.source, []).append(f"{e.get('command')} {e.t - zero:+.1f} s")
+        lines += [f"{role} received: {', '.join(seen[-12:])}" for role, seen in sorted(told.items())]
         lines += [f"faults: {', '.join(healed)}"] if healed else []
         lines.append(f"evidence: {self.run_dir}")
         return lines

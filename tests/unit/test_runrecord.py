@@ -43,3 +43,14 @@ def test_a_failed_drill_says_every_verdict_the_ha_states_and_where_its_evidence_
 
 def test_a_drill_failing_as_its_hazard_states_does_not_raise():
     recorded_peer_partition(hazard=True).assert_verdicts()
+
+
+def test_a_partners_commands_after_the_fault_are_listed_a_silenced_server_shows():
+    """Both CI-visible causes of a pair that is hot-standby yet answers no one: a partner's
+    dhcp-disable with no enable or sync-complete after it."""
+    from dhcpdrill.verdicts import anchor
+    result = recorded_peer_partition(hazard=False)
+    fault = anchor(result.timeline).t
+    result.timeline.add(fault - 1, "primary", "ha-command", command="dhcp-disable")  # before the fault: not listed
+    result.timeline.add(fault + 34.8, "primary", "ha-command", command="dhcp-disable")
+    assert "primary received: dhcp-disable +34.8 s" in result.failure_context()
