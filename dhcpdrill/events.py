@@ -89,7 +89,7 @@ KINDS: dict[str, Kind] = {
                           "the busy loop slow-primary runs beside a daemon the CPU quota alone does not slow"),
     "storage": Kind((SERVER,), ("state",), ("available_kib", "dd", "df", "line", "path"), "a server's lease storage"),
     "lease-file-truncated": Kind((SERVER,), ("path", "records_before", "records_after"),
-                                 ("bytes_before", "bytes_after", "removed", "read_back_matches"),
+                                 ("bytes_before", "bytes_after", "removed", "read_back_matches", "since"),
                                  "a crash's lost tail: the last records cut from a lease file"),
     "certificate-replaced": Kind((SERVER,), ("path", "sha256"), ("copied_from",),
                                  "a server's TLS certificate swapped for an expired copy"),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .outcome import FAILED, Outcome, decide
 from .timeline import Timeline
-from .verdicts import Verdict
+from .verdicts import Verdict, anchor
 
 if TYPE_CHECKING:
     from .expectations import KnownHazard
@@ -48,4 +48,28 @@ class DrillResult:
     def assert_verdicts(self) -> None:
         """Fail the test unless the drill passed (or failed exactly as its known hazard says)."""
         outcome = self.outcome
-        assert outcome.status != FAILED, f"{self.pair.name} / {self.scenario.name}:\n  " + "\n  ".join(outcome.reasons)
+        assert outcome.status != FAILED, f"{self.pair.name} / {self.scenario.name}:\n  " + "\n  ".join(
+            (*outcome.reasons, *self.failure_context()))
+
+    def failure_context(self) -> list[str]:
+        """What a failed drill's message carries besides its reasons, for a CI log that keeps only
+        the failures: every verdict's status and figure, the servers' HA states over the window
+        (seconds from the fault) and where the evidence is."""
+        lines = ["verdicts: " + "; ".join(f"{v.name} {v.status}" + (f" {v.figure:g}" if isinstance(v.figure, (int, float))
+                                                                     else "") for v in self.verdicts)]
+        fault = anchor(self.timeline)
+        zero = fault.t if fault is not None else self.started
+        states: dict[str, list[str]] = {}
+        for e in self.timeline.of("ha-state"):
+            states.setdefault(e.source, []).append(f"{e.get('to')} {e.t - zero:+.1f} s")
+        healed = [f"{e.get('fault')} {'heal began' if e.kind == 'heal-started' else 'healed'} {e.t - zero:+.1f} s"
+                  for e in self.timeline.of("heal-started", "fault-healed")]
+        lines += [f"{role} states (from the fault): {', '.join(seen)}" for role, seen in sorted(states.items())]
+        told: dict[str, list[str]] = {}  # a partner's dhcp-disable without its dhcp-enable silences a server
+        for e in self.timeline.of("ha-command"):
+            if fault is None or e.t >= fault.t:
+                told.setdefault(e.source, []).append(f"{e.get('command')} {e.t - zero:+.1f} s")
+        lines += [f"{role} received: {', '.join(seen[-12:])}" for role, seen in sorted(told.items())]
+        lines += [f"faults: {', '.join(healed)}"] if healed else []
+        lines.append(f"evidence: {self.run_dir}")
+        return lines

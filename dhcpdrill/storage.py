@@ -125,10 +125,31 @@ class FillLeaseStorage(Fault):
 LEASE_STANZA = re.compile(r"^lease\s+(\S+)\s*\{.*?^\}\n?", re.M | re.S)
 
 
+def _utc(text: str | None) -> float | None:
+    """A dhcpd lease-file time (``1 2026/12/07 11:39:44``, UTC, or ``epoch N``) as epoch seconds."""
+    from calendar import timegm
+    words = (text or "").split()
+    try:
+        if words[0] == "epoch":
+            return float(words[1])
+        return float(timegm(time.strptime(" ".join(words[1:3]), "%Y/%m/%d %H:%M:%S")))
+    except (IndexError, ValueError):
+        return None
+
+
+def _began(expire: str | None, valid: str | None) -> float | None:
+    try:
+        return float(expire or "") - float(valid or "")
+    except ValueError:
+        return None
+
+
 def records(text: str, kind: str) -> list[tuple[int, int, dict]]:
     """(start, end, what) of each record of a lease file, in file order: ``csv`` (a Kea memfile:
     every row after the header) or ``leases`` (dhcpd: every ``lease`` stanza; other statements
-    such as the failover state are not records)."""
+    such as the failover state are not records). ``what["began"]`` is when the record's binding
+    state began (dhcpd's ``starts``, Kea's expire less its lifetime), epoch seconds or None: a
+    record is written no earlier."""
     out = []
     if kind == "csv":
         pos, header = 0, None
@@ -142,7 +163,8 @@ def records(text: str, kind: str) -> list[tuple[int, int, dict]]:
                 row = dict(zip(header, cells))
                 out.append((start, pos, {"ip": row.get("address"), "mac": row.get("hwaddr"),
                                          "valid_lifetime": row.get("valid_lifetime"), "expire": row.get("expire"),
-                                         "state": row.get("state")}))
+                                         "state": row.get("state"),
+                                         "began": _began(row.get("expire"), row.get("valid_lifetime"))}))
         return out
     if kind == "leases":
         for m in LEASE_STANZA.finditer(text):
@@ -150,18 +172,23 @@ def records(text: str, kind: str) -> list[tuple[int, int, dict]]:
             state = re.search(r"^\s*binding state (\S+);", body, re.M)
             mac = re.search(r"^\s*hardware ethernet (\S+);", body, re.M)
             ends = re.search(r"^\s*ends\s+([^;]+);", body, re.M)
+            starts = re.search(r"^\s*starts\s+([^;]+);", body, re.M)
             out.append((m.start(), m.end(), {"ip": m.group(1), "mac": mac.group(1) if mac else None,
                                              "state": state.group(1) if state else None,
-                                             "ends": ends.group(1).strip() if ends else None}))
+                                             "ends": ends.group(1).strip() if ends else None,
+                                             "began": _utc(starts.group(1)) if starts else None}))
         return out
     raise ValueError(f"no record format for lease files of kind {kind!r} (known: csv, leases)")
 
 
-def drop_tail(text: str, kind: str, n: int) -> tuple[str, list[dict]]:
-    """The file without its last ``n`` records (whatever else it holds kept in place), and those
-    records, oldest first."""
+def drop_tail(text: str, kind: str, n: int, since: float | None = None) -> tuple[str, list[dict]]:
+    """The file without its last ``n`` records, or, when more, every record from the first whose
+    binding began at or after ``since`` (whatever else it holds kept in place), and those records,
+    oldest first."""
     found = records(text, kind)
-    cut = found[-n:] if n > 0 else []
+    first = next((i for i, (_, _, what) in enumerate(found)
+                  if since is not None and what.get("began") is not None and what["began"] >= since), len(found))
+    cut = found[min(first, max(len(found) - n, 0) if n > 0 else len(found)):]
     out, pos = [], 0
     for start, end, _ in cut:
         out.append(text[pos:start])
@@ -172,25 +199,36 @@ def drop_tail(text: str, kind: str, n: int) -> tuple[str, list[dict]]:
 
 @dataclass(frozen=True)
 class TruncateLeaseTail(RestartServer):
-    """Kill the target; before starting it again, cut the last ``records`` records off its lease
-    file (all of them, if it has fewer), as a crash does to rows that never reached the disk. The heal reads the file back
-    before the start and records the cut (``lease-file-truncated``); ``verify_healed`` fails
-    unless the file read back is exactly the file less those records."""
+    """Kill the target; before starting it again, cut the tail off its lease file as a crash does
+    to rows that never reached the disk: the last ``records`` records (all of them, if it has
+    fewer), or, reaching further back, every record from the first whose binding began in the
+    last ``written_s`` seconds before the kill (what a page cache holds: Linux writes dirty data
+    back after 30 s, ``vm.dirty_expire_centisecs``). The heal reads the file back before the
+    start and records the cut (``lease-file-truncated``); ``verify_healed`` fails unless the
+    file read back is exactly the file less those records."""
 
     name: str = "kill-truncate-restart"
     records: int = 10
+    written_s: float = 0.0
     proof: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def apply(self, ctx: FaultContext) -> None:
+        self.proof.clear()
+        self.proof["killed"] = time.time()
+        super().apply(ctx)
 
     def heal(self, ctx: FaultContext) -> None:
         if _state(ctx, self.target).get("Running"):
             return
         from .lab import put_files
+        killed = self.proof.get("killed")
+        since = killed - self.written_s if killed is not None and self.written_s > 0 else None
         self.proof.clear()
         container, path = ctx.container(self.target), ctx.adapter.lease_path(ctx.pair, self.target)
         kind = ctx.adapter.lease_suffix
         try:
             before = ctx.lab.read_file(container, path)
-            after, removed = drop_tail(before, kind, self.records)
+            after, removed = drop_tail(before, kind, self.records, since)
             put_files(container, {path: after.encode()})
             back = ctx.lab.read_file(container, path)
         except Exception as exc:  # noqa: BLE001 - the heal's proof says what went wrong; the server still starts
@@ -198,13 +236,14 @@ class TruncateLeaseTail(RestartServer):
         else:
             kept = len(records(back, kind))
             ok = back == after and kept == len(records(before, kind)) - len(removed) and \
-                len(removed) == min(self.records, len(records(before, kind)))  # a shorter file is cut whole
+                len(removed) >= min(self.records, len(records(before, kind)))  # a shorter file is cut whole
+            reach = f", back to {since - killed:+.0f} s from the kill" if since is not None else ""
             self.proof.update(ok=ok, why=f"{path}: {len(records(before, kind))} records before, {kept} read back "
-                                         f"after cutting the last {len(removed)} "
+                                         f"after cutting the last {len(removed)}{reach} "
                                          f"({', '.join(str(r['ip']) for r in removed)})")
             ctx.record(self.target, "lease-file-truncated", path=path, records_before=len(records(before, kind)),
                        records_after=kept, bytes_before=len(before), bytes_after=len(back), removed=removed,
-                       read_back_matches=back == after)
+                       read_back_matches=back == after, since=since)
         container.start()
 
     def verify_healed(self, ctx: FaultContext) -> tuple[bool, str]:

@@ -12,7 +12,7 @@ Storage full — runbook
 Lost lease-file tail — runbook
 1. As for failback: pair ready, steady clients, fresh clients arriving every 5 s.
 2. Kill the primary's container; prove it is down; observe 25 s (the partner takes over).
-3. Cut the last 40 records (all, if fewer) off the primary's lease file, read it back and prove the cut (records
+3. Cut the last 30 s of writes (at least 40 records, all if fewer) off the primary's lease file, read it back and prove the cut (records
    before and after, the addresses removed); start the primary.
 4. Observe 40 s. Judge against [drills.lease-tail-lost]: whether the returning primary knows
    the leases granted while it was down, hands any address to a second client (duplicates),

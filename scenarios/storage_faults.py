@@ -31,8 +31,8 @@ STORAGE_FULL = Scenario(
 
 LEASE_TAIL_LOST = Scenario(
     name="lease-tail-lost",
-    title="Primary killed, the last 40 records of its lease file lost, restarted after 25 s",
-    fault=TruncateLeaseTail(target="primary", records=40),
+    title="Primary killed, the last 30 s of its lease file's writes (at least 40 records) lost, restarted after 25 s",
+    fault=TruncateLeaseTail(target="primary", records=40, written_s=30.0),
     dwell_s=5.0,
     observe_s=25.0,
     after_heal_s=40.0,

@@ -541,3 +541,30 @@ def test_a_lost_server_log_leaves_a_fail_decided_by_the_clients_a_fail():
     v = judged(lost, "failback")
     assert v["continuity"].status == FAIL and "914 of 1000" in v["continuity"].reason
     assert v["state-transitions"].status == UNKNOWN and "secondary's log lost its beginning" in v["state-transitions"].reason
+
+
+# -- lease-tail-lost on dhcpd: the heal recorded after the daemon's own "normal" ------------------
+def test_a_failback_whose_daemon_was_normal_before_the_heal_was_recorded_is_judged_from_the_heal_start():
+    """Recorded here (120 records cut): dhcpd logged `normal` 50 ms before the heal's proof was
+    recorded; failback-sync waited for a later one and said UNKNOWN, "no lease was granted during
+    the outage". Of the cut records, 6 leases live at the crash were still held after the restart
+    and 2 probes' leases were released within the grace (named, not counted)."""
+    tl = load("isc-lease-tail-lost")
+    v = judged(tl, "lease-tail-lost")
+    assert v["outcome"].status == "pass"
+    assert v["failback-sync"].status == PASS and "primary knows 8 of 8 leases" in v["failback-sync"].reason
+    assert v["tail-relearned"].status == PASS and "6 of them were leases live at the crash" in v["tail-relearned"].reason
+    assert "not counted: 198.18.2.151 (02:20:f9:00:00:00), 198.18.2.152" in v["tail-relearned"].reason
+
+
+def test_a_returning_server_that_never_relearns_a_cut_lease_fails_naming_it():
+    """The same run, with every record the primary's final file holds for one cut lease taken
+    away (it relearned it from neither its partner nor its client)."""
+    tl = load("isc-lease-tail-lost")
+    lost = "198.18.2.154"  # fresh-000: ACKed 4 s before the kill, held to the window's end
+    assert any(r.get("ip") == lost for r in tl.first("lease-file-truncated").get("removed"))
+    forgot = without(tl, lambda e: e.source == "primary" and e.kind == "lease-record" and e.get("ip") == lost)
+    v = judged(forgot, "lease-tail-lost")
+    assert v["tail-relearned"].status == FAIL and v["tail-relearned"].figure == round(100 * 5 / 6, 1)
+    assert f"unknown to it: {lost} (" in v["tail-relearned"].reason
+    assert v["outcome"].status == "fail"

@@ -23,7 +23,7 @@ DRILLS = {"kea-hs-kill-primary": "kill-primary", "kea-lb-client-partition": "cli
           "kea-hs-rolling-upgrade-straddle": "rolling-upgrade", "kea-lb-freeze-replayed": "freeze-primary",
           "kea-lb-freeze-stale-primary": "freeze-primary", "kea-lb-peer-partition": "peer-partition",
           "kea22-lb-kill-primary-scope-race": "kill-primary", "kea-hs-kill-primary-container-cpu": "kill-primary",
-          "kea-hs-kill-primary-engine-killed": "kill-primary", "isc-failback-local-time": "failback",
+          "kea-hs-kill-primary-engine-killed": "kill-primary", "isc-failback-local-time": "failback", "isc-lease-tail-lost": "lease-tail-lost",
           "kea-hs-failback-renewal-at-hand-back": "failback", "kea30-lb-kill-primary-scope-race": "kill-primary",
           "kea-hs-rolling-upgrade-both-stopped": "rolling-upgrade", "kea-shared-kill-primary": "kill-primary",
           "isc-shared-kill-primary": "kill-primary", "kea-hs-storage-full": "storage-full",
