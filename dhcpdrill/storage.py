@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from .faults import Fault, FaultContext, RestartServer, Sequence, _state
+from .verdicts import dhcpd_time
 from .waiting import NotReady, until
 
 if TYPE_CHECKING:
@@ -125,18 +126,6 @@ class FillLeaseStorage(Fault):
 LEASE_STANZA = re.compile(r"^lease\s+(\S+)\s*\{.*?^\}\n?", re.M | re.S)
 
 
-def _utc(text: str | None) -> float | None:
-    """A dhcpd lease-file time (``1 2026/12/07 11:39:44``, UTC, or ``epoch N``) as epoch seconds."""
-    from calendar import timegm
-    words = (text or "").split()
-    try:
-        if words[0] == "epoch":
-            return float(words[1])
-        return float(timegm(time.strptime(" ".join(words[1:3]), "%Y/%m/%d %H:%M:%S")))
-    except (IndexError, ValueError):
-        return None
-
-
 def _began(expire: str | None, valid: str | None) -> float | None:
     try:
         return float(expire or "") - float(valid or "")
@@ -176,7 +165,7 @@ def records(text: str, kind: str) -> list[tuple[int, int, dict]]:
             out.append((m.start(), m.end(), {"ip": m.group(1), "mac": mac.group(1) if mac else None,
                                              "state": state.group(1) if state else None,
                                              "ends": ends.group(1).strip() if ends else None,
-                                             "began": _utc(starts.group(1)) if starts else None}))
+                                             "began": dhcpd_time(starts.group(1)) if starts else None}))
         return out
     raise ValueError(f"no record format for lease files of kind {kind!r} (known: csv, leases)")
 

@@ -868,11 +868,23 @@ def failback_sync(tl: Timeline) -> Verdict:
                    figure=ratio, unit=unit, threshold="100 %")
 
 
+def dhcpd_time(text: str | None) -> float | None:
+    """A dhcpd lease-file time (``1 2026/12/07 11:39:44``, UTC, or ``epoch N``) as epoch
+    seconds; None when it is neither."""
+    from calendar import timegm
+    words = (text or "").split()
+    try:
+        if words[0] == "epoch":
+            return float(words[1])
+        return float(timegm(time.strptime(" ".join(words[1:3]), "%Y/%m/%d %H:%M:%S")))
+    except (IndexError, ValueError):
+        return None
+
+
 def _record_end(r: dict) -> float | None:
     """When a lease record cut from a file ends, if it is a live grant: a Kea memfile row
     (``expire``, ``valid_lifetime`` > 0, state 0) or an active dhcpd stanza (``ends`` in UTC, or
     ``epoch N``); None for a release, a deletion or a free address."""
-    from calendar import timegm
     if "expire" in r:
         try:
             live = int(r.get("valid_lifetime") or 0) > 0 and str(r.get("state") or "0") == "0"
@@ -881,13 +893,7 @@ def _record_end(r: dict) -> float | None:
             return None
     if r.get("state") != "active" or not r.get("ends"):
         return None
-    words = str(r["ends"]).split()
-    try:
-        if words[0] == "epoch":
-            return float(words[1])
-        return float(timegm(time.strptime(" ".join(words[1:3]), "%Y/%m/%d %H:%M:%S")))
-    except (IndexError, ValueError):
-        return None
+    return dhcpd_time(str(r["ends"]))
 
 
 def tail_relearned(tl: Timeline) -> Verdict:
