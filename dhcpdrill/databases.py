@@ -168,17 +168,38 @@ NO_BACKEND_30 = ("Unable to open database: The Kea server has not been compiled 
                  "libdhcp_pgsql hook library?")
 
 
+# Before 3.0 the SQL lease backends are built in (bookworm's 2.2.0 and trixie's 2.6.3: kea-dhcp4 -W
+# lists "MySQL backend" and "PostgreSQL backend"; their hooks directory has no such library), so a
+# config written for 3.0 that loads them is refused. Measured with both, kea-dhcp4 -t catches it too:
+NO_HOOK_BEFORE_30 = "hooks libraries failed to validate - library or libraries in error are: {path}"
+BACKEND_HOOKS = {"postgresql": "libdhcp_pgsql.so", "mysql": "libdhcp_mysql.so"}
+
+
 def version_problems(version: str, suite: str, cfg: dict, path: str) -> list[Problem]:
-    """What Kea ``version`` refuses of a SQL lease database the daemon tests pass: from 3.0, a
-    PostgreSQL lease database without the ``libdhcp_pgsql.so`` hook."""
-    if not is_sql(cfg) or str((cfg.get("lease-database") or {}).get("type")) != "postgresql":
-        return []
+    """What Kea ``version`` refuses of a SQL lease backend: from 3.0, a PostgreSQL lease database
+    without the ``libdhcp_pgsql.so`` hook (the daemon tests pass it); before 3.0, a
+    ``libdhcp_pgsql.so`` or ``libdhcp_mysql.so`` hook at all (the backends are built in)."""
+    from .servers.kea_paths import HOOKS_DIR
     try:
         major_minor = tuple(int(x) for x in version.split(".")[:2])
     except ValueError:
         return []
-    libs = [str(h.get("library", "")) for h in cfg.get("hooks-libraries") or [] if isinstance(h, dict)]
-    if major_minor >= HOOKED_FROM and not any(lib.endswith("libdhcp_pgsql.so") for lib in libs):
+    hooks = [(i, str(h.get("library", ""))) for i, h in enumerate(cfg.get("hooks-libraries") or []) if isinstance(h, dict)]
+    if major_minor < HOOKED_FROM:
+        out = []
+        for i, lib in hooks:
+            name = lib.rsplit("/", 1)[-1]
+            if name in BACKEND_HOOKS.values():
+                placed = lib if "/" in lib or major_minor < (2, 6) else f"{HOOKS_DIR}/{lib}"  # 2.2 takes a name as given
+                out.append(Problem(path, f"Dhcp4.hooks-libraries[{i}].library", f"is {shown(lib)}: Kea {version} "
+                                   f"(suite {suite}) refuses to start with it: \"{NO_HOOK_BEFORE_30.format(path=placed)}\" "
+                                   f"(Kea {version} has its SQL lease backends built in and ships no {name}; the hook "
+                                   "came with Kea 3.0; kea-dhcp4 -t says so too)",
+                                   f"remove {name} from hooks-libraries for Kea {version} (keep it in the Kea 3.0 config)"))
+        return out
+    if not is_sql(cfg) or str((cfg.get("lease-database") or {}).get("type")) != "postgresql":
+        return []
+    if not any(lib.endswith("libdhcp_pgsql.so") for _, lib in hooks):
         return [Problem(path, "Dhcp4.hooks-libraries", f"Kea {version} (suite {suite}) refuses to start with a "
                         f"postgresql lease-database and no libdhcp_pgsql.so: \"{NO_BACKEND_30}\" (kea-dhcp4 -t "
                         "passes it: the daemon refuses it only when it starts)",
