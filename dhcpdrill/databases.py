@@ -159,13 +159,14 @@ def problems(path: str, cfg: dict) -> list[Problem]:
     return out
 
 
-# Kea 3.0 moved the SQL lease backends into hooks (Debian forky ships libdhcp_pgsql.so). Measured
-# with 3.0.4 and no such hook: ``kea-dhcp4 -t`` passes (lease backends available: memfile), and
-# the daemon refuses to start with these words.
+# Kea 3.0 moved the SQL lease backends into hooks (Debian forky ships libdhcp_pgsql.so and
+# libdhcp_mysql.so). Measured with 3.0.4 and no such hook, for postgresql and for mysql:
+# ``kea-dhcp4 -t`` passes (lease backends available: memfile), and the daemon refuses to start
+# with these words (DHCP4_CONFIG_LOAD_FAIL).
 HOOKED_FROM = (3, 0)
 NO_BACKEND_30 = ("Unable to open database: The Kea server has not been compiled with support for lease database "
-                 "type: postgresql. Did you forget to use -D postgresql=enabled during setup or to load "
-                 "libdhcp_pgsql hook library?")
+                 "type: {kind}. Did you forget to use -D {kind}=enabled during setup or to load "
+                 "libdhcp_{admin} hook library?")
 
 
 # Before 3.0 the SQL lease backends are built in (bookworm's 2.2.0 and trixie's 2.6.3: kea-dhcp4 -W
@@ -176,9 +177,10 @@ BACKEND_HOOKS = {"postgresql": "libdhcp_pgsql.so", "mysql": "libdhcp_mysql.so"}
 
 
 def version_problems(version: str, suite: str, cfg: dict, path: str) -> list[Problem]:
-    """What Kea ``version`` refuses of a SQL lease backend: from 3.0, a PostgreSQL lease database
-    without the ``libdhcp_pgsql.so`` hook (the daemon tests pass it); before 3.0, a
-    ``libdhcp_pgsql.so`` or ``libdhcp_mysql.so`` hook at all (the backends are built in)."""
+    """What Kea ``version`` refuses of a SQL lease backend: from 3.0, a PostgreSQL or MySQL lease
+    database without its ``libdhcp_pgsql.so`` / ``libdhcp_mysql.so`` hook (the daemon tests pass
+    it); before 3.0, a ``libdhcp_pgsql.so`` or ``libdhcp_mysql.so`` hook at all (the backends are
+    built in)."""
     from .servers.kea_paths import HOOKS_DIR
     try:
         major_minor = tuple(int(x) for x in version.split(".")[:2])
@@ -197,13 +199,16 @@ def version_problems(version: str, suite: str, cfg: dict, path: str) -> list[Pro
                                    "came with Kea 3.0; kea-dhcp4 -t says so too)",
                                    f"remove {name} from hooks-libraries for Kea {version} (keep it in the Kea 3.0 config)"))
         return out
-    if not is_sql(cfg) or str((cfg.get("lease-database") or {}).get("type")) != "postgresql":
+    kind = str((cfg.get("lease-database") or {}).get("type"))
+    if not is_sql(cfg) or kind not in BACKEND_HOOKS:
         return []
-    if not any(lib.endswith("libdhcp_pgsql.so") for _, lib in hooks):
+    hook = BACKEND_HOOKS[kind]
+    if not any(lib.endswith(hook) for _, lib in hooks):
+        said = NO_BACKEND_30.format(kind=kind, admin=ADMIN[kind])
         return [Problem(path, "Dhcp4.hooks-libraries", f"Kea {version} (suite {suite}) refuses to start with a "
-                        f"postgresql lease-database and no libdhcp_pgsql.so: \"{NO_BACKEND_30}\" (kea-dhcp4 -t "
-                        "passes it: the daemon refuses it only when it starts)",
-                        'add { "library": "libdhcp_pgsql.so" } to hooks-libraries (Kea 3.0 loads its SQL lease '
+                        f"{kind} lease-database and no {hook}: \"{said}\" (kea-dhcp4 -t passes it: the daemon "
+                        "refuses it only when it starts)",
+                        f'add {{ "library": "{hook}" }} to hooks-libraries (Kea 3.0 loads its SQL lease '
                         "backends as hooks; 2.2 and 2.6 have them built in)")]
     return []
 

@@ -273,6 +273,19 @@ def test_kea_30_without_the_pgsql_hook_is_refused_in_the_daemons_own_words():
     assert version_refusals("trixie", config(), "primary.json") == []  # 2.6.3: built in
 
 
+def test_kea_30_without_the_mysql_hook_is_refused_in_the_daemons_own_words():
+    """Measured on 3.0.4: kea-dhcp4 -t passes it, the daemon refuses it at start."""
+    from dhcpdrill.servers.kea import version_refusals
+    mysql = {**config(), "lease-database": {**config()["lease-database"], "type": "mysql", "port": 3306}}
+    found = version_refusals("forky", mysql, "primary.json")
+    assert [p.field for p in found] == ["Dhcp4.hooks-libraries"]
+    assert ("Unable to open database: The Kea server has not been compiled with support for lease database type: "
+            "mysql. Did you forget to use -D mysql=enabled during setup or to load libdhcp_mysql hook library?") in found[0].what
+    assert 'add { "library": "libdhcp_mysql.so" }' in found[0].fix
+    hooked = {**mysql, "hooks-libraries": [*mysql["hooks-libraries"], {"library": "libdhcp_mysql.so"}]}
+    assert version_refusals("forky", hooked, "primary.json") == []
+
+
 def test_a_sql_backend_hook_before_kea_30_is_refused_in_the_daemons_own_words():
     """2.2.0 and 2.6.3 have the backends built in and no such library (measured: kea-dhcp4 -t)."""
     from dhcpdrill.servers.kea import version_refusals
