@@ -1,9 +1,11 @@
 """Database faults: a live Kea server whose SQL lease database goes away (``databases``).
 
-``StopDatabase``: the target server's PostgreSQL is shut down (``pg_ctl stop -m fast``: every
-session is ended, so Kea's next query fails at once), and started again at the heal. Proof: the
-database container is down, and the target's daemon logs the loss itself (Kea's
-``DATABASE_PGSQL_FATAL_ERROR``, ``DHCP4_DB_RECONNECT_*``, ``DHCPSRV_PGSQL_LEASE_DB_RECONNECT_*``).
+``StopDatabase``: the target server's PostgreSQL is shut down (``pg_ctl stop -m fast``), or its
+MariaDB (``mariadb-admin shutdown``): every session is ended, so Kea's next query fails at once;
+the database is started again at the heal. Proof: the database container is down, and the
+target's daemon logs the loss itself in its backend's words (``LOST``: Kea's
+``DATABASE_PGSQL_FATAL_ERROR`` or ``DATABASE_MYSQL_FATAL_ERROR``, ``DHCP4_DB_RECONNECT_*``,
+``DHCPSRV_<backend>_LEASE_DB_RECONNECT_*``).
 What Kea then does is the config's ``max-reconnect-tries``, ``reconnect-wait-time`` and
 ``on-fail``: the verdicts see it (the daemon exits, or stops serving, or serves again).
 
@@ -25,21 +27,28 @@ from .waiting import NotReady, until
 if TYPE_CHECKING:
     from .databases import LeaseDatabase
 
-# Kea 2.2's own words for a lease database it lost (read from its message catalogue in bookworm's build)
-DB_LOST = re.compile(r"DATABASE_PGSQL_FATAL_ERROR|DHCP4_DB_RECONNECT_\S+|DHCPSRV_PGSQL_\S*(?:FAIL|ERROR|RECONNECT)\S*")
+# Kea 2.2's own words for a lease database it lost, per backend (read from its message catalogue
+# in bookworm's build; the live runs logged DATABASE_PGSQL_FATAL_ERROR and DATABASE_MYSQL_FATAL_ERROR).
+LOST = {kind: re.compile(rf"DATABASE_{tag}_FATAL_ERROR|DHCP4_DB_RECONNECT_\S+|DHCPSRV_{tag}_\S*(?:FAIL|ERROR|RECONNECT)\S*")
+        for kind, tag in (("postgresql", "PGSQL"), ("mysql", "MYSQL"))}
 DB_BACK = re.compile(r"DHCP4_DB_RECONNECT_SUCCEEDED")
-STOP = ('V=$(ls /usr/lib/postgresql | sort -n | tail -n 1); '
-        'su postgres -s /bin/sh -c "/usr/lib/postgresql/$V/bin/pg_ctl -D /var/lib/postgresql/$V/main stop -m fast -w"')
+# Each kind's shutdown (the container ends with its server) and its readiness from inside its container.
+STOP = {"postgresql": ('V=$(ls /usr/lib/postgresql | sort -n | tail -n 1); su postgres -s /bin/sh -c '
+                       '"/usr/lib/postgresql/$V/bin/pg_ctl -D /var/lib/postgresql/$V/main stop -m fast -w"'),
+        "mysql": "mariadb-admin -u root shutdown"}  # root: the unix socket
+# mariadb-admin ping exits 0 for a server that answers, even one that denies the anonymous login
+READY = {"postgresql": lambda port: ["pg_isready", "-h", "127.0.0.1", "-p", str(port)],
+         "mysql": lambda port: ["mariadb-admin", "ping", "-h", "127.0.0.1", "-P", str(port), "--connect-timeout=3"]}
 BLACKHOLE_TAG = "dhcpdrill-db-blackhole"
 
 
 def _db(ctx: FaultContext, target: str) -> "LeaseDatabase":
     db = ctx.plan.lease_databases.get(target)
-    if db is not None and db.kind != "postgresql":
-        raise RuntimeError(f"{target}'s lease database is {db.kind}: database faults are made for postgresql only")
     if db is None:
         raise RuntimeError(f"{target} keeps no SQL lease database: database faults are for pairs whose "
-                           "lease-database is postgresql")
+                           "lease-database is postgresql or mysql")
+    if db.kind not in STOP:
+        raise RuntimeError(f"{target}'s lease database is {db.kind}: database faults are made for postgresql and mysql")
     return db
 
 
@@ -47,7 +56,7 @@ def _ready(ctx: FaultContext, db: "LeaseDatabase") -> tuple[bool, str]:
     container = ctx.container(db.server_role)
     if not _state(ctx, db.server_role).get("Running"):
         return False, f"{db.server_role} is not running"
-    code, out = container.exec_run(["pg_isready", "-h", "127.0.0.1", "-p", str(db.port)])
+    code, out = container.exec_run(READY[db.kind](db.port))
     return code == 0, out.decode(errors="replace").strip()
 
 
@@ -81,13 +90,13 @@ class StopDatabase(Fault):
 
     def apply(self, ctx: FaultContext) -> None:
         db = _db(ctx, self.target)
-        code, out = ctx.container(db.server_role).exec_run(["sh", "-c", STOP])
+        code, out = ctx.container(db.server_role).exec_run(["sh", "-c", STOP[db.kind]])
         ctx.record(db.server_role, "database", state="stopped", server=self.target, exit=code,
                    said=out.decode(errors="replace").strip()[-200:])
 
     def verify(self, ctx: FaultContext) -> tuple[bool, str]:
         db = _db(ctx, self.target)
-        try:  # the container ends with its postgres
+        try:  # the container ends with its database server
             until(lambda: not _state(ctx, db.server_role).get("Running"), timeout=5.0, every=0.25,
                   what=f"{db.server_role} to stop")
         except NotReady:
@@ -95,7 +104,7 @@ class StopDatabase(Fault):
         up, said = _ready(ctx, db)
         if up:
             return False, f"{db.where()} still accepts connections: {said}"
-        complaint = _daemon_said(ctx, self.target, _applied_at(ctx, self.name), DB_LOST, self.log_wait_s)
+        complaint = _daemon_said(ctx, self.target, _applied_at(ctx, self.name), LOST[db.kind], self.log_wait_s)
         if complaint is None:
             return False, (f"{db.server_role} is down ({said}), but {self.target}'s daemon logged no lost database "
                            f"in {self.log_wait_s:g} s")

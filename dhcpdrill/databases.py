@@ -159,30 +159,56 @@ def problems(path: str, cfg: dict) -> list[Problem]:
     return out
 
 
-# Kea 3.0 moved the SQL lease backends into hooks (Debian forky ships libdhcp_pgsql.so). Measured
-# with 3.0.4 and no such hook: ``kea-dhcp4 -t`` passes (lease backends available: memfile), and
-# the daemon refuses to start with these words.
+# Kea 3.0 moved the SQL lease backends into hooks (Debian forky ships libdhcp_pgsql.so and
+# libdhcp_mysql.so). Measured with 3.0.4 and no such hook, for postgresql and for mysql:
+# ``kea-dhcp4 -t`` passes (lease backends available: memfile), and the daemon refuses to start
+# with these words (DHCP4_CONFIG_LOAD_FAIL).
 HOOKED_FROM = (3, 0)
 NO_BACKEND_30 = ("Unable to open database: The Kea server has not been compiled with support for lease database "
-                 "type: postgresql. Did you forget to use -D postgresql=enabled during setup or to load "
-                 "libdhcp_pgsql hook library?")
+                 "type: {kind}. Did you forget to use -D {kind}=enabled during setup or to load "
+                 "libdhcp_{admin} hook library?")
+
+
+# Before 3.0 the SQL lease backends are built in (bookworm's 2.2.0 and trixie's 2.6.3: kea-dhcp4 -W
+# lists "MySQL backend" and "PostgreSQL backend"; their hooks directory has no such library), so a
+# config written for 3.0 that loads them is refused. Measured with both, kea-dhcp4 -t catches it too:
+NO_HOOK_BEFORE_30 = "hooks libraries failed to validate - library or libraries in error are: {path}"
+BACKEND_HOOKS = {"postgresql": "libdhcp_pgsql.so", "mysql": "libdhcp_mysql.so"}
 
 
 def version_problems(version: str, suite: str, cfg: dict, path: str) -> list[Problem]:
-    """What Kea ``version`` refuses of a SQL lease database the daemon tests pass: from 3.0, a
-    PostgreSQL lease database without the ``libdhcp_pgsql.so`` hook."""
-    if not is_sql(cfg) or str((cfg.get("lease-database") or {}).get("type")) != "postgresql":
-        return []
+    """What Kea ``version`` refuses of a SQL lease backend: from 3.0, a PostgreSQL or MySQL lease
+    database without its ``libdhcp_pgsql.so`` / ``libdhcp_mysql.so`` hook (the daemon tests pass
+    it); before 3.0, a ``libdhcp_pgsql.so`` or ``libdhcp_mysql.so`` hook at all (the backends are
+    built in)."""
+    from .servers.kea_paths import HOOKS_DIR
     try:
         major_minor = tuple(int(x) for x in version.split(".")[:2])
     except ValueError:
         return []
-    libs = [str(h.get("library", "")) for h in cfg.get("hooks-libraries") or [] if isinstance(h, dict)]
-    if major_minor >= HOOKED_FROM and not any(lib.endswith("libdhcp_pgsql.so") for lib in libs):
+    hooks = [(i, str(h.get("library", ""))) for i, h in enumerate(cfg.get("hooks-libraries") or []) if isinstance(h, dict)]
+    if major_minor < HOOKED_FROM:
+        out = []
+        for i, lib in hooks:
+            name = lib.rsplit("/", 1)[-1]
+            if name in BACKEND_HOOKS.values():
+                placed = lib if "/" in lib or major_minor < (2, 6) else f"{HOOKS_DIR}/{lib}"  # 2.2 takes a name as given
+                out.append(Problem(path, f"Dhcp4.hooks-libraries[{i}].library", f"is {shown(lib)}: Kea {version} "
+                                   f"(suite {suite}) refuses to start with it: \"{NO_HOOK_BEFORE_30.format(path=placed)}\" "
+                                   f"(Kea {version} has its SQL lease backends built in and ships no {name}; the hook "
+                                   "came with Kea 3.0; kea-dhcp4 -t says so too)",
+                                   f"remove {name} from hooks-libraries for Kea {version} (keep it in the Kea 3.0 config)"))
+        return out
+    kind = str((cfg.get("lease-database") or {}).get("type"))
+    if not is_sql(cfg) or kind not in BACKEND_HOOKS:
+        return []
+    hook = BACKEND_HOOKS[kind]
+    if not any(lib.endswith(hook) for _, lib in hooks):
+        said = NO_BACKEND_30.format(kind=kind, admin=ADMIN[kind])
         return [Problem(path, "Dhcp4.hooks-libraries", f"Kea {version} (suite {suite}) refuses to start with a "
-                        f"postgresql lease-database and no libdhcp_pgsql.so: \"{NO_BACKEND_30}\" (kea-dhcp4 -t "
-                        "passes it: the daemon refuses it only when it starts)",
-                        'add { "library": "libdhcp_pgsql.so" } to hooks-libraries (Kea 3.0 loads its SQL lease '
+                        f"{kind} lease-database and no {hook}: \"{said}\" (kea-dhcp4 -t passes it: the daemon "
+                        "refuses it only when it starts)",
+                        f'add {{ "library": "{hook}" }} to hooks-libraries (Kea 3.0 loads its SQL lease '
                         "backends as hooks; 2.2 and 2.6 have them built in)")]
     return []
 

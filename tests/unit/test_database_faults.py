@@ -47,6 +47,30 @@ def test_a_stopped_database_is_proven_only_by_the_daemons_own_complaint():
     assert not ok and "still accepts connections" in why
 
 
+MYSQL = databases.LeaseDatabase("mysql", "localhost", 3306, "kea", "kea", "pw", "198.18.91.252", "database")
+
+
+def test_a_stopped_mysql_database_is_proven_by_the_mysql_backends_words_and_asked_as_mysql():
+    down = Container(running=False, answers={"mariadb-admin": (1, "connect to server at '127.0.0.1' failed")})
+    c = ctx(down, Container(), [(9e9, "ERROR DATABASE_PGSQL_FATAL_ERROR Unrecoverable PostgreSQL error occurred")])
+    c.plan.lease_databases = {"primary": MYSQL}
+    ok, why = StopDatabase(log_wait_s=0).verify(c)
+    assert not ok and "logged no lost database" in why  # another backend's words prove nothing here
+    lost = ("2026-12-07 22:04:51.327 ERROR [kea-dhcp4.database/14.139811573270208] DATABASE_MYSQL_FATAL_ERROR "
+            "Unrecoverable MySQL error occurred: unable to execute for <SELECT address, hwaddr")  # a live run's line
+    c = ctx(down, Container(), [(9e9, lost)])
+    c.plan.lease_databases = {"primary": MYSQL}
+    ok, why = StopDatabase(log_wait_s=0).verify(c)
+    assert ok and "DATABASE_MYSQL_FATAL_ERROR" in why
+    up = Container(running=True, answers={"mariadb-admin": (0, "mysqld is alive")})
+    c = ctx(up, Container(), [(9e9, lost)])
+    c.plan.lease_databases = {"primary": MYSQL}
+    ok, why = StopDatabase(log_wait_s=0).verify(c)
+    assert not ok and "still accepts connections" in why and up.ran[-1][0] == "mariadb-admin"
+    StopDatabase().apply(c)
+    assert "mariadb-admin -u root shutdown" in up.ran[-1][-1]
+
+
 def listing(packets: int) -> str:
     return f"-A INPUT -s 198.18.90.11/32 -p tcp -m tcp --dport 5432 -m comment --comment {BLACKHOLE_TAG} -c {packets} 600 -j DROP"
 

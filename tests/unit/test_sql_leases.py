@@ -271,3 +271,34 @@ def test_kea_30_without_the_pgsql_hook_is_refused_in_the_daemons_own_words():
     hooked = {**config(), "hooks-libraries": [*config()["hooks-libraries"], {"library": "libdhcp_pgsql.so"}]}
     assert version_refusals("forky", hooked, "primary.json") == []
     assert version_refusals("trixie", config(), "primary.json") == []  # 2.6.3: built in
+
+
+def test_kea_30_without_the_mysql_hook_is_refused_in_the_daemons_own_words():
+    """Measured on 3.0.4: kea-dhcp4 -t passes it, the daemon refuses it at start."""
+    from dhcpdrill.servers.kea import version_refusals
+    mysql = {**config(), "lease-database": {**config()["lease-database"], "type": "mysql", "port": 3306}}
+    found = version_refusals("forky", mysql, "primary.json")
+    assert [p.field for p in found] == ["Dhcp4.hooks-libraries"]
+    assert ("Unable to open database: The Kea server has not been compiled with support for lease database type: "
+            "mysql. Did you forget to use -D mysql=enabled during setup or to load libdhcp_mysql hook library?") in found[0].what
+    assert 'add { "library": "libdhcp_mysql.so" }' in found[0].fix
+    hooked = {**mysql, "hooks-libraries": [*mysql["hooks-libraries"], {"library": "libdhcp_mysql.so"}]}
+    assert version_refusals("forky", hooked, "primary.json") == []
+
+
+def test_a_sql_backend_hook_before_kea_30_is_refused_in_the_daemons_own_words():
+    """2.2.0 and 2.6.3 have the backends built in and no such library (measured: kea-dhcp4 -t)."""
+    from dhcpdrill.servers.kea import version_refusals
+    hooked = {**config(), "hooks-libraries": [*config()["hooks-libraries"], {"library": "libdhcp_pgsql.so"}]}
+    found = version_refusals("trixie", hooked, "primary.json")
+    assert [p.field for p in found] == ["Dhcp4.hooks-libraries[2].library"]
+    assert ("hooks libraries failed to validate - library or libraries in error are: "
+            "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_pgsql.so") in found[0].what
+    assert "remove libdhcp_pgsql.so" in found[0].fix
+    full = {**config(), "hooks-libraries": [{"library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_mysql.so"},
+                                            *config()["hooks-libraries"]]}
+    found = version_refusals("bookworm", full, "primary.json")
+    assert [p.field for p in found] == ["Dhcp4.hooks-libraries[0].library"] and "Kea 2.2.0" in found[0].what
+    bare_22 = [p.what for p in version_refusals("bookworm", hooked, "primary.json") if p.field.endswith("[2].library")]
+    assert any('in error are: libdhcp_pgsql.so"' in what for what in bare_22)  # 2.2 names it as written
+    assert version_refusals("forky", hooked, "primary.json") == []  # 3.0 needs it
