@@ -49,6 +49,7 @@ NEEDS: dict[str, str | None] = {
     "real-dhclient": None,
     "real-dhcpcd": None,
     "real-udhcpc": None,
+    "real-systemd-networkd": None,
     "lease-sync-gap": "max_lease_sync_gap_s",
 }
 # A drill whose lab or fault did not work, or whose evidence contradicts itself, proves nothing,
