@@ -357,3 +357,45 @@ def test_systemd_networkd_gets_a_new_machine_id_each_run_as_it_gets_a_new_mac():
     a, b = realclients.machine_id("run-a", "systemd-networkd"), realclients.machine_id("run-b", "systemd-networkd")
     assert a != b and len(a.strip()) == 32 and int(a, 16) >= 0 and a.endswith("\n")
     assert realclients.machine_id("run-a", "systemd-networkd") == a
+
+
+# -- a real recording where systemd-networkd lost its address: kea-hot-standby / failback ----------
+NETWORKD_LOST = "kea-hs-failback-real-networkd-lost"
+FAILBACK = load_pair(ROOT / "fixtures" / "kea-hot-standby").drills["failback"]
+
+
+def _networkd_exchanges(tl: Timeline, zero: float) -> list[tuple[float, str]]:
+    wanted = ("DHCPv4 client: REQUEST", "DHCPv4 client: DISCOVER", "DHCP lease lost")
+    return [(round(e.t - zero, 1), e.get("line").split(": ", 1)[1]) for e in
+            tl.of("client-log", source=realclients.SOURCE + "systemd-networkd")
+            if e.t >= zero and any(w in e.get("line") for w in wanted)]
+
+
+def test_on_the_failback_recording_the_real_networkd_lost_its_address_and_disagrees_with_the_simulated_fleet():
+    tl = load(NETWORKD_LOST)
+    zero = tl.first("fault-applied").t
+    v = judge(tl, FAILBACK, ["real-systemd-networkd"])[0]
+    assert v.status == FAIL and 0.05 <= v.figure <= 0.3, v
+    assert "lost 198.18.0.103/24 at +51.3 s" in v.reason and "0 NAK(s)" in v.reason
+    assert "continuity: pass (100 %) — systemd-networkd DISAGREES with them" in v.reason
+    assert all(judge(tl, FAILBACK, [f"real-{k}"])[0].status == PASS for k in ("dhclient", "dhcpcd", "udhcpc"))
+    # one renewal (to the dead primary), one rebind 2.4 s before the standby took over, then
+    # nothing until the lease ran out; a DISCOVER got the same address back from the restarted primary
+    assert _networkd_exchanges(tl, zero)[:4] == [(1.0, "DHCPv4 client: REQUEST (renewing)"),
+                                                (11.5, "DHCPv4 client: REQUEST (rebinding)"),
+                                                (51.2, "DHCP lease lost"), (51.4, "DHCPv4 client: DISCOVER")]
+    assert realclients.lease_server(tl, "systemd-networkd") == "198.18.0.11"
+
+
+def test_the_simulated_systemd_networkd_kind_loses_its_address_where_the_real_one_did():
+    """The same timing played on ``clientkinds``' systemd-networkd: bound 8.77 s before the kill
+    (the recording's ACK), the standby answering broadcasts 13.89 s after it (its takeover)."""
+    from dhcpdrill import clientkinds as ck
+
+    from .test_client_kinds import Fixed
+
+    took_over = 8.77 + 13.89
+    rows = ck.simulate("systemd-networkd", 60.0, 10.0, 20.0,
+                       lambda t, state, msg, unicast: "ACK" if t >= took_over and not unicast else None, 62.0, Fixed())
+    assert rows[:3] == [(10.0, "RENEWING", "REQUEST", 40, True), (20.0, "REBINDING", "REQUEST", 50, False),
+                        ("lose", "expired")]  # at 60 s: 51.2 s after the kill, as the real daemon
