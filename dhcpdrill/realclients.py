@@ -124,7 +124,7 @@ def verdict_names(kinds: Iterable[str]) -> tuple[str, ...]:
 
 
 def parse_kinds(text: str) -> tuple[str, ...]:
-    """``--real-clients dhclient,dhcpcd,udhcpc``: the kinds named, in ``KINDS`` order; ValueError
+    """``--real-clients dhclient,dhcpcd,udhcpc,systemd-networkd``: the kinds named, in ``KINDS`` order; ValueError
     naming the unknown one and what is known."""
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in KINDS]
