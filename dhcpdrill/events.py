@@ -42,7 +42,7 @@ KINDS: dict[str, Kind] = {
     "lab": Kind((HARNESS,), ("image", "pair", "roles", "subnet"),
                 ("interrupted_states", "normal_state", "pair_sha256", "rewrites", "run_id", "serving", "solo_states",
                  "sysctls", "backup", "lease_sync", "links", "logs_drops", "observe_s", "peer_subnet", "records",
-                 "scenario", "tmpfs", "verdicts", "versions", "window_reason"),
+                 "scenario", "tmpfs", "verdicts", "versions", "window_reason", "real_clients"),
                 "the lab as built: pair, image, addresses and roles, what the drill records and judges"),
     "pair-ready": Kind((HARNESS,), ("states",), (), "both servers reached their normal state"),
     "backup-ready": Kind((HARNESS,), ("state", "name", "address"), (), "the HA backup peer is up"),

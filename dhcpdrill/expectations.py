@@ -49,6 +49,7 @@ NEEDS: dict[str, str | None] = {
     "real-dhclient": None,
     "real-dhcpcd": None,
     "real-udhcpc": None,
+    "real-systemd-networkd": None,
     "lease-sync-gap": "max_lease_sync_gap_s",
 }
 # A drill whose lab or fault did not work, or whose evidence contradicts itself, proves nothing,
@@ -124,7 +125,7 @@ BOUNDS: dict[str, Bound] = {
                             "knows, at worst (0-1)", None, limit=1.0,
                             zero="excuses a returning server that knows none of them", **_SHARE),
     **{f"real-{kind}": Bound(f"seconds the real {kind} may go without a usable address at worst", None, "s",
-                             step=0.01) for kind in ("dhclient", "dhcpcd", "udhcpc")},
+                             step=0.01) for kind in ("dhclient", "dhcpcd", "udhcpc", "systemd-networkd")},
     "failback-sync": Bound("share of the leases granted during the outage the returning server knows, at worst "
                            "(0-1)", None, limit=1.0, zero="excuses a returning server that knows none of them",
                            **_SHARE),

@@ -7,7 +7,7 @@ mirror the user names) and ``docker import`` turns it into an image. Users who c
 never rebuilt.
 
 Two recipes share the Dockerfile: the lab image (``packages.txt``: servers, scapy clients, helpers)
-and the real-clients image (``real-clients.txt``: dhclient, dhcpcd, busybox udhcpc), built only
+and the real-clients image (``real-clients.txt``: dhclient, dhcpcd, busybox udhcpc, systemd-networkd), built only
 when a drill runs real DHCP client daemons (``realclients.py``), so the servers' image stays as
 it was and a default run never builds the second one.
 """

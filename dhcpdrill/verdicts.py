@@ -2314,7 +2314,23 @@ def real_client(tl: Timeline, limit: Thresholds, kind: str) -> Verdict:
         reason += (f"; the simulated clients' continuity: {sim.status}"
                    + (f" ({sim.figure:g} %)" if sim.figure is not None else "")
                    + ("" if agrees else f" — {kind} DISAGREES with them"))
+    reason += _simulated_of_kind(tl, kind, kept=r.lost_at is None)
     return Verdict(name, status, reason, figure=fig, unit="s", threshold=threshold)
+
+
+def _simulated_of_kind(tl: Timeline, kind: str, kept: bool) -> str:
+    """What the drill's simulated clients of the real client's own kind (a stated mix,
+    ``clientkinds``) did with their addresses, and whether the real one disagrees: all of them kept
+    theirs and it lost its own, or all lost theirs and it kept its own. Empty without such clients."""
+    from .bykind import per_kind  # bykind reads this module's figures
+
+    with tl.aside():
+        mine = next((k for k in per_kind(tl) if k.kind == kind and k.continuity_judged), None)
+    if mine is None or mine.kept + mine.lost == 0:
+        return ""
+    disagrees = (kept and mine.kept == 0) or (not kept and mine.lost == 0)
+    return (f"; the simulated {kind} clients: {mine.kept} kept, {mine.lost} lost"
+            + (f" — the real {kind} DISAGREES with them" if disagrees else ""))
 
 # The HA states in which Kea switches its own DHCP service off (HAService::adjustNetworkState): a
 # server resyncing after a partition passes through them and serves no one meanwhile.

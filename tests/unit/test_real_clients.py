@@ -79,7 +79,9 @@ def test_a_nak_in_the_clients_log_after_the_fault_fails_it_unless_the_pair_allow
 
 @pytest.mark.parametrize("kind, line", [("dhclient", "DHCPNAK from 198.18.0.12"),
                                         ("dhcpcd", "eth0: NAK: address not available from 198.18.0.12"),
-                                        ("udhcpc", "udhcpc: received DHCP NAK")])
+                                        ("udhcpc", "udhcpc: received DHCP NAK"),
+                                        # sd-dhcp-client.c: log_dhcp_client(client, "NAK: %s", strna(error_message))
+                                        ("systemd-networkd", "eth0: DHCPv4 client: NAK: n/a")])
 def test_each_daemons_own_nak_line_is_counted(kind, line):
     assert verdict(with_real(kind, log=[(FAULT_T + 5, line)]), kind).status == FAIL
 
@@ -230,9 +232,14 @@ def _recorded_fault(tl: Timeline) -> tuple[float, float]:
     return tl.first("fault-applied").t, tl.first("observe-end").t
 
 
+def ran(tl: Timeline) -> list[str]:
+    return [k for k in realclients.KINDS if tl.of("real-client", source=realclients.SOURCE + k)]
+
+
 def test_on_the_recording_every_real_client_kept_its_address_and_agrees_with_the_simulated_ones():
     tl = load(RECORDED)
-    for kind in realclients.KINDS:
+    assert ran(tl) == ["dhclient", "dhcpcd", "udhcpc"]
+    for kind in ran(tl):
         v = judge(tl, KEA, [f"real-{kind}"])[0]
         assert v.status == PASS and v.figure == 0.0, v
         assert "continuity: pass (100 %)" in v.reason and "DISAGREES" not in v.reason
@@ -241,7 +248,7 @@ def test_on_the_recording_every_real_client_kept_its_address_and_agrees_with_the
 def test_on_the_recording_the_samples_are_never_further_apart_than_allowed():
     tl = load(RECORDED)
     zero, end = _recorded_fault(tl)
-    for kind in realclients.KINDS:
+    for kind in ran(tl):
         r = realclients.read(tl, kind, zero, end)
         assert r.gaps == [] and r.max_gap_s is not None and r.max_gap_s <= realclients.MAX_SAMPLE_GAP_S
 
@@ -288,6 +295,107 @@ def test_the_reports_rows_of_the_recording_name_each_clients_address_and_server(
     tl = load(RECORDED)
     zero, end = _recorded_fault(tl)
     rows = {r["client"]: r for r in realclients.rows(tl, zero, end)}
-    assert set(rows) == set(realclients.KINDS)
+    assert set(rows) == set(ran(tl))
     assert all(r["kept"] is True and r["longest_without_s"] == 0.0 and r["naks"] == 0 for r in rows.values())
     assert rows["dhclient"]["server_at_end"] == "198.18.0.12"  # the standby, after the rebind
+
+
+def _with_simulated(kind: str) -> Timeline:
+    """``healthy()`` (every simulated client renewed by the standby) with its clients stated as ``kind``."""
+    from .timelines import mac
+    tl = healthy()
+    for i in range(3):
+        tl.add(0.5, "clients", "client", client=f"steady-{i:02d}", mac=mac(i), role="steady", client_kind=kind)
+    return tl
+
+
+def test_a_real_client_is_compared_with_the_simulated_clients_of_its_own_kind():
+    lost = lambda t: [] if t >= FAULT_T + 10 else [ADDR]  # noqa: E731
+    v = verdict(with_real("systemd-networkd", addrs=lost, tl=_with_simulated("systemd-networkd")), "systemd-networkd")
+    assert v.status == FAIL
+    assert "the simulated systemd-networkd clients: 3 kept, 0 lost — the real systemd-networkd DISAGREES" in v.reason
+    kept = verdict(with_real("systemd-networkd", tl=_with_simulated("systemd-networkd")), "systemd-networkd")
+    assert kept.status == PASS and "3 kept, 0 lost" in kept.reason and "DISAGREES" not in kept.reason
+    # no simulated client of its kind in the mix, or no mix at all: nothing to compare it with
+    assert "simulated systemd-networkd" not in verdict(with_real("systemd-networkd", tl=_with_simulated("dhcpcd")),
+                                                       "systemd-networkd").reason
+    assert "simulated systemd-networkd" not in verdict(with_real("systemd-networkd", tl=healthy()), "systemd-networkd").reason
+
+
+# systemd-networkd's lease file as it wrote it (isc-failover / kill-primary, 2026-12-07, systemd 252.39:
+# /run/systemd/netif/leases/467 of real-systemd-networkd), and lines of its debug log from that run.
+NETWORKD_LEASE = """# This is private data. Do not parse.
+ADDRESS=198.18.2.148
+NETMASK=255.255.255.0
+ROUTER=198.18.2.1
+SERVER_ADDRESS=198.18.2.12
+T1=10
+T2=20
+LIFETIME=51
+CLIENTID=ff513765de00020000ab113857fbd6d315265f
+"""
+NETWORKD_LOG = ["eth0: DHCPv4 client: DISCOVER", "eth0: DHCPv4 client: OFFER", "eth0: DHCPv4 client: REQUEST (requesting)",
+                "eth0: DHCPv4 client: ACK", "eth0: DHCPv4 address 198.18.2.148/24, gateway 198.18.2.1 acquired from 198.18.2.12",
+                "eth0: DHCPv4 client: REQUEST (renewing)", "eth0: DHCPv4 client: Received message from UDP socket, processing."]
+
+
+def test_systemd_networkds_own_lease_file_names_the_server_it_came_from():
+    tl = with_real("systemd-networkd")
+    tl.add(FAULT_T + 31, realclients.SOURCE + "systemd-networkd", "client-lease-file",
+           path="/run/systemd/netif/leases/467", read=True, text=NETWORKD_LEASE)
+    assert realclients.lease_server(tl, "systemd-networkd") == "198.18.2.12"
+    row = realclients.rows(tl, FAULT_T, FAULT_T + 30)[0]
+    assert (row["client"], row["package"], row["server_at_end"], row["kept"]) == ("systemd-networkd", "systemd", "198.18.2.12", True)
+
+
+def test_systemd_networkds_ordinary_exchange_is_no_nak():
+    log = [(FAULT_T + 1 + i, line) for i, line in enumerate(NETWORKD_LOG)]
+    assert verdict(with_real("systemd-networkd", log=log), "systemd-networkd").status == PASS
+
+
+def test_systemd_networkd_gets_a_new_machine_id_each_run_as_it_gets_a_new_mac():
+    a, b = realclients.machine_id("run-a", "systemd-networkd"), realclients.machine_id("run-b", "systemd-networkd")
+    assert a != b and len(a.strip()) == 32 and int(a, 16) >= 0 and a.endswith("\n")
+    assert realclients.machine_id("run-a", "systemd-networkd") == a
+
+
+# -- a real recording where systemd-networkd lost its address: kea-hot-standby / failback ----------
+NETWORKD_LOST = "kea-hs-failback-real-networkd-lost"
+FAILBACK = load_pair(ROOT / "fixtures" / "kea-hot-standby").drills["failback"]
+
+
+def _networkd_exchanges(tl: Timeline, zero: float) -> list[tuple[float, str]]:
+    wanted = ("DHCPv4 client: REQUEST", "DHCPv4 client: DISCOVER", "DHCP lease lost")
+    return [(round(e.t - zero, 1), e.get("line").split(": ", 1)[1]) for e in
+            tl.of("client-log", source=realclients.SOURCE + "systemd-networkd")
+            if e.t >= zero and any(w in e.get("line") for w in wanted)]
+
+
+def test_on_the_failback_recording_the_real_networkd_lost_its_address_and_disagrees_with_the_simulated_fleet():
+    tl = load(NETWORKD_LOST)
+    zero = tl.first("fault-applied").t
+    v = judge(tl, FAILBACK, ["real-systemd-networkd"])[0]
+    assert v.status == FAIL and 0.05 <= v.figure <= 0.3, v
+    assert "lost 198.18.0.103/24 at +51.3 s" in v.reason and "0 NAK(s)" in v.reason
+    assert "continuity: pass (100 %) — systemd-networkd DISAGREES with them" in v.reason
+    assert all(judge(tl, FAILBACK, [f"real-{k}"])[0].status == PASS for k in ("dhclient", "dhcpcd", "udhcpc"))
+    # one renewal (to the dead primary), one rebind 2.4 s before the standby took over, then
+    # nothing until the lease ran out; a DISCOVER got the same address back from the restarted primary
+    assert _networkd_exchanges(tl, zero)[:4] == [(1.0, "DHCPv4 client: REQUEST (renewing)"),
+                                                (11.5, "DHCPv4 client: REQUEST (rebinding)"),
+                                                (51.2, "DHCP lease lost"), (51.4, "DHCPv4 client: DISCOVER")]
+    assert realclients.lease_server(tl, "systemd-networkd") == "198.18.0.11"
+
+
+def test_the_simulated_systemd_networkd_kind_loses_its_address_where_the_real_one_did():
+    """The same timing played on ``clientkinds``' systemd-networkd: bound 8.77 s before the kill
+    (the recording's ACK), the standby answering broadcasts 13.89 s after it (its takeover)."""
+    from dhcpdrill import clientkinds as ck
+
+    from .test_client_kinds import Fixed
+
+    took_over = 8.77 + 13.89
+    rows = ck.simulate("systemd-networkd", 60.0, 10.0, 20.0,
+                       lambda t, state, msg, unicast: "ACK" if t >= took_over and not unicast else None, 62.0, Fixed())
+    assert rows[:3] == [(10.0, "RENEWING", "REQUEST", 40, True), (20.0, "REBINDING", "REQUEST", 50, False),
+                        ("lose", "expired")]  # at 60 s: 51.2 s after the kill, as the real daemon

@@ -30,7 +30,7 @@ DRILLS = {"kea-hs-kill-primary": "kill-primary", "kea-lb-client-partition": "cli
           "kea-hs-narrow-peer-link": "narrow-peer-link",
           "kea-hs-flapping-peer-link": "flapping-peer-link", "kea-hs-lossy-peer-link-50": "lossy-peer-link-50",
           "kea-hsb-kill-backup": "kill-backup", "kea-hs-pgsql-kill-primary": "kill-primary",
-          "kea-hs-kill-primary-real-clients": "kill-primary",
+          "kea-hs-kill-primary-real-clients": "kill-primary", "kea-hs-failback-real-networkd-lost": "failback",
           "kea-lb-heal-under-load": "heal-under-load", "kea-lb-heal-under-load-default-timers": "heal-under-load-long"}
 # What the new verdicts must say on each recorded drill (anything absent: pass). The 1k failback's
 # clients could not see every reply (neighbour table overflow); the partitions are real split brains.

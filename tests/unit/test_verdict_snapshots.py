@@ -101,12 +101,14 @@ def _hand_built() -> dict[str, Timeline]:
     cases["tail-cut-relearned"] = cut_tail(known=True)
     cases["tail-cut-forgotten"] = cut_tail(known=False)
     # real client daemons (test_real_clients): dhclient lost its address 3.5 s, dhcpcd was NAKed,
-    # udhcpc came back with another address and its samples stop 10 s early
+    # udhcpc came back with another address and its samples stop 10 s early, systemd-networkd was NAKed
+    networkd_naked = rc.with_real("systemd-networkd", tl=healthy(), log=[(FAULT_T + 9.9, "eth0: DHCPv4 client: NAK: n/a")])
     cases["real-clients"] = rc.with_real("dhclient", addrs=lambda t: [] if FAULT_T + 10 <= t < FAULT_T + 13.5 else [rc.ADDR],
                                          tl=rc.with_real("dhcpcd", log=[(FAULT_T + 9.9, "eth0: NAK: address in use from 198.18.0.12")],
-                                                         tl=rc.with_real("udhcpc", tl=healthy(), end=FAULT_T + 20,
+                                                         tl=rc.with_real("udhcpc", tl=networkd_naked, end=FAULT_T + 20,
                                                                          addrs=lambda t: ["198.18.0.160/24"] if t > FAULT_T + 15 else [rc.ADDR])))
-    cases["real-clients-kept"] = rc.with_real("dhclient", tl=rc.with_real("dhcpcd", tl=rc.with_real("udhcpc", tl=healthy())))
+    cases["real-clients-kept"] = rc.with_real("dhclient", tl=rc.with_real("dhcpcd", tl=rc.with_real("udhcpc", tl=rc.with_real(
+        "systemd-networkd", tl=healthy()))))
     return cases
 
 
