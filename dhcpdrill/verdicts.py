@@ -811,6 +811,11 @@ def continuity_after_heal(tl: Timeline, limit: Thresholds) -> Verdict:
     return _continuity(tl, limit, _restored(tl, anchor(tl)), "continuity-after-heal", "heal")
 
 
+def _heal_began(tl: Timeline, fault: Event) -> float | None:
+    """When the first heal after ``fault`` began (its proof, ``fault-healed``, comes later)."""
+    return next((e.t for e in tl.of("heal-started") if e.t >= fault.t), None)
+
+
 def _restored(tl: Timeline, fault: Event | None) -> Event | None:
     """The heal that brought the anchor's target back (a killed server that stays dead has none)."""
     return next((e for e in tl.of("fault-healed") if fault is not None and e.t >= fault.t and e.get("restored")), None)
@@ -831,7 +836,7 @@ def failback_sync(tl: Timeline) -> Verdict:
     normal = lab.get("normal_state") if lab else None
     # from the heal's start: its proof waits for the daemon to answer, so the daemon's own log may
     # put it in its normal state before the heal is recorded as done
-    began = next((e.t for e in tl.of("heal-started") if fault.t <= e.t <= healed.t), healed.t)
+    began = min(x if (x := _heal_began(tl, fault)) is not None else healed.t, healed.t)
     synced = next((e.t for e in tl.of("ha-state", source=target) if e.t >= began and e.get("to") == normal),
                   end if end is not None else healed.t)
     gaps = _lease_file_gaps(tl)
@@ -1828,7 +1833,7 @@ def partner_share_held(tl: Timeline, limit: Thresholds) -> Verdict:
     if answer is None:
         return Verdict(name, UNKNOWN, "the drill recorded no service limit and the pair states no max_service_gap_s",
                        unit=unit)
-    stop = min([h.t for h in tl.of("heal-started") if h.t >= fault.t] + [end])
+    stop = min(x if (x := _heal_began(tl, fault)) is not None else end, end)
     since, waited_on = fault.t, ""
     if not lab.get("interrupted_states") and (fault.get("takes_down") or fault.get("fault") in PEER_LINK_FAULTS):
         left = next((s for s, _, st in _state_intervals(tl, partner) if s > fault.t and st != lab.get("normal_state")),
@@ -2233,7 +2238,7 @@ def dropped_queries(tl: Timeline, limit: Thresholds) -> Verdict:
     sent, lost, who = unanswered_queries(tl, fault.t, end)
     if not sent:
         return Verdict(name, UNKNOWN, "no client sent a query after the fault", threshold=threshold)
-    healed = next((e.t for e in tl.of("heal-started") if e.t >= fault.t), None)
+    healed = _heal_began(tl, fault)
     split, after = "", 0
     if healed is not None and healed < end:
         during = unanswered_queries(tl, fault.t, healed)
@@ -2474,7 +2479,7 @@ def lease_sync_gap(tl: Timeline, limit: Thresholds) -> Verdict:
     fault, end, lab = _first_fault(tl), _window_end(tl), tl.first("lab")
     if fault is None or end is None or tl.first("fault-verified") is None:
         return Verdict(name, UNKNOWN, "no effective fault, or the window never ended", unit=unit, threshold=threshold)
-    heal = next((e.t for e in tl.of("heal-started") if e.t >= fault.t), None)
+    heal = _heal_began(tl, fault)
     if heal is None or heal >= end:
         return Verdict(name, UNKNOWN, "the fault was never healed inside the window: there was no resync to watch",
                        unit=unit, threshold=threshold)
